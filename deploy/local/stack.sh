@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# The whole suite on one machine: throwaway Postgres and Redis on loopback and
+# the three services from the build directory.
+#
+#   deploy/local/stack.sh up|down|status
+#
+# GIFTCARD_BUILD_DIR  build directory with the service binaries (default: build)
+# GIFTCARD_STACK_DIR  where state, logs and the env file go (default: /tmp/giftcard-stack)
+#
+# `up` writes $GIFTCARD_STACK_DIR/env, a shell file with every address and
+# dev token a client needs. Works as root and as a normal user, without stdin,
+# and any number of times in a row (`up` on a running stack restarts it).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=servers.sh
+source "$ROOT/deploy/local/servers.sh"
+BUILD_DIR=${GIFTCARD_BUILD_DIR:-$ROOT/build}
+STACK_DIR=${GIFTCARD_STACK_DIR:-/tmp/giftcard-stack}
+SERVICES=(account-credit code-vault billing)
+
+binary_of() {
+  case $1 in
+    account-credit) echo "$BUILD_DIR/services/account_credit/account-credit" ;;
+    code-vault) echo "$BUILD_DIR/services/code_vault/code-vault" ;;
+    billing) echo "$BUILD_DIR/services/billing/billing" ;;
+  esac
+}
+
+random_hex() { od -An -N"$1" -tx1 /dev/urandom | tr -d ' \n'; }
+
+wait_for_file() {
+  local file=$1 pid=$2 i
+  for i in $(seq 1 300); do
+    [[ -s "$file" ]] && return 0
+    kill -0 "$pid" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+
+# start_service NAME ARGS... (environment passed by the caller)
+start_service() {
+  local name=$1 bin
+  shift
+  bin=$(binary_of "$name")
+  [[ -x "$bin" ]] || { echo "missing $bin: build first (cmake --build build)" >&2; exit 1; }
+  rm -f "$STACK_DIR/$name.port"
+  # The service runs in its own session so `down` can signal it cleanly and
+  # it does not die with this shell.
+  setsid "$bin" --listen=127.0.0.1:0 --port_file="$STACK_DIR/$name.port" "$@" \
+    </dev/null >>"$STACK_DIR/logs/$name.log" 2>&1 &
+  echo $! >"$STACK_DIR/$name.pid"
+  if ! wait_for_file "$STACK_DIR/$name.port" "$!"; then
+    echo "$name failed to start; last log lines:" >&2
+    tail -20 "$STACK_DIR/logs/$name.log" >&2
+    exit 1
+  fi
+}
+
+stop_service() {
+  local name=$1 pid i
+  [[ -f "$STACK_DIR/$name.pid" ]] || return 0
+  pid=$(cat "$STACK_DIR/$name.pid")
+  if kill -TERM "$pid" 2>/dev/null; then
+    for i in $(seq 1 250); do
+      kill -0 "$pid" 2>/dev/null || break
+      # A zombie child of an exited shell counts as gone.
+      [[ $(ps -o stat= -p "$pid" 2>/dev/null) == Z* ]] && break
+      sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$STACK_DIR/$name.pid" "$STACK_DIR/$name.port"
+}
+
+cmd_down() {
+  [[ -d "$STACK_DIR" ]] || { echo "stack: down (nothing running)"; return 0; }
+  local s
+  for s in billing code-vault account-credit; do stop_service "$s"; done
+  giftcard_redis_stop "$STACK_DIR/redis"
+  giftcard_pg_stop "$STACK_DIR/pg" fast
+  rm -rf "$STACK_DIR"
+  echo "stack: down"
+}
+
+cmd_up() {
+  cmd_down >/dev/null
+  mkdir -p "$STACK_DIR/logs"
+  chmod 755 "$STACK_DIR"
+
+  local pg_port redis_port
+  pg_port=$(giftcard_pg_start "$STACK_DIR/pg")
+  for db in code_vault account_credit billing; do giftcard_pg_createdb "$pg_port" "$db"; done
+  redis_port=$(giftcard_redis_start "$STACK_DIR/redis")
+
+  # Dev secrets, fresh for every stack. Services get them via the environment.
+  local pepper token_storefront token_billing_system token_admin token_support
+  local token_code_vault token_billing
+  pepper="dev1:$(random_hex 32)"
+  token_storefront=$(random_hex 16)
+  token_billing_system=$(random_hex 16)
+  token_admin=$(random_hex 16)
+  token_support=$(random_hex 16)
+  token_code_vault=$(random_hex 16)
+  token_billing=$(random_hex 16)
+  local dsn="host=127.0.0.1 port=$pg_port user=postgres"
+
+  GIFTCARD_PG_DSN="$dsn dbname=account_credit" start_service account-credit
+  local ac_addr="127.0.0.1:$(cat "$STACK_DIR/account-credit.port")"
+  GIFTCARD_PG_DSN="$dsn dbname=code_vault" GIFTCARD_PEPPER_KEYS="$pepper" \
+    GIFTCARD_REDIS_ADDRESS="127.0.0.1:$redis_port" GIFTCARD_ACCOUNT_CREDIT_ADDRESS="$ac_addr" \
+    GIFTCARD_ACCOUNT_CREDIT_TOKEN="$token_code_vault" start_service code-vault
+  GIFTCARD_PG_DSN="$dsn dbname=billing" GIFTCARD_ACCOUNT_CREDIT_ADDRESS="$ac_addr" \
+    GIFTCARD_ACCOUNT_CREDIT_TOKEN="$token_billing" start_service billing
+
+  local env_file="$STACK_DIR/env"
+  umask 077
+  cat >"$env_file" <<ENV
+# Written by deploy/local/stack.sh up; source it to reach the local stack.
+export CODE_VAULT_ADDR=127.0.0.1:$(cat "$STACK_DIR/code-vault.port")
+export ACCOUNT_CREDIT_ADDR=$ac_addr
+export BILLING_ADDR=127.0.0.1:$(cat "$STACK_DIR/billing.port")
+export GIFTCARD_TOKEN_STOREFRONT=$token_storefront
+export GIFTCARD_TOKEN_BILLING_SYSTEM=$token_billing_system
+export GIFTCARD_TOKEN_ADMIN=$token_admin
+export GIFTCARD_TOKEN_SUPPORT=$token_support
+export PG_DSN="host=127.0.0.1 port=$pg_port user=postgres"
+export REDIS_ADDR=127.0.0.1:$redis_port
+ENV
+  # shellcheck disable=SC1090
+  source "$env_file"
+  "$BUILD_DIR/tools/giftctl/giftctl" health --wait=30s "$CODE_VAULT_ADDR" "$ACCOUNT_CREDIT_ADDR" \
+    "$BILLING_ADDR" >/dev/null
+  echo "stack: up (env: $env_file, logs: $STACK_DIR/logs)"
+}
+
+cmd_status() {
+  local all_up=0 s pid
+  for s in "${SERVICES[@]}"; do
+    pid=$(cat "$STACK_DIR/$s.pid" 2>/dev/null || true)
+    if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
+      echo "$s: running (pid $pid, 127.0.0.1:$(cat "$STACK_DIR/$s.port" 2>/dev/null))"
+    else
+      echo "$s: stopped"; all_up=3
+    fi
+  done
+  if [[ -f "$STACK_DIR/pg/data/postmaster.pid" ]]; then
+    echo "postgres: running (127.0.0.1:$(cat "$STACK_DIR/pg/pg.port"))"
+  else
+    echo "postgres: stopped"; all_up=3
+  fi
+  if [[ -f "$STACK_DIR/redis/redis.port" ]] && redis-cli -p "$(cat "$STACK_DIR/redis/redis.port")" ping >/dev/null 2>&1; then
+    echo "redis: running (127.0.0.1:$(cat "$STACK_DIR/redis/redis.port"))"
+  else
+    echo "redis: stopped"; all_up=3
+  fi
+  return $all_up
+}
+
+case ${1:-} in
+  up) cmd_up ;;
+  down) cmd_down ;;
+  status) cmd_status ;;
+  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+esac

@@ -1,0 +1,43 @@
+// Codes are stored only as HMAC-SHA256(pepper, normalized PIN), tagged with
+// the pepper's key id so the pepper can be rotated: new codes use the active
+// key, lookups try every configured key, so old codes still redeem.
+#ifndef GIFTCARD_LIBS_CODES_HASHER_H_
+#define GIFTCARD_LIBS_CODES_HASHER_H_
+
+#include <map>
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace giftcard::codes {
+
+struct CodeHash {
+  std::string key_id;
+  std::string digest;  // 32 raw bytes.
+};
+
+class CodeHasher {
+ public:
+  // `spec` is "kid:hexsecret[,kid:hexsecret...]"; the first key is the active
+  // one. Secrets must be at least 32 bytes (64 hex digits).
+  static absl::StatusOr<CodeHasher> FromSpec(absl::string_view spec);
+
+  // Hash under the active key, for new codes.
+  CodeHash Hash(absl::string_view normalized) const;
+  // Hashes under every key, for lookups.
+  std::vector<CodeHash> AllHashes(absl::string_view normalized) const;
+  const std::string& active_key_id() const { return active_key_id_; }
+
+ private:
+  CodeHasher() = default;
+  std::string Digest(const std::string& secret, absl::string_view normalized) const;
+
+  std::string active_key_id_;
+  std::map<std::string, std::string> secrets_;  // key id → secret bytes.
+};
+
+}  // namespace giftcard::codes
+
+#endif  // GIFTCARD_LIBS_CODES_HASHER_H_

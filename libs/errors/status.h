@@ -1,0 +1,85 @@
+// Errors as values: an absl::Status whose payloads carry the google.rpc error
+// details (ErrorInfo with an UPPER_SNAKE reason, BadRequest, RetryInfo).
+// Domain code builds errors here without knowing gRPC; errors/grpc_status.h
+// turns them into a grpc::Status at the API edge.
+#ifndef GIFTCARD_LIBS_ERRORS_STATUS_H_
+#define GIFTCARD_LIBS_ERRORS_STATUS_H_
+
+#include <optional>
+#include <string>
+#include "absl/strings/string_view.h"
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+
+namespace giftcard::errors {
+
+// google.rpc.ErrorInfo.domain of every error of this suite.
+inline constexpr absl::string_view kDomain = "giftcard.v1";
+
+// ErrorInfo reasons (DESIGN.md, "Errors").
+namespace reason {
+inline constexpr absl::string_view kCodeMalformed = "CODE_MALFORMED";
+inline constexpr absl::string_view kCodeMistyped = "CODE_MISTYPED";
+inline constexpr absl::string_view kRequestIdReused = "REQUEST_ID_REUSED";
+inline constexpr absl::string_view kInvalidField = "INVALID_FIELD";
+inline constexpr absl::string_view kCodeInvalid = "CODE_INVALID";
+inline constexpr absl::string_view kCodeAlreadyRedeemed = "CODE_ALREADY_REDEEMED";
+inline constexpr absl::string_view kRegionMismatch = "REGION_MISMATCH";
+inline constexpr absl::string_view kCurrencyMismatch = "CURRENCY_MISMATCH";
+inline constexpr absl::string_view kThirdPartyBilling = "THIRD_PARTY_BILLING";
+inline constexpr absl::string_view kInsufficientCredit = "INSUFFICIENT_CREDIT";
+inline constexpr absl::string_view kAccountNotFound = "ACCOUNT_NOT_FOUND";
+inline constexpr absl::string_view kInvoiceNotFound = "INVOICE_NOT_FOUND";
+inline constexpr absl::string_view kTooManyAttempts = "TOO_MANY_ATTEMPTS";
+inline constexpr absl::string_view kRedemptionInProgress = "REDEMPTION_IN_PROGRESS";
+inline constexpr absl::string_view kDependencyUnavailable = "DEPENDENCY_UNAVAILABLE";
+inline constexpr absl::string_view kCallerUnknown = "CALLER_UNKNOWN";
+inline constexpr absl::string_view kMethodNotAllowed = "METHOD_NOT_ALLOWED";
+inline constexpr absl::string_view kConflict = "CONFLICT";
+inline constexpr absl::string_view kInternal = "INTERNAL";
+}  // namespace reason
+
+// Dynamic parts of an error, as ErrorInfo.metadata.
+using Metadata = std::vector<std::pair<std::string, std::string>>;
+
+// An error with an ErrorInfo. `message` is for humans and must never hold a
+// secret (a PIN); put identifiers a caller needs in `metadata`.
+absl::Status Error(absl::StatusCode code, absl::string_view reason, absl::string_view message,
+                   const Metadata& metadata = {});
+
+// INVALID_ARGUMENT / INVALID_FIELD with a BadRequest naming `field`.
+absl::Status InvalidField(absl::string_view field, absl::string_view description);
+
+// UNAVAILABLE / DEPENDENCY_UNAVAILABLE: `dependency` ("postgres", "redis",
+// "account-credit") could not be reached; safe to retry with the same request_id.
+absl::Status DependencyUnavailable(absl::string_view dependency, absl::string_view message);
+
+// Returns `status` with a RetryInfo telling the caller when to come back.
+absl::Status WithRetryDelay(absl::Status status, absl::Duration delay);
+
+// The ErrorInfo reason, or "" when the status has none (or is OK).
+std::string ReasonOf(const absl::Status& status);
+
+// An ErrorInfo metadata value, if present.
+std::optional<std::string> MetadataOf(const absl::Status& status, absl::string_view key);
+
+// The BadRequest field violations: (field, description) pairs.
+std::vector<std::pair<std::string, std::string>> FieldViolationsOf(const absl::Status& status);
+
+// The RetryInfo delay, if present.
+std::optional<absl::Duration> RetryDelayOf(const absl::Status& status);
+
+// True when `status` has the given code and reason.
+bool Is(const absl::Status& status, absl::StatusCode code, absl::string_view reason);
+
+// Type URLs under which the details are stored as absl::Status payloads.
+inline constexpr absl::string_view kErrorInfoTypeUrl = "type.googleapis.com/google.rpc.ErrorInfo";
+inline constexpr absl::string_view kBadRequestTypeUrl = "type.googleapis.com/google.rpc.BadRequest";
+inline constexpr absl::string_view kRetryInfoTypeUrl = "type.googleapis.com/google.rpc.RetryInfo";
+
+}  // namespace giftcard::errors
+
+#endif  // GIFTCARD_LIBS_ERRORS_STATUS_H_

@@ -1,0 +1,94 @@
+// A fixed-size pool of libpqxx connections. Every connection prepares the
+// same named statements when it is opened, so SQL is parsed once per
+// connection and called by name. Broken connections are dropped and reopened
+// on next use, so a service outlives a Postgres restart.
+//
+// This is the storage edge: libpqxx exceptions stop here and come out as
+// absl::Status (UNAVAILABLE/DEPENDENCY_UNAVAILABLE for a lost database,
+// ABORTED after too many serialization failures, INTERNAL otherwise).
+#ifndef GIFTCARD_LIBS_PG_POOL_H_
+#define GIFTCARD_LIBS_PG_POOL_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <pqxx/pqxx>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+
+namespace giftcard::pg {
+
+// A named SQL statement, prepared on every pooled connection.
+struct Statement {
+  std::string name;
+  std::string sql;
+};
+
+struct PoolOptions {
+  // libpq connection string; connect_timeout is added when missing.
+  std::string dsn;
+  int size = 4;
+  // How long a caller waits for a free connection before UNAVAILABLE.
+  absl::Duration acquire_timeout = absl::Seconds(2);
+  // Extra attempts after a serialization failure or deadlock.
+  int max_retries = 4;
+};
+
+class Pool {
+ public:
+  Pool(PoolOptions options, std::vector<Statement> statements);
+  ~Pool();
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
+
+  // Runs `body` in one READ COMMITTED transaction and commits when it returns
+  // OK; any error rolls back and is returned as is. Serialization failures
+  // and deadlocks rerun `body` (so it must only touch its own locals until it
+  // returns). A lost connection during COMMIT is an unknown outcome and comes
+  // back as UNAVAILABLE: callers retry with the same idempotency key.
+  absl::Status Transact(const std::function<absl::Status(pqxx::work&)>& body);
+
+  // One round trip to the database; OK when it answers.
+  absl::Status Ping();
+
+  // Maps a libpqxx / std exception to a status. Exposed for storage code that
+  // catches around its own calls.
+  static absl::Status StatusFromException(const std::exception& e);
+
+ private:
+  struct Slot {
+    std::unique_ptr<pqxx::connection> conn;
+  };
+  absl::StatusOr<Slot*> Acquire();
+  void Release(Slot* slot, bool broken);
+  absl::Status Open(Slot& slot);
+
+  const PoolOptions options_;
+  const std::vector<Statement> statements_;
+  absl::Mutex mu_;
+  std::vector<std::unique_ptr<Slot>> slots_;
+  std::vector<Slot*> free_ ABSL_GUARDED_BY(mu_);
+};
+
+// Microseconds since the epoch of a timestamptz column, for SELECT lists
+// (NULL stays NULL): Micros("create_time").
+std::string Micros(const std::string& column);
+
+// A text-format bytea[] literal of raw byte strings, for `= ANY($1::bytea[])`.
+std::string ByteaArray(const std::vector<std::string>& values);
+
+// A text-format text[] literal; elements are quoted and escaped.
+std::string TextArray(const std::vector<std::string>& values);
+
+// Adds connect_timeout (seconds) to a DSN that has none, so a dead host fails
+// fast instead of hanging a handler thread.
+std::string WithConnectTimeout(const std::string& dsn, int seconds);
+
+}  // namespace giftcard::pg
+
+#endif  // GIFTCARD_LIBS_PG_POOL_H_

@@ -1,0 +1,175 @@
+#include "redis/client.h"
+
+#include <hiredis/hiredis.h>
+#include <openssl/sha.h>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "errors/status.h"
+
+namespace giftcard::redis {
+namespace {
+
+
+Reply Convert(const redisReply* r) {
+  Reply out;
+  switch (r->type) {
+    case REDIS_REPLY_STRING:
+      out.type = Reply::Type::kString;
+      out.str.assign(r->str, r->len);
+      break;
+    case REDIS_REPLY_STATUS:
+      out.type = Reply::Type::kStatus;
+      out.str.assign(r->str, r->len);
+      break;
+    case REDIS_REPLY_INTEGER:
+      out.type = Reply::Type::kInteger;
+      out.integer = r->integer;
+      break;
+    case REDIS_REPLY_ARRAY:
+      out.type = Reply::Type::kArray;
+      for (size_t i = 0; i < r->elements; ++i) out.elements.push_back(Convert(r->element[i]));
+      break;
+    default:
+      out.type = Reply::Type::kNil;
+  }
+  return out;
+}
+
+std::string Sha1Hex(const std::string& s) {
+  unsigned char digest[SHA_DIGEST_LENGTH];
+  SHA1(reinterpret_cast<const unsigned char*>(s.data()), s.size(), digest);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : digest) {
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 0xf]);
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<Options> ParseAddress(const std::string& address) {
+  std::pair<std::string, std::string> hp = absl::StrSplit(address, absl::MaxSplits(':', 1));
+  Options options;
+  if (hp.first.empty() || !absl::SimpleAtoi(hp.second, &options.port) || options.port <= 0 ||
+      options.port > 65535) {
+    return absl::InvalidArgumentError("redis address must be host:port");
+  }
+  options.host = hp.first;
+  return options;
+}
+
+Client::Client(Options options) : options_(std::move(options)) {
+  for (int i = 0; i < options_.connections; ++i) {
+    conns_.push_back(std::make_unique<Conn>());
+    free_.push_back(conns_.back().get());
+  }
+}
+
+Client::~Client() {
+  for (auto& c : conns_) {
+    if (c->ctx != nullptr) redisFree(c->ctx);
+  }
+}
+
+absl::Status Client::EnsureConnected(Conn& conn) {
+  if (conn.ctx != nullptr) return absl::OkStatus();
+  const absl::Time now = absl::Now();
+  if (now < conn.next_connect_attempt) {
+    return errors::DependencyUnavailable("redis", "reconnect backing off");
+  }
+  conn.next_connect_attempt = now + options_.reconnect_backoff;
+  timeval tv = absl::ToTimeval(options_.connect_timeout);
+  redisContext* ctx = redisConnectWithTimeout(options_.host.c_str(), options_.port, tv);
+  if (ctx == nullptr || ctx->err != 0) {
+    if (ctx != nullptr) redisFree(ctx);
+    return errors::DependencyUnavailable("redis", "cannot connect");
+  }
+  timeval cmd_tv = absl::ToTimeval(options_.command_timeout);
+  redisSetTimeout(ctx, cmd_tv);
+  conn.ctx = ctx;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Client::Conn*> Client::Acquire() {
+  absl::MutexLock lock(&mu_);
+  auto has_free = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return !free_.empty(); };
+  if (!mu_.AwaitWithTimeout(absl::Condition(&has_free), options_.command_timeout)) {
+    return errors::DependencyUnavailable("redis", "no free connection");
+  }
+  Conn* c = free_.back();
+  free_.pop_back();
+  return c;
+}
+
+void Client::Release(Conn* conn) {
+  absl::MutexLock lock(&mu_);
+  free_.push_back(conn);
+}
+
+absl::StatusOr<Reply> Client::Command(const std::vector<std::string>& args) {
+  auto conn = Acquire();
+  if (!conn.ok()) return conn.status();
+  Conn& c = **conn;
+  absl::StatusOr<Reply> result;
+  if (absl::Status s = EnsureConnected(c); !s.ok()) {
+    result = s;
+  } else {
+    std::vector<const char*> argv;
+    std::vector<size_t> lens;
+    for (const auto& a : args) {
+      argv.push_back(a.data());
+      lens.push_back(a.size());
+    }
+    auto* reply = static_cast<redisReply*>(
+        redisCommandArgv(c.ctx, static_cast<int>(argv.size()), argv.data(), lens.data()));
+    if (reply == nullptr) {
+      // I/O error or timeout: the connection's state is unknown, drop it.
+      redisFree(c.ctx);
+      c.ctx = nullptr;
+      result = errors::DependencyUnavailable("redis", "connection lost");
+    } else {
+      if (reply->type == REDIS_REPLY_ERROR) {
+        result = absl::InternalError(absl::StrCat("redis: ", std::string(reply->str, reply->len)));
+      } else {
+        result = Convert(reply);
+      }
+      freeReplyObject(reply);
+    }
+  }
+  Release(&c);
+  return result;
+}
+
+absl::StatusOr<bool> Client::SetIfAbsent(const std::string& key, const std::string& value,
+                                         absl::Duration ttl) {
+  auto reply = Command({"SET", key, value, "NX", "PX",
+                        absl::StrCat(absl::ToInt64Milliseconds(ttl))});
+  if (!reply.ok()) return reply.status();
+  return reply->type == Reply::Type::kStatus;  // "OK"; nil when the key exists.
+}
+
+absl::StatusOr<Reply> Client::Eval(const std::string& script, const std::vector<std::string>& keys,
+                                   const std::vector<std::string>& args) {
+  std::vector<std::string> cmd = {"EVALSHA", Sha1Hex(script), absl::StrCat(keys.size())};
+  cmd.insert(cmd.end(), keys.begin(), keys.end());
+  cmd.insert(cmd.end(), args.begin(), args.end());
+  auto reply = Command(cmd);
+  if (!reply.ok() && absl::StrContains(reply.status().message(), "NOSCRIPT")) {
+    cmd[0] = "EVAL";
+    cmd[1] = script;
+    reply = Command(cmd);
+  }
+  return reply;
+}
+
+absl::Status Client::Ping() {
+  auto reply = Command({"PING"});
+  return reply.ok() ? absl::OkStatus() : reply.status();
+}
+
+}  // namespace giftcard::redis

@@ -1,0 +1,82 @@
+// A small blocking Redis client over hiredis: a fixed set of connections,
+// connect and command timeouts, and reconnect after any I/O error (not more
+// often than `reconnect_backoff`, so a dead Redis costs callers microseconds,
+// not a connect timeout each). Redis is only ever a guard in this suite;
+// callers treat UNAVAILABLE from here as "go on without it".
+#ifndef GIFTCARD_LIBS_REDIS_CLIENT_H_
+#define GIFTCARD_LIBS_REDIS_CLIENT_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+
+struct redisContext;
+
+namespace giftcard::redis {
+
+struct Options {
+  std::string host = "127.0.0.1";
+  int port = 6379;
+  int connections = 4;
+  absl::Duration connect_timeout = absl::Milliseconds(200);
+  absl::Duration command_timeout = absl::Milliseconds(200);
+  absl::Duration reconnect_backoff = absl::Milliseconds(500);
+};
+
+// "host:port" → Options with defaults for the rest.
+absl::StatusOr<Options> ParseAddress(const std::string& address);
+
+// A reply reduced to what this suite uses.
+struct Reply {
+  enum class Type { kNil, kString, kInteger, kStatus, kArray };
+  Type type = Type::kNil;
+  std::string str;
+  int64_t integer = 0;
+  std::vector<Reply> elements;
+};
+
+class Client {
+ public:
+  explicit Client(Options options);
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // Sends one command (binary-safe arguments). A Redis error reply is
+  // INTERNAL; a lost or unreachable server is UNAVAILABLE/DEPENDENCY_UNAVAILABLE.
+  absl::StatusOr<Reply> Command(const std::vector<std::string>& args);
+
+  // SET key value NX PX ttl: true when this call set the key.
+  absl::StatusOr<bool> SetIfAbsent(const std::string& key, const std::string& value,
+                                   absl::Duration ttl);
+
+  // Runs a Lua script by its SHA1 (EVALSHA), loading it on NOSCRIPT.
+  absl::StatusOr<Reply> Eval(const std::string& script, const std::vector<std::string>& keys,
+                             const std::vector<std::string>& args);
+
+  absl::Status Ping();
+
+ private:
+  struct Conn {
+    redisContext* ctx = nullptr;
+    absl::Time next_connect_attempt = absl::InfinitePast();
+  };
+  absl::StatusOr<Conn*> Acquire();
+  void Release(Conn* conn);
+  absl::Status EnsureConnected(Conn& conn);
+
+  const Options options_;
+  absl::Mutex mu_;
+  std::vector<std::unique_ptr<Conn>> conns_;
+  std::vector<Conn*> free_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace giftcard::redis
+
+#endif  // GIFTCARD_LIBS_REDIS_CLIENT_H_

@@ -1,0 +1,126 @@
+#include "server/bootstrap.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/resource_quota.h>
+#include <signal.h>
+
+#include <atomic>
+#include <cstdio>
+#include <memory>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "log/log.h"
+#include "server/test_hooks.h"
+
+namespace giftcard::server {
+namespace {
+
+sigset_t TerminationSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
+  return set;
+}
+
+bool WritePortFile(const std::string& path, int port) {
+  // Write then rename, so a reader never sees a half-written file.
+  const std::string tmp = path + ".tmp";
+  FILE* f = std::fopen(tmp.c_str(), "w");
+  if (f == nullptr) return false;
+  std::fprintf(f, "%d\n", port);
+  if (std::fclose(f) != 0) return false;
+  return std::rename(tmp.c_str(), path.c_str()) == 0;
+}
+
+}  // namespace
+
+void BlockTerminationSignals() {
+  sigset_t set = TerminationSignals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+int Serve(const ServeOptions& options, const std::vector<grpc::Service*>& services,
+          std::function<absl::Status()> probe) {
+  log::SetServiceName(options.service_name);
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(options.listen_address, grpc::InsecureServerCredentials(), &port);
+  grpc::ResourceQuota quota(options.service_name);
+  quota.SetMaxThreads(options.max_threads);
+  builder.SetResourceQuota(quota);
+  builder.SetMaxReceiveMessageSize(options.max_message_bytes);
+  builder.SetMaxSendMessageSize(options.max_message_bytes);
+  for (grpc::Service* s : services) builder.RegisterService(s);
+  if (options.enable_test_hooks) {
+    log::Warning("test_hooks_enabled", {{"why", "--enable_test_hooks; never use in production"}});
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
+    creators.push_back(MakeTestHookInterceptorFactory());
+    builder.experimental().SetInterceptorCreators(std::move(creators));
+  }
+
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || port == 0) {
+    log::Error("listen_failed", {{"address", options.listen_address}});
+    return 1;
+  }
+  if (!options.port_file.empty() && !WritePortFile(options.port_file, port)) {
+    log::Error("port_file_write_failed", {{"path", options.port_file}});
+    return 1;
+  }
+
+  // Health follows the dependency probe, so a load balancer stops sending
+  // calls while the database is gone and resumes when it is back.
+  grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
+  absl::Notification stopping;
+  std::thread health_thread([&] {
+    bool last = false;
+    bool first = true;
+    while (!stopping.HasBeenNotified()) {
+      absl::Status s = probe();
+      if (first || s.ok() != last) {
+        health->SetServingStatus(s.ok());
+        if (s.ok()) {
+          log::Info("health_serving");
+        } else {
+          log::Warning("health_not_serving", {{"status", s.ToString()}});
+        }
+        last = s.ok();
+        first = false;
+      }
+      stopping.WaitForNotificationWithTimeout(options.health_interval);
+    }
+  });
+  log::Info("listening", {{"port", absl::StrCat(port)}});
+
+  sigset_t set = TerminationSignals();
+  int sig = 0;
+  while (true) {
+    if (sigwait(&set, &sig) != 0) continue;
+    if (sig == SIGHUP) {
+      log::Info("sighup_ignored");  // Reserved for config reloads.
+      continue;
+    }
+    break;
+  }
+  log::Info("shutdown_started", {{"signal", absl::StrCat(sig)}});
+  stopping.Notify();
+  health_thread.join();
+  health->Shutdown();  // Health answers NOT_SERVING from now on.
+  // Stops accepting calls at once; in-flight calls may finish until the deadline.
+  server->Shutdown(std::chrono::system_clock::now() +
+                   std::chrono::milliseconds(absl::ToInt64Milliseconds(options.shutdown_grace)));
+  server->Wait();
+  log::Info("shutdown_complete");
+  return 0;
+}
+
+}  // namespace giftcard::server

@@ -1,0 +1,47 @@
+// The server bootstrap every service shares. main() wires its objects, then
+// calls Serve(), which owns the process until SIGTERM/SIGINT:
+//   - synchronous gRPC services on a bounded thread pool (handlers may block
+//     on Postgres; gRPC's own threads are never borrowed for that);
+//   - grpc.health.v1 (SERVING only while the dependency probe passes) and
+//     server reflection;
+//   - listening on an address whose port may be 0, with the chosen port
+//     written to a file so tests and the local stack can find it;
+//   - on SIGTERM: health NOT_SERVING, stop accepting, let in-flight calls
+//     finish within a grace period, return 0.
+#ifndef GIFTCARD_LIBS_SERVER_BOOTSTRAP_H_
+#define GIFTCARD_LIBS_SERVER_BOOTSTRAP_H_
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+
+namespace giftcard::server {
+
+struct ServeOptions {
+  std::string service_name;    // For logs.
+  std::string listen_address;  // host:port; port 0 picks a free one.
+  std::string port_file;       // If set, the bound port is written here.
+  int max_threads = 16;        // Upper bound of handler threads.
+  int max_message_bytes = 4 << 20;
+  absl::Duration health_interval = absl::Milliseconds(500);
+  absl::Duration shutdown_grace = absl::Seconds(20);
+  bool enable_test_hooks = false;  // See test_hooks.h; never in production.
+};
+
+// Must run first in main(), before any thread exists: blocks SIGTERM, SIGINT
+// and SIGHUP in every thread so Serve() can wait for them synchronously.
+void BlockTerminationSignals();
+
+// Builds and runs the server; returns the process exit code. `probe` checks
+// the service's own dependencies (its database) and drives health.
+int Serve(const ServeOptions& options, const std::vector<grpc::Service*>& services,
+          std::function<absl::Status()> probe);
+
+}  // namespace giftcard::server
+
+#endif  // GIFTCARD_LIBS_SERVER_BOOTSTRAP_H_

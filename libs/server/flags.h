@@ -1,0 +1,21 @@
+// Flags every service shares (each also settable as GIFTCARD_<NAME>).
+#ifndef GIFTCARD_LIBS_SERVER_FLAGS_H_
+#define GIFTCARD_LIBS_SERVER_FLAGS_H_
+
+#include <string>
+
+#include "server/bootstrap.h"
+
+namespace giftcard::server {
+
+// ServeOptions from --listen, --port_file, --max_threads, --shutdown_grace,
+// --enable_test_hooks.
+ServeOptions ServeOptionsFromFlags(const std::string& service_name);
+
+// --pg_dsn and --pg_pool_size.
+std::string PgDsnFlag();
+int PgPoolSizeFlag();
+
+}  // namespace giftcard::server
+
+#endif  // GIFTCARD_LIBS_SERVER_FLAGS_H_

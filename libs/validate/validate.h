@@ -1,0 +1,27 @@
+// Field validation shared by the three domains. Each check returns OK or an
+// INVALID_ARGUMENT with a BadRequest naming the field and saying why; none
+// echoes the offending value (it may be a secret or hostile).
+#ifndef GIFTCARD_LIBS_VALIDATE_VALIDATE_H_
+#define GIFTCARD_LIBS_VALIDATE_VALIDATE_H_
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
+namespace giftcard::validate {
+
+// Longest id (account, request, invoice, batch) accepted.
+inline constexpr size_t kMaxIdLength = 128;
+
+// 1..kMaxIdLength characters of [A-Za-z0-9._:@-]; no '/' (reserved for
+// system accounts such as gift-funding/EUR), no spaces, no control characters.
+absl::Status Id(absl::string_view field, absl::string_view value);
+
+// ISO-3166 alpha-2: exactly two upper-case ASCII letters.
+absl::Status Country(absl::string_view field, absl::string_view value);
+
+// Optional free text: at most `max_length` bytes of valid UTF-8, no control characters.
+absl::Status Text(absl::string_view field, absl::string_view value, size_t max_length);
+
+}  // namespace giftcard::validate
+
+#endif  // GIFTCARD_LIBS_VALIDATE_VALIDATE_H_

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages the suite builds and tests with (nothing
+# else: no vendored or downloaded dependencies). A no-op when all are present.
+set -euo pipefail
+
+PACKAGES=(
+  cmake ninja-build ccache g++ pkg-config
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
+  libhiredis-dev libpqxx-dev libssl-dev libgtest-dev libgmock-dev
+  postgresql redis-server golang-github-gogo-googleapis-dev grpc-proto
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+SUDO=()
+[[ $(id -u) -eq 0 ]] || SUDO=(sudo -n)
+echo "installing: ${missing[*]}" >&2
+"${SUDO[@]}" apt-get update -q >/dev/null
+DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -q --no-install-recommends \
+  "${missing[@]}" >/dev/null

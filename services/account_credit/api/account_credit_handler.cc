@@ -1,0 +1,115 @@
+#include "api/account_credit_handler.h"
+
+#include "errors/grpc_status.h"
+#include "protoconv/protoconv.h"
+
+namespace giftcard::account_credit {
+namespace {
+
+BillingChannel FromProto(v1::BillingChannel c) {
+  switch (c) {
+    case v1::DIRECT: return BillingChannel::kDirect;
+    case v1::APP_STORE: return BillingChannel::kAppStore;
+    case v1::PLAY_STORE: return BillingChannel::kPlayStore;
+    case v1::PARTNER: return BillingChannel::kPartner;
+    default: return BillingChannel::kUnspecified;
+  }
+}
+
+v1::BillingChannel ToProto(BillingChannel c) {
+  switch (c) {
+    case BillingChannel::kDirect: return v1::DIRECT;
+    case BillingChannel::kAppStore: return v1::APP_STORE;
+    case BillingChannel::kPlayStore: return v1::PLAY_STORE;
+    case BillingChannel::kPartner: return v1::PARTNER;
+    case BillingChannel::kUnspecified: break;
+  }
+  return v1::BILLING_CHANNEL_UNSPECIFIED;
+}
+
+v1::TransferKind ToProto(TransferKind k) {
+  switch (k) {
+    case TransferKind::kCredit: return v1::CREDIT;
+    case TransferKind::kDebit: return v1::DEBIT;
+    case TransferKind::kReversal: return v1::REVERSAL;
+  }
+  return v1::TRANSFER_KIND_UNSPECIFIED;
+}
+
+void ToProto(const Account& a, v1::Account* out) {
+  out->set_account_id(a.account_id);
+  out->set_country(a.country);
+  out->set_currency_code(a.currency_code);
+  out->set_billing_channel(ToProto(a.billing_channel));
+  *out->mutable_balance() = protoconv::ToProto({a.currency_code, a.balance_minor});
+  protoconv::ToTimestamp(a.create_time, out->mutable_create_time());
+  protoconv::ToTimestamp(a.update_time, out->mutable_update_time());
+}
+
+void ToProto(const Transfer& t, v1::Transfer* out) {
+  out->set_transfer_id(t.transfer_id);
+  out->set_account_id(t.account_id);
+  *out->mutable_amount() = protoconv::ToProto(t.amount);
+  *out->mutable_balance() = protoconv::ToProto({t.amount.currency_code, t.balance_after_minor});
+  out->set_kind(ToProto(t.kind));
+  out->set_request_id(t.request_id);
+  out->set_reverses_transfer_id(t.reverses_transfer_id);
+  protoconv::ToTimestamp(t.create_time, out->mutable_create_time());
+}
+
+}  // namespace
+
+grpc::Status AccountCreditHandler::UpsertAccount(grpc::ServerContext*,
+                                                 const v1::UpsertAccountRequest* request,
+                                                 v1::Account* response) {
+  Account a;
+  a.account_id = request->account().account_id();
+  a.country = request->account().country();
+  a.currency_code = request->account().currency_code();
+  a.billing_channel = FromProto(request->account().billing_channel());
+  auto result = service_.UpsertAccount(a);
+  if (!result.ok()) return errors::ToGrpcStatus(result.status());
+  ToProto(*result, response);
+  return grpc::Status::OK;
+}
+
+grpc::Status AccountCreditHandler::GetAccount(grpc::ServerContext*,
+                                              const v1::GetAccountRequest* request,
+                                              v1::Account* response) {
+  auto result = service_.GetAccount(request->account_id());
+  if (!result.ok()) return errors::ToGrpcStatus(result.status());
+  ToProto(*result, response);
+  return grpc::Status::OK;
+}
+
+grpc::Status AccountCreditHandler::CreditAccount(grpc::ServerContext*,
+                                                 const v1::CreditAccountRequest* request,
+                                                 v1::Transfer* response) {
+  CreditCommand cmd;
+  cmd.account_id = request->account_id();
+  cmd.amount = protoconv::FromProto(request->amount());
+  cmd.code_region = request->code_region();
+  cmd.request_id = request->request_id();
+  cmd.reference = request->reference();
+  auto result = service_.CreditAccount(cmd);
+  if (!result.ok()) return errors::ToGrpcStatus(result.status());
+  ToProto(*result, response);
+  return grpc::Status::OK;
+}
+
+grpc::Status AccountCreditHandler::DebitAccount(grpc::ServerContext*,
+                                                const v1::DebitAccountRequest* request,
+                                                v1::Transfer* response) {
+  DebitCommand cmd;
+  cmd.account_id = request->account_id();
+  cmd.max_amount = protoconv::FromProto(request->max_amount());
+  cmd.allow_partial = request->allow_partial();
+  cmd.request_id = request->request_id();
+  cmd.reference = request->reference();
+  auto result = service_.DebitAccount(cmd);
+  if (!result.ok()) return errors::ToGrpcStatus(result.status());
+  ToProto(*result, response);
+  return grpc::Status::OK;
+}
+
+}  // namespace giftcard::account_credit

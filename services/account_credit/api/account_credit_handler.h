@@ -1,0 +1,33 @@
+// gRPC handlers of giftcard.v1.AccountCredit: proto ⇄ domain and
+// absl::Status ⇄ grpc::Status only; the rules live in domain/.
+#ifndef GIFTCARD_SERVICES_ACCOUNT_CREDIT_API_ACCOUNT_CREDIT_HANDLER_H_
+#define GIFTCARD_SERVICES_ACCOUNT_CREDIT_API_ACCOUNT_CREDIT_HANDLER_H_
+
+#include "domain/account_service.h"
+#include "giftcard/v1/account_credit.grpc.pb.h"
+
+namespace giftcard::account_credit {
+
+class AccountCreditHandler final : public v1::AccountCredit::Service {
+ public:
+  explicit AccountCreditHandler(AccountService& service) : service_(service) {}
+
+  grpc::Status UpsertAccount(grpc::ServerContext* context, const v1::UpsertAccountRequest* request,
+                             v1::Account* response) override;
+  grpc::Status GetAccount(grpc::ServerContext* context, const v1::GetAccountRequest* request,
+                          v1::Account* response) override;
+  grpc::Status CreditAccount(grpc::ServerContext* context,
+                             const v1::CreditAccountRequest* request,
+                             v1::Transfer* response) override;
+  grpc::Status DebitAccount(grpc::ServerContext* context, const v1::DebitAccountRequest* request,
+                            v1::Transfer* response) override;
+  // ReverseTransfer and ListLedgerEntries stay UNIMPLEMENTED (the generated
+  // default) until the ledger issue builds them.
+
+ private:
+  AccountService& service_;
+};
+
+}  // namespace giftcard::account_credit
+
+#endif  // GIFTCARD_SERVICES_ACCOUNT_CREDIT_API_ACCOUNT_CREDIT_HANDLER_H_

@@ -1,0 +1,65 @@
+// Domain types of account-credit. No gRPC, libpqxx or hiredis here.
+#ifndef GIFTCARD_SERVICES_ACCOUNT_CREDIT_DOMAIN_MODEL_H_
+#define GIFTCARD_SERVICES_ACCOUNT_CREDIT_DOMAIN_MODEL_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/time/time.h"
+#include "money/money.h"
+
+namespace giftcard::account_credit {
+
+enum class BillingChannel { kUnspecified, kDirect, kAppStore, kPlayStore, kPartner };
+
+// "DIRECT" etc., as stored; "" for kUnspecified.
+const char* BillingChannelName(BillingChannel channel);
+std::optional<BillingChannel> BillingChannelFromName(const std::string& name);
+
+struct Account {
+  std::string account_id;
+  std::string country;        // ISO-3166 alpha-2.
+  std::string currency_code;  // ISO-4217.
+  BillingChannel billing_channel = BillingChannel::kUnspecified;
+  int64_t balance_minor = 0;
+  absl::Time create_time;
+  absl::Time update_time;
+};
+
+enum class TransferKind { kCredit, kDebit, kReversal };
+
+struct Transfer {
+  std::string transfer_id;
+  std::string request_id;
+  TransferKind kind = TransferKind::kCredit;
+  std::string account_id;
+  money::Money amount;
+  int64_t balance_after_minor = 0;
+  std::string reverses_transfer_id;
+  absl::Time create_time;
+};
+
+// System accounts, one per currency; they exist only as ledger entries.
+std::string GiftFundingAccount(const std::string& currency_code);
+std::string BillingRevenueAccount(const std::string& currency_code);
+
+struct CreditCommand {
+  std::string account_id;
+  money::Money amount;
+  std::string code_region;
+  std::string request_id;
+  std::string reference;
+};
+
+struct DebitCommand {
+  std::string account_id;
+  money::Money max_amount;
+  bool allow_partial = false;
+  std::string request_id;
+  std::string reference;
+};
+
+}  // namespace giftcard::account_credit
+
+#endif  // GIFTCARD_SERVICES_ACCOUNT_CREDIT_DOMAIN_MODEL_H_

@@ -1,0 +1,35 @@
+// account-credit: accounts and the double-entry credit ledger. Wiring only.
+#include <cstdlib>
+
+#include "account_credit_migrations.h"
+#include "api/account_credit_handler.h"
+#include "config/config.h"
+#include "domain/account_service.h"
+#include "log/log.h"
+#include "pg/migrations.h"
+#include "pg/pool.h"
+#include "server/bootstrap.h"
+#include "server/flags.h"
+#include "storage/pg_ledger_store.h"
+
+int main(int argc, char** argv) {
+  using namespace giftcard;
+  server::BlockTerminationSignals();
+  config::ParseFlags(argc, argv, "account-credit: accounts and the credit ledger");
+  log::SetServiceName("account-credit");
+
+  const std::string dsn = server::PgDsnFlag();
+  if (absl::Status s = pg::MigrateWithRetry(dsn, account_credit::Migrations(),
+                                            account_credit::kMigrationLockKey, absl::Seconds(60));
+      !s.ok()) {
+    log::Error("migrations_failed", {{"status", s.ToString()}});
+    return 1;
+  }
+  pg::Pool pool({.dsn = dsn, .size = server::PgPoolSizeFlag()},
+                account_credit::PgLedgerStore::Statements());
+  account_credit::PgLedgerStore store(pool);
+  account_credit::AccountService service(store);
+  account_credit::AccountCreditHandler handler(service);
+  return server::Serve(server::ServeOptionsFromFlags("account-credit"), {&handler},
+                       [&pool] { return pool.Ping(); });
+}

@@ -1,0 +1,52 @@
+#include "api/billing_handler.h"
+
+#include "errors/grpc_status.h"
+#include "protoconv/protoconv.h"
+
+namespace giftcard::billing {
+namespace {
+
+v1::CreditApplicationState ToProto(ApplicationState s) {
+  switch (s) {
+    case ApplicationState::kPending: return v1::APPLICATION_PENDING;
+    case ApplicationState::kApplied: return v1::APPLIED;
+    case ApplicationState::kReversed: return v1::REVERSED;
+  }
+  return v1::CREDIT_APPLICATION_STATE_UNSPECIFIED;
+}
+
+void ToProto(const CreditApplication& a, v1::CreditApplication* out) {
+  const std::string& cur = a.amount_due.currency_code;
+  out->set_invoice_id(a.invoice_id);
+  out->set_account_id(a.account_id);
+  *out->mutable_amount_due() = protoconv::ToProto(a.amount_due);
+  *out->mutable_applied() = protoconv::ToProto({cur, a.applied_minor});
+  *out->mutable_amount_to_charge() = protoconv::ToProto({cur, a.amount_to_charge_minor()});
+  *out->mutable_remaining_credit() = protoconv::ToProto({cur, a.remaining_credit_minor});
+  out->set_next_invoice_covered(a.next_invoice_covered());
+  out->set_state(ToProto(a.state));
+  protoconv::ToTimestamp(a.create_time, out->mutable_create_time());
+}
+
+}  // namespace
+
+grpc::Status BillingHandler::ApplyCredit(grpc::ServerContext*,
+                                         const v1::ApplyCreditRequest* request,
+                                         v1::CreditApplication* response) {
+  auto result = service_.ApplyCredit({request->invoice_id(), request->account_id(),
+                                      protoconv::FromProto(request->amount_due())});
+  if (!result.ok()) return errors::ToGrpcStatus(result.status());
+  ToProto(*result, response);
+  return grpc::Status::OK;
+}
+
+grpc::Status BillingHandler::GetCreditApplication(grpc::ServerContext*,
+                                                  const v1::GetCreditApplicationRequest* request,
+                                                  v1::CreditApplication* response) {
+  auto result = service_.GetCreditApplication(request->invoice_id());
+  if (!result.ok()) return errors::ToGrpcStatus(result.status());
+  ToProto(*result, response);
+  return grpc::Status::OK;
+}
+
+}  // namespace giftcard::billing

@@ -1,0 +1,29 @@
+// gRPC handlers of giftcard.v1.Billing: proto ⇄ domain and
+// absl::Status ⇄ grpc::Status only; the rules live in domain/.
+#ifndef GIFTCARD_SERVICES_BILLING_API_BILLING_HANDLER_H_
+#define GIFTCARD_SERVICES_BILLING_API_BILLING_HANDLER_H_
+
+#include "domain/billing_service.h"
+#include "giftcard/v1/billing.grpc.pb.h"
+
+namespace giftcard::billing {
+
+class BillingHandler final : public v1::Billing::Service {
+ public:
+  explicit BillingHandler(BillingService& service) : service_(service) {}
+
+  grpc::Status ApplyCredit(grpc::ServerContext* context, const v1::ApplyCreditRequest* request,
+                           v1::CreditApplication* response) override;
+  grpc::Status GetCreditApplication(grpc::ServerContext* context,
+                                    const v1::GetCreditApplicationRequest* request,
+                                    v1::CreditApplication* response) override;
+  // ReverseCredit stays UNIMPLEMENTED (the generated default) until the
+  // ledger issue builds ReverseTransfer.
+
+ private:
+  BillingService& service_;
+};
+
+}  // namespace giftcard::billing
+
+#endif  // GIFTCARD_SERVICES_BILLING_API_BILLING_HANDLER_H_

@@ -1,0 +1,43 @@
+// Billing's rules (DESIGN.md "Billing"): an invoice takes
+// min(balance, amount_due) of credit exactly once. The application is
+// recorded PENDING before the debit, and the debit is idempotent on a request
+// id derived from the invoice id, so a retry after any failure finishes the
+// same debit instead of making a second one.
+#ifndef GIFTCARD_SERVICES_BILLING_DOMAIN_BILLING_SERVICE_H_
+#define GIFTCARD_SERVICES_BILLING_DOMAIN_BILLING_SERVICE_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "domain/ports.h"
+
+namespace giftcard::billing {
+
+// Invoice ids are shorter than other ids: the debit's request id is
+// "billing:apply:" + invoice_id and must fit account-credit's 128.
+inline constexpr size_t kMaxInvoiceIdLength = 96;
+
+struct ApplyCreditCommand {
+  std::string invoice_id;
+  std::string account_id;
+  money::Money amount_due;
+};
+
+// The request id of the debit for an invoice.
+std::string DebitRequestId(const std::string& invoice_id);
+
+class BillingService {
+ public:
+  BillingService(ApplicationStore& store, DebitGateway& debit) : store_(store), debit_(debit) {}
+
+  absl::StatusOr<CreditApplication> ApplyCredit(const ApplyCreditCommand& command);
+  absl::StatusOr<CreditApplication> GetCreditApplication(const std::string& invoice_id);
+
+ private:
+  ApplicationStore& store_;
+  DebitGateway& debit_;
+};
+
+}  // namespace giftcard::billing
+
+#endif  // GIFTCARD_SERVICES_BILLING_DOMAIN_BILLING_SERVICE_H_

@@ -1,0 +1,36 @@
+// Domain types of billing. No gRPC, libpqxx or hiredis here.
+#ifndef GIFTCARD_SERVICES_BILLING_DOMAIN_MODEL_H_
+#define GIFTCARD_SERVICES_BILLING_DOMAIN_MODEL_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/time/time.h"
+#include "money/money.h"
+
+namespace giftcard::billing {
+
+enum class ApplicationState { kPending, kApplied, kReversed };
+
+const char* ApplicationStateName(ApplicationState state);
+std::optional<ApplicationState> ApplicationStateFromName(const std::string& name);
+
+struct CreditApplication {
+  std::string invoice_id;
+  std::string account_id;
+  money::Money amount_due;
+  ApplicationState state = ApplicationState::kPending;
+  int64_t applied_minor = 0;           // Meaningful once kApplied.
+  int64_t remaining_credit_minor = 0;  // Meaningful once kApplied.
+  std::string debit_transfer_id;
+  absl::Time create_time;
+
+  int64_t amount_to_charge_minor() const { return amount_due.amount_minor - applied_minor; }
+  // The cue for a "credit runs out soon" notice.
+  bool next_invoice_covered() const { return remaining_credit_minor >= amount_due.amount_minor; }
+};
+
+}  // namespace giftcard::billing
+
+#endif  // GIFTCARD_SERVICES_BILLING_DOMAIN_MODEL_H_

@@ -1,0 +1,48 @@
+// What billing's domain needs: its store (Postgres, storage/pg_application_store.h)
+// and the debit side (account-credit over gRPC, peers/account_credit_gateway.h).
+#ifndef GIFTCARD_SERVICES_BILLING_DOMAIN_PORTS_H_
+#define GIFTCARD_SERVICES_BILLING_DOMAIN_PORTS_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "domain/model.h"
+
+namespace giftcard::billing {
+
+class ApplicationStore {
+ public:
+  virtual ~ApplicationStore() = default;
+  // Records a PENDING application, or returns the one already recorded for
+  // this invoice (whatever its state and parameters: the domain compares).
+  virtual absl::StatusOr<CreditApplication> Start(const CreditApplication& pending) = 0;
+  // PENDING → APPLIED; returns the final record (already applied is fine).
+  virtual absl::StatusOr<CreditApplication> MarkApplied(const std::string& invoice_id,
+                                                        const std::string& transfer_id,
+                                                        int64_t applied_minor,
+                                                        int64_t remaining_credit_minor) = 0;
+  // Forgets a PENDING application whose debit was definitely refused.
+  virtual absl::Status DropPending(const std::string& invoice_id) = 0;
+  // NOT_FOUND/INVOICE_NOT_FOUND when absent.
+  virtual absl::StatusOr<CreditApplication> Get(const std::string& invoice_id) = 0;
+};
+
+struct DebitResult {
+  std::string transfer_id;
+  int64_t amount_minor = 0;
+  int64_t balance_after_minor = 0;
+};
+
+class DebitGateway {
+ public:
+  virtual ~DebitGateway() = default;
+  // Takes min(balance, max_amount) off the account, idempotent on request_id.
+  virtual absl::StatusOr<DebitResult> DebitUpTo(const std::string& account_id,
+                                                const money::Money& max_amount,
+                                                const std::string& request_id,
+                                                const std::string& reference) = 0;
+};
+
+}  // namespace giftcard::billing
+
+#endif  // GIFTCARD_SERVICES_BILLING_DOMAIN_PORTS_H_

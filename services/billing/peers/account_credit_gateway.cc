@@ -1,0 +1,39 @@
+#include "peers/account_credit_gateway.h"
+
+#include "errors/grpc_status.h"
+#include "errors/status.h"
+#include "protoconv/protoconv.h"
+#include "server/client.h"
+
+namespace giftcard::billing {
+
+AccountCreditGateway::AccountCreditGateway(std::shared_ptr<grpc::Channel> channel,
+                                           std::string token, absl::Duration timeout)
+    : stub_(v1::AccountCredit::NewStub(channel)), token_(std::move(token)), timeout_(timeout) {}
+
+absl::StatusOr<DebitResult> AccountCreditGateway::DebitUpTo(const std::string& account_id,
+                                                            const money::Money& max_amount,
+                                                            const std::string& request_id,
+                                                            const std::string& reference) {
+  v1::DebitAccountRequest request;
+  request.set_account_id(account_id);
+  *request.mutable_max_amount() = protoconv::ToProto(max_amount);
+  request.set_allow_partial(true);
+  request.set_request_id(request_id);
+  request.set_reference(reference);
+  v1::Transfer transfer;
+  grpc::ClientContext context;
+  server::PrepareContext(context, token_, timeout_);
+  grpc::Status status = stub_->DebitAccount(&context, request, &transfer);
+  if (!status.ok()) {
+    absl::Status peer = errors::FromGrpcStatus(status);
+    if (errors::ReasonOf(peer).empty()) {
+      return errors::DependencyUnavailable("account-credit", status.error_message());
+    }
+    return peer;
+  }
+  return DebitResult{transfer.transfer_id(), transfer.amount().amount_minor(),
+                     transfer.balance().amount_minor()};
+}
+
+}  // namespace giftcard::billing

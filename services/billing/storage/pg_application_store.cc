@@ -1,0 +1,107 @@
+#include "storage/pg_application_store.h"
+
+#include "absl/strings/str_cat.h"
+#include "errors/status.h"
+
+namespace giftcard::billing {
+namespace {
+
+const std::string& Columns() {
+  static const auto* cols = new std::string(absl::StrCat(
+      "invoice_id, account_id, currency_code, amount_due_minor, state, "
+      "coalesce(applied_minor, 0), coalesce(remaining_credit_minor, 0), "
+      "coalesce(debit_transfer_id, ''), ",
+      pg::Micros("create_time")));
+  return *cols;
+}
+
+CreditApplication FromRow(const pqxx::row& row) {
+  CreditApplication a;
+  a.invoice_id = row[0].as<std::string>();
+  a.account_id = row[1].as<std::string>();
+  a.amount_due = {row[2].as<std::string>(), row[3].as<int64_t>()};
+  a.state = ApplicationStateFromName(row[4].as<std::string>()).value_or(ApplicationState::kPending);
+  a.applied_minor = row[5].as<int64_t>();
+  a.remaining_credit_minor = row[6].as<int64_t>();
+  a.debit_transfer_id = row[7].as<std::string>();
+  a.create_time = absl::FromUnixMicros(row[8].as<int64_t>());
+  return a;
+}
+
+absl::Status InvoiceNotFound(const std::string& invoice_id) {
+  return errors::Error(absl::StatusCode::kNotFound, errors::reason::kInvoiceNotFound,
+                       "no credit application for this invoice", {{"invoice_id", invoice_id}});
+}
+
+}  // namespace
+
+std::vector<pg::Statement> PgApplicationStore::Statements() {
+  return {
+      {"bl_insert",
+       "INSERT INTO credit_applications (invoice_id, account_id, currency_code, amount_due_minor,"
+       " state) VALUES ($1, $2, $3, $4, 'PENDING') ON CONFLICT (invoice_id) DO NOTHING"},
+      {"bl_get", "SELECT " + Columns() + " FROM credit_applications WHERE invoice_id = $1"},
+      {"bl_mark_applied",
+       "UPDATE credit_applications SET state = 'APPLIED', debit_transfer_id = $2,"
+       " applied_minor = $3, remaining_credit_minor = $4, update_time = now()"
+       " WHERE invoice_id = $1 AND state = 'PENDING'"},
+      {"bl_drop_pending",
+       "DELETE FROM credit_applications WHERE invoice_id = $1 AND state = 'PENDING'"},
+  };
+}
+
+absl::StatusOr<CreditApplication> PgApplicationStore::Start(const CreditApplication& pending) {
+  CreditApplication out;
+  absl::Status s = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+    tx.exec_prepared("bl_insert", pending.invoice_id, pending.account_id,
+                     pending.amount_due.currency_code, pending.amount_due.amount_minor);
+    pqxx::result r = tx.exec_prepared("bl_get", pending.invoice_id);
+    if (r.empty()) {
+      // Dropped by a concurrent refusal between our two statements.
+      return errors::Error(absl::StatusCode::kAborted, errors::reason::kConflict,
+                           "concurrent request for this invoice; retry");
+    }
+    out = FromRow(r[0]);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<CreditApplication> PgApplicationStore::MarkApplied(const std::string& invoice_id,
+                                                                  const std::string& transfer_id,
+                                                                  int64_t applied_minor,
+                                                                  int64_t remaining_credit_minor) {
+  CreditApplication out;
+  absl::Status s = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+    tx.exec_prepared("bl_mark_applied", invoice_id, transfer_id, applied_minor,
+                     remaining_credit_minor);
+    pqxx::result r = tx.exec_prepared("bl_get", invoice_id);
+    if (r.empty()) return InvoiceNotFound(invoice_id);
+    out = FromRow(r[0]);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::Status PgApplicationStore::DropPending(const std::string& invoice_id) {
+  return pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+    tx.exec_prepared("bl_drop_pending", invoice_id);
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<CreditApplication> PgApplicationStore::Get(const std::string& invoice_id) {
+  CreditApplication out;
+  absl::Status s = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+    pqxx::result r = tx.exec_prepared("bl_get", invoice_id);
+    if (r.empty()) return InvoiceNotFound(invoice_id);
+    out = FromRow(r[0]);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+}  // namespace giftcard::billing

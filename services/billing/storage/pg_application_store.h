@@ -1,0 +1,33 @@
+// ApplicationStore on Postgres; invoice_id is the primary key, so concurrent
+// ApplyCredit calls for one invoice share one row.
+#ifndef GIFTCARD_SERVICES_BILLING_STORAGE_PG_APPLICATION_STORE_H_
+#define GIFTCARD_SERVICES_BILLING_STORAGE_PG_APPLICATION_STORE_H_
+
+#include <vector>
+
+#include "domain/ports.h"
+#include "pg/pool.h"
+
+namespace giftcard::billing {
+
+class PgApplicationStore : public ApplicationStore {
+ public:
+  explicit PgApplicationStore(pg::Pool& pool) : pool_(pool) {}
+
+  static std::vector<pg::Statement> Statements();
+
+  absl::StatusOr<CreditApplication> Start(const CreditApplication& pending) override;
+  absl::StatusOr<CreditApplication> MarkApplied(const std::string& invoice_id,
+                                                const std::string& transfer_id,
+                                                int64_t applied_minor,
+                                                int64_t remaining_credit_minor) override;
+  absl::Status DropPending(const std::string& invoice_id) override;
+  absl::StatusOr<CreditApplication> Get(const std::string& invoice_id) override;
+
+ private:
+  pg::Pool& pool_;
+};
+
+}  // namespace giftcard::billing
+
+#endif  // GIFTCARD_SERVICES_BILLING_STORAGE_PG_APPLICATION_STORE_H_

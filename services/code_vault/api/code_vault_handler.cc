@@ -1,0 +1,103 @@
+#include "api/code_vault_handler.h"
+
+#include "errors/grpc_status.h"
+#include "protoconv/protoconv.h"
+
+namespace giftcard::code_vault {
+namespace {
+
+v1::CodeState ToProto(CodeState s) {
+  switch (s) {
+    case CodeState::kIssued: return v1::ISSUED;
+    case CodeState::kActive: return v1::ACTIVE;
+    case CodeState::kRedeeming: return v1::REDEEMING;
+    case CodeState::kRedeemed: return v1::REDEEMED;
+    case CodeState::kVoided: return v1::VOIDED;
+    case CodeState::kExpired: return v1::EXPIRED;
+  }
+  return v1::CODE_STATE_UNSPECIFIED;
+}
+
+v1::RedemptionState ToProto(RedemptionState s) {
+  switch (s) {
+    case RedemptionState::kPending: return v1::PENDING;
+    case RedemptionState::kCompleted: return v1::COMPLETED;
+    case RedemptionState::kRejected: return v1::REJECTED;
+  }
+  return v1::REDEMPTION_STATE_UNSPECIFIED;
+}
+
+}  // namespace
+
+grpc::Status CodeVaultHandler::RedeemCode(grpc::ServerContext*,
+                                          const v1::RedeemCodeRequest* request,
+                                          v1::Redemption* response) {
+  auto result = service_.Redeem(
+      {request->code(), request->account_id(), request->request_id(), request->client_ip()});
+  if (!result.ok()) return errors::ToGrpcStatus(result.status());
+  response->set_redemption_id(result->redemption_id);
+  response->set_account_id(result->account_id);
+  response->set_serial(result->serial);
+  *response->mutable_amount() = protoconv::ToProto(result->amount);
+  *response->mutable_balance() = protoconv::ToProto(
+      {result->amount.currency_code, result->balance_after_minor.value_or(0)});
+  response->set_state(ToProto(result->state));
+  protoconv::ToTimestamp(result->create_time, response->mutable_create_time());
+  return grpc::Status::OK;
+}
+
+grpc::Status CodeVaultHandler::GetCodeStatus(grpc::ServerContext*,
+                                             const v1::GetCodeStatusRequest* request,
+                                             v1::CodeStatus* response) {
+  auto code = service_.GetCodeStatus({request->serial(), request->code()});
+  if (!code.ok()) return errors::ToGrpcStatus(code.status());
+  response->set_serial(code->serial);
+  response->set_state(ToProto(code->state));
+  *response->mutable_amount() = protoconv::ToProto(code->amount);
+  response->set_region(code->region);
+  response->set_batch_id(code->batch_id);
+  response->set_pin_last4(code->pin_last4);
+  protoconv::ToTimestamp(code->create_time, response->mutable_create_time());
+  if (code->activate_time) protoconv::ToTimestamp(*code->activate_time, response->mutable_activate_time());
+  if (code->redeem_time) protoconv::ToTimestamp(*code->redeem_time, response->mutable_redeem_time());
+  if (code->void_time) protoconv::ToTimestamp(*code->void_time, response->mutable_void_time());
+  if (code->expire_time) protoconv::ToTimestamp(*code->expire_time, response->mutable_expire_time());
+  response->set_redeemed_by_account_id(code->redeemed_by_account_id);
+  response->set_redemption_id(code->redemption_id);
+  return grpc::Status::OK;
+}
+
+grpc::Status CodeVaultHandler::IssueCodes(grpc::ServerContext* context,
+                                          const v1::IssueCodesRequest* request,
+                                          grpc::ServerWriter<v1::IssuedCode>* writer) {
+  IssueCommand cmd;
+  cmd.count = request->count();
+  cmd.amount = protoconv::FromProto(request->amount());
+  cmd.region = request->region();
+  cmd.request_id = request->request_id();
+  if (request->has_expire_time()) cmd.expire_time = protoconv::FromTimestamp(request->expire_time());
+  auto batch = service_.IssueCodes(cmd);
+  if (!batch.ok()) return errors::ToGrpcStatus(batch.status());
+  v1::IssuedCode out;
+  out.set_batch_id(batch->batch_id);
+  for (const IssuedCode& code : batch->codes) {
+    if (context->IsCancelled()) return grpc::Status::CANCELLED;
+    out.set_serial(code.serial);
+    out.set_code(code.pin);
+    if (!writer->Write(out)) return grpc::Status::CANCELLED;
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status CodeVaultHandler::ActivateCodes(grpc::ServerContext*,
+                                             const v1::ActivateCodesRequest* request,
+                                             v1::ActivateCodesResponse* response) {
+  auto count = service_.ActivateCodes(
+      request->batch_id(), {request->serials().begin(), request->serials().end()},
+      request->request_id());
+  if (!count.ok()) return errors::ToGrpcStatus(count.status());
+  response->set_activated_count(*count);
+  return grpc::Status::OK;
+}
+
+}  // namespace giftcard::code_vault

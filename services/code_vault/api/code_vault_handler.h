@@ -1,0 +1,34 @@
+// gRPC handlers of giftcard.v1.CodeVault: proto ⇄ domain and
+// absl::Status ⇄ grpc::Status only; the rules live in domain/.
+#ifndef GIFTCARD_SERVICES_CODE_VAULT_API_CODE_VAULT_HANDLER_H_
+#define GIFTCARD_SERVICES_CODE_VAULT_API_CODE_VAULT_HANDLER_H_
+
+#include "domain/vault_service.h"
+#include "giftcard/v1/code_vault.grpc.pb.h"
+
+namespace giftcard::code_vault {
+
+class CodeVaultHandler final : public v1::CodeVault::Service {
+ public:
+  explicit CodeVaultHandler(VaultService& service) : service_(service) {}
+
+  grpc::Status RedeemCode(grpc::ServerContext* context, const v1::RedeemCodeRequest* request,
+                          v1::Redemption* response) override;
+  grpc::Status GetCodeStatus(grpc::ServerContext* context,
+                             const v1::GetCodeStatusRequest* request,
+                             v1::CodeStatus* response) override;
+  grpc::Status IssueCodes(grpc::ServerContext* context, const v1::IssueCodesRequest* request,
+                          grpc::ServerWriter<v1::IssuedCode>* writer) override;
+  grpc::Status ActivateCodes(grpc::ServerContext* context,
+                             const v1::ActivateCodesRequest* request,
+                             v1::ActivateCodesResponse* response) override;
+  // CheckCode, VoidCodes and ListCodes stay UNIMPLEMENTED (the generated
+  // default) until the code-vault issue builds them.
+
+ private:
+  VaultService& service_;
+};
+
+}  // namespace giftcard::code_vault
+
+#endif  // GIFTCARD_SERVICES_CODE_VAULT_API_CODE_VAULT_HANDLER_H_

@@ -1,0 +1,87 @@
+// Domain types of the code vault. No gRPC, libpqxx or hiredis here.
+#ifndef GIFTCARD_SERVICES_CODE_VAULT_DOMAIN_MODEL_H_
+#define GIFTCARD_SERVICES_CODE_VAULT_DOMAIN_MODEL_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "money/money.h"
+
+namespace giftcard::code_vault {
+
+// Stored states. EXPIRED is not stored: an ISSUED or ACTIVE code past its
+// expire_time is reported as EXPIRED (see EffectiveState).
+enum class CodeState { kIssued, kActive, kRedeeming, kRedeemed, kVoided, kExpired };
+enum class RedemptionState { kPending, kCompleted, kRejected };
+
+const char* CodeStateName(CodeState state);
+std::optional<CodeState> CodeStateFromName(const std::string& name);
+const char* RedemptionStateName(RedemptionState state);
+std::optional<RedemptionState> RedemptionStateFromName(const std::string& name);
+
+struct Code {
+  std::string serial;
+  CodeState state = CodeState::kIssued;
+  money::Money amount;
+  std::string region;
+  std::string batch_id;
+  std::string pin_last4;
+  absl::Time create_time;
+  std::optional<absl::Time> activate_time;
+  std::optional<absl::Time> redeem_time;
+  std::optional<absl::Time> void_time;
+  std::optional<absl::Time> expire_time;
+  std::string redeemed_by_account_id;
+  std::string redemption_id;
+};
+
+// The state a caller sees at `now`: an unredeemed code past expiry is EXPIRED.
+CodeState EffectiveState(const Code& code, absl::Time now);
+
+struct Redemption {
+  std::string redemption_id;
+  std::string account_id;
+  std::string request_id;
+  std::string code_hash;  // Raw digest under the key the code was stored with.
+  std::string serial;
+  money::Money amount;
+  std::string region;
+  RedemptionState state = RedemptionState::kPending;
+  std::optional<int64_t> balance_after_minor;
+  std::string transfer_id;
+  absl::Status rejection;  // For kRejected: the refusal to replay.
+  absl::Time create_time;
+};
+
+// A code of a new batch, as stored: never the PIN itself.
+struct NewCode {
+  std::string code_hash;
+  std::string pepper_key_id;
+  std::string pin_last4;
+};
+
+struct BatchSpec {
+  int count = 0;
+  money::Money amount;
+  std::string region;
+  std::string request_id;
+  std::string request_fingerprint;
+  std::optional<absl::Time> expire_time;
+};
+
+struct Batch {
+  std::string batch_id;
+  std::vector<std::string> serials;  // In the order of the NewCodes given.
+  bool replayed = false;             // The request_id had already made this batch.
+};
+
+// "GC" + 6-digit batch number + 6-digit index: public, unique, sortable.
+std::string MakeSerial(int64_t batch_no, int index);
+
+}  // namespace giftcard::code_vault
+
+#endif  // GIFTCARD_SERVICES_CODE_VAULT_DOMAIN_MODEL_H_

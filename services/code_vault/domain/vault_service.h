@@ -1,0 +1,97 @@
+// The code vault's rules: issuing and activating codes, what a code's status
+// is, and the redemption saga of DESIGN.md ("Redemption: exactly once across
+// two services"):
+//   guard (Redis) → reserve (Postgres: ACTIVE → REDEEMING + PENDING
+//   redemption) → credit (account-credit, idempotent on the redemption id) →
+//   complete (REDEEMED/COMPLETED) or reject (ACTIVE/REJECTED), or, when the
+//   credit's outcome is unknown, leave it PENDING for a retry to finish.
+#ifndef GIFTCARD_SERVICES_CODE_VAULT_DOMAIN_VAULT_SERVICE_H_
+#define GIFTCARD_SERVICES_CODE_VAULT_DOMAIN_VAULT_SERVICE_H_
+
+#include <atomic>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/clock.h"
+#include "codes/hasher.h"
+#include "domain/model.h"
+#include "domain/ports.h"
+
+namespace giftcard::code_vault {
+
+inline constexpr int kMaxCodesPerBatch = 100000;
+
+struct IssueCommand {
+  int count = 0;
+  money::Money amount;
+  std::string region;
+  std::string request_id;
+  std::optional<absl::Time> expire_time;
+};
+
+struct IssuedCode {
+  std::string serial;
+  std::string pin;  // Formatted XXXX-XXXX-XXXX-XXXX; empty on a replay.
+};
+
+struct IssuedBatch {
+  std::string batch_id;
+  bool replayed = false;
+  std::vector<IssuedCode> codes;
+};
+
+struct RedeemCommand {
+  std::string code;  // As typed.
+  std::string account_id;
+  std::string request_id;
+  std::string client_ip;
+};
+
+// Lookup of a code by exactly one of serial or PIN.
+struct CodeKey {
+  std::string serial;
+  std::string code;
+};
+
+// Whether a peer's answer means "definitely not credited" (the code may go
+// back to ACTIVE) as opposed to "outcome unknown" (keep it PENDING).
+bool IsDefiniteRefusal(const absl::Status& status);
+
+class VaultService {
+ public:
+  struct Options {
+    absl::Duration guard_ttl = absl::Seconds(15);
+    std::function<absl::Time()> now = [] { return absl::Now(); };
+  };
+
+  VaultService(CodeStore& store, RedemptionGuard& guard, CreditGateway& credit,
+               const codes::CodeHasher& hasher, Options options);
+
+  absl::StatusOr<IssuedBatch> IssueCodes(const IssueCommand& command);
+  absl::StatusOr<int64_t> ActivateCodes(const std::string& batch_id,
+                                        const std::vector<std::string>& serials,
+                                        const std::string& request_id);
+  // Admin view: the exact state (EXPIRED when past expiry).
+  absl::StatusOr<Code> GetCodeStatus(const CodeKey& key);
+  absl::StatusOr<Redemption> Redeem(const RedeemCommand& command);
+
+  // Redemptions that went on without the Redis guard (Redis unreachable).
+  int64_t guard_bypass_count() const { return guard_bypasses_.load(); }
+
+ private:
+  absl::StatusOr<Redemption> FinishCredit(const Redemption& pending);
+
+  CodeStore& store_;
+  RedemptionGuard& guard_;
+  CreditGateway& credit_;
+  const codes::CodeHasher& hasher_;
+  const Options options_;
+  std::atomic<int64_t> guard_bypasses_{0};
+};
+
+}  // namespace giftcard::code_vault
+
+#endif  // GIFTCARD_SERVICES_CODE_VAULT_DOMAIN_VAULT_SERVICE_H_

@@ -1,0 +1,66 @@
+// code-vault: codes, batches and redemptions. Wiring only.
+#include "absl/flags/flag.h"
+#include "api/code_vault_handler.h"
+#include "code_vault_migrations.h"
+#include "codes/hasher.h"
+#include "config/config.h"
+#include "domain/vault_service.h"
+#include "log/log.h"
+#include "peers/account_credit_gateway.h"
+#include "pg/migrations.h"
+#include "pg/pool.h"
+#include "redis/client.h"
+#include "server/bootstrap.h"
+#include "server/client.h"
+#include "server/flags.h"
+#include "storage/pg_code_store.h"
+#include "storage/redis_redemption_guard.h"
+
+ABSL_FLAG(std::string, pepper_keys, "",
+          "HMAC pepper keys 'kid:hex[,kid:hex]', active first; set it through the environment "
+          "(GIFTCARD_PEPPER_KEYS), not the command line");
+ABSL_FLAG(std::string, redis_address, "127.0.0.1:6379", "Redis host:port (the redemption guard)");
+ABSL_FLAG(std::string, account_credit_address, "127.0.0.1:50052", "account-credit host:port");
+ABSL_FLAG(std::string, account_credit_token, "", "this service's bearer token towards account-credit");
+ABSL_FLAG(absl::Duration, credit_timeout, absl::Seconds(3), "deadline of each CreditAccount call");
+
+int main(int argc, char** argv) {
+  using namespace giftcard;
+  server::BlockTerminationSignals();
+  config::ParseFlags(argc, argv, "code-vault: gift-card codes and redemptions");
+  log::SetServiceName("code-vault");
+
+  absl::StatusOr<codes::CodeHasher> hasher =
+      codes::CodeHasher::FromSpec(absl::GetFlag(FLAGS_pepper_keys));
+  if (!hasher.ok()) {
+    log::Error("bad_pepper_keys", {{"status", hasher.status().ToString()}});
+    return 2;
+  }
+  absl::StatusOr<redis::Options> redis_options =
+      redis::ParseAddress(absl::GetFlag(FLAGS_redis_address));
+  if (!redis_options.ok()) {
+    log::Error("bad_redis_address", {{"status", redis_options.status().ToString()}});
+    return 2;
+  }
+
+  const std::string dsn = server::PgDsnFlag();
+  if (absl::Status s = pg::MigrateWithRetry(dsn, code_vault::Migrations(),
+                                            code_vault::kMigrationLockKey, absl::Seconds(60));
+      !s.ok()) {
+    log::Error("migrations_failed", {{"status", s.ToString()}});
+    return 1;
+  }
+  pg::Pool pool({.dsn = dsn, .size = server::PgPoolSizeFlag()},
+                code_vault::PgCodeStore::Statements());
+  code_vault::PgCodeStore store(pool);
+  redis::Client redis_client(*redis_options);
+  code_vault::RedisRedemptionGuard guard(redis_client);
+  code_vault::AccountCreditGateway credit(
+      server::MakeChannel(absl::GetFlag(FLAGS_account_credit_address)),
+      absl::GetFlag(FLAGS_account_credit_token), absl::GetFlag(FLAGS_credit_timeout));
+  code_vault::VaultService service(store, guard, credit, *hasher, {});
+  code_vault::CodeVaultHandler handler(service);
+  // Health follows Postgres only: Redis down degrades the guard, not the service.
+  return server::Serve(server::ServeOptionsFromFlags("code-vault"), {&handler},
+                       [&pool] { return pool.Ping(); });
+}

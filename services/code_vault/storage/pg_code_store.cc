@@ -1,0 +1,312 @@
+#include "storage/pg_code_store.h"
+
+#include <optional>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "errors/status.h"
+
+namespace giftcard::code_vault {
+namespace {
+
+using pg::Micros;
+
+const std::string& CodeColumns() {
+  static const auto* cols = new std::string(absl::StrCat(
+      "serial, state, currency_code, amount_minor, region, batch_id::text, pin_last4, ",
+      Micros("create_time"), ", ", Micros("activate_time"), ", ", Micros("redeem_time"), ", ",
+      Micros("void_time"), ", ", Micros("expire_time"), ", ",
+      "coalesce(redeemed_by_account_id, ''), coalesce(redemption_id::text, '')"));
+  return *cols;
+}
+
+const std::string& RedemptionColumns() {
+  static const auto* cols = new std::string(absl::StrCat(
+      "account_id, request_id, redemption_id::text, encode(code_hash, 'hex'), serial, "
+      "currency_code, amount_minor, region, state, coalesce(transfer_id, ''), "
+      "balance_after_minor, reject_code, coalesce(reject_reason, ''), "
+      "coalesce(reject_message, ''), ",
+      Micros("create_time")));
+  return *cols;
+}
+
+std::optional<absl::Time> OptionalTime(const pqxx::field& f) {
+  if (f.is_null()) return std::nullopt;
+  return absl::FromUnixMicros(f.as<int64_t>());
+}
+
+Code CodeFromRow(const pqxx::row& row) {
+  Code c;
+  c.serial = row[0].as<std::string>();
+  c.state = CodeStateFromName(row[1].as<std::string>()).value_or(CodeState::kIssued);
+  c.amount = {row[2].as<std::string>(), row[3].as<int64_t>()};
+  c.region = row[4].as<std::string>();
+  c.batch_id = row[5].as<std::string>();
+  c.pin_last4 = row[6].as<std::string>();
+  c.create_time = absl::FromUnixMicros(row[7].as<int64_t>());
+  c.activate_time = OptionalTime(row[8]);
+  c.redeem_time = OptionalTime(row[9]);
+  c.void_time = OptionalTime(row[10]);
+  c.expire_time = OptionalTime(row[11]);
+  c.redeemed_by_account_id = row[12].as<std::string>();
+  c.redemption_id = row[13].as<std::string>();
+  return c;
+}
+
+Redemption RedemptionFromRow(const pqxx::row& row) {
+  Redemption r;
+  r.account_id = row[0].as<std::string>();
+  r.request_id = row[1].as<std::string>();
+  r.redemption_id = row[2].as<std::string>();
+  r.code_hash = absl::HexStringToBytes(row[3].as<std::string>());
+  r.serial = row[4].as<std::string>();
+  r.amount = {row[5].as<std::string>(), row[6].as<int64_t>()};
+  r.region = row[7].as<std::string>();
+  r.state = RedemptionStateFromName(row[8].as<std::string>()).value_or(RedemptionState::kPending);
+  r.transfer_id = row[9].as<std::string>();
+  if (!row[10].is_null()) r.balance_after_minor = row[10].as<int64_t>();
+  if (!row[11].is_null()) {
+    r.rejection = errors::Error(static_cast<absl::StatusCode>(row[11].as<int>()),
+                                row[12].as<std::string>(), row[13].as<std::string>());
+  }
+  r.create_time = absl::FromUnixMicros(row[14].as<int64_t>());
+  return r;
+}
+
+bool IsUuid(const std::string& s) {
+  if (s.size() != 36) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? s[i] != '-' : !absl::ascii_isxdigit(static_cast<unsigned char>(s[i]))) return false;
+  }
+  return true;
+}
+
+std::optional<int64_t> MicrosOf(const std::optional<absl::Time>& t) {
+  if (!t) return std::nullopt;
+  return absl::ToUnixMicros(*t);
+}
+
+absl::Status CodeNotFound() {
+  return errors::Error(absl::StatusCode::kNotFound, "CODE_NOT_FOUND", "no such code");
+}
+
+}  // namespace
+
+std::vector<pg::Statement> PgCodeStore::Statements() {
+  const std::string& code = CodeColumns();
+  const std::string& red = RedemptionColumns();
+  return {
+      {"cv_find_batch",
+       "SELECT batch_id::text, request_fingerprint FROM batches WHERE request_id = $1"},
+      {"cv_insert_batch",
+       "INSERT INTO batches (request_id, request_fingerprint, code_count, currency_code, "
+       "amount_minor, region, expire_time) "
+       "VALUES ($1, $2, $3, $4, $5, $6, to_timestamp($7::bigint / 1000000.0)) "
+       "ON CONFLICT (request_id) DO NOTHING RETURNING batch_id::text, batch_no"},
+      {"cv_insert_codes",
+       "INSERT INTO codes (code_hash, pepper_key_id, serial, batch_id, pin_last4, currency_code, "
+       "amount_minor, region, state, expire_time) "
+       "SELECT decode(h, 'hex'), $2, s, $3::uuid, l, $4, $5, $6, 'ISSUED', "
+       "to_timestamp($7::bigint / 1000000.0) "
+       "FROM unnest($1::text[], $8::text[], $9::text[]) AS t(h, s, l)"},
+      {"cv_batch_serials", "SELECT serial FROM codes WHERE batch_id = $1::uuid ORDER BY serial"},
+      {"cv_batch_exists", "SELECT 1 FROM batches WHERE batch_id = $1::uuid"},
+      {"cv_activate_batch",
+       "UPDATE codes SET state = 'ACTIVE', activate_time = now() "
+       "WHERE batch_id = $1::uuid AND state = 'ISSUED'"},
+      {"cv_activate_serials",
+       "UPDATE codes SET state = 'ACTIVE', activate_time = now() "
+       "WHERE serial = ANY($1::text[]) AND state = 'ISSUED'"},
+      {"cv_code_by_serial", "SELECT " + code + " FROM codes WHERE serial = $1"},
+      {"cv_code_by_hashes", "SELECT " + code + " FROM codes WHERE code_hash = ANY($1::bytea[])"},
+      {"cv_find_redemption",
+       "SELECT " + red + " FROM redemptions WHERE account_id = $1 AND request_id = $2"},
+      // The heart of exactly-once: only a code still ACTIVE (and not expired)
+      // moves to REDEEMING, and the PENDING redemption is written with it.
+      {"cv_reserve",
+       "WITH reserved AS ("
+       " UPDATE codes SET state = 'REDEEMING', redemption_id = gen_random_uuid()"
+       " WHERE code_hash = ANY($1::bytea[]) AND state = 'ACTIVE'"
+       "   AND (expire_time IS NULL OR expire_time > now())"
+       " RETURNING code_hash, serial, currency_code, amount_minor, region, redemption_id) "
+       "INSERT INTO redemptions AS r (account_id, request_id, redemption_id, code_hash, serial, "
+       " currency_code, amount_minor, region, state) "
+       "SELECT $2, $3, redemption_id, code_hash, serial, currency_code, amount_minor, region, "
+       " 'PENDING' FROM reserved RETURNING " + red},
+      {"cv_complete",
+       "WITH done AS ("
+       " UPDATE redemptions SET state = 'COMPLETED', transfer_id = $3, balance_after_minor = $4,"
+       "   update_time = now()"
+       " WHERE account_id = $1 AND request_id = $2 AND state = 'PENDING'"
+       " RETURNING code_hash, redemption_id, account_id) "
+       "UPDATE codes c SET state = 'REDEEMED', redeem_time = now(),"
+       " redeemed_by_account_id = done.account_id "
+       "FROM done WHERE c.code_hash = done.code_hash AND c.redemption_id = done.redemption_id "
+       " AND c.state = 'REDEEMING'"},
+      {"cv_reject",
+       "WITH rejected AS ("
+       " UPDATE redemptions SET state = 'REJECTED', reject_code = $3, reject_reason = $4,"
+       "   reject_message = $5, update_time = now()"
+       " WHERE account_id = $1 AND request_id = $2 AND state = 'PENDING'"
+       " RETURNING code_hash, redemption_id) "
+       "UPDATE codes c SET state = 'ACTIVE', redemption_id = NULL "
+       "FROM rejected WHERE c.code_hash = rejected.code_hash "
+       " AND c.redemption_id = rejected.redemption_id AND c.state = 'REDEEMING'"},
+  };
+}
+
+absl::StatusOr<Batch> PgCodeStore::CreateBatch(const BatchSpec& spec,
+                                               const std::vector<NewCode>& codes) {
+  Batch out;
+  absl::Status s = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+    out = Batch{};
+    pqxx::result inserted = tx.exec_prepared(
+        "cv_insert_batch", spec.request_id, spec.request_fingerprint, spec.count,
+        spec.amount.currency_code, spec.amount.amount_minor, spec.region, MicrosOf(spec.expire_time));
+    if (inserted.empty()) {
+      pqxx::result existing = tx.exec_prepared("cv_find_batch", spec.request_id);
+      if (existing.empty()) {
+        return errors::Error(absl::StatusCode::kAborted, errors::reason::kConflict,
+                             "concurrent request with the same request_id; retry");
+      }
+      if (existing[0][1].as<std::string>() != spec.request_fingerprint) {
+        return errors::Error(absl::StatusCode::kInvalidArgument, errors::reason::kRequestIdReused,
+                             "request_id was already used for a different batch",
+                             {{"request_id", spec.request_id}});
+      }
+      out.batch_id = existing[0][0].as<std::string>();
+      out.replayed = true;
+      for (const auto& row : tx.exec_prepared("cv_batch_serials", out.batch_id)) {
+        out.serials.push_back(row[0].as<std::string>());
+      }
+      return absl::OkStatus();
+    }
+    out.batch_id = inserted[0][0].as<std::string>();
+    const int64_t batch_no = inserted[0][1].as<int64_t>();
+    std::vector<std::string> hashes, serials, last4s;
+    hashes.reserve(codes.size());
+    for (size_t i = 0; i < codes.size(); ++i) {
+      hashes.push_back(absl::BytesToHexString(codes[i].code_hash));
+      serials.push_back(MakeSerial(batch_no, static_cast<int>(i + 1)));
+      last4s.push_back(codes[i].pin_last4);
+    }
+    const std::string key_id = codes.empty() ? "" : codes.front().pepper_key_id;
+    tx.exec_prepared("cv_insert_codes", pg::TextArray(hashes), key_id, out.batch_id,
+                     spec.amount.currency_code, spec.amount.amount_minor, spec.region,
+                     MicrosOf(spec.expire_time), pg::TextArray(serials), pg::TextArray(last4s));
+    out.serials = std::move(serials);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<int64_t> PgCodeStore::ActivateCodes(const std::string& batch_id,
+                                                   const std::vector<std::string>& serials) {
+  int64_t count = 0;
+  absl::Status s = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+    if (!batch_id.empty()) {
+      if (!IsUuid(batch_id) || tx.exec_prepared("cv_batch_exists", batch_id).empty()) {
+        return errors::Error(absl::StatusCode::kNotFound, "BATCH_NOT_FOUND", "no such batch",
+                             {{"batch_id", batch_id}});
+      }
+      count = tx.exec_prepared("cv_activate_batch", batch_id).affected_rows();
+    } else {
+      count = tx.exec_prepared("cv_activate_serials", pg::TextArray(serials)).affected_rows();
+    }
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return count;
+}
+
+absl::StatusOr<Code> PgCodeStore::GetCodeBySerial(const std::string& serial) {
+  Code out;
+  absl::Status s = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+    pqxx::result r = tx.exec_prepared("cv_code_by_serial", serial);
+    if (r.empty()) return CodeNotFound();
+    out = CodeFromRow(r[0]);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<Code> PgCodeStore::GetCodeByHashes(const std::vector<std::string>& code_hashes) {
+  Code out;
+  absl::Status s = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+    pqxx::result r = tx.exec_prepared("cv_code_by_hashes", pg::ByteaArray(code_hashes));
+    if (r.empty()) return CodeNotFound();
+    out = CodeFromRow(r[0]);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<Reservation> PgCodeStore::Reserve(const ReserveRequest& request) {
+  Reservation out;
+  const std::string hashes = pg::ByteaArray(request.code_hashes);
+  absl::Status s = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+    out = Reservation{};
+    pqxx::result first =
+        tx.exec_prepared("cv_find_redemption", request.account_id, request.request_id);
+    if (!first.empty()) {
+      out.kind = Reservation::Kind::kReplay;
+      out.redemption = RedemptionFromRow(first[0]);
+      return absl::OkStatus();
+    }
+    // A concurrent first call with this (account_id, request_id) makes the
+    // INSERT raise unique_violation; the pool reruns us and we see it above.
+    pqxx::result reserved =
+        tx.exec_prepared("cv_reserve", hashes, request.account_id, request.request_id);
+    if (!reserved.empty()) {
+      out.kind = Reservation::Kind::kReserved;
+      out.redemption = RedemptionFromRow(reserved[0]);
+      return absl::OkStatus();
+    }
+    out.kind = Reservation::Kind::kRefused;
+    pqxx::result code = tx.exec_prepared("cv_code_by_hashes", hashes);
+    if (!code.empty()) out.code = CodeFromRow(code[0]);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<Redemption> PgCodeStore::Complete(const Redemption& redemption,
+                                                 const std::string& transfer_id,
+                                                 int64_t balance_after_minor) {
+  Redemption out;
+  absl::Status s = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+    tx.exec_prepared("cv_complete", redemption.account_id, redemption.request_id, transfer_id,
+                     balance_after_minor);
+    pqxx::result r =
+        tx.exec_prepared("cv_find_redemption", redemption.account_id, redemption.request_id);
+    if (r.empty()) return absl::InternalError("redemption vanished");
+    out = RedemptionFromRow(r[0]);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<Redemption> PgCodeStore::Reject(const Redemption& redemption,
+                                               const absl::Status& refusal) {
+  Redemption out;
+  absl::Status s = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+    tx.exec_prepared("cv_reject", redemption.account_id, redemption.request_id,
+                     static_cast<int>(refusal.code()), errors::ReasonOf(refusal),
+                     std::string(refusal.message()));
+    pqxx::result r =
+        tx.exec_prepared("cv_find_redemption", redemption.account_id, redemption.request_id);
+    if (r.empty()) return absl::InternalError("redemption vanished");
+    out = RedemptionFromRow(r[0]);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+}  // namespace giftcard::code_vault

@@ -1,0 +1,39 @@
+// CodeStore on Postgres. The reservation is one statement: a conditional
+// UPDATE (state = 'ACTIVE') feeding the INSERT of the PENDING redemption, so
+// of any number of concurrent redemptions of one code exactly one can win,
+// with or without the Redis guard.
+#ifndef GIFTCARD_SERVICES_CODE_VAULT_STORAGE_PG_CODE_STORE_H_
+#define GIFTCARD_SERVICES_CODE_VAULT_STORAGE_PG_CODE_STORE_H_
+
+#include <vector>
+
+#include "domain/ports.h"
+#include "pg/pool.h"
+
+namespace giftcard::code_vault {
+
+class PgCodeStore : public CodeStore {
+ public:
+  explicit PgCodeStore(pg::Pool& pool) : pool_(pool) {}
+
+  static std::vector<pg::Statement> Statements();
+
+  absl::StatusOr<Batch> CreateBatch(const BatchSpec& spec,
+                                    const std::vector<NewCode>& codes) override;
+  absl::StatusOr<int64_t> ActivateCodes(const std::string& batch_id,
+                                        const std::vector<std::string>& serials) override;
+  absl::StatusOr<Code> GetCodeBySerial(const std::string& serial) override;
+  absl::StatusOr<Code> GetCodeByHashes(const std::vector<std::string>& code_hashes) override;
+  absl::StatusOr<Reservation> Reserve(const ReserveRequest& request) override;
+  absl::StatusOr<Redemption> Complete(const Redemption& redemption, const std::string& transfer_id,
+                                      int64_t balance_after_minor) override;
+  absl::StatusOr<Redemption> Reject(const Redemption& redemption,
+                                    const absl::Status& refusal) override;
+
+ private:
+  pg::Pool& pool_;
+};
+
+}  // namespace giftcard::code_vault
+
+#endif  // GIFTCARD_SERVICES_CODE_VAULT_STORAGE_PG_CODE_STORE_H_

@@ -1,0 +1,25 @@
+// RedemptionGuard on Redis: SET key token NX PX ttl to take it, a
+// compare-and-delete script to give it back, so a call whose guard expired
+// can never release someone else's.
+#ifndef GIFTCARD_SERVICES_CODE_VAULT_STORAGE_REDIS_REDEMPTION_GUARD_H_
+#define GIFTCARD_SERVICES_CODE_VAULT_STORAGE_REDIS_REDEMPTION_GUARD_H_
+
+#include "domain/ports.h"
+#include "redis/client.h"
+
+namespace giftcard::code_vault {
+
+class RedisRedemptionGuard : public RedemptionGuard {
+ public:
+  explicit RedisRedemptionGuard(redis::Client& client) : client_(client) {}
+
+  absl::StatusOr<std::string> Acquire(const std::string& key, absl::Duration ttl) override;
+  void Release(const std::string& key, const std::string& token) override;
+
+ private:
+  redis::Client& client_;
+};
+
+}  // namespace giftcard::code_vault
+
+#endif  // GIFTCARD_SERVICES_CODE_VAULT_STORAGE_REDIS_REDEMPTION_GUARD_H_
