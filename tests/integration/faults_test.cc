@@ -1,0 +1,97 @@
+// Faults: Postgres going away under running services, and SIGTERM during a call.
+#include <signal.h>
+
+#include <future>
+#include <thread>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "absl/time/clock.h"
+#include "server/test_hooks.h"
+#include "support/harness.h"
+
+namespace giftcard::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(FaultsTest, PostgresOutageTurnsHealthNotServingAndTheSameProcessRecovers) {
+  PgCluster pg;
+  ASSERT_GT(pg.port(), 0);
+  Suite suite({.pg_port = pg.port()});
+  const std::string account = UniqueName("acct");
+  ASSERT_TRUE(suite.UpsertAccount(account, "DE", "EUR", v1::DIRECT).ok());
+  auto codes = suite.IssueActiveCodes(1, 1000, "EUR", "DE");
+  ASSERT_EQ(codes.size(), 1u);
+
+  pg.Stop("immediate");
+  for (const std::string& address :
+       {suite.account_credit_addr, suite.code_vault_addr, suite.billing_addr}) {
+    EXPECT_TRUE(WaitForHealth(address, "NOT_SERVING", absl::Seconds(15))) << address;
+  }
+  v1::Account got;
+  grpc::Status s = suite.GetAccount(account, &got);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(ReasonOf(s), "DEPENDENCY_UNAVAILABLE");
+  s = suite.Redeem(codes[0].code(), account, "during-outage");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(ReasonOf(s), "DEPENDENCY_UNAVAILABLE");
+  v1::CreditApplication app;
+  s = suite.ApplyCredit("inv-outage", account, 500, "EUR", &app);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(ReasonOf(s), "DEPENDENCY_UNAVAILABLE");
+  EXPECT_TRUE(suite.account_credit->Running());
+  EXPECT_TRUE(suite.code_vault->Running());
+  EXPECT_TRUE(suite.billing->Running());
+
+  pg.Restart();
+  for (const std::string& address :
+       {suite.account_credit_addr, suite.code_vault_addr, suite.billing_addr}) {
+    EXPECT_TRUE(WaitForHealth(address, "SERVING", absl::Seconds(15))) << address;
+  }
+  // The same processes serve again; the retried redemption credits once.
+  v1::Redemption redemption;
+  s = suite.Redeem(codes[0].code(), account, "during-outage", &redemption);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(redemption.balance().amount_minor(), 1000);
+  s = suite.ApplyCredit("inv-outage", account, 500, "EUR", &app);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(app.applied().amount_minor(), 500);
+  ASSERT_TRUE(suite.GetAccount(account, &got).ok());
+  EXPECT_EQ(got.balance().amount_minor(), 500);
+}
+
+TEST(FaultsTest, SigtermLetsTheCallInFlightFinishAndExitsZero) {
+  Suite suite({.account_credit_args = {"--enable_test_hooks"}});
+  const std::string account = UniqueName("acct");
+  ASSERT_TRUE(suite.UpsertAccount(account, "DE", "EUR", v1::DIRECT).ok());
+
+  // A call held in the server for 1.5 s by the test hook.
+  auto call = std::async(std::launch::async, [&] {
+    v1::GetAccountRequest request;
+    request.set_account_id(account);
+    v1::Account out;
+    auto ctx = Context(kStorefrontToken);
+    ctx->AddMetadata(server::kTestDelayMetadata, "1500");
+    grpc::Status s = suite.credit_stub->GetAccount(ctx.get(), request, &out);
+    return std::make_pair(s, out);
+  });
+  // Wait until the server holds the call (it logs the hook), then SIGTERM.
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (absl::Now() < deadline &&
+         suite.account_credit->Log().find("test_hook_delay") == std::string::npos) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_THAT(suite.account_credit->Log(), HasSubstr("test_hook_delay"));
+  suite.account_credit->Signal(SIGTERM);
+
+  auto [status, account_out] = call.get();
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(account_out.account_id(), account);
+  EXPECT_EQ(suite.account_credit->WaitExit(absl::Seconds(15)), 0);
+  EXPECT_THAT(suite.account_credit->Log(), HasSubstr("shutdown_complete"));
+}
+
+}  // namespace
+}  // namespace giftcard::testing

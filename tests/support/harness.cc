@@ -1,0 +1,342 @@
+#include "support/harness.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+#include <pqxx/pqxx>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "errors/grpc_status.h"
+#include "errors/status.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "server/client.h"
+
+namespace giftcard::testing {
+namespace {
+
+// A fixed pepper for tests: 32 bytes as hex.
+constexpr char kTestPepper[] =
+    "test1:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::map<std::string, std::string> ParseEnvFile(const std::string& path) {
+  std::map<std::string, std::string> out;
+  for (absl::string_view line : absl::StrSplit(ReadFile(path), '\n', absl::SkipEmpty())) {
+    std::pair<std::string, std::string> kv = absl::StrSplit(line, absl::MaxSplits('=', 1));
+    out[kv.first] = kv.second;
+  }
+  return out;
+}
+
+std::string LogDir() {
+  const std::string dir = absl::StrCat(GIFTCARD_BUILD_DIR, "/test-logs");
+  mkdir(dir.c_str(), 0755);
+  return dir;
+}
+
+std::string BinaryOf(const std::string& name) {
+  if (name == "account-credit") return absl::StrCat(GIFTCARD_BUILD_DIR, "/services/account_credit/account-credit");
+  if (name == "code-vault") return absl::StrCat(GIFTCARD_BUILD_DIR, "/services/code_vault/code-vault");
+  return absl::StrCat(GIFTCARD_BUILD_DIR, "/services/billing/billing");
+}
+
+std::string RunShell(const std::string& script) {
+  FILE* p = popen(script.c_str(), "r");
+  if (p == nullptr) return "";
+  std::string out;
+  char buf[256];
+  while (fgets(buf, sizeof(buf), p) != nullptr) out += buf;
+  const int rc = pclose(p);
+  if (rc != 0) ADD_FAILURE() << "shell failed (" << rc << "): " << script << "\n" << out;
+  return std::string(absl::StripAsciiWhitespace(out));
+}
+
+}  // namespace
+
+const TestServers& TestServers::Get() {
+  static const TestServers* servers = [] {
+    auto* s = new TestServers;
+    const char* path = std::getenv("GIFTCARD_TEST_ENV");
+    if (path == nullptr) {
+      std::fprintf(stderr, "GIFTCARD_TEST_ENV is not set: run integration tests through ctest\n");
+      std::abort();
+    }
+    auto env = ParseEnvFile(path);
+    if (!absl::SimpleAtoi(env["PG_PORT"], &s->pg_port) ||
+        !absl::SimpleAtoi(env["REDIS_PORT"], &s->redis_port)) {
+      std::fprintf(stderr, "cannot read the test servers from %s\n", path);
+      std::abort();
+    }
+    return s;
+  }();
+  return *servers;
+}
+
+std::string UniqueName(const std::string& prefix) {
+  static std::atomic<int> counter{0};
+  return absl::StrCat(prefix, "_", getpid(), "_", absl::ToUnixMicros(absl::Now()) % 1000000000,
+                      "_", counter.fetch_add(1));
+}
+
+std::string CreateDatabase(int pg_port, const std::string& prefix) {
+  const std::string base = absl::StrCat("host=127.0.0.1 port=", pg_port, " user=postgres");
+  const std::string name = UniqueName(prefix);
+  pqxx::connection conn(base + " dbname=postgres");
+  pqxx::nontransaction tx(conn);
+  tx.exec("CREATE DATABASE " + conn.quote_name(name));
+  return base + " dbname=" + name;
+}
+
+std::vector<std::string> QueryColumn(const std::string& dsn, const std::string& sql) {
+  pqxx::connection conn(dsn);
+  pqxx::work tx(conn);
+  std::vector<std::string> out;
+  for (const auto& row : tx.exec(sql)) out.push_back(row[0].is_null() ? "NULL" : row[0].c_str());
+  return out;
+}
+
+Process::Process(const std::string& binary, const std::vector<std::string>& args,
+                 const std::map<std::string, std::string>& env, const std::string& log_path)
+    : log_path_(log_path) {
+  std::vector<std::string> argv_storage = {binary};
+  argv_storage.insert(argv_storage.end(), args.begin(), args.end());
+  std::vector<std::string> env_storage;
+  for (char** e = environ; *e != nullptr; ++e) env_storage.push_back(*e);
+  for (const auto& [k, v] : env) env_storage.push_back(k + "=" + v);
+  pid_ = fork();
+  if (pid_ == 0) {
+    const int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd >= 0) {
+      dup2(fd, 1);
+      dup2(fd, 2);
+    }
+    std::vector<char*> argv, envp;
+    for (auto& a : argv_storage) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    for (auto& e : env_storage) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    execve(binary.c_str(), argv.data(), envp.data());
+    _exit(127);
+  }
+}
+
+Process::~Process() {
+  if (Running()) {
+    kill(pid_, SIGKILL);
+    WaitExit(absl::Seconds(10));
+  }
+}
+
+void Process::Signal(int sig) {
+  if (!reaped_) kill(pid_, sig);
+}
+
+bool Process::Running() {
+  if (reaped_) return false;
+  if (waitpid(pid_, &status_, WNOHANG) == pid_) reaped_ = true;
+  return !reaped_;
+}
+
+std::optional<int> Process::WaitExit(absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (Running()) {
+    if (absl::Now() > deadline) return std::nullopt;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return WIFEXITED(status_) ? WEXITSTATUS(status_) : -1;
+}
+
+std::string Process::Log() const { return ReadFile(log_path_); }
+
+std::string ServersScript() { return absl::StrCat(GIFTCARD_SOURCE_DIR, "/deploy/local/servers.sh"); }
+
+PgCluster::PgCluster() {
+  char tmpl[] = "/tmp/giftcard-pgtest.XXXXXX";
+  dir_ = mkdtemp(tmpl);
+  const std::string out = RunShell(absl::StrCat("bash -c 'source ", ServersScript(),
+                                                " && giftcard_pg_start ", dir_, "' 2>&1"));
+  if (!absl::SimpleAtoi(out, &port_)) ADD_FAILURE() << "private postgres did not start: " << out;
+}
+
+PgCluster::~PgCluster() {
+  Stop("immediate");
+  RunShell("rm -rf " + dir_);
+}
+
+void PgCluster::Stop(const std::string& mode) {
+  RunShell(absl::StrCat("bash -c 'source ", ServersScript(), " && giftcard_pg_stop ", dir_, " ",
+                        mode, "'"));
+}
+
+void PgCluster::Restart() {
+  RunShell(absl::StrCat("bash -c 'source ", ServersScript(), " && giftcard_pg_restart ", dir_,
+                        "'"));
+}
+
+std::unique_ptr<Process> Suite::StartService(const std::string& name,
+                                             const std::vector<std::string>& args,
+                                             const std::map<std::string, std::string>& env,
+                                             std::string* address) {
+  const std::string tag = UniqueName(name);
+  const std::string port_file = absl::StrCat(LogDir(), "/", tag, ".port");
+  std::vector<std::string> all_args = {"--listen=127.0.0.1:0", "--port_file=" + port_file,
+                                       "--shutdown_grace=10s"};
+  all_args.insert(all_args.end(), args.begin(), args.end());
+  auto process = std::make_unique<Process>(BinaryOf(name), all_args, env,
+                                           absl::StrCat(LogDir(), "/", tag, ".log"));
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  int port = 0;
+  while (absl::Now() < deadline && process->Running()) {
+    if (absl::SimpleAtoi(absl::StripAsciiWhitespace(ReadFile(port_file)), &port) && port > 0) break;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  if (port <= 0) {
+    ADD_FAILURE() << name << " did not start; log:\n" << process->Log();
+  }
+  *address = absl::StrCat("127.0.0.1:", port);
+  return process;
+}
+
+Suite::Suite(SuiteOptions options) {
+  const int pg_port = options.pg_port != 0 ? options.pg_port : TestServers::Get().pg_port;
+  account_credit_dsn = CreateDatabase(pg_port, "account_credit");
+  code_vault_dsn = CreateDatabase(pg_port, "code_vault");
+  billing_dsn = CreateDatabase(pg_port, "billing");
+
+  account_credit = StartService("account-credit", options.account_credit_args,
+                                {{"GIFTCARD_PG_DSN", account_credit_dsn}}, &account_credit_addr);
+  code_vault = StartService(
+      "code-vault", options.code_vault_args,
+      {{"GIFTCARD_PG_DSN", code_vault_dsn},
+       {"GIFTCARD_PEPPER_KEYS", kTestPepper},
+       {"GIFTCARD_REDIS_ADDRESS", absl::StrCat("127.0.0.1:", TestServers::Get().redis_port)},
+       {"GIFTCARD_ACCOUNT_CREDIT_ADDRESS", account_credit_addr},
+       {"GIFTCARD_ACCOUNT_CREDIT_TOKEN", "test-code-vault"}},
+      &code_vault_addr);
+  billing = StartService("billing", options.billing_args,
+                         {{"GIFTCARD_PG_DSN", billing_dsn},
+                          {"GIFTCARD_ACCOUNT_CREDIT_ADDRESS", account_credit_addr},
+                          {"GIFTCARD_ACCOUNT_CREDIT_TOKEN", "test-billing"}},
+                         &billing_addr);
+  credit_stub = v1::AccountCredit::NewStub(server::MakeChannel(account_credit_addr));
+  vault_stub = v1::CodeVault::NewStub(server::MakeChannel(code_vault_addr));
+  billing_stub = v1::Billing::NewStub(server::MakeChannel(billing_addr));
+}
+
+grpc::Status Suite::UpsertAccount(const std::string& account_id, const std::string& country,
+                                  const std::string& currency, v1::BillingChannel channel,
+                                  v1::Account* out) {
+  v1::UpsertAccountRequest request;
+  request.mutable_account()->set_account_id(account_id);
+  request.mutable_account()->set_country(country);
+  request.mutable_account()->set_currency_code(currency);
+  request.mutable_account()->set_billing_channel(channel);
+  v1::Account account;
+  return credit_stub->UpsertAccount(Context(kStorefrontToken).get(), request,
+                                    out != nullptr ? out : &account);
+}
+
+std::vector<v1::IssuedCode> Suite::IssueActiveCodes(int count, int64_t amount_minor,
+                                                    const std::string& currency,
+                                                    const std::string& region) {
+  v1::IssueCodesRequest issue;
+  issue.set_count(count);
+  issue.mutable_amount()->set_currency_code(currency);
+  issue.mutable_amount()->set_amount_minor(amount_minor);
+  issue.set_region(region);
+  issue.set_request_id(UniqueName("batch"));
+  std::vector<v1::IssuedCode> codes;
+  auto ctx = Context(kAdminToken);
+  auto reader = vault_stub->IssueCodes(ctx.get(), issue);
+  v1::IssuedCode code;
+  while (reader->Read(&code)) codes.push_back(code);
+  grpc::Status s = reader->Finish();
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  if (codes.empty()) return codes;
+  v1::ActivateCodesRequest activate;
+  activate.set_batch_id(codes[0].batch_id());
+  activate.set_request_id(UniqueName("activate"));
+  v1::ActivateCodesResponse activated;
+  s = vault_stub->ActivateCodes(Context(kAdminToken).get(), activate, &activated);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(activated.activated_count(), count);
+  return codes;
+}
+
+grpc::Status Suite::Redeem(const std::string& code, const std::string& account_id,
+                           const std::string& request_id, v1::Redemption* out) {
+  v1::RedeemCodeRequest request;
+  request.set_code(code);
+  request.set_account_id(account_id);
+  request.set_request_id(request_id);
+  request.set_client_ip("127.0.0.1");
+  v1::Redemption redemption;
+  return vault_stub->RedeemCode(Context(kStorefrontToken).get(), request,
+                                out != nullptr ? out : &redemption);
+}
+
+grpc::Status Suite::GetAccount(const std::string& account_id, v1::Account* out) {
+  v1::GetAccountRequest request;
+  request.set_account_id(account_id);
+  return credit_stub->GetAccount(Context(kStorefrontToken).get(), request, out);
+}
+
+grpc::Status Suite::ApplyCredit(const std::string& invoice_id, const std::string& account_id,
+                                int64_t amount_due_minor, const std::string& currency,
+                                v1::CreditApplication* out) {
+  v1::ApplyCreditRequest request;
+  request.set_invoice_id(invoice_id);
+  request.set_account_id(account_id);
+  request.mutable_amount_due()->set_currency_code(currency);
+  request.mutable_amount_due()->set_amount_minor(amount_due_minor);
+  return billing_stub->ApplyCredit(Context(kBillingSystemToken).get(), request, out);
+}
+
+std::unique_ptr<grpc::ClientContext> Context(const std::string& token, absl::Duration timeout) {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  server::PrepareContext(*ctx, token, timeout);
+  return ctx;
+}
+
+std::string ReasonOf(const grpc::Status& status) {
+  return errors::ReasonOf(errors::FromGrpcStatus(status));
+}
+
+std::string HealthOf(const std::string& address) {
+  auto stub = grpc::health::v1::Health::NewStub(server::MakeChannel(address));
+  grpc::health::v1::HealthCheckResponse response;
+  grpc::Status s = stub->Check(Context("", absl::Seconds(2)).get(),
+                               grpc::health::v1::HealthCheckRequest(), &response);
+  if (!s.ok()) return absl::StrCat("error ", s.error_code());
+  return grpc::health::v1::HealthCheckResponse::ServingStatus_Name(response.status());
+}
+
+bool WaitForHealth(const std::string& address, const std::string& want, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    if (HealthOf(address) == want) return true;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  return HealthOf(address) == want;
+}
+
+}  // namespace giftcard::testing

@@ -1,0 +1,144 @@
+// Integration-test harness: real service processes on ephemeral loopback
+// ports, each test with its own databases in the fixture's Postgres (or a
+// private cluster for tests that stop Postgres), clients with bearer tokens.
+#ifndef GIFTCARD_TESTS_SUPPORT_HARNESS_H_
+#define GIFTCARD_TESTS_SUPPORT_HARNESS_H_
+
+#include <sys/types.h>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/time/time.h"
+#include "giftcard/v1/account_credit.grpc.pb.h"
+#include "giftcard/v1/billing.grpc.pb.h"
+#include "giftcard/v1/code_vault.grpc.pb.h"
+
+namespace giftcard::testing {
+
+// The fixture's servers (tests/fixtures/servers.sh), from $GIFTCARD_TEST_ENV.
+struct TestServers {
+  int pg_port = 0;
+  int redis_port = 0;
+  static const TestServers& Get();
+};
+
+// A name unique to this process and call, safe as an id and a database name.
+std::string UniqueName(const std::string& prefix);
+
+// Creates a fresh database on 127.0.0.1:pg_port and returns its DSN.
+std::string CreateDatabase(int pg_port, const std::string& prefix);
+
+// Runs one SQL query on `dsn` and returns the first column of each row.
+std::vector<std::string> QueryColumn(const std::string& dsn, const std::string& sql);
+
+// A child process (a service binary) with its output in a log file.
+class Process {
+ public:
+  Process(const std::string& binary, const std::vector<std::string>& args,
+          const std::map<std::string, std::string>& env, const std::string& log_path);
+  ~Process();  // SIGKILL if still running.
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+
+  void Signal(int sig);
+  // The exit code once the process ended within `timeout`; -1 for a signal death.
+  std::optional<int> WaitExit(absl::Duration timeout);
+  bool Running();
+  pid_t pid() const { return pid_; }
+  const std::string& log_path() const { return log_path_; }
+  std::string Log() const;
+
+ private:
+  pid_t pid_ = -1;
+  bool reaped_ = false;
+  int status_ = 0;
+  std::string log_path_;
+};
+
+// A private Postgres cluster, for tests that stop and restart it.
+class PgCluster {
+ public:
+  PgCluster();
+  ~PgCluster();
+  int port() const { return port_; }
+  void Stop(const std::string& mode = "fast");
+  void Restart();
+
+ private:
+  std::string dir_;
+  int port_ = 0;
+};
+
+// Which Postgres the services use, and extra flags per service.
+struct SuiteOptions {
+  int pg_port = 0;  // 0: the fixture's Postgres.
+  std::vector<std::string> account_credit_args = {};
+  std::vector<std::string> code_vault_args = {};
+  std::vector<std::string> billing_args = {};
+};
+
+// Tokens the clients send (not enforced until the trust issue).
+inline constexpr char kStorefrontToken[] = "test-storefront";
+inline constexpr char kBillingSystemToken[] = "test-billing-system";
+inline constexpr char kAdminToken[] = "test-admin";
+
+// The three services, started in dependency order on fresh databases.
+class Suite {
+ public:
+  explicit Suite(SuiteOptions options = {});
+
+  std::string account_credit_addr, code_vault_addr, billing_addr;
+  std::string account_credit_dsn, code_vault_dsn, billing_dsn;
+  std::unique_ptr<Process> account_credit, code_vault, billing;
+  std::unique_ptr<v1::AccountCredit::Stub> credit_stub;
+  std::unique_ptr<v1::CodeVault::Stub> vault_stub;
+  std::unique_ptr<v1::Billing::Stub> billing_stub;
+
+  // Helpers over the stubs; each asserts nothing and returns the status.
+  grpc::Status UpsertAccount(const std::string& account_id, const std::string& country,
+                             const std::string& currency, v1::BillingChannel channel,
+                             v1::Account* out = nullptr);
+  // Issues and activates `count` codes; returns their PINs and serials.
+  std::vector<v1::IssuedCode> IssueActiveCodes(int count, int64_t amount_minor,
+                                               const std::string& currency,
+                                               const std::string& region);
+  grpc::Status Redeem(const std::string& code, const std::string& account_id,
+                      const std::string& request_id, v1::Redemption* out = nullptr);
+  grpc::Status GetAccount(const std::string& account_id, v1::Account* out);
+  grpc::Status ApplyCredit(const std::string& invoice_id, const std::string& account_id,
+                           int64_t amount_due_minor, const std::string& currency,
+                           v1::CreditApplication* out);
+
+  // Starts one service binary; waits for its port file.
+  static std::unique_ptr<Process> StartService(const std::string& name,
+                                               const std::vector<std::string>& args,
+                                               const std::map<std::string, std::string>& env,
+                                               std::string* address);
+};
+
+// A client context with a deadline and `authorization: Bearer <token>`.
+std::unique_ptr<grpc::ClientContext> Context(const std::string& token,
+                                             absl::Duration timeout = absl::Seconds(10));
+
+// The ErrorInfo reason of a failed call.
+std::string ReasonOf(const grpc::Status& status);
+
+// grpc.health.v1 Check of the whole server: "SERVING", "NOT_SERVING" or the error code.
+std::string HealthOf(const std::string& address);
+
+// Polls `HealthOf(address)` until it equals `want` or `timeout` passes.
+bool WaitForHealth(const std::string& address, const std::string& want, absl::Duration timeout);
+
+// Path of the fixture script library (deploy/local/servers.sh).
+std::string ServersScript();
+
+}  // namespace giftcard::testing
+
+#endif  // GIFTCARD_TESTS_SUPPORT_HARNESS_H_

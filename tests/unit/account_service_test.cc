@@ -1,0 +1,137 @@
+// Eligibility and debit rules, with an in-memory ledger store.
+#include "domain/account_service.h"
+
+#include <map>
+
+#include <gtest/gtest.h>
+
+#include "errors/status.h"
+
+namespace giftcard::account_credit {
+namespace {
+
+class FakeLedgerStore : public LedgerStore {
+ public:
+  std::map<std::string, Account> accounts;
+  std::map<std::string, std::pair<std::string, Transfer>> transfers;  // request → (fingerprint, t)
+  int posts = 0;
+
+  absl::StatusOr<Account> UpsertAccount(const Account& a) override { return accounts[a.account_id] = a; }
+  absl::StatusOr<Account> GetAccount(const std::string& id) override {
+    if (!accounts.count(id)) return errors::Error(absl::StatusCode::kNotFound, errors::reason::kAccountNotFound, "");
+    return accounts[id];
+  }
+  absl::StatusOr<Transfer> Post(const Posting& p) override {
+    ++posts;
+    if (transfers.count(p.request_id)) {
+      if (transfers[p.request_id].first != p.request_fingerprint) {
+        return errors::Error(absl::StatusCode::kInvalidArgument, errors::reason::kRequestIdReused, "");
+      }
+      return transfers[p.request_id].second;
+    }
+    if (!accounts.count(p.account_id)) {
+      return errors::Error(absl::StatusCode::kNotFound, errors::reason::kAccountNotFound, "");
+    }
+    Account& a = accounts[p.account_id];
+    auto amount = p.decide(a);
+    if (!amount.ok()) return amount.status();
+    a.balance_minor += p.direction * *amount;
+    Transfer t;
+    t.request_id = p.request_id;
+    t.amount = {p.currency_code, *amount};
+    t.balance_after_minor = a.balance_minor;
+    transfers[p.request_id] = {p.request_fingerprint, t};
+    return t;
+  }
+};
+
+class AccountServiceTest : public ::testing::Test {
+ protected:
+  AccountServiceTest() : service_(store_) {
+    Add("de-direct", "DE", "EUR", BillingChannel::kDirect);
+    Add("de-play", "DE", "EUR", BillingChannel::kPlayStore);
+    Add("gb-direct", "GB", "GBP", BillingChannel::kDirect);
+  }
+  void Add(const std::string& id, const std::string& country, const std::string& cur,
+           BillingChannel ch) {
+    Account a;
+    a.account_id = id;
+    a.country = country;
+    a.currency_code = cur;
+    a.billing_channel = ch;
+    ASSERT_TRUE(service_.UpsertAccount(a).ok());
+  }
+  absl::StatusOr<Transfer> Credit(const std::string& id, money::Money amount,
+                                  const std::string& region, const std::string& request) {
+    return service_.CreditAccount({id, amount, region, request, "serial"});
+  }
+
+  FakeLedgerStore store_;
+  AccountService service_;
+};
+
+TEST_F(AccountServiceTest, GiftCreditNeedsTheRightRegionCurrencyAndDirectBilling) {
+  EXPECT_TRUE(Credit("de-direct", {"EUR", 2500}, "DE", "c1").ok());
+  EXPECT_EQ(errors::ReasonOf(Credit("de-direct", {"EUR", 2500}, "FR", "c2").status()), "REGION_MISMATCH");
+  EXPECT_EQ(errors::ReasonOf(Credit("de-direct", {"USD", 2500}, "DE", "c3").status()), "CURRENCY_MISMATCH");
+  EXPECT_EQ(errors::ReasonOf(Credit("de-play", {"EUR", 2500}, "DE", "c4").status()), "THIRD_PARTY_BILLING");
+  EXPECT_EQ(errors::ReasonOf(Credit("nobody", {"EUR", 2500}, "DE", "c5").status()), "ACCOUNT_NOT_FOUND");
+  EXPECT_EQ(store_.accounts["de-direct"].balance_minor, 2500);
+  EXPECT_EQ(store_.accounts["de-play"].balance_minor, 0);
+}
+
+TEST_F(AccountServiceTest, ReplaysMatchAndReusesAreRefused) {
+  auto first = Credit("de-direct", {"EUR", 1000}, "DE", "same");
+  auto again = Credit("de-direct", {"EUR", 1000}, "DE", "same");
+  ASSERT_TRUE(first.ok() && again.ok());
+  EXPECT_EQ(store_.accounts["de-direct"].balance_minor, 1000);
+  EXPECT_EQ(errors::ReasonOf(Credit("de-direct", {"EUR", 999}, "DE", "same").status()),
+            "REQUEST_ID_REUSED");
+}
+
+TEST_F(AccountServiceTest, DebitsTakeAtMostTheBalance) {
+  ASSERT_TRUE(Credit("de-direct", {"EUR", 3000}, "DE", "c1").ok());
+  auto full = service_.DebitAccount({"de-direct", {"EUR", 1199}, true, "d1", "inv"});
+  ASSERT_TRUE(full.ok());
+  EXPECT_EQ(full->amount.amount_minor, 1199);
+  auto refused = service_.DebitAccount({"de-direct", {"EUR", 5000}, false, "d2", "inv"});
+  EXPECT_EQ(errors::ReasonOf(refused.status()), "INSUFFICIENT_CREDIT");
+  auto partial = service_.DebitAccount({"de-direct", {"EUR", 5000}, true, "d3", "inv"});
+  ASSERT_TRUE(partial.ok());
+  EXPECT_EQ(partial->amount.amount_minor, 1801);
+  EXPECT_EQ(partial->balance_after_minor, 0);
+  auto nothing = service_.DebitAccount({"de-direct", {"EUR", 5000}, true, "d4", "inv"});
+  ASSERT_TRUE(nothing.ok());
+  EXPECT_EQ(nothing->amount.amount_minor, 0);
+  EXPECT_EQ(errors::ReasonOf(
+                service_.DebitAccount({"de-direct", {"GBP", 5}, true, "d5", "inv"}).status()),
+            "CURRENCY_MISMATCH");
+}
+
+TEST_F(AccountServiceTest, BadInputNamesTheFieldAndWritesNothing) {
+  const int before = store_.posts;
+  struct Case {
+    CreditCommand cmd;
+    std::string field;
+  };
+  for (const Case& c : std::vector<Case>{
+           {{"", {"EUR", 1}, "DE", "r", ""}, "account_id"},
+           {{"de-direct", {"EUR", 0}, "DE", "r", ""}, "amount.amount_minor"},
+           {{"de-direct", {"EUR", -1}, "DE", "r", ""}, "amount.amount_minor"},
+           {{"de-direct", {"EUR", 1'000'000'000'000'001}, "DE", "r", ""}, "amount.amount_minor"},
+           {{"de-direct", {"XYZ", 1}, "DE", "r", ""}, "amount.currency_code"},
+           {{"de-direct", {"EUR", 1}, "de", "r", ""}, "code_region"},
+           {{"de-direct", {"EUR", 1}, "DEU", "r", ""}, "code_region"},
+           {{"de-direct", {"EUR", 1}, "DE", std::string(10240, 'r'), ""}, "request_id"},
+       }) {
+    absl::Status s = service_.CreditAccount(c.cmd).status();
+    ASSERT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << c.field;
+    auto violations = errors::FieldViolationsOf(s);
+    ASSERT_EQ(violations.size(), 1u);
+    EXPECT_EQ(violations[0].first, c.field);
+  }
+  EXPECT_EQ(store_.posts, before);
+}
+
+}  // namespace
+}  // namespace giftcard::account_credit

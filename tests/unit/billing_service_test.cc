@@ -1,0 +1,119 @@
+// Billing's rules, with an in-memory store and debit side.
+#include "domain/billing_service.h"
+
+#include <map>
+
+#include <gtest/gtest.h>
+
+#include "errors/status.h"
+
+namespace giftcard::billing {
+namespace {
+
+class FakeStore : public ApplicationStore {
+ public:
+  std::map<std::string, CreditApplication> rows;
+  absl::StatusOr<CreditApplication> Start(const CreditApplication& p) override {
+    if (!rows.count(p.invoice_id)) rows[p.invoice_id] = p;
+    return rows[p.invoice_id];
+  }
+  absl::StatusOr<CreditApplication> MarkApplied(const std::string& id, const std::string& t,
+                                                int64_t applied, int64_t remaining) override {
+    auto& r = rows[id];
+    if (r.state == ApplicationState::kPending) {
+      r.state = ApplicationState::kApplied;
+      r.debit_transfer_id = t;
+      r.applied_minor = applied;
+      r.remaining_credit_minor = remaining;
+    }
+    return r;
+  }
+  absl::Status DropPending(const std::string& id) override {
+    if (rows[id].state == ApplicationState::kPending) rows.erase(id);
+    return absl::OkStatus();
+  }
+  absl::StatusOr<CreditApplication> Get(const std::string& id) override {
+    if (!rows.count(id)) return absl::NotFoundError("x");
+    return rows[id];
+  }
+};
+
+class FakeDebit : public DebitGateway {
+ public:
+  int64_t balance = 0;
+  absl::Status next = absl::OkStatus();
+  std::map<std::string, DebitResult> done;  // Idempotent on request id, like the real one.
+  int effects = 0;
+  absl::StatusOr<DebitResult> DebitUpTo(const std::string&, const money::Money& max,
+                                        const std::string& request_id,
+                                        const std::string&) override {
+    if (!next.ok()) return next;
+    if (done.count(request_id)) return done[request_id];
+    ++effects;
+    const int64_t take = std::min(balance, max.amount_minor);
+    balance -= take;
+    return done[request_id] = DebitResult{"t-" + request_id, take, balance};
+  }
+};
+
+class BillingServiceTest : public ::testing::Test {
+ protected:
+  BillingServiceTest() : service_(store_, debit_) {}
+  absl::StatusOr<CreditApplication> Apply(const std::string& invoice, int64_t due) {
+    return service_.ApplyCredit({invoice, "acct", {"EUR", due}});
+  }
+  FakeStore store_;
+  FakeDebit debit_;
+  BillingService service_;
+};
+
+TEST_F(BillingServiceTest, MonthAfterMonthCreditPaysInFullThenInPartThenNothing) {
+  debit_.balance = 3000;
+  struct Month {
+    int64_t applied, to_charge, remaining;
+    bool covered;
+  };
+  const std::vector<Month> expected = {
+      {1199, 0, 1801, true}, {1199, 0, 602, false}, {602, 597, 0, false}, {0, 1199, 0, false}};
+  for (size_t m = 0; m < expected.size(); ++m) {
+    auto app = Apply("inv-" + std::to_string(m), 1199);
+    ASSERT_TRUE(app.ok()) << app.status();
+    EXPECT_EQ(app->applied_minor, expected[m].applied) << m;
+    EXPECT_EQ(app->amount_to_charge_minor(), expected[m].to_charge) << m;
+    EXPECT_EQ(app->remaining_credit_minor, expected[m].remaining) << m;
+    EXPECT_EQ(app->next_invoice_covered(), expected[m].covered) << m;
+  }
+}
+
+TEST_F(BillingServiceTest, AnInvoiceIsDebitedOnceWhateverTheRetries) {
+  debit_.balance = 1000;
+  debit_.next = errors::DependencyUnavailable("account-credit", "deadline");
+  EXPECT_EQ(Apply("inv", 400).status().code(), absl::StatusCode::kUnavailable);
+  debit_.next = absl::OkStatus();
+  auto first = Apply("inv", 400);
+  auto again = Apply("inv", 400);
+  ASSERT_TRUE(first.ok() && again.ok());
+  EXPECT_EQ(again->applied_minor, 400);
+  EXPECT_EQ(debit_.effects, 1);
+  EXPECT_EQ(debit_.balance, 600);
+  EXPECT_EQ(errors::ReasonOf(Apply("inv", 401).status()), "REQUEST_ID_REUSED");
+  EXPECT_EQ(errors::ReasonOf(service_.ApplyCredit({"inv", "other", {"EUR", 400}}).status()),
+            "REQUEST_ID_REUSED");
+}
+
+TEST_F(BillingServiceTest, ARefusedDebitLeavesNoApplication) {
+  debit_.next = errors::Error(absl::StatusCode::kNotFound, errors::reason::kAccountNotFound, "");
+  EXPECT_EQ(errors::ReasonOf(Apply("inv", 400).status()), "ACCOUNT_NOT_FOUND");
+  EXPECT_TRUE(store_.rows.empty());
+}
+
+TEST_F(BillingServiceTest, BadInputIsRefused) {
+  EXPECT_EQ(Apply("", 100).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Apply(std::string(97, 'i'), 100).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Apply("inv", 0).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Apply("inv", -5).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(store_.rows.empty());
+}
+
+}  // namespace
+}  // namespace giftcard::billing
