@@ -18,11 +18,15 @@ constexpr size_t kMaxInputBytes = 128;
 int SymbolValue(char c) {
   if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
   switch (c) {
-    case 'O': return 0;
+    case 'O':
+      return 0;
     case 'I':
-    case 'L': return 1;
-    case 'U': return -1;
-    default: break;
+    case 'L':
+      return 1;
+    case 'U':
+      return -1;
+    default:
+      break;
   }
   const size_t pos = kAlphabet.find(c);
   return pos == absl::string_view::npos ? -1 : static_cast<int>(pos);
@@ -85,9 +89,9 @@ absl::StatusOr<std::string> Normalize(absl::string_view input) {
     } else if (c == 0xE2 && i + 2 < input.size()) {
       const unsigned char b1 = input[i + 1], b2 = input[i + 2];
       // U+2000..U+200B spaces, U+2010..U+2015 dashes, U+202F, U+205F, U+2212 minus.
-      const bool space_or_dash =
-          (b1 == 0x80 && ((b2 >= 0x80 && b2 <= 0x8B) || (b2 >= 0x90 && b2 <= 0x95) || b2 == 0xAF)) ||
-          (b1 == 0x81 && b2 == 0x9F) || (b1 == 0x88 && b2 == 0x92);
+      const bool space_or_dash = (b1 == 0x80 && ((b2 >= 0x80 && b2 <= 0x8B) ||
+                                                 (b2 >= 0x90 && b2 <= 0x95) || b2 == 0xAF)) ||
+                                 (b1 == 0x81 && b2 == 0x9F) || (b1 == 0x88 && b2 == 0x92);
       if (!space_or_dash) return Malformed();
       i += 2;
       continue;

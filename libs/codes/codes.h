@@ -8,9 +8,9 @@
 #define GIFTCARD_LIBS_CODES_CODES_H_
 
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace giftcard::codes {
 

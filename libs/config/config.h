@@ -6,6 +6,7 @@
 #define GIFTCARD_LIBS_CONFIG_CONFIG_H_
 
 #include <string>
+
 #include "absl/strings/string_view.h"
 
 namespace giftcard::config {

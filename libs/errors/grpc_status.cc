@@ -9,7 +9,8 @@
 namespace giftcard::errors {
 namespace {
 
-constexpr absl::string_view kTypeUrls[] = {kErrorInfoTypeUrl, kBadRequestTypeUrl, kRetryInfoTypeUrl};
+constexpr absl::string_view kTypeUrls[] = {kErrorInfoTypeUrl, kBadRequestTypeUrl,
+                                           kRetryInfoTypeUrl};
 
 }  // namespace
 

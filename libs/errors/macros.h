@@ -2,11 +2,11 @@
 #ifndef GIFTCARD_LIBS_ERRORS_MACROS_H_
 #define GIFTCARD_LIBS_ERRORS_MACROS_H_
 
-#define GIFTCARD_RETURN_IF_ERROR(expr)                     \
-  do {                                                     \
-    if (::absl::Status _status = (expr); !_status.ok()) {  \
-      return _status;                                      \
-    }                                                      \
+#define GIFTCARD_RETURN_IF_ERROR(expr)                    \
+  do {                                                    \
+    if (::absl::Status _status = (expr); !_status.ok()) { \
+      return _status;                                     \
+    }                                                     \
   } while (0)
 
 #define GIFTCARD_CONCAT_INNER(a, b) a##b

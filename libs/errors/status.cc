@@ -82,7 +82,8 @@ std::optional<absl::Duration> RetryDelayOf(const absl::Status& status) {
   if (!payload) return std::nullopt;
   google::rpc::RetryInfo retry;
   if (!retry.ParseFromString(std::string(*payload))) return std::nullopt;
-  return absl::Seconds(retry.retry_delay().seconds()) + absl::Nanoseconds(retry.retry_delay().nanos());
+  return absl::Seconds(retry.retry_delay().seconds()) +
+         absl::Nanoseconds(retry.retry_delay().nanos());
 }
 
 bool Is(const absl::Status& status, absl::StatusCode code, absl::string_view reason) {

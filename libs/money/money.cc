@@ -1,8 +1,8 @@
 #include "money/money.h"
 
 #include <algorithm>
-#include <iterator>
 #include <cstdlib>
+#include <iterator>
 
 #include "absl/strings/str_cat.h"
 #include "errors/status.h"
@@ -29,11 +29,10 @@ constexpr absl::string_view kCurrencies[] = {
     "VND", "VUV", "WST", "XAF", "XCD", "XOF", "XPF", "YER", "ZAR", "ZMW", "ZWL",
 };
 
-constexpr absl::string_view kZeroDecimals[] = {
-    "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG",
-    "RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF"};
-constexpr absl::string_view kThreeDecimals[] = {"BHD", "IQD", "JOD", "KWD",
-                                                            "LYD", "OMR", "TND"};
+constexpr absl::string_view kZeroDecimals[] = {"BIF", "CLP", "DJF", "GNF", "ISK", "JPY",
+                                               "KMF", "KRW", "PYG", "RWF", "UGX", "UYI",
+                                               "VND", "VUV", "XAF", "XOF", "XPF"};
+constexpr absl::string_view kThreeDecimals[] = {"BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"};
 constexpr absl::string_view kFourDecimals[] = {"CLF", "UYW"};
 
 template <size_t N>
@@ -55,9 +54,8 @@ std::optional<int> MinorUnitExponent(absl::string_view currency_code) {
 
 absl::Status ValidateCurrencyCode(absl::string_view field, absl::string_view code) {
   if (code.empty()) return errors::InvalidField(field, "is required");
-  if (code.size() != 3 || !std::all_of(code.begin(), code.end(), [](char c) {
-        return c >= 'A' && c <= 'Z';
-      })) {
+  if (code.size() != 3 ||
+      !std::all_of(code.begin(), code.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
     return errors::InvalidField(field, "must be three upper-case letters (ISO-4217)");
   }
   if (!MinorUnitExponent(code)) {

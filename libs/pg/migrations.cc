@@ -18,8 +18,9 @@ absl::Status Migrate(const std::string& dsn, const std::vector<Migration>& migra
     conn.prepare("migrations_lock", "SELECT pg_advisory_lock($1)");
     conn.prepare("migrations_unlock", "SELECT pg_advisory_unlock($1)");
     conn.prepare("migrations_get", "SELECT checksum FROM schema_migrations WHERE version = $1");
-    conn.prepare("migrations_put",
-                 "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, md5($3))");
+    conn.prepare(
+        "migrations_put",
+        "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, md5($3))");
     conn.prepare("migrations_md5", "SELECT md5($1)");
     {
       pqxx::nontransaction nt(conn);

@@ -136,6 +136,7 @@ void Pool::Release(Slot* slot, bool broken) {
 
 absl::Status Pool::Transact(const std::function<absl::Status(pqxx::work&)>& body) {
   absl::Status last;
+  bool reconnected = false;
   for (int attempt = 0; attempt <= options_.max_retries; ++attempt) {
     auto slot = Acquire();
     if (!slot.ok()) return slot.status();
@@ -150,6 +151,15 @@ absl::Status Pool::Transact(const std::function<absl::Status(pqxx::work&)>& body
       }
       Release(*slot, false);
       return s;
+    } catch (const pqxx::broken_connection& e) {
+      // Lost before COMMIT was sent (a lost COMMIT is in_doubt_error), so
+      // nothing was written: after a Postgres restart every pooled connection
+      // is stale, and one fresh retry spares the caller that error.
+      Release(*slot, /*broken=*/true);
+      if (reconnected) return StatusFromException(e);
+      reconnected = true;
+      --attempt;
+      continue;
     } catch (const std::exception& e) {
       last = StatusFromException(e);
       // After a failed statement the connection may be unusable; only keep it

@@ -12,7 +12,6 @@
 namespace giftcard::redis {
 namespace {
 
-
 Reply Convert(const redisReply* r) {
   Reply out;
   switch (r->type) {
@@ -147,8 +146,8 @@ absl::StatusOr<Reply> Client::Command(const std::vector<std::string>& args) {
 
 absl::StatusOr<bool> Client::SetIfAbsent(const std::string& key, const std::string& value,
                                          absl::Duration ttl) {
-  auto reply = Command({"SET", key, value, "NX", "PX",
-                        absl::StrCat(absl::ToInt64Milliseconds(ttl))});
+  auto reply =
+      Command({"SET", key, value, "NX", "PX", absl::StrCat(absl::ToInt64Milliseconds(ttl))});
   if (!reply.ok()) return reply.status();
   return reply->type == Reply::Type::kStatus;  // "OK"; nil when the key exists.
 }

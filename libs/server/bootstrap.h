@@ -11,11 +11,11 @@
 #ifndef GIFTCARD_LIBS_SERVER_BOOTSTRAP_H_
 #define GIFTCARD_LIBS_SERVER_BOOTSTRAP_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <functional>
 #include <string>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"

@@ -3,10 +3,10 @@
 #ifndef GIFTCARD_LIBS_SERVER_CLIENT_H_
 #define GIFTCARD_LIBS_SERVER_CLIENT_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <memory>
 #include <string>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/time/time.h"
 
@@ -16,8 +16,7 @@ namespace giftcard::server {
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address);
 
 // Sets the deadline and `authorization: Bearer <token>` on a client context.
-void PrepareContext(grpc::ClientContext& context, const std::string& token,
-                    absl::Duration timeout);
+void PrepareContext(grpc::ClientContext& context, const std::string& token, absl::Duration timeout);
 
 }  // namespace giftcard::server
 

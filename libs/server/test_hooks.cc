@@ -18,7 +18,8 @@ class TestHookInterceptor : public grpc::experimental::Interceptor {
       auto* md = methods->GetRecvInitialMetadata();
       auto it = md->find(kTestDelayMetadata);
       int64_t ms = 0;
-      if (it != md->end() && absl::SimpleAtoi(std::string(it->second.data(), it->second.size()), &ms)) {
+      if (it != md->end() &&
+          absl::SimpleAtoi(std::string(it->second.data(), it->second.size()), &ms)) {
         ms = std::clamp<int64_t>(ms, 0, 60000);
         log::Info("test_hook_delay", {{"ms", std::to_string(ms)}});
         absl::SleepFor(absl::Milliseconds(ms));

@@ -6,9 +6,9 @@
 #ifndef GIFTCARD_LIBS_SERVER_TEST_HOOKS_H_
 #define GIFTCARD_LIBS_SERVER_TEST_HOOKS_H_
 
-#include <memory>
-
 #include <grpcpp/support/server_interceptor.h>
+
+#include <memory>
 
 namespace giftcard::server {
 

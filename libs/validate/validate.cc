@@ -28,7 +28,8 @@ size_t Utf8SequenceLength(absl::string_view s, size_t i) {
 absl::Status Id(absl::string_view field, absl::string_view value) {
   if (value.empty()) return errors::InvalidField(field, "is required");
   if (value.size() > kMaxIdLength) {
-    return errors::InvalidField(field, absl::StrCat("must be at most ", kMaxIdLength, " characters"));
+    return errors::InvalidField(field,
+                                absl::StrCat("must be at most ", kMaxIdLength, " characters"));
   }
   for (char c : value) {
     if (!IsIdChar(c)) {

@@ -14,7 +14,8 @@
 #include "storage/pg_application_store.h"
 
 ABSL_FLAG(std::string, account_credit_address, "127.0.0.1:50052", "account-credit host:port");
-ABSL_FLAG(std::string, account_credit_token, "", "this service's bearer token towards account-credit");
+ABSL_FLAG(std::string, account_credit_token, "",
+          "this service's bearer token towards account-credit");
 ABSL_FLAG(absl::Duration, debit_timeout, absl::Seconds(3), "deadline of each DebitAccount call");
 
 int main(int argc, char** argv) {

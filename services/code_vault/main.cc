@@ -21,7 +21,8 @@ ABSL_FLAG(std::string, pepper_keys, "",
           "(GIFTCARD_PEPPER_KEYS), not the command line");
 ABSL_FLAG(std::string, redis_address, "127.0.0.1:6379", "Redis host:port (the redemption guard)");
 ABSL_FLAG(std::string, account_credit_address, "127.0.0.1:50052", "account-credit host:port");
-ABSL_FLAG(std::string, account_credit_token, "", "this service's bearer token towards account-credit");
+ABSL_FLAG(std::string, account_credit_token, "",
+          "this service's bearer token towards account-credit");
 ABSL_FLAG(absl::Duration, credit_timeout, absl::Seconds(3), "deadline of each CreditAccount call");
 
 int main(int argc, char** argv) {

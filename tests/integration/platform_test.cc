@@ -68,9 +68,9 @@ TEST_F(PlatformTest, TheDatabaseRefusesToChangeOrDeleteLedgerEntries) {
   ASSERT_TRUE(suite_.Redeem(codes.at(0).code(), account, "r1").ok());
 
   pqxx::connection conn(suite_.account_credit_dsn);
-  for (const char* sql : {"UPDATE ledger_entries SET amount_minor = amount_minor * 2",
-                          "DELETE FROM ledger_entries", "TRUNCATE ledger_entries",
-                          "UPDATE transfers SET amount_minor = 1"}) {
+  for (const char* sql :
+       {"UPDATE ledger_entries SET amount_minor = amount_minor * 2", "DELETE FROM ledger_entries",
+        "TRUNCATE ledger_entries", "UPDATE transfers SET amount_minor = 1"}) {
     pqxx::work tx(conn);
     EXPECT_THROW(tx.exec(sql), pqxx::sql_error) << sql;
   }

@@ -47,7 +47,8 @@ TEST_F(SliceTest, RedeemCreditsTheAccountAndBillingAppliesTheCredit) {
   v1::GetCodeStatusRequest status_request;
   status_request.set_serial(codes[0].serial());
   v1::CodeStatus status;
-  ASSERT_TRUE(suite_.vault_stub->GetCodeStatus(Context(kAdminToken).get(), status_request, &status).ok());
+  ASSERT_TRUE(
+      suite_.vault_stub->GetCodeStatus(Context(kAdminToken).get(), status_request, &status).ok());
   EXPECT_EQ(status.state(), v1::REDEEMED);
   EXPECT_GT(status.redeem_time().seconds(), 0);
   EXPECT_GE(status.redeem_time().seconds(), status.activate_time().seconds());
@@ -60,8 +61,7 @@ TEST_F(SliceTest, RedeemCreditsTheAccountAndBillingAppliesTheCredit) {
   EXPECT_THAT(QueryColumn(suite_.account_credit_dsn,
                           "SELECT sum(amount_minor) FROM ledger_entries GROUP BY currency_code"),
               Each(Eq("0")));
-  EXPECT_THAT(QueryColumn(suite_.account_credit_dsn,
-                          "SELECT count(*) FROM ledger_entries"),
+  EXPECT_THAT(QueryColumn(suite_.account_credit_dsn, "SELECT count(*) FROM ledger_entries"),
               Each(Eq("2")));
   EXPECT_THAT(QueryColumn(suite_.account_credit_dsn,
                           "SELECT count(*) FROM accounts a WHERE balance_minor <> "
@@ -154,7 +154,8 @@ TEST_F(SliceTest, RefusedRedemptionLeavesTheCodeActiveForTheRightAccount) {
   v1::GetCodeStatusRequest status_request;
   status_request.set_code(codes[0].code());
   v1::CodeStatus status;
-  ASSERT_TRUE(suite_.vault_stub->GetCodeStatus(Context(kAdminToken).get(), status_request, &status).ok());
+  ASSERT_TRUE(
+      suite_.vault_stub->GetCodeStatus(Context(kAdminToken).get(), status_request, &status).ok());
   EXPECT_EQ(status.state(), v1::ACTIVE);
   EXPECT_THAT(QueryColumn(suite_.account_credit_dsn, "SELECT count(*) FROM ledger_entries"),
               Each(Eq("0")));
@@ -192,8 +193,9 @@ TEST_F(SliceTest, BadCodesAreRefusedWithoutTouchingStorage) {
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(s.error_message(), HasSubstr("account_id"));
 
-  EXPECT_EQ(absl::StrJoin(QueryColumn(suite_.code_vault_dsn, "SELECT count(*) FROM redemptions"), ","),
-            before);
+  EXPECT_EQ(
+      absl::StrJoin(QueryColumn(suite_.code_vault_dsn, "SELECT count(*) FROM redemptions"), ","),
+      before);
 }
 
 TEST_F(SliceTest, PinsAreNeverStoredOrLoggedInPlaintext) {
@@ -207,7 +209,8 @@ TEST_F(SliceTest, PinsAreNeverStoredOrLoggedInPlaintext) {
   std::vector<std::string> dumps;
   for (const char* table : {"codes", "redemptions", "batches", "code_events"}) {
     dumps.push_back(absl::StrJoin(
-        QueryColumn(suite_.code_vault_dsn, absl::StrCat("SELECT t::text FROM ", table, " t")), "\n"));
+        QueryColumn(suite_.code_vault_dsn, absl::StrCat("SELECT t::text FROM ", table, " t")),
+        "\n"));
   }
   dumps.push_back(absl::StrJoin(
       QueryColumn(suite_.account_credit_dsn, "SELECT t::text FROM transfers t"), "\n"));

@@ -1,6 +1,7 @@
 #include "support/harness.h"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -9,10 +10,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
-#include <sstream>
-
-#include <gtest/gtest.h>
 #include <pqxx/pqxx>
+#include <sstream>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -26,10 +25,6 @@
 
 namespace giftcard::testing {
 namespace {
-
-// A fixed pepper for tests: 32 bytes as hex.
-constexpr char kTestPepper[] =
-    "test1:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);
@@ -54,8 +49,10 @@ std::string LogDir() {
 }
 
 std::string BinaryOf(const std::string& name) {
-  if (name == "account-credit") return absl::StrCat(GIFTCARD_BUILD_DIR, "/services/account_credit/account-credit");
-  if (name == "code-vault") return absl::StrCat(GIFTCARD_BUILD_DIR, "/services/code_vault/code-vault");
+  if (name == "account-credit")
+    return absl::StrCat(GIFTCARD_BUILD_DIR, "/services/account_credit/account-credit");
+  if (name == "code-vault")
+    return absl::StrCat(GIFTCARD_BUILD_DIR, "/services/code_vault/code-vault");
   return absl::StrCat(GIFTCARD_BUILD_DIR, "/services/billing/billing");
 }
 
@@ -93,8 +90,8 @@ const TestServers& TestServers::Get() {
 
 std::string UniqueName(const std::string& prefix) {
   static std::atomic<int> counter{0};
-  return absl::StrCat(prefix, "_", getpid(), "_", absl::ToUnixMicros(absl::Now()) % 1000000000,
-                      "_", counter.fetch_add(1));
+  return absl::StrCat(prefix, "_", getpid(), "_", absl::ToUnixMicros(absl::Now()) % 1000000000, "_",
+                      counter.fetch_add(1));
 }
 
 std::string CreateDatabase(int pg_port, const std::string& prefix) {
@@ -167,13 +164,15 @@ std::optional<int> Process::WaitExit(absl::Duration timeout) {
 
 std::string Process::Log() const { return ReadFile(log_path_); }
 
-std::string ServersScript() { return absl::StrCat(GIFTCARD_SOURCE_DIR, "/deploy/local/servers.sh"); }
+std::string ServersScript() {
+  return absl::StrCat(GIFTCARD_SOURCE_DIR, "/deploy/local/servers.sh");
+}
 
 PgCluster::PgCluster() {
   char tmpl[] = "/tmp/giftcard-pgtest.XXXXXX";
   dir_ = mkdtemp(tmpl);
-  const std::string out = RunShell(absl::StrCat("bash -c 'source ", ServersScript(),
-                                                " && giftcard_pg_start ", dir_, "' 2>&1"));
+  const std::string out = RunShell(
+      absl::StrCat("bash -c 'source ", ServersScript(), " && giftcard_pg_start ", dir_, "' 2>&1"));
   if (!absl::SimpleAtoi(out, &port_)) ADD_FAILURE() << "private postgres did not start: " << out;
 }
 
@@ -188,8 +187,31 @@ void PgCluster::Stop(const std::string& mode) {
 }
 
 void PgCluster::Restart() {
-  RunShell(absl::StrCat("bash -c 'source ", ServersScript(), " && giftcard_pg_restart ", dir_,
-                        "'"));
+  RunShell(
+      absl::StrCat("bash -c 'source ", ServersScript(), " && giftcard_pg_restart ", dir_, "'"));
+}
+
+RedisServer::RedisServer() {
+  char tmpl[] = "/tmp/giftcard-redistest.XXXXXX";
+  dir_ = mkdtemp(tmpl);
+  const std::string out = RunShell(absl::StrCat("bash -c 'source ", ServersScript(),
+                                                " && giftcard_redis_start ", dir_, "' 2>&1"));
+  if (!absl::SimpleAtoi(out, &port_)) ADD_FAILURE() << "private redis did not start: " << out;
+}
+
+RedisServer::~RedisServer() {
+  Stop();
+  RunShell("rm -rf " + dir_);
+}
+
+void RedisServer::Stop() {
+  RunShell(
+      absl::StrCat("bash -c 'source ", ServersScript(), " && giftcard_redis_stop ", dir_, "'"));
+}
+
+void RedisServer::Restart() {
+  RunShell(absl::StrCat("bash -c 'source ", ServersScript(), " && GIFTCARD_REDIS_PORT=", port_,
+                        " giftcard_redis_start ", dir_, "' >/dev/null"));
 }
 
 std::unique_ptr<Process> Suite::StartService(const std::string& name,
@@ -228,7 +250,9 @@ Suite::Suite(SuiteOptions options) {
       "code-vault", options.code_vault_args,
       {{"GIFTCARD_PG_DSN", code_vault_dsn},
        {"GIFTCARD_PEPPER_KEYS", kTestPepper},
-       {"GIFTCARD_REDIS_ADDRESS", absl::StrCat("127.0.0.1:", TestServers::Get().redis_port)},
+       {"GIFTCARD_REDIS_ADDRESS",
+        absl::StrCat("127.0.0.1:",
+                     options.redis_port != 0 ? options.redis_port : TestServers::Get().redis_port)},
        {"GIFTCARD_ACCOUNT_CREDIT_ADDRESS", account_credit_addr},
        {"GIFTCARD_ACCOUNT_CREDIT_TOKEN", "test-code-vault"}},
       &code_vault_addr);

@@ -4,6 +4,7 @@
 #ifndef GIFTCARD_TESTS_SUPPORT_HARNESS_H_
 #define GIFTCARD_TESTS_SUPPORT_HARNESS_H_
 
+#include <grpcpp/grpcpp.h>
 #include <sys/types.h>
 
 #include <map>
@@ -12,8 +13,6 @@
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/time/time.h"
 #include "giftcard/v1/account_credit.grpc.pb.h"
@@ -76,13 +75,32 @@ class PgCluster {
   int port_ = 0;
 };
 
+// A private Redis, for tests that stop and restart it (on the same port).
+class RedisServer {
+ public:
+  RedisServer();
+  ~RedisServer();
+  int port() const { return port_; }
+  void Stop();
+  void Restart();
+
+ private:
+  std::string dir_;
+  int port_ = 0;
+};
+
 // Which Postgres the services use, and extra flags per service.
 struct SuiteOptions {
-  int pg_port = 0;  // 0: the fixture's Postgres.
+  int pg_port = 0;     // 0: the fixture's Postgres.
+  int redis_port = 0;  // 0: the fixture's Redis.
   std::vector<std::string> account_credit_args = {};
   std::vector<std::string> code_vault_args = {};
   std::vector<std::string> billing_args = {};
 };
+
+// The pepper the test code-vaults hash PINs with (32 bytes as hex).
+inline constexpr char kTestPepper[] =
+    "test1:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 
 // Tokens the clients send (not enforced until the trust issue).
 inline constexpr char kStorefrontToken[] = "test-storefront";

@@ -1,9 +1,9 @@
 // Eligibility and debit rules, with an in-memory ledger store.
 #include "domain/account_service.h"
 
-#include <map>
-
 #include <gtest/gtest.h>
+
+#include <map>
 
 #include "errors/status.h"
 
@@ -16,16 +16,20 @@ class FakeLedgerStore : public LedgerStore {
   std::map<std::string, std::pair<std::string, Transfer>> transfers;  // request → (fingerprint, t)
   int posts = 0;
 
-  absl::StatusOr<Account> UpsertAccount(const Account& a) override { return accounts[a.account_id] = a; }
+  absl::StatusOr<Account> UpsertAccount(const Account& a) override {
+    return accounts[a.account_id] = a;
+  }
   absl::StatusOr<Account> GetAccount(const std::string& id) override {
-    if (!accounts.count(id)) return errors::Error(absl::StatusCode::kNotFound, errors::reason::kAccountNotFound, "");
+    if (!accounts.count(id))
+      return errors::Error(absl::StatusCode::kNotFound, errors::reason::kAccountNotFound, "");
     return accounts[id];
   }
   absl::StatusOr<Transfer> Post(const Posting& p) override {
     ++posts;
     if (transfers.count(p.request_id)) {
       if (transfers[p.request_id].first != p.request_fingerprint) {
-        return errors::Error(absl::StatusCode::kInvalidArgument, errors::reason::kRequestIdReused, "");
+        return errors::Error(absl::StatusCode::kInvalidArgument, errors::reason::kRequestIdReused,
+                             "");
       }
       return transfers[p.request_id].second;
     }
@@ -72,10 +76,14 @@ class AccountServiceTest : public ::testing::Test {
 
 TEST_F(AccountServiceTest, GiftCreditNeedsTheRightRegionCurrencyAndDirectBilling) {
   EXPECT_TRUE(Credit("de-direct", {"EUR", 2500}, "DE", "c1").ok());
-  EXPECT_EQ(errors::ReasonOf(Credit("de-direct", {"EUR", 2500}, "FR", "c2").status()), "REGION_MISMATCH");
-  EXPECT_EQ(errors::ReasonOf(Credit("de-direct", {"USD", 2500}, "DE", "c3").status()), "CURRENCY_MISMATCH");
-  EXPECT_EQ(errors::ReasonOf(Credit("de-play", {"EUR", 2500}, "DE", "c4").status()), "THIRD_PARTY_BILLING");
-  EXPECT_EQ(errors::ReasonOf(Credit("nobody", {"EUR", 2500}, "DE", "c5").status()), "ACCOUNT_NOT_FOUND");
+  EXPECT_EQ(errors::ReasonOf(Credit("de-direct", {"EUR", 2500}, "FR", "c2").status()),
+            "REGION_MISMATCH");
+  EXPECT_EQ(errors::ReasonOf(Credit("de-direct", {"USD", 2500}, "DE", "c3").status()),
+            "CURRENCY_MISMATCH");
+  EXPECT_EQ(errors::ReasonOf(Credit("de-play", {"EUR", 2500}, "DE", "c4").status()),
+            "THIRD_PARTY_BILLING");
+  EXPECT_EQ(errors::ReasonOf(Credit("nobody", {"EUR", 2500}, "DE", "c5").status()),
+            "ACCOUNT_NOT_FOUND");
   EXPECT_EQ(store_.accounts["de-direct"].balance_minor, 2500);
   EXPECT_EQ(store_.accounts["de-play"].balance_minor, 0);
 }

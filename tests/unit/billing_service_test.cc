@@ -1,9 +1,9 @@
 // Billing's rules, with an in-memory store and debit side.
 #include "domain/billing_service.h"
 
-#include <map>
-
 #include <gtest/gtest.h>
+
+#include <map>
 
 #include "errors/status.h"
 

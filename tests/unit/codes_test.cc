@@ -1,8 +1,8 @@
 #include "codes/codes.h"
 
-#include <set>
-
 #include <gtest/gtest.h>
+
+#include <set>
 
 #include "codes/hasher.h"
 #include "errors/status.h"
@@ -52,10 +52,10 @@ TEST(CodesTest, InputIsForgiving) {
   std::string lower = formatted;
   for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   for (const std::string& typed :
-       {formatted, lower, " " + pin + "\n", pin.substr(0, 4) + ". " + pin.substr(4, 8) + "/" +
-                                                pin.substr(12),
-        pin.substr(0, 8) + "\xC2\xA0" + pin.substr(8),    // no-break space
-        pin.substr(0, 8) + "\xE3\x80\x80" + pin.substr(8),  // ideographic space
+       {formatted, lower, " " + pin + "\n",
+        pin.substr(0, 4) + ". " + pin.substr(4, 8) + "/" + pin.substr(12),
+        pin.substr(0, 8) + "\xC2\xA0" + pin.substr(8),         // no-break space
+        pin.substr(0, 8) + "\xE3\x80\x80" + pin.substr(8),     // ideographic space
         pin.substr(0, 8) + "\xE2\x80\x93" + pin.substr(8)}) {  // en dash
     auto normalized = Normalize(typed);
     ASSERT_TRUE(normalized.ok()) << typed;
@@ -80,9 +80,12 @@ TEST(CodesTest, LookAlikeLettersAndFullWidthFormsAreFolded) {
 
 TEST(CodesTest, MalformedInputIsRefusedWithoutEchoingIt) {
   for (const std::string& bad :
-       {std::string(""), std::string("ABC"), std::string(17, 'A'), std::string("ABCD-EFGH-JKMN-PQR!"),
-        std::string("UUUU-UUUU-UUUU-UUUU"), std::string(500, '1'), std::string("\xff\xfe"),
-        std::string("ABCD\x00" "EFGHJKMNPQRS", 17)}) {
+       {std::string(""), std::string("ABC"), std::string(17, 'A'),
+        std::string("ABCD-EFGH-JKMN-PQR!"), std::string("UUUU-UUUU-UUUU-UUUU"),
+        std::string(500, '1'), std::string("\xff\xfe"),
+        std::string("ABCD\x00"
+                    "EFGHJKMNPQRS",
+                    17)}) {
     auto s = Normalize(bad);
     ASSERT_FALSE(s.ok());
     EXPECT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument);
@@ -116,7 +119,8 @@ TEST(HasherTest, RefusesWeakOrMalformedPeppers) {
   EXPECT_FALSE(CodeHasher::FromSpec("k1:abcd").ok());
   EXPECT_FALSE(CodeHasher::FromSpec("k1:" + std::string(64, 'z')).ok());
   EXPECT_FALSE(CodeHasher::FromSpec(":" + std::string(64, 'a')).ok());
-  EXPECT_FALSE(CodeHasher::FromSpec("k1:" + std::string(64, 'a') + ",k1:" + std::string(64, 'b')).ok());
+  EXPECT_FALSE(
+      CodeHasher::FromSpec("k1:" + std::string(64, 'a') + ",k1:" + std::string(64, 'b')).ok());
 }
 
 }  // namespace

@@ -51,7 +51,8 @@ TEST(ErrorsTest, PlainStatusesMapByCodeAlone) {
   EXPECT_EQ(wire.error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_EQ(ReasonOf(FromGrpcStatus(wire)), "");
   // A peer's status without details (a transport failure) has no reason.
-  EXPECT_EQ(ReasonOf(FromGrpcStatus(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "late"))), "");
+  EXPECT_EQ(ReasonOf(FromGrpcStatus(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "late"))),
+            "");
 }
 
 }  // namespace

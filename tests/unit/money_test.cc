@@ -1,8 +1,8 @@
 #include "money/money.h"
 
-#include <limits>
-
 #include <gtest/gtest.h>
+
+#include <limits>
 
 #include "errors/status.h"
 
@@ -25,7 +25,8 @@ TEST(MoneyTest, ValidationNamesTheField) {
   for (const Money& bad : {Money{"EUR", 0}, Money{"EUR", -5}, Money{"EUR", kMaxAmountMinor + 1},
                            Money{"eur", 5}, Money{"EURO", 5}, Money{"ZZZ", 5}, Money{"", 5}}) {
     absl::Status s = ValidatePositive("amount", bad);
-    ASSERT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << bad.currency_code << bad.amount_minor;
+    ASSERT_EQ(s.code(), absl::StatusCode::kInvalidArgument)
+        << bad.currency_code << bad.amount_minor;
     auto violations = errors::FieldViolationsOf(s);
     ASSERT_EQ(violations.size(), 1u);
     EXPECT_EQ(violations[0].first.rfind("amount.", 0), 0u) << violations[0].first;
@@ -48,8 +49,7 @@ TEST(MoneyTest, PrintsWithTheCurrencysDecimals) {
   EXPECT_EQ(ToString({"EUR", -602}), "-6.02 EUR");
   EXPECT_EQ(ToString({"JPY", 500}), "500 JPY");
   EXPECT_EQ(ToString({"KWD", 1234}), "1.234 KWD");
-  EXPECT_EQ(ToString({"EUR", std::numeric_limits<int64_t>::min()}),
-            "-92233720368547758.08 EUR");
+  EXPECT_EQ(ToString({"EUR", std::numeric_limits<int64_t>::min()}), "-92233720368547758.08 EUR");
 }
 
 }  // namespace

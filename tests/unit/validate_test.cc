@@ -9,9 +9,9 @@ TEST(ValidateTest, Ids) {
   EXPECT_TRUE(Id("account_id", "user-42").ok());
   EXPECT_TRUE(Id("request_id", "9f1c2a5e-0b7d-4c3e-8a61-2f4b5c6d7e8f").ok());
   EXPECT_TRUE(Id("x", std::string(128, 'a')).ok());
-  for (const std::string& bad : {std::string(""), std::string(129, 'a'), std::string("a b"),
-                                 std::string("gift-funding/EUR"), std::string("a\nb"),
-                                 std::string("caf\xC3\xA9"), std::string(10 * 1024, 'a')}) {
+  for (const std::string& bad :
+       {std::string(""), std::string(129, 'a'), std::string("a b"), std::string("gift-funding/EUR"),
+        std::string("a\nb"), std::string("caf\xC3\xA9"), std::string(10 * 1024, 'a')}) {
     absl::Status s = Id("account_id", bad);
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << bad;
     EXPECT_NE(std::string(s.message()).find("account_id"), std::string::npos);

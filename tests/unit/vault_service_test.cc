@@ -1,9 +1,9 @@
 // The redemption saga's rules, with fakes for the store, guard and credit side.
 #include "domain/vault_service.h"
 
-#include <map>
-
 #include <gtest/gtest.h>
+
+#include <map>
 
 #include "absl/strings/str_cat.h"
 #include "codes/codes.h"
@@ -28,7 +28,8 @@ class FakeCodeStore : public CodeStore {
     codes[hash] = c;
   }
 
-  absl::StatusOr<Batch> CreateBatch(const BatchSpec& spec, const std::vector<NewCode>& in) override {
+  absl::StatusOr<Batch> CreateBatch(const BatchSpec& spec,
+                                    const std::vector<NewCode>& in) override {
     ++calls;
     Batch b;
     b.batch_id = "batch-" + spec.request_id;
@@ -37,10 +38,12 @@ class FakeCodeStore : public CodeStore {
       last_batch = in;
       batches_[spec.request_id] = in.size();
     }
-    for (size_t i = 0; i < batches_[spec.request_id]; ++i) b.serials.push_back(MakeSerial(1, i + 1));
+    for (size_t i = 0; i < batches_[spec.request_id]; ++i)
+      b.serials.push_back(MakeSerial(1, i + 1));
     return b;
   }
-  absl::StatusOr<int64_t> ActivateCodes(const std::string&, const std::vector<std::string>&) override {
+  absl::StatusOr<int64_t> ActivateCodes(const std::string&,
+                                        const std::vector<std::string>&) override {
     ++calls;
     return 0;
   }
@@ -50,7 +53,8 @@ class FakeCodeStore : public CodeStore {
   }
   absl::StatusOr<Code> GetCodeByHashes(const std::vector<std::string>& hashes) override {
     ++calls;
-    for (const auto& h : hashes) if (codes.count(h)) return codes[h];
+    for (const auto& h : hashes)
+      if (codes.count(h)) return codes[h];
     return absl::NotFoundError("x");
   }
   absl::StatusOr<Reservation> Reserve(const ReserveRequest& r) override {
@@ -190,8 +194,8 @@ TEST_F(VaultServiceTest, SuccessCreditsOnceWithTheRedemptionIdAsRequestId) {
 }
 
 TEST_F(VaultServiceTest, DefiniteRefusalPutsTheCodeBackAndIsReplayed) {
-  credit_.next = errors::Error(absl::StatusCode::kFailedPrecondition,
-                               errors::reason::kRegionMismatch, "no");
+  credit_.next =
+      errors::Error(absl::StatusCode::kFailedPrecondition, errors::reason::kRegionMismatch, "no");
   auto r = Redeem("acct", "r1");
   EXPECT_EQ(errors::ReasonOf(r.status()), "REGION_MISMATCH");
   EXPECT_EQ(store_.codes.begin()->second.state, CodeState::kActive);
@@ -217,7 +221,8 @@ TEST_F(VaultServiceTest, UnknownOutcomeStaysPendingAndARetryFinishesIt) {
 }
 
 TEST_F(VaultServiceTest, AHeldGuardIsAbortedAndADeadGuardIsBypassed) {
-  guard_.next = errors::Error(absl::StatusCode::kAborted, errors::reason::kRedemptionInProgress, "");
+  guard_.next =
+      errors::Error(absl::StatusCode::kAborted, errors::reason::kRedemptionInProgress, "");
   auto r = Redeem("acct", "r1");
   EXPECT_EQ(r.status().code(), absl::StatusCode::kAborted);
   EXPECT_EQ(store_.calls, 0);

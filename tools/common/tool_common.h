@@ -3,9 +3,9 @@
 #ifndef GIFTCARD_TOOLS_COMMON_TOOL_COMMON_H_
 #define GIFTCARD_TOOLS_COMMON_TOOL_COMMON_H_
 
-#include <string>
-
 #include <grpcpp/grpcpp.h>
+
+#include <string>
 
 namespace giftcard::tools {
 

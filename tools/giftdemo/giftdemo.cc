@@ -21,7 +21,9 @@ namespace {
 
 using namespace giftcard;
 
-std::string Show(const v1::Money& m) { return money::ToString({m.currency_code(), m.amount_minor()}); }
+std::string Show(const v1::Money& m) {
+  return money::ToString({m.currency_code(), m.amount_minor()});
+}
 
 // A PIN is a secret even in a demo: show only its last group.
 std::string Masked(const std::string& pin) {
@@ -60,7 +62,8 @@ class Demo {
     upsert.mutable_account()->set_billing_channel(v1::DIRECT);
     v1::Account account;
     grpc::Status s = credit_->UpsertAccount(Ctx(storefront_).get(), upsert, &account);
-    Expect(s.ok(), "account created, balance " + Show(account.balance()) + " / " + tools::Describe(s));
+    Expect(s.ok(),
+           "account created, balance " + Show(account.balance()) + " / " + tools::Describe(s));
 
     Step(2, "Admin: IssueCodes 3 × 25.00 EUR for region DE");
     v1::IssueCodesRequest issue;
@@ -77,8 +80,8 @@ class Demo {
       while (reader->Read(&code)) issued.push_back(code);
       s = reader->Finish();
     }
-    Expect(s.ok() && issued.size() == 3, absl::StrCat(issued.size(), " codes streamed / ",
-                                                      tools::Describe(s)));
+    Expect(s.ok() && issued.size() == 3,
+           absl::StrCat(issued.size(), " codes streamed / ", tools::Describe(s)));
     if (issued.empty()) return Done();
     for (const auto& c : issued) {
       std::printf("    serial %s  PIN %s (printed on the card; shown masked here)\n",
@@ -97,7 +100,8 @@ class Demo {
     Step(4, "Storefront: RedeemCode, typed in lower case with spaces: the input is forgiving");
     std::string typed = issued[0].code();
     for (char& c : typed) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    for (char& c : typed) if (c == '-') c = ' ';
+    for (char& c : typed)
+      if (c == '-') c = ' ';
     v1::RedeemCodeRequest redeem;
     redeem.set_code(typed);
     redeem.set_account_id(account_id);
@@ -144,8 +148,8 @@ class Demo {
     v1::CodeStatus code_status;
     s = vault_->GetCodeStatus(Ctx(admin_).get(), status_request, &code_status);
     Expect(s.ok() && code_status.state() == v1::REDEEMED,
-           v1::CodeState_Name(code_status.state()) + " by " +
-               code_status.redeemed_by_account_id() + " at " +
+           v1::CodeState_Name(code_status.state()) + " by " + code_status.redeemed_by_account_id() +
+               " at " +
                absl::FormatTime(absl::FromUnixSeconds(code_status.redeem_time().seconds())) +
                ", PIN ends " + code_status.pin_last4() + " / " + tools::Describe(s));
     return Done();

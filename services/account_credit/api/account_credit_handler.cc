@@ -8,30 +8,43 @@ namespace {
 
 BillingChannel FromProto(v1::BillingChannel c) {
   switch (c) {
-    case v1::DIRECT: return BillingChannel::kDirect;
-    case v1::APP_STORE: return BillingChannel::kAppStore;
-    case v1::PLAY_STORE: return BillingChannel::kPlayStore;
-    case v1::PARTNER: return BillingChannel::kPartner;
-    default: return BillingChannel::kUnspecified;
+    case v1::DIRECT:
+      return BillingChannel::kDirect;
+    case v1::APP_STORE:
+      return BillingChannel::kAppStore;
+    case v1::PLAY_STORE:
+      return BillingChannel::kPlayStore;
+    case v1::PARTNER:
+      return BillingChannel::kPartner;
+    default:
+      return BillingChannel::kUnspecified;
   }
 }
 
 v1::BillingChannel ToProto(BillingChannel c) {
   switch (c) {
-    case BillingChannel::kDirect: return v1::DIRECT;
-    case BillingChannel::kAppStore: return v1::APP_STORE;
-    case BillingChannel::kPlayStore: return v1::PLAY_STORE;
-    case BillingChannel::kPartner: return v1::PARTNER;
-    case BillingChannel::kUnspecified: break;
+    case BillingChannel::kDirect:
+      return v1::DIRECT;
+    case BillingChannel::kAppStore:
+      return v1::APP_STORE;
+    case BillingChannel::kPlayStore:
+      return v1::PLAY_STORE;
+    case BillingChannel::kPartner:
+      return v1::PARTNER;
+    case BillingChannel::kUnspecified:
+      break;
   }
   return v1::BILLING_CHANNEL_UNSPECIFIED;
 }
 
 v1::TransferKind ToProto(TransferKind k) {
   switch (k) {
-    case TransferKind::kCredit: return v1::CREDIT;
-    case TransferKind::kDebit: return v1::DEBIT;
-    case TransferKind::kReversal: return v1::REVERSAL;
+    case TransferKind::kCredit:
+      return v1::CREDIT;
+    case TransferKind::kDebit:
+      return v1::DEBIT;
+    case TransferKind::kReversal:
+      return v1::REVERSAL;
   }
   return v1::TRANSFER_KIND_UNSPECIFIED;
 }

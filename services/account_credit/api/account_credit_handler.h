@@ -16,8 +16,7 @@ class AccountCreditHandler final : public v1::AccountCredit::Service {
                              v1::Account* response) override;
   grpc::Status GetAccount(grpc::ServerContext* context, const v1::GetAccountRequest* request,
                           v1::Account* response) override;
-  grpc::Status CreditAccount(grpc::ServerContext* context,
-                             const v1::CreditAccountRequest* request,
+  grpc::Status CreditAccount(grpc::ServerContext* context, const v1::CreditAccountRequest* request,
                              v1::Transfer* response) override;
   grpc::Status DebitAccount(grpc::ServerContext* context, const v1::DebitAccountRequest* request,
                             v1::Transfer* response) override;

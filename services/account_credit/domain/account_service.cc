@@ -22,10 +22,10 @@ absl::Status CheckGiftCreditEligibility(const Account& account, const std::strin
                          {{"account_country", account.country}, {"code_region", code_region}});
   }
   if (account.currency_code != currency_code) {
-    return errors::Error(absl::StatusCode::kFailedPrecondition, errors::reason::kCurrencyMismatch,
-                         "the card's currency is not the account's",
-                         {{"account_currency", account.currency_code},
-                          {"code_currency", currency_code}});
+    return errors::Error(
+        absl::StatusCode::kFailedPrecondition, errors::reason::kCurrencyMismatch,
+        "the card's currency is not the account's",
+        {{"account_currency", account.currency_code}, {"code_currency", currency_code}});
   }
   if (account.billing_channel != BillingChannel::kDirect) {
     return errors::Error(absl::StatusCode::kFailedPrecondition, errors::reason::kThirdPartyBilling,
@@ -39,7 +39,8 @@ absl::Status CheckGiftCreditEligibility(const Account& account, const std::strin
 absl::StatusOr<Account> AccountService::UpsertAccount(const Account& account) {
   GIFTCARD_RETURN_IF_ERROR(validate::Id("account.account_id", account.account_id));
   GIFTCARD_RETURN_IF_ERROR(validate::Country("account.country", account.country));
-  GIFTCARD_RETURN_IF_ERROR(money::ValidateCurrencyCode("account.currency_code", account.currency_code));
+  GIFTCARD_RETURN_IF_ERROR(
+      money::ValidateCurrencyCode("account.currency_code", account.currency_code));
   if (account.billing_channel == BillingChannel::kUnspecified) {
     return errors::InvalidField("account.billing_channel", "is required");
   }
@@ -71,7 +72,8 @@ absl::StatusOr<Transfer> AccountService::CreditAccount(const CreditCommand& comm
   posting.direction = +1;
   const CreditCommand cmd = command;
   posting.decide = [cmd](const Account& account) -> absl::StatusOr<int64_t> {
-    GIFTCARD_RETURN_IF_ERROR(CheckGiftCreditEligibility(account, cmd.amount.currency_code, cmd.code_region));
+    GIFTCARD_RETURN_IF_ERROR(
+        CheckGiftCreditEligibility(account, cmd.amount.currency_code, cmd.code_region));
     auto new_balance = money::CheckedAdd(account.balance_minor, cmd.amount.amount_minor);
     if (!new_balance.ok() || *new_balance > money::kMaxAmountMinor * 1000) {
       return errors::Error(absl::StatusCode::kFailedPrecondition, "BALANCE_LIMIT",
@@ -94,9 +96,9 @@ absl::StatusOr<Transfer> AccountService::DebitAccount(const DebitCommand& comman
   posting.counter_account_id = BillingRevenueAccount(command.max_amount.currency_code);
   posting.currency_code = command.max_amount.currency_code;
   posting.request_id = command.request_id;
-  posting.request_fingerprint =
-      absl::StrCat("debit|", command.account_id, "|", command.max_amount.currency_code, "|",
-                   command.max_amount.amount_minor, "|", command.allow_partial ? "partial" : "full");
+  posting.request_fingerprint = absl::StrCat(
+      "debit|", command.account_id, "|", command.max_amount.currency_code, "|",
+      command.max_amount.amount_minor, "|", command.allow_partial ? "partial" : "full");
   posting.reference = command.reference;
   posting.direction = -1;
   const DebitCommand cmd = command;

@@ -4,11 +4,16 @@ namespace giftcard::account_credit {
 
 const char* BillingChannelName(BillingChannel channel) {
   switch (channel) {
-    case BillingChannel::kDirect: return "DIRECT";
-    case BillingChannel::kAppStore: return "APP_STORE";
-    case BillingChannel::kPlayStore: return "PLAY_STORE";
-    case BillingChannel::kPartner: return "PARTNER";
-    case BillingChannel::kUnspecified: break;
+    case BillingChannel::kDirect:
+      return "DIRECT";
+    case BillingChannel::kAppStore:
+      return "APP_STORE";
+    case BillingChannel::kPlayStore:
+      return "PLAY_STORE";
+    case BillingChannel::kPartner:
+      return "PARTNER";
+    case BillingChannel::kUnspecified:
+      break;
   }
   return "";
 }

@@ -36,9 +36,12 @@ TransferKind KindFromName(const std::string& name) {
 
 const char* KindName(TransferKind kind) {
   switch (kind) {
-    case TransferKind::kDebit: return "DEBIT";
-    case TransferKind::kReversal: return "REVERSAL";
-    case TransferKind::kCredit: break;
+    case TransferKind::kDebit:
+      return "DEBIT";
+    case TransferKind::kReversal:
+      return "REVERSAL";
+    case TransferKind::kCredit:
+      break;
   }
   return "CREDIT";
 }
@@ -83,7 +86,8 @@ std::vector<pg::Statement> PgLedgerStore::Statements() {
               "country = EXCLUDED.country, currency_code = EXCLUDED.currency_code, "
               "billing_channel = EXCLUDED.billing_channel, update_time = now() "
               "WHERE a.balance_minor = 0 OR a.currency_code = EXCLUDED.currency_code "
-              "RETURNING ") + kAccountColumns},
+              "RETURNING ") +
+           kAccountColumns},
       {"ac_get_account",
        string("SELECT ") + kAccountColumns + " FROM accounts WHERE account_id = $1"},
       {"ac_lock_account",
@@ -152,10 +156,10 @@ absl::StatusOr<Transfer> PgLedgerStore::Post(const Posting& posting) {
     const int64_t delta = posting.direction * *amount;
     const int64_t balance_after = account.balance_minor + delta;
 
-    pqxx::result inserted = tx.exec_prepared(
-        "ac_insert_transfer", posting.request_id, posting.request_fingerprint,
-        KindName(posting.kind), posting.account_id, posting.counter_account_id,
-        posting.currency_code, *amount, balance_after, posting.reference);
+    pqxx::result inserted =
+        tx.exec_prepared("ac_insert_transfer", posting.request_id, posting.request_fingerprint,
+                         KindName(posting.kind), posting.account_id, posting.counter_account_id,
+                         posting.currency_code, *amount, balance_after, posting.reference);
     if (inserted.empty()) {
       // A concurrent call with the same request_id committed after our first
       // look; it is now visible, so answer as a replay.

@@ -8,9 +8,12 @@ namespace {
 
 v1::CreditApplicationState ToProto(ApplicationState s) {
   switch (s) {
-    case ApplicationState::kPending: return v1::APPLICATION_PENDING;
-    case ApplicationState::kApplied: return v1::APPLIED;
-    case ApplicationState::kReversed: return v1::REVERSED;
+    case ApplicationState::kPending:
+      return v1::APPLICATION_PENDING;
+    case ApplicationState::kApplied:
+      return v1::APPLIED;
+    case ApplicationState::kReversed:
+      return v1::REVERSED;
   }
   return v1::CREDIT_APPLICATION_STATE_UNSPECIFIED;
 }
@@ -33,8 +36,8 @@ void ToProto(const CreditApplication& a, v1::CreditApplication* out) {
 grpc::Status BillingHandler::ApplyCredit(grpc::ServerContext*,
                                          const v1::ApplyCreditRequest* request,
                                          v1::CreditApplication* response) {
-  auto result = service_.ApplyCredit({request->invoice_id(), request->account_id(),
-                                      protoconv::FromProto(request->amount_due())});
+  auto result = service_.ApplyCredit(
+      {request->invoice_id(), request->account_id(), protoconv::FromProto(request->amount_due())});
   if (!result.ok()) return errors::ToGrpcStatus(result.status());
   ToProto(*result, response);
   return grpc::Status::OK;

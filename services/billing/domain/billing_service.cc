@@ -12,8 +12,8 @@ namespace {
 absl::Status ValidateInvoiceId(const std::string& invoice_id) {
   GIFTCARD_RETURN_IF_ERROR(validate::Id("invoice_id", invoice_id));
   if (invoice_id.size() > kMaxInvoiceIdLength) {
-    return errors::InvalidField("invoice_id",
-                                absl::StrCat("must be at most ", kMaxInvoiceIdLength, " characters"));
+    return errors::InvalidField(
+        "invoice_id", absl::StrCat("must be at most ", kMaxInvoiceIdLength, " characters"));
   }
   return absl::OkStatus();
 }
@@ -27,9 +27,7 @@ bool IsDefiniteRefusal(const absl::Status& status) {
 
 }  // namespace
 
-std::string DebitRequestId(const std::string& invoice_id) {
-  return "billing:apply:" + invoice_id;
-}
+std::string DebitRequestId(const std::string& invoice_id) { return "billing:apply:" + invoice_id; }
 
 absl::StatusOr<CreditApplication> BillingService::ApplyCredit(const ApplyCreditCommand& command) {
   GIFTCARD_RETURN_IF_ERROR(ValidateInvoiceId(command.invoice_id));
@@ -49,8 +47,8 @@ absl::StatusOr<CreditApplication> BillingService::ApplyCredit(const ApplyCreditC
   if (recorded.state != ApplicationState::kPending) return recorded;  // A replay.
 
   absl::StatusOr<DebitResult> debit =
-      debit_.DebitUpTo(command.account_id, command.amount_due,
-                       DebitRequestId(command.invoice_id), command.invoice_id);
+      debit_.DebitUpTo(command.account_id, command.amount_due, DebitRequestId(command.invoice_id),
+                       command.invoice_id);
   if (!debit.ok()) {
     if (IsDefiniteRefusal(debit.status())) {
       // Nothing was taken; forget the attempt so the invoice can be retried

@@ -4,9 +4,12 @@ namespace giftcard::billing {
 
 const char* ApplicationStateName(ApplicationState state) {
   switch (state) {
-    case ApplicationState::kPending: return "PENDING";
-    case ApplicationState::kApplied: return "APPLIED";
-    case ApplicationState::kReversed: return "REVERSED";
+    case ApplicationState::kPending:
+      return "PENDING";
+    case ApplicationState::kApplied:
+      return "APPLIED";
+    case ApplicationState::kReversed:
+      return "REVERSED";
   }
   return "";
 }

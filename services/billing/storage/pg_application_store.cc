@@ -7,11 +7,11 @@ namespace giftcard::billing {
 namespace {
 
 const std::string& Columns() {
-  static const auto* cols = new std::string(absl::StrCat(
-      "invoice_id, account_id, currency_code, amount_due_minor, state, "
-      "coalesce(applied_minor, 0), coalesce(remaining_credit_minor, 0), "
-      "coalesce(debit_transfer_id, ''), ",
-      pg::Micros("create_time")));
+  static const auto* cols = new std::string(
+      absl::StrCat("invoice_id, account_id, currency_code, amount_due_minor, state, "
+                   "coalesce(applied_minor, 0), coalesce(remaining_credit_minor, 0), "
+                   "coalesce(debit_transfer_id, ''), ",
+                   pg::Micros("create_time")));
   return *cols;
 }
 

@@ -8,21 +8,30 @@ namespace {
 
 v1::CodeState ToProto(CodeState s) {
   switch (s) {
-    case CodeState::kIssued: return v1::ISSUED;
-    case CodeState::kActive: return v1::ACTIVE;
-    case CodeState::kRedeeming: return v1::REDEEMING;
-    case CodeState::kRedeemed: return v1::REDEEMED;
-    case CodeState::kVoided: return v1::VOIDED;
-    case CodeState::kExpired: return v1::EXPIRED;
+    case CodeState::kIssued:
+      return v1::ISSUED;
+    case CodeState::kActive:
+      return v1::ACTIVE;
+    case CodeState::kRedeeming:
+      return v1::REDEEMING;
+    case CodeState::kRedeemed:
+      return v1::REDEEMED;
+    case CodeState::kVoided:
+      return v1::VOIDED;
+    case CodeState::kExpired:
+      return v1::EXPIRED;
   }
   return v1::CODE_STATE_UNSPECIFIED;
 }
 
 v1::RedemptionState ToProto(RedemptionState s) {
   switch (s) {
-    case RedemptionState::kPending: return v1::PENDING;
-    case RedemptionState::kCompleted: return v1::COMPLETED;
-    case RedemptionState::kRejected: return v1::REJECTED;
+    case RedemptionState::kPending:
+      return v1::PENDING;
+    case RedemptionState::kCompleted:
+      return v1::COMPLETED;
+    case RedemptionState::kRejected:
+      return v1::REJECTED;
   }
   return v1::REDEMPTION_STATE_UNSPECIFIED;
 }
@@ -39,8 +48,8 @@ grpc::Status CodeVaultHandler::RedeemCode(grpc::ServerContext*,
   response->set_account_id(result->account_id);
   response->set_serial(result->serial);
   *response->mutable_amount() = protoconv::ToProto(result->amount);
-  *response->mutable_balance() = protoconv::ToProto(
-      {result->amount.currency_code, result->balance_after_minor.value_or(0)});
+  *response->mutable_balance() =
+      protoconv::ToProto({result->amount.currency_code, result->balance_after_minor.value_or(0)});
   response->set_state(ToProto(result->state));
   protoconv::ToTimestamp(result->create_time, response->mutable_create_time());
   return grpc::Status::OK;
@@ -58,10 +67,13 @@ grpc::Status CodeVaultHandler::GetCodeStatus(grpc::ServerContext*,
   response->set_batch_id(code->batch_id);
   response->set_pin_last4(code->pin_last4);
   protoconv::ToTimestamp(code->create_time, response->mutable_create_time());
-  if (code->activate_time) protoconv::ToTimestamp(*code->activate_time, response->mutable_activate_time());
-  if (code->redeem_time) protoconv::ToTimestamp(*code->redeem_time, response->mutable_redeem_time());
+  if (code->activate_time)
+    protoconv::ToTimestamp(*code->activate_time, response->mutable_activate_time());
+  if (code->redeem_time)
+    protoconv::ToTimestamp(*code->redeem_time, response->mutable_redeem_time());
   if (code->void_time) protoconv::ToTimestamp(*code->void_time, response->mutable_void_time());
-  if (code->expire_time) protoconv::ToTimestamp(*code->expire_time, response->mutable_expire_time());
+  if (code->expire_time)
+    protoconv::ToTimestamp(*code->expire_time, response->mutable_expire_time());
   response->set_redeemed_by_account_id(code->redeemed_by_account_id);
   response->set_redemption_id(code->redemption_id);
   return grpc::Status::OK;
@@ -75,7 +87,8 @@ grpc::Status CodeVaultHandler::IssueCodes(grpc::ServerContext* context,
   cmd.amount = protoconv::FromProto(request->amount());
   cmd.region = request->region();
   cmd.request_id = request->request_id();
-  if (request->has_expire_time()) cmd.expire_time = protoconv::FromTimestamp(request->expire_time());
+  if (request->has_expire_time())
+    cmd.expire_time = protoconv::FromTimestamp(request->expire_time());
   auto batch = service_.IssueCodes(cmd);
   if (!batch.ok()) return errors::ToGrpcStatus(batch.status());
   v1::IssuedCode out;
@@ -92,9 +105,9 @@ grpc::Status CodeVaultHandler::IssueCodes(grpc::ServerContext* context,
 grpc::Status CodeVaultHandler::ActivateCodes(grpc::ServerContext*,
                                              const v1::ActivateCodesRequest* request,
                                              v1::ActivateCodesResponse* response) {
-  auto count = service_.ActivateCodes(
-      request->batch_id(), {request->serials().begin(), request->serials().end()},
-      request->request_id());
+  auto count = service_.ActivateCodes(request->batch_id(),
+                                      {request->serials().begin(), request->serials().end()},
+                                      request->request_id());
   if (!count.ok()) return errors::ToGrpcStatus(count.status());
   response->set_activated_count(*count);
   return grpc::Status::OK;

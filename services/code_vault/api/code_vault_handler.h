@@ -14,13 +14,11 @@ class CodeVaultHandler final : public v1::CodeVault::Service {
 
   grpc::Status RedeemCode(grpc::ServerContext* context, const v1::RedeemCodeRequest* request,
                           v1::Redemption* response) override;
-  grpc::Status GetCodeStatus(grpc::ServerContext* context,
-                             const v1::GetCodeStatusRequest* request,
+  grpc::Status GetCodeStatus(grpc::ServerContext* context, const v1::GetCodeStatusRequest* request,
                              v1::CodeStatus* response) override;
   grpc::Status IssueCodes(grpc::ServerContext* context, const v1::IssueCodesRequest* request,
                           grpc::ServerWriter<v1::IssuedCode>* writer) override;
-  grpc::Status ActivateCodes(grpc::ServerContext* context,
-                             const v1::ActivateCodesRequest* request,
+  grpc::Status ActivateCodes(grpc::ServerContext* context, const v1::ActivateCodesRequest* request,
                              v1::ActivateCodesResponse* response) override;
   // CheckCode, VoidCodes and ListCodes stay UNIMPLEMENTED (the generated
   // default) until the code-vault issue builds them.

@@ -6,12 +6,18 @@ namespace giftcard::code_vault {
 
 const char* CodeStateName(CodeState state) {
   switch (state) {
-    case CodeState::kIssued: return "ISSUED";
-    case CodeState::kActive: return "ACTIVE";
-    case CodeState::kRedeeming: return "REDEEMING";
-    case CodeState::kRedeemed: return "REDEEMED";
-    case CodeState::kVoided: return "VOIDED";
-    case CodeState::kExpired: return "EXPIRED";
+    case CodeState::kIssued:
+      return "ISSUED";
+    case CodeState::kActive:
+      return "ACTIVE";
+    case CodeState::kRedeeming:
+      return "REDEEMING";
+    case CodeState::kRedeemed:
+      return "REDEEMED";
+    case CodeState::kVoided:
+      return "VOIDED";
+    case CodeState::kExpired:
+      return "EXPIRED";
   }
   return "";
 }
@@ -26,9 +32,12 @@ std::optional<CodeState> CodeStateFromName(const std::string& name) {
 
 const char* RedemptionStateName(RedemptionState state) {
   switch (state) {
-    case RedemptionState::kPending: return "PENDING";
-    case RedemptionState::kCompleted: return "COMPLETED";
-    case RedemptionState::kRejected: return "REJECTED";
+    case RedemptionState::kPending:
+      return "PENDING";
+    case RedemptionState::kCompleted:
+      return "COMPLETED";
+    case RedemptionState::kRejected:
+      return "REJECTED";
   }
   return "";
 }

@@ -50,7 +50,11 @@ bool IsDefiniteRefusal(const absl::Status& status) {
 
 VaultService::VaultService(CodeStore& store, RedemptionGuard& guard, CreditGateway& credit,
                            const codes::CodeHasher& hasher, Options options)
-    : store_(store), guard_(guard), credit_(credit), hasher_(hasher), options_(std::move(options)) {}
+    : store_(store),
+      guard_(guard),
+      credit_(credit),
+      hasher_(hasher),
+      options_(std::move(options)) {}
 
 absl::StatusOr<IssuedBatch> VaultService::IssueCodes(const IssueCommand& command) {
   if (command.count < 1 || command.count > kMaxCodesPerBatch) {
@@ -189,9 +193,8 @@ absl::StatusOr<Redemption> VaultService::Redeem(const RedeemCommand& command) {
 }
 
 absl::StatusOr<Redemption> VaultService::FinishCredit(const Redemption& pending) {
-  absl::StatusOr<CreditResult> credit =
-      credit_.Credit(pending.account_id, pending.amount, pending.region, pending.redemption_id,
-                     pending.serial);
+  absl::StatusOr<CreditResult> credit = credit_.Credit(
+      pending.account_id, pending.amount, pending.region, pending.redemption_id, pending.serial);
   if (credit.ok()) {
     absl::StatusOr<Redemption> done =
         store_.Complete(pending, credit->transfer_id, credit->balance_after_minor);

@@ -18,8 +18,7 @@ class AccountCreditGateway : public CreditGateway {
                        absl::Duration timeout);
 
   absl::StatusOr<CreditResult> Credit(const std::string& account_id, const money::Money& amount,
-                                      const std::string& code_region,
-                                      const std::string& request_id,
+                                      const std::string& code_region, const std::string& request_id,
                                       const std::string& reference) override;
 
  private:

@@ -21,12 +21,12 @@ const std::string& CodeColumns() {
 }
 
 const std::string& RedemptionColumns() {
-  static const auto* cols = new std::string(absl::StrCat(
-      "account_id, request_id, redemption_id::text, encode(code_hash, 'hex'), serial, "
-      "currency_code, amount_minor, region, state, coalesce(transfer_id, ''), "
-      "balance_after_minor, reject_code, coalesce(reject_reason, ''), "
-      "coalesce(reject_message, ''), ",
-      Micros("create_time")));
+  static const auto* cols = new std::string(
+      absl::StrCat("account_id, request_id, redemption_id::text, encode(code_hash, 'hex'), serial, "
+                   "currency_code, amount_minor, region, state, coalesce(transfer_id, ''), "
+                   "balance_after_minor, reject_code, coalesce(reject_reason, ''), "
+                   "coalesce(reject_message, ''), ",
+                   Micros("create_time")));
   return *cols;
 }
 
@@ -133,7 +133,8 @@ std::vector<pg::Statement> PgCodeStore::Statements() {
        "INSERT INTO redemptions AS r (account_id, request_id, redemption_id, code_hash, serial, "
        " currency_code, amount_minor, region, state) "
        "SELECT $2, $3, redemption_id, code_hash, serial, currency_code, amount_minor, region, "
-       " 'PENDING' FROM reserved RETURNING " + red},
+       " 'PENDING' FROM reserved RETURNING " +
+           red},
       {"cv_complete",
        "WITH done AS ("
        " UPDATE redemptions SET state = 'COMPLETED', transfer_id = $3, balance_after_minor = $4,"
@@ -161,9 +162,10 @@ absl::StatusOr<Batch> PgCodeStore::CreateBatch(const BatchSpec& spec,
   Batch out;
   absl::Status s = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
     out = Batch{};
-    pqxx::result inserted = tx.exec_prepared(
-        "cv_insert_batch", spec.request_id, spec.request_fingerprint, spec.count,
-        spec.amount.currency_code, spec.amount.amount_minor, spec.region, MicrosOf(spec.expire_time));
+    pqxx::result inserted =
+        tx.exec_prepared("cv_insert_batch", spec.request_id, spec.request_fingerprint, spec.count,
+                         spec.amount.currency_code, spec.amount.amount_minor, spec.region,
+                         MicrosOf(spec.expire_time));
     if (inserted.empty()) {
       pqxx::result existing = tx.exec_prepared("cv_find_batch", spec.request_id);
       if (existing.empty()) {

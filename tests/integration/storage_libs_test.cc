@@ -1,0 +1,120 @@
+// The shared storage libraries against real servers: the Postgres pool and
+// migration runner, and the Redis client's reconnects.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "absl/time/clock.h"
+#include "errors/status.h"
+#include "pg/migrations.h"
+#include "pg/pool.h"
+#include "redis/client.h"
+#include "support/harness.h"
+
+namespace giftcard::testing {
+namespace {
+
+using ::testing::Each;
+using ::testing::Eq;
+
+const std::vector<pg::Migration> kMigrations = {
+    {1, "001_things", "CREATE TABLE things (id int PRIMARY KEY, name text NOT NULL)"},
+    {2, "002_more", "ALTER TABLE things ADD COLUMN note text"},
+};
+
+TEST(PgLibTest, ConcurrentReplicasApplyEachMigrationOnce) {
+  const std::string dsn = CreateDatabase(TestServers::Get().pg_port, "migrate");
+  std::vector<std::thread> replicas;
+  std::vector<absl::Status> results(4);
+  for (int i = 0; i < 4; ++i) {
+    replicas.emplace_back([&, i] { results[i] = pg::Migrate(dsn, kMigrations, 42); });
+  }
+  for (auto& t : replicas) t.join();
+  for (const auto& s : results) EXPECT_TRUE(s.ok()) << s;
+  EXPECT_THAT(QueryColumn(dsn, "SELECT count(*) FROM schema_migrations"), Each(Eq("2")));
+}
+
+TEST(PgLibTest, AMigrationChangedAfterItWasAppliedIsRefused) {
+  const std::string dsn = CreateDatabase(TestServers::Get().pg_port, "migrate");
+  ASSERT_TRUE(pg::Migrate(dsn, kMigrations, 42).ok());
+  auto edited = kMigrations;
+  edited[0].sql += " -- edited";
+  EXPECT_EQ(pg::Migrate(dsn, edited, 42).code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(PgLibTest, AnErrorFromTheBodyRollsBackAndPreparedStatementsRun) {
+  const std::string dsn = CreateDatabase(TestServers::Get().pg_port, "pool");
+  ASSERT_TRUE(pg::Migrate(dsn, kMigrations, 42).ok());
+  pg::Pool pool({.dsn = dsn, .size = 2}, {{"put", "INSERT INTO things (id, name) VALUES ($1, $2)"},
+                                          {"count", "SELECT count(*) FROM things"}});
+  absl::Status s = pool.Transact([](pqxx::work& tx) {
+    tx.exec_prepared("put", 1, "one");
+    return absl::FailedPreconditionError("changed my mind");
+  });
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(pool.Transact([](pqxx::work& tx) {
+                    tx.exec_prepared("put", 2, "two");
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  EXPECT_THAT(QueryColumn(dsn, "SELECT id FROM things"), Each(Eq("2")));
+}
+
+TEST(PgLibTest, PoolReportsAnOutageAndReconnectsAfterIt) {
+  PgCluster pg;
+  ASSERT_GT(pg.port(), 0);
+  const std::string dsn = CreateDatabase(pg.port(), "pool");
+  pg::Pool pool({.dsn = dsn, .size = 2}, {});
+  ASSERT_TRUE(pool.Ping().ok());
+  pg.Stop("immediate");
+  absl::Status down = pool.Ping();
+  EXPECT_EQ(down.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(errors::ReasonOf(down), "DEPENDENCY_UNAVAILABLE");
+  pg.Restart();
+  absl::Status up = pool.Ping();
+  for (int i = 0; i < 100 && !up.ok(); ++i) {
+    absl::SleepFor(absl::Milliseconds(100));
+    up = pool.Ping();
+  }
+  EXPECT_TRUE(up.ok()) << up;
+}
+
+TEST(RedisLibTest, SetIfAbsentAndScriptsWork) {
+  redis::Options options;
+  options.port = TestServers::Get().redis_port;
+  redis::Client client(options);
+  const std::string key = UniqueName("key");
+  EXPECT_EQ(client.SetIfAbsent(key, "token-a", absl::Seconds(5)).value(), true);
+  EXPECT_EQ(client.SetIfAbsent(key, "token-b", absl::Seconds(5)).value(), false);
+  const std::string cad =
+      "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) "
+      "else return 0 end";
+  EXPECT_EQ(client.Eval(cad, {key}, {"token-b"})->integer, 0);
+  EXPECT_EQ(client.Eval(cad, {key}, {"token-a"})->integer, 1);
+  EXPECT_EQ(client.Command({"GET", key})->type, redis::Reply::Type::kNil);
+}
+
+TEST(RedisLibTest, ClientReportsAnOutageAndReconnectsAfterARestart) {
+  RedisServer server;
+  ASSERT_GT(server.port(), 0);
+  redis::Options options;
+  options.port = server.port();
+  options.reconnect_backoff = absl::Milliseconds(100);
+  redis::Client client(options);
+  ASSERT_TRUE(client.Ping().ok());
+  server.Stop();
+  absl::Status down = client.Ping();
+  EXPECT_EQ(down.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(errors::ReasonOf(down), "DEPENDENCY_UNAVAILABLE");
+  server.Restart();
+  absl::Status up = client.Ping();
+  for (int i = 0; i < 100 && !up.ok(); ++i) {
+    absl::SleepFor(absl::Milliseconds(50));
+    up = client.Ping();
+  }
+  EXPECT_TRUE(up.ok()) << up;
+}
+
+}  // namespace
+}  // namespace giftcard::testing
