@@ -72,48 +72,91 @@ char CheckSymbol(absl::string_view body) {
   return kAlphabet[Times2(interim)];
 }
 
+namespace {
+
+// What a code point means to a person typing a code: itself (ASCII and
+// full-width forms), a space, a dash, a quote, nothing at all (zero-width
+// characters a copy-paste drags along), or kForeign.
+constexpr char kForeign = '\x01';
+constexpr char kIgnored = '\0';
+
+char Fold(uint32_t cp) {
+  if (cp < 0x80) {
+    const bool control = (cp < 0x20 && cp != '\t' && cp != '\r' && cp != '\n') || cp == 0x7F;
+    return control ? kForeign : static_cast<char>(cp);
+  }
+  if (cp >= 0xFF01 && cp <= 0xFF5E) return static_cast<char>(cp - 0xFF01 + 0x21);  // Full width.
+  if (cp == 0x00A0 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x202F || cp == 0x205F ||
+      cp == 0x3000) {
+    return ' ';
+  }
+  if ((cp >= 0x200B && cp <= 0x200D) || cp == 0x2060 || cp == 0xFEFF) return kIgnored;
+  if ((cp >= 0x2010 && cp <= 0x2015) || cp == 0x2212 || cp == 0x30FC) return '-';
+  if (cp == 0x2018 || cp == 0x2019 || cp == 0x201C || cp == 0x201D || cp == 0x00AB ||
+      cp == 0x00BB) {
+    return '"';
+  }
+  return kForeign;
+}
+
+// Decodes one UTF-8 sequence at s[i]; returns its length (0 if invalid).
+size_t DecodeUtf8(absl::string_view s, size_t i, uint32_t* cp) {
+  const unsigned char c = s[i];
+  size_t n;
+  if (c < 0x80) {
+    *cp = c;
+    return 1;
+  } else if ((c & 0xE0) == 0xC0) {
+    n = 2;
+    *cp = c & 0x1F;
+  } else if ((c & 0xF0) == 0xE0) {
+    n = 3;
+    *cp = c & 0x0F;
+  } else if ((c & 0xF8) == 0xF0) {
+    n = 4;
+    *cp = c & 0x07;
+  } else {
+    return 0;
+  }
+  if (i + n > s.size()) return 0;
+  for (size_t k = 1; k < n; ++k) {
+    const unsigned char b = s[i + k];
+    if ((b & 0xC0) != 0x80) return 0;
+    *cp = (*cp << 6) | (b & 0x3F);
+  }
+  return n;
+}
+
+bool IsAsciiAlnum(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+}  // namespace
+
 absl::StatusOr<std::string> Normalize(absl::string_view input) {
   if (input.size() > kMaxInputBytes) return Malformed();
+  // 1. Fold every code point to what it means here.
+  std::string folded;
+  for (size_t i = 0; i < input.size();) {
+    uint32_t cp = 0;
+    const size_t n = DecodeUtf8(input, i, &cp);
+    if (n == 0) return Malformed();
+    i += n;
+    const char c = Fold(cp);
+    if (c == kForeign) return Malformed();
+    if (c != kIgnored) folded.push_back(c);
+  }
+  // 2. Junk around the code (quotes, a trailing full stop, line breaks) goes.
+  size_t begin = 0, end = folded.size();
+  while (begin < end && !IsAsciiAlnum(folded[begin])) ++begin;
+  while (end > begin && !IsAsciiAlnum(folded[end - 1])) --end;
+  // 3. Inside, separators are ignored and every other symbol must be ours.
   std::string out;
   out.reserve(kPinLength);
-  for (size_t i = 0; i < input.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(input[i]);
-    char ascii = 0;
-    if (c < 0x80) {
-      if (IsAsciiSeparator(static_cast<char>(c))) continue;
-      ascii = static_cast<char>(c);
-    } else if (c == 0xC2 && i + 1 < input.size() &&
-               static_cast<unsigned char>(input[i + 1]) == 0xA0) {
-      ++i;  // U+00A0 no-break space.
-      continue;
-    } else if (c == 0xE2 && i + 2 < input.size()) {
-      const unsigned char b1 = input[i + 1], b2 = input[i + 2];
-      // U+2000..U+200B spaces, U+2010..U+2015 dashes, U+202F, U+205F, U+2212 minus.
-      const bool space_or_dash = (b1 == 0x80 && ((b2 >= 0x80 && b2 <= 0x8B) ||
-                                                 (b2 >= 0x90 && b2 <= 0x95) || b2 == 0xAF)) ||
-                                 (b1 == 0x81 && b2 == 0x9F) || (b1 == 0x88 && b2 == 0x92);
-      if (!space_or_dash) return Malformed();
-      i += 2;
-      continue;
-    } else if (c == 0xE3 && i + 2 < input.size() &&
-               static_cast<unsigned char>(input[i + 1]) == 0x80 &&
-               static_cast<unsigned char>(input[i + 2]) == 0x80) {
-      i += 2;  // U+3000 ideographic (full-width) space.
-      continue;
-    } else if (c == 0xEF && i + 2 < input.size()) {
-      // Full-width forms U+FF01..U+FF5E map to ASCII 0x21..0x7E.
-      const unsigned char b1 = input[i + 1], b2 = input[i + 2];
-      uint32_t cp = ((c & 0x0F) << 12) | ((b1 & 0x3F) << 6) | (b2 & 0x3F);
-      if ((b1 & 0xC0) != 0x80 || (b2 & 0xC0) != 0x80 || cp < 0xFF01 || cp > 0xFF5E) {
-        return Malformed();
-      }
-      i += 2;
-      ascii = static_cast<char>(cp - 0xFF01 + 0x21);
-      if (IsAsciiSeparator(ascii)) continue;
-    } else {
-      return Malformed();
-    }
-    const int value = SymbolValue(ascii);
+  for (size_t i = begin; i < end; ++i) {
+    const char c = folded[i];
+    if (IsAsciiSeparator(c)) continue;
+    const int value = SymbolValue(c);
     if (value < 0 || out.size() == kPinLength) return Malformed();
     out.push_back(kAlphabet[value]);
   }

@@ -25,7 +25,8 @@ char CheckSymbol(absl::string_view body);
 
 // Normalizes what a person typed: case, ASCII and Unicode spaces, hyphens,
 // dots, slashes and underscores are ignored; O→0, I/L→1; full-width forms are
-// folded. Errors (INVALID_ARGUMENT): CODE_MALFORMED for a foreign symbol or a
+// folded; zero-width characters and junk around the code (quotes,
+// punctuation, line breaks) are dropped. Errors (INVALID_ARGUMENT): CODE_MALFORMED for a foreign symbol or a
 // wrong length, CODE_MISTYPED for a wrong check symbol. Never touches storage.
 absl::StatusOr<std::string> Normalize(absl::string_view input);
 

@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/sha.h>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_split.h"
@@ -9,6 +10,13 @@
 #include "absl/strings/strip.h"
 
 namespace giftcard::codes {
+
+std::string Sha256Hex(absl::string_view data) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
+}
 
 absl::StatusOr<CodeHasher> CodeHasher::FromSpec(absl::string_view spec) {
   CodeHasher hasher;

@@ -18,6 +18,9 @@ struct CodeHash {
   std::string digest;  // 32 raw bytes.
 };
 
+// SHA-256 of `data` as 64 hex digits (request fingerprints).
+std::string Sha256Hex(absl::string_view data);
+
 class CodeHasher {
  public:
   // `spec` is "kid:hexsecret[,kid:hexsecret...]"; the first key is the active

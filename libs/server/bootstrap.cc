@@ -63,7 +63,12 @@ int Serve(const ServeOptions& options, const std::vector<grpc::Service*>& servic
   if (options.enable_test_hooks) {
     log::Warning("test_hooks_enabled", {{"why", "--enable_test_hooks; never use in production"}});
     std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
-    creators.push_back(MakeTestHookInterceptorFactory());
+    std::map<std::string, int64_t> delays;
+    if (!ParseMethodDelays(options.test_delay_methods, &delays)) {
+      log::Error("bad_test_delay_methods", {{"spec", options.test_delay_methods}});
+      return 2;
+    }
+    creators.push_back(MakeTestHookInterceptorFactory(std::move(delays)));
     builder.experimental().SetInterceptorCreators(std::move(creators));
   }
 

@@ -31,6 +31,7 @@ struct ServeOptions {
   absl::Duration health_interval = absl::Milliseconds(500);
   absl::Duration shutdown_grace = absl::Seconds(20);
   bool enable_test_hooks = false;  // See test_hooks.h; never in production.
+  std::string test_delay_methods;  // "Method=ms,…", with enable_test_hooks.
 };
 
 // Must run first in main(), before any thread exists: blocks SIGTERM, SIGINT

@@ -8,6 +8,8 @@ ABSL_FLAG(int, max_threads, 16, "upper bound of gRPC handler threads");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(20),
           "how long in-flight calls may run after SIGTERM");
 ABSL_FLAG(bool, enable_test_hooks, false, "fault-injection hooks for tests; never in production");
+ABSL_FLAG(std::string, test_delay_methods, "",
+          "with --enable_test_hooks: hold calls of these methods, 'Method=ms[,Method=ms]'");
 ABSL_FLAG(std::string, pg_dsn, "", "libpq connection string of this service's own database");
 ABSL_FLAG(int, pg_pool_size, 8, "Postgres connections per process");
 
@@ -21,6 +23,7 @@ ServeOptions ServeOptionsFromFlags(const std::string& service_name) {
   o.max_threads = absl::GetFlag(FLAGS_max_threads);
   o.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
   o.enable_test_hooks = absl::GetFlag(FLAGS_enable_test_hooks);
+  o.test_delay_methods = absl::GetFlag(FLAGS_test_delay_methods);
   return o;
 }
 

@@ -13,6 +13,9 @@
 #include "server/bootstrap.h"
 #include "server/client.h"
 #include "server/flags.h"
+#include "server/periodic.h"
+#include "domain/attempt_limiters.h"
+#include "storage/redis_attempt_limiter.h"
 #include "storage/pg_code_store.h"
 #include "storage/redis_redemption_guard.h"
 
@@ -24,6 +27,16 @@ ABSL_FLAG(std::string, account_credit_address, "127.0.0.1:50052", "account-credi
 ABSL_FLAG(std::string, account_credit_token, "",
           "this service's bearer token towards account-credit");
 ABSL_FLAG(absl::Duration, credit_timeout, absl::Seconds(3), "deadline of each CreditAccount call");
+ABSL_FLAG(int, max_failures_per_account, 10,
+          "unknown codes an account may try per window before TOO_MANY_ATTEMPTS");
+ABSL_FLAG(int, max_failures_per_client, 50,
+          "unknown codes a client address may try per window before TOO_MANY_ATTEMPTS");
+ABSL_FLAG(absl::Duration, failed_attempts_window, absl::Minutes(15),
+          "length of the window in which failed attempts are counted");
+ABSL_FLAG(absl::Duration, recovery_interval, absl::Seconds(5),
+          "how often the recovery worker looks for PENDING redemptions");
+ABSL_FLAG(absl::Duration, recovery_min_age, absl::Seconds(10),
+          "a PENDING redemption younger than this is left to its own call");
 
 int main(int argc, char** argv) {
   using namespace giftcard;
@@ -59,8 +72,19 @@ int main(int argc, char** argv) {
   code_vault::AccountCreditGateway credit(
       server::MakeChannel(absl::GetFlag(FLAGS_account_credit_address)),
       absl::GetFlag(FLAGS_account_credit_token), absl::GetFlag(FLAGS_credit_timeout));
-  code_vault::VaultService service(store, guard, credit, *hasher, {});
+  const absl::Duration window = absl::GetFlag(FLAGS_failed_attempts_window);
+  code_vault::RedisAttemptLimiter redis_limiter(redis_client, window);
+  code_vault::InProcessAttemptLimiter local_limiter(window);
+  code_vault::FallbackAttemptLimiter limiter(redis_limiter, local_limiter);
+  code_vault::VaultService::Options options;
+  options.max_failures_per_account = absl::GetFlag(FLAGS_max_failures_per_account);
+  options.max_failures_per_client = absl::GetFlag(FLAGS_max_failures_per_client);
+  code_vault::VaultService service(store, guard, credit, limiter, *hasher, options);
   code_vault::CodeVaultHandler handler(service);
+  server::PeriodicTask recovery("redemption-recovery", absl::GetFlag(FLAGS_recovery_interval),
+                                [&service, min_age = absl::GetFlag(FLAGS_recovery_min_age)] {
+                                  service.RecoverPending(min_age, 100);
+                                });
   // Health follows Postgres only: Redis down degrades the guard, not the service.
   return server::Serve(server::ServeOptionsFromFlags("code-vault"), {&handler},
                        [&pool] { return pool.Ping(); });

@@ -229,24 +229,6 @@ TEST_F(SliceTest, PinsAreNeverStoredOrLoggedInPlaintext) {
 TEST_F(SliceTest, RpcsOfLaterIssuesAnswerUnimplemented) {
   grpc::Status s;
   {
-    v1::CheckCodeRequest r;
-    v1::CodeCheck out;
-    s = suite_.vault_stub->CheckCode(Context(kStorefrontToken).get(), r, &out);
-    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED);
-  }
-  {
-    v1::VoidCodesRequest r;
-    v1::VoidCodesResponse out;
-    s = suite_.vault_stub->VoidCodes(Context(kAdminToken).get(), r, &out);
-    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED);
-  }
-  {
-    v1::ListCodesRequest r;
-    v1::ListCodesResponse out;
-    s = suite_.vault_stub->ListCodes(Context(kAdminToken).get(), r, &out);
-    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED);
-  }
-  {
     v1::ReverseTransferRequest r;
     v1::Transfer out;
     s = suite_.credit_stub->ReverseTransfer(Context(kAdminToken).get(), r, &out);

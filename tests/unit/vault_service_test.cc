@@ -1,6 +1,8 @@
 // The redemption saga's rules, with fakes for the store, guard and credit side.
 #include "domain/vault_service.h"
 
+#include "domain/attempt_limiters.h"
+
 #include <gtest/gtest.h>
 
 #include <map>
@@ -18,6 +20,8 @@ class FakeCodeStore : public CodeStore {
   std::map<std::string, Code> codes;  // By hash.
   std::map<std::pair<std::string, std::string>, Redemption> redemptions;
   std::vector<NewCode> last_batch;
+  BulkChange last_change;
+  std::string list_after;
 
   void AddActive(const std::string& hash, const std::string& serial) {
     Code c;
@@ -42,10 +46,31 @@ class FakeCodeStore : public CodeStore {
       b.serials.push_back(MakeSerial(1, i + 1));
     return b;
   }
-  absl::StatusOr<int64_t> ActivateCodes(const std::string&,
-                                        const std::vector<std::string>&) override {
+  absl::StatusOr<int64_t> ApplyBulkChange(const BulkChange& change) override {
     ++calls;
-    return 0;
+    last_change = change;
+    return static_cast<int64_t>(change.serials.size());
+  }
+  absl::StatusOr<CodePage> ListCodes(const std::string&, std::optional<CodeState>,
+                                     const std::string& after, int limit) override {
+    ++calls;
+    list_after = after;
+    CodePage page;
+    for (int i = 0; i < limit; ++i) {
+      Code c;
+      c.serial = after + "x";
+      page.codes.push_back(c);
+    }
+    page.more = true;
+    return page;
+  }
+  absl::StatusOr<std::vector<Redemption>> ListPending(absl::Duration, int) override {
+    ++calls;
+    std::vector<Redemption> out;
+    for (const auto& [key, r] : redemptions) {
+      if (r.state == RedemptionState::kPending) out.push_back(r);
+    }
+    return out;
   }
   absl::StatusOr<Code> GetCodeBySerial(const std::string&) override {
     ++calls;
@@ -146,7 +171,8 @@ class VaultServiceTest : public ::testing::Test {
  protected:
   VaultServiceTest()
       : hasher_(*codes::CodeHasher::FromSpec("k1:" + std::string(64, 'a'))),
-        service_(store_, guard_, credit_, hasher_, {}) {
+        limiter_(absl::Minutes(15), 1000, [this] { return now_; }),
+        service_(store_, guard_, credit_, limiter_, hasher_, Options()) {
     pin_ = codes::GeneratePin();
     store_.AddActive(hasher_.Hash(pin_).digest, "GC000001000001");
   }
@@ -155,10 +181,20 @@ class VaultServiceTest : public ::testing::Test {
     return service_.Redeem({codes::Format(pin_), account, request, "10.0.0.1"});
   }
 
+  VaultService::Options Options() {
+    VaultService::Options o;
+    o.max_failures_per_account = 3;
+    o.max_failures_per_client = 5;
+    o.now = [this] { return now_; };
+    return o;
+  }
+
+  absl::Time now_ = absl::FromUnixSeconds(1'800'000'000);
   FakeCodeStore store_;
   FakeGuard guard_;
   FakeCredit credit_;
   codes::CodeHasher hasher_;
+  InProcessAttemptLimiter limiter_;
   VaultService service_;
   std::string pin_;
 };
@@ -264,6 +300,142 @@ TEST_F(VaultServiceTest, IssueValidatesEveryField) {
   EXPECT_EQ(service_.IssueCodes({1, {"EUR", 1}, "DE", "", std::nullopt}).status().code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(store_.calls, 0);
+}
+
+// A random code that passes the check symbol but was never issued.
+std::string UnknownCode() { return codes::GeneratePin(); }
+
+TEST_F(VaultServiceTest, GuessingIsLimitedPerAccountAndTheWindowPasses) {
+  for (int i = 0; i < 3; ++i) {
+    auto r = service_.Redeem({UnknownCode(), "guesser", "g" + std::to_string(i), "10.0.0.9"});
+    EXPECT_EQ(errors::ReasonOf(r.status()), "CODE_INVALID");
+  }
+  auto r = service_.Redeem({UnknownCode(), "guesser", "g3", "10.0.0.9"});
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(errors::ReasonOf(r.status()), "TOO_MANY_ATTEMPTS");
+  ASSERT_TRUE(errors::RetryDelayOf(r.status()).has_value());
+  EXPECT_LE(*errors::RetryDelayOf(r.status()), absl::Minutes(15));
+  // Even the account's real code waits for the window.
+  EXPECT_EQ(errors::ReasonOf(Redeem("guesser", "real").status()), "TOO_MANY_ATTEMPTS");
+  // Another account from another address is not affected.
+  EXPECT_TRUE(service_.Redeem({codes::Format(pin_), "honest", "h1", "10.0.0.1"}).ok());
+  now_ += absl::Minutes(16);
+  EXPECT_EQ(errors::ReasonOf(service_.Redeem({UnknownCode(), "guesser", "g4", ""}).status()),
+            "CODE_INVALID");
+}
+
+TEST_F(VaultServiceTest, GuessingIsLimitedPerClientAddressAcrossAccounts) {
+  for (int i = 0; i < 5; ++i) {
+    auto r = service_.Redeem({UnknownCode(), "acct" + std::to_string(i), "g", "192.0.2.7"});
+    EXPECT_EQ(errors::ReasonOf(r.status()), "CODE_INVALID");
+  }
+  EXPECT_EQ(errors::ReasonOf(service_.Redeem({UnknownCode(), "fresh", "g", "192.0.2.7"}).status()),
+            "TOO_MANY_ATTEMPTS");
+  EXPECT_EQ(errors::ReasonOf(service_.CheckCode(UnknownCode(), "192.0.2.7").status()),
+            "TOO_MANY_ATTEMPTS");
+}
+
+TEST_F(VaultServiceTest, CheckCodeTellsValueWithoutRedeeming) {
+  auto check = service_.CheckCode(codes::Format(pin_), "10.0.0.1");
+  ASSERT_TRUE(check.ok()) << check.status();
+  EXPECT_EQ(check->amount.amount_minor, 2500);
+  EXPECT_EQ(check->region, "DE");
+  EXPECT_TRUE(check->redeemable);
+  EXPECT_TRUE(credit_.request_ids.empty());
+  ASSERT_TRUE(Redeem("acct", "r1").ok());
+  check = service_.CheckCode(codes::Format(pin_), "10.0.0.1");
+  ASSERT_TRUE(check.ok());
+  EXPECT_FALSE(check->redeemable);
+  EXPECT_EQ(errors::ReasonOf(service_.CheckCode(UnknownCode(), "10.0.0.1").status()),
+            "CODE_INVALID");
+  EXPECT_EQ(service_.CheckCode(codes::Format(pin_), "not an ip").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(VaultServiceTest, RecoveryFinishesPendingRedemptionsWithTheSameRequestId) {
+  credit_.next = errors::DependencyUnavailable("account-credit", "down");
+  auto r = Redeem("acct", "r1");
+  ASSERT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(service_.RecoverPending(absl::ZeroDuration(), 10), 0);  // Still down.
+  credit_.next = absl::OkStatus();
+  EXPECT_EQ(service_.RecoverPending(absl::ZeroDuration(), 10), 1);
+  EXPECT_EQ(store_.codes.begin()->second.state, CodeState::kRedeemed);
+  ASSERT_EQ(credit_.request_ids.size(), 3u);
+  EXPECT_EQ(credit_.request_ids[0], credit_.request_ids[2]);
+  auto replay = Redeem("acct", "r1");
+  ASSERT_TRUE(replay.ok());
+  EXPECT_EQ(replay->state, RedemptionState::kCompleted);
+}
+
+TEST_F(VaultServiceTest, BulkChangesAreFingerprintedAndPageTokensCannotBeForged) {
+  ASSERT_TRUE(service_.VoidCodes({"", {"GC2", "GC1", "GC1"}, "stolen stock", "v1"}).ok());
+  EXPECT_EQ(store_.last_change.serials, (std::vector<std::string>{"GC1", "GC2"}));
+  EXPECT_EQ(store_.last_change.request_fingerprint.size(), 64u);
+  EXPECT_EQ(service_.VoidCodes({"", {"GC1"}, "", "v2"}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(service_.ActivateCodes("b", {"GC1"}, "a1").status().code(),
+            absl::StatusCode::kInvalidArgument);
+
+  ListCodesQuery q;
+  q.batch_id = "batch-1";
+  q.page_size = 2;
+  auto page = service_.ListCodes(q);
+  ASSERT_TRUE(page.ok());
+  ASSERT_FALSE(page->next_page_token.empty());
+  q.page_token = page->next_page_token;
+  ASSERT_TRUE(service_.ListCodes(q).ok());
+  EXPECT_EQ(store_.list_after, "x");
+  ListCodesQuery other = q;
+  other.batch_id = "batch-2";
+  EXPECT_EQ(service_.ListCodes(other).status().code(), absl::StatusCode::kInvalidArgument);
+  other = q;
+  other.page_token[3] = other.page_token[3] == 'A' ? 'B' : 'A';
+  EXPECT_EQ(service_.ListCodes(other).status().code(), absl::StatusCode::kInvalidArgument);
+  other.page_token = "%%%";
+  EXPECT_EQ(service_.ListCodes(other).status().code(), absl::StatusCode::kInvalidArgument);
+  other = q;
+  other.page_size = 1001;
+  EXPECT_EQ(service_.ListCodes(other).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+class ScriptedLimiter : public AttemptLimiter {
+ public:
+  absl::Status next;
+  int calls = 0;
+  absl::Status Check(const std::vector<LimitKey>&) override {
+    ++calls;
+    return next;
+  }
+  absl::Status RecordFailure(const std::vector<LimitKey>&) override {
+    ++calls;
+    return next;
+  }
+};
+
+TEST(FallbackAttemptLimiterTest, FallsBackOnlyWhileThePrimaryIsUnavailable) {
+  ScriptedLimiter primary;
+  InProcessAttemptLimiter local(absl::Minutes(1));
+  FallbackAttemptLimiter limiter(primary, local);
+  const std::vector<LimitKey> keys = {{"acct:a", 2}};
+  primary.next = errors::DependencyUnavailable("redis", "down");
+  EXPECT_TRUE(limiter.RecordFailure(keys).ok());
+  EXPECT_TRUE(limiter.RecordFailure(keys).ok());
+  EXPECT_EQ(limiter.Check(keys).code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(limiter.fallback_count(), 3);
+  primary.next = absl::OkStatus();
+  EXPECT_TRUE(limiter.Check(keys).ok());  // Redis is back and knows nothing of them.
+  EXPECT_EQ(limiter.fallback_count(), 3);
+}
+
+TEST(InProcessAttemptLimiterTest, StaysBoundedUnderAFloodOfKeys) {
+  absl::Time now = absl::FromUnixSeconds(1000);
+  InProcessAttemptLimiter limiter(absl::Minutes(1), 100, [&] { return now; });
+  for (int i = 0; i < 10000; ++i) {
+    now += absl::Milliseconds(1);
+    ASSERT_TRUE(limiter.RecordFailure({{"ip:" + std::to_string(i), 1}}).ok());
+  }
+  // The newest keys are still counted.
+  EXPECT_EQ(limiter.Check({{"ip:9999", 1}}).code(), absl::StatusCode::kResourceExhausted);
 }
 
 }  // namespace

@@ -17,7 +17,10 @@ namespace giftcard::account_credit {
 //  2. otherwise locks the account, asks `decide` how much to move (the
 //     domain's rules run on the locked row: eligibility, partial debits);
 //  3. records the transfer and its two entries and updates the balance, all
-//     in one transaction. A `decide` error writes nothing.
+//     in one transaction.
+// A definite refusal (FAILED_PRECONDITION or NOT_FOUND, from `decide` or for
+// a missing account) is recorded under the request_id and returned to every
+// replay; other `decide` errors write nothing.
 struct Posting {
   TransferKind kind = TransferKind::kCredit;
   std::string account_id;

@@ -65,14 +65,22 @@ absl::Status AccountNotFound(const std::string& account_id) {
                        "no such account", {{"account_id", account_id}});
 }
 
+absl::Status Reused(const Posting& posting) {
+  return errors::Error(absl::StatusCode::kInvalidArgument, errors::reason::kRequestIdReused,
+                       "request_id was already used for a different request",
+                       {{"request_id", posting.request_id}});
+}
+
 // A replay: the same request_id must carry the same request.
 absl::StatusOr<Transfer> Replay(const pqxx::row& row, const Posting& posting) {
-  if (row[0].as<std::string>() != posting.request_fingerprint) {
-    return errors::Error(absl::StatusCode::kInvalidArgument, errors::reason::kRequestIdReused,
-                         "request_id was already used for a different request",
-                         {{"request_id", posting.request_id}});
-  }
+  if (row[0].as<std::string>() != posting.request_fingerprint) return Reused(posting);
   return TransferFromRow(row, posting.request_id);
+}
+
+// Refusals that are the request's answer, not a failure to answer it.
+bool IsDefiniteRefusal(const absl::Status& status) {
+  return status.code() == absl::StatusCode::kFailedPrecondition ||
+         status.code() == absl::StatusCode::kNotFound;
 }
 
 }  // namespace
@@ -102,6 +110,11 @@ std::vector<pg::Statement> PgLedgerStore::Statements() {
       {"ac_insert_entries",
        "INSERT INTO ledger_entries (account_id, transfer_id, currency_code, amount_minor) "
        "VALUES ($1, $3::uuid, $4, $5), ($2, $3::uuid, $4, -$5::bigint)"},
+      {"ac_find_refusal",
+       "SELECT request_fingerprint, code, reason, message FROM refusals WHERE request_id = $1"},
+      {"ac_insert_refusal",
+       "INSERT INTO refusals (request_id, request_fingerprint, code, reason, message) "
+       "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (request_id) DO NOTHING"},
       {"ac_update_balance",
        "UPDATE accounts SET balance_minor = balance_minor + $2, update_time = now() "
        "WHERE account_id = $1 RETURNING balance_minor"},
@@ -140,7 +153,9 @@ absl::StatusOr<Account> PgLedgerStore::GetAccount(const std::string& account_id)
 
 absl::StatusOr<Transfer> PgLedgerStore::Post(const Posting& posting) {
   Transfer out;
+  absl::Status refusal;  // A definite refusal, committed as such.
   absl::Status s = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+    refusal = absl::OkStatus();
     pqxx::result existing = tx.exec_prepared("ac_find_transfer", posting.request_id);
     if (!existing.empty()) {
       auto replay = Replay(existing[0], posting);
@@ -148,18 +163,34 @@ absl::StatusOr<Transfer> PgLedgerStore::Post(const Posting& posting) {
       out = *replay;
       return absl::OkStatus();
     }
+    pqxx::result refused = tx.exec_prepared("ac_find_refusal", posting.request_id);
+    if (!refused.empty()) {
+      if (refused[0][0].as<std::string>() != posting.request_fingerprint) return Reused(posting);
+      refusal = errors::Error(static_cast<absl::StatusCode>(refused[0][1].as<int>()),
+                              refused[0][2].as<std::string>(), refused[0][3].as<std::string>());
+      return absl::OkStatus();
+    }
     pqxx::result locked = tx.exec_prepared("ac_lock_account", posting.account_id);
-    if (locked.empty()) return AccountNotFound(posting.account_id);
+    absl::StatusOr<int64_t> amount = locked.empty()
+                                         ? absl::StatusOr<int64_t>(AccountNotFound(posting.account_id))
+                                         : posting.decide(AccountFromRow(locked[0]));
+    if (!amount.ok()) {
+      if (!IsDefiniteRefusal(amount.status())) return amount.status();
+      // Remember the refusal: the same request_id must get it again.
+      refusal = amount.status();
+      tx.exec_prepared("ac_insert_refusal", posting.request_id, posting.request_fingerprint,
+                       static_cast<int>(refusal.code()), errors::ReasonOf(refusal),
+                       std::string(refusal.message()));
+      return absl::OkStatus();
+    }
     const Account account = AccountFromRow(locked[0]);
-    absl::StatusOr<int64_t> amount = posting.decide(account);
-    if (!amount.ok()) return amount.status();
     const int64_t delta = posting.direction * *amount;
     const int64_t balance_after = account.balance_minor + delta;
 
-    pqxx::result inserted =
-        tx.exec_prepared("ac_insert_transfer", posting.request_id, posting.request_fingerprint,
-                         KindName(posting.kind), posting.account_id, posting.counter_account_id,
-                         posting.currency_code, *amount, balance_after, posting.reference);
+    pqxx::result inserted = tx.exec_prepared(
+        "ac_insert_transfer", posting.request_id, posting.request_fingerprint,
+        KindName(posting.kind), posting.account_id, posting.counter_account_id,
+        posting.currency_code, *amount, balance_after, posting.reference);
     if (inserted.empty()) {
       // A concurrent call with the same request_id committed after our first
       // look; it is now visible, so answer as a replay.
@@ -189,6 +220,7 @@ absl::StatusOr<Transfer> PgLedgerStore::Post(const Posting& posting) {
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
+  if (!refusal.ok()) return refusal;
   return out;
 }
 

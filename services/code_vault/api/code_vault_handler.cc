@@ -36,7 +36,70 @@ v1::RedemptionState ToProto(RedemptionState s) {
   return v1::REDEMPTION_STATE_UNSPECIFIED;
 }
 
+std::optional<CodeState> FromProto(v1::CodeState s) {
+  switch (s) {
+    case v1::ISSUED: return CodeState::kIssued;
+    case v1::ACTIVE: return CodeState::kActive;
+    case v1::REDEEMING: return CodeState::kRedeeming;
+    case v1::REDEEMED: return CodeState::kRedeemed;
+    case v1::VOIDED: return CodeState::kVoided;
+    case v1::EXPIRED: return CodeState::kExpired;
+    default: return std::nullopt;
+  }
+}
+
+void ToProto(const Code& code, v1::CodeStatus* out) {
+  out->set_serial(code.serial);
+  out->set_state(ToProto(code.state));
+  *out->mutable_amount() = protoconv::ToProto(code.amount);
+  out->set_region(code.region);
+  out->set_batch_id(code.batch_id);
+  out->set_pin_last4(code.pin_last4);
+  protoconv::ToTimestamp(code.create_time, out->mutable_create_time());
+  if (code.activate_time) protoconv::ToTimestamp(*code.activate_time, out->mutable_activate_time());
+  if (code.redeem_time) protoconv::ToTimestamp(*code.redeem_time, out->mutable_redeem_time());
+  if (code.void_time) protoconv::ToTimestamp(*code.void_time, out->mutable_void_time());
+  if (code.expire_time) protoconv::ToTimestamp(*code.expire_time, out->mutable_expire_time());
+  out->set_redeemed_by_account_id(code.redeemed_by_account_id);
+  out->set_redemption_id(code.redemption_id);
+}
+
 }  // namespace
+
+grpc::Status CodeVaultHandler::CheckCode(grpc::ServerContext*, const v1::CheckCodeRequest* request,
+                                         v1::CodeCheck* response) {
+  auto check = service_.CheckCode(request->code(), request->client_ip());
+  if (!check.ok()) return errors::ToGrpcStatus(check.status());
+  *response->mutable_amount() = protoconv::ToProto(check->amount);
+  response->set_region(check->region);
+  response->set_redeemable(check->redeemable);
+  return grpc::Status::OK;
+}
+
+grpc::Status CodeVaultHandler::VoidCodes(grpc::ServerContext*, const v1::VoidCodesRequest* request,
+                                         v1::VoidCodesResponse* response) {
+  auto count = service_.VoidCodes({request->batch_id(),
+                                   {request->serials().begin(), request->serials().end()},
+                                   request->reason(),
+                                   request->request_id()});
+  if (!count.ok()) return errors::ToGrpcStatus(count.status());
+  response->set_voided_count(*count);
+  return grpc::Status::OK;
+}
+
+grpc::Status CodeVaultHandler::ListCodes(grpc::ServerContext*, const v1::ListCodesRequest* request,
+                                         v1::ListCodesResponse* response) {
+  ListCodesQuery query;
+  query.batch_id = request->batch_id();
+  query.state = FromProto(request->state());
+  query.page_size = request->page_size();
+  query.page_token = request->page_token();
+  auto page = service_.ListCodes(query);
+  if (!page.ok()) return errors::ToGrpcStatus(page.status());
+  for (const Code& code : page->codes) ToProto(code, response->add_codes());
+  response->set_next_page_token(page->next_page_token);
+  return grpc::Status::OK;
+}
 
 grpc::Status CodeVaultHandler::RedeemCode(grpc::ServerContext*,
                                           const v1::RedeemCodeRequest* request,
@@ -60,22 +123,7 @@ grpc::Status CodeVaultHandler::GetCodeStatus(grpc::ServerContext*,
                                              v1::CodeStatus* response) {
   auto code = service_.GetCodeStatus({request->serial(), request->code()});
   if (!code.ok()) return errors::ToGrpcStatus(code.status());
-  response->set_serial(code->serial);
-  response->set_state(ToProto(code->state));
-  *response->mutable_amount() = protoconv::ToProto(code->amount);
-  response->set_region(code->region);
-  response->set_batch_id(code->batch_id);
-  response->set_pin_last4(code->pin_last4);
-  protoconv::ToTimestamp(code->create_time, response->mutable_create_time());
-  if (code->activate_time)
-    protoconv::ToTimestamp(*code->activate_time, response->mutable_activate_time());
-  if (code->redeem_time)
-    protoconv::ToTimestamp(*code->redeem_time, response->mutable_redeem_time());
-  if (code->void_time) protoconv::ToTimestamp(*code->void_time, response->mutable_void_time());
-  if (code->expire_time)
-    protoconv::ToTimestamp(*code->expire_time, response->mutable_expire_time());
-  response->set_redeemed_by_account_id(code->redeemed_by_account_id);
-  response->set_redemption_id(code->redemption_id);
+  ToProto(*code, response);
   return grpc::Status::OK;
 }
 

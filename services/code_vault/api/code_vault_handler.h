@@ -20,8 +20,12 @@ class CodeVaultHandler final : public v1::CodeVault::Service {
                           grpc::ServerWriter<v1::IssuedCode>* writer) override;
   grpc::Status ActivateCodes(grpc::ServerContext* context, const v1::ActivateCodesRequest* request,
                              v1::ActivateCodesResponse* response) override;
-  // CheckCode, VoidCodes and ListCodes stay UNIMPLEMENTED (the generated
-  // default) until the code-vault issue builds them.
+  grpc::Status CheckCode(grpc::ServerContext* context, const v1::CheckCodeRequest* request,
+                         v1::CodeCheck* response) override;
+  grpc::Status VoidCodes(grpc::ServerContext* context, const v1::VoidCodesRequest* request,
+                         v1::VoidCodesResponse* response) override;
+  grpc::Status ListCodes(grpc::ServerContext* context, const v1::ListCodesRequest* request,
+                         v1::ListCodesResponse* response) override;
 
  private:
   VaultService& service_;

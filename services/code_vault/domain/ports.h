@@ -33,6 +33,23 @@ struct ReserveRequest {
   std::string request_id;
 };
 
+// An admin bulk change (activate or void), by batch or by serials,
+// idempotent on request_id.
+struct BulkChange {
+  enum class Kind { kActivate, kVoid };
+  Kind kind = Kind::kActivate;
+  std::string batch_id;              // Either this…
+  std::vector<std::string> serials;  // …or these.
+  std::string reason;                // For kVoid.
+  std::string request_id;
+  std::string request_fingerprint;
+};
+
+struct CodePage {
+  std::vector<Code> codes;
+  bool more = false;  // Another page follows.
+};
+
 class CodeStore {
  public:
   virtual ~CodeStore() = default;
@@ -42,9 +59,19 @@ class CodeStore {
   // that call asked for something else).
   virtual absl::StatusOr<Batch> CreateBatch(const BatchSpec& spec,
                                             const std::vector<NewCode>& codes) = 0;
-  // ISSUED → ACTIVE for a batch or a set of serials; returns how many moved.
-  virtual absl::StatusOr<int64_t> ActivateCodes(const std::string& batch_id,
-                                                const std::vector<std::string>& serials) = 0;
+  // Activate: ISSUED → ACTIVE. Void: ISSUED/ACTIVE → VOIDED; serials that
+  // are REDEEMING or REDEEMED refuse the whole change (CODE_ALREADY_REDEEMED).
+  // Unknown serials or batch: NOT_FOUND. Returns how many codes changed; a
+  // replay of the request_id returns the first count.
+  virtual absl::StatusOr<int64_t> ApplyBulkChange(const BulkChange& change) = 0;
+  // Codes of a batch in serial order after `after_serial`, optionally only
+  // those whose effective state is `state`.
+  virtual absl::StatusOr<CodePage> ListCodes(const std::string& batch_id,
+                                             std::optional<CodeState> state,
+                                             const std::string& after_serial, int limit) = 0;
+  // PENDING redemptions older than `min_age`, oldest first.
+  virtual absl::StatusOr<std::vector<Redemption>> ListPending(absl::Duration min_age,
+                                                              int limit) = 0;
   virtual absl::StatusOr<Code> GetCodeBySerial(const std::string& serial) = 0;
   virtual absl::StatusOr<Code> GetCodeByHashes(const std::vector<std::string>& code_hashes) = 0;
 
@@ -71,6 +98,22 @@ class RedemptionGuard {
   virtual absl::StatusOr<std::string> Acquire(const std::string& key, absl::Duration ttl) = 0;
   // Releases only if `token` still holds it.
   virtual void Release(const std::string& key, const std::string& token) = 0;
+};
+
+// Counts failed redemption attempts (unknown codes) per key (an account, a
+// client address) in a fixed window, to stop enumeration.
+struct LimitKey {
+  std::string key;
+  int max_failures = 0;
+};
+
+class AttemptLimiter {
+ public:
+  virtual ~AttemptLimiter() = default;
+  // OK, or RESOURCE_EXHAUSTED/TOO_MANY_ATTEMPTS with a RetryInfo when a key
+  // is at its limit; UNAVAILABLE when the counters cannot be reached.
+  virtual absl::Status Check(const std::vector<LimitKey>& keys) = 0;
+  virtual absl::Status RecordFailure(const std::vector<LimitKey>& keys) = 0;
 };
 
 struct CreditResult {

@@ -1,7 +1,11 @@
 #include "domain/vault_service.h"
 
+#include <algorithm>
+
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "codes/codes.h"
 #include "errors/macros.h"
 #include "errors/status.h"
@@ -11,7 +15,53 @@
 namespace giftcard::code_vault {
 namespace {
 
-constexpr size_t kMaxClientIpBytes = 64;
+constexpr size_t kMaxClientIpBytes = 45;  // The longest IPv6 text form.
+constexpr size_t kMaxSerialsPerCall = 10000;
+constexpr int kDefaultPageSize = 100;
+constexpr int kMaxPageSize = 1000;
+
+// The client address is optional; when given it must look like an IP address.
+absl::Status ValidateClientIp(const std::string& ip) {
+  if (ip.size() > kMaxClientIpBytes ||
+      ip.find_first_not_of("0123456789abcdefABCDEF:.") != std::string::npos) {
+    return errors::InvalidField("client_ip", "must be an IPv4 or IPv6 address");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateSelection(const std::string& batch_id, const std::vector<std::string>& serials) {
+  if (batch_id.empty() == serials.empty()) {
+    return errors::InvalidField("batch_id", "give exactly one of batch_id or serials");
+  }
+  if (!batch_id.empty()) return validate::Id("batch_id", batch_id);
+  if (serials.size() > kMaxSerialsPerCall) {
+    return errors::InvalidField("serials", absl::StrCat("at most ", kMaxSerialsPerCall, " per call"));
+  }
+  for (const auto& s : serials) GIFTCARD_RETURN_IF_ERROR(validate::Id("serials", s));
+  return absl::OkStatus();
+}
+
+// Page tokens are opaque to callers: base64 of the query they continue and
+// the last serial returned; a token from another query is refused.
+std::string EncodePageToken(const ListCodesQuery& q, const std::string& last_serial) {
+  return absl::WebSafeBase64Escape(absl::StrCat(
+      "v1\x1f", q.batch_id, "\x1f", q.state ? CodeStateName(*q.state) : "", "\x1f", last_serial));
+}
+
+absl::StatusOr<std::string> DecodePageToken(const ListCodesQuery& q) {
+  if (q.page_token.empty()) return std::string();
+  std::string raw;
+  if (q.page_token.size() > 512 || !absl::WebSafeBase64Unescape(q.page_token, &raw)) {
+    return errors::InvalidField("page_token", "is not a token this API returned");
+  }
+  std::vector<std::string> parts = absl::StrSplit(raw, '\x1f');
+  if (parts.size() != 4 || parts[0] != "v1" || parts[1] != q.batch_id ||
+      parts[2] != (q.state ? CodeStateName(*q.state) : "") ||
+      !validate::Id("page_token", parts[3]).ok()) {
+    return errors::InvalidField("page_token", "belongs to another query or was altered");
+  }
+  return parts[3];
+}
 
 // The storefront must not learn whether an unsold, voided or expired card is
 // real: all of them get this one answer.
@@ -49,12 +99,24 @@ bool IsDefiniteRefusal(const absl::Status& status) {
 }
 
 VaultService::VaultService(CodeStore& store, RedemptionGuard& guard, CreditGateway& credit,
-                           const codes::CodeHasher& hasher, Options options)
+                           AttemptLimiter& limiter, const codes::CodeHasher& hasher,
+                           Options options)
     : store_(store),
       guard_(guard),
       credit_(credit),
+      limiter_(limiter),
       hasher_(hasher),
       options_(std::move(options)) {}
+
+std::vector<LimitKey> VaultService::LimitKeys(const std::string& account_id,
+                                              const std::string& client_ip) const {
+  std::vector<LimitKey> keys;
+  if (!account_id.empty()) {
+    keys.push_back({"acct:" + account_id, options_.max_failures_per_account});
+  }
+  if (!client_ip.empty()) keys.push_back({"ip:" + client_ip, options_.max_failures_per_client});
+  return keys;
+}
 
 absl::StatusOr<IssuedBatch> VaultService::IssueCodes(const IssueCommand& command) {
   if (command.count < 1 || command.count > kMaxCodesPerBatch) {
@@ -103,14 +165,78 @@ absl::StatusOr<IssuedBatch> VaultService::IssueCodes(const IssueCommand& command
 absl::StatusOr<int64_t> VaultService::ActivateCodes(const std::string& batch_id,
                                                     const std::vector<std::string>& serials,
                                                     const std::string& request_id) {
-  if (batch_id.empty() == serials.empty()) {
-    return errors::InvalidField("batch_id", "give exactly one of batch_id or serials");
+  BulkChange change;
+  change.kind = BulkChange::Kind::kActivate;
+  change.batch_id = batch_id;
+  change.serials = serials;
+  change.request_id = request_id;
+  return ApplyBulkChange(std::move(change));
+}
+
+absl::StatusOr<int64_t> VaultService::VoidCodes(const VoidCommand& command) {
+  GIFTCARD_RETURN_IF_ERROR(validate::Text("reason", command.reason, 512));
+  if (command.reason.empty()) return errors::InvalidField("reason", "is required");
+  BulkChange change;
+  change.kind = BulkChange::Kind::kVoid;
+  change.batch_id = command.batch_id;
+  change.serials = command.serials;
+  change.reason = command.reason;
+  change.request_id = command.request_id;
+  return ApplyBulkChange(std::move(change));
+}
+
+absl::StatusOr<int64_t> VaultService::ApplyBulkChange(BulkChange change) {
+  GIFTCARD_RETURN_IF_ERROR(ValidateSelection(change.batch_id, change.serials));
+  GIFTCARD_RETURN_IF_ERROR(validate::Id("request_id", change.request_id));
+  std::vector<std::string> sorted = change.serials;
+  std::sort(sorted.begin(), sorted.end());
+  sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+  change.serials = sorted;
+  change.request_fingerprint = codes::Sha256Hex(absl::StrCat(
+      change.kind == BulkChange::Kind::kActivate ? "activate" : "void", "|", change.batch_id, "|",
+      absl::StrJoin(sorted, ","), "|", change.reason));
+  return store_.ApplyBulkChange(change);
+}
+
+absl::StatusOr<ListCodesResult> VaultService::ListCodes(const ListCodesQuery& query) {
+  GIFTCARD_RETURN_IF_ERROR(validate::Id("batch_id", query.batch_id));
+  if (query.page_size < 0 || query.page_size > kMaxPageSize) {
+    return errors::InvalidField("page_size", absl::StrCat("must be 0 to ", kMaxPageSize));
   }
-  if (!batch_id.empty()) GIFTCARD_RETURN_IF_ERROR(validate::Id("batch_id", batch_id));
-  if (serials.size() > 10000) return errors::InvalidField("serials", "at most 10000 per call");
-  for (const auto& s : serials) GIFTCARD_RETURN_IF_ERROR(validate::Id("serials", s));
-  GIFTCARD_RETURN_IF_ERROR(validate::Id("request_id", request_id));
-  return store_.ActivateCodes(batch_id, serials);
+  GIFTCARD_ASSIGN_OR_RETURN(std::string after, DecodePageToken(query));
+  const int limit = query.page_size == 0 ? kDefaultPageSize : query.page_size;
+  GIFTCARD_ASSIGN_OR_RETURN(CodePage page, store_.ListCodes(query.batch_id, query.state, after, limit));
+  ListCodesResult out;
+  const absl::Time now = options_.now();
+  for (Code& c : page.codes) {
+    c.state = EffectiveState(c, now);
+    out.codes.push_back(std::move(c));
+  }
+  if (page.more && !out.codes.empty()) {
+    out.next_page_token = EncodePageToken(query, out.codes.back().serial);
+  }
+  return out;
+}
+
+absl::StatusOr<CodeCheck> VaultService::CheckCode(const std::string& code,
+                                                  const std::string& client_ip) {
+  GIFTCARD_RETURN_IF_ERROR(ValidateClientIp(client_ip));
+  GIFTCARD_ASSIGN_OR_RETURN(std::string normalized, codes::Normalize(code));
+  const std::vector<LimitKey> keys = LimitKeys("", client_ip);
+  GIFTCARD_RETURN_IF_ERROR(limiter_.Check(keys));
+  absl::StatusOr<Code> found = store_.GetCodeByHashes(DigestsOf(hasher_.AllHashes(normalized)));
+  if (!found.ok() && found.status().code() != absl::StatusCode::kNotFound) return found.status();
+  const CodeState state =
+      found.ok() ? EffectiveState(*found, options_.now()) : CodeState::kVoided;
+  switch (state) {
+    case CodeState::kActive:
+    case CodeState::kRedeeming:
+    case CodeState::kRedeemed:
+      return CodeCheck{found->amount, found->region, state == CodeState::kActive};
+    default:
+      (void)limiter_.RecordFailure(keys);
+      return CodeInvalid();
+  }
 }
 
 absl::StatusOr<Code> VaultService::GetCodeStatus(const CodeKey& key) {
@@ -133,10 +259,12 @@ absl::StatusOr<Code> VaultService::GetCodeStatus(const CodeKey& key) {
 absl::StatusOr<Redemption> VaultService::Redeem(const RedeemCommand& command) {
   GIFTCARD_RETURN_IF_ERROR(validate::Id("account_id", command.account_id));
   GIFTCARD_RETURN_IF_ERROR(validate::Id("request_id", command.request_id));
-  GIFTCARD_RETURN_IF_ERROR(validate::Text("client_ip", command.client_ip, kMaxClientIpBytes));
+  GIFTCARD_RETURN_IF_ERROR(ValidateClientIp(command.client_ip));
   // Malformed and mistyped codes are answered here, before any storage.
   GIFTCARD_ASSIGN_OR_RETURN(std::string normalized, codes::Normalize(command.code));
   const std::vector<codes::CodeHash> hashes = hasher_.AllHashes(normalized);
+  const std::vector<LimitKey> limit_keys = LimitKeys(command.account_id, command.client_ip);
+  GIFTCARD_RETURN_IF_ERROR(limiter_.Check(limit_keys));
 
   const std::string guard_key = GuardKey(hashes.front());
   absl::StatusOr<std::string> token = guard_.Acquire(guard_key, options_.guard_ttl);
@@ -160,7 +288,11 @@ absl::StatusOr<Redemption> VaultService::Redeem(const RedeemCommand& command) {
       store_.Reserve({DigestsOf(hashes), command.account_id, command.request_id}));
   switch (reservation.kind) {
     case Reservation::Kind::kRefused: {
-      if (!reservation.code) return CodeInvalid();
+      if (!reservation.code) {
+        // Unknown codes are what a guesser finds: they count against the limits.
+        (void)limiter_.RecordFailure(limit_keys);
+        return CodeInvalid();
+      }
       switch (EffectiveState(*reservation.code, options_.now())) {
         case CodeState::kRedeemed:
           return errors::Error(absl::StatusCode::kFailedPrecondition,
@@ -170,6 +302,7 @@ absl::StatusOr<Redemption> VaultService::Redeem(const RedeemCommand& command) {
           return errors::Error(absl::StatusCode::kAborted, errors::reason::kRedemptionInProgress,
                                "this code is being redeemed right now");
         default:
+          (void)limiter_.RecordFailure(limit_keys);
           return CodeInvalid();
       }
     }
@@ -190,6 +323,23 @@ absl::StatusOr<Redemption> VaultService::Redeem(const RedeemCommand& command) {
       return FinishCredit(reservation.redemption);
   }
   return absl::InternalError("unreachable");
+}
+
+int VaultService::RecoverPending(absl::Duration min_age, int limit) {
+  absl::StatusOr<std::vector<Redemption>> pending = store_.ListPending(min_age, limit);
+  if (!pending.ok()) {
+    log::Warning("recovery_scan_failed", {{"status", pending.status().ToString()}});
+    return 0;
+  }
+  int finished = 0;
+  for (const Redemption& r : *pending) {
+    absl::StatusOr<Redemption> outcome = FinishCredit(r);
+    const bool definite = outcome.ok() || IsDefiniteRefusal(outcome.status());
+    log::Info("recovery_attempt", {{"redemption_id", r.redemption_id},
+                                   {"outcome", definite ? "definite" : "still_pending"}});
+    finished += definite ? 1 : 0;
+  }
+  return finished;
 }
 
 absl::StatusOr<Redemption> VaultService::FinishCredit(const Redemption& pending) {

@@ -43,6 +43,32 @@ struct IssuedBatch {
   std::vector<IssuedCode> codes;
 };
 
+struct VoidCommand {
+  std::string batch_id;
+  std::vector<std::string> serials;
+  std::string reason;
+  std::string request_id;
+};
+
+struct ListCodesQuery {
+  std::string batch_id;
+  std::optional<CodeState> state;
+  int page_size = 0;  // 0: the default.
+  std::string page_token;
+};
+
+struct ListCodesResult {
+  std::vector<Code> codes;
+  std::string next_page_token;
+};
+
+// What a person may learn about a card before redeeming it.
+struct CodeCheck {
+  money::Money amount;
+  std::string region;
+  bool redeemable = false;
+};
+
 struct RedeemCommand {
   std::string code;  // As typed.
   std::string account_id;
@@ -64,29 +90,44 @@ class VaultService {
  public:
   struct Options {
     absl::Duration guard_ttl = absl::Seconds(15);
+    // Unknown codes tolerated per window, per account and per client address.
+    int max_failures_per_account = 10;
+    int max_failures_per_client = 50;
     std::function<absl::Time()> now = [] { return absl::Now(); };
   };
 
   VaultService(CodeStore& store, RedemptionGuard& guard, CreditGateway& credit,
-               const codes::CodeHasher& hasher, Options options);
+               AttemptLimiter& limiter, const codes::CodeHasher& hasher, Options options);
 
   absl::StatusOr<IssuedBatch> IssueCodes(const IssueCommand& command);
   absl::StatusOr<int64_t> ActivateCodes(const std::string& batch_id,
                                         const std::vector<std::string>& serials,
                                         const std::string& request_id);
+  absl::StatusOr<int64_t> VoidCodes(const VoidCommand& command);
+  absl::StatusOr<ListCodesResult> ListCodes(const ListCodesQuery& query);
+  // Storefront: value and region of a code, without redeeming it.
+  absl::StatusOr<CodeCheck> CheckCode(const std::string& code, const std::string& client_ip);
   // Admin view: the exact state (EXPIRED when past expiry).
   absl::StatusOr<Code> GetCodeStatus(const CodeKey& key);
   absl::StatusOr<Redemption> Redeem(const RedeemCommand& command);
+
+  // The recovery worker's pass: drives PENDING redemptions older than
+  // `min_age` to an outcome with the same credit request id. Returns how many
+  // reached one.
+  int RecoverPending(absl::Duration min_age, int limit);
 
   // Redemptions that went on without the Redis guard (Redis unreachable).
   int64_t guard_bypass_count() const { return guard_bypasses_.load(); }
 
  private:
   absl::StatusOr<Redemption> FinishCredit(const Redemption& pending);
+  absl::StatusOr<int64_t> ApplyBulkChange(BulkChange change);
+  std::vector<LimitKey> LimitKeys(const std::string& account_id, const std::string& client_ip) const;
 
   CodeStore& store_;
   RedemptionGuard& guard_;
   CreditGateway& credit_;
+  AttemptLimiter& limiter_;
   const codes::CodeHasher& hasher_;
   const Options options_;
   std::atomic<int64_t> guard_bypasses_{0};

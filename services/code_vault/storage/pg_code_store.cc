@@ -1,6 +1,7 @@
 #include "storage/pg_code_store.h"
 
 #include <optional>
+#include <set>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -112,12 +113,34 @@ std::vector<pg::Statement> PgCodeStore::Statements() {
        "FROM unnest($1::text[], $8::text[], $9::text[]) AS t(h, s, l)"},
       {"cv_batch_serials", "SELECT serial FROM codes WHERE batch_id = $1::uuid ORDER BY serial"},
       {"cv_batch_exists", "SELECT 1 FROM batches WHERE batch_id = $1::uuid"},
+      {"cv_find_admin_request",
+       "SELECT request_fingerprint, changed_count FROM admin_requests WHERE request_id = $1"},
+      {"cv_insert_admin_request",
+       "INSERT INTO admin_requests (request_id, kind, request_fingerprint, changed_count) "
+       "VALUES ($1, $2, $3, $4)"},
+      {"cv_serials_in_state",
+       "SELECT serial, state FROM codes WHERE serial = ANY($1::text[]) FOR UPDATE"},
       {"cv_activate_batch",
        "UPDATE codes SET state = 'ACTIVE', activate_time = now() "
        "WHERE batch_id = $1::uuid AND state = 'ISSUED'"},
       {"cv_activate_serials",
        "UPDATE codes SET state = 'ACTIVE', activate_time = now() "
        "WHERE serial = ANY($1::text[]) AND state = 'ISSUED'"},
+      {"cv_void_batch",
+       "UPDATE codes SET state = 'VOIDED', void_time = now(), void_reason = $2 "
+       "WHERE batch_id = $1::uuid AND state IN ('ISSUED', 'ACTIVE')"},
+      {"cv_void_serials",
+       "UPDATE codes SET state = 'VOIDED', void_time = now(), void_reason = $2 "
+       "WHERE serial = ANY($1::text[]) AND state IN ('ISSUED', 'ACTIVE')"},
+      // Effective state: unredeemed codes past expiry read as EXPIRED.
+      {"cv_list_codes",
+       "SELECT " + code + " FROM codes WHERE batch_id = $1::uuid AND serial > $2 AND ($3 = '' OR "
+       "(CASE WHEN state IN ('ISSUED', 'ACTIVE') AND expire_time <= now() THEN 'EXPIRED' "
+       "ELSE state END) = $3) ORDER BY serial LIMIT $4"},
+      {"cv_list_pending",
+       "SELECT " + red + " FROM redemptions WHERE state = 'PENDING' "
+       "AND create_time < now() - make_interval(secs => $1::float8 / 1000) "
+       "ORDER BY create_time LIMIT $2"},
       {"cv_code_by_serial", "SELECT " + code + " FROM codes WHERE serial = $1"},
       {"cv_code_by_hashes", "SELECT " + code + " FROM codes WHERE code_hash = ANY($1::bytea[])"},
       {"cv_find_redemption",
@@ -204,23 +227,102 @@ absl::StatusOr<Batch> PgCodeStore::CreateBatch(const BatchSpec& spec,
   return out;
 }
 
-absl::StatusOr<int64_t> PgCodeStore::ActivateCodes(const std::string& batch_id,
-                                                   const std::vector<std::string>& serials) {
+absl::StatusOr<int64_t> PgCodeStore::ApplyBulkChange(const BulkChange& change) {
+  const bool activate = change.kind == BulkChange::Kind::kActivate;
   int64_t count = 0;
   absl::Status s = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
-    if (!batch_id.empty()) {
-      if (!IsUuid(batch_id) || tx.exec_prepared("cv_batch_exists", batch_id).empty()) {
-        return errors::Error(absl::StatusCode::kNotFound, "BATCH_NOT_FOUND", "no such batch",
-                             {{"batch_id", batch_id}});
+    pqxx::result first = tx.exec_prepared("cv_find_admin_request", change.request_id);
+    if (!first.empty()) {
+      if (first[0][0].as<std::string>() != change.request_fingerprint) {
+        return errors::Error(absl::StatusCode::kInvalidArgument, errors::reason::kRequestIdReused,
+                             "request_id was already used for a different change",
+                             {{"request_id", change.request_id}});
       }
-      count = tx.exec_prepared("cv_activate_batch", batch_id).affected_rows();
-    } else {
-      count = tx.exec_prepared("cv_activate_serials", pg::TextArray(serials)).affected_rows();
+      count = first[0][1].as<int64_t>();
+      return absl::OkStatus();
     }
+    if (!change.batch_id.empty()) {
+      if (!IsUuid(change.batch_id) || tx.exec_prepared("cv_batch_exists", change.batch_id).empty()) {
+        return errors::Error(absl::StatusCode::kNotFound, "BATCH_NOT_FOUND", "no such batch",
+                             {{"batch_id", change.batch_id}});
+      }
+      count = activate ? tx.exec_prepared("cv_activate_batch", change.batch_id).affected_rows()
+                       : tx.exec_prepared("cv_void_batch", change.batch_id, change.reason)
+                             .affected_rows();
+    } else {
+      // Lock the named codes, then check them all before changing any.
+      const std::string serials = pg::TextArray(change.serials);
+      pqxx::result found = tx.exec_prepared("cv_serials_in_state", serials);
+      if (found.size() != change.serials.size()) {
+        std::set<std::string> known;
+        for (const auto& row : found) known.insert(row[0].as<std::string>());
+        for (const auto& serial : change.serials) {
+          if (!known.count(serial)) {
+            return errors::Error(absl::StatusCode::kNotFound, "CODE_NOT_FOUND", "no such code",
+                                 {{"serial", serial}});
+          }
+        }
+      }
+      if (!activate) {
+        for (const auto& row : found) {
+          const std::string state = row[1].as<std::string>();
+          if (state == "REDEEMED" || state == "REDEEMING") {
+            return errors::Error(absl::StatusCode::kFailedPrecondition,
+                                 errors::reason::kCodeAlreadyRedeemed,
+                                 "a redeemed code cannot be voided; nothing was voided",
+                                 {{"serial", row[0].as<std::string>()}});
+          }
+        }
+      }
+      count = activate ? tx.exec_prepared("cv_activate_serials", serials).affected_rows()
+                       : tx.exec_prepared("cv_void_serials", serials, change.reason).affected_rows();
+    }
+    tx.exec_prepared("cv_insert_admin_request", change.request_id, activate ? "ACTIVATE" : "VOID",
+                     change.request_fingerprint, count);
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
   return count;
+}
+
+absl::StatusOr<CodePage> PgCodeStore::ListCodes(const std::string& batch_id,
+                                                std::optional<CodeState> state,
+                                                const std::string& after_serial, int limit) {
+  CodePage out;
+  absl::Status s = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+    out = CodePage{};
+    if (!IsUuid(batch_id) || tx.exec_prepared("cv_batch_exists", batch_id).empty()) {
+      return errors::Error(absl::StatusCode::kNotFound, "BATCH_NOT_FOUND", "no such batch",
+                           {{"batch_id", batch_id}});
+    }
+    pqxx::result rows = tx.exec_prepared("cv_list_codes", batch_id, after_serial,
+                                         state ? CodeStateName(*state) : "", limit + 1);
+    for (const auto& row : rows) {
+      if (static_cast<int>(out.codes.size()) == limit) {
+        out.more = true;
+        break;
+      }
+      out.codes.push_back(CodeFromRow(row));
+    }
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<std::vector<Redemption>> PgCodeStore::ListPending(absl::Duration min_age,
+                                                                 int limit) {
+  std::vector<Redemption> out;
+  absl::Status s = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+    out.clear();
+    for (const auto& row :
+         tx.exec_prepared("cv_list_pending", absl::ToInt64Milliseconds(min_age), limit)) {
+      out.push_back(RedemptionFromRow(row));
+    }
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
 }
 
 absl::StatusOr<Code> PgCodeStore::GetCodeBySerial(const std::string& serial) {
@@ -266,6 +368,15 @@ absl::StatusOr<Reservation> PgCodeStore::Reserve(const ReserveRequest& request) 
     if (!reserved.empty()) {
       out.kind = Reservation::Kind::kReserved;
       out.redemption = RedemptionFromRow(reserved[0]);
+      return absl::OkStatus();
+    }
+    // A concurrent first call with this (account_id, request_id) may have
+    // reserved the code while we waited on its row: then this is its replay.
+    pqxx::result raced =
+        tx.exec_prepared("cv_find_redemption", request.account_id, request.request_id);
+    if (!raced.empty()) {
+      out.kind = Reservation::Kind::kReplay;
+      out.redemption = RedemptionFromRow(raced[0]);
       return absl::OkStatus();
     }
     out.kind = Reservation::Kind::kRefused;

@@ -20,8 +20,10 @@ class PgCodeStore : public CodeStore {
 
   absl::StatusOr<Batch> CreateBatch(const BatchSpec& spec,
                                     const std::vector<NewCode>& codes) override;
-  absl::StatusOr<int64_t> ActivateCodes(const std::string& batch_id,
-                                        const std::vector<std::string>& serials) override;
+  absl::StatusOr<int64_t> ApplyBulkChange(const BulkChange& change) override;
+  absl::StatusOr<CodePage> ListCodes(const std::string& batch_id, std::optional<CodeState> state,
+                                     const std::string& after_serial, int limit) override;
+  absl::StatusOr<std::vector<Redemption>> ListPending(absl::Duration min_age, int limit) override;
   absl::StatusOr<Code> GetCodeBySerial(const std::string& serial) override;
   absl::StatusOr<Code> GetCodeByHashes(const std::vector<std::string>& code_hashes) override;
   absl::StatusOr<Reservation> Reserve(const ReserveRequest& request) override;

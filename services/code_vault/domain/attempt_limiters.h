@@ -1,0 +1,68 @@
+// In-process attempt limiting: the fallback when Redis is unreachable, and
+// the combination "Redis first, this process when Redis is down".
+#ifndef GIFTCARD_SERVICES_CODE_VAULT_DOMAIN_ATTEMPT_LIMITERS_H_
+#define GIFTCARD_SERVICES_CODE_VAULT_DOMAIN_ATTEMPT_LIMITERS_H_
+
+#include <atomic>
+#include <functional>
+#include <string>
+#include <unordered_map>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "domain/ports.h"
+
+namespace giftcard::code_vault {
+
+// TOO_MANY_ATTEMPTS for `key`, retry after `retry_after`.
+absl::Status TooManyAttempts(absl::Duration retry_after);
+
+// Fixed-window counters in this process's memory. Bounded: when it holds
+// `max_keys` keys, expired windows are dropped, and if none are, the oldest
+// half of the table is (a limiter must never grow without bound under a flood).
+class InProcessAttemptLimiter : public AttemptLimiter {
+ public:
+  InProcessAttemptLimiter(absl::Duration window, size_t max_keys = 100000,
+                          std::function<absl::Time()> now = [] { return absl::Now(); });
+
+  absl::Status Check(const std::vector<LimitKey>& keys) override;
+  absl::Status RecordFailure(const std::vector<LimitKey>& keys) override;
+
+ private:
+  struct Window {
+    int failures = 0;
+    absl::Time end;
+  };
+  void EvictLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const absl::Duration window_;
+  const size_t max_keys_;
+  const std::function<absl::Time()> now_;
+  absl::Mutex mu_;
+  std::unordered_map<std::string, Window> windows_ ABSL_GUARDED_BY(mu_);
+};
+
+// Asks `primary` (Redis); when it is UNAVAILABLE, asks `fallback` (this
+// process) instead, counts it and logs the switch once per outage.
+class FallbackAttemptLimiter : public AttemptLimiter {
+ public:
+  FallbackAttemptLimiter(AttemptLimiter& primary, AttemptLimiter& fallback)
+      : primary_(primary), fallback_(fallback) {}
+
+  absl::Status Check(const std::vector<LimitKey>& keys) override;
+  absl::Status RecordFailure(const std::vector<LimitKey>& keys) override;
+  int64_t fallback_count() const { return fallbacks_.load(); }
+
+ private:
+  absl::Status Route(const absl::Status& primary_result,
+                     const std::function<absl::Status()>& on_fallback);
+
+  AttemptLimiter& primary_;
+  AttemptLimiter& fallback_;
+  std::atomic<int64_t> fallbacks_{0};
+  std::atomic<bool> in_outage_{false};
+};
+
+}  // namespace giftcard::code_vault
+
+#endif  // GIFTCARD_SERVICES_CODE_VAULT_DOMAIN_ATTEMPT_LIMITERS_H_

@@ -1,0 +1,28 @@
+// AttemptLimiter on Redis: one fixed-window counter per key
+// (`giftcard:{limit:<key>}:fails`), incremented and given its expiry in one
+// script, so replicas share the count. Each key is its own hash slot, so it
+// works on Redis Cluster.
+#ifndef GIFTCARD_SERVICES_CODE_VAULT_STORAGE_REDIS_ATTEMPT_LIMITER_H_
+#define GIFTCARD_SERVICES_CODE_VAULT_STORAGE_REDIS_ATTEMPT_LIMITER_H_
+
+#include "domain/ports.h"
+#include "redis/client.h"
+
+namespace giftcard::code_vault {
+
+class RedisAttemptLimiter : public AttemptLimiter {
+ public:
+  RedisAttemptLimiter(redis::Client& client, absl::Duration window)
+      : client_(client), window_(window) {}
+
+  absl::Status Check(const std::vector<LimitKey>& keys) override;
+  absl::Status RecordFailure(const std::vector<LimitKey>& keys) override;
+
+ private:
+  redis::Client& client_;
+  const absl::Duration window_;
+};
+
+}  // namespace giftcard::code_vault
+
+#endif  // GIFTCARD_SERVICES_CODE_VAULT_STORAGE_REDIS_ATTEMPT_LIMITER_H_
