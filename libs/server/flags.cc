@@ -4,7 +4,8 @@
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:0", "host:port to listen on; port 0 picks a free port");
 ABSL_FLAG(std::string, port_file, "", "if set, the bound port is written to this file");
-ABSL_FLAG(int, max_threads, 16, "upper bound of gRPC handler threads");
+ABSL_FLAG(int, max_threads, 128,
+          "upper bound of gRPC handler threads; calls beyond it are shed with RESOURCE_EXHAUSTED");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(20),
           "how long in-flight calls may run after SIGTERM");
 ABSL_FLAG(bool, enable_test_hooks, false, "fault-injection hooks for tests; never in production");

@@ -1,0 +1,117 @@
+// The redemption saga across a crash of account-credit, and refusals.
+#include <signal.h>
+
+#include <future>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "absl/time/clock.h"
+#include "support/harness.h"
+
+namespace giftcard::testing {
+namespace {
+
+using ::testing::Each;
+using ::testing::Eq;
+using ::testing::HasSubstr;
+
+TEST(VaultRecoveryTest, AccountCreditKilledMidCreditTheWorkerCompletesWithOneCredit) {
+  // account-credit holds every CreditAccount 10 s (a test hook), so the
+  // vault's credit call is deterministically in flight when we kill it.
+  Suite suite({.account_credit_args = {"--enable_test_hooks",
+                                       "--test_delay_methods=CreditAccount=10000"},
+               .code_vault_args = {"--recovery_interval=200ms", "--recovery_min_age=500ms"}});
+  const std::string account = UniqueName("acct");
+  ASSERT_TRUE(suite.UpsertAccount(account, "DE", "EUR", v1::DIRECT).ok());
+  auto codes = suite.IssueActiveCodes(1, 2500, "EUR", "DE");
+  ASSERT_EQ(codes.size(), 1u);
+
+  auto call = std::async(std::launch::async, [&] {
+    v1::Redemption r;
+    grpc::Status s = suite.Redeem(codes[0].code(), account, "crash", &r);
+    return s;
+  });
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (absl::Now() < deadline &&
+         suite.account_credit->Log().find("test_hook_delay") == std::string::npos) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_THAT(suite.account_credit->Log(), HasSubstr("test_hook_delay"));
+  // The code is reserved; the credit has not happened.
+  EXPECT_THAT(QueryColumn(suite.code_vault_dsn, "SELECT state FROM redemptions"),
+              Each(Eq("PENDING")));
+  suite.account_credit->Signal(SIGKILL);
+  suite.account_credit->WaitExit(absl::Seconds(10));
+
+  grpc::Status s = call.get();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(ReasonOf(s), "DEPENDENCY_UNAVAILABLE");
+  EXPECT_THAT(QueryColumn(suite.account_credit_dsn, "SELECT count(*) FROM transfers"),
+              Each(Eq("0")));
+
+  // Back on the same address, without the hook; the recovery worker finishes.
+  std::string address;
+  suite.account_credit =
+      Suite::StartService("account-credit", {"--listen=" + suite.account_credit_addr},
+                          {{"GIFTCARD_PG_DSN", suite.account_credit_dsn}}, &address);
+  ASSERT_EQ(address, suite.account_credit_addr);
+  const absl::Time done_by = absl::Now() + absl::Seconds(20);
+  while (absl::Now() < done_by &&
+         QueryColumn(suite.code_vault_dsn, "SELECT state FROM redemptions")[0] == "PENDING") {
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_THAT(QueryColumn(suite.code_vault_dsn, "SELECT state FROM redemptions"),
+              Each(Eq("COMPLETED")));
+  EXPECT_THAT(suite.code_vault->Log(), HasSubstr("recovery_attempt"));
+  EXPECT_THAT(QueryColumn(suite.account_credit_dsn, "SELECT count(*) FROM transfers"),
+              Each(Eq("1")));
+  v1::Account got;
+  ASSERT_TRUE(suite.GetAccount(account, &got).ok());
+  EXPECT_EQ(got.balance().amount_minor(), 2500);
+
+  // The caller's retry gets the final outcome.
+  v1::Redemption final_answer;
+  s = suite.Redeem(codes[0].code(), account, "crash", &final_answer);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(final_answer.state(), v1::COMPLETED);
+  EXPECT_EQ(final_answer.balance().amount_minor(), 2500);
+  v1::GetCodeStatusRequest status_request;
+  status_request.set_serial(codes[0].serial());
+  v1::CodeStatus status;
+  ASSERT_TRUE(
+      suite.vault_stub->GetCodeStatus(Context(kAdminToken).get(), status_request, &status).ok());
+  EXPECT_EQ(status.state(), v1::REDEEMED);
+}
+
+TEST(VaultRecoveryTest, RefusalsLeaveTheCodeRedeemableByTheRightAccount) {
+  Suite suite;
+  const std::string wrong_region = UniqueName("fr");
+  const std::string wrong_currency = UniqueName("de-usd");
+  const std::string partner = UniqueName("partner");
+  const std::string missing = UniqueName("missing");
+  const std::string right = UniqueName("de");
+  ASSERT_TRUE(suite.UpsertAccount(wrong_region, "FR", "EUR", v1::DIRECT).ok());
+  ASSERT_TRUE(suite.UpsertAccount(wrong_currency, "DE", "USD", v1::DIRECT).ok());
+  ASSERT_TRUE(suite.UpsertAccount(partner, "DE", "EUR", v1::PARTNER).ok());
+  ASSERT_TRUE(suite.UpsertAccount(right, "DE", "EUR", v1::DIRECT).ok());
+  auto codes = suite.IssueActiveCodes(1, 2000, "EUR", "DE");
+  ASSERT_EQ(codes.size(), 1u);
+
+  EXPECT_EQ(ReasonOf(suite.Redeem(codes[0].code(), wrong_region, "a")), "REGION_MISMATCH");
+  EXPECT_EQ(ReasonOf(suite.Redeem(codes[0].code(), wrong_currency, "b")), "CURRENCY_MISMATCH");
+  EXPECT_EQ(ReasonOf(suite.Redeem(codes[0].code(), partner, "c")), "THIRD_PARTY_BILLING");
+  EXPECT_EQ(ReasonOf(suite.Redeem(codes[0].code(), missing, "d")), "ACCOUNT_NOT_FOUND");
+  EXPECT_THAT(QueryColumn(suite.code_vault_dsn,
+                          "SELECT count(*) FROM redemptions WHERE state = 'REJECTED'"),
+              Each(Eq("4")));
+  EXPECT_THAT(QueryColumn(suite.account_credit_dsn, "SELECT count(*) FROM ledger_entries"),
+              Each(Eq("0")));
+
+  v1::Redemption ok;
+  ASSERT_TRUE(suite.Redeem(codes[0].code(), right, "e", &ok).ok());
+  EXPECT_EQ(ok.balance().amount_minor(), 2000);
+}
+
+}  // namespace
+}  // namespace giftcard::testing
