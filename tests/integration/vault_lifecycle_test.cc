@@ -1,6 +1,7 @@
 // A code's whole life through the real vault: issue, activate, void, expire,
 // list, check, status; storefront answers; limits on guessing; PINs kept secret.
 #include <cstdio>
+#include <set>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -14,6 +15,7 @@
 #include "errors/status.h"
 #include "protoconv/protoconv.h"
 #include "redis/client.h"
+#include "server/client.h"
 #include "support/harness.h"
 
 namespace giftcard::testing {
@@ -77,6 +79,27 @@ TEST_F(VaultLifecycleTest, IssueIsIdempotentAndNeverShowsPinsTwice) {
   Issue(suite_, IssueRequest(6, "batch-a"), &s);
   EXPECT_EQ(ReasonOf(s), "REQUEST_ID_REUSED");
   EXPECT_THAT(QueryColumn(suite_.code_vault_dsn, "SELECT count(*) FROM codes"), Each(Eq("5")));
+}
+
+TEST_F(VaultLifecycleTest, IssuesAHundredThousandCodesInOneCall) {
+  grpc::Status s;
+  const absl::Time start = absl::Now();
+  auto codes = Issue(suite_, IssueRequest(100000, "batch-big"), &s);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(codes.size(), 100000u);
+  std::set<std::string> serials, pins;
+  for (const auto& c : codes) {
+    serials.insert(c.serial());
+    pins.insert(c.code());
+  }
+  EXPECT_EQ(serials.size(), 100000u);
+  EXPECT_EQ(pins.size(), 100000u);
+  EXPECT_THAT(QueryColumn(suite_.code_vault_dsn, "SELECT count(*) FROM codes"),
+              Each(Eq("100000")));
+  std::printf("issued 100000 codes in %s\n", absl::FormatDuration(absl::Now() - start).c_str());
+  v1::IssueCodesRequest too_many = IssueRequest(100001, "batch-too-big");
+  Issue(suite_, too_many, &s);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 }
 
 TEST_F(VaultLifecycleTest, ActivateAndVoidByBatchOrSerialsAreIdempotent) {
@@ -241,6 +264,35 @@ TEST_F(VaultLifecycleTest, CheckCodeTellsTheValueWithoutRedeeming) {
   v1::CodeStatus status;
   ASSERT_TRUE(Status(suite_, codes[0].serial(), &status).ok());
   EXPECT_EQ(status.state(), v1::ACTIVE);
+}
+
+TEST(VaultKeysTest, CodesIssuedUnderAnOldPepperStillRedeemAfterRotation) {
+  Suite suite;
+  const std::string account = UniqueName("acct");
+  ASSERT_TRUE(suite.UpsertAccount(account, "DE", "EUR", v1::DIRECT).ok());
+  auto old_codes = suite.IssueActiveCodes(1, 1100, "EUR", "DE");
+  ASSERT_EQ(old_codes.size(), 1u);
+
+  // Rotate: a new active key first, the old one kept for lookups.
+  suite.code_vault.reset();
+  const std::string new_key = std::string("test2:") + std::string(64, 'f');
+  suite.code_vault = Suite::StartService(
+      "code-vault", {},
+      {{"GIFTCARD_PG_DSN", suite.code_vault_dsn},
+       {"GIFTCARD_PEPPER_KEYS", new_key + "," + kTestPepper},
+       {"GIFTCARD_REDIS_ADDRESS", absl::StrCat("127.0.0.1:", TestServers::Get().redis_port)},
+       {"GIFTCARD_ACCOUNT_CREDIT_ADDRESS", suite.account_credit_addr}},
+      &suite.code_vault_addr);
+  suite.vault_stub = v1::CodeVault::NewStub(server::MakeChannel(suite.code_vault_addr));
+  auto new_codes = suite.IssueActiveCodes(1, 900, "EUR", "DE");
+  ASSERT_EQ(new_codes.size(), 1u);
+  EXPECT_THAT(QueryColumn(suite.code_vault_dsn,
+                          "SELECT pepper_key_id FROM codes ORDER BY serial"),
+              ::testing::ElementsAre("test1", "test2"));
+  v1::Redemption r;
+  ASSERT_TRUE(suite.Redeem(old_codes[0].code(), account, "old").ok());
+  ASSERT_TRUE(suite.Redeem(new_codes[0].code(), account, "new", &r).ok());
+  EXPECT_EQ(r.balance().amount_minor(), 2000);
 }
 
 TEST(VaultLimitsTest, GuessingFromOneAccountIsStoppedUntilTheWindowPasses) {
