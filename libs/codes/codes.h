@@ -26,8 +26,8 @@ char CheckSymbol(absl::string_view body);
 // Normalizes what a person typed: case, ASCII and Unicode spaces, hyphens,
 // dots, slashes and underscores are ignored; O→0, I/L→1; full-width forms are
 // folded; zero-width characters and junk around the code (quotes,
-// punctuation, line breaks) are dropped. Errors (INVALID_ARGUMENT): CODE_MALFORMED for a foreign symbol or a
-// wrong length, CODE_MISTYPED for a wrong check symbol. Never touches storage.
+// punctuation, line breaks) are dropped. Errors (INVALID_ARGUMENT): CODE_MALFORMED for a foreign
+// symbol or a wrong length, CODE_MISTYPED for a wrong check symbol. Never touches storage.
 absl::StatusOr<std::string> Normalize(absl::string_view input);
 
 // "XXXX-XXXX-XXXX-XXXX" for a normalized PIN.

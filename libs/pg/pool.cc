@@ -137,29 +137,29 @@ void Pool::Release(Slot* slot, bool broken) {
 absl::Status Pool::Transact(const std::function<absl::Status(pqxx::work&)>& body) {
   absl::Status last;
   bool reconnected = false;
-  for (int attempt = 0; attempt <= options_.max_retries; ++attempt) {
+  for (int attempt = 0; attempt <= options_.max_retries;) {
     auto slot = Acquire();
     if (!slot.ok()) return slot.status();
     bool broken = false;
     try {
       pqxx::work tx(*(*slot)->conn);
-      absl::Status s = body(tx);
-      if (s.ok()) {
+      last = body(tx);
+      if (last.ok()) {
         tx.commit();
       } else {
         tx.abort();
       }
-      Release(*slot, false);
-      return s;
     } catch (const pqxx::broken_connection& e) {
+      last = StatusFromException(e);
+      broken = true;
       // Lost before COMMIT was sent (a lost COMMIT is in_doubt_error), so
       // nothing was written: after a Postgres restart every pooled connection
       // is stale, and one fresh retry spares the caller that error.
-      Release(*slot, /*broken=*/true);
-      if (reconnected) return StatusFromException(e);
-      reconnected = true;
-      --attempt;
-      continue;
+      if (!reconnected) {
+        reconnected = true;
+        Release(*slot, broken);
+        continue;
+      }
     } catch (const std::exception& e) {
       last = StatusFromException(e);
       // After a failed statement the connection may be unusable; only keep it
@@ -168,8 +168,11 @@ absl::Status Pool::Transact(const std::function<absl::Status(pqxx::work&)>& body
                last.code() == absl::StatusCode::kInternal;
     }
     Release(*slot, broken);
+    // ABORTED is a serialization failure, a deadlock, a unique violation, or
+    // a race the body detected itself: rerun the body, which sees the winner.
     if (last.code() != absl::StatusCode::kAborted) return last;
-    absl::SleepFor(absl::Milliseconds(2 << attempt));  // Back off before rerunning.
+    absl::SleepFor(absl::Milliseconds(2 << attempt));
+    ++attempt;
   }
   return last;
 }

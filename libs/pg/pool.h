@@ -46,10 +46,11 @@ class Pool {
   Pool& operator=(const Pool&) = delete;
 
   // Runs `body` in one READ COMMITTED transaction and commits when it returns
-  // OK; any error rolls back and is returned as is. Serialization failures
-  // and deadlocks rerun `body` (so it must only touch its own locals until it
-  // returns). A lost connection during COMMIT is an unknown outcome and comes
-  // back as UNAVAILABLE: callers retry with the same idempotency key.
+  // OK; any error rolls back and is returned as is. Serialization failures,
+  // deadlocks, unique violations and ABORTED from `body` itself rerun `body`
+  // a bounded number of times (so it must only touch its own locals until it
+  // returns), then come back as ABORTED. A lost connection during COMMIT is an unknown outcome and
+  // comes back as UNAVAILABLE: callers retry with the same idempotency key.
   absl::Status Transact(const std::function<absl::Status(pqxx::work&)>& body);
 
   // One round trip to the database; OK when it answers.

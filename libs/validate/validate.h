@@ -19,6 +19,9 @@ absl::Status Id(absl::string_view field, absl::string_view value);
 // ISO-3166 alpha-2: exactly two upper-case ASCII letters.
 absl::Status Country(absl::string_view field, absl::string_view value);
 
+// True for the canonical text form of a UUID (8-4-4-4-12 hex digits).
+bool IsUuid(absl::string_view value);
+
 // Optional free text: at most `max_length` bytes of valid UTF-8, no control characters.
 absl::Status Text(absl::string_view field, absl::string_view value, size_t max_length);
 

@@ -11,12 +11,18 @@
 #include "server/bootstrap.h"
 #include "server/client.h"
 #include "server/flags.h"
+#include "server/periodic.h"
 #include "storage/pg_application_store.h"
 
 ABSL_FLAG(std::string, account_credit_address, "127.0.0.1:50052", "account-credit host:port");
 ABSL_FLAG(std::string, account_credit_token, "",
           "this service's bearer token towards account-credit");
-ABSL_FLAG(absl::Duration, debit_timeout, absl::Seconds(3), "deadline of each DebitAccount call");
+ABSL_FLAG(absl::Duration, debit_timeout, absl::Seconds(3),
+          "deadline of each call to account-credit");
+ABSL_FLAG(absl::Duration, recovery_interval, absl::Seconds(5),
+          "how often the recovery worker looks for unsettled applications");
+ABSL_FLAG(absl::Duration, recovery_min_age, absl::Seconds(10),
+          "an application unchanged for less than this is left to its own call");
 
 int main(int argc, char** argv) {
   using namespace giftcard;
@@ -39,6 +45,10 @@ int main(int argc, char** argv) {
       absl::GetFlag(FLAGS_account_credit_token), absl::GetFlag(FLAGS_debit_timeout));
   billing::BillingService service(store, debit);
   billing::BillingHandler handler(service);
+  server::PeriodicTask recovery("application-recovery", absl::GetFlag(FLAGS_recovery_interval),
+                                [&service, min_age = absl::GetFlag(FLAGS_recovery_min_age)] {
+                                  service.RecoverUnsettled(min_age, 100);
+                                });
   return server::Serve(server::ServeOptionsFromFlags("billing"), {&handler},
                        [&pool] { return pool.Ping(); });
 }

@@ -4,6 +4,7 @@
 #include "code_vault_migrations.h"
 #include "codes/hasher.h"
 #include "config/config.h"
+#include "domain/attempt_limiters.h"
 #include "domain/vault_service.h"
 #include "log/log.h"
 #include "peers/account_credit_gateway.h"
@@ -14,9 +15,8 @@
 #include "server/client.h"
 #include "server/flags.h"
 #include "server/periodic.h"
-#include "domain/attempt_limiters.h"
-#include "storage/redis_attempt_limiter.h"
 #include "storage/pg_code_store.h"
+#include "storage/redis_attempt_limiter.h"
 #include "storage/redis_redemption_guard.h"
 
 ABSL_FLAG(std::string, pepper_keys, "",

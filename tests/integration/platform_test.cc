@@ -57,8 +57,8 @@ TEST_F(PlatformTest, MigrationsAreRecordedAndAReplicaStartsOnTheSameDatabase) {
   auto replica = Suite::StartService("account-credit", {},
                                      {{"GIFTCARD_PG_DSN", suite_.account_credit_dsn}}, &address);
   EXPECT_TRUE(WaitForHealth(address, "SERVING", absl::Seconds(10)));
-  const auto applied = QueryColumn(suite_.account_credit_dsn,
-                                  "SELECT count(*) FROM schema_migrations");
+  const auto applied =
+      QueryColumn(suite_.account_credit_dsn, "SELECT count(*) FROM schema_migrations");
   replica.reset();
   EXPECT_THAT(QueryColumn(suite_.account_credit_dsn, "SELECT count(*) FROM schema_migrations"),
               Eq(applied));

@@ -226,27 +226,5 @@ TEST_F(SliceTest, PinsAreNeverStoredOrLoggedInPlaintext) {
   }
 }
 
-TEST_F(SliceTest, RpcsOfLaterIssuesAnswerUnimplemented) {
-  grpc::Status s;
-  {
-    v1::ReverseTransferRequest r;
-    v1::Transfer out;
-    s = suite_.credit_stub->ReverseTransfer(Context(kAdminToken).get(), r, &out);
-    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED);
-  }
-  {
-    v1::ListLedgerEntriesRequest r;
-    v1::ListLedgerEntriesResponse out;
-    s = suite_.credit_stub->ListLedgerEntries(Context(kAdminToken).get(), r, &out);
-    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED);
-  }
-  {
-    v1::ReverseCreditRequest r;
-    v1::CreditApplication out;
-    s = suite_.billing_stub->ReverseCredit(Context(kBillingSystemToken).get(), r, &out);
-    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED);
-  }
-}
-
 }  // namespace
 }  // namespace giftcard::testing

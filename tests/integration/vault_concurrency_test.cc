@@ -1,11 +1,11 @@
 // Exactly-once redemption under concurrency, with and without Redis.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <future>
 #include <map>
 #include <mutex>
 #include <thread>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
 #include "support/harness.h"
@@ -23,8 +23,8 @@ struct RaceResult {
 };
 
 // Fires `n` RedeemCode calls at once (released together by a shared future).
-RaceResult Race(Suite& suite, int n, const std::function<std::pair<std::string, std::string>(int)>&
-                                         account_and_request,
+RaceResult Race(Suite& suite, int n,
+                const std::function<std::pair<std::string, std::string>(int)>& account_and_request,
                 const std::string& code) {
   std::promise<void> go;
   std::shared_future<void> start = go.get_future().share();
@@ -47,9 +47,9 @@ RaceResult Race(Suite& suite, int n, const std::function<std::pair<std::string, 
       out.redemptions.push_back(redemption);
     } else {
       const std::string reason = ReasonOf(status);
-      ++out.failures[reason.empty() ? absl::StrCat("code ", status.error_code(), ": ",
-                                                   status.error_message())
-                                    : reason];
+      ++out.failures[reason.empty()
+                         ? absl::StrCat("code ", status.error_code(), ": ", status.error_message())
+                         : reason];
     }
   }
   return out;

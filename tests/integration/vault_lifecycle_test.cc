@@ -1,10 +1,10 @@
 // A code's whole life through the real vault: issue, activate, void, expire,
 // list, check, status; storefront answers; limits on guessing; PINs kept secret.
-#include <cstdio>
-#include <set>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <cstdio>
+#include <set>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -94,8 +94,7 @@ TEST_F(VaultLifecycleTest, IssuesAHundredThousandCodesInOneCall) {
   }
   EXPECT_EQ(serials.size(), 100000u);
   EXPECT_EQ(pins.size(), 100000u);
-  EXPECT_THAT(QueryColumn(suite_.code_vault_dsn, "SELECT count(*) FROM codes"),
-              Each(Eq("100000")));
+  EXPECT_THAT(QueryColumn(suite_.code_vault_dsn, "SELECT count(*) FROM codes"), Each(Eq("100000")));
   std::printf("issued 100000 codes in %s\n", absl::FormatDuration(absl::Now() - start).c_str());
   v1::IssueCodesRequest too_many = IssueRequest(100001, "batch-too-big");
   Issue(suite_, too_many, &s);
@@ -119,14 +118,17 @@ TEST_F(VaultLifecycleTest, ActivateAndVoidByBatchOrSerialsAreIdempotent) {
   activate.add_serials(codes[1].serial());
   activate.set_request_id("act-1");
   v1::ActivateCodesResponse activated;
-  ASSERT_TRUE(suite_.vault_stub->ActivateCodes(Context(kAdminToken).get(), activate, &activated).ok());
+  ASSERT_TRUE(
+      suite_.vault_stub->ActivateCodes(Context(kAdminToken).get(), activate, &activated).ok());
   EXPECT_EQ(activated.activated_count(), 2);
-  ASSERT_TRUE(suite_.vault_stub->ActivateCodes(Context(kAdminToken).get(), activate, &activated).ok());
+  ASSERT_TRUE(
+      suite_.vault_stub->ActivateCodes(Context(kAdminToken).get(), activate, &activated).ok());
   EXPECT_EQ(activated.activated_count(), 2);  // The replay's answer is the first one.
   activate.clear_serials();
   activate.set_batch_id(codes[0].batch_id());
   activate.set_request_id("act-2");
-  ASSERT_TRUE(suite_.vault_stub->ActivateCodes(Context(kAdminToken).get(), activate, &activated).ok());
+  ASSERT_TRUE(
+      suite_.vault_stub->ActivateCodes(Context(kAdminToken).get(), activate, &activated).ok());
   EXPECT_EQ(activated.activated_count(), 2);  // Only the two still ISSUED.
 
   ASSERT_TRUE(suite_.Redeem(codes[0].code(), account, "r1").ok());
@@ -185,7 +187,8 @@ TEST_F(VaultLifecycleTest, ExpiredCodesCannotBeRedeemedAndSayWhyToAdmins) {
   activate.set_batch_id(codes[0].batch_id());
   activate.set_request_id("act");
   v1::ActivateCodesResponse activated;
-  ASSERT_TRUE(suite_.vault_stub->ActivateCodes(Context(kAdminToken).get(), activate, &activated).ok());
+  ASSERT_TRUE(
+      suite_.vault_stub->ActivateCodes(Context(kAdminToken).get(), activate, &activated).ok());
   v1::CodeStatus status;
   ASSERT_TRUE(Status(suite_, codes[0].serial(), &status).ok());
   EXPECT_EQ(status.state(), v1::ACTIVE);
@@ -286,8 +289,7 @@ TEST(VaultKeysTest, CodesIssuedUnderAnOldPepperStillRedeemAfterRotation) {
   suite.vault_stub = v1::CodeVault::NewStub(server::MakeChannel(suite.code_vault_addr));
   auto new_codes = suite.IssueActiveCodes(1, 900, "EUR", "DE");
   ASSERT_EQ(new_codes.size(), 1u);
-  EXPECT_THAT(QueryColumn(suite.code_vault_dsn,
-                          "SELECT pepper_key_id FROM codes ORDER BY serial"),
+  EXPECT_THAT(QueryColumn(suite.code_vault_dsn, "SELECT pepper_key_id FROM codes ORDER BY serial"),
               ::testing::ElementsAre("test1", "test2"));
   v1::Redemption r;
   ASSERT_TRUE(suite.Redeem(old_codes[0].code(), account, "old").ok());
@@ -296,8 +298,8 @@ TEST(VaultKeysTest, CodesIssuedUnderAnOldPepperStillRedeemAfterRotation) {
 }
 
 TEST(VaultLimitsTest, GuessingFromOneAccountIsStoppedUntilTheWindowPasses) {
-  Suite suite({.code_vault_args = {"--max_failures_per_account=10",
-                                   "--failed_attempts_window=3s"}});
+  Suite suite(
+      {.code_vault_args = {"--max_failures_per_account=10", "--failed_attempts_window=3s"}});
   const std::string account = UniqueName("guesser");
   ASSERT_TRUE(suite.UpsertAccount(account, "DE", "EUR", v1::DIRECT).ok());
   auto codes = suite.IssueActiveCodes(1, 1000, "EUR", "DE");
@@ -347,7 +349,8 @@ TEST(VaultSecretsTest, CanaryPinsAppearNowhereInPlaintext) {
   ASSERT_TRUE(suite.vault_stub->CheckCode(Context(kStorefrontToken).get(), check, &checked).ok());
 
   std::vector<std::string> haystacks;
-  for (const std::string& dsn : {suite.code_vault_dsn, suite.account_credit_dsn, suite.billing_dsn}) {
+  for (const std::string& dsn :
+       {suite.code_vault_dsn, suite.account_credit_dsn, suite.billing_dsn}) {
     const std::string dbname = dsn.substr(dsn.rfind("dbname=") + 7);
     FILE* dump = popen(absl::StrCat("pg_dump --data-only -h 127.0.0.1 -p ",
                                     TestServers::Get().pg_port, " -U postgres ", dbname, " 2>&1")

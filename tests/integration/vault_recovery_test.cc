@@ -1,10 +1,9 @@
 // The redemption saga across a crash of account-credit, and refusals.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 
 #include <future>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "absl/time/clock.h"
 #include "support/harness.h"
@@ -19,9 +18,9 @@ using ::testing::HasSubstr;
 TEST(VaultRecoveryTest, AccountCreditKilledMidCreditTheWorkerCompletesWithOneCredit) {
   // account-credit holds every CreditAccount 10 s (a test hook), so the
   // vault's credit call is deterministically in flight when we kill it.
-  Suite suite({.account_credit_args = {"--enable_test_hooks",
-                                       "--test_delay_methods=CreditAccount=10000"},
-               .code_vault_args = {"--recovery_interval=200ms", "--recovery_min_age=500ms"}});
+  Suite suite(
+      {.account_credit_args = {"--enable_test_hooks", "--test_delay_methods=CreditAccount=10000"},
+       .code_vault_args = {"--recovery_interval=200ms", "--recovery_min_age=500ms"}});
   const std::string account = UniqueName("acct");
   ASSERT_TRUE(suite.UpsertAccount(account, "DE", "EUR", v1::DIRECT).ok());
   auto codes = suite.IssueActiveCodes(1, 2500, "EUR", "DE");

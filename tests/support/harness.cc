@@ -18,6 +18,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "audit/audit.h"
 #include "errors/grpc_status.h"
 #include "errors/status.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -333,6 +334,19 @@ grpc::Status Suite::ApplyCredit(const std::string& invoice_id, const std::string
   request.mutable_amount_due()->set_currency_code(currency);
   request.mutable_amount_due()->set_amount_minor(amount_due_minor);
   return billing_stub->ApplyCredit(Context(kBillingSystemToken).get(), request, out);
+}
+
+grpc::Status Suite::ReverseCredit(const std::string& invoice_id, v1::CreditApplication* out) {
+  v1::ReverseCreditRequest request;
+  request.set_invoice_id(invoice_id);
+  request.set_reason("refund");
+  return billing_stub->ReverseCredit(Context(kBillingSystemToken).get(), request, out);
+}
+
+std::string Suite::AuditReport() {
+  auto violations = audit::Run({code_vault_dsn, account_credit_dsn, billing_dsn});
+  if (!violations.ok()) return "audit failed: " + violations.status().ToString();
+  return audit::Format(*violations);
 }
 
 std::unique_ptr<grpc::ClientContext> Context(const std::string& token, absl::Duration timeout) {

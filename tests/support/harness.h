@@ -133,6 +133,11 @@ class Suite {
   grpc::Status ApplyCredit(const std::string& invoice_id, const std::string& account_id,
                            int64_t amount_due_minor, const std::string& currency,
                            v1::CreditApplication* out);
+  grpc::Status ReverseCredit(const std::string& invoice_id, v1::CreditApplication* out);
+
+  // The ledger audit over the three databases: "" when every invariant holds,
+  // else one line per violation.
+  std::string AuditReport();
 
   // Starts one service binary; waits for its port file.
   static std::unique_ptr<Process> StartService(const std::string& name,

@@ -37,15 +37,18 @@ class FakeLedgerStore : public LedgerStore {
       return errors::Error(absl::StatusCode::kNotFound, errors::reason::kAccountNotFound, "");
     }
     Account& a = accounts[p.account_id];
-    auto amount = p.decide(a);
-    if (!amount.ok()) return amount.status();
-    a.balance_minor += p.direction * *amount;
+    auto movement = p.decide(PostingContext{a});
+    if (!movement.ok()) return movement.status();
+    a.balance_minor += movement->direction * movement->amount_minor;
     Transfer t;
     t.request_id = p.request_id;
-    t.amount = {p.currency_code, *amount};
+    t.amount = money::Money{p.currency_code, movement->amount_minor};
     t.balance_after_minor = a.balance_minor;
     transfers[p.request_id] = {p.request_fingerprint, t};
     return t;
+  }
+  absl::StatusOr<EntryPage> ListEntries(const std::string&, int64_t, int) override {
+    return EntryPage{};
   }
 };
 
@@ -139,6 +142,41 @@ TEST_F(AccountServiceTest, BadInputNamesTheFieldAndWritesNothing) {
     EXPECT_EQ(violations[0].first, c.field);
   }
   EXPECT_EQ(store_.posts, before);
+}
+
+TEST_F(AccountServiceTest, ClosedAccountsTakeNoGiftCredit) {
+  Account closed = store_.accounts["de-direct"];
+  closed.closed = true;
+  ASSERT_TRUE(service_.UpsertAccount(closed).ok());
+  EXPECT_EQ(errors::ReasonOf(Credit("de-direct", {"EUR", 100}, "DE", "c1").status()),
+            "ACCOUNT_CLOSED");
+}
+
+TEST(PlanReversalTest, PutsTheSameAmountBackTheOtherWayOnce) {
+  Account account;
+  account.balance_minor = 500;
+  Transfer credit;
+  credit.kind = TransferKind::kCredit;
+  credit.amount = {"EUR", 300};
+  auto m = PlanReversal(PostingContext{account, &credit, false});
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->amount_minor, 300);
+  EXPECT_EQ(m->direction, -1);
+  EXPECT_EQ(errors::ReasonOf(PlanReversal(PostingContext{account, &credit, true}).status()),
+            "ALREADY_REVERSED");
+  account.balance_minor = 299;  // Part of the credit was spent.
+  EXPECT_EQ(errors::ReasonOf(PlanReversal(PostingContext{account, &credit, false}).status()),
+            "INSUFFICIENT_CREDIT");
+
+  Transfer debit = credit;
+  debit.kind = TransferKind::kDebit;
+  m = PlanReversal(PostingContext{account, &debit, false});
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->direction, +1);
+  Transfer reversal = credit;
+  reversal.kind = TransferKind::kReversal;
+  EXPECT_EQ(errors::ReasonOf(PlanReversal(PostingContext{account, &reversal, false}).status()),
+            "CANNOT_REVERSE_REVERSAL");
 }
 
 }  // namespace

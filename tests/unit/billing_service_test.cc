@@ -32,6 +32,36 @@ class FakeStore : public ApplicationStore {
     if (rows[id].state == ApplicationState::kPending) rows.erase(id);
     return absl::OkStatus();
   }
+  absl::StatusOr<CreditApplication> MarkReversalPending(const std::string& id,
+                                                        const std::string&) override {
+    if (rows[id].state == ApplicationState::kApplied)
+      rows[id].state = ApplicationState::kReversalPending;
+    return rows[id];
+  }
+  absl::StatusOr<CreditApplication> MarkReversed(const std::string& id, const std::string& t,
+                                                 int64_t remaining) override {
+    auto& r = rows[id];
+    if (r.state == ApplicationState::kReversalPending) {
+      r.state = ApplicationState::kReversed;
+      r.reversal_transfer_id = t;
+      r.remaining_credit_minor = remaining;
+    }
+    return r;
+  }
+  absl::StatusOr<CreditApplication> CancelReversal(const std::string& id) override {
+    if (rows[id].state == ApplicationState::kReversalPending)
+      rows[id].state = ApplicationState::kApplied;
+    return rows[id];
+  }
+  absl::StatusOr<std::vector<CreditApplication>> ListUnsettled(absl::Duration, int) override {
+    std::vector<CreditApplication> out;
+    for (const auto& [id, r] : rows) {
+      if (r.state == ApplicationState::kPending || r.state == ApplicationState::kReversalPending) {
+        out.push_back(r);
+      }
+    }
+    return out;
+  }
   absl::StatusOr<CreditApplication> Get(const std::string& id) override {
     if (!rows.count(id)) return absl::NotFoundError("x");
     return rows[id];
@@ -53,6 +83,19 @@ class FakeDebit : public DebitGateway {
     const int64_t take = std::min(balance, max.amount_minor);
     balance -= take;
     return done[request_id] = DebitResult{"t-" + request_id, take, balance};
+  }
+  absl::StatusOr<DebitResult> Reverse(const std::string& transfer_id,
+                                      const std::string& request_id) override {
+    if (!next.ok()) return next;
+    if (done.count(request_id)) return done[request_id];
+    for (const auto& [id, d] : done) {
+      if (d.transfer_id == transfer_id) {
+        ++effects;
+        balance += d.amount_minor;
+        return done[request_id] = DebitResult{"r-" + request_id, d.amount_minor, balance};
+      }
+    }
+    return errors::Error(absl::StatusCode::kNotFound, "TRANSFER_NOT_FOUND", "");
   }
 };
 
@@ -105,6 +148,24 @@ TEST_F(BillingServiceTest, ARefusedDebitLeavesNoApplication) {
   debit_.next = errors::Error(absl::StatusCode::kNotFound, errors::reason::kAccountNotFound, "");
   EXPECT_EQ(errors::ReasonOf(Apply("inv", 400).status()), "ACCOUNT_NOT_FOUND");
   EXPECT_TRUE(store_.rows.empty());
+}
+
+TEST_F(BillingServiceTest, AReversalPutsTheCreditBackOnceEvenAcrossFailures) {
+  debit_.balance = 1000;
+  ASSERT_TRUE(Apply("inv", 400).ok());
+  debit_.next = errors::DependencyUnavailable("account-credit", "down");
+  EXPECT_EQ(service_.ReverseCredit("inv", "refund").status().code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(store_.rows["inv"].state, ApplicationState::kReversalPending);
+  debit_.next = absl::OkStatus();
+  EXPECT_EQ(service_.RecoverUnsettled(absl::ZeroDuration(), 10), 1);
+  auto again = service_.ReverseCredit("inv", "refund");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->state, ApplicationState::kReversed);
+  EXPECT_EQ(again->remaining_credit_minor, 1000);
+  EXPECT_EQ(debit_.balance, 1000);
+  EXPECT_EQ(debit_.effects, 2);  // One debit, one reversal.
+  EXPECT_EQ(service_.ReverseCredit("unknown", "").status().code(), absl::StatusCode::kNotFound);
 }
 
 TEST_F(BillingServiceTest, BadInputIsRefused) {

@@ -54,11 +54,12 @@ TEST(CodesTest, InputIsForgiving) {
   for (const std::string& typed :
        {formatted, lower, " " + pin + "\n",
         pin.substr(0, 4) + ". " + pin.substr(4, 8) + "/" + pin.substr(12),
-        pin.substr(0, 8) + "\xC2\xA0" + pin.substr(8),         // no-break space
-        pin.substr(0, 8) + "\xE3\x80\x80" + pin.substr(8),     // ideographic space
+        pin.substr(0, 8) + "\xC2\xA0" + pin.substr(8),      // no-break space
+        pin.substr(0, 8) + "\xE3\x80\x80" + pin.substr(8),  // ideographic space
         pin.substr(0, 8) + "\xE2\x80\x93" + pin.substr(8),  // en dash
-        "\"" + formatted + "\".", "  (" + formatted + ")\r\n", "\xE2\x80\x9C" + pin + "\xE2\x80\x9D",
-        "\xEF\xBB\xBF" + formatted, pin.substr(0, 4) + "\xE2\x80\x8B" + pin.substr(4), "\t" + pin + ",",
+        "\"" + formatted + "\".", "  (" + formatted + ")\r\n",
+        "\xE2\x80\x9C" + pin + "\xE2\x80\x9D", "\xEF\xBB\xBF" + formatted,
+        pin.substr(0, 4) + "\xE2\x80\x8B" + pin.substr(4), "\t" + pin + ",",
         "#" + formatted + "!"}) {
     auto normalized = Normalize(typed);
     ASSERT_TRUE(normalized.ok()) << typed;

@@ -20,7 +20,10 @@ TEST(ValidateTest, Ids) {
 
 TEST(ValidateTest, Countries) {
   EXPECT_TRUE(Country("country", "DE").ok());
-  for (const char* bad : {"", "de", "DEU", "D", "D1"}) {
+  EXPECT_TRUE(Country("country", "GB").ok());
+  EXPECT_TRUE(Country("country", "AD").ok());
+  EXPECT_TRUE(Country("country", "ZW").ok());
+  for (const char* bad : {"", "de", "DEU", "D", "D1", "XX", "UK", "EU"}) {
     EXPECT_EQ(Country("country", bad).code(), absl::StatusCode::kInvalidArgument) << bad;
   }
 }

@@ -1,14 +1,13 @@
 // The redemption saga's rules, with fakes for the store, guard and credit side.
 #include "domain/vault_service.h"
 
-#include "domain/attempt_limiters.h"
-
 #include <gtest/gtest.h>
 
 #include <map>
 
 #include "absl/strings/str_cat.h"
 #include "codes/codes.h"
+#include "domain/attempt_limiters.h"
 #include "errors/status.h"
 
 namespace giftcard::code_vault {

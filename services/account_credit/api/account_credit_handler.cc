@@ -57,6 +57,7 @@ void ToProto(const Account& a, v1::Account* out) {
   *out->mutable_balance() = protoconv::ToProto({a.currency_code, a.balance_minor});
   protoconv::ToTimestamp(a.create_time, out->mutable_create_time());
   protoconv::ToTimestamp(a.update_time, out->mutable_update_time());
+  out->set_state(a.closed ? v1::CLOSED : v1::OPEN);
 }
 
 void ToProto(const Transfer& t, v1::Transfer* out) {
@@ -80,6 +81,7 @@ grpc::Status AccountCreditHandler::UpsertAccount(grpc::ServerContext*,
   a.country = request->account().country();
   a.currency_code = request->account().currency_code();
   a.billing_channel = FromProto(request->account().billing_channel());
+  a.closed = request->account().state() == v1::CLOSED;
   auto result = service_.UpsertAccount(a);
   if (!result.ok()) return errors::ToGrpcStatus(result.status());
   ToProto(*result, response);
@@ -122,6 +124,33 @@ grpc::Status AccountCreditHandler::DebitAccount(grpc::ServerContext*,
   auto result = service_.DebitAccount(cmd);
   if (!result.ok()) return errors::ToGrpcStatus(result.status());
   ToProto(*result, response);
+  return grpc::Status::OK;
+}
+
+grpc::Status AccountCreditHandler::ReverseTransfer(grpc::ServerContext*,
+                                                   const v1::ReverseTransferRequest* request,
+                                                   v1::Transfer* response) {
+  auto result = service_.ReverseTransfer({request->transfer_id(), request->request_id()});
+  if (!result.ok()) return errors::ToGrpcStatus(result.status());
+  ToProto(*result, response);
+  return grpc::Status::OK;
+}
+
+grpc::Status AccountCreditHandler::ListLedgerEntries(grpc::ServerContext*,
+                                                     const v1::ListLedgerEntriesRequest* request,
+                                                     v1::ListLedgerEntriesResponse* response) {
+  auto page = service_.ListLedgerEntries(
+      {request->account_id(), request->page_size(), request->page_token()});
+  if (!page.ok()) return errors::ToGrpcStatus(page.status());
+  for (const LedgerEntry& e : page->entries) {
+    v1::LedgerEntry* out = response->add_entries();
+    out->set_entry_id(e.entry_id);
+    out->set_transfer_id(e.transfer_id);
+    out->set_account_id(e.account_id);
+    *out->mutable_amount() = protoconv::ToProto(e.amount);
+    protoconv::ToTimestamp(e.create_time, out->mutable_create_time());
+  }
+  response->set_next_page_token(page->next_page_token);
   return grpc::Status::OK;
 }
 

@@ -20,8 +20,12 @@ class AccountCreditHandler final : public v1::AccountCredit::Service {
                              v1::Transfer* response) override;
   grpc::Status DebitAccount(grpc::ServerContext* context, const v1::DebitAccountRequest* request,
                             v1::Transfer* response) override;
-  // ReverseTransfer and ListLedgerEntries stay UNIMPLEMENTED (the generated
-  // default) until the ledger issue builds them.
+  grpc::Status ReverseTransfer(grpc::ServerContext* context,
+                               const v1::ReverseTransferRequest* request,
+                               v1::Transfer* response) override;
+  grpc::Status ListLedgerEntries(grpc::ServerContext* context,
+                                 const v1::ListLedgerEntriesRequest* request,
+                                 v1::ListLedgerEntriesResponse* response) override;
 
  private:
   AccountService& service_;

@@ -2,7 +2,10 @@
 
 #include <algorithm>
 
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "errors/macros.h"
 #include "errors/status.h"
 #include "validate/validate.h"
@@ -11,11 +14,44 @@ namespace giftcard::account_credit {
 namespace {
 
 constexpr size_t kMaxReferenceBytes = 256;
+constexpr int kDefaultPageSize = 100;
+constexpr int kMaxPageSize = 1000;
+// The most credit one account may hold: far above any real balance, far
+// below overflow.
+constexpr int64_t kMaxBalanceMinor = money::kMaxAmountMinor * 1000;
+
+absl::Status Refusal(absl::string_view reason, absl::string_view message) {
+  return errors::Error(absl::StatusCode::kFailedPrecondition, reason, message);
+}
+
+// Page tokens: base64 of the account and the last entry id returned.
+std::string EncodePageToken(const std::string& account_id, int64_t last_entry_id) {
+  return absl::WebSafeBase64Escape(absl::StrCat("v1|", account_id, "|", last_entry_id));
+}
+
+absl::StatusOr<int64_t> DecodePageToken(const ListEntriesQuery& q) {
+  if (q.page_token.empty()) return 0;
+  std::string raw;
+  std::vector<std::string> parts;
+  int64_t id = 0;
+  if (q.page_token.size() <= 512 && absl::WebSafeBase64Unescape(q.page_token, &raw)) {
+    parts = absl::StrSplit(raw, '|');
+  }
+  if (parts.size() != 3 || parts[0] != "v1" || parts[1] != q.account_id ||
+      !absl::SimpleAtoi(parts[2], &id) || id <= 0) {
+    return errors::InvalidField("page_token", "is not a token this API returned for this account");
+  }
+  return id;
+}
 
 }  // namespace
 
 absl::Status CheckGiftCreditEligibility(const Account& account, const std::string& currency_code,
                                         const std::string& code_region) {
+  if (account.closed) {
+    return errors::Error(absl::StatusCode::kFailedPrecondition, "ACCOUNT_CLOSED",
+                         "the account is closed and takes no new credit");
+  }
   if (account.country != code_region) {
     return errors::Error(absl::StatusCode::kFailedPrecondition, errors::reason::kRegionMismatch,
                          "this card can only be redeemed in the country where it was sold",
@@ -34,6 +70,23 @@ absl::Status CheckGiftCreditEligibility(const Account& account, const std::strin
                          {{"billing_channel", BillingChannelName(account.billing_channel)}});
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<Movement> PlanReversal(const PostingContext& context) {
+  const Transfer& original = *context.original;
+  if (original.kind == TransferKind::kReversal) {
+    return Refusal("CANNOT_REVERSE_REVERSAL", "a reversal cannot itself be reversed");
+  }
+  if (context.original_reversed) {
+    return Refusal("ALREADY_REVERSED", "this transfer was already reversed");
+  }
+  // A credit came in, so its reversal takes it out again, and the other way round.
+  const int direction = original.kind == TransferKind::kCredit ? -1 : +1;
+  if (direction < 0 && context.account.balance_minor < original.amount.amount_minor) {
+    return Refusal(errors::reason::kInsufficientCredit,
+                   "the credit was already spent and cannot be taken back in full");
+  }
+  return Movement{original.amount.amount_minor, direction};
 }
 
 absl::StatusOr<Account> AccountService::UpsertAccount(const Account& account) {
@@ -69,17 +122,14 @@ absl::StatusOr<Transfer> AccountService::CreditAccount(const CreditCommand& comm
       absl::StrCat("credit|", command.account_id, "|", command.amount.currency_code, "|",
                    command.amount.amount_minor, "|", command.code_region);
   posting.reference = command.reference;
-  posting.direction = +1;
   const CreditCommand cmd = command;
-  posting.decide = [cmd](const Account& account) -> absl::StatusOr<int64_t> {
+  posting.decide = [cmd](const PostingContext& ctx) -> absl::StatusOr<Movement> {
     GIFTCARD_RETURN_IF_ERROR(
-        CheckGiftCreditEligibility(account, cmd.amount.currency_code, cmd.code_region));
-    auto new_balance = money::CheckedAdd(account.balance_minor, cmd.amount.amount_minor);
-    if (!new_balance.ok() || *new_balance > money::kMaxAmountMinor * 1000) {
-      return errors::Error(absl::StatusCode::kFailedPrecondition, "BALANCE_LIMIT",
-                           "the account's balance would exceed its limit");
+        CheckGiftCreditEligibility(ctx.account, cmd.amount.currency_code, cmd.code_region));
+    if (ctx.account.balance_minor > kMaxBalanceMinor - cmd.amount.amount_minor) {
+      return Refusal("BALANCE_LIMIT", "the account's balance would exceed its limit");
     }
-    return cmd.amount.amount_minor;
+    return Movement{cmd.amount.amount_minor, +1};
   };
   return store_.Post(posting);
 }
@@ -100,23 +150,54 @@ absl::StatusOr<Transfer> AccountService::DebitAccount(const DebitCommand& comman
       "debit|", command.account_id, "|", command.max_amount.currency_code, "|",
       command.max_amount.amount_minor, "|", command.allow_partial ? "partial" : "full");
   posting.reference = command.reference;
-  posting.direction = -1;
   const DebitCommand cmd = command;
-  posting.decide = [cmd](const Account& account) -> absl::StatusOr<int64_t> {
-    if (account.currency_code != cmd.max_amount.currency_code) {
+  posting.decide = [cmd](const PostingContext& ctx) -> absl::StatusOr<Movement> {
+    if (ctx.account.currency_code != cmd.max_amount.currency_code) {
       return errors::Error(absl::StatusCode::kFailedPrecondition, errors::reason::kCurrencyMismatch,
                            "the amount's currency is not the account's",
-                           {{"account_currency", account.currency_code}});
+                           {{"account_currency", ctx.account.currency_code}});
     }
-    if (account.balance_minor >= cmd.max_amount.amount_minor) return cmd.max_amount.amount_minor;
+    if (ctx.account.balance_minor >= cmd.max_amount.amount_minor) {
+      return Movement{cmd.max_amount.amount_minor, -1};
+    }
     if (!cmd.allow_partial) {
-      return errors::Error(absl::StatusCode::kFailedPrecondition,
-                           errors::reason::kInsufficientCredit,
-                           "the account's credit does not cover the amount");
+      return Refusal(errors::reason::kInsufficientCredit,
+                     "the account's credit does not cover the amount");
     }
-    return std::max<int64_t>(account.balance_minor, 0);
+    return Movement{std::max<int64_t>(ctx.account.balance_minor, 0), -1};
   };
   return store_.Post(posting);
+}
+
+absl::StatusOr<Transfer> AccountService::ReverseTransfer(const ReverseCommand& command) {
+  GIFTCARD_RETURN_IF_ERROR(validate::Id("transfer_id", command.transfer_id));
+  GIFTCARD_RETURN_IF_ERROR(validate::Id("request_id", command.request_id));
+  Posting posting;
+  posting.kind = TransferKind::kReversal;
+  posting.reverses_transfer_id = command.transfer_id;
+  posting.request_id = command.request_id;
+  posting.request_fingerprint = absl::StrCat("reverse|", command.transfer_id);
+  posting.reference = "reversal of " + command.transfer_id;
+  posting.decide = PlanReversal;
+  return store_.Post(posting);
+}
+
+absl::StatusOr<ListEntriesResult> AccountService::ListLedgerEntries(const ListEntriesQuery& query) {
+  if (!IsSystemAccount(query.account_id)) {
+    GIFTCARD_RETURN_IF_ERROR(validate::Id("account_id", query.account_id));
+  }
+  if (query.page_size < 0 || query.page_size > kMaxPageSize) {
+    return errors::InvalidField("page_size", absl::StrCat("must be 0 to ", kMaxPageSize));
+  }
+  GIFTCARD_ASSIGN_OR_RETURN(int64_t before, DecodePageToken(query));
+  const int limit = query.page_size == 0 ? kDefaultPageSize : query.page_size;
+  GIFTCARD_ASSIGN_OR_RETURN(EntryPage page, store_.ListEntries(query.account_id, before, limit));
+  ListEntriesResult out;
+  out.entries = std::move(page.entries);
+  if (page.more && !out.entries.empty()) {
+    out.next_page_token = EncodePageToken(query.account_id, out.entries.back().entry_id);
+  }
+  return out;
 }
 
 }  // namespace giftcard::account_credit

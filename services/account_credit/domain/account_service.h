@@ -1,10 +1,11 @@
 // The rules of accounts and credit: validation, eligibility of gift credit
-// (DESIGN.md "Eligibility") and how much a debit takes. Storage makes each
-// posting atomic; this class decides what the posting is.
+// (DESIGN.md "Eligibility"), how much a debit takes, what a reversal may put
+// back. Storage makes each posting atomic; this class decides what it is.
 #ifndef GIFTCARD_SERVICES_ACCOUNT_CREDIT_DOMAIN_ACCOUNT_SERVICE_H_
 #define GIFTCARD_SERVICES_ACCOUNT_CREDIT_DOMAIN_ACCOUNT_SERVICE_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "domain/ledger_store.h"
@@ -13,10 +14,27 @@
 namespace giftcard::account_credit {
 
 // Whether gift credit of `currency_code` sold in `code_region` may go to
-// `account`: REGION_MISMATCH, CURRENCY_MISMATCH or THIRD_PARTY_BILLING
-// (FAILED_PRECONDITION), each a definite refusal.
+// `account`: ACCOUNT_CLOSED, REGION_MISMATCH, CURRENCY_MISMATCH or
+// THIRD_PARTY_BILLING (FAILED_PRECONDITION), each a definite refusal.
 absl::Status CheckGiftCreditEligibility(const Account& account, const std::string& currency_code,
                                         const std::string& code_region);
+
+// What reversing `original` moves: the same amount, the other way. Refused
+// (FAILED_PRECONDITION) for a reversal of a reversal (CANNOT_REVERSE_REVERSAL),
+// a transfer already reversed (ALREADY_REVERSED), or gift credit already
+// spent (INSUFFICIENT_CREDIT).
+absl::StatusOr<Movement> PlanReversal(const PostingContext& context);
+
+struct ListEntriesQuery {
+  std::string account_id;
+  int page_size = 0;  // 0: the default.
+  std::string page_token;
+};
+
+struct ListEntriesResult {
+  std::vector<LedgerEntry> entries;
+  std::string next_page_token;
+};
 
 class AccountService {
  public:
@@ -26,6 +44,8 @@ class AccountService {
   absl::StatusOr<Account> GetAccount(const std::string& account_id);
   absl::StatusOr<Transfer> CreditAccount(const CreditCommand& command);
   absl::StatusOr<Transfer> DebitAccount(const DebitCommand& command);
+  absl::StatusOr<Transfer> ReverseTransfer(const ReverseCommand& command);
+  absl::StatusOr<ListEntriesResult> ListLedgerEntries(const ListEntriesQuery& query);
 
  private:
   LedgerStore& store_;

@@ -5,34 +5,56 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "domain/model.h"
 
 namespace giftcard::account_credit {
 
+// What a posting's rules see: the locked customer account and, for a
+// reversal, the transfer being reversed and whether it already was.
+struct PostingContext {
+  const Account& account;
+  const Transfer* original = nullptr;
+  bool original_reversed = false;
+};
+
+// How much moves, and which way for the customer (+1 in, -1 out). An amount
+// of 0 records a transfer without entries.
+struct Movement {
+  int64_t amount_minor = 0;
+  int direction = +1;
+};
+
 // A posting the domain asks storage to make atomically. Storage:
 //  1. returns the transfer already recorded under `request_id` when its
-//     fingerprint matches (a replay), or REQUEST_ID_REUSED when it does not;
-//  2. otherwise locks the account, asks `decide` how much to move (the
-//     domain's rules run on the locked row: eligibility, partial debits);
-//  3. records the transfer and its two entries and updates the balance, all
-//     in one transaction.
+//     fingerprint matches (a replay), the recorded refusal likewise, or
+//     REQUEST_ID_REUSED when the fingerprint differs;
+//  2. for a reversal, loads the original transfer (TRANSFER_NOT_FOUND if
+//     none), whose account and counter account the reversal uses;
+//  3. locks the customer account and asks `decide` what moves — the domain's
+//     rules run on the locked row (eligibility, partial debits, reversals);
+//  4. records the transfer, its two entries and the new balance, all in one
+//     transaction.
 // A definite refusal (FAILED_PRECONDITION or NOT_FOUND, from `decide` or for
-// a missing account) is recorded under the request_id and returned to every
-// replay; other `decide` errors write nothing.
+// a missing account or transfer) is recorded under the request_id and
+// returned to every replay; other errors write nothing.
 struct Posting {
   TransferKind kind = TransferKind::kCredit;
-  std::string account_id;
-  std::string counter_account_id;  // The system account on the other side.
-  std::string currency_code;
+  std::string account_id;          // Empty for a reversal: the original's.
+  std::string counter_account_id;  // Empty for a reversal: the original's.
+  std::string currency_code;       // Empty for a reversal: the original's.
+  std::string reverses_transfer_id;
   std::string request_id;
   std::string request_fingerprint;
   std::string reference;
-  // Signed direction for the customer: +1 credit, -1 debit.
-  int direction = +1;
-  // Amount to move given the locked account (0 allowed: a transfer without entries).
-  std::function<absl::StatusOr<int64_t>(const Account&)> decide;
+  std::function<absl::StatusOr<Movement>(const PostingContext&)> decide;
+};
+
+struct EntryPage {
+  std::vector<LedgerEntry> entries;
+  bool more = false;
 };
 
 class LedgerStore {
@@ -46,6 +68,10 @@ class LedgerStore {
   virtual absl::StatusOr<Account> GetAccount(const std::string& account_id) = 0;
   // See Posting.
   virtual absl::StatusOr<Transfer> Post(const Posting& posting) = 0;
+  // The account's entries with entry_id < before_entry_id (0: from the
+  // newest), newest first. ACCOUNT_NOT_FOUND for an unknown customer account.
+  virtual absl::StatusOr<EntryPage> ListEntries(const std::string& account_id,
+                                                int64_t before_entry_id, int limit) = 0;
 };
 
 }  // namespace giftcard::account_credit

@@ -34,4 +34,15 @@ std::string BillingRevenueAccount(const std::string& currency_code) {
   return "billing-revenue/" + currency_code;
 }
 
+bool IsSystemAccount(const std::string& account_id) {
+  for (const char* prefix : {"gift-funding/", "billing-revenue/"}) {
+    const std::string p(prefix);
+    if (account_id.size() == p.size() + 3 && account_id.compare(0, p.size(), p) == 0) {
+      const std::string cur = account_id.substr(p.size());
+      return money::MinorUnitExponent(cur).has_value();
+    }
+  }
+  return false;
+}
+
 }  // namespace giftcard::account_credit

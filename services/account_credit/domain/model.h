@@ -22,6 +22,7 @@ struct Account {
   std::string country;        // ISO-3166 alpha-2.
   std::string currency_code;  // ISO-4217.
   BillingChannel billing_channel = BillingChannel::kUnspecified;
+  bool closed = false;  // A closed account takes no new gift credit.
   int64_t balance_minor = 0;
   absl::Time create_time;
   absl::Time update_time;
@@ -34,11 +35,24 @@ struct Transfer {
   std::string request_id;
   TransferKind kind = TransferKind::kCredit;
   std::string account_id;
+  std::string counter_account_id;  // The system account on the other side.
   money::Money amount;
   int64_t balance_after_minor = 0;
   std::string reverses_transfer_id;
   absl::Time create_time;
 };
+
+// One side of a transfer, as booked on an account.
+struct LedgerEntry {
+  int64_t entry_id = 0;
+  std::string transfer_id;
+  std::string account_id;
+  money::Money amount;  // Signed.
+  absl::Time create_time;
+};
+
+// True for the system accounts of every currency (gift-funding/EUR, …).
+bool IsSystemAccount(const std::string& account_id);
 
 // System accounts, one per currency; they exist only as ledger entries.
 std::string GiftFundingAccount(const std::string& currency_code);
@@ -50,6 +64,11 @@ struct CreditCommand {
   std::string code_region;
   std::string request_id;
   std::string reference;
+};
+
+struct ReverseCommand {
+  std::string transfer_id;
+  std::string request_id;
 };
 
 struct DebitCommand {

@@ -1,19 +1,28 @@
 #include "storage/pg_ledger_store.h"
 
+#include "absl/strings/str_cat.h"
 #include "errors/status.h"
+#include "validate/validate.h"
 
 namespace giftcard::account_credit {
 namespace {
 
-constexpr char kAccountColumns[] =
-    "account_id, country, currency_code, billing_channel, balance_minor, "
-    "(extract(epoch FROM create_time) * 1000000)::bigint, "
-    "(extract(epoch FROM update_time) * 1000000)::bigint";
+using pg::Micros;
 
-constexpr char kTransferColumns[] =
-    "request_fingerprint, transfer_id::text, kind, account_id, currency_code, amount_minor, "
-    "balance_after_minor, coalesce(reverses_transfer_id::text, ''), "
-    "(extract(epoch FROM create_time) * 1000000)::bigint";
+const std::string& AccountColumns() {
+  static const auto* cols = new std::string(
+      absl::StrCat("account_id, country, currency_code, billing_channel, balance_minor, ",
+                   Micros("create_time"), ", ", Micros("update_time"), ", closed"));
+  return *cols;
+}
+
+const std::string& TransferColumns() {
+  static const auto* cols = new std::string(absl::StrCat(
+      "request_fingerprint, transfer_id::text, kind, account_id, currency_code, amount_minor, "
+      "balance_after_minor, coalesce(reverses_transfer_id::text, ''), ",
+      Micros("create_time"), ", request_id, counter_account_id"));
+  return *cols;
+}
 
 Account AccountFromRow(const pqxx::row& row) {
   Account a;
@@ -25,6 +34,7 @@ Account AccountFromRow(const pqxx::row& row) {
   a.balance_minor = row[4].as<int64_t>();
   a.create_time = absl::FromUnixMicros(row[5].as<int64_t>());
   a.update_time = absl::FromUnixMicros(row[6].as<int64_t>());
+  a.closed = row[7].as<bool>();
   return a;
 }
 
@@ -46,10 +56,8 @@ const char* KindName(TransferKind kind) {
   return "CREDIT";
 }
 
-// Columns of kTransferColumns, request_id given.
-Transfer TransferFromRow(const pqxx::row& row, const std::string& request_id) {
+Transfer TransferFromRow(const pqxx::row& row) {
   Transfer t;
-  t.request_id = request_id;
   t.transfer_id = row[1].as<std::string>();
   t.kind = KindFromName(row[2].as<std::string>());
   t.account_id = row[3].as<std::string>();
@@ -57,6 +65,8 @@ Transfer TransferFromRow(const pqxx::row& row, const std::string& request_id) {
   t.balance_after_minor = row[6].as<int64_t>();
   t.reverses_transfer_id = row[7].as<std::string>();
   t.create_time = absl::FromUnixMicros(row[8].as<int64_t>());
+  t.request_id = row[9].as<std::string>();
+  t.counter_account_id = row[10].as<std::string>();
   return t;
 }
 
@@ -74,7 +84,7 @@ absl::Status Reused(const Posting& posting) {
 // A replay: the same request_id must carry the same request.
 absl::StatusOr<Transfer> Replay(const pqxx::row& row, const Posting& posting) {
   if (row[0].as<std::string>() != posting.request_fingerprint) return Reused(posting);
-  return TransferFromRow(row, posting.request_id);
+  return TransferFromRow(row);
 }
 
 // Refusals that are the request's answer, not a failure to answer it.
@@ -86,47 +96,56 @@ bool IsDefiniteRefusal(const absl::Status& status) {
 }  // namespace
 
 std::vector<pg::Statement> PgLedgerStore::Statements() {
-  using std::string;
+  const std::string& acct = AccountColumns();
+  const std::string& xfer = TransferColumns();
   return {
       {"ac_upsert_account",
-       string("INSERT INTO accounts AS a (account_id, country, currency_code, billing_channel) "
-              "VALUES ($1, $2, $3, $4) ON CONFLICT (account_id) DO UPDATE SET "
-              "country = EXCLUDED.country, currency_code = EXCLUDED.currency_code, "
-              "billing_channel = EXCLUDED.billing_channel, update_time = now() "
-              "WHERE a.balance_minor = 0 OR a.currency_code = EXCLUDED.currency_code "
-              "RETURNING ") +
-           kAccountColumns},
-      {"ac_get_account",
-       string("SELECT ") + kAccountColumns + " FROM accounts WHERE account_id = $1"},
-      {"ac_lock_account",
-       string("SELECT ") + kAccountColumns + " FROM accounts WHERE account_id = $1 FOR UPDATE"},
-      {"ac_find_transfer",
-       string("SELECT ") + kTransferColumns + " FROM transfers WHERE request_id = $1"},
-      {"ac_insert_transfer",
-       "INSERT INTO transfers (request_id, request_fingerprint, kind, account_id, "
-       "counter_account_id, currency_code, amount_minor, balance_after_minor, reference) "
-       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (request_id) DO NOTHING "
-       "RETURNING transfer_id::text, (extract(epoch FROM create_time) * 1000000)::bigint"},
-      {"ac_insert_entries",
-       "INSERT INTO ledger_entries (account_id, transfer_id, currency_code, amount_minor) "
-       "VALUES ($1, $3::uuid, $4, $5), ($2, $3::uuid, $4, -$5::bigint)"},
+       "INSERT INTO accounts AS a (account_id, country, currency_code, billing_channel, closed) "
+       "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (account_id) DO UPDATE SET "
+       "country = EXCLUDED.country, currency_code = EXCLUDED.currency_code, "
+       "billing_channel = EXCLUDED.billing_channel, closed = EXCLUDED.closed, update_time = now() "
+       "WHERE a.balance_minor = 0 OR a.currency_code = EXCLUDED.currency_code "
+       "RETURNING " +
+           acct},
+      {"ac_get_account", "SELECT " + acct + " FROM accounts WHERE account_id = $1"},
+      {"ac_lock_account", "SELECT " + acct + " FROM accounts WHERE account_id = $1 FOR UPDATE"},
+      {"ac_find_transfer", "SELECT " + xfer + " FROM transfers WHERE request_id = $1"},
+      {"ac_transfer_by_id", "SELECT " + xfer + " FROM transfers WHERE transfer_id = $1::uuid"},
+      {"ac_reversal_of", "SELECT 1 FROM transfers WHERE reverses_transfer_id = $1::uuid"},
       {"ac_find_refusal",
        "SELECT request_fingerprint, code, reason, message FROM refusals WHERE request_id = $1"},
       {"ac_insert_refusal",
        "INSERT INTO refusals (request_id, request_fingerprint, code, reason, message) "
        "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (request_id) DO NOTHING"},
+      {"ac_insert_transfer",
+       "INSERT INTO transfers (request_id, request_fingerprint, kind, account_id, "
+       "counter_account_id, currency_code, amount_minor, balance_after_minor, reference, "
+       "reverses_transfer_id) "
+       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, nullif($10, '')::uuid) "
+       "ON CONFLICT (request_id) DO NOTHING "
+       "RETURNING transfer_id::text, " +
+           Micros("create_time")},
+      {"ac_insert_entries",
+       "INSERT INTO ledger_entries (account_id, transfer_id, currency_code, amount_minor) "
+       "VALUES ($1, $3::uuid, $4, $5), ($2, $3::uuid, $4, -$5::bigint)"},
       {"ac_update_balance",
        "UPDATE accounts SET balance_minor = balance_minor + $2, update_time = now() "
        "WHERE account_id = $1 RETURNING balance_minor"},
+      {"ac_account_exists", "SELECT 1 FROM accounts WHERE account_id = $1"},
+      {"ac_list_entries",
+       "SELECT entry_id, transfer_id::text, account_id, currency_code, amount_minor, " +
+           Micros("create_time") +
+           " FROM ledger_entries WHERE account_id = $1 AND ($2 = 0 OR entry_id < $2) "
+           "ORDER BY entry_id DESC LIMIT $3"},
   };
 }
 
 absl::StatusOr<Account> PgLedgerStore::UpsertAccount(const Account& account) {
   Account out;
   absl::Status s = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
-    pqxx::result r =
-        tx.exec_prepared("ac_upsert_account", account.account_id, account.country,
-                         account.currency_code, BillingChannelName(account.billing_channel));
+    pqxx::result r = tx.exec_prepared("ac_upsert_account", account.account_id, account.country,
+                                      account.currency_code,
+                                      BillingChannelName(account.billing_channel), account.closed);
     if (r.empty()) {
       return errors::Error(absl::StatusCode::kFailedPrecondition, "ACCOUNT_HAS_CREDIT",
                            "the currency of an account that holds credit cannot change",
@@ -153,9 +172,10 @@ absl::StatusOr<Account> PgLedgerStore::GetAccount(const std::string& account_id)
 
 absl::StatusOr<Transfer> PgLedgerStore::Post(const Posting& posting) {
   Transfer out;
-  absl::Status refusal;  // A definite refusal, committed as such.
+  absl::Status refusal;  // A definite refusal, committed as the request's answer.
   absl::Status s = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
     refusal = absl::OkStatus();
+    // 1. Replays.
     pqxx::result existing = tx.exec_prepared("ac_find_transfer", posting.request_id);
     if (!existing.empty()) {
       auto replay = Replay(existing[0], posting);
@@ -170,57 +190,107 @@ absl::StatusOr<Transfer> PgLedgerStore::Post(const Posting& posting) {
                               refused[0][2].as<std::string>(), refused[0][3].as<std::string>());
       return absl::OkStatus();
     }
-    pqxx::result locked = tx.exec_prepared("ac_lock_account", posting.account_id);
-    absl::StatusOr<int64_t> amount = locked.empty()
-                                         ? absl::StatusOr<int64_t>(AccountNotFound(posting.account_id))
-                                         : posting.decide(AccountFromRow(locked[0]));
-    if (!amount.ok()) {
-      if (!IsDefiniteRefusal(amount.status())) return amount.status();
-      // Remember the refusal: the same request_id must get it again.
-      refusal = amount.status();
+    auto refuse = [&](absl::Status why) {
+      refusal = std::move(why);
       tx.exec_prepared("ac_insert_refusal", posting.request_id, posting.request_fingerprint,
                        static_cast<int>(refusal.code()), errors::ReasonOf(refusal),
                        std::string(refusal.message()));
       return absl::OkStatus();
+    };
+
+    // 2. The transfer a reversal reverses decides the accounts and currency.
+    std::string account_id = posting.account_id;
+    std::string counter_account_id = posting.counter_account_id;
+    std::string currency_code = posting.currency_code;
+    std::optional<Transfer> original;
+    bool original_reversed = false;
+    if (!posting.reverses_transfer_id.empty()) {
+      pqxx::result found = validate::IsUuid(posting.reverses_transfer_id)
+                               ? tx.exec_prepared("ac_transfer_by_id", posting.reverses_transfer_id)
+                               : pqxx::result();
+      if (found.empty()) {
+        return refuse(errors::Error(absl::StatusCode::kNotFound, "TRANSFER_NOT_FOUND",
+                                    "no such transfer",
+                                    {{"transfer_id", posting.reverses_transfer_id}}));
+      }
+      original = TransferFromRow(found[0]);
+      original_reversed = !tx.exec_prepared("ac_reversal_of", original->transfer_id).empty();
+      account_id = original->account_id;
+      counter_account_id = original->counter_account_id;
+      currency_code = original->amount.currency_code;
     }
+
+    // 3. The rules, on the locked account.
+    pqxx::result locked = tx.exec_prepared("ac_lock_account", account_id);
+    if (locked.empty()) return refuse(AccountNotFound(account_id));
     const Account account = AccountFromRow(locked[0]);
-    const int64_t delta = posting.direction * *amount;
+    absl::StatusOr<Movement> movement =
+        posting.decide(PostingContext{account, original ? &*original : nullptr, original_reversed});
+    if (!movement.ok()) {
+      if (IsDefiniteRefusal(movement.status())) return refuse(movement.status());
+      return movement.status();
+    }
+    const int64_t delta = movement->direction * movement->amount_minor;
     const int64_t balance_after = account.balance_minor + delta;
 
+    // 4. The transfer, its entries, the balance.
     pqxx::result inserted = tx.exec_prepared(
         "ac_insert_transfer", posting.request_id, posting.request_fingerprint,
-        KindName(posting.kind), posting.account_id, posting.counter_account_id,
-        posting.currency_code, *amount, balance_after, posting.reference);
+        KindName(posting.kind), account_id, counter_account_id, currency_code,
+        movement->amount_minor, balance_after, posting.reference, posting.reverses_transfer_id);
     if (inserted.empty()) {
-      // A concurrent call with the same request_id committed after our first
-      // look; it is now visible, so answer as a replay.
-      pqxx::result now = tx.exec_prepared("ac_find_transfer", posting.request_id);
-      if (now.empty()) {
-        return errors::Error(absl::StatusCode::kAborted, errors::reason::kConflict,
-                             "concurrent request with the same request_id; retry");
-      }
-      auto replay = Replay(now[0], posting);
-      if (!replay.ok()) return replay.status();
-      out = *replay;
-      return absl::OkStatus();
+      // Same request_id, committed concurrently after our first look: the
+      // pool reruns us and we answer it as a replay.
+      return errors::Error(absl::StatusCode::kAborted, errors::reason::kConflict,
+                           "concurrent request with the same request_id; retry");
     }
     const std::string transfer_id = inserted[0][0].as<std::string>();
-    if (*amount > 0) {
-      tx.exec_prepared("ac_insert_entries", posting.account_id, posting.counter_account_id,
-                       transfer_id, posting.currency_code, delta);
-      tx.exec_prepared("ac_update_balance", posting.account_id, delta);
+    if (movement->amount_minor > 0) {
+      tx.exec_prepared("ac_insert_entries", account_id, counter_account_id, transfer_id,
+                       currency_code, delta);
+      tx.exec_prepared("ac_update_balance", account_id, delta);
     }
     out.transfer_id = transfer_id;
     out.request_id = posting.request_id;
     out.kind = posting.kind;
-    out.account_id = posting.account_id;
-    out.amount = {posting.currency_code, *amount};
+    out.account_id = account_id;
+    out.counter_account_id = counter_account_id;
+    out.amount = {currency_code, movement->amount_minor};
     out.balance_after_minor = balance_after;
+    out.reverses_transfer_id = posting.reverses_transfer_id;
     out.create_time = absl::FromUnixMicros(inserted[0][1].as<int64_t>());
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
   if (!refusal.ok()) return refusal;
+  return out;
+}
+
+absl::StatusOr<EntryPage> PgLedgerStore::ListEntries(const std::string& account_id,
+                                                     int64_t before_entry_id, int limit) {
+  EntryPage out;
+  absl::Status s = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+    out = EntryPage{};
+    if (!IsSystemAccount(account_id) && tx.exec_prepared("ac_account_exists", account_id).empty()) {
+      return AccountNotFound(account_id);
+    }
+    for (const auto& row :
+         tx.exec_prepared("ac_list_entries", account_id, before_entry_id, limit + 1)) {
+      if (static_cast<int>(out.entries.size()) == limit) {
+        out.more = true;
+        break;
+      }
+      LedgerEntry e;
+      e.entry_id = row[0].as<int64_t>();
+      e.transfer_id = row[1].as<std::string>();
+      e.account_id = row[2].as<std::string>();
+      e.amount = {row[3].as<std::string>(), row[4].as<int64_t>()};
+      e.create_time = absl::FromUnixMicros(row[5].as<int64_t>());
+      out.entries.push_back(std::move(e));
+    }
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
   return out;
 }
 

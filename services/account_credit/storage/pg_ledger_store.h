@@ -21,6 +21,8 @@ class PgLedgerStore : public LedgerStore {
   absl::StatusOr<Account> UpsertAccount(const Account& account) override;
   absl::StatusOr<Account> GetAccount(const std::string& account_id) override;
   absl::StatusOr<Transfer> Post(const Posting& posting) override;
+  absl::StatusOr<EntryPage> ListEntries(const std::string& account_id, int64_t before_entry_id,
+                                        int limit) override;
 
  private:
   pg::Pool& pool_;

@@ -12,6 +12,8 @@ v1::CreditApplicationState ToProto(ApplicationState s) {
       return v1::APPLICATION_PENDING;
     case ApplicationState::kApplied:
       return v1::APPLIED;
+    case ApplicationState::kReversalPending:
+      return v1::REVERSAL_PENDING;
     case ApplicationState::kReversed:
       return v1::REVERSED;
   }
@@ -29,6 +31,7 @@ void ToProto(const CreditApplication& a, v1::CreditApplication* out) {
   out->set_next_invoice_covered(a.next_invoice_covered());
   out->set_state(ToProto(a.state));
   protoconv::ToTimestamp(a.create_time, out->mutable_create_time());
+  protoconv::ToTimestamp(a.update_time, out->mutable_update_time());
 }
 
 }  // namespace
@@ -38,6 +41,15 @@ grpc::Status BillingHandler::ApplyCredit(grpc::ServerContext*,
                                          v1::CreditApplication* response) {
   auto result = service_.ApplyCredit(
       {request->invoice_id(), request->account_id(), protoconv::FromProto(request->amount_due())});
+  if (!result.ok()) return errors::ToGrpcStatus(result.status());
+  ToProto(*result, response);
+  return grpc::Status::OK;
+}
+
+grpc::Status BillingHandler::ReverseCredit(grpc::ServerContext*,
+                                           const v1::ReverseCreditRequest* request,
+                                           v1::CreditApplication* response) {
+  auto result = service_.ReverseCredit(request->invoice_id(), request->reason());
   if (!result.ok()) return errors::ToGrpcStatus(result.status());
   ToProto(*result, response);
   return grpc::Status::OK;

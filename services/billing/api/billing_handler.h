@@ -17,8 +17,8 @@ class BillingHandler final : public v1::Billing::Service {
   grpc::Status GetCreditApplication(grpc::ServerContext* context,
                                     const v1::GetCreditApplicationRequest* request,
                                     v1::CreditApplication* response) override;
-  // ReverseCredit stays UNIMPLEMENTED (the generated default) until the
-  // ledger issue builds ReverseTransfer.
+  grpc::Status ReverseCredit(grpc::ServerContext* context, const v1::ReverseCreditRequest* request,
+                             v1::CreditApplication* response) override;
 
  private:
   BillingService& service_;

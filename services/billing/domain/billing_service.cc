@@ -29,6 +29,10 @@ bool IsDefiniteRefusal(const absl::Status& status) {
 
 std::string DebitRequestId(const std::string& invoice_id) { return "billing:apply:" + invoice_id; }
 
+std::string ReversalRequestId(const std::string& invoice_id) {
+  return "billing:reverse:" + invoice_id;
+}
+
 absl::StatusOr<CreditApplication> BillingService::ApplyCredit(const ApplyCreditCommand& command) {
   GIFTCARD_RETURN_IF_ERROR(ValidateInvoiceId(command.invoice_id));
   GIFTCARD_RETURN_IF_ERROR(validate::Id("account_id", command.account_id));
@@ -45,32 +49,102 @@ absl::StatusOr<CreditApplication> BillingService::ApplyCredit(const ApplyCreditC
                          {{"invoice_id", command.invoice_id}});
   }
   if (recorded.state != ApplicationState::kPending) return recorded;  // A replay.
+  return FinishApply(recorded);
+}
 
+absl::StatusOr<CreditApplication> BillingService::FinishApply(const CreditApplication& pending) {
   absl::StatusOr<DebitResult> debit =
-      debit_.DebitUpTo(command.account_id, command.amount_due, DebitRequestId(command.invoice_id),
-                       command.invoice_id);
+      debit_.DebitUpTo(pending.account_id, pending.amount_due, DebitRequestId(pending.invoice_id),
+                       pending.invoice_id);
   if (!debit.ok()) {
     if (IsDefiniteRefusal(debit.status())) {
       // Nothing was taken; forget the attempt so the invoice can be retried
       // once the cause (say, a missing account) is fixed.
-      if (absl::Status s = store_.DropPending(command.invoice_id); !s.ok()) {
-        log::Warning("drop_pending_failed", {{"invoice_id", command.invoice_id}});
+      if (absl::Status s = store_.DropPending(pending.invoice_id); !s.ok()) {
+        log::Warning("drop_pending_failed", {{"invoice_id", pending.invoice_id}});
       }
       return debit.status();
     }
+    log::Warning("debit_outcome_unknown",
+                 {{"invoice_id", pending.invoice_id}, {"status", debit.status().ToString()}});
     return errors::Error(absl::StatusCode::kUnavailable, errors::reason::kDependencyUnavailable,
                          "the credit could not be confirmed yet; retry with the same invoice_id",
-                         {{"invoice_id", command.invoice_id}});
+                         {{"invoice_id", pending.invoice_id}});
   }
   absl::StatusOr<CreditApplication> applied = store_.MarkApplied(
-      command.invoice_id, debit->transfer_id, debit->amount_minor, debit->balance_after_minor);
+      pending.invoice_id, debit->transfer_id, debit->amount_minor, debit->balance_after_minor);
   if (!applied.ok()) {
     // The debit is durable and idempotent: a retry records it.
     return errors::Error(absl::StatusCode::kUnavailable, errors::reason::kDependencyUnavailable,
                          "the application is being recorded; retry with the same invoice_id",
-                         {{"invoice_id", command.invoice_id}});
+                         {{"invoice_id", pending.invoice_id}});
   }
   return applied;
+}
+
+absl::StatusOr<CreditApplication> BillingService::ReverseCredit(const std::string& invoice_id,
+                                                                const std::string& reason) {
+  GIFTCARD_RETURN_IF_ERROR(ValidateInvoiceId(invoice_id));
+  GIFTCARD_RETURN_IF_ERROR(validate::Text("reason", reason, 512));
+  GIFTCARD_ASSIGN_OR_RETURN(CreditApplication app, store_.Get(invoice_id));
+  if (app.state == ApplicationState::kPending) {
+    // The application itself is unsettled: settle it first.
+    GIFTCARD_ASSIGN_OR_RETURN(app, FinishApply(app));
+  }
+  if (app.state == ApplicationState::kReversed) return app;  // A replay.
+  if (app.state == ApplicationState::kApplied) {
+    GIFTCARD_ASSIGN_OR_RETURN(app, store_.MarkReversalPending(invoice_id, reason));
+  }
+  if (app.state != ApplicationState::kReversalPending) return app;
+  return FinishReversal(app);
+}
+
+absl::StatusOr<CreditApplication> BillingService::FinishReversal(const CreditApplication& pending) {
+  if (pending.applied_minor == 0) {
+    // Nothing was taken, so nothing goes back.
+    return store_.MarkReversed(pending.invoice_id, "", pending.remaining_credit_minor);
+  }
+  absl::StatusOr<DebitResult> reversal =
+      debit_.Reverse(pending.debit_transfer_id, ReversalRequestId(pending.invoice_id));
+  if (!reversal.ok()) {
+    if (IsDefiniteRefusal(reversal.status())) {
+      log::Warning("reversal_refused",
+                   {{"invoice_id", pending.invoice_id}, {"status", reversal.status().ToString()}});
+      (void)store_.CancelReversal(pending.invoice_id);
+      return reversal.status();
+    }
+    log::Warning("reversal_outcome_unknown",
+                 {{"invoice_id", pending.invoice_id}, {"status", reversal.status().ToString()}});
+    return errors::Error(absl::StatusCode::kUnavailable, errors::reason::kDependencyUnavailable,
+                         "the reversal could not be confirmed yet; retry with the same invoice_id",
+                         {{"invoice_id", pending.invoice_id}});
+  }
+  absl::StatusOr<CreditApplication> reversed =
+      store_.MarkReversed(pending.invoice_id, reversal->transfer_id, reversal->balance_after_minor);
+  if (!reversed.ok()) {
+    return errors::Error(absl::StatusCode::kUnavailable, errors::reason::kDependencyUnavailable,
+                         "the reversal is being recorded; retry with the same invoice_id",
+                         {{"invoice_id", pending.invoice_id}});
+  }
+  return reversed;
+}
+
+int BillingService::RecoverUnsettled(absl::Duration min_age, int limit) {
+  absl::StatusOr<std::vector<CreditApplication>> unsettled = store_.ListUnsettled(min_age, limit);
+  if (!unsettled.ok()) {
+    log::Warning("recovery_scan_failed", {{"status", unsettled.status().ToString()}});
+    return 0;
+  }
+  int settled = 0;
+  for (const CreditApplication& app : *unsettled) {
+    absl::StatusOr<CreditApplication> outcome =
+        app.state == ApplicationState::kPending ? FinishApply(app) : FinishReversal(app);
+    const bool definite = outcome.ok() || IsDefiniteRefusal(outcome.status());
+    log::Info("recovery_attempt", {{"invoice_id", app.invoice_id},
+                                   {"outcome", definite ? "definite" : "still_unsettled"}});
+    settled += definite ? 1 : 0;
+  }
+  return settled;
 }
 
 absl::StatusOr<CreditApplication> BillingService::GetCreditApplication(

@@ -23,17 +23,29 @@ struct ApplyCreditCommand {
   money::Money amount_due;
 };
 
-// The request id of the debit for an invoice.
+// The request ids of the debit for an invoice, and of its reversal.
 std::string DebitRequestId(const std::string& invoice_id);
+std::string ReversalRequestId(const std::string& invoice_id);
 
 class BillingService {
  public:
   BillingService(ApplicationStore& store, DebitGateway& debit) : store_(store), debit_(debit) {}
 
   absl::StatusOr<CreditApplication> ApplyCredit(const ApplyCreditCommand& command);
+  // Puts the credit an invoice took back on the account, exactly once.
+  absl::StatusOr<CreditApplication> ReverseCredit(const std::string& invoice_id,
+                                                  const std::string& reason);
   absl::StatusOr<CreditApplication> GetCreditApplication(const std::string& invoice_id);
 
+  // The recovery worker's pass: finishes applications left PENDING or
+  // REVERSAL_PENDING by a crash or an unreachable account-credit. Returns
+  // how many it settled.
+  int RecoverUnsettled(absl::Duration min_age, int limit);
+
  private:
+  absl::StatusOr<CreditApplication> FinishApply(const CreditApplication& pending);
+  absl::StatusOr<CreditApplication> FinishReversal(const CreditApplication& pending);
+
   ApplicationStore& store_;
   DebitGateway& debit_;
 };

@@ -8,6 +8,8 @@ const char* ApplicationStateName(ApplicationState state) {
       return "PENDING";
     case ApplicationState::kApplied:
       return "APPLIED";
+    case ApplicationState::kReversalPending:
+      return "REVERSAL_PENDING";
     case ApplicationState::kReversed:
       return "REVERSED";
   }
@@ -15,8 +17,8 @@ const char* ApplicationStateName(ApplicationState state) {
 }
 
 std::optional<ApplicationState> ApplicationStateFromName(const std::string& name) {
-  for (ApplicationState s :
-       {ApplicationState::kPending, ApplicationState::kApplied, ApplicationState::kReversed}) {
+  for (ApplicationState s : {ApplicationState::kPending, ApplicationState::kApplied,
+                             ApplicationState::kReversalPending, ApplicationState::kReversed}) {
     if (name == ApplicationStateName(s)) return s;
   }
   return std::nullopt;

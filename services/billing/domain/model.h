@@ -11,7 +11,7 @@
 
 namespace giftcard::billing {
 
-enum class ApplicationState { kPending, kApplied, kReversed };
+enum class ApplicationState { kPending, kApplied, kReversalPending, kReversed };
 
 const char* ApplicationStateName(ApplicationState state);
 std::optional<ApplicationState> ApplicationStateFromName(const std::string& name);
@@ -24,7 +24,9 @@ struct CreditApplication {
   int64_t applied_minor = 0;           // Meaningful once kApplied.
   int64_t remaining_credit_minor = 0;  // Meaningful once kApplied.
   std::string debit_transfer_id;
+  std::string reversal_transfer_id;
   absl::Time create_time;
+  absl::Time update_time;
 
   int64_t amount_to_charge_minor() const { return amount_due.amount_minor - applied_minor; }
   // The cue for a "credit runs out soon" notice.

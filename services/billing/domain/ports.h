@@ -4,8 +4,10 @@
 #define GIFTCARD_SERVICES_BILLING_DOMAIN_PORTS_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "domain/model.h"
 
 namespace giftcard::billing {
@@ -23,6 +25,17 @@ class ApplicationStore {
                                                         int64_t remaining_credit_minor) = 0;
   // Forgets a PENDING application whose debit was definitely refused.
   virtual absl::Status DropPending(const std::string& invoice_id) = 0;
+  // APPLIED → REVERSAL_PENDING (other states unchanged); returns the record.
+  virtual absl::StatusOr<CreditApplication> MarkReversalPending(const std::string& invoice_id,
+                                                                const std::string& reason) = 0;
+  // REVERSAL_PENDING → REVERSED, or back to APPLIED when the reversal was refused.
+  virtual absl::StatusOr<CreditApplication> MarkReversed(const std::string& invoice_id,
+                                                         const std::string& reversal_transfer_id,
+                                                         int64_t remaining_credit_minor) = 0;
+  virtual absl::StatusOr<CreditApplication> CancelReversal(const std::string& invoice_id) = 0;
+  // PENDING and REVERSAL_PENDING applications unchanged for `min_age`.
+  virtual absl::StatusOr<std::vector<CreditApplication>> ListUnsettled(absl::Duration min_age,
+                                                                       int limit) = 0;
   // NOT_FOUND/INVOICE_NOT_FOUND when absent.
   virtual absl::StatusOr<CreditApplication> Get(const std::string& invoice_id) = 0;
 };
@@ -41,6 +54,9 @@ class DebitGateway {
                                                 const money::Money& max_amount,
                                                 const std::string& request_id,
                                                 const std::string& reference) = 0;
+  // Puts a debit back (a reversal transfer), idempotent on request_id.
+  virtual absl::StatusOr<DebitResult> Reverse(const std::string& transfer_id,
+                                              const std::string& request_id) = 0;
 };
 
 }  // namespace giftcard::billing

@@ -7,6 +7,24 @@
 
 namespace giftcard::billing {
 
+namespace {
+
+// The peer's answer as a DebitResult, keeping its error details; a failure
+// without details (deadline, connection refused) is an unknown outcome.
+absl::StatusOr<DebitResult> Result(const grpc::Status& status, const v1::Transfer& transfer) {
+  if (!status.ok()) {
+    absl::Status peer = errors::FromGrpcStatus(status);
+    if (errors::ReasonOf(peer).empty()) {
+      return errors::DependencyUnavailable("account-credit", status.error_message());
+    }
+    return peer;
+  }
+  return DebitResult{transfer.transfer_id(), transfer.amount().amount_minor(),
+                     transfer.balance().amount_minor()};
+}
+
+}  // namespace
+
 AccountCreditGateway::AccountCreditGateway(std::shared_ptr<grpc::Channel> channel,
                                            std::string token, absl::Duration timeout)
     : stub_(v1::AccountCredit::NewStub(channel)), token_(std::move(token)), timeout_(timeout) {}
@@ -24,16 +42,18 @@ absl::StatusOr<DebitResult> AccountCreditGateway::DebitUpTo(const std::string& a
   v1::Transfer transfer;
   grpc::ClientContext context;
   server::PrepareContext(context, token_, timeout_);
-  grpc::Status status = stub_->DebitAccount(&context, request, &transfer);
-  if (!status.ok()) {
-    absl::Status peer = errors::FromGrpcStatus(status);
-    if (errors::ReasonOf(peer).empty()) {
-      return errors::DependencyUnavailable("account-credit", status.error_message());
-    }
-    return peer;
-  }
-  return DebitResult{transfer.transfer_id(), transfer.amount().amount_minor(),
-                     transfer.balance().amount_minor()};
+  return Result(stub_->DebitAccount(&context, request, &transfer), transfer);
+}
+
+absl::StatusOr<DebitResult> AccountCreditGateway::Reverse(const std::string& transfer_id,
+                                                          const std::string& request_id) {
+  v1::ReverseTransferRequest request;
+  request.set_transfer_id(transfer_id);
+  request.set_request_id(request_id);
+  v1::Transfer transfer;
+  grpc::ClientContext context;
+  server::PrepareContext(context, token_, timeout_);
+  return Result(stub_->ReverseTransfer(&context, request, &transfer), transfer);
 }
 
 }  // namespace giftcard::billing

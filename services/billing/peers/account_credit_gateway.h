@@ -20,6 +20,8 @@ class AccountCreditGateway : public DebitGateway {
                                         const money::Money& max_amount,
                                         const std::string& request_id,
                                         const std::string& reference) override;
+  absl::StatusOr<DebitResult> Reverse(const std::string& transfer_id,
+                                      const std::string& request_id) override;
 
  private:
   std::unique_ptr<v1::AccountCredit::Stub> stub_;

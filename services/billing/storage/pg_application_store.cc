@@ -11,7 +11,8 @@ const std::string& Columns() {
       absl::StrCat("invoice_id, account_id, currency_code, amount_due_minor, state, "
                    "coalesce(applied_minor, 0), coalesce(remaining_credit_minor, 0), "
                    "coalesce(debit_transfer_id, ''), ",
-                   pg::Micros("create_time")));
+                   pg::Micros("create_time"), ", coalesce(reversal_transfer_id, ''), ",
+                   pg::Micros("update_time")));
   return *cols;
 }
 
@@ -25,6 +26,8 @@ CreditApplication FromRow(const pqxx::row& row) {
   a.remaining_credit_minor = row[6].as<int64_t>();
   a.debit_transfer_id = row[7].as<std::string>();
   a.create_time = absl::FromUnixMicros(row[8].as<int64_t>());
+  a.reversal_transfer_id = row[9].as<std::string>();
+  a.update_time = absl::FromUnixMicros(row[10].as<int64_t>());
   return a;
 }
 
@@ -47,6 +50,22 @@ std::vector<pg::Statement> PgApplicationStore::Statements() {
        " WHERE invoice_id = $1 AND state = 'PENDING'"},
       {"bl_drop_pending",
        "DELETE FROM credit_applications WHERE invoice_id = $1 AND state = 'PENDING'"},
+      {"bl_mark_reversal_pending",
+       "UPDATE credit_applications SET state = 'REVERSAL_PENDING', reverse_reason = $2,"
+       " update_time = now() WHERE invoice_id = $1 AND state = 'APPLIED'"},
+      {"bl_mark_reversed",
+       "UPDATE credit_applications SET state = 'REVERSED', reversal_transfer_id = nullif($2, ''),"
+       " remaining_credit_minor = $3, update_time = now()"
+       " WHERE invoice_id = $1 AND state = 'REVERSAL_PENDING'"},
+      {"bl_cancel_reversal",
+       "UPDATE credit_applications SET state = 'APPLIED', update_time = now()"
+       " WHERE invoice_id = $1 AND state = 'REVERSAL_PENDING'"},
+      {"bl_list_unsettled",
+       "SELECT " + Columns() +
+           " FROM credit_applications"
+           " WHERE state IN ('PENDING', 'REVERSAL_PENDING')"
+           " AND update_time < now() - make_interval(secs => $1::float8 / 1000)"
+           " ORDER BY update_time LIMIT $2"},
   };
 }
 
@@ -68,17 +87,60 @@ absl::StatusOr<CreditApplication> PgApplicationStore::Start(const CreditApplicat
   return out;
 }
 
+absl::StatusOr<CreditApplication> PgApplicationStore::UpdateThenGet(
+    const std::string& invoice_id, const std::function<void(pqxx::work&)>& update) {
+  CreditApplication out;
+  absl::Status s = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+    update(tx);
+    pqxx::result r = tx.exec_prepared("bl_get", invoice_id);
+    if (r.empty()) return InvoiceNotFound(invoice_id);
+    out = FromRow(r[0]);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
 absl::StatusOr<CreditApplication> PgApplicationStore::MarkApplied(const std::string& invoice_id,
                                                                   const std::string& transfer_id,
                                                                   int64_t applied_minor,
                                                                   int64_t remaining_credit_minor) {
-  CreditApplication out;
-  absl::Status s = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+  return UpdateThenGet(invoice_id, [&](pqxx::work& tx) {
     tx.exec_prepared("bl_mark_applied", invoice_id, transfer_id, applied_minor,
                      remaining_credit_minor);
-    pqxx::result r = tx.exec_prepared("bl_get", invoice_id);
-    if (r.empty()) return InvoiceNotFound(invoice_id);
-    out = FromRow(r[0]);
+  });
+}
+
+absl::StatusOr<CreditApplication> PgApplicationStore::MarkReversalPending(
+    const std::string& invoice_id, const std::string& reason) {
+  return UpdateThenGet(invoice_id, [&](pqxx::work& tx) {
+    tx.exec_prepared("bl_mark_reversal_pending", invoice_id, reason);
+  });
+}
+
+absl::StatusOr<CreditApplication> PgApplicationStore::MarkReversed(
+    const std::string& invoice_id, const std::string& reversal_transfer_id,
+    int64_t remaining_credit_minor) {
+  return UpdateThenGet(invoice_id, [&](pqxx::work& tx) {
+    tx.exec_prepared("bl_mark_reversed", invoice_id, reversal_transfer_id, remaining_credit_minor);
+  });
+}
+
+absl::StatusOr<CreditApplication> PgApplicationStore::CancelReversal(
+    const std::string& invoice_id) {
+  return UpdateThenGet(invoice_id,
+                       [&](pqxx::work& tx) { tx.exec_prepared("bl_cancel_reversal", invoice_id); });
+}
+
+absl::StatusOr<std::vector<CreditApplication>> PgApplicationStore::ListUnsettled(
+    absl::Duration min_age, int limit) {
+  std::vector<CreditApplication> out;
+  absl::Status s = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+    out.clear();
+    for (const auto& row :
+         tx.exec_prepared("bl_list_unsettled", absl::ToInt64Milliseconds(min_age), limit)) {
+      out.push_back(FromRow(row));
+    }
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
@@ -93,15 +155,7 @@ absl::Status PgApplicationStore::DropPending(const std::string& invoice_id) {
 }
 
 absl::StatusOr<CreditApplication> PgApplicationStore::Get(const std::string& invoice_id) {
-  CreditApplication out;
-  absl::Status s = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
-    pqxx::result r = tx.exec_prepared("bl_get", invoice_id);
-    if (r.empty()) return InvoiceNotFound(invoice_id);
-    out = FromRow(r[0]);
-    return absl::OkStatus();
-  });
-  if (!s.ok()) return s;
-  return out;
+  return UpdateThenGet(invoice_id, [](pqxx::work&) {});
 }
 
 }  // namespace giftcard::billing

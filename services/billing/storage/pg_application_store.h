@@ -22,9 +22,21 @@ class PgApplicationStore : public ApplicationStore {
                                                 int64_t applied_minor,
                                                 int64_t remaining_credit_minor) override;
   absl::Status DropPending(const std::string& invoice_id) override;
+  absl::StatusOr<CreditApplication> MarkReversalPending(const std::string& invoice_id,
+                                                        const std::string& reason) override;
+  absl::StatusOr<CreditApplication> MarkReversed(const std::string& invoice_id,
+                                                 const std::string& reversal_transfer_id,
+                                                 int64_t remaining_credit_minor) override;
+  absl::StatusOr<CreditApplication> CancelReversal(const std::string& invoice_id) override;
+  absl::StatusOr<std::vector<CreditApplication>> ListUnsettled(absl::Duration min_age,
+                                                               int limit) override;
   absl::StatusOr<CreditApplication> Get(const std::string& invoice_id) override;
 
  private:
+  // Runs one statement on an invoice's row, then returns the row.
+  absl::StatusOr<CreditApplication> UpdateThenGet(const std::string& invoice_id,
+                                                  const std::function<void(pqxx::work&)>& update);
+
   pg::Pool& pool_;
 };
 

@@ -38,13 +38,20 @@ v1::RedemptionState ToProto(RedemptionState s) {
 
 std::optional<CodeState> FromProto(v1::CodeState s) {
   switch (s) {
-    case v1::ISSUED: return CodeState::kIssued;
-    case v1::ACTIVE: return CodeState::kActive;
-    case v1::REDEEMING: return CodeState::kRedeeming;
-    case v1::REDEEMED: return CodeState::kRedeemed;
-    case v1::VOIDED: return CodeState::kVoided;
-    case v1::EXPIRED: return CodeState::kExpired;
-    default: return std::nullopt;
+    case v1::ISSUED:
+      return CodeState::kIssued;
+    case v1::ACTIVE:
+      return CodeState::kActive;
+    case v1::REDEEMING:
+      return CodeState::kRedeeming;
+    case v1::REDEEMED:
+      return CodeState::kRedeemed;
+    case v1::VOIDED:
+      return CodeState::kVoided;
+    case v1::EXPIRED:
+      return CodeState::kExpired;
+    default:
+      return std::nullopt;
   }
 }
 

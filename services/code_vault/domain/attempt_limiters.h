@@ -22,8 +22,9 @@ absl::Status TooManyAttempts(absl::Duration retry_after);
 // half of the table is (a limiter must never grow without bound under a flood).
 class InProcessAttemptLimiter : public AttemptLimiter {
  public:
-  InProcessAttemptLimiter(absl::Duration window, size_t max_keys = 100000,
-                          std::function<absl::Time()> now = [] { return absl::Now(); });
+  InProcessAttemptLimiter(
+      absl::Duration window, size_t max_keys = 100000,
+      std::function<absl::Time()> now = [] { return absl::Now(); });
 
   absl::Status Check(const std::vector<LimitKey>& keys) override;
   absl::Status RecordFailure(const std::vector<LimitKey>& keys) override;

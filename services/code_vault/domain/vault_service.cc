@@ -29,13 +29,15 @@ absl::Status ValidateClientIp(const std::string& ip) {
   return absl::OkStatus();
 }
 
-absl::Status ValidateSelection(const std::string& batch_id, const std::vector<std::string>& serials) {
+absl::Status ValidateSelection(const std::string& batch_id,
+                               const std::vector<std::string>& serials) {
   if (batch_id.empty() == serials.empty()) {
     return errors::InvalidField("batch_id", "give exactly one of batch_id or serials");
   }
   if (!batch_id.empty()) return validate::Id("batch_id", batch_id);
   if (serials.size() > kMaxSerialsPerCall) {
-    return errors::InvalidField("serials", absl::StrCat("at most ", kMaxSerialsPerCall, " per call"));
+    return errors::InvalidField("serials",
+                                absl::StrCat("at most ", kMaxSerialsPerCall, " per call"));
   }
   for (const auto& s : serials) GIFTCARD_RETURN_IF_ERROR(validate::Id("serials", s));
   return absl::OkStatus();
@@ -192,9 +194,9 @@ absl::StatusOr<int64_t> VaultService::ApplyBulkChange(BulkChange change) {
   std::sort(sorted.begin(), sorted.end());
   sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
   change.serials = sorted;
-  change.request_fingerprint = codes::Sha256Hex(absl::StrCat(
-      change.kind == BulkChange::Kind::kActivate ? "activate" : "void", "|", change.batch_id, "|",
-      absl::StrJoin(sorted, ","), "|", change.reason));
+  change.request_fingerprint = codes::Sha256Hex(
+      absl::StrCat(change.kind == BulkChange::Kind::kActivate ? "activate" : "void", "|",
+                   change.batch_id, "|", absl::StrJoin(sorted, ","), "|", change.reason));
   return store_.ApplyBulkChange(change);
 }
 
@@ -205,7 +207,8 @@ absl::StatusOr<ListCodesResult> VaultService::ListCodes(const ListCodesQuery& qu
   }
   GIFTCARD_ASSIGN_OR_RETURN(std::string after, DecodePageToken(query));
   const int limit = query.page_size == 0 ? kDefaultPageSize : query.page_size;
-  GIFTCARD_ASSIGN_OR_RETURN(CodePage page, store_.ListCodes(query.batch_id, query.state, after, limit));
+  GIFTCARD_ASSIGN_OR_RETURN(CodePage page,
+                            store_.ListCodes(query.batch_id, query.state, after, limit));
   ListCodesResult out;
   const absl::Time now = options_.now();
   for (Code& c : page.codes) {
@@ -226,8 +229,7 @@ absl::StatusOr<CodeCheck> VaultService::CheckCode(const std::string& code,
   GIFTCARD_RETURN_IF_ERROR(limiter_.Check(keys));
   absl::StatusOr<Code> found = store_.GetCodeByHashes(DigestsOf(hasher_.AllHashes(normalized)));
   if (!found.ok() && found.status().code() != absl::StatusCode::kNotFound) return found.status();
-  const CodeState state =
-      found.ok() ? EffectiveState(*found, options_.now()) : CodeState::kVoided;
+  const CodeState state = found.ok() ? EffectiveState(*found, options_.now()) : CodeState::kVoided;
   switch (state) {
     case CodeState::kActive:
     case CodeState::kRedeeming:

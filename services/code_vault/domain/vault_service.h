@@ -122,7 +122,8 @@ class VaultService {
  private:
   absl::StatusOr<Redemption> FinishCredit(const Redemption& pending);
   absl::StatusOr<int64_t> ApplyBulkChange(BulkChange change);
-  std::vector<LimitKey> LimitKeys(const std::string& account_id, const std::string& client_ip) const;
+  std::vector<LimitKey> LimitKeys(const std::string& account_id,
+                                  const std::string& client_ip) const;
 
   CodeStore& store_;
   RedemptionGuard& guard_;

@@ -6,6 +6,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "errors/status.h"
+#include "validate/validate.h"
 
 namespace giftcard::code_vault {
 namespace {
@@ -74,15 +75,6 @@ Redemption RedemptionFromRow(const pqxx::row& row) {
   return r;
 }
 
-bool IsUuid(const std::string& s) {
-  if (s.size() != 36) return false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-    if (dash ? s[i] != '-' : !absl::ascii_isxdigit(static_cast<unsigned char>(s[i]))) return false;
-  }
-  return true;
-}
-
 std::optional<int64_t> MicrosOf(const std::optional<absl::Time>& t) {
   if (!t) return std::nullopt;
   return absl::ToUnixMicros(*t);
@@ -134,13 +126,14 @@ std::vector<pg::Statement> PgCodeStore::Statements() {
        "WHERE serial = ANY($1::text[]) AND state IN ('ISSUED', 'ACTIVE')"},
       // Effective state: unredeemed codes past expiry read as EXPIRED.
       {"cv_list_codes",
-       "SELECT " + code + " FROM codes WHERE batch_id = $1::uuid AND serial > $2 AND ($3 = '' OR "
-       "(CASE WHEN state IN ('ISSUED', 'ACTIVE') AND expire_time <= now() THEN 'EXPIRED' "
-       "ELSE state END) = $3) ORDER BY serial LIMIT $4"},
-      {"cv_list_pending",
-       "SELECT " + red + " FROM redemptions WHERE state = 'PENDING' "
-       "AND create_time < now() - make_interval(secs => $1::float8 / 1000) "
-       "ORDER BY create_time LIMIT $2"},
+       "SELECT " + code +
+           " FROM codes WHERE batch_id = $1::uuid AND serial > $2 AND ($3 = '' OR "
+           "(CASE WHEN state IN ('ISSUED', 'ACTIVE') AND expire_time <= now() THEN 'EXPIRED' "
+           "ELSE state END) = $3) ORDER BY serial LIMIT $4"},
+      {"cv_list_pending", "SELECT " + red +
+                              " FROM redemptions WHERE state = 'PENDING' "
+                              "AND create_time < now() - make_interval(secs => $1::float8 / 1000) "
+                              "ORDER BY create_time LIMIT $2"},
       {"cv_code_by_serial", "SELECT " + code + " FROM codes WHERE serial = $1"},
       {"cv_code_by_hashes", "SELECT " + code + " FROM codes WHERE code_hash = ANY($1::bytea[])"},
       {"cv_find_redemption",
@@ -242,13 +235,15 @@ absl::StatusOr<int64_t> PgCodeStore::ApplyBulkChange(const BulkChange& change) {
       return absl::OkStatus();
     }
     if (!change.batch_id.empty()) {
-      if (!IsUuid(change.batch_id) || tx.exec_prepared("cv_batch_exists", change.batch_id).empty()) {
+      if (!validate::IsUuid(change.batch_id) ||
+          tx.exec_prepared("cv_batch_exists", change.batch_id).empty()) {
         return errors::Error(absl::StatusCode::kNotFound, "BATCH_NOT_FOUND", "no such batch",
                              {{"batch_id", change.batch_id}});
       }
-      count = activate ? tx.exec_prepared("cv_activate_batch", change.batch_id).affected_rows()
-                       : tx.exec_prepared("cv_void_batch", change.batch_id, change.reason)
-                             .affected_rows();
+      count =
+          activate
+              ? tx.exec_prepared("cv_activate_batch", change.batch_id).affected_rows()
+              : tx.exec_prepared("cv_void_batch", change.batch_id, change.reason).affected_rows();
     } else {
       // Lock the named codes, then check them all before changing any.
       const std::string serials = pg::TextArray(change.serials);
@@ -274,8 +269,9 @@ absl::StatusOr<int64_t> PgCodeStore::ApplyBulkChange(const BulkChange& change) {
           }
         }
       }
-      count = activate ? tx.exec_prepared("cv_activate_serials", serials).affected_rows()
-                       : tx.exec_prepared("cv_void_serials", serials, change.reason).affected_rows();
+      count = activate
+                  ? tx.exec_prepared("cv_activate_serials", serials).affected_rows()
+                  : tx.exec_prepared("cv_void_serials", serials, change.reason).affected_rows();
     }
     tx.exec_prepared("cv_insert_admin_request", change.request_id, activate ? "ACTIVATE" : "VOID",
                      change.request_fingerprint, count);
@@ -291,7 +287,7 @@ absl::StatusOr<CodePage> PgCodeStore::ListCodes(const std::string& batch_id,
   CodePage out;
   absl::Status s = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
     out = CodePage{};
-    if (!IsUuid(batch_id) || tx.exec_prepared("cv_batch_exists", batch_id).empty()) {
+    if (!validate::IsUuid(batch_id) || tx.exec_prepared("cv_batch_exists", batch_id).empty()) {
       return errors::Error(absl::StatusCode::kNotFound, "BATCH_NOT_FOUND", "no such batch",
                            {{"batch_id", batch_id}});
     }

@@ -44,7 +44,8 @@ absl::Status RedisAttemptLimiter::Check(const std::vector<LimitKey>& keys) {
 absl::Status RedisAttemptLimiter::RecordFailure(const std::vector<LimitKey>& keys) {
   const std::string window_ms = absl::StrCat(absl::ToInt64Milliseconds(window_));
   for (const LimitKey& k : keys) {
-    absl::StatusOr<redis::Reply> reply = client_.Eval(kIncrementScript, {CounterKey(k.key)}, {window_ms});
+    absl::StatusOr<redis::Reply> reply =
+        client_.Eval(kIncrementScript, {CounterKey(k.key)}, {window_ms});
     if (!reply.ok()) return Unavailable(reply.status());
   }
   return absl::OkStatus();

@@ -1,0 +1,97 @@
+// The invariant check, on hand-made facts: clean books pass, each kind of
+// broken book is reported.
+#include "audit/audit.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace giftcard::audit {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::Field;
+using ::testing::IsEmpty;
+
+const absl::Time kEarly = absl::FromUnixSeconds(1000);
+const absl::Time kSnapshot = absl::FromUnixSeconds(2000);
+
+// A clean book: one redemption of 30.00 credited, one invoice of 11.99
+// applied and reversed.
+struct Books {
+  VaultFacts vault;
+  BillingFacts billing;
+  LedgerFacts ledger;
+
+  Books() {
+    vault.snapshot_time = kSnapshot;
+    billing.snapshot_time = kSnapshot;
+    vault.redemptions.push_back({"red-1", "acct", "COMPLETED", "EUR", 3000});
+    vault.redeemed_codes.push_back({"GC1", "red-1", "acct"});
+    billing.applications.push_back({"inv-1", "acct", "REVERSED", "t-debit", "t-rev", 1199});
+    ledger.currency_sums["EUR"] = 0;
+    ledger.balances.push_back({"acct", 3000, 3000});
+    ledger.transfers.push_back(
+        {"t-credit", "red-1", "CREDIT", "acct", "EUR", "", 3000, kEarly, 2, 0, 3000});
+    ledger.transfers.push_back(
+        {"t-debit", "billing:apply:inv-1", "DEBIT", "acct", "EUR", "", 1199, kEarly, 2, 0, -1199});
+    ledger.transfers.push_back({"t-rev", "billing:reverse:inv-1", "REVERSAL", "acct", "EUR",
+                                "t-debit", 1199, kEarly, 2, 0, 1199});
+  }
+  std::vector<Violation> Check() const { return audit::Check(vault, billing, ledger); }
+};
+
+auto Invariant(const std::string& name) { return Field(&Violation::invariant, name); }
+
+TEST(AuditTest, CleanBooksPass) { EXPECT_THAT(Books().Check(), IsEmpty()); }
+
+TEST(AuditTest, UnbalancedMoneyIsReported) {
+  Books b;
+  b.ledger.currency_sums["EUR"] = 5;
+  b.ledger.balances[0].balance_minor = 3100;
+  b.ledger.transfers[0].entries = 1;
+  b.ledger.transfers[0].entries_sum = 3000;
+  EXPECT_THAT(b.Check(),
+              ElementsAre(Invariant("currency_sums_to_zero"), Invariant("balance_equals_entries"),
+                          Invariant("transfer_is_two_balanced_entries")));
+}
+
+TEST(AuditTest, ARedeemedCodeNeedsExactlyOneCreditAndTheOtherWayRound) {
+  Books b;
+  b.ledger.transfers.push_back(b.ledger.transfers[0]);
+  b.ledger.transfers.back().transfer_id = "t-credit-2";
+  EXPECT_THAT(b.Check(), ElementsAre(Invariant("redeemed_code_has_one_credit")));
+
+  Books rejected;
+  rejected.vault.redemptions[0].state = "REJECTED";
+  rejected.vault.redeemed_codes.clear();
+  EXPECT_THAT(rejected.Check(), ElementsAre(Invariant("credit_has_redeemed_code")));
+
+  Books pending;  // In flight: not a violation.
+  pending.vault.redemptions[0].state = "PENDING";
+  pending.vault.redeemed_codes.clear();
+  EXPECT_THAT(pending.Check(), IsEmpty());
+
+  Books late;  // Credited after the vault's snapshot: in flight too.
+  late.vault.redemptions.clear();
+  late.vault.redeemed_codes.clear();
+  late.ledger.transfers[0].create_time = kSnapshot + absl::Seconds(1);
+  EXPECT_THAT(late.Check(), IsEmpty());
+}
+
+TEST(AuditTest, BillingMustMatchItsDebitsAndReversals) {
+  Books b;
+  b.billing.applications[0].applied_minor = 1000;
+  EXPECT_THAT(b.Check(), ElementsAre(Invariant("applied_credit_has_its_debit")));
+  Books orphan;
+  orphan.billing.applications.clear();
+  EXPECT_THAT(orphan.Check(), ElementsAre(Invariant("debit_has_application"),
+                                          Invariant("reversal_has_reversed_application")));
+  Books twice;
+  twice.ledger.transfers.push_back(twice.ledger.transfers[2]);
+  twice.ledger.transfers.back().transfer_id = "t-rev-2";
+  twice.ledger.transfers.back().request_id = "other";
+  EXPECT_THAT(twice.Check(), ElementsAre(Invariant("reversed_at_most_once")));
+}
+
+}  // namespace
+}  // namespace giftcard::audit
