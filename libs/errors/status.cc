@@ -1,6 +1,7 @@
 #include "errors/status.h"
 
 #include "absl/strings/cord.h"
+#include "absl/strings/str_cat.h"
 #include "google/rpc/error_details.pb.h"
 
 namespace giftcard::errors {
@@ -84,6 +85,13 @@ std::optional<absl::Duration> RetryDelayOf(const absl::Status& status) {
   if (!retry.ParseFromString(std::string(*payload))) return std::nullopt;
   return absl::Seconds(retry.retry_delay().seconds()) +
          absl::Nanoseconds(retry.retry_delay().nanos());
+}
+
+std::string Describe(const absl::Status& status) {
+  if (status.ok()) return "OK";
+  const std::string reason = ReasonOf(status);
+  return absl::StrCat(absl::StatusCodeToString(status.code()), reason.empty() ? "" : " ", reason,
+                      ": ", status.message());
 }
 
 bool Is(const absl::Status& status, absl::StatusCode code, absl::string_view reason) {

@@ -72,6 +72,10 @@ std::vector<std::pair<std::string, std::string>> FieldViolationsOf(const absl::S
 // The RetryInfo delay, if present.
 std::optional<absl::Duration> RetryDelayOf(const absl::Status& status);
 
+// "UNAVAILABLE DEPENDENCY_UNAVAILABLE: message" for logs and tools (the
+// payload bytes absl::Status::ToString would print are left out).
+std::string Describe(const absl::Status& status);
+
 // True when `status` has the given code and reason.
 bool Is(const absl::Status& status, absl::StatusCode code, absl::string_view reason);
 

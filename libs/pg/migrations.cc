@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "errors/status.h"
 #include "log/log.h"
 #include "pg/pool.h"
 
@@ -65,7 +66,7 @@ absl::Status MigrateWithRetry(const std::string& dsn, const std::vector<Migratio
     if (s.ok() || s.code() != absl::StatusCode::kUnavailable || absl::Now() + backoff > deadline) {
       return s;
     }
-    log::Warning("migrations_waiting_for_postgres", {{"status", s.ToString()}});
+    log::Warning("migrations_waiting_for_postgres", {{"status", errors::Describe(s)}});
     absl::SleepFor(backoff);
     backoff = std::min(backoff * 2, absl::Seconds(2));
   }

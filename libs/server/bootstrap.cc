@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "errors/status.h"
 #include "log/log.h"
 #include "server/test_hooks.h"
 
@@ -96,7 +97,7 @@ int Serve(const ServeOptions& options, const std::vector<grpc::Service*>& servic
         if (s.ok()) {
           log::Info("health_serving");
         } else {
-          log::Warning("health_not_serving", {{"status", s.ToString()}});
+          log::Warning("health_not_serving", {{"status", errors::Describe(s)}});
         }
         last = s.ok();
         first = false;

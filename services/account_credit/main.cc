@@ -5,6 +5,7 @@
 #include "api/account_credit_handler.h"
 #include "config/config.h"
 #include "domain/account_service.h"
+#include "errors/status.h"
 #include "log/log.h"
 #include "pg/migrations.h"
 #include "pg/pool.h"
@@ -22,7 +23,7 @@ int main(int argc, char** argv) {
   if (absl::Status s = pg::MigrateWithRetry(dsn, account_credit::Migrations(),
                                             account_credit::kMigrationLockKey, absl::Seconds(60));
       !s.ok()) {
-    log::Error("migrations_failed", {{"status", s.ToString()}});
+    log::Error("migrations_failed", {{"status", errors::Describe(s)}});
     return 1;
   }
   pg::Pool pool({.dsn = dsn, .size = server::PgPoolSizeFlag()},

@@ -4,6 +4,7 @@
 #include "billing_migrations.h"
 #include "config/config.h"
 #include "domain/billing_service.h"
+#include "errors/status.h"
 #include "log/log.h"
 #include "peers/account_credit_gateway.h"
 #include "pg/migrations.h"
@@ -34,7 +35,7 @@ int main(int argc, char** argv) {
   if (absl::Status s = pg::MigrateWithRetry(dsn, billing::Migrations(), billing::kMigrationLockKey,
                                             absl::Seconds(60));
       !s.ok()) {
-    log::Error("migrations_failed", {{"status", s.ToString()}});
+    log::Error("migrations_failed", {{"status", errors::Describe(s)}});
     return 1;
   }
   pg::Pool pool({.dsn = dsn, .size = server::PgPoolSizeFlag()},

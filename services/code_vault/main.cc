@@ -6,6 +6,7 @@
 #include "config/config.h"
 #include "domain/attempt_limiters.h"
 #include "domain/vault_service.h"
+#include "errors/status.h"
 #include "log/log.h"
 #include "peers/account_credit_gateway.h"
 #include "pg/migrations.h"
@@ -47,13 +48,13 @@ int main(int argc, char** argv) {
   absl::StatusOr<codes::CodeHasher> hasher =
       codes::CodeHasher::FromSpec(absl::GetFlag(FLAGS_pepper_keys));
   if (!hasher.ok()) {
-    log::Error("bad_pepper_keys", {{"status", hasher.status().ToString()}});
+    log::Error("bad_pepper_keys", {{"status", errors::Describe(hasher.status())}});
     return 2;
   }
   absl::StatusOr<redis::Options> redis_options =
       redis::ParseAddress(absl::GetFlag(FLAGS_redis_address));
   if (!redis_options.ok()) {
-    log::Error("bad_redis_address", {{"status", redis_options.status().ToString()}});
+    log::Error("bad_redis_address", {{"status", errors::Describe(redis_options.status())}});
     return 2;
   }
 
@@ -61,7 +62,7 @@ int main(int argc, char** argv) {
   if (absl::Status s = pg::MigrateWithRetry(dsn, code_vault::Migrations(),
                                             code_vault::kMigrationLockKey, absl::Seconds(60));
       !s.ok()) {
-    log::Error("migrations_failed", {{"status", s.ToString()}});
+    log::Error("migrations_failed", {{"status", errors::Describe(s)}});
     return 1;
   }
   pg::Pool pool({.dsn = dsn, .size = server::PgPoolSizeFlag()},

@@ -66,7 +66,7 @@ absl::StatusOr<CreditApplication> BillingService::FinishApply(const CreditApplic
       return debit.status();
     }
     log::Warning("debit_outcome_unknown",
-                 {{"invoice_id", pending.invoice_id}, {"status", debit.status().ToString()}});
+                 {{"invoice_id", pending.invoice_id}, {"status", errors::Describe(debit.status())}});
     return errors::Error(absl::StatusCode::kUnavailable, errors::reason::kDependencyUnavailable,
                          "the credit could not be confirmed yet; retry with the same invoice_id",
                          {{"invoice_id", pending.invoice_id}});
@@ -109,12 +109,12 @@ absl::StatusOr<CreditApplication> BillingService::FinishReversal(const CreditApp
   if (!reversal.ok()) {
     if (IsDefiniteRefusal(reversal.status())) {
       log::Warning("reversal_refused",
-                   {{"invoice_id", pending.invoice_id}, {"status", reversal.status().ToString()}});
+                   {{"invoice_id", pending.invoice_id}, {"status", errors::Describe(reversal.status())}});
       (void)store_.CancelReversal(pending.invoice_id);
       return reversal.status();
     }
     log::Warning("reversal_outcome_unknown",
-                 {{"invoice_id", pending.invoice_id}, {"status", reversal.status().ToString()}});
+                 {{"invoice_id", pending.invoice_id}, {"status", errors::Describe(reversal.status())}});
     return errors::Error(absl::StatusCode::kUnavailable, errors::reason::kDependencyUnavailable,
                          "the reversal could not be confirmed yet; retry with the same invoice_id",
                          {{"invoice_id", pending.invoice_id}});
@@ -132,7 +132,7 @@ absl::StatusOr<CreditApplication> BillingService::FinishReversal(const CreditApp
 int BillingService::RecoverUnsettled(absl::Duration min_age, int limit) {
   absl::StatusOr<std::vector<CreditApplication>> unsettled = store_.ListUnsettled(min_age, limit);
   if (!unsettled.ok()) {
-    log::Warning("recovery_scan_failed", {{"status", unsettled.status().ToString()}});
+    log::Warning("recovery_scan_failed", {{"status", errors::Describe(unsettled.status())}});
     return 0;
   }
   int settled = 0;

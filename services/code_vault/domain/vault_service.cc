@@ -330,7 +330,7 @@ absl::StatusOr<Redemption> VaultService::Redeem(const RedeemCommand& command) {
 int VaultService::RecoverPending(absl::Duration min_age, int limit) {
   absl::StatusOr<std::vector<Redemption>> pending = store_.ListPending(min_age, limit);
   if (!pending.ok()) {
-    log::Warning("recovery_scan_failed", {{"status", pending.status().ToString()}});
+    log::Warning("recovery_scan_failed", {{"status", errors::Describe(pending.status())}});
     return 0;
   }
   int finished = 0;
@@ -354,7 +354,7 @@ absl::StatusOr<Redemption> VaultService::FinishCredit(const Redemption& pending)
     // The credit is durable; only our bookkeeping failed. A retry with the
     // same request_id completes it (the credit call is idempotent).
     log::Warning("redemption_complete_failed",
-                 {{"redemption_id", pending.redemption_id}, {"status", done.status().ToString()}});
+                 {{"redemption_id", pending.redemption_id}, {"status", errors::Describe(done.status())}});
     return errors::Error(absl::StatusCode::kUnavailable, errors::reason::kDependencyUnavailable,
                          "the redemption is being finished; retry with the same request_id",
                          {{"redemption_id", pending.redemption_id}});
@@ -363,12 +363,12 @@ absl::StatusOr<Redemption> VaultService::FinishCredit(const Redemption& pending)
     absl::StatusOr<Redemption> rejected = store_.Reject(pending, credit.status());
     if (!rejected.ok()) {
       log::Warning("redemption_reject_failed", {{"redemption_id", pending.redemption_id},
-                                                {"status", rejected.status().ToString()}});
+                                                {"status", errors::Describe(rejected.status())}});
     }
     return credit.status();
   }
   log::Warning("redemption_outcome_unknown",
-               {{"redemption_id", pending.redemption_id}, {"status", credit.status().ToString()}});
+               {{"redemption_id", pending.redemption_id}, {"status", errors::Describe(credit.status())}});
   return errors::Error(absl::StatusCode::kUnavailable, errors::reason::kDependencyUnavailable,
                        "the credit could not be confirmed yet; retry with the same request_id",
                        {{"redemption_id", pending.redemption_id}});
