@@ -106,6 +106,19 @@ cmd_up() {
   token_billing=$(random_hex 16)
   local dsn="host=127.0.0.1 port=$pg_port user=postgres"
 
+  # The services keep only SHA-256 hashes of the tokens.
+  local tokens_file="$STACK_DIR/tokens"
+  {
+    echo "# principal sha256(token) — written by deploy/local/stack.sh"
+    echo "storefront $(printf %s "$token_storefront" | sha256sum | cut -d' ' -f1)"
+    echo "billing-system $(printf %s "$token_billing_system" | sha256sum | cut -d' ' -f1)"
+    echo "admin $(printf %s "$token_admin" | sha256sum | cut -d' ' -f1)"
+    echo "support $(printf %s "$token_support" | sha256sum | cut -d' ' -f1)"
+    echo "code-vault $(printf %s "$token_code_vault" | sha256sum | cut -d' ' -f1)"
+    echo "billing $(printf %s "$token_billing" | sha256sum | cut -d' ' -f1)"
+  } >"$tokens_file"
+  export GIFTCARD_TOKENS_FILE="$tokens_file"
+
   GIFTCARD_PG_DSN="$dsn dbname=account_credit" start_service account-credit
   local ac_addr="127.0.0.1:$(cat "$STACK_DIR/account-credit.port")"
   GIFTCARD_PG_DSN="$dsn dbname=code_vault" GIFTCARD_PEPPER_KEYS="$pepper" \

@@ -29,6 +29,17 @@ sigset_t TerminationSignals() {
   return set;
 }
 
+bool ReadFile(const std::string& path, std::string* out) {
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return false;
+  char buf[4096];
+  size_t n;
+  out->clear();
+  while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) out->append(buf, n);
+  std::fclose(f);
+  return true;
+}
+
 bool WritePortFile(const std::string& path, int port) {
   // Write then rename, so a reader never sees a half-written file.
   const std::string tmp = path + ".tmp";
@@ -54,7 +65,26 @@ int Serve(const ServeOptions& options, const std::vector<grpc::Service*>& servic
 
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(options.listen_address, grpc::InsecureServerCredentials(), &port);
+  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
+  if (!options.tls_cert_file.empty()) {
+    grpc::SslServerCredentialsOptions ssl(
+        options.tls_client_ca_file.empty()
+            ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
+            : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+    std::string cert, key, ca;
+    if (!ReadFile(options.tls_cert_file, &cert) || !ReadFile(options.tls_key_file, &key) ||
+        (!options.tls_client_ca_file.empty() && !ReadFile(options.tls_client_ca_file, &ca))) {
+      log::Error("tls_files_unreadable", {{"cert", options.tls_cert_file}});
+      return 2;
+    }
+    ssl.pem_root_certs = ca;
+    ssl.pem_key_cert_pairs.push_back({key, cert});
+    credentials = grpc::SslServerCredentials(ssl);
+    log::Info("tls_enabled", {{"mutual", options.tls_client_ca_file.empty() ? "no" : "yes"}});
+  } else {
+    log::Warning("plaintext", {{"why", "no --tls_cert_file: local development only"}});
+  }
+  builder.AddListeningPort(options.listen_address, credentials, &port);
   grpc::ResourceQuota quota(options.service_name);
   quota.SetMaxThreads(options.max_threads);
   builder.SetResourceQuota(quota);
@@ -112,7 +142,8 @@ int Serve(const ServeOptions& options, const std::vector<grpc::Service*>& servic
   while (true) {
     if (sigwait(&set, &sig) != 0) continue;
     if (sig == SIGHUP) {
-      log::Info("sighup_ignored");  // Reserved for config reloads.
+      log::Info("sighup");
+      if (options.on_sighup) options.on_sighup();
       continue;
     }
     break;

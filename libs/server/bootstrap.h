@@ -30,6 +30,14 @@ struct ServeOptions {
   int max_message_bytes = 4 << 20;
   absl::Duration health_interval = absl::Milliseconds(500);
   absl::Duration shutdown_grace = absl::Seconds(20);
+  // TLS: the server's certificate chain and key (PEM files); with a client
+  // CA, clients must present a certificate it signed (mutual TLS). Empty:
+  // plaintext, for local development.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_client_ca_file;
+  // Called on SIGHUP (reload the tokens file).
+  std::function<void()> on_sighup;
   bool enable_test_hooks = false;  // See test_hooks.h; never in production.
   std::string test_delay_methods;  // "Method=ms,…", with enable_test_hooks.
 };

@@ -1,15 +1,48 @@
 #include "server/client.h"
 
 #include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
 
 namespace giftcard::server {
 
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address) {
+namespace {
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string Env(const char* name) {
+  const char* v = std::getenv(name);
+  return v == nullptr ? "" : v;
+}
+
+}  // namespace
+
+ClientTls ClientTlsFromEnv() {
+  return {Env("GIFTCARD_TLS_CA"), Env("GIFTCARD_TLS_CERT"), Env("GIFTCARD_TLS_KEY")};
+}
+
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, const ClientTls& tls) {
   grpc::ChannelArguments args;
   // Reconnect quickly after a peer restarts.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+  if (!tls.ca_file.empty()) {
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = ReadFile(tls.ca_file);
+    if (!tls.cert_file.empty()) {
+      ssl.pem_cert_chain = ReadFile(tls.cert_file);
+      ssl.pem_private_key = ReadFile(tls.key_file);
+    }
+    credentials = grpc::SslCredentials(ssl);
+  }
+  return grpc::CreateCustomChannel(address, credentials, args);
 }
 
 void PrepareContext(grpc::ClientContext& context, const std::string& token,

@@ -11,6 +11,17 @@ ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(20),
 ABSL_FLAG(bool, enable_test_hooks, false, "fault-injection hooks for tests; never in production");
 ABSL_FLAG(std::string, test_delay_methods, "",
           "with --enable_test_hooks: hold calls of these methods, 'Method=ms[,Method=ms]'");
+ABSL_FLAG(std::string, tls_cert_file, "", "server certificate chain (PEM); empty: plaintext");
+ABSL_FLAG(std::string, tls_key_file, "", "server private key (PEM)");
+ABSL_FLAG(std::string, tls_client_ca_file, "",
+          "CA for client certificates; set: mutual TLS, every client must present one");
+ABSL_FLAG(std::string, peer_tls_ca, "", "CA of the peers this service calls (PEM); empty: plaintext");
+ABSL_FLAG(std::string, peer_tls_cert, "", "this service's client certificate towards peers");
+ABSL_FLAG(std::string, peer_tls_key, "", "this service's client key towards peers");
+ABSL_FLAG(std::string, tokens_file, "",
+          "bearer tokens: lines '<principal> <sha256 hex of token>'; reloaded on SIGHUP");
+ABSL_FLAG(bool, allow_unauthenticated, false,
+          "local development only: calls without identity may call every method");
 ABSL_FLAG(std::string, pg_dsn, "", "libpq connection string of this service's own database");
 ABSL_FLAG(int, pg_pool_size, 8, "Postgres connections per process");
 
@@ -25,8 +36,19 @@ ServeOptions ServeOptionsFromFlags(const std::string& service_name) {
   o.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
   o.enable_test_hooks = absl::GetFlag(FLAGS_enable_test_hooks);
   o.test_delay_methods = absl::GetFlag(FLAGS_test_delay_methods);
+  o.tls_cert_file = absl::GetFlag(FLAGS_tls_cert_file);
+  o.tls_key_file = absl::GetFlag(FLAGS_tls_key_file);
+  o.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca_file);
   return o;
 }
+
+ClientTls PeerTlsFromFlags() {
+  return {absl::GetFlag(FLAGS_peer_tls_ca), absl::GetFlag(FLAGS_peer_tls_cert),
+          absl::GetFlag(FLAGS_peer_tls_key)};
+}
+
+std::string TokensFileFlag() { return absl::GetFlag(FLAGS_tokens_file); }
+bool AllowUnauthenticatedFlag() { return absl::GetFlag(FLAGS_allow_unauthenticated); }
 
 std::string PgDsnFlag() { return absl::GetFlag(FLAGS_pg_dsn); }
 int PgPoolSizeFlag() { return absl::GetFlag(FLAGS_pg_pool_size); }

@@ -5,12 +5,20 @@
 #include <string>
 
 #include "server/bootstrap.h"
+#include "server/client.h"
 
 namespace giftcard::server {
 
 // ServeOptions from --listen, --port_file, --max_threads, --shutdown_grace,
 // --enable_test_hooks.
 ServeOptions ServeOptionsFromFlags(const std::string& service_name);
+
+// TLS towards peers: --peer_tls_ca, --peer_tls_cert, --peer_tls_key.
+ClientTls PeerTlsFromFlags();
+
+// --tokens_file and --allow_unauthenticated.
+std::string TokensFileFlag();
+bool AllowUnauthenticatedFlag();
 
 // --pg_dsn and --pg_pool_size.
 std::string PgDsnFlag();

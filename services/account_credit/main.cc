@@ -3,6 +3,7 @@
 
 #include "account_credit_migrations.h"
 #include "api/account_credit_handler.h"
+#include "auth/authorizer.h"
 #include "config/config.h"
 #include "domain/account_service.h"
 #include "errors/status.h"
@@ -30,7 +31,19 @@ int main(int argc, char** argv) {
                 account_credit::PgLedgerStore::Statements());
   account_credit::PgLedgerStore store(pool);
   account_credit::AccountService service(store);
-  account_credit::AccountCreditHandler handler(service);
-  return server::Serve(server::ServeOptionsFromFlags("account-credit"), {&handler},
+  absl::StatusOr<std::unique_ptr<auth::Authorizer>> authorizer = auth::Authorizer::Create(
+      {server::TokensFileFlag(), server::AllowUnauthenticatedFlag()});
+  if (!authorizer.ok()) {
+    log::Error("bad_tokens_file", {{"status", errors::Describe(authorizer.status())}});
+    return 2;
+  }
+  account_credit::AccountCreditHandler handler(service, **authorizer);
+  server::ServeOptions serve = server::ServeOptionsFromFlags("account-credit");
+  serve.on_sighup = [&authorizer] {
+    if (absl::Status s = (*authorizer)->Reload(); !s.ok()) {
+      log::Error("tokens_reload_failed", {{"status", errors::Describe(s)}});
+    }
+  };
+  return server::Serve(serve, {&handler},
                        [&pool] { return pool.Ping(); });
 }

@@ -2,6 +2,7 @@
 #include "absl/flags/flag.h"
 #include "api/billing_handler.h"
 #include "billing_migrations.h"
+#include "auth/authorizer.h"
 #include "config/config.h"
 #include "domain/billing_service.h"
 #include "errors/status.h"
@@ -42,14 +43,26 @@ int main(int argc, char** argv) {
                 billing::PgApplicationStore::Statements());
   billing::PgApplicationStore store(pool);
   billing::AccountCreditGateway debit(
-      server::MakeChannel(absl::GetFlag(FLAGS_account_credit_address)),
+      server::MakeChannel(absl::GetFlag(FLAGS_account_credit_address), server::PeerTlsFromFlags()),
       absl::GetFlag(FLAGS_account_credit_token), absl::GetFlag(FLAGS_debit_timeout));
   billing::BillingService service(store, debit);
-  billing::BillingHandler handler(service);
+  absl::StatusOr<std::unique_ptr<auth::Authorizer>> authorizer = auth::Authorizer::Create(
+      {server::TokensFileFlag(), server::AllowUnauthenticatedFlag()});
+  if (!authorizer.ok()) {
+    log::Error("bad_tokens_file", {{"status", errors::Describe(authorizer.status())}});
+    return 2;
+  }
+  billing::BillingHandler handler(service, **authorizer);
   server::PeriodicTask recovery("application-recovery", absl::GetFlag(FLAGS_recovery_interval),
                                 [&service, min_age = absl::GetFlag(FLAGS_recovery_min_age)] {
                                   service.RecoverUnsettled(min_age, 100);
                                 });
-  return server::Serve(server::ServeOptionsFromFlags("billing"), {&handler},
+  server::ServeOptions serve = server::ServeOptionsFromFlags("billing");
+  serve.on_sighup = [&authorizer] {
+    if (absl::Status s = (*authorizer)->Reload(); !s.ok()) {
+      log::Error("tokens_reload_failed", {{"status", errors::Describe(s)}});
+    }
+  };
+  return server::Serve(serve, {&handler},
                        [&pool] { return pool.Ping(); });
 }

@@ -3,6 +3,7 @@
 #include "api/code_vault_handler.h"
 #include "code_vault_migrations.h"
 #include "codes/hasher.h"
+#include "auth/authorizer.h"
 #include "config/config.h"
 #include "domain/attempt_limiters.h"
 #include "domain/vault_service.h"
@@ -71,7 +72,7 @@ int main(int argc, char** argv) {
   redis::Client redis_client(*redis_options);
   code_vault::RedisRedemptionGuard guard(redis_client);
   code_vault::AccountCreditGateway credit(
-      server::MakeChannel(absl::GetFlag(FLAGS_account_credit_address)),
+      server::MakeChannel(absl::GetFlag(FLAGS_account_credit_address), server::PeerTlsFromFlags()),
       absl::GetFlag(FLAGS_account_credit_token), absl::GetFlag(FLAGS_credit_timeout));
   const absl::Duration window = absl::GetFlag(FLAGS_failed_attempts_window);
   code_vault::RedisAttemptLimiter redis_limiter(redis_client, window);
@@ -81,12 +82,24 @@ int main(int argc, char** argv) {
   options.max_failures_per_account = absl::GetFlag(FLAGS_max_failures_per_account);
   options.max_failures_per_client = absl::GetFlag(FLAGS_max_failures_per_client);
   code_vault::VaultService service(store, guard, credit, limiter, *hasher, options);
-  code_vault::CodeVaultHandler handler(service);
+  absl::StatusOr<std::unique_ptr<auth::Authorizer>> authorizer = auth::Authorizer::Create(
+      {server::TokensFileFlag(), server::AllowUnauthenticatedFlag()});
+  if (!authorizer.ok()) {
+    log::Error("bad_tokens_file", {{"status", errors::Describe(authorizer.status())}});
+    return 2;
+  }
+  code_vault::CodeVaultHandler handler(service, **authorizer);
   server::PeriodicTask recovery("redemption-recovery", absl::GetFlag(FLAGS_recovery_interval),
                                 [&service, min_age = absl::GetFlag(FLAGS_recovery_min_age)] {
                                   service.RecoverPending(min_age, 100);
                                 });
   // Health follows Postgres only: Redis down degrades the guard, not the service.
-  return server::Serve(server::ServeOptionsFromFlags("code-vault"), {&handler},
+  server::ServeOptions serve = server::ServeOptionsFromFlags("code-vault");
+  serve.on_sighup = [&authorizer] {
+    if (absl::Status s = (*authorizer)->Reload(); !s.ok()) {
+      log::Error("tokens_reload_failed", {{"status", errors::Describe(s)}});
+    }
+  };
+  return server::Serve(serve, {&handler},
                        [&pool] { return pool.Ping(); });
 }

@@ -96,7 +96,7 @@ TEST_F(HostileInputTest, AccountCreditRefusesBadFields) {
     r.set_code_region("DE");
     r.set_request_id("credit-1");
     v1::Transfer out;
-    ExpectRefused(suite_.credit_stub->CreditAccount(Context("test-code-vault").get(), r, &out),
+    ExpectRefused(suite_.credit_stub->CreditAccount(Context(kCodeVaultToken).get(), r, &out),
                   c.field, std::to_string(c.amount));
     v1::DebitAccountRequest d;
     d.set_account_id(account_);
@@ -105,7 +105,7 @@ TEST_F(HostileInputTest, AccountCreditRefusesBadFields) {
     d.set_request_id("debit-1");
     std::string field = c.field;
     field.replace(0, 6, "max_amount");
-    ExpectRefused(suite_.credit_stub->DebitAccount(Context("test-billing").get(), d, &out), field,
+    ExpectRefused(suite_.credit_stub->DebitAccount(Context(kBillingToken).get(), d, &out), field,
                   std::to_string(c.amount));
   }
   v1::CreditAccountRequest r;
@@ -115,14 +115,14 @@ TEST_F(HostileInputTest, AccountCreditRefusesBadFields) {
   r.set_code_region("de");
   r.set_request_id("credit-2");
   v1::Transfer out;
-  ExpectRefused(suite_.credit_stub->CreditAccount(Context("test-code-vault").get(), r, &out),
+  ExpectRefused(suite_.credit_stub->CreditAccount(Context(kCodeVaultToken).get(), r, &out),
                 "code_region", "lower-case region");
   r.set_code_region("DE");
   r.set_request_id("");
-  ExpectRefused(suite_.credit_stub->CreditAccount(Context("test-code-vault").get(), r, &out),
+  ExpectRefused(suite_.credit_stub->CreditAccount(Context(kCodeVaultToken).get(), r, &out),
                 "request_id", "empty request id");
   r.set_request_id(huge);
-  ExpectRefused(suite_.credit_stub->CreditAccount(Context("test-code-vault").get(), r, &out),
+  ExpectRefused(suite_.credit_stub->CreditAccount(Context(kCodeVaultToken).get(), r, &out),
                 "request_id", "10 KB request id");
   v1::GetAccountRequest get;
   get.set_account_id(huge);

@@ -145,25 +145,25 @@ TEST(LedgerBillingTest, ReversalsPutCreditBackExactlyOnce) {
   reverse.set_transfer_id(credit_id);
   reverse.set_request_id("take-back-1");
   v1::Transfer t;
-  s = suite.credit_stub->ReverseTransfer(Context("test-billing").get(), reverse, &t);
+  s = suite.credit_stub->ReverseTransfer(Context(kBillingToken).get(), reverse, &t);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(t.kind(), v1::REVERSAL);
   EXPECT_EQ(t.reverses_transfer_id(), credit_id);
   EXPECT_EQ(t.balance().amount_minor(), 0);
   v1::Transfer replay;
   ASSERT_TRUE(
-      suite.credit_stub->ReverseTransfer(Context("test-billing").get(), reverse, &replay).ok());
+      suite.credit_stub->ReverseTransfer(Context(kBillingToken).get(), reverse, &replay).ok());
   EXPECT_EQ(replay.transfer_id(), t.transfer_id());
   reverse.set_request_id("take-back-2");
-  s = suite.credit_stub->ReverseTransfer(Context("test-billing").get(), reverse, &replay);
+  s = suite.credit_stub->ReverseTransfer(Context(kBillingToken).get(), reverse, &replay);
   EXPECT_EQ(ReasonOf(s), "ALREADY_REVERSED");
   reverse.set_transfer_id(t.transfer_id());
   reverse.set_request_id("take-back-3");
-  s = suite.credit_stub->ReverseTransfer(Context("test-billing").get(), reverse, &replay);
+  s = suite.credit_stub->ReverseTransfer(Context(kBillingToken).get(), reverse, &replay);
   EXPECT_EQ(ReasonOf(s), "CANNOT_REVERSE_REVERSAL");
   reverse.set_transfer_id("not-a-transfer");
   reverse.set_request_id("take-back-4");
-  s = suite.credit_stub->ReverseTransfer(Context("test-billing").get(), reverse, &replay);
+  s = suite.credit_stub->ReverseTransfer(Context(kBillingToken).get(), reverse, &replay);
   EXPECT_EQ(ReasonOf(s), "TRANSFER_NOT_FOUND");
   // The audit knows the gift credit was taken back: the code stays REDEEMED,
   // its one credit transfer is still there, and the books balance.
@@ -262,7 +262,8 @@ TEST(LedgerBillingTest, BillingKilledMidDebitRecoversToOneDebit) {
       {"--listen=" + suite.billing_addr, "--recovery_interval=200ms", "--recovery_min_age=500ms",
        "--debit_timeout=10s"},
       {{"GIFTCARD_PG_DSN", suite.billing_dsn},
-       {"GIFTCARD_ACCOUNT_CREDIT_ADDRESS", suite.account_credit_addr}},
+       {"GIFTCARD_ACCOUNT_CREDIT_ADDRESS", suite.account_credit_addr},
+       {"GIFTCARD_ACCOUNT_CREDIT_TOKEN", kBillingToken}},
       &address);
   const absl::Time done_by = absl::Now() + absl::Seconds(30);
   while (absl::Now() < done_by &&

@@ -284,7 +284,8 @@ TEST(VaultKeysTest, CodesIssuedUnderAnOldPepperStillRedeemAfterRotation) {
       {{"GIFTCARD_PG_DSN", suite.code_vault_dsn},
        {"GIFTCARD_PEPPER_KEYS", new_key + "," + kTestPepper},
        {"GIFTCARD_REDIS_ADDRESS", absl::StrCat("127.0.0.1:", TestServers::Get().redis_port)},
-       {"GIFTCARD_ACCOUNT_CREDIT_ADDRESS", suite.account_credit_addr}},
+       {"GIFTCARD_ACCOUNT_CREDIT_ADDRESS", suite.account_credit_addr},
+       {"GIFTCARD_ACCOUNT_CREDIT_TOKEN", kCodeVaultToken}},
       &suite.code_vault_addr);
   suite.vault_stub = v1::CodeVault::NewStub(server::MakeChannel(suite.code_vault_addr));
   auto new_codes = suite.IssueActiveCodes(1, 900, "EUR", "DE");

@@ -19,6 +19,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "audit/audit.h"
+#include "auth/authorizer.h"
 #include "errors/grpc_status.h"
 #include "errors/status.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -215,6 +216,24 @@ void RedisServer::Restart() {
                         " giftcard_redis_start ", dir_, "' >/dev/null"));
 }
 
+std::string TestTokensFile() {
+  static const std::string* path = [] {
+    auto* p = new std::string(absl::StrCat(LogDir(), "/tokens-", getpid()));
+    std::ofstream out(*p);
+    for (const auto& [principal, token] :
+         std::vector<std::pair<std::string, std::string>>{{"storefront", kStorefrontToken},
+                                                          {"billing-system", kBillingSystemToken},
+                                                          {"admin", kAdminToken},
+                                                          {"support", kSupportToken},
+                                                          {"code-vault", kCodeVaultToken},
+                                                          {"billing", kBillingToken}}) {
+      out << principal << " " << auth::TokenHash(token) << "\n";
+    }
+    return p;
+  }();
+  return *path;
+}
+
 std::unique_ptr<Process> Suite::StartService(const std::string& name,
                                              const std::vector<std::string>& args,
                                              const std::map<std::string, std::string>& env,
@@ -222,7 +241,7 @@ std::unique_ptr<Process> Suite::StartService(const std::string& name,
   const std::string tag = UniqueName(name);
   const std::string port_file = absl::StrCat(LogDir(), "/", tag, ".port");
   std::vector<std::string> all_args = {"--listen=127.0.0.1:0", "--port_file=" + port_file,
-                                       "--shutdown_grace=10s"};
+                                       "--shutdown_grace=10s", "--tokens_file=" + TestTokensFile()};
   all_args.insert(all_args.end(), args.begin(), args.end());
   auto process = std::make_unique<Process>(BinaryOf(name), all_args, env,
                                            absl::StrCat(LogDir(), "/", tag, ".log"));
@@ -255,12 +274,12 @@ Suite::Suite(SuiteOptions options) {
         absl::StrCat("127.0.0.1:",
                      options.redis_port != 0 ? options.redis_port : TestServers::Get().redis_port)},
        {"GIFTCARD_ACCOUNT_CREDIT_ADDRESS", account_credit_addr},
-       {"GIFTCARD_ACCOUNT_CREDIT_TOKEN", "test-code-vault"}},
+       {"GIFTCARD_ACCOUNT_CREDIT_TOKEN", kCodeVaultToken}},
       &code_vault_addr);
   billing = StartService("billing", options.billing_args,
                          {{"GIFTCARD_PG_DSN", billing_dsn},
                           {"GIFTCARD_ACCOUNT_CREDIT_ADDRESS", account_credit_addr},
-                          {"GIFTCARD_ACCOUNT_CREDIT_TOKEN", "test-billing"}},
+                          {"GIFTCARD_ACCOUNT_CREDIT_TOKEN", kBillingToken}},
                          &billing_addr);
   credit_stub = v1::AccountCredit::NewStub(server::MakeChannel(account_credit_addr));
   vault_stub = v1::CodeVault::NewStub(server::MakeChannel(code_vault_addr));

@@ -102,10 +102,17 @@ struct SuiteOptions {
 inline constexpr char kTestPepper[] =
     "test1:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 
-// Tokens the clients send (not enforced until the trust issue).
+// Bearer tokens of the test principals.
 inline constexpr char kStorefrontToken[] = "test-storefront";
 inline constexpr char kBillingSystemToken[] = "test-billing-system";
 inline constexpr char kAdminToken[] = "test-admin";
+inline constexpr char kSupportToken[] = "test-support";
+inline constexpr char kCodeVaultToken[] = "test-code-vault";
+inline constexpr char kBillingToken[] = "test-billing";
+
+// A tokens file (hashes only) naming every test principal's token; the
+// services of a Suite read it.
+std::string TestTokensFile();
 
 // The three services, started in dependency order on fresh databases.
 class Suite {

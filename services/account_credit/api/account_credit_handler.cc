@@ -1,5 +1,6 @@
 #include "api/account_credit_handler.h"
 
+#include "absl/strings/str_cat.h"
 #include "errors/grpc_status.h"
 #include "protoconv/protoconv.h"
 
@@ -73,9 +74,10 @@ void ToProto(const Transfer& t, v1::Transfer* out) {
 
 }  // namespace
 
-grpc::Status AccountCreditHandler::UpsertAccount(grpc::ServerContext*,
+grpc::Status AccountCreditHandler::UpsertAccount(grpc::ServerContext* context,
                                                  const v1::UpsertAccountRequest* request,
                                                  v1::Account* response) {
+  if (grpc::Status denied = Allow(context, "UpsertAccount"); !denied.ok()) return denied;
   Account a;
   a.account_id = request->account().account_id();
   a.country = request->account().country();
@@ -88,18 +90,20 @@ grpc::Status AccountCreditHandler::UpsertAccount(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status AccountCreditHandler::GetAccount(grpc::ServerContext*,
+grpc::Status AccountCreditHandler::GetAccount(grpc::ServerContext* context,
                                               const v1::GetAccountRequest* request,
                                               v1::Account* response) {
+  if (grpc::Status denied = Allow(context, "GetAccount"); !denied.ok()) return denied;
   auto result = service_.GetAccount(request->account_id());
   if (!result.ok()) return errors::ToGrpcStatus(result.status());
   ToProto(*result, response);
   return grpc::Status::OK;
 }
 
-grpc::Status AccountCreditHandler::CreditAccount(grpc::ServerContext*,
+grpc::Status AccountCreditHandler::CreditAccount(grpc::ServerContext* context,
                                                  const v1::CreditAccountRequest* request,
                                                  v1::Transfer* response) {
+  if (grpc::Status denied = Allow(context, "CreditAccount"); !denied.ok()) return denied;
   CreditCommand cmd;
   cmd.account_id = request->account_id();
   cmd.amount = protoconv::FromProto(request->amount());
@@ -112,9 +116,10 @@ grpc::Status AccountCreditHandler::CreditAccount(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status AccountCreditHandler::DebitAccount(grpc::ServerContext*,
+grpc::Status AccountCreditHandler::DebitAccount(grpc::ServerContext* context,
                                                 const v1::DebitAccountRequest* request,
                                                 v1::Transfer* response) {
+  if (grpc::Status denied = Allow(context, "DebitAccount"); !denied.ok()) return denied;
   DebitCommand cmd;
   cmd.account_id = request->account_id();
   cmd.max_amount = protoconv::FromProto(request->max_amount());
@@ -127,18 +132,20 @@ grpc::Status AccountCreditHandler::DebitAccount(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status AccountCreditHandler::ReverseTransfer(grpc::ServerContext*,
+grpc::Status AccountCreditHandler::ReverseTransfer(grpc::ServerContext* context,
                                                    const v1::ReverseTransferRequest* request,
                                                    v1::Transfer* response) {
+  if (grpc::Status denied = Allow(context, "ReverseTransfer"); !denied.ok()) return denied;
   auto result = service_.ReverseTransfer({request->transfer_id(), request->request_id()});
   if (!result.ok()) return errors::ToGrpcStatus(result.status());
   ToProto(*result, response);
   return grpc::Status::OK;
 }
 
-grpc::Status AccountCreditHandler::ListLedgerEntries(grpc::ServerContext*,
+grpc::Status AccountCreditHandler::ListLedgerEntries(grpc::ServerContext* context,
                                                      const v1::ListLedgerEntriesRequest* request,
                                                      v1::ListLedgerEntriesResponse* response) {
+  if (grpc::Status denied = Allow(context, "ListLedgerEntries"); !denied.ok()) return denied;
   auto page = service_.ListLedgerEntries(
       {request->account_id(), request->page_size(), request->page_token()});
   if (!page.ok()) return errors::ToGrpcStatus(page.status());
@@ -152,6 +159,10 @@ grpc::Status AccountCreditHandler::ListLedgerEntries(grpc::ServerContext*,
   }
   response->set_next_page_token(page->next_page_token);
   return grpc::Status::OK;
+}
+
+grpc::Status AccountCreditHandler::Allow(grpc::ServerContext* context, absl::string_view method) const {
+  return auth_.Authorize(*context, absl::StrCat("/", v1::AccountCredit::service_full_name(), "/", method));
 }
 
 }  // namespace giftcard::account_credit

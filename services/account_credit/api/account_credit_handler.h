@@ -4,13 +4,15 @@
 #define GIFTCARD_SERVICES_ACCOUNT_CREDIT_API_ACCOUNT_CREDIT_HANDLER_H_
 
 #include "domain/account_service.h"
+#include "auth/authorizer.h"
 #include "giftcard/v1/account_credit.grpc.pb.h"
 
 namespace giftcard::account_credit {
 
 class AccountCreditHandler final : public v1::AccountCredit::Service {
  public:
-  explicit AccountCreditHandler(AccountService& service) : service_(service) {}
+  AccountCreditHandler(AccountService& service, const auth::Authorizer& auth)
+      : service_(service), auth_(auth) {}
 
   grpc::Status UpsertAccount(grpc::ServerContext* context, const v1::UpsertAccountRequest* request,
                              v1::Account* response) override;
@@ -29,6 +31,10 @@ class AccountCreditHandler final : public v1::AccountCredit::Service {
 
  private:
   AccountService& service_;
+  const auth::Authorizer& auth_;
+
+  // The caller may call `method` of this service (auth/permissions.h).
+  grpc::Status Allow(grpc::ServerContext* context, absl::string_view method) const;
 };
 
 }  // namespace giftcard::account_credit

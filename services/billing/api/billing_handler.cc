@@ -1,5 +1,6 @@
 #include "api/billing_handler.h"
 
+#include "absl/strings/str_cat.h"
 #include "errors/grpc_status.h"
 #include "protoconv/protoconv.h"
 
@@ -36,9 +37,10 @@ void ToProto(const CreditApplication& a, v1::CreditApplication* out) {
 
 }  // namespace
 
-grpc::Status BillingHandler::ApplyCredit(grpc::ServerContext*,
+grpc::Status BillingHandler::ApplyCredit(grpc::ServerContext* context,
                                          const v1::ApplyCreditRequest* request,
                                          v1::CreditApplication* response) {
+  if (grpc::Status denied = Allow(context, "ApplyCredit"); !denied.ok()) return denied;
   auto result = service_.ApplyCredit(
       {request->invoice_id(), request->account_id(), protoconv::FromProto(request->amount_due())});
   if (!result.ok()) return errors::ToGrpcStatus(result.status());
@@ -46,22 +48,28 @@ grpc::Status BillingHandler::ApplyCredit(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status BillingHandler::ReverseCredit(grpc::ServerContext*,
+grpc::Status BillingHandler::ReverseCredit(grpc::ServerContext* context,
                                            const v1::ReverseCreditRequest* request,
                                            v1::CreditApplication* response) {
+  if (grpc::Status denied = Allow(context, "ReverseCredit"); !denied.ok()) return denied;
   auto result = service_.ReverseCredit(request->invoice_id(), request->reason());
   if (!result.ok()) return errors::ToGrpcStatus(result.status());
   ToProto(*result, response);
   return grpc::Status::OK;
 }
 
-grpc::Status BillingHandler::GetCreditApplication(grpc::ServerContext*,
+grpc::Status BillingHandler::GetCreditApplication(grpc::ServerContext* context,
                                                   const v1::GetCreditApplicationRequest* request,
                                                   v1::CreditApplication* response) {
+  if (grpc::Status denied = Allow(context, "GetCreditApplication"); !denied.ok()) return denied;
   auto result = service_.GetCreditApplication(request->invoice_id());
   if (!result.ok()) return errors::ToGrpcStatus(result.status());
   ToProto(*result, response);
   return grpc::Status::OK;
+}
+
+grpc::Status BillingHandler::Allow(grpc::ServerContext* context, absl::string_view method) const {
+  return auth_.Authorize(*context, absl::StrCat("/", v1::Billing::service_full_name(), "/", method));
 }
 
 }  // namespace giftcard::billing

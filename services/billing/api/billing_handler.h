@@ -4,13 +4,15 @@
 #define GIFTCARD_SERVICES_BILLING_API_BILLING_HANDLER_H_
 
 #include "domain/billing_service.h"
+#include "auth/authorizer.h"
 #include "giftcard/v1/billing.grpc.pb.h"
 
 namespace giftcard::billing {
 
 class BillingHandler final : public v1::Billing::Service {
  public:
-  explicit BillingHandler(BillingService& service) : service_(service) {}
+  BillingHandler(BillingService& service, const auth::Authorizer& auth)
+      : service_(service), auth_(auth) {}
 
   grpc::Status ApplyCredit(grpc::ServerContext* context, const v1::ApplyCreditRequest* request,
                            v1::CreditApplication* response) override;
@@ -22,6 +24,10 @@ class BillingHandler final : public v1::Billing::Service {
 
  private:
   BillingService& service_;
+  const auth::Authorizer& auth_;
+
+  // The caller may call `method` of this service (auth/permissions.h).
+  grpc::Status Allow(grpc::ServerContext* context, absl::string_view method) const;
 };
 
 }  // namespace giftcard::billing

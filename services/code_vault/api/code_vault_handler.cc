@@ -1,5 +1,6 @@
 #include "api/code_vault_handler.h"
 
+#include "absl/strings/str_cat.h"
 #include "errors/grpc_status.h"
 #include "protoconv/protoconv.h"
 
@@ -73,8 +74,9 @@ void ToProto(const Code& code, v1::CodeStatus* out) {
 
 }  // namespace
 
-grpc::Status CodeVaultHandler::CheckCode(grpc::ServerContext*, const v1::CheckCodeRequest* request,
+grpc::Status CodeVaultHandler::CheckCode(grpc::ServerContext* context, const v1::CheckCodeRequest* request,
                                          v1::CodeCheck* response) {
+  if (grpc::Status denied = Allow(context, "CheckCode"); !denied.ok()) return denied;
   auto check = service_.CheckCode(request->code(), request->client_ip());
   if (!check.ok()) return errors::ToGrpcStatus(check.status());
   *response->mutable_amount() = protoconv::ToProto(check->amount);
@@ -83,8 +85,9 @@ grpc::Status CodeVaultHandler::CheckCode(grpc::ServerContext*, const v1::CheckCo
   return grpc::Status::OK;
 }
 
-grpc::Status CodeVaultHandler::VoidCodes(grpc::ServerContext*, const v1::VoidCodesRequest* request,
+grpc::Status CodeVaultHandler::VoidCodes(grpc::ServerContext* context, const v1::VoidCodesRequest* request,
                                          v1::VoidCodesResponse* response) {
+  if (grpc::Status denied = Allow(context, "VoidCodes"); !denied.ok()) return denied;
   auto count = service_.VoidCodes({request->batch_id(),
                                    {request->serials().begin(), request->serials().end()},
                                    request->reason(),
@@ -94,8 +97,9 @@ grpc::Status CodeVaultHandler::VoidCodes(grpc::ServerContext*, const v1::VoidCod
   return grpc::Status::OK;
 }
 
-grpc::Status CodeVaultHandler::ListCodes(grpc::ServerContext*, const v1::ListCodesRequest* request,
+grpc::Status CodeVaultHandler::ListCodes(grpc::ServerContext* context, const v1::ListCodesRequest* request,
                                          v1::ListCodesResponse* response) {
+  if (grpc::Status denied = Allow(context, "ListCodes"); !denied.ok()) return denied;
   ListCodesQuery query;
   query.batch_id = request->batch_id();
   query.state = FromProto(request->state());
@@ -108,9 +112,10 @@ grpc::Status CodeVaultHandler::ListCodes(grpc::ServerContext*, const v1::ListCod
   return grpc::Status::OK;
 }
 
-grpc::Status CodeVaultHandler::RedeemCode(grpc::ServerContext*,
+grpc::Status CodeVaultHandler::RedeemCode(grpc::ServerContext* context,
                                           const v1::RedeemCodeRequest* request,
                                           v1::Redemption* response) {
+  if (grpc::Status denied = Allow(context, "RedeemCode"); !denied.ok()) return denied;
   auto result = service_.Redeem(
       {request->code(), request->account_id(), request->request_id(), request->client_ip()});
   if (!result.ok()) return errors::ToGrpcStatus(result.status());
@@ -125,9 +130,10 @@ grpc::Status CodeVaultHandler::RedeemCode(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status CodeVaultHandler::GetCodeStatus(grpc::ServerContext*,
+grpc::Status CodeVaultHandler::GetCodeStatus(grpc::ServerContext* context,
                                              const v1::GetCodeStatusRequest* request,
                                              v1::CodeStatus* response) {
+  if (grpc::Status denied = Allow(context, "GetCodeStatus"); !denied.ok()) return denied;
   auto code = service_.GetCodeStatus({request->serial(), request->code()});
   if (!code.ok()) return errors::ToGrpcStatus(code.status());
   ToProto(*code, response);
@@ -137,6 +143,7 @@ grpc::Status CodeVaultHandler::GetCodeStatus(grpc::ServerContext*,
 grpc::Status CodeVaultHandler::IssueCodes(grpc::ServerContext* context,
                                           const v1::IssueCodesRequest* request,
                                           grpc::ServerWriter<v1::IssuedCode>* writer) {
+  if (grpc::Status denied = Allow(context, "IssueCodes"); !denied.ok()) return denied;
   IssueCommand cmd;
   cmd.count = request->count();
   cmd.amount = protoconv::FromProto(request->amount());
@@ -157,15 +164,20 @@ grpc::Status CodeVaultHandler::IssueCodes(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-grpc::Status CodeVaultHandler::ActivateCodes(grpc::ServerContext*,
+grpc::Status CodeVaultHandler::ActivateCodes(grpc::ServerContext* context,
                                              const v1::ActivateCodesRequest* request,
                                              v1::ActivateCodesResponse* response) {
+  if (grpc::Status denied = Allow(context, "ActivateCodes"); !denied.ok()) return denied;
   auto count = service_.ActivateCodes(request->batch_id(),
                                       {request->serials().begin(), request->serials().end()},
                                       request->request_id());
   if (!count.ok()) return errors::ToGrpcStatus(count.status());
   response->set_activated_count(*count);
   return grpc::Status::OK;
+}
+
+grpc::Status CodeVaultHandler::Allow(grpc::ServerContext* context, absl::string_view method) const {
+  return auth_.Authorize(*context, absl::StrCat("/", v1::CodeVault::service_full_name(), "/", method));
 }
 
 }  // namespace giftcard::code_vault

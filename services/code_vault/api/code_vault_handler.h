@@ -4,13 +4,15 @@
 #define GIFTCARD_SERVICES_CODE_VAULT_API_CODE_VAULT_HANDLER_H_
 
 #include "domain/vault_service.h"
+#include "auth/authorizer.h"
 #include "giftcard/v1/code_vault.grpc.pb.h"
 
 namespace giftcard::code_vault {
 
 class CodeVaultHandler final : public v1::CodeVault::Service {
  public:
-  explicit CodeVaultHandler(VaultService& service) : service_(service) {}
+  CodeVaultHandler(VaultService& service, const auth::Authorizer& auth)
+      : service_(service), auth_(auth) {}
 
   grpc::Status RedeemCode(grpc::ServerContext* context, const v1::RedeemCodeRequest* request,
                           v1::Redemption* response) override;
@@ -29,6 +31,10 @@ class CodeVaultHandler final : public v1::CodeVault::Service {
 
  private:
   VaultService& service_;
+  const auth::Authorizer& auth_;
+
+  // The caller may call `method` of this service (auth/permissions.h).
+  grpc::Status Allow(grpc::ServerContext* context, absl::string_view method) const;
 };
 
 }  // namespace giftcard::code_vault

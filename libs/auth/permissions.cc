@@ -1,0 +1,73 @@
+#include "auth/permissions.h"
+
+#include <map>
+#include <set>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace giftcard::auth {
+namespace {
+
+std::string Vault(absl::string_view m) { return absl::StrCat("/giftcard.v1.CodeVault/", m); }
+std::string Credit(absl::string_view m) { return absl::StrCat("/giftcard.v1.AccountCredit/", m); }
+std::string Bill(absl::string_view m) { return absl::StrCat("/giftcard.v1.Billing/", m); }
+
+const std::map<std::string, std::set<std::string>>& Table() {
+  static const auto* table = [] {
+    auto* t = new std::map<std::string, std::set<std::string>>;
+    auto allow = [t](const std::string& principal, const std::vector<std::string>& methods) {
+      for (const auto& m : methods) (*t)[principal].insert(m);
+    };
+    allow(std::string(kStorefront), {Vault("RedeemCode"), Vault("CheckCode"),
+                                     Credit("UpsertAccount"), Credit("GetAccount")});
+    allow(std::string(kBillingSystem),
+          {Bill("ApplyCredit"), Bill("ReverseCredit"), Bill("GetCreditApplication"),
+           Credit("UpsertAccount"), Credit("GetAccount")});
+    allow(std::string(kAdmin),
+          {Vault("GetCodeStatus"), Vault("IssueCodes"), Vault("ActivateCodes"),
+           Vault("VoidCodes"), Vault("ListCodes"), Credit("GetAccount"),
+           Credit("ListLedgerEntries"), Bill("GetCreditApplication")});
+    allow(std::string(kSupport),
+          {Vault("GetCodeStatus"), Vault("ListCodes"), Credit("GetAccount"),
+           Credit("ListLedgerEntries"), Bill("GetCreditApplication")});
+    allow(std::string(kCodeVault), {Credit("CreditAccount")});
+    allow(std::string(kBilling),
+          {Credit("DebitAccount"), Credit("ReverseTransfer"), Credit("GetAccount")});
+    return t;
+  }();
+  return *table;
+}
+
+}  // namespace
+
+const std::vector<std::string>& AllPrincipals() {
+  static const auto* all = new std::vector<std::string>{
+      std::string(kStorefront), std::string(kBillingSystem), std::string(kAdmin),
+      std::string(kSupport),    std::string(kCodeVault),     std::string(kBilling)};
+  return *all;
+}
+
+const std::vector<std::string>& AllMethods() {
+  static const auto* all = new std::vector<std::string>{
+      Vault("RedeemCode"),      Vault("CheckCode"),          Vault("GetCodeStatus"),
+      Vault("IssueCodes"),      Vault("ActivateCodes"),      Vault("VoidCodes"),
+      Vault("ListCodes"),       Credit("UpsertAccount"),     Credit("GetAccount"),
+      Credit("CreditAccount"),  Credit("DebitAccount"),      Credit("ReverseTransfer"),
+      Credit("ListLedgerEntries"), Bill("ApplyCredit"),      Bill("ReverseCredit"),
+      Bill("GetCreditApplication")};
+  return *all;
+}
+
+bool Allowed(absl::string_view principal, absl::string_view method) {
+  auto it = Table().find(std::string(principal));
+  return it != Table().end() && it->second.count(std::string(method)) > 0;
+}
+
+bool IsOpenMethod(absl::string_view method) {
+  return absl::StartsWith(method, "/grpc.health.v1.Health/") ||
+         absl::StartsWith(method, "/grpc.reflection.v1alpha.ServerReflection/") ||
+         absl::StartsWith(method, "/grpc.reflection.v1.ServerReflection/");
+}
+
+}  // namespace giftcard::auth
