@@ -7,6 +7,10 @@
 # GIFTCARD_BUILD_DIR  build directory with the service binaries (default: build)
 # GIFTCARD_STACK_DIR  where state, logs and the env file go (default: /tmp/giftcard-stack)
 #
+# GIFTCARD_TLS=1      run with mutual TLS: a throwaway CA and certificates
+#                     (deploy/local/certs.sh); the env file then also
+#                     exports GIFTCARD_TLS_CA/CERT/KEY for clients
+#
 # `up` writes $GIFTCARD_STACK_DIR/env, a shell file with every address and
 # dev token a client needs. Works as root and as a normal user, without stdin,
 # and any number of times in a row (`up` on a running stack restarts it).
@@ -39,16 +43,16 @@ wait_for_file() {
   return 1
 }
 
-# start_service NAME ARGS... (environment passed by the caller)
+# start_service NAME [VAR=value...]: the service with that extra environment.
 start_service() {
   local name=$1 bin
   shift
   bin=$(binary_of "$name")
-  [[ -x "$bin" ]] || { echo "missing $bin: build first (cmake --build build)" >&2; exit 1; }
+  [[ -x "$bin" ]] || { echo "missing $bin: build first (scripts/build.sh)" >&2; exit 1; }
   rm -f "$STACK_DIR/$name.port"
   # The service runs in its own session so `down` can signal it cleanly and
   # it does not die with this shell.
-  setsid "$bin" --listen=127.0.0.1:0 --port_file="$STACK_DIR/$name.port" "$@" \
+  env "$@" setsid "$bin" --listen=127.0.0.1:0 --port_file="$STACK_DIR/$name.port" \
     </dev/null >>"$STACK_DIR/logs/$name.log" 2>&1 &
   echo $! >"$STACK_DIR/$name.pid"
   if ! wait_for_file "$STACK_DIR/$name.port" "$!"; then
@@ -86,6 +90,9 @@ cmd_down() {
 
 cmd_up() {
   cmd_down >/dev/null
+  # Only what this script decides reaches the services and the health check.
+  unset GIFTCARD_TLS_CA GIFTCARD_TLS_CERT GIFTCARD_TLS_KEY GIFTCARD_TLS_CERT_FILE \
+    GIFTCARD_TLS_KEY_FILE GIFTCARD_TLS_CLIENT_CA_FILE GIFTCARD_PEER_TLS_CA
   mkdir -p "$STACK_DIR/logs"
   chmod 755 "$STACK_DIR"
 
@@ -119,13 +126,34 @@ cmd_up() {
   } >"$tokens_file"
   export GIFTCARD_TOKENS_FILE="$tokens_file"
 
-  GIFTCARD_PG_DSN="$dsn dbname=account_credit" start_service account-credit
+  local tls_env=""
+  if [[ ${GIFTCARD_TLS:-0} == 1 ]]; then
+    local tls="$STACK_DIR/tls"
+    bash "$ROOT/deploy/local/certs.sh" "$tls"
+    export GIFTCARD_TLS_CERT_FILE="$tls/server.crt" GIFTCARD_TLS_KEY_FILE="$tls/server.key"
+    export GIFTCARD_TLS_CLIENT_CA_FILE="$tls/ca.crt" GIFTCARD_PEER_TLS_CA="$tls/ca.crt"
+    # Clients of the stack (this script's health check, tools, people).
+    export GIFTCARD_TLS_CA="$tls/ca.crt" GIFTCARD_TLS_CERT="$tls/tools.crt"
+    export GIFTCARD_TLS_KEY="$tls/tools.key"
+    tls_env="export GIFTCARD_TLS_CA=$tls/ca.crt GIFTCARD_TLS_CERT=$tls/tools.crt GIFTCARD_TLS_KEY=$tls/tools.key"
+  fi
+  # With TLS, each service presents its own certificate to account-credit.
+  peer_tls() {
+    [[ ${GIFTCARD_TLS:-0} == 1 ]] || { echo "GIFTCARD_PEER_TLS_CERT="; return; }
+    echo "GIFTCARD_PEER_TLS_CERT=$STACK_DIR/tls/$1.crt GIFTCARD_PEER_TLS_KEY=$STACK_DIR/tls/$1.key"
+  }
+
+  start_service account-credit "GIFTCARD_PG_DSN=$dsn dbname=account_credit"
   local ac_addr="127.0.0.1:$(cat "$STACK_DIR/account-credit.port")"
-  GIFTCARD_PG_DSN="$dsn dbname=code_vault" GIFTCARD_PEPPER_KEYS="$pepper" \
-    GIFTCARD_REDIS_ADDRESS="127.0.0.1:$redis_port" GIFTCARD_ACCOUNT_CREDIT_ADDRESS="$ac_addr" \
-    GIFTCARD_ACCOUNT_CREDIT_TOKEN="$token_code_vault" start_service code-vault
-  GIFTCARD_PG_DSN="$dsn dbname=billing" GIFTCARD_ACCOUNT_CREDIT_ADDRESS="$ac_addr" \
-    GIFTCARD_ACCOUNT_CREDIT_TOKEN="$token_billing" start_service billing
+  # shellcheck disable=SC2046
+  start_service code-vault "GIFTCARD_PG_DSN=$dsn dbname=code_vault" \
+    "GIFTCARD_PEPPER_KEYS=$pepper" "GIFTCARD_REDIS_ADDRESS=127.0.0.1:$redis_port" \
+    "GIFTCARD_ACCOUNT_CREDIT_ADDRESS=$ac_addr" "GIFTCARD_ACCOUNT_CREDIT_TOKEN=$token_code_vault" \
+    $(peer_tls code-vault)
+  # shellcheck disable=SC2046
+  start_service billing "GIFTCARD_PG_DSN=$dsn dbname=billing" \
+    "GIFTCARD_ACCOUNT_CREDIT_ADDRESS=$ac_addr" "GIFTCARD_ACCOUNT_CREDIT_TOKEN=$token_billing" \
+    $(peer_tls billing)
 
   local env_file="$STACK_DIR/env"
   umask 077
@@ -140,6 +168,7 @@ export GIFTCARD_TOKEN_ADMIN=$token_admin
 export GIFTCARD_TOKEN_SUPPORT=$token_support
 export PG_DSN="host=127.0.0.1 port=$pg_port user=postgres"
 export REDIS_ADDR=127.0.0.1:$redis_port
+$tls_env
 ENV
   # shellcheck disable=SC1090
   source "$env_file"

@@ -56,8 +56,10 @@ TEST(VaultRecoveryTest, AccountCreditKilledMidCreditTheWorkerCompletesWithOneCre
                           {{"GIFTCARD_PG_DSN", suite.account_credit_dsn}}, &address);
   ASSERT_EQ(address, suite.account_credit_addr);
   const absl::Time done_by = absl::Now() + absl::Seconds(20);
+  // The worker logs its attempt after the redemption is settled: wait for both.
   while (absl::Now() < done_by &&
-         QueryColumn(suite.code_vault_dsn, "SELECT state FROM redemptions")[0] == "PENDING") {
+         (QueryColumn(suite.code_vault_dsn, "SELECT state FROM redemptions")[0] == "PENDING" ||
+          suite.code_vault->Log().find("recovery_attempt") == std::string::npos)) {
     absl::SleepFor(absl::Milliseconds(100));
   }
   EXPECT_THAT(QueryColumn(suite.code_vault_dsn, "SELECT state FROM redemptions"),

@@ -166,6 +166,13 @@ std::optional<int> Process::WaitExit(absl::Duration timeout) {
 
 std::string Process::Log() const { return ReadFile(log_path_); }
 
+std::string MakeCerts(const std::string& ca_name) {
+  char tmpl[] = "/tmp/giftcard-certs.XXXXXX";
+  const std::string dir = mkdtemp(tmpl);
+  RunShell(absl::StrCat("bash ", GIFTCARD_SOURCE_DIR, "/deploy/local/certs.sh ", dir, " ", ca_name));
+  return dir;
+}
+
 std::string ServersScript() {
   return absl::StrCat(GIFTCARD_SOURCE_DIR, "/deploy/local/servers.sh");
 }
@@ -264,26 +271,46 @@ Suite::Suite(SuiteOptions options) {
   code_vault_dsn = CreateDatabase(pg_port, "code_vault");
   billing_dsn = CreateDatabase(pg_port, "billing");
 
-  account_credit = StartService("account-credit", options.account_credit_args,
+  const std::string& tls = options.tls_dir;
+  // With TLS, every service serves mutual TLS; peers present their own certificates.
+  auto with_tls = [&](std::vector<std::string> args) {
+    if (!tls.empty()) {
+      args.push_back("--tls_cert_file=" + tls + "/server.crt");
+      args.push_back("--tls_key_file=" + tls + "/server.key");
+      args.push_back("--tls_client_ca_file=" + tls + "/ca.crt");
+    }
+    return args;
+  };
+  auto peer = [&](const std::string& self, const std::string& token) {
+    std::map<std::string, std::string> env = {
+        {"GIFTCARD_ACCOUNT_CREDIT_ADDRESS", account_credit_addr}};
+    if (tls.empty()) {
+      env["GIFTCARD_ACCOUNT_CREDIT_TOKEN"] = token;
+    } else {
+      env["GIFTCARD_PEER_TLS_CA"] = tls + "/ca.crt";
+      env["GIFTCARD_PEER_TLS_CERT"] = tls + "/" + self + ".crt";
+      env["GIFTCARD_PEER_TLS_KEY"] = tls + "/" + self + ".key";
+    }
+    return env;
+  };
+  account_credit = StartService("account-credit", with_tls(options.account_credit_args),
                                 {{"GIFTCARD_PG_DSN", account_credit_dsn}}, &account_credit_addr);
-  code_vault = StartService(
-      "code-vault", options.code_vault_args,
-      {{"GIFTCARD_PG_DSN", code_vault_dsn},
-       {"GIFTCARD_PEPPER_KEYS", kTestPepper},
-       {"GIFTCARD_REDIS_ADDRESS",
-        absl::StrCat("127.0.0.1:",
-                     options.redis_port != 0 ? options.redis_port : TestServers::Get().redis_port)},
-       {"GIFTCARD_ACCOUNT_CREDIT_ADDRESS", account_credit_addr},
-       {"GIFTCARD_ACCOUNT_CREDIT_TOKEN", kCodeVaultToken}},
-      &code_vault_addr);
-  billing = StartService("billing", options.billing_args,
-                         {{"GIFTCARD_PG_DSN", billing_dsn},
-                          {"GIFTCARD_ACCOUNT_CREDIT_ADDRESS", account_credit_addr},
-                          {"GIFTCARD_ACCOUNT_CREDIT_TOKEN", kBillingToken}},
-                         &billing_addr);
-  credit_stub = v1::AccountCredit::NewStub(server::MakeChannel(account_credit_addr));
-  vault_stub = v1::CodeVault::NewStub(server::MakeChannel(code_vault_addr));
-  billing_stub = v1::Billing::NewStub(server::MakeChannel(billing_addr));
+  auto vault_env = peer("code-vault", kCodeVaultToken);
+  vault_env["GIFTCARD_PG_DSN"] = code_vault_dsn;
+  vault_env["GIFTCARD_PEPPER_KEYS"] = kTestPepper;
+  vault_env["GIFTCARD_REDIS_ADDRESS"] = absl::StrCat(
+      "127.0.0.1:", options.redis_port != 0 ? options.redis_port : TestServers::Get().redis_port);
+  code_vault =
+      StartService("code-vault", with_tls(options.code_vault_args), vault_env, &code_vault_addr);
+  auto billing_env = peer("billing", kBillingToken);
+  billing_env["GIFTCARD_PG_DSN"] = billing_dsn;
+  billing = StartService("billing", with_tls(options.billing_args), billing_env, &billing_addr);
+  const server::ClientTls client_tls =
+      tls.empty() ? server::ClientTls{}
+                  : server::ClientTls{tls + "/ca.crt", tls + "/tools.crt", tls + "/tools.key"};
+  credit_stub = v1::AccountCredit::NewStub(server::MakeChannel(account_credit_addr, client_tls));
+  vault_stub = v1::CodeVault::NewStub(server::MakeChannel(code_vault_addr, client_tls));
+  billing_stub = v1::Billing::NewStub(server::MakeChannel(billing_addr, client_tls));
 }
 
 grpc::Status Suite::UpsertAccount(const std::string& account_id, const std::string& country,

@@ -93,6 +93,10 @@ class RedisServer {
 struct SuiteOptions {
   int pg_port = 0;     // 0: the fixture's Postgres.
   int redis_port = 0;  // 0: the fixture's Redis.
+  // A directory made by deploy/local/certs.sh: every service then serves
+  // mutual TLS, code-vault and billing call account-credit with their own
+  // certificates (and no token), and the stubs use the "tools" certificate.
+  std::string tls_dir = "";
   std::vector<std::string> account_credit_args = {};
   std::vector<std::string> code_vault_args = {};
   std::vector<std::string> billing_args = {};
@@ -165,6 +169,9 @@ std::string HealthOf(const std::string& address);
 
 // Polls `HealthOf(address)` until it equals `want` or `timeout` passes.
 bool WaitForHealth(const std::string& address, const std::string& want, absl::Duration timeout);
+
+// Makes throwaway TLS material (deploy/local/certs.sh) in a new directory.
+std::string MakeCerts(const std::string& ca_name);
 
 // Path of the fixture script library (deploy/local/servers.sh).
 std::string ServersScript();

@@ -1,0 +1,312 @@
+// Callers and trust: every RPC as every principal, as no one and with a
+// wrong token; mutual TLS with the right, a foreign and no certificate.
+#include <signal.h>
+
+#include <cstdlib>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "auth/permissions.h"
+#include "server/client.h"
+#include "support/harness.h"
+
+namespace giftcard::testing {
+namespace {
+
+using ::testing::AnyOf;
+
+std::string RowCounts(Suite& suite) {
+  std::vector<std::string> counts;
+  for (const auto& [dsn, tables] :
+       std::vector<std::pair<std::string, std::vector<std::string>>>{
+           {suite.account_credit_dsn, {"accounts", "transfers", "ledger_entries", "refusals"}},
+           {suite.code_vault_dsn, {"batches", "codes", "redemptions", "admin_requests"}},
+           {suite.billing_dsn, {"credit_applications"}}}) {
+    for (const auto& table : tables) {
+      counts.push_back(table + "=" + QueryColumn(dsn, "SELECT count(*) FROM " + table).at(0));
+    }
+  }
+  return absl::StrJoin(counts, " ");
+}
+
+// Valid, state-changing requests where the method changes state, so a
+// refused caller that got through would show in the row counts.
+class Caller {
+ public:
+  Caller(Suite& suite, std::string account, std::vector<v1::IssuedCode> codes)
+      : suite_(suite), account_(std::move(account)), codes_(std::move(codes)) {}
+
+  grpc::Status Call(const std::string& method, const std::string& token) {
+    const std::string id = absl::StrCat("matrix-", ++n_);
+    auto ctx = Context(token);
+    const std::string name = method.substr(method.rfind('/') + 1);
+    if (name == "RedeemCode") {
+      v1::RedeemCodeRequest r;
+      r.set_code(codes_.at(n_ % codes_.size()).code());
+      r.set_account_id(account_);
+      r.set_request_id(id);
+      v1::Redemption out;
+      return suite_.vault_stub->RedeemCode(ctx.get(), r, &out);
+    }
+    if (name == "CheckCode") {
+      v1::CheckCodeRequest r;
+      r.set_code(codes_.at(0).code());
+      v1::CodeCheck out;
+      return suite_.vault_stub->CheckCode(ctx.get(), r, &out);
+    }
+    if (name == "GetCodeStatus") {
+      v1::GetCodeStatusRequest r;
+      r.set_serial(codes_.at(0).serial());
+      v1::CodeStatus out;
+      return suite_.vault_stub->GetCodeStatus(ctx.get(), r, &out);
+    }
+    if (name == "IssueCodes") {
+      v1::IssueCodesRequest r;
+      r.set_count(1);
+      r.mutable_amount()->set_currency_code("EUR");
+      r.mutable_amount()->set_amount_minor(100);
+      r.set_region("DE");
+      r.set_request_id(id);
+      auto reader = suite_.vault_stub->IssueCodes(ctx.get(), r);
+      v1::IssuedCode code;
+      while (reader->Read(&code)) {
+      }
+      return reader->Finish();
+    }
+    if (name == "ActivateCodes" || name == "VoidCodes") {
+      if (name == "ActivateCodes") {
+        v1::ActivateCodesRequest r;
+        r.set_batch_id(codes_.at(0).batch_id());
+        r.set_request_id(id);
+        v1::ActivateCodesResponse out;
+        return suite_.vault_stub->ActivateCodes(ctx.get(), r, &out);
+      }
+      v1::VoidCodesRequest r;
+      r.add_serials(codes_.back().serial());
+      r.set_reason("matrix");
+      r.set_request_id(id);
+      v1::VoidCodesResponse out;
+      return suite_.vault_stub->VoidCodes(ctx.get(), r, &out);
+    }
+    if (name == "ListCodes") {
+      v1::ListCodesRequest r;
+      r.set_batch_id(codes_.at(0).batch_id());
+      v1::ListCodesResponse out;
+      return suite_.vault_stub->ListCodes(ctx.get(), r, &out);
+    }
+    if (name == "UpsertAccount") {
+      v1::UpsertAccountRequest r;
+      r.mutable_account()->set_account_id(id);
+      r.mutable_account()->set_country("DE");
+      r.mutable_account()->set_currency_code("EUR");
+      r.mutable_account()->set_billing_channel(v1::DIRECT);
+      v1::Account out;
+      return suite_.credit_stub->UpsertAccount(ctx.get(), r, &out);
+    }
+    if (name == "GetAccount") {
+      v1::GetAccountRequest r;
+      r.set_account_id(account_);
+      v1::Account out;
+      return suite_.credit_stub->GetAccount(ctx.get(), r, &out);
+    }
+    if (name == "CreditAccount") {
+      v1::CreditAccountRequest r;
+      r.set_account_id(account_);
+      r.mutable_amount()->set_currency_code("EUR");
+      r.mutable_amount()->set_amount_minor(100);
+      r.set_code_region("DE");
+      r.set_request_id(id);
+      v1::Transfer out;
+      return suite_.credit_stub->CreditAccount(ctx.get(), r, &out);
+    }
+    if (name == "DebitAccount") {
+      v1::DebitAccountRequest r;
+      r.set_account_id(account_);
+      r.mutable_max_amount()->set_currency_code("EUR");
+      r.mutable_max_amount()->set_amount_minor(1);
+      r.set_allow_partial(true);
+      r.set_request_id(id);
+      v1::Transfer out;
+      return suite_.credit_stub->DebitAccount(ctx.get(), r, &out);
+    }
+    if (name == "ReverseTransfer") {
+      v1::ReverseTransferRequest r;
+      r.set_transfer_id(QueryColumn(suite_.account_credit_dsn,
+                                    "SELECT transfer_id FROM transfers ORDER BY create_time LIMIT 1")
+                            .at(0));
+      r.set_request_id(id);
+      v1::Transfer out;
+      return suite_.credit_stub->ReverseTransfer(ctx.get(), r, &out);
+    }
+    if (name == "ListLedgerEntries") {
+      v1::ListLedgerEntriesRequest r;
+      r.set_account_id(account_);
+      v1::ListLedgerEntriesResponse out;
+      return suite_.credit_stub->ListLedgerEntries(ctx.get(), r, &out);
+    }
+    if (name == "ApplyCredit") {
+      v1::ApplyCreditRequest r;
+      r.set_invoice_id(id);
+      r.set_account_id(account_);
+      r.mutable_amount_due()->set_currency_code("EUR");
+      r.mutable_amount_due()->set_amount_minor(1);
+      v1::CreditApplication out;
+      return suite_.billing_stub->ApplyCredit(ctx.get(), r, &out);
+    }
+    if (name == "ReverseCredit") {
+      v1::ReverseCreditRequest r;
+      r.set_invoice_id("matrix-invoice");
+      v1::CreditApplication out;
+      return suite_.billing_stub->ReverseCredit(ctx.get(), r, &out);
+    }
+    if (name == "GetCreditApplication") {
+      v1::GetCreditApplicationRequest r;
+      r.set_invoice_id("matrix-invoice");
+      v1::CreditApplication out;
+      return suite_.billing_stub->GetCreditApplication(ctx.get(), r, &out);
+    }
+    ADD_FAILURE() << "no call for " << method;
+    return grpc::Status::CANCELLED;
+  }
+
+ private:
+  Suite& suite_;
+  const std::string account_;
+  const std::vector<v1::IssuedCode> codes_;
+  int n_ = 0;
+};
+
+std::string TokenOf(const std::string& principal) {
+  if (principal == "storefront") return kStorefrontToken;
+  if (principal == "billing-system") return kBillingSystemToken;
+  if (principal == "admin") return kAdminToken;
+  if (principal == "support") return kSupportToken;
+  if (principal == "code-vault") return kCodeVaultToken;
+  return kBillingToken;
+}
+
+TEST(TrustTest, EveryRpcAsEveryCallerOnlyTheAllowedCellsGetThrough) {
+  Suite suite;
+  const std::string account = UniqueName("acct");
+  ASSERT_TRUE(suite.UpsertAccount(account, "DE", "EUR", v1::DIRECT).ok());
+  auto codes = suite.IssueActiveCodes(40, 5000, "EUR", "DE");
+  ASSERT_EQ(codes.size(), 40u);
+  ASSERT_TRUE(suite.Redeem(codes[0].code(), account, "seed").ok());
+  v1::CreditApplication app;
+  ASSERT_TRUE(suite.ApplyCredit("matrix-invoice", account, 100, "EUR", &app).ok());
+  Caller caller(suite, account, codes);
+
+  int allowed_cells = 0;
+  for (const std::string& method : auth::AllMethods()) {
+    // Refused callers first: nothing may change.
+    const std::string before = RowCounts(suite);
+    for (const std::string& token : {std::string(""), std::string("not-a-token")}) {
+      grpc::Status s = caller.Call(method, token);
+      EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << method << " as '" << token << "'";
+      EXPECT_EQ(ReasonOf(s), "CALLER_UNKNOWN") << method;
+    }
+    for (const std::string& principal : auth::AllPrincipals()) {
+      if (auth::Allowed(principal, method)) continue;
+      grpc::Status s = caller.Call(method, TokenOf(principal));
+      EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << method << " as " << principal;
+      EXPECT_EQ(ReasonOf(s), "METHOD_NOT_ALLOWED") << method << " as " << principal;
+    }
+    EXPECT_EQ(RowCounts(suite), before) << "a refused call to " << method << " changed something";
+    // Then the allowed ones get past authorization.
+    for (const std::string& principal : auth::AllPrincipals()) {
+      if (!auth::Allowed(principal, method)) continue;
+      ++allowed_cells;
+      grpc::Status s = caller.Call(method, TokenOf(principal));
+      EXPECT_THAT(s.error_code(), ::testing::Not(AnyOf(grpc::StatusCode::UNAUTHENTICATED,
+                                                       grpc::StatusCode::PERMISSION_DENIED)))
+          << method << " as " << principal << ": " << s.error_message();
+    }
+  }
+  EXPECT_EQ(allowed_cells, 26);  // The cells of DESIGN.md's permissions table.
+  EXPECT_EQ(HealthOf(suite.account_credit_addr), "SERVING");  // Health needs no identity.
+}
+
+TEST(TrustTest, TokensFileIsReloadedOnSighup) {
+  Suite suite;
+  // A service reading its own copy of the tokens file; the admin's token is
+  // then removed from the copy and the service told to reload it.
+  const std::string tokens = TestTokensFile() + ".sighup";
+  ASSERT_EQ(std::system(("cp " + TestTokensFile() + " " + tokens).c_str()), 0);
+  std::string address;
+  auto service = Suite::StartService("account-credit", {"--tokens_file=" + tokens},
+                                     {{"GIFTCARD_PG_DSN", suite.account_credit_dsn}}, &address);
+  auto stub = v1::AccountCredit::NewStub(server::MakeChannel(address, server::ClientTls{}));
+  v1::GetAccountRequest r;
+  r.set_account_id("nobody");
+  v1::Account out;
+  EXPECT_EQ(stub->GetAccount(Context(kAdminToken).get(), r, &out).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  ASSERT_EQ(std::system(("grep -v '^admin ' " + TestTokensFile() + " > " + tokens).c_str()), 0);
+  service->Signal(SIGHUP);
+  grpc::Status s;
+  for (int i = 0; i < 100; ++i) {
+    s = stub->GetAccount(Context(kAdminToken).get(), r, &out);
+    if (s.error_code() == grpc::StatusCode::UNAUTHENTICATED) break;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_TRUE(service->Running());
+}
+
+TEST(TrustTest, MutualTlsAdmitsOnlyCertificatesOfItsCa) {
+  const std::string certs = MakeCerts("giftcard-test-ca");
+  const std::string foreign = MakeCerts("some-other-ca");
+  Suite suite({.tls_dir = certs});
+  const std::string account = UniqueName("acct");
+  ASSERT_TRUE(suite.UpsertAccount(account, "DE", "EUR", v1::DIRECT).ok());
+
+  // The whole slice over mTLS: code-vault and billing prove who they are to
+  // account-credit with their certificates alone.
+  auto codes = suite.IssueActiveCodes(1, 2500, "EUR", "DE");
+  ASSERT_EQ(codes.size(), 1u);
+  v1::Redemption redemption;
+  grpc::Status s = suite.Redeem(codes[0].code(), account, "tls", &redemption);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  v1::CreditApplication app;
+  s = suite.ApplyCredit("inv-tls", account, 1000, "EUR", &app);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(app.remaining_credit().amount_minor(), 1500);
+
+  v1::GetAccountRequest get;
+  get.set_account_id(account);
+  v1::Account out;
+  auto call = [&](const server::ClientTls& tls, const std::string& token) {
+    auto stub = v1::AccountCredit::NewStub(server::MakeChannel(suite.account_credit_addr, tls));
+    return stub->GetAccount(Context(token, absl::Seconds(5)).get(), get, &out);
+  };
+  EXPECT_TRUE(call({certs + "/ca.crt", certs + "/tools.crt", certs + "/tools.key"},
+                   kStorefrontToken)
+                  .ok());
+  EXPECT_FALSE(call({certs + "/ca.crt", "", ""}, kStorefrontToken).ok());  // No certificate.
+  EXPECT_FALSE(call({certs + "/ca.crt", foreign + "/storefront.crt", foreign + "/storefront.key"},
+                    kStorefrontToken)
+                   .ok());                                      // Another CA's certificate.
+  EXPECT_FALSE(call(server::ClientTls{}, kStorefrontToken).ok());  // Plaintext.
+
+  // The certificate names the caller: storefront may read accounts, not apply credit.
+  const server::ClientTls storefront{certs + "/ca.crt", certs + "/storefront.crt",
+                                     certs + "/storefront.key"};
+  EXPECT_TRUE(call(storefront, "").ok());
+  auto billing = v1::Billing::NewStub(server::MakeChannel(suite.billing_addr, storefront));
+  v1::ApplyCreditRequest apply;
+  apply.set_invoice_id("inv-storefront");
+  apply.set_account_id(account);
+  apply.mutable_amount_due()->set_currency_code("EUR");
+  apply.mutable_amount_due()->set_amount_minor(100);
+  s = billing->ApplyCredit(Context("").get(), apply, &app);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(ReasonOf(s), "METHOD_NOT_ALLOWED");
+  EXPECT_EQ(suite.AuditReport(), "");
+}
+
+}  // namespace
+}  // namespace giftcard::testing
