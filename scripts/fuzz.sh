@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets (tests/fuzz) with clang, AddressSanitizer and
+# UndefinedBehaviorSanitizer into build-fuzz/, and runs each one for a fixed
+# number of inputs from its seed corpus (tests/fuzz/corpus/<target>/). Any
+# crash, sanitizer report or leak fails the run. CI runs it; so can you:
+#   GIFTCARD_FUZZ_RUNS=1000000 scripts/fuzz.sh
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD_DIR=${GIFTCARD_FUZZ_BUILD_DIR:-$ROOT/build-fuzz}
+RUNS=${GIFTCARD_FUZZ_RUNS:-20000}
+TARGETS=(fuzz_codes fuzz_vault_requests fuzz_account_requests fuzz_billing_requests)
+
+"$ROOT/scripts/install-deps.sh"
+if ! dpkg-query -W -f='${Status}' clang libclang-rt-14-dev 2>/dev/null | grep -q "^install ok installed.*install ok installed$" ||
+   ! command -v clang++ >/dev/null; then
+  SUDO=()
+  [[ $(id -u) -eq 0 ]] || SUDO=(sudo -n)
+  "${SUDO[@]}" apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -q --no-install-recommends \
+    clang libclang-rt-14-dev >/dev/null
+fi
+
+CXX=clang++ cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DGIFTCARD_FUZZ=ON >/dev/null
+cmake --build "$BUILD_DIR" -j "${GIFTCARD_JOBS:-2}" --target "${TARGETS[@]}"
+
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+for target in "${TARGETS[@]}"; do
+  work=$(mktemp -d)
+  cp "$ROOT/tests/fuzz/corpus/$target/"* "$work/"
+  if ! "$BUILD_DIR/tests/fuzz/$target" -runs="$RUNS" -max_len=4096 -timeout=10 "$work" \
+      >"$BUILD_DIR/$target.log" 2>&1; then
+    tail -40 "$BUILD_DIR/$target.log" >&2
+    echo "fuzz: $target FAILED (log: $BUILD_DIR/$target.log)" >&2
+    exit 1
+  fi
+  echo "fuzz: $target: $RUNS inputs, no finding ($(grep -c . "$BUILD_DIR/$target.log") log lines)"
+  rm -rf "$work"
+done
