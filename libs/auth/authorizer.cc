@@ -58,8 +58,9 @@ absl::StatusOr<std::unique_ptr<Authorizer>> Authorizer::Create(Options options) 
   if (absl::Status s = a->Reload(); !s.ok()) return s;
   if (a->options_.allow_unauthenticated) {
     log::Warning("authentication_disabled",
-                 {{"why", "--allow_unauthenticated: local development only; every caller may "
-                          "call every method"}});
+                 {{"why",
+                   "--allow_unauthenticated: local development only; every caller may "
+                   "call every method"}});
   }
   return a;
 }
@@ -112,10 +113,10 @@ grpc::Status Authorizer::Authorize(const grpc::ServerContext& context,
                                               "no valid client certificate or bearer token"));
   }
   if (!Allowed(*principal, method)) {
-    return errors::ToGrpcStatus(errors::Error(
-        absl::StatusCode::kPermissionDenied, errors::reason::kMethodNotAllowed,
-        absl::StrCat(*principal, " may not call this method"),
-        {{"principal", *principal}, {"method", std::string(method)}}));
+    return errors::ToGrpcStatus(
+        errors::Error(absl::StatusCode::kPermissionDenied, errors::reason::kMethodNotAllowed,
+                      absl::StrCat(*principal, " may not call this method"),
+                      {{"principal", *principal}, {"method", std::string(method)}}));
   }
   return grpc::Status::OK;
 }

@@ -13,11 +13,11 @@
 #ifndef GIFTCARD_LIBS_AUTH_AUTHORIZER_H_
 #define GIFTCARD_LIBS_AUTH_AUTHORIZER_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <map>
 #include <optional>
 #include <string>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -34,7 +34,7 @@ std::string TokenHash(absl::string_view token);
 class Authorizer {
  public:
   struct Options {
-    std::string tokens_file;       // Empty: no bearer tokens accepted.
+    std::string tokens_file;             // Empty: no bearer tokens accepted.
     bool allow_unauthenticated = false;  // Local development only.
   };
 

@@ -19,18 +19,16 @@ const std::map<std::string, std::set<std::string>>& Table() {
     auto allow = [t](const std::string& principal, const std::vector<std::string>& methods) {
       for (const auto& m : methods) (*t)[principal].insert(m);
     };
-    allow(std::string(kStorefront), {Vault("RedeemCode"), Vault("CheckCode"),
-                                     Credit("UpsertAccount"), Credit("GetAccount")});
+    allow(std::string(kStorefront),
+          {Vault("RedeemCode"), Vault("CheckCode"), Credit("UpsertAccount"), Credit("GetAccount")});
     allow(std::string(kBillingSystem),
           {Bill("ApplyCredit"), Bill("ReverseCredit"), Bill("GetCreditApplication"),
            Credit("UpsertAccount"), Credit("GetAccount")});
-    allow(std::string(kAdmin),
-          {Vault("GetCodeStatus"), Vault("IssueCodes"), Vault("ActivateCodes"),
-           Vault("VoidCodes"), Vault("ListCodes"), Credit("GetAccount"),
-           Credit("ListLedgerEntries"), Bill("GetCreditApplication")});
-    allow(std::string(kSupport),
-          {Vault("GetCodeStatus"), Vault("ListCodes"), Credit("GetAccount"),
-           Credit("ListLedgerEntries"), Bill("GetCreditApplication")});
+    allow(std::string(kAdmin), {Vault("GetCodeStatus"), Vault("IssueCodes"), Vault("ActivateCodes"),
+                                Vault("VoidCodes"), Vault("ListCodes"), Credit("GetAccount"),
+                                Credit("ListLedgerEntries"), Bill("GetCreditApplication")});
+    allow(std::string(kSupport), {Vault("GetCodeStatus"), Vault("ListCodes"), Credit("GetAccount"),
+                                  Credit("ListLedgerEntries"), Bill("GetCreditApplication")});
     allow(std::string(kCodeVault), {Credit("CreditAccount")});
     allow(std::string(kBilling),
           {Credit("DebitAccount"), Credit("ReverseTransfer"), Credit("GetAccount")});
@@ -50,11 +48,11 @@ const std::vector<std::string>& AllPrincipals() {
 
 const std::vector<std::string>& AllMethods() {
   static const auto* all = new std::vector<std::string>{
-      Vault("RedeemCode"),      Vault("CheckCode"),          Vault("GetCodeStatus"),
-      Vault("IssueCodes"),      Vault("ActivateCodes"),      Vault("VoidCodes"),
-      Vault("ListCodes"),       Credit("UpsertAccount"),     Credit("GetAccount"),
-      Credit("CreditAccount"),  Credit("DebitAccount"),      Credit("ReverseTransfer"),
-      Credit("ListLedgerEntries"), Bill("ApplyCredit"),      Bill("ReverseCredit"),
+      Vault("RedeemCode"),         Vault("CheckCode"),      Vault("GetCodeStatus"),
+      Vault("IssueCodes"),         Vault("ActivateCodes"),  Vault("VoidCodes"),
+      Vault("ListCodes"),          Credit("UpsertAccount"), Credit("GetAccount"),
+      Credit("CreditAccount"),     Credit("DebitAccount"),  Credit("ReverseTransfer"),
+      Credit("ListLedgerEntries"), Bill("ApplyCredit"),     Bill("ReverseCredit"),
       Bill("GetCreditApplication")};
   return *all;
 }

@@ -15,7 +15,8 @@ ABSL_FLAG(std::string, tls_cert_file, "", "server certificate chain (PEM); empty
 ABSL_FLAG(std::string, tls_key_file, "", "server private key (PEM)");
 ABSL_FLAG(std::string, tls_client_ca_file, "",
           "CA for client certificates; set: mutual TLS, every client must present one");
-ABSL_FLAG(std::string, peer_tls_ca, "", "CA of the peers this service calls (PEM); empty: plaintext");
+ABSL_FLAG(std::string, peer_tls_ca, "",
+          "CA of the peers this service calls (PEM); empty: plaintext");
 ABSL_FLAG(std::string, peer_tls_cert, "", "this service's client certificate towards peers");
 ABSL_FLAG(std::string, peer_tls_key, "", "this service's client key towards peers");
 ABSL_FLAG(std::string, tokens_file, "",

@@ -31,8 +31,8 @@ int main(int argc, char** argv) {
                 account_credit::PgLedgerStore::Statements());
   account_credit::PgLedgerStore store(pool);
   account_credit::AccountService service(store);
-  absl::StatusOr<std::unique_ptr<auth::Authorizer>> authorizer = auth::Authorizer::Create(
-      {server::TokensFileFlag(), server::AllowUnauthenticatedFlag()});
+  absl::StatusOr<std::unique_ptr<auth::Authorizer>> authorizer =
+      auth::Authorizer::Create({server::TokensFileFlag(), server::AllowUnauthenticatedFlag()});
   if (!authorizer.ok()) {
     log::Error("bad_tokens_file", {{"status", errors::Describe(authorizer.status())}});
     return 2;
@@ -44,6 +44,5 @@ int main(int argc, char** argv) {
       log::Error("tokens_reload_failed", {{"status", errors::Describe(s)}});
     }
   };
-  return server::Serve(serve, {&handler},
-                       [&pool] { return pool.Ping(); });
+  return server::Serve(serve, {&handler}, [&pool] { return pool.Ping(); });
 }

@@ -1,8 +1,8 @@
 // billing: applies account credit to invoices. Wiring only.
 #include "absl/flags/flag.h"
 #include "api/billing_handler.h"
-#include "billing_migrations.h"
 #include "auth/authorizer.h"
+#include "billing_migrations.h"
 #include "config/config.h"
 #include "domain/billing_service.h"
 #include "errors/status.h"
@@ -46,8 +46,8 @@ int main(int argc, char** argv) {
       server::MakeChannel(absl::GetFlag(FLAGS_account_credit_address), server::PeerTlsFromFlags()),
       absl::GetFlag(FLAGS_account_credit_token), absl::GetFlag(FLAGS_debit_timeout));
   billing::BillingService service(store, debit);
-  absl::StatusOr<std::unique_ptr<auth::Authorizer>> authorizer = auth::Authorizer::Create(
-      {server::TokensFileFlag(), server::AllowUnauthenticatedFlag()});
+  absl::StatusOr<std::unique_ptr<auth::Authorizer>> authorizer =
+      auth::Authorizer::Create({server::TokensFileFlag(), server::AllowUnauthenticatedFlag()});
   if (!authorizer.ok()) {
     log::Error("bad_tokens_file", {{"status", errors::Describe(authorizer.status())}});
     return 2;
@@ -63,6 +63,5 @@ int main(int argc, char** argv) {
       log::Error("tokens_reload_failed", {{"status", errors::Describe(s)}});
     }
   };
-  return server::Serve(serve, {&handler},
-                       [&pool] { return pool.Ping(); });
+  return server::Serve(serve, {&handler}, [&pool] { return pool.Ping(); });
 }

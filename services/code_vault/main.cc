@@ -1,9 +1,9 @@
 // code-vault: codes, batches and redemptions. Wiring only.
 #include "absl/flags/flag.h"
 #include "api/code_vault_handler.h"
+#include "auth/authorizer.h"
 #include "code_vault_migrations.h"
 #include "codes/hasher.h"
-#include "auth/authorizer.h"
 #include "config/config.h"
 #include "domain/attempt_limiters.h"
 #include "domain/vault_service.h"
@@ -82,8 +82,8 @@ int main(int argc, char** argv) {
   options.max_failures_per_account = absl::GetFlag(FLAGS_max_failures_per_account);
   options.max_failures_per_client = absl::GetFlag(FLAGS_max_failures_per_client);
   code_vault::VaultService service(store, guard, credit, limiter, *hasher, options);
-  absl::StatusOr<std::unique_ptr<auth::Authorizer>> authorizer = auth::Authorizer::Create(
-      {server::TokensFileFlag(), server::AllowUnauthenticatedFlag()});
+  absl::StatusOr<std::unique_ptr<auth::Authorizer>> authorizer =
+      auth::Authorizer::Create({server::TokensFileFlag(), server::AllowUnauthenticatedFlag()});
   if (!authorizer.ok()) {
     log::Error("bad_tokens_file", {{"status", errors::Describe(authorizer.status())}});
     return 2;
@@ -100,6 +100,5 @@ int main(int argc, char** argv) {
       log::Error("tokens_reload_failed", {{"status", errors::Describe(s)}});
     }
   };
-  return server::Serve(serve, {&handler},
-                       [&pool] { return pool.Ping(); });
+  return server::Serve(serve, {&handler}, [&pool] { return pool.Ping(); });
 }

@@ -60,15 +60,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (!r.ParseFromString(bytes)) return 0;
       (void)service->CreditAccount({r.account_id(),
                                     {r.amount().currency_code(), r.amount().amount_minor()},
-                                    r.code_region(), r.request_id(), r.reference()});
+                                    r.code_region(),
+                                    r.request_id(),
+                                    r.reference()});
       break;
     }
     case 2: {
       giftcard::v1::DebitAccountRequest r;
       if (!r.ParseFromString(bytes)) return 0;
-      (void)service->DebitAccount(
-          {r.account_id(), {r.max_amount().currency_code(), r.max_amount().amount_minor()},
-           r.allow_partial(), r.request_id(), r.reference()});
+      (void)service->DebitAccount({r.account_id(),
+                                   {r.max_amount().currency_code(), r.max_amount().amount_minor()},
+                                   r.allow_partial(),
+                                   r.request_id(),
+                                   r.reference()});
       break;
     }
     case 3: {

@@ -58,9 +58,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 0: {
       giftcard::v1::ApplyCreditRequest r;
       if (!r.ParseFromString(bytes)) return 0;
-      (void)service->ApplyCredit(
-          {r.invoice_id(), r.account_id(),
-           {r.amount_due().currency_code(), r.amount_due().amount_minor()}});
+      (void)service->ApplyCredit({r.invoice_id(),
+                                  r.account_id(),
+                                  {r.amount_due().currency_code(), r.amount_due().amount_minor()}});
       break;
     }
     case 1: {

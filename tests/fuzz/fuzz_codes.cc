@@ -15,7 +15,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (char c : *normalized) {
     if (giftcard::codes::kAlphabet.find(c) == absl::string_view::npos) std::abort();
   }
-  absl::StatusOr<std::string> again = giftcard::codes::Normalize(giftcard::codes::Format(*normalized));
+  absl::StatusOr<std::string> again =
+      giftcard::codes::Normalize(giftcard::codes::Format(*normalized));
   if (!again.ok() || *again != *normalized) std::abort();
   return 0;
 }

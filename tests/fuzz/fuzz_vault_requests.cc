@@ -42,7 +42,9 @@ class NoStore : public CodeStore {
 
 class NoGuard : public RedemptionGuard {
  public:
-  absl::StatusOr<std::string> Acquire(const std::string&, absl::Duration) override { return Down(); }
+  absl::StatusOr<std::string> Acquire(const std::string&, absl::Duration) override {
+    return Down();
+  }
   void Release(const std::string&, const std::string&) override {}
 };
 
@@ -102,8 +104,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 3: {
       giftcard::v1::VoidCodesRequest r;
       if (!r.ParseFromString(bytes)) return 0;
-      (void)service->VoidCodes({r.batch_id(), {r.serials().begin(), r.serials().end()}, r.reason(),
-                                r.request_id()});
+      (void)service->VoidCodes(
+          {r.batch_id(), {r.serials().begin(), r.serials().end()}, r.reason(), r.request_id()});
       break;
     }
     case 4: {

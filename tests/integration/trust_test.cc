@@ -1,11 +1,10 @@
 // Callers and trust: every RPC as every principal, as no one and with a
 // wrong token; mutual TLS with the right, a foreign and no certificate.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 
 #include <cstdlib>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -21,8 +20,7 @@ using ::testing::AnyOf;
 
 std::string RowCounts(Suite& suite) {
   std::vector<std::string> counts;
-  for (const auto& [dsn, tables] :
-       std::vector<std::pair<std::string, std::vector<std::string>>>{
+  for (const auto& [dsn, tables] : std::vector<std::pair<std::string, std::vector<std::string>>>{
            {suite.account_credit_dsn, {"accounts", "transfers", "ledger_entries", "refusals"}},
            {suite.code_vault_dsn, {"batches", "codes", "redemptions", "admin_requests"}},
            {suite.billing_dsn, {"credit_applications"}}}) {
@@ -135,9 +133,10 @@ class Caller {
     }
     if (name == "ReverseTransfer") {
       v1::ReverseTransferRequest r;
-      r.set_transfer_id(QueryColumn(suite_.account_credit_dsn,
-                                    "SELECT transfer_id FROM transfers ORDER BY create_time LIMIT 1")
-                            .at(0));
+      r.set_transfer_id(
+          QueryColumn(suite_.account_credit_dsn,
+                      "SELECT transfer_id FROM transfers ORDER BY create_time LIMIT 1")
+              .at(0));
       r.set_request_id(id);
       v1::Transfer out;
       return suite_.credit_stub->ReverseTransfer(ctx.get(), r, &out);
@@ -206,13 +205,15 @@ TEST(TrustTest, EveryRpcAsEveryCallerOnlyTheAllowedCellsGetThrough) {
     const std::string before = RowCounts(suite);
     for (const std::string& token : {std::string(""), std::string("not-a-token")}) {
       grpc::Status s = caller.Call(method, token);
-      EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << method << " as '" << token << "'";
+      EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED)
+          << method << " as '" << token << "'";
       EXPECT_EQ(ReasonOf(s), "CALLER_UNKNOWN") << method;
     }
     for (const std::string& principal : auth::AllPrincipals()) {
       if (auth::Allowed(principal, method)) continue;
       grpc::Status s = caller.Call(method, TokenOf(principal));
-      EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << method << " as " << principal;
+      EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+          << method << " as " << principal;
       EXPECT_EQ(ReasonOf(s), "METHOD_NOT_ALLOWED") << method << " as " << principal;
     }
     EXPECT_EQ(RowCounts(suite), before) << "a refused call to " << method << " changed something";
@@ -283,13 +284,12 @@ TEST(TrustTest, MutualTlsAdmitsOnlyCertificatesOfItsCa) {
     auto stub = v1::AccountCredit::NewStub(server::MakeChannel(suite.account_credit_addr, tls));
     return stub->GetAccount(Context(token, absl::Seconds(5)).get(), get, &out);
   };
-  EXPECT_TRUE(call({certs + "/ca.crt", certs + "/tools.crt", certs + "/tools.key"},
-                   kStorefrontToken)
-                  .ok());
+  EXPECT_TRUE(
+      call({certs + "/ca.crt", certs + "/tools.crt", certs + "/tools.key"}, kStorefrontToken).ok());
   EXPECT_FALSE(call({certs + "/ca.crt", "", ""}, kStorefrontToken).ok());  // No certificate.
   EXPECT_FALSE(call({certs + "/ca.crt", foreign + "/storefront.crt", foreign + "/storefront.key"},
                     kStorefrontToken)
-                   .ok());                                      // Another CA's certificate.
+                   .ok());                                         // Another CA's certificate.
   EXPECT_FALSE(call(server::ClientTls{}, kStorefrontToken).ok());  // Plaintext.
 
   // The certificate names the caller: storefront may read accounts, not apply credit.

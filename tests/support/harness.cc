@@ -169,7 +169,8 @@ std::string Process::Log() const { return ReadFile(log_path_); }
 std::string MakeCerts(const std::string& ca_name) {
   char tmpl[] = "/tmp/giftcard-certs.XXXXXX";
   const std::string dir = mkdtemp(tmpl);
-  RunShell(absl::StrCat("bash ", GIFTCARD_SOURCE_DIR, "/deploy/local/certs.sh ", dir, " ", ca_name));
+  RunShell(
+      absl::StrCat("bash ", GIFTCARD_SOURCE_DIR, "/deploy/local/certs.sh ", dir, " ", ca_name));
   return dir;
 }
 

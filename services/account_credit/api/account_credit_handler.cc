@@ -161,8 +161,10 @@ grpc::Status AccountCreditHandler::ListLedgerEntries(grpc::ServerContext* contex
   return grpc::Status::OK;
 }
 
-grpc::Status AccountCreditHandler::Allow(grpc::ServerContext* context, absl::string_view method) const {
-  return auth_.Authorize(*context, absl::StrCat("/", v1::AccountCredit::service_full_name(), "/", method));
+grpc::Status AccountCreditHandler::Allow(grpc::ServerContext* context,
+                                         absl::string_view method) const {
+  return auth_.Authorize(*context,
+                         absl::StrCat("/", v1::AccountCredit::service_full_name(), "/", method));
 }
 
 }  // namespace giftcard::account_credit

@@ -3,8 +3,8 @@
 #ifndef GIFTCARD_SERVICES_ACCOUNT_CREDIT_API_ACCOUNT_CREDIT_HANDLER_H_
 #define GIFTCARD_SERVICES_ACCOUNT_CREDIT_API_ACCOUNT_CREDIT_HANDLER_H_
 
-#include "domain/account_service.h"
 #include "auth/authorizer.h"
+#include "domain/account_service.h"
 #include "giftcard/v1/account_credit.grpc.pb.h"
 
 namespace giftcard::account_credit {

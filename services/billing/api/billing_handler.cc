@@ -69,7 +69,8 @@ grpc::Status BillingHandler::GetCreditApplication(grpc::ServerContext* context,
 }
 
 grpc::Status BillingHandler::Allow(grpc::ServerContext* context, absl::string_view method) const {
-  return auth_.Authorize(*context, absl::StrCat("/", v1::Billing::service_full_name(), "/", method));
+  return auth_.Authorize(*context,
+                         absl::StrCat("/", v1::Billing::service_full_name(), "/", method));
 }
 
 }  // namespace giftcard::billing

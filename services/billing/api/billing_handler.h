@@ -3,8 +3,8 @@
 #ifndef GIFTCARD_SERVICES_BILLING_API_BILLING_HANDLER_H_
 #define GIFTCARD_SERVICES_BILLING_API_BILLING_HANDLER_H_
 
-#include "domain/billing_service.h"
 #include "auth/authorizer.h"
+#include "domain/billing_service.h"
 #include "giftcard/v1/billing.grpc.pb.h"
 
 namespace giftcard::billing {

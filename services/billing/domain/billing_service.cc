@@ -65,8 +65,8 @@ absl::StatusOr<CreditApplication> BillingService::FinishApply(const CreditApplic
       }
       return debit.status();
     }
-    log::Warning("debit_outcome_unknown",
-                 {{"invoice_id", pending.invoice_id}, {"status", errors::Describe(debit.status())}});
+    log::Warning("debit_outcome_unknown", {{"invoice_id", pending.invoice_id},
+                                           {"status", errors::Describe(debit.status())}});
     return errors::Error(absl::StatusCode::kUnavailable, errors::reason::kDependencyUnavailable,
                          "the credit could not be confirmed yet; retry with the same invoice_id",
                          {{"invoice_id", pending.invoice_id}});
@@ -108,13 +108,13 @@ absl::StatusOr<CreditApplication> BillingService::FinishReversal(const CreditApp
       debit_.Reverse(pending.debit_transfer_id, ReversalRequestId(pending.invoice_id));
   if (!reversal.ok()) {
     if (IsDefiniteRefusal(reversal.status())) {
-      log::Warning("reversal_refused",
-                   {{"invoice_id", pending.invoice_id}, {"status", errors::Describe(reversal.status())}});
+      log::Warning("reversal_refused", {{"invoice_id", pending.invoice_id},
+                                        {"status", errors::Describe(reversal.status())}});
       (void)store_.CancelReversal(pending.invoice_id);
       return reversal.status();
     }
-    log::Warning("reversal_outcome_unknown",
-                 {{"invoice_id", pending.invoice_id}, {"status", errors::Describe(reversal.status())}});
+    log::Warning("reversal_outcome_unknown", {{"invoice_id", pending.invoice_id},
+                                              {"status", errors::Describe(reversal.status())}});
     return errors::Error(absl::StatusCode::kUnavailable, errors::reason::kDependencyUnavailable,
                          "the reversal could not be confirmed yet; retry with the same invoice_id",
                          {{"invoice_id", pending.invoice_id}});

@@ -74,7 +74,8 @@ void ToProto(const Code& code, v1::CodeStatus* out) {
 
 }  // namespace
 
-grpc::Status CodeVaultHandler::CheckCode(grpc::ServerContext* context, const v1::CheckCodeRequest* request,
+grpc::Status CodeVaultHandler::CheckCode(grpc::ServerContext* context,
+                                         const v1::CheckCodeRequest* request,
                                          v1::CodeCheck* response) {
   if (grpc::Status denied = Allow(context, "CheckCode"); !denied.ok()) return denied;
   auto check = service_.CheckCode(request->code(), request->client_ip());
@@ -85,7 +86,8 @@ grpc::Status CodeVaultHandler::CheckCode(grpc::ServerContext* context, const v1:
   return grpc::Status::OK;
 }
 
-grpc::Status CodeVaultHandler::VoidCodes(grpc::ServerContext* context, const v1::VoidCodesRequest* request,
+grpc::Status CodeVaultHandler::VoidCodes(grpc::ServerContext* context,
+                                         const v1::VoidCodesRequest* request,
                                          v1::VoidCodesResponse* response) {
   if (grpc::Status denied = Allow(context, "VoidCodes"); !denied.ok()) return denied;
   auto count = service_.VoidCodes({request->batch_id(),
@@ -97,7 +99,8 @@ grpc::Status CodeVaultHandler::VoidCodes(grpc::ServerContext* context, const v1:
   return grpc::Status::OK;
 }
 
-grpc::Status CodeVaultHandler::ListCodes(grpc::ServerContext* context, const v1::ListCodesRequest* request,
+grpc::Status CodeVaultHandler::ListCodes(grpc::ServerContext* context,
+                                         const v1::ListCodesRequest* request,
                                          v1::ListCodesResponse* response) {
   if (grpc::Status denied = Allow(context, "ListCodes"); !denied.ok()) return denied;
   ListCodesQuery query;
@@ -177,7 +180,8 @@ grpc::Status CodeVaultHandler::ActivateCodes(grpc::ServerContext* context,
 }
 
 grpc::Status CodeVaultHandler::Allow(grpc::ServerContext* context, absl::string_view method) const {
-  return auth_.Authorize(*context, absl::StrCat("/", v1::CodeVault::service_full_name(), "/", method));
+  return auth_.Authorize(*context,
+                         absl::StrCat("/", v1::CodeVault::service_full_name(), "/", method));
 }
 
 }  // namespace giftcard::code_vault

@@ -3,8 +3,8 @@
 #ifndef GIFTCARD_SERVICES_CODE_VAULT_API_CODE_VAULT_HANDLER_H_
 #define GIFTCARD_SERVICES_CODE_VAULT_API_CODE_VAULT_HANDLER_H_
 
-#include "domain/vault_service.h"
 #include "auth/authorizer.h"
+#include "domain/vault_service.h"
 #include "giftcard/v1/code_vault.grpc.pb.h"
 
 namespace giftcard::code_vault {

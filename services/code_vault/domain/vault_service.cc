@@ -353,8 +353,8 @@ absl::StatusOr<Redemption> VaultService::FinishCredit(const Redemption& pending)
     if (done.ok()) return done;
     // The credit is durable; only our bookkeeping failed. A retry with the
     // same request_id completes it (the credit call is idempotent).
-    log::Warning("redemption_complete_failed",
-                 {{"redemption_id", pending.redemption_id}, {"status", errors::Describe(done.status())}});
+    log::Warning("redemption_complete_failed", {{"redemption_id", pending.redemption_id},
+                                                {"status", errors::Describe(done.status())}});
     return errors::Error(absl::StatusCode::kUnavailable, errors::reason::kDependencyUnavailable,
                          "the redemption is being finished; retry with the same request_id",
                          {{"redemption_id", pending.redemption_id}});
@@ -367,8 +367,8 @@ absl::StatusOr<Redemption> VaultService::FinishCredit(const Redemption& pending)
     }
     return credit.status();
   }
-  log::Warning("redemption_outcome_unknown",
-               {{"redemption_id", pending.redemption_id}, {"status", errors::Describe(credit.status())}});
+  log::Warning("redemption_outcome_unknown", {{"redemption_id", pending.redemption_id},
+                                              {"status", errors::Describe(credit.status())}});
   return errors::Error(absl::StatusCode::kUnavailable, errors::reason::kDependencyUnavailable,
                        "the credit could not be confirmed yet; retry with the same request_id",
                        {{"redemption_id", pending.redemption_id}});
