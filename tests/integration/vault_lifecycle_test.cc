@@ -343,7 +343,13 @@ TEST(VaultSecretsTest, CanaryPinsAppearNowhereInPlaintext) {
   auto codes = suite.IssueActiveCodes(3, 700, "EUR", "DE");
   ASSERT_EQ(codes.size(), 3u);
   ASSERT_TRUE(suite.Redeem(codes[0].code(), account, "canary-1").ok());
-  (void)suite.Redeem(codes[1].code(), UniqueName("nobody"), "canary-2");  // Refused.
+  // Refusals and typos: their messages must not carry the code either.
+  std::vector<std::string> messages;
+  messages.push_back(suite.Redeem(codes[1].code(), UniqueName("nobody"), "canary-2").error_message());
+  messages.push_back(suite.Redeem(codes[0].code(), UniqueName("other"), "canary-3").error_message());
+  std::string typo = codes[2].code();
+  typo[0] = typo[0] == 'A' ? 'B' : 'A';
+  messages.push_back(suite.Redeem(typo, account, "canary-4").error_message());
   v1::CheckCodeRequest check;
   check.set_code(codes[2].code());
   v1::CodeCheck checked;
@@ -376,6 +382,7 @@ TEST(VaultSecretsTest, CanaryPinsAppearNowhereInPlaintext) {
     auto dumped = redis_client.Command({"DUMP", key.str});
     if (dumped.ok()) haystacks.push_back(dumped->str);
   }
+  for (const auto& m : messages) haystacks.push_back(m);
   haystacks.push_back(suite.code_vault->Log());
   haystacks.push_back(suite.account_credit->Log());
   haystacks.push_back(suite.billing->Log());
