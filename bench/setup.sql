@@ -1,0 +1,8 @@
+-- Tables for the pgbench redemption baseline (bench/redemption.sql).
+DROP TABLE IF EXISTS bench_codes, bench_ledger, bench_accounts;
+CREATE TABLE bench_codes (code_id bigint PRIMARY KEY, state text NOT NULL);
+INSERT INTO bench_codes SELECT g, 'ACTIVE' FROM generate_series(1, 1000000) g;
+CREATE TABLE bench_ledger (entry_id bigserial PRIMARY KEY, account_id bigint NOT NULL,
+                           amount_minor bigint NOT NULL);
+CREATE TABLE bench_accounts (account_id bigint PRIMARY KEY, balance_minor bigint NOT NULL);
+INSERT INTO bench_accounts SELECT g, 0 FROM generate_series(1, 1000) g;
