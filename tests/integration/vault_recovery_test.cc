@@ -25,6 +25,16 @@ TEST(VaultRecoveryTest, AccountCreditKilledMidCreditTheWorkerCompletesWithOneCre
   ASSERT_TRUE(suite.UpsertAccount(account, "DE", "EUR", v1::DIRECT).ok());
   auto codes = suite.IssueActiveCodes(1, 2500, "EUR", "DE");
   ASSERT_EQ(codes.size(), 1u);
+  // On failure, show what the services said.
+  struct Diagnostics {
+    Suite& suite;
+    ~Diagnostics() {
+      if (::testing::Test::HasFailure()) {
+        std::printf("--- code-vault log\n%s--- account-credit log\n%s", suite.code_vault->Log().c_str(),
+                    suite.account_credit->Log().c_str());
+      }
+    }
+  } diagnostics{suite};
 
   auto call = std::async(std::launch::async, [&] {
     v1::Redemption r;
