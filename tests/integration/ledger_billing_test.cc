@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "server/client.h"
 #include "support/harness.h"
 
 namespace giftcard::testing {
@@ -265,6 +266,8 @@ TEST(LedgerBillingTest, BillingKilledMidDebitRecoversToOneDebit) {
        {"GIFTCARD_ACCOUNT_CREDIT_ADDRESS", suite.account_credit_addr},
        {"GIFTCARD_ACCOUNT_CREDIT_TOKEN", kBillingToken}},
       &address);
+  // The old channel is still backing off from the dead process: a new one.
+  suite.billing_stub = v1::Billing::NewStub(server::MakeChannel(address));
   const absl::Time done_by = absl::Now() + absl::Seconds(30);
   while (absl::Now() < done_by &&
          QueryColumn(suite.billing_dsn, "SELECT state FROM credit_applications")[0] == "PENDING") {

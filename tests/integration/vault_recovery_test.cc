@@ -6,6 +6,7 @@
 #include <future>
 
 #include "absl/time/clock.h"
+#include "server/client.h"
 #include "support/harness.h"
 
 namespace giftcard::testing {
@@ -65,6 +66,8 @@ TEST(VaultRecoveryTest, AccountCreditKilledMidCreditTheWorkerCompletesWithOneCre
       Suite::StartService("account-credit", {"--listen=" + suite.account_credit_addr},
                           {{"GIFTCARD_PG_DSN", suite.account_credit_dsn}}, &address);
   ASSERT_EQ(address, suite.account_credit_addr);
+  // The old channel is still backing off from the dead process: a new one.
+  suite.credit_stub = v1::AccountCredit::NewStub(server::MakeChannel(address));
   const absl::Time done_by = absl::Now() + absl::Seconds(20);
   // The worker logs its attempt after the redemption is settled: wait for both.
   while (absl::Now() < done_by &&
