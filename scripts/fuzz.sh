@@ -29,7 +29,8 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 for target in "${TARGETS[@]}"; do
   work=$(mktemp -d)
   cp "$ROOT/tests/fuzz/corpus/$target/"* "$work/"
-  if ! "$BUILD_DIR/tests/fuzz/$target" -runs="$RUNS" -max_len=4096 -timeout=10 "$work" \
+  if ! "$BUILD_DIR/tests/fuzz/$target" -runs="$RUNS" -max_len=4096 -timeout=10 \
+      -artifact_prefix="$BUILD_DIR/$target-" "$work" \
       >"$BUILD_DIR/$target.log" 2>&1; then
     tail -40 "$BUILD_DIR/$target.log" >&2
     echo "fuzz: $target FAILED (log: $BUILD_DIR/$target.log)" >&2

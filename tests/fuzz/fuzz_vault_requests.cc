@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "codes/codes.h"
 #include "codes/hasher.h"
 #include "domain/attempt_limiters.h"
 #include "domain/vault_service.h"
@@ -57,9 +58,17 @@ class NoCredit : public CreditGateway {
   }
 };
 
+// A refusal must not carry the PIN back. Only input that is a PIN (it
+// normalizes) is a secret; any other text may well appear in a message by chance.
 void CheckNoEcho(const absl::Status& s, const std::string& code) {
-  // A typed code long enough to be a PIN must not come back in a message.
-  if (code.size() >= 16 && std::string(s.message()).find(code) != std::string::npos) std::abort();
+  absl::StatusOr<std::string> pin = giftcard::codes::Normalize(code);
+  if (!pin.ok()) return;
+  const std::string message(s.message());
+  if (message.find(*pin) != std::string::npos ||
+      message.find(giftcard::codes::Format(*pin)) != std::string::npos ||
+      message.find(code) != std::string::npos) {
+    std::abort();
+  }
 }
 
 }  // namespace

@@ -13,19 +13,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-std::string RowCounts(Suite& suite) {
-  std::vector<std::string> counts;
-  for (const auto& [dsn, tables] : std::vector<std::pair<std::string, std::vector<std::string>>>{
-           {suite.account_credit_dsn, {"accounts", "transfers", "ledger_entries", "refusals"}},
-           {suite.code_vault_dsn, {"batches", "codes", "redemptions", "admin_requests"}},
-           {suite.billing_dsn, {"credit_applications"}}}) {
-    for (const auto& table : tables) {
-      counts.push_back(table + "=" + QueryColumn(dsn, "SELECT count(*) FROM " + table).at(0));
-    }
-  }
-  return absl::StrJoin(counts, " ");
-}
-
 // The field named by the BadRequest of a failed call.
 std::string FieldOf(const grpc::Status& status) {
   auto violations = errors::FieldViolationsOf(errors::FromGrpcStatus(status));
@@ -52,7 +39,7 @@ class HostileInputTest : public ::testing::Test {
 };
 
 TEST_F(HostileInputTest, AccountCreditRefusesBadFields) {
-  const std::string before = RowCounts(suite_);
+  const std::string before = suite_.RowCounts();
   const std::string huge(10 * 1024, 'x');
   struct AccountCase {
     std::string id, country, currency, field;
@@ -129,11 +116,11 @@ TEST_F(HostileInputTest, AccountCreditRefusesBadFields) {
   v1::Account account;
   ExpectRefused(suite_.credit_stub->GetAccount(Context(kStorefrontToken).get(), get, &account),
                 "account_id", "10 KB account id");
-  EXPECT_EQ(RowCounts(suite_), before);
+  EXPECT_EQ(suite_.RowCounts(), before);
 }
 
 TEST_F(HostileInputTest, VaultAndBillingRefuseBadFields) {
-  const std::string before = RowCounts(suite_);
+  const std::string before = suite_.RowCounts();
   const std::string huge(10 * 1024, 'x');
   ExpectRefused(suite_.Redeem(codes_[0].code(), "", "r"), "account_id", "empty account");
   ExpectRefused(suite_.Redeem(codes_[0].code(), huge, "r"), "account_id", "10 KB account");
@@ -178,7 +165,7 @@ TEST_F(HostileInputTest, VaultAndBillingRefuseBadFields) {
                 "amount_due.amount_minor", "due over 10^15");
   ExpectRefused(suite_.ApplyCredit("inv", account_, 100, "XYZ", &app), "amount_due.currency_code",
                 "unknown currency");
-  EXPECT_EQ(RowCounts(suite_), before);
+  EXPECT_EQ(suite_.RowCounts(), before);
 }
 
 }  // namespace

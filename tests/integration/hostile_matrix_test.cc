@@ -23,19 +23,6 @@ namespace {
 
 namespace pb = google::protobuf;
 
-std::string RowCounts(Suite& suite) {
-  std::vector<std::string> counts;
-  for (const auto& [dsn, tables] : std::vector<std::pair<std::string, std::vector<std::string>>>{
-           {suite.account_credit_dsn, {"accounts", "transfers", "ledger_entries", "refusals"}},
-           {suite.code_vault_dsn, {"batches", "codes", "redemptions", "admin_requests"}},
-           {suite.billing_dsn, {"credit_applications"}}}) {
-    for (const auto& table : tables) {
-      counts.push_back(table + "=" + QueryColumn(dsn, "SELECT count(*) FROM " + table).at(0));
-    }
-  }
-  return absl::StrJoin(counts, " ");
-}
-
 struct Target {
   std::string service;  // Full service name.
   std::string method;
@@ -179,7 +166,7 @@ TEST_F(HostileMatrixTest, EveryFieldOfEveryRpcRefusesHostileValuesCleanly) {
        "invoice_id: 'i' reason: 'refund'"},
       {"giftcard.v1.Billing", "GetCreditApplication", kBillingSystemToken, "invoice_id: 'i'"},
   };
-  const std::string before = RowCounts(suite_);
+  const std::string before = suite_.RowCounts();
   int calls = 0;
   for (const Target& t : targets) {
     const pb::MethodDescriptor* m = pb::DescriptorPool::generated_pool()->FindMethodByName(
@@ -220,7 +207,7 @@ TEST_F(HostileMatrixTest, EveryFieldOfEveryRpcRefusesHostileValuesCleanly) {
     }
   }
   std::printf("%d hostile calls\n", calls);
-  EXPECT_EQ(RowCounts(suite_), before);
+  EXPECT_EQ(suite_.RowCounts(), before);
   EXPECT_TRUE(suite_.account_credit->Running());
   EXPECT_TRUE(suite_.code_vault->Running());
   EXPECT_TRUE(suite_.billing->Running());

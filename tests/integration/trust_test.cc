@@ -18,19 +18,6 @@ namespace {
 
 using ::testing::AnyOf;
 
-std::string RowCounts(Suite& suite) {
-  std::vector<std::string> counts;
-  for (const auto& [dsn, tables] : std::vector<std::pair<std::string, std::vector<std::string>>>{
-           {suite.account_credit_dsn, {"accounts", "transfers", "ledger_entries", "refusals"}},
-           {suite.code_vault_dsn, {"batches", "codes", "redemptions", "admin_requests"}},
-           {suite.billing_dsn, {"credit_applications"}}}) {
-    for (const auto& table : tables) {
-      counts.push_back(table + "=" + QueryColumn(dsn, "SELECT count(*) FROM " + table).at(0));
-    }
-  }
-  return absl::StrJoin(counts, " ");
-}
-
 // Valid, state-changing requests where the method changes state, so a
 // refused caller that got through would show in the row counts.
 class Caller {
@@ -202,7 +189,7 @@ TEST(TrustTest, EveryRpcAsEveryCallerOnlyTheAllowedCellsGetThrough) {
   int allowed_cells = 0;
   for (const std::string& method : auth::AllMethods()) {
     // Refused callers first: nothing may change.
-    const std::string before = RowCounts(suite);
+    const std::string before = suite.RowCounts();
     for (const std::string& token : {std::string(""), std::string("not-a-token")}) {
       grpc::Status s = caller.Call(method, token);
       EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED)
@@ -216,7 +203,7 @@ TEST(TrustTest, EveryRpcAsEveryCallerOnlyTheAllowedCellsGetThrough) {
           << method << " as " << principal;
       EXPECT_EQ(ReasonOf(s), "METHOD_NOT_ALLOWED") << method << " as " << principal;
     }
-    EXPECT_EQ(RowCounts(suite), before) << "a refused call to " << method << " changed something";
+    EXPECT_EQ(suite.RowCounts(), before) << "a refused call to " << method << " changed something";
     // Then the allowed ones get past authorization.
     for (const std::string& principal : auth::AllPrincipals()) {
       if (!auth::Allowed(principal, method)) continue;

@@ -345,8 +345,10 @@ TEST(VaultSecretsTest, CanaryPinsAppearNowhereInPlaintext) {
   ASSERT_TRUE(suite.Redeem(codes[0].code(), account, "canary-1").ok());
   // Refusals and typos: their messages must not carry the code either.
   std::vector<std::string> messages;
-  messages.push_back(suite.Redeem(codes[1].code(), UniqueName("nobody"), "canary-2").error_message());
-  messages.push_back(suite.Redeem(codes[0].code(), UniqueName("other"), "canary-3").error_message());
+  messages.push_back(
+      suite.Redeem(codes[1].code(), UniqueName("nobody"), "canary-2").error_message());
+  messages.push_back(
+      suite.Redeem(codes[0].code(), UniqueName("other"), "canary-3").error_message());
   std::string typo = codes[2].code();
   typo[0] = typo[0] == 'A' ? 'B' : 'A';
   messages.push_back(suite.Redeem(typo, account, "canary-4").error_message());

@@ -31,8 +31,8 @@ TEST(VaultRecoveryTest, AccountCreditKilledMidCreditTheWorkerCompletesWithOneCre
     Suite& suite;
     ~Diagnostics() {
       if (::testing::Test::HasFailure()) {
-        std::printf("--- code-vault log\n%s--- account-credit log\n%s", suite.code_vault->Log().c_str(),
-                    suite.account_credit->Log().c_str());
+        std::printf("--- code-vault log\n%s--- account-credit log\n%s",
+                    suite.code_vault->Log().c_str(), suite.account_credit->Log().c_str());
       }
     }
   } diagnostics{suite};

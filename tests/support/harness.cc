@@ -15,6 +15,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
@@ -388,6 +389,19 @@ grpc::Status Suite::ReverseCredit(const std::string& invoice_id, v1::CreditAppli
   request.set_invoice_id(invoice_id);
   request.set_reason("refund");
   return billing_stub->ReverseCredit(Context(kBillingSystemToken).get(), request, out);
+}
+
+std::string Suite::RowCounts() {
+  std::vector<std::string> counts;
+  for (const auto& [dsn, tables] : std::vector<std::pair<std::string, std::vector<std::string>>>{
+           {account_credit_dsn, {"accounts", "transfers", "ledger_entries", "refusals"}},
+           {code_vault_dsn, {"batches", "codes", "redemptions", "admin_requests"}},
+           {billing_dsn, {"credit_applications"}}}) {
+    for (const auto& table : tables) {
+      counts.push_back(table + "=" + QueryColumn(dsn, "SELECT count(*) FROM " + table).at(0));
+    }
+  }
+  return absl::StrJoin(counts, " ");
 }
 
 std::string Suite::AuditReport() {

@@ -150,6 +150,10 @@ class Suite {
   // else one line per violation.
   std::string AuditReport();
 
+  // "table=count …" over every table of the three databases whose rows a
+  // request can add: equal before and after means nothing was written.
+  std::string RowCounts();
+
   // Starts one service binary; waits for its port file.
   static std::unique_ptr<Process> StartService(const std::string& name,
                                                const std::vector<std::string>& args,
