@@ -1,7 +1,7 @@
 // Caller identity and authorization, one object per service process.
 //
 // Identity comes from the client certificate when the connection is mutual
-// TLS (its subject alternative name is the principal), else from
+// TLS and its subject alternative name is a principal, else from
 // `authorization: Bearer <token>` looked up in a tokens file that holds only
 // SHA-256 hashes of tokens. The file is reloaded on SIGHUP.
 //
