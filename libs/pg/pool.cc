@@ -134,7 +134,8 @@ void Pool::Release(Slot* slot, bool broken) {
   free_.push_back(slot);
 }
 
-absl::Status Pool::Transact(const std::function<absl::Status(pqxx::work&)>& body) {
+template <typename Tx, typename Body>
+absl::Status Pool::Run(const Body& body) {
   absl::Status last;
   bool reconnected = false;
   for (int attempt = 0; attempt <= options_.max_retries;) {
@@ -142,7 +143,7 @@ absl::Status Pool::Transact(const std::function<absl::Status(pqxx::work&)>& body
     if (!slot.ok()) return slot.status();
     bool broken = false;
     try {
-      pqxx::work tx(*(*slot)->conn);
+      Tx tx(*(*slot)->conn);
       last = body(tx);
       if (last.ok()) {
         tx.commit();
@@ -177,8 +178,16 @@ absl::Status Pool::Transact(const std::function<absl::Status(pqxx::work&)>& body
   return last;
 }
 
+absl::Status Pool::Transact(const std::function<absl::Status(pqxx::work&)>& body) {
+  return Run<pqxx::work>(body);
+}
+
+absl::Status Pool::Read(const std::function<absl::Status(pqxx::transaction_base&)>& body) {
+  return Run<pqxx::nontransaction>(body);
+}
+
 absl::Status Pool::Ping() {
-  return Transact([](pqxx::work& tx) {
+  return Read([](pqxx::transaction_base& tx) {
     tx.exec("SELECT 1");
     return absl::OkStatus();
   });

@@ -53,6 +53,11 @@ class Pool {
   // comes back as UNAVAILABLE: callers retry with the same idempotency key.
   absl::Status Transact(const std::function<absl::Status(pqxx::work&)>& body);
 
+  // Runs read-only `body` outside a transaction block (autocommit): one
+  // round trip per statement instead of three for BEGIN, SELECT, COMMIT. For
+  // single-statement reads, where a transaction adds nothing.
+  absl::Status Read(const std::function<absl::Status(pqxx::transaction_base&)>& body);
+
   // One round trip to the database; OK when it answers.
   absl::Status Ping();
 
@@ -64,6 +69,8 @@ class Pool {
   struct Slot {
     std::unique_ptr<pqxx::connection> conn;
   };
+  template <typename Tx, typename Body>
+  absl::Status Run(const Body& body);
   absl::StatusOr<Slot*> Acquire();
   void Release(Slot* slot, bool broken);
   absl::Status Open(Slot& slot);

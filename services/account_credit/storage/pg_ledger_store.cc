@@ -160,7 +160,7 @@ absl::StatusOr<Account> PgLedgerStore::UpsertAccount(const Account& account) {
 
 absl::StatusOr<Account> PgLedgerStore::GetAccount(const std::string& account_id) {
   Account out;
-  absl::Status s = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+  absl::Status s = pool_.Read([&](pqxx::transaction_base& tx) -> absl::Status {
     pqxx::result r = tx.exec_prepared("ac_get_account", account_id);
     if (r.empty()) return AccountNotFound(account_id);
     out = AccountFromRow(r[0]);
@@ -269,7 +269,7 @@ absl::StatusOr<Transfer> PgLedgerStore::Post(const Posting& posting) {
 absl::StatusOr<EntryPage> PgLedgerStore::ListEntries(const std::string& account_id,
                                                      int64_t before_entry_id, int limit) {
   EntryPage out;
-  absl::Status s = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+  absl::Status s = pool_.Read([&](pqxx::transaction_base& tx) -> absl::Status {
     out = EntryPage{};
     if (!IsSystemAccount(account_id) && tx.exec_prepared("ac_account_exists", account_id).empty()) {
       return AccountNotFound(account_id);

@@ -155,7 +155,15 @@ absl::Status PgApplicationStore::DropPending(const std::string& invoice_id) {
 }
 
 absl::StatusOr<CreditApplication> PgApplicationStore::Get(const std::string& invoice_id) {
-  return UpdateThenGet(invoice_id, [](pqxx::work&) {});
+  CreditApplication out;
+  absl::Status s = pool_.Read([&](pqxx::transaction_base& tx) -> absl::Status {
+    pqxx::result r = tx.exec_prepared("bl_get", invoice_id);
+    if (r.empty()) return InvoiceNotFound(invoice_id);
+    out = FromRow(r[0]);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
 }
 
 }  // namespace giftcard::billing

@@ -285,7 +285,7 @@ absl::StatusOr<CodePage> PgCodeStore::ListCodes(const std::string& batch_id,
                                                 std::optional<CodeState> state,
                                                 const std::string& after_serial, int limit) {
   CodePage out;
-  absl::Status s = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+  absl::Status s = pool_.Read([&](pqxx::transaction_base& tx) -> absl::Status {
     out = CodePage{};
     if (!validate::IsUuid(batch_id) || tx.exec_prepared("cv_batch_exists", batch_id).empty()) {
       return errors::Error(absl::StatusCode::kNotFound, "BATCH_NOT_FOUND", "no such batch",
@@ -323,7 +323,7 @@ absl::StatusOr<std::vector<Redemption>> PgCodeStore::ListPending(absl::Duration 
 
 absl::StatusOr<Code> PgCodeStore::GetCodeBySerial(const std::string& serial) {
   Code out;
-  absl::Status s = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+  absl::Status s = pool_.Read([&](pqxx::transaction_base& tx) -> absl::Status {
     pqxx::result r = tx.exec_prepared("cv_code_by_serial", serial);
     if (r.empty()) return CodeNotFound();
     out = CodeFromRow(r[0]);
@@ -335,7 +335,7 @@ absl::StatusOr<Code> PgCodeStore::GetCodeBySerial(const std::string& serial) {
 
 absl::StatusOr<Code> PgCodeStore::GetCodeByHashes(const std::vector<std::string>& code_hashes) {
   Code out;
-  absl::Status s = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+  absl::Status s = pool_.Read([&](pqxx::transaction_base& tx) -> absl::Status {
     pqxx::result r = tx.exec_prepared("cv_code_by_hashes", pg::ByteaArray(code_hashes));
     if (r.empty()) return CodeNotFound();
     out = CodeFromRow(r[0]);
