@@ -33,6 +33,8 @@ giftcard_random_port() {
 }
 
 # giftcard_pg_start DIR → prints the port. DIR gets data/, sock/, pg.log.
+# GIFTCARD_PG_OPTIONS adds server options, e.g. for profiling:
+#   "-c shared_preload_libraries=pg_stat_statements"
 giftcard_pg_start() {
   local dir=$1 bin port attempt
   bin=$(giftcard_pg_bin) || return 1
@@ -50,7 +52,7 @@ giftcard_pg_start() {
   for attempt in 1 2 3 4 5; do
     port=${GIFTCARD_PG_PORT:-$(giftcard_random_port)}
     if giftcard_as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/pg.log" -w -t 30 \
-        -o "-c listen_addresses=127.0.0.1 -p $port -k $dir/sock -c max_connections=200" \
+        -o "-c listen_addresses=127.0.0.1 -p $port -k $dir/sock -c max_connections=200 ${GIFTCARD_PG_OPTIONS:-}" \
         start >/dev/null 2>&1; then
       echo "$port" >"$dir/pg.port"
       echo "$port"
