@@ -46,6 +46,10 @@ struct ServeOptions {
 // and SIGHUP in every thread so Serve() can wait for them synchronously.
 void BlockTerminationSignals();
 
+// For processes that hold secrets in memory (PINs in code-vault): no core
+// dumps, and no ptrace or /proc/<pid>/mem reads by other unprivileged users.
+void DisableCoreDumps();
+
 // Builds and runs the server; returns the process exit code. `probe` checks
 // the service's own dependencies (its database) and drives health.
 int Serve(const ServeOptions& options, const std::vector<grpc::Service*>& services,
