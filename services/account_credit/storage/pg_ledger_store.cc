@@ -16,13 +16,17 @@ const std::string& AccountColumns() {
   return *cols;
 }
 
+// The columns TransferFromRow reads, from a table aliased `t`.
 const std::string& TransferColumns() {
   static const auto* cols = new std::string(absl::StrCat(
-      "request_fingerprint, transfer_id::text, kind, account_id, currency_code, amount_minor, "
-      "balance_after_minor, coalesce(reverses_transfer_id::text, ''), ",
-      Micros("create_time"), ", request_id, counter_account_id"));
+      "t.request_fingerprint, t.transfer_id::text, t.kind, t.account_id, t.currency_code, "
+      "t.amount_minor, t.balance_after_minor, coalesce(t.reverses_transfer_id::text, ''), ",
+      Micros("t.create_time"), ", t.request_id, t.counter_account_id"));
   return *cols;
 }
+
+// Index of the refusal's columns after the transfer's in ac_find_request.
+constexpr int kRefusalColumn = 11;
 
 Account AccountFromRow(const pqxx::row& row) {
   Account a;
@@ -109,28 +113,39 @@ std::vector<pg::Statement> PgLedgerStore::Statements() {
            acct},
       {"ac_get_account", "SELECT " + acct + " FROM accounts WHERE account_id = $1"},
       {"ac_lock_account", "SELECT " + acct + " FROM accounts WHERE account_id = $1 FOR UPDATE"},
-      {"ac_find_transfer", "SELECT " + xfer + " FROM transfers WHERE request_id = $1"},
-      {"ac_transfer_by_id", "SELECT " + xfer + " FROM transfers WHERE transfer_id = $1::uuid"},
+      // Whatever a request_id already decided, a transfer or a refusal, in
+      // one round trip.
+      {"ac_find_request", "SELECT " + xfer +
+                              ", r.request_fingerprint, r.code, r.reason, r.message "
+                              "FROM (SELECT $1::text AS request_id) q "
+                              "LEFT JOIN transfers t ON t.request_id = q.request_id "
+                              "LEFT JOIN refusals r ON r.request_id = q.request_id"},
+      {"ac_transfer_by_id", "SELECT " + xfer + " FROM transfers t WHERE transfer_id = $1::uuid"},
       {"ac_reversal_of", "SELECT 1 FROM transfers WHERE reverses_transfer_id = $1::uuid"},
-      {"ac_find_refusal",
-       "SELECT request_fingerprint, code, reason, message FROM refusals WHERE request_id = $1"},
       {"ac_insert_refusal",
        "INSERT INTO refusals (request_id, request_fingerprint, code, reason, message) "
        "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (request_id) DO NOTHING"},
-      {"ac_insert_transfer",
-       "INSERT INTO transfers (request_id, request_fingerprint, kind, account_id, "
-       "counter_account_id, currency_code, amount_minor, balance_after_minor, reference, "
-       "reverses_transfer_id) "
-       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, nullif($10, '')::uuid) "
-       "ON CONFLICT (request_id) DO NOTHING "
-       "RETURNING transfer_id::text, " +
-           Micros("create_time")},
-      {"ac_insert_entries",
-       "INSERT INTO ledger_entries (account_id, transfer_id, currency_code, amount_minor) "
-       "VALUES ($1, $3::uuid, $4, $5), ($2, $3::uuid, $4, -$5::bigint)"},
-      {"ac_update_balance",
-       "UPDATE accounts SET balance_minor = balance_minor + $2, update_time = now() "
-       "WHERE account_id = $1 RETURNING balance_minor"},
+      // The transfer, its two entries and the new balance in one statement
+      // (one round trip). $11 is the signed change for the customer; a
+      // transfer of 0 has no entries. When the request_id is taken (a
+      // concurrent replay), nothing is written and no row comes back.
+      {"ac_write_transfer",
+       "WITH t AS ("
+       " INSERT INTO transfers (request_id, request_fingerprint, kind, account_id,"
+       "   counter_account_id, currency_code, amount_minor, balance_after_minor, reference,"
+       "   reverses_transfer_id)"
+       " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, nullif($10, '')::uuid)"
+       " ON CONFLICT (request_id) DO NOTHING RETURNING transfer_id, create_time), "
+       "e AS ("
+       " INSERT INTO ledger_entries (account_id, transfer_id, currency_code, amount_minor)"
+       " SELECT v.account_id, t.transfer_id, $6, v.amount"
+       " FROM t, (VALUES ($4, $11::bigint), ($5, -$11::bigint)) AS v(account_id, amount)"
+       " WHERE $11::bigint <> 0), "
+       "b AS ("
+       " UPDATE accounts SET balance_minor = balance_minor + $11::bigint, update_time = now()"
+       " WHERE account_id = $4 AND $11::bigint <> 0 AND EXISTS (SELECT 1 FROM t)) "
+       "SELECT transfer_id::text, " +
+           Micros("create_time") + " FROM t"},
       {"ac_account_exists", "SELECT 1 FROM accounts WHERE account_id = $1"},
       {"ac_list_entries",
        "SELECT entry_id, transfer_id::text, account_id, currency_code, amount_minor, " +
@@ -175,19 +190,21 @@ absl::StatusOr<Transfer> PgLedgerStore::Post(const Posting& posting) {
   absl::Status refusal;  // A definite refusal, committed as the request's answer.
   absl::Status s = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
     refusal = absl::OkStatus();
-    // 1. Replays.
-    pqxx::result existing = tx.exec_prepared("ac_find_transfer", posting.request_id);
-    if (!existing.empty()) {
-      auto replay = Replay(existing[0], posting);
+    // 1. Replays: a transfer or a refusal already recorded under this id.
+    const pqxx::row first = tx.exec_prepared1("ac_find_request", posting.request_id);
+    if (!first[0].is_null()) {
+      auto replay = Replay(first, posting);
       if (!replay.ok()) return replay.status();
       out = *replay;
       return absl::OkStatus();
     }
-    pqxx::result refused = tx.exec_prepared("ac_find_refusal", posting.request_id);
-    if (!refused.empty()) {
-      if (refused[0][0].as<std::string>() != posting.request_fingerprint) return Reused(posting);
-      refusal = errors::Error(static_cast<absl::StatusCode>(refused[0][1].as<int>()),
-                              refused[0][2].as<std::string>(), refused[0][3].as<std::string>());
+    if (!first[kRefusalColumn].is_null()) {
+      if (first[kRefusalColumn].as<std::string>() != posting.request_fingerprint) {
+        return Reused(posting);
+      }
+      refusal = errors::Error(static_cast<absl::StatusCode>(first[kRefusalColumn + 1].as<int>()),
+                              first[kRefusalColumn + 2].as<std::string>(),
+                              first[kRefusalColumn + 3].as<std::string>());
       return absl::OkStatus();
     }
     auto refuse = [&](absl::Status why) {
@@ -234,10 +251,11 @@ absl::StatusOr<Transfer> PgLedgerStore::Post(const Posting& posting) {
     const int64_t balance_after = account.balance_minor + delta;
 
     // 4. The transfer, its entries, the balance.
-    pqxx::result inserted = tx.exec_prepared(
-        "ac_insert_transfer", posting.request_id, posting.request_fingerprint,
-        KindName(posting.kind), account_id, counter_account_id, currency_code,
-        movement->amount_minor, balance_after, posting.reference, posting.reverses_transfer_id);
+    pqxx::result inserted =
+        tx.exec_prepared("ac_write_transfer", posting.request_id, posting.request_fingerprint,
+                         KindName(posting.kind), account_id, counter_account_id, currency_code,
+                         movement->amount_minor, balance_after, posting.reference,
+                         posting.reverses_transfer_id, delta);
     if (inserted.empty()) {
       // Same request_id, committed concurrently after our first look: the
       // pool reruns us and we answer it as a replay.
@@ -245,11 +263,6 @@ absl::StatusOr<Transfer> PgLedgerStore::Post(const Posting& posting) {
                            "concurrent request with the same request_id; retry");
     }
     const std::string transfer_id = inserted[0][0].as<std::string>();
-    if (movement->amount_minor > 0) {
-      tx.exec_prepared("ac_insert_entries", account_id, counter_account_id, transfer_id,
-                       currency_code, delta);
-      tx.exec_prepared("ac_update_balance", account_id, delta);
-    }
     out.transfer_id = transfer_id;
     out.request_id = posting.request_id;
     out.kind = posting.kind;
