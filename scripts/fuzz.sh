@@ -18,7 +18,7 @@ if ! dpkg-query -W -f='${Status}' clang libclang-rt-14-dev 2>/dev/null | grep -q
   SUDO=()
   [[ $(id -u) -eq 0 ]] || SUDO=(sudo -n)
   "${SUDO[@]}" apt-get update -q >/dev/null
-  DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -q --no-install-recommends \
+  DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -q \
     clang libclang-rt-14-dev >/dev/null
 fi
 

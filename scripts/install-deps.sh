@@ -20,5 +20,5 @@ SUDO=()
 [[ $(id -u) -eq 0 ]] || SUDO=(sudo -n)
 echo "installing: ${missing[*]}" >&2
 "${SUDO[@]}" apt-get update -q >/dev/null
-DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -q --no-install-recommends \
+DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -q \
   "${missing[@]}" >/dev/null
