@@ -40,6 +40,7 @@ class Caller {
     if (name == "CheckCode") {
       v1::CheckCodeRequest r;
       r.set_code(codes_.at(0).code());
+      r.set_client_ip("192.0.2.1");
       v1::CodeCheck out;
       return suite_.vault_stub->CheckCode(ctx.get(), r, &out);
     }

@@ -165,6 +165,7 @@ TEST_F(VaultLifecycleTest, ActivateAndVoidByBatchOrSerialsAreIdempotent) {
   EXPECT_EQ(ReasonOf(s), "CODE_INVALID");
   v1::CheckCodeRequest check;
   check.set_code(codes[1].code());
+  check.set_client_ip("192.0.2.10");
   v1::CodeCheck checked;
   s = suite_.vault_stub->CheckCode(Context(kStorefrontToken).get(), check, &checked);
   EXPECT_EQ(ReasonOf(s), "CODE_INVALID");
@@ -354,6 +355,7 @@ TEST(VaultSecretsTest, CanaryPinsAppearNowhereInPlaintext) {
   messages.push_back(suite.Redeem(typo, account, "canary-4").error_message());
   v1::CheckCodeRequest check;
   check.set_code(codes[2].code());
+  check.set_client_ip("192.0.2.10");
   v1::CodeCheck checked;
   ASSERT_TRUE(suite.vault_stub->CheckCode(Context(kStorefrontToken).get(), check, &checked).ok());
 

@@ -349,6 +349,8 @@ TEST_F(VaultServiceTest, CheckCodeTellsValueWithoutRedeeming) {
             "CODE_INVALID");
   EXPECT_EQ(service_.CheckCode(codes::Format(pin_), "not an ip").status().code(),
             absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(service_.CheckCode(codes::Format(pin_), "").status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(VaultServiceTest, RecoveryFinishesPendingRedemptionsWithTheSameRequestId) {

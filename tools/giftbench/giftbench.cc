@@ -203,6 +203,7 @@ class Workload {
     if (scenario == "check-code") {
       auto r = std::make_shared<v1::CheckCodeRequest>();
       r->set_code(pins_[rng() % pins_.size()]);
+      r->set_client_ip(absl::StrCat("10.1.", rng() % 250, ".", rng() % 250));
       return Unary<v1::CheckCodeRequest, v1::CodeCheck>(
           r, env_.storefront, [this](auto* ctx, auto* req, auto* resp, auto cb) {
             vault_->async()->CheckCode(ctx, req, resp, std::move(cb));

@@ -223,6 +223,9 @@ absl::StatusOr<ListCodesResult> VaultService::ListCodes(const ListCodesQuery& qu
 
 absl::StatusOr<CodeCheck> VaultService::CheckCode(const std::string& code,
                                                   const std::string& client_ip) {
+  // Without an account, the client address is the only key guessing can be
+  // counted under, so it is required here.
+  if (client_ip.empty()) return errors::InvalidField("client_ip", "is required");
   GIFTCARD_RETURN_IF_ERROR(ValidateClientIp(client_ip));
   GIFTCARD_ASSIGN_OR_RETURN(std::string normalized, codes::Normalize(code));
   const std::vector<LimitKey> keys = LimitKeys("", client_ip);
