@@ -58,8 +58,9 @@ absl::StatusOr<CreditApplication> BillingService::FinishApply(const CreditApplic
                        pending.invoice_id);
   if (!debit.ok()) {
     if (IsDefiniteRefusal(debit.status())) {
-      // Nothing was taken; forget the attempt so the invoice can be retried
-      // once the cause (say, a missing account) is fixed.
+      // Nothing was taken, and the refusal is this invoice's answer:
+      // account-credit keeps it under the debit's request id, so a retry of
+      // the invoice gets it again. No pending record is left behind.
       if (absl::Status s = store_.DropPending(pending.invoice_id); !s.ok()) {
         log::Warning("drop_pending_failed", {{"invoice_id", pending.invoice_id}});
       }
