@@ -233,6 +233,24 @@ TEST(LedgerBillingTest, ClosedAccountsTakeNoCreditButCanStillPay) {
   EXPECT_EQ(app.applied().amount_minor(), 400);
 }
 
+TEST(LedgerBillingTest, ARefusedInvoiceKeepsItsAnswerAndANewInvoiceIdWorks) {
+  Suite suite;
+  const std::string account = UniqueName("late");
+  v1::CreditApplication app;
+  EXPECT_EQ(ReasonOf(suite.ApplyCredit("inv-early", account, 500, "EUR", &app)),
+            "ACCOUNT_NOT_FOUND");
+  ASSERT_TRUE(suite.UpsertAccount(account, "DE", "EUR", v1::DIRECT).ok());
+  // The same invoice id: the first answer, not a debit.
+  EXPECT_EQ(ReasonOf(suite.ApplyCredit("inv-early", account, 500, "EUR", &app)),
+            "ACCOUNT_NOT_FOUND");
+  EXPECT_THAT(QueryColumn(suite.billing_dsn, "SELECT count(*) FROM credit_applications"),
+              Each(Eq("0")));
+  // A new invoice id is decided afresh (no credit yet: everything to charge).
+  ASSERT_TRUE(suite.ApplyCredit("inv-again", account, 500, "EUR", &app).ok());
+  EXPECT_EQ(app.amount_to_charge().amount_minor(), 500);
+  EXPECT_EQ(suite.AuditReport(), "");
+}
+
 TEST(LedgerBillingTest, BillingKilledMidDebitRecoversToOneDebit) {
   // account-credit holds each DebitAccount 3 s, so billing has recorded the
   // application and its debit is in flight when billing is killed.
