@@ -82,7 +82,7 @@ absl::Status Authorizer::Reload() {
   return absl::OkStatus();
 }
 
-std::optional<std::string> Authorizer::PrincipalOf(const grpc::ServerContext& context) const {
+std::optional<std::string> Authorizer::PrincipalOf(const grpc::ServerContextBase& context) const {
   // mutual TLS: the verified client certificate names the principal.
   if (auto auth = context.auth_context(); auth != nullptr && auth->IsPeerAuthenticated()) {
     for (const auto& san : auth->FindPropertyValues(GRPC_X509_SAN_PROPERTY_NAME)) {
@@ -102,7 +102,7 @@ std::optional<std::string> Authorizer::PrincipalOf(const grpc::ServerContext& co
   return found->second;
 }
 
-grpc::Status Authorizer::Authorize(const grpc::ServerContext& context,
+grpc::Status Authorizer::Authorize(const grpc::ServerContextBase& context,
                                    absl::string_view method) const {
   if (IsOpenMethod(method)) return grpc::Status::OK;
   std::optional<std::string> principal = PrincipalOf(context);

@@ -43,10 +43,10 @@ class Authorizer {
 
   // OK when the caller may call `method`; else UNAUTHENTICATED/CALLER_UNKNOWN
   // or PERMISSION_DENIED/METHOD_NOT_ALLOWED, ready to return from a handler.
-  grpc::Status Authorize(const grpc::ServerContext& context, absl::string_view method) const;
+  grpc::Status Authorize(const grpc::ServerContextBase& context, absl::string_view method) const;
 
   // The caller's principal, if it is known.
-  std::optional<std::string> PrincipalOf(const grpc::ServerContext& context) const;
+  std::optional<std::string> PrincipalOf(const grpc::ServerContextBase& context) const;
 
   // Re-reads the tokens file (SIGHUP); on error the old tokens stay.
   absl::Status Reload();

@@ -104,17 +104,18 @@ int Serve(const ServeOptions& options, const std::vector<grpc::Service*>& servic
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.SetMaxSendMessageSize(options.max_message_bytes);
   for (grpc::Service* s : services) builder.RegisterService(s);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
+  creators.push_back(MakeCallLogInterceptorFactory(options.principal_of));
   if (options.enable_test_hooks) {
     log::Warning("test_hooks_enabled", {{"why", "--enable_test_hooks; never use in production"}});
-    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
     std::map<std::string, int64_t> delays;
     if (!ParseMethodDelays(options.test_delay_methods, &delays)) {
       log::Error("bad_test_delay_methods", {{"spec", options.test_delay_methods}});
       return 2;
     }
     creators.push_back(MakeTestHookInterceptorFactory(std::move(delays)));
-    builder.experimental().SetInterceptorCreators(std::move(creators));
   }
+  builder.experimental().SetInterceptorCreators(std::move(creators));
 
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {

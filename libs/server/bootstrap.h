@@ -19,6 +19,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "server/call_log.h"
 
 namespace giftcard::server {
 
@@ -38,6 +39,8 @@ struct ServeOptions {
   std::string tls_client_ca_file;
   // Called on SIGHUP (reload the tokens file).
   std::function<void()> on_sighup;
+  // Names the caller in the per-call log line (server/call_log.h).
+  PrincipalOf principal_of;
   bool enable_test_hooks = false;  // See test_hooks.h; never in production.
   std::string test_delay_methods;  // "Method=ms,…", with enable_test_hooks.
 };

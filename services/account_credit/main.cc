@@ -39,6 +39,9 @@ int main(int argc, char** argv) {
   }
   account_credit::AccountCreditHandler handler(service, **authorizer);
   server::ServeOptions serve = server::ServeOptionsFromFlags("account-credit");
+  serve.principal_of = [&authorizer](const grpc::ServerContextBase& context) {
+    return (*authorizer)->PrincipalOf(context).value_or("");
+  };
   serve.on_sighup = [&authorizer] {
     if (absl::Status s = (*authorizer)->Reload(); !s.ok()) {
       log::Error("tokens_reload_failed", {{"status", errors::Describe(s)}});

@@ -58,6 +58,9 @@ int main(int argc, char** argv) {
                                   service.RecoverUnsettled(min_age, 100);
                                 });
   server::ServeOptions serve = server::ServeOptionsFromFlags("billing");
+  serve.principal_of = [&authorizer](const grpc::ServerContextBase& context) {
+    return (*authorizer)->PrincipalOf(context).value_or("");
+  };
   serve.on_sighup = [&authorizer] {
     if (absl::Status s = (*authorizer)->Reload(); !s.ok()) {
       log::Error("tokens_reload_failed", {{"status", errors::Describe(s)}});

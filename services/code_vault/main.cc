@@ -96,6 +96,9 @@ int main(int argc, char** argv) {
                                 });
   // Health follows Postgres only: Redis down degrades the guard, not the service.
   server::ServeOptions serve = server::ServeOptionsFromFlags("code-vault");
+  serve.principal_of = [&authorizer](const grpc::ServerContextBase& context) {
+    return (*authorizer)->PrincipalOf(context).value_or("");
+  };
   serve.on_sighup = [&authorizer] {
     if (absl::Status s = (*authorizer)->Reload(); !s.ok()) {
       log::Error("tokens_reload_failed", {{"status", errors::Describe(s)}});

@@ -94,6 +94,14 @@ TEST_F(SliceTest, RedeemCreditsTheAccountAndBillingAppliesTheCredit) {
 
   ASSERT_TRUE(suite_.GetAccount(account, &got).ok());
   EXPECT_EQ(got.balance().amount_minor(), 0);
+  // One JSON line per call, naming the caller, the outcome and the request id.
+  EXPECT_THAT(suite_.code_vault->Log(),
+              HasSubstr("\"event\":\"call\",\"method\":\"/giftcard.v1.CodeVault/RedeemCode\","
+                        "\"principal\":\"storefront\",\"status\":\"OK\""));
+  EXPECT_THAT(suite_.code_vault->Log(), HasSubstr("\"request_id\":\"redeem-1\""));
+  EXPECT_THAT(suite_.account_credit->Log(),
+              HasSubstr("\"method\":\"/giftcard.v1.AccountCredit/DebitAccount\","
+                        "\"principal\":\"billing\""));
   EXPECT_THAT(QueryColumn(suite_.account_credit_dsn,
                           "SELECT sum(amount_minor) FROM ledger_entries GROUP BY currency_code"),
               Each(Eq("0")));

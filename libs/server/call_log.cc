@@ -1,0 +1,87 @@
+#include "server/call_log.h"
+
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/message.h>
+#include <grpcpp/server_context.h>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "errors/grpc_status.h"
+#include "errors/status.h"
+#include "log/log.h"
+
+namespace giftcard::server {
+namespace {
+
+// Request fields worth a log line. Never "code": that is the PIN.
+constexpr const char* kLoggedFields[] = {"request_id", "invoice_id", "account_id",
+                                         "serial",     "batch_id",   "transfer_id"};
+
+class CallLogInterceptor : public grpc::experimental::Interceptor {
+ public:
+  CallLogInterceptor(grpc::experimental::ServerRpcInfo* info, const PrincipalOf& principal_of)
+      : info_(info), principal_of_(principal_of), start_(absl::Now()) {}
+
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    using grpc::experimental::InterceptionHookPoints;
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE)) {
+      if (const auto* message =
+              static_cast<const google::protobuf::Message*>(methods->GetRecvMessage())) {
+        const auto* descriptor = message->GetDescriptor();
+        for (const char* name : kLoggedFields) {
+          const auto* field = descriptor->FindFieldByName(name);
+          if (field != nullptr && !field->is_repeated() &&
+              field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_STRING) {
+            std::string value = message->GetReflection()->GetString(*message, field);
+            if (!value.empty()) fields_.emplace_back(name, value.substr(0, 128));
+          }
+        }
+      }
+    }
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
+      const grpc::Status status = methods->GetSendStatus();
+      const absl::Status as_absl = errors::FromGrpcStatus(status);
+      log::Fields line = {
+          {"method", info_->method()},
+          {"principal", principal_of_ ? principal_of_(*info_->server_context()) : ""},
+          {"status", absl::StatusCodeToString(as_absl.code())},
+          {"reason", errors::ReasonOf(as_absl)},
+          {"latency_ms", absl::StrCat(absl::ToDoubleMilliseconds(absl::Now() - start_))}};
+      line.insert(line.end(), fields_.begin(), fields_.end());
+      log::Info("call", line);
+    }
+    methods->Proceed();
+  }
+
+ private:
+  grpc::experimental::ServerRpcInfo* info_;
+  const PrincipalOf& principal_of_;
+  const absl::Time start_;
+  log::Fields fields_;
+};
+
+class CallLogInterceptorFactory : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  explicit CallLogInterceptorFactory(PrincipalOf principal_of)
+      : principal_of_(std::move(principal_of)) {}
+
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo* info) override {
+    const char* method = info->method();
+    if (method == nullptr || absl::StartsWith(method, "/grpc.")) return nullptr;
+    return new CallLogInterceptor(info, principal_of_);
+  }
+
+ private:
+  const PrincipalOf principal_of_;
+};
+
+}  // namespace
+
+std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
+MakeCallLogInterceptorFactory(PrincipalOf principal_of) {
+  return std::make_unique<CallLogInterceptorFactory>(std::move(principal_of));
+}
+
+}  // namespace giftcard::server
