@@ -271,6 +271,17 @@ absl::StatusOr<Redemption> VaultService::Redeem(const RedeemCommand& command) {
   const std::vector<LimitKey> limit_keys = LimitKeys(command.account_id, command.client_ip);
   GIFTCARD_RETURN_IF_ERROR(limiter_.Check(limit_keys));
 
+  // Codes that do not exist are what a guesser sends: one read answers them,
+  // before the guard and the reservation, so a flood of guesses costs little.
+  // (Codes that exist in any state take the full path: a replay must find its
+  // first answer.)
+  absl::StatusOr<Code> known = store_.GetCodeByHashes(DigestsOf(hashes));
+  if (!known.ok()) {
+    if (known.status().code() != absl::StatusCode::kNotFound) return known.status();
+    (void)limiter_.RecordFailure(limit_keys);
+    return CodeInvalid();
+  }
+
   const std::string guard_key = GuardKey(hashes.front());
   absl::StatusOr<std::string> token = guard_.Acquire(guard_key, options_.guard_ttl);
   if (!token.ok()) {
