@@ -98,4 +98,17 @@ bool Is(const absl::Status& status, absl::StatusCode code, absl::string_view rea
   return status.code() == code && ReasonOf(status) == reason;
 }
 
+bool IsDefiniteRefusal(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kNotFound:
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kPermissionDenied:
+    case absl::StatusCode::kUnauthenticated:
+      return true;
+    default:
+      return false;
+  }
+}
+
 }  // namespace giftcard::errors

@@ -72,6 +72,12 @@ std::vector<std::pair<std::string, std::string>> FieldViolationsOf(const absl::S
 // The RetryInfo delay, if present.
 std::optional<absl::Duration> RetryDelayOf(const absl::Status& status);
 
+// Whether a peer's error means it definitely did nothing (a refusal: bad
+// input, a failed precondition, an unknown entity, a caller it does not
+// accept), as opposed to an outcome that is unknown (deadline, unavailable,
+// aborted, internal), which must be retried with the same request id.
+bool IsDefiniteRefusal(const absl::Status& status);
+
 // "UNAVAILABLE DEPENDENCY_UNAVAILABLE: message" for logs and tools (the
 // payload bytes absl::Status::ToString would print are left out).
 std::string Describe(const absl::Status& status);

@@ -55,5 +55,16 @@ TEST(ErrorsTest, PlainStatusesMapByCodeAlone) {
             "");
 }
 
+TEST(ErrorsTest, RefusalsAreToldFromUnknownOutcomes) {
+  EXPECT_TRUE(
+      IsDefiniteRefusal(Error(absl::StatusCode::kFailedPrecondition, reason::kRegionMismatch, "")));
+  EXPECT_TRUE(IsDefiniteRefusal(absl::NotFoundError("no account")));
+  EXPECT_TRUE(IsDefiniteRefusal(absl::UnauthenticatedError("who")));
+  EXPECT_FALSE(IsDefiniteRefusal(DependencyUnavailable("account-credit", "deadline")));
+  EXPECT_FALSE(IsDefiniteRefusal(absl::DeadlineExceededError("late")));
+  EXPECT_FALSE(IsDefiniteRefusal(absl::AbortedError("conflict")));
+  EXPECT_FALSE(IsDefiniteRefusal(absl::InternalError("bug")));
+}
+
 }  // namespace
 }  // namespace giftcard::errors

@@ -91,8 +91,10 @@ absl::StatusOr<Transfer> Replay(const pqxx::row& row, const Posting& posting) {
   return TransferFromRow(row);
 }
 
-// Refusals that are the request's answer, not a failure to answer it.
-bool IsDefiniteRefusal(const absl::Status& status) {
+// The domain's refusals that become the request's recorded answer (a failed
+// precondition, an unknown account or transfer), as opposed to failures to
+// answer it, which write nothing.
+bool IsRecordedRefusal(const absl::Status& status) {
   return status.code() == absl::StatusCode::kFailedPrecondition ||
          status.code() == absl::StatusCode::kNotFound;
 }
@@ -244,7 +246,7 @@ absl::StatusOr<Transfer> PgLedgerStore::Post(const Posting& posting) {
     absl::StatusOr<Movement> movement =
         posting.decide(PostingContext{account, original ? &*original : nullptr, original_reversed});
     if (!movement.ok()) {
-      if (IsDefiniteRefusal(movement.status())) return refuse(movement.status());
+      if (IsRecordedRefusal(movement.status())) return refuse(movement.status());
       return movement.status();
     }
     const int64_t delta = movement->direction * movement->amount_minor;

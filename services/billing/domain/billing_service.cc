@@ -18,13 +18,6 @@ absl::Status ValidateInvoiceId(const std::string& invoice_id) {
   return absl::OkStatus();
 }
 
-// A debit refusal that means nothing was taken (unknown account, wrong currency).
-bool IsDefiniteRefusal(const absl::Status& status) {
-  return status.code() == absl::StatusCode::kFailedPrecondition ||
-         status.code() == absl::StatusCode::kNotFound ||
-         status.code() == absl::StatusCode::kInvalidArgument;
-}
-
 }  // namespace
 
 std::string DebitRequestId(const std::string& invoice_id) { return "billing:apply:" + invoice_id; }
@@ -57,7 +50,7 @@ absl::StatusOr<CreditApplication> BillingService::FinishApply(const CreditApplic
       debit_.DebitUpTo(pending.account_id, pending.amount_due, DebitRequestId(pending.invoice_id),
                        pending.invoice_id);
   if (!debit.ok()) {
-    if (IsDefiniteRefusal(debit.status())) {
+    if (errors::IsDefiniteRefusal(debit.status())) {
       // Nothing was taken, and the refusal is this invoice's answer:
       // account-credit keeps it under the debit's request id, so a retry of
       // the invoice gets it again. No pending record is left behind.
@@ -108,7 +101,7 @@ absl::StatusOr<CreditApplication> BillingService::FinishReversal(const CreditApp
   absl::StatusOr<DebitResult> reversal =
       debit_.Reverse(pending.debit_transfer_id, ReversalRequestId(pending.invoice_id));
   if (!reversal.ok()) {
-    if (IsDefiniteRefusal(reversal.status())) {
+    if (errors::IsDefiniteRefusal(reversal.status())) {
       log::Warning("reversal_refused", {{"invoice_id", pending.invoice_id},
                                         {"status", errors::Describe(reversal.status())}});
       (void)store_.CancelReversal(pending.invoice_id);
@@ -140,7 +133,7 @@ int BillingService::RecoverUnsettled(absl::Duration min_age, int limit) {
   for (const CreditApplication& app : *unsettled) {
     absl::StatusOr<CreditApplication> outcome =
         app.state == ApplicationState::kPending ? FinishApply(app) : FinishReversal(app);
-    const bool definite = outcome.ok() || IsDefiniteRefusal(outcome.status());
+    const bool definite = outcome.ok() || errors::IsDefiniteRefusal(outcome.status());
     log::Info("recovery_attempt", {{"invoice_id", app.invoice_id},
                                    {"outcome", definite ? "definite" : "still_unsettled"}});
     settled += definite ? 1 : 0;

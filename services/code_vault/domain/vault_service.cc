@@ -87,19 +87,6 @@ std::vector<std::string> DigestsOf(const std::vector<codes::CodeHash>& hashes) {
 
 }  // namespace
 
-bool IsDefiniteRefusal(const absl::Status& status) {
-  switch (status.code()) {
-    case absl::StatusCode::kFailedPrecondition:
-    case absl::StatusCode::kNotFound:
-    case absl::StatusCode::kInvalidArgument:
-    case absl::StatusCode::kPermissionDenied:
-    case absl::StatusCode::kUnauthenticated:
-      return true;
-    default:
-      return false;
-  }
-}
-
 VaultService::VaultService(CodeStore& store, RedemptionGuard& guard, CreditGateway& credit,
                            AttemptLimiter& limiter, const codes::CodeHasher& hasher,
                            Options options)
@@ -350,7 +337,7 @@ int VaultService::RecoverPending(absl::Duration min_age, int limit) {
   int finished = 0;
   for (const Redemption& r : *pending) {
     absl::StatusOr<Redemption> outcome = FinishCredit(r);
-    const bool definite = outcome.ok() || IsDefiniteRefusal(outcome.status());
+    const bool definite = outcome.ok() || errors::IsDefiniteRefusal(outcome.status());
     log::Info("recovery_attempt", {{"redemption_id", r.redemption_id},
                                    {"outcome", definite ? "definite" : "still_pending"}});
     finished += definite ? 1 : 0;
@@ -373,7 +360,7 @@ absl::StatusOr<Redemption> VaultService::FinishCredit(const Redemption& pending)
                          "the redemption is being finished; retry with the same request_id",
                          {{"redemption_id", pending.redemption_id}});
   }
-  if (IsDefiniteRefusal(credit.status())) {
+  if (errors::IsDefiniteRefusal(credit.status())) {
     absl::StatusOr<Redemption> rejected = store_.Reject(pending, credit.status());
     if (!rejected.ok()) {
       log::Warning("redemption_reject_failed", {{"redemption_id", pending.redemption_id},

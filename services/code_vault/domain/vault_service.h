@@ -82,10 +82,6 @@ struct CodeKey {
   std::string code;
 };
 
-// Whether a peer's answer means "definitely not credited" (the code may go
-// back to ACTIVE) as opposed to "outcome unknown" (keep it PENDING).
-bool IsDefiniteRefusal(const absl::Status& status);
-
 class VaultService {
  public:
   struct Options {
