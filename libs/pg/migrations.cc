@@ -63,7 +63,9 @@ absl::Status MigrateWithRetry(const std::string& dsn, const std::vector<Migratio
   absl::Duration backoff = absl::Milliseconds(100);
   while (true) {
     absl::Status s = Migrate(dsn, migrations, advisory_lock_key);
-    if (s.ok() || s.code() != absl::StatusCode::kUnavailable || absl::Now() + backoff > deadline) {
+    if (s.ok()) return s;
+    if (s.code() != absl::StatusCode::kUnavailable || absl::Now() + backoff > deadline) {
+      log::Error("migrations_failed", {{"status", errors::Describe(s)}});
       return s;
     }
     log::Warning("migrations_waiting_for_postgres", {{"status", errors::Describe(s)}});

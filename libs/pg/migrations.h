@@ -26,7 +26,7 @@ absl::Status Migrate(const std::string& dsn, const std::vector<Migration>& migra
                      int64_t advisory_lock_key);
 
 // Migrate, retried until `timeout` while Postgres is unreachable (a service
-// may start before its database).
+// may start before its database). Logs the error it gives up with.
 absl::Status MigrateWithRetry(const std::string& dsn, const std::vector<Migration>& migrations,
                               int64_t advisory_lock_key, absl::Duration timeout);
 

@@ -1,7 +1,7 @@
 // code-vault: codes, batches and redemptions. Wiring only.
 #include "absl/flags/flag.h"
 #include "api/code_vault_handler.h"
-#include "auth/authorizer.h"
+#include "auth/serving.h"
 #include "code_vault_migrations.h"
 #include "codes/hasher.h"
 #include "config/config.h"
@@ -61,12 +61,10 @@ int main(int argc, char** argv) {
   }
 
   const std::string dsn = server::PgDsnFlag();
-  if (absl::Status s = pg::MigrateWithRetry(dsn, code_vault::Migrations(),
-                                            code_vault::kMigrationLockKey, absl::Seconds(60));
-      !s.ok()) {
-    log::Error("migrations_failed", {{"status", errors::Describe(s)}});
+  if (!pg::MigrateWithRetry(dsn, code_vault::Migrations(), code_vault::kMigrationLockKey,
+                            absl::Seconds(60))
+           .ok())
     return 1;
-  }
   pg::Pool pool({.dsn = dsn, .size = server::PgPoolSizeFlag()},
                 code_vault::PgCodeStore::Statements());
   code_vault::PgCodeStore store(pool);
@@ -83,26 +81,14 @@ int main(int argc, char** argv) {
   options.max_failures_per_account = absl::GetFlag(FLAGS_max_failures_per_account);
   options.max_failures_per_client = absl::GetFlag(FLAGS_max_failures_per_client);
   code_vault::VaultService service(store, guard, credit, limiter, *hasher, options);
-  absl::StatusOr<std::unique_ptr<auth::Authorizer>> authorizer =
-      auth::Authorizer::Create({server::TokensFileFlag(), server::AllowUnauthenticatedFlag()});
-  if (!authorizer.ok()) {
-    log::Error("bad_tokens_file", {{"status", errors::Describe(authorizer.status())}});
-    return 2;
-  }
+  server::ServeOptions serve = server::ServeOptionsFromFlags("code-vault");
+  absl::StatusOr<std::unique_ptr<auth::Authorizer>> authorizer = auth::AuthorizerForServing(serve);
+  if (!authorizer.ok()) return 2;
   code_vault::CodeVaultHandler handler(service, **authorizer);
   server::PeriodicTask recovery("redemption-recovery", absl::GetFlag(FLAGS_recovery_interval),
                                 [&service, min_age = absl::GetFlag(FLAGS_recovery_min_age)] {
                                   service.RecoverPending(min_age, 100);
                                 });
   // Health follows Postgres only: Redis down degrades the guard, not the service.
-  server::ServeOptions serve = server::ServeOptionsFromFlags("code-vault");
-  serve.principal_of = [&authorizer](const grpc::ServerContextBase& context) {
-    return (*authorizer)->PrincipalOf(context).value_or("");
-  };
-  serve.on_sighup = [&authorizer] {
-    if (absl::Status s = (*authorizer)->Reload(); !s.ok()) {
-      log::Error("tokens_reload_failed", {{"status", errors::Describe(s)}});
-    }
-  };
   return server::Serve(serve, {&handler}, [&pool] { return pool.Ping(); });
 }
