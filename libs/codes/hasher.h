@@ -31,7 +31,6 @@ class CodeHasher {
   CodeHash Hash(absl::string_view normalized) const;
   // Hashes under every key, for lookups.
   std::vector<CodeHash> AllHashes(absl::string_view normalized) const;
-  const std::string& active_key_id() const { return active_key_id_; }
 
  private:
   CodeHasher() = default;

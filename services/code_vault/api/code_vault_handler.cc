@@ -64,10 +64,10 @@ void ToProto(const Code& code, v1::CodeStatus* out) {
   out->set_batch_id(code.batch_id);
   out->set_pin_last4(code.pin_last4);
   protoconv::ToTimestamp(code.create_time, out->mutable_create_time());
-  if (code.activate_time) protoconv::ToTimestamp(*code.activate_time, out->mutable_activate_time());
-  if (code.redeem_time) protoconv::ToTimestamp(*code.redeem_time, out->mutable_redeem_time());
-  if (code.void_time) protoconv::ToTimestamp(*code.void_time, out->mutable_void_time());
-  if (code.expire_time) protoconv::ToTimestamp(*code.expire_time, out->mutable_expire_time());
+  protoconv::ToTimestamp(code.activate_time, out->mutable_activate_time());
+  protoconv::ToTimestamp(code.redeem_time, out->mutable_redeem_time());
+  protoconv::ToTimestamp(code.void_time, out->mutable_void_time());
+  protoconv::ToTimestamp(code.expire_time, out->mutable_expire_time());
   out->set_redeemed_by_account_id(code.redeemed_by_account_id);
   out->set_redemption_id(code.redemption_id);
 }
