@@ -157,6 +157,10 @@ cmd_up() {
 
   local env_file="$STACK_DIR/env"
   umask 077
+  # giftctl reads its caller's token from a file (GIFTCTL_TOKEN_FILE).
+  mkdir -p "$STACK_DIR/caller-tokens"
+  printf %s "$token_admin" >"$STACK_DIR/caller-tokens/admin"
+  printf %s "$token_support" >"$STACK_DIR/caller-tokens/support"
   cat >"$env_file" <<ENV
 # Written by deploy/local/stack.sh up; source it to reach the local stack.
 export CODE_VAULT_ADDR=127.0.0.1:$(cat "$STACK_DIR/code-vault.port")
@@ -168,6 +172,7 @@ export GIFTCARD_TOKEN_ADMIN=$token_admin
 export GIFTCARD_TOKEN_SUPPORT=$token_support
 export PG_DSN="host=127.0.0.1 port=$pg_port user=postgres"
 export REDIS_ADDR=127.0.0.1:$redis_port
+export GIFTCTL_TOKEN_FILE=$STACK_DIR/caller-tokens/admin
 $tls_env
 ENV
   # shellcheck disable=SC1090

@@ -164,13 +164,12 @@ void CheckBilling(const BillingFacts& billing, const LedgerFacts& ledger, Report
   }
 }
 
-absl::Time SnapshotTime(Snapshot& tx) {
+absl::Time SnapshotTime(pqxx::transaction_base& tx) {
   return absl::FromUnixMicros(
       tx.exec1("SELECT (extract(epoch FROM now()) * 1000000)::bigint")[0].as<int64_t>());
 }
 
-VaultFacts ReadVault(pqxx::connection& conn) {
-  Snapshot tx(conn, "audit_vault");
+VaultFacts ReadVault(pqxx::transaction_base& tx) {
   VaultFacts f;
   f.snapshot_time = SnapshotTime(tx);
   for (const auto& row : tx.exec("SELECT redemption_id::text, account_id, state, currency_code, "
@@ -188,8 +187,7 @@ VaultFacts ReadVault(pqxx::connection& conn) {
   return f;
 }
 
-BillingFacts ReadBilling(pqxx::connection& conn) {
-  Snapshot tx(conn, "audit_billing");
+BillingFacts ReadBilling(pqxx::transaction_base& tx) {
   BillingFacts f;
   f.snapshot_time = SnapshotTime(tx);
   for (const auto& row :
@@ -203,8 +201,7 @@ BillingFacts ReadBilling(pqxx::connection& conn) {
   return f;
 }
 
-LedgerFacts ReadLedger(pqxx::connection& conn) {
-  Snapshot tx(conn, "audit_ledger");
+LedgerFacts ReadLedger(pqxx::transaction_base& tx) {
   LedgerFacts f;
   for (const auto& row :
        tx.exec("SELECT currency_code, sum(amount_minor) FROM ledger_entries GROUP BY 1")) {
@@ -257,13 +254,44 @@ absl::StatusOr<std::vector<Violation>> Run(const Databases& databases) {
     pqxx::connection billing_conn(pg::WithConnectTimeout(databases.billing_dsn, 5));
     pqxx::connection ledger_conn(pg::WithConnectTimeout(databases.account_credit_dsn, 5));
     // Order matters; see audit.h.
-    VaultFacts vault = ReadVault(vault_conn);
-    BillingFacts billing = ReadBilling(billing_conn);
-    LedgerFacts ledger = ReadLedger(ledger_conn);
+    Snapshot vault_tx(vault_conn, "audit_vault");
+    VaultFacts vault = ReadVault(vault_tx);
+    Snapshot billing_tx(billing_conn, "audit_billing");
+    BillingFacts billing = ReadBilling(billing_tx);
+    Snapshot ledger_tx(ledger_conn, "audit_ledger");
+    LedgerFacts ledger = ReadLedger(ledger_tx);
     return Check(vault, billing, ledger);
   } catch (const std::exception& e) {
     return pg::Pool::StatusFromException(e);
   }
+}
+
+namespace {
+
+// One snapshot read on a service's own pool; exceptions stop here.
+template <typename Facts, typename Reader>
+absl::StatusOr<Facts> ReadOnPool(pg::Pool& pool, Reader read) {
+  Facts facts;
+  absl::Status status = pool.ReadSnapshot([&](pqxx::transaction_base& tx) {
+    facts = read(tx);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return facts;
+}
+
+}  // namespace
+
+absl::StatusOr<VaultFacts> ReadVaultFacts(pg::Pool& pool) {
+  return ReadOnPool<VaultFacts>(pool, ReadVault);
+}
+
+absl::StatusOr<BillingFacts> ReadBillingFacts(pg::Pool& pool) {
+  return ReadOnPool<BillingFacts>(pool, ReadBilling);
+}
+
+absl::StatusOr<LedgerFacts> ReadLedgerFacts(pg::Pool& pool) {
+  return ReadOnPool<LedgerFacts>(pool, ReadLedger);
 }
 
 std::string Format(const std::vector<Violation>& violations) {

@@ -20,6 +20,10 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 
+namespace giftcard::pg {
+class Pool;
+}  // namespace giftcard::pg
+
 namespace giftcard::audit {
 
 struct Violation {
@@ -80,6 +84,12 @@ struct Databases {
 
 // Reads the facts (vault, billing, ledger, in that order) and checks them.
 absl::StatusOr<std::vector<Violation>> Run(const Databases& databases);
+
+// One service's facts, read in one snapshot on that service's own pool (the
+// services' ExportAuditFacts RPCs, so that tools never touch a database).
+absl::StatusOr<VaultFacts> ReadVaultFacts(pg::Pool& pool);
+absl::StatusOr<BillingFacts> ReadBillingFacts(pg::Pool& pool);
+absl::StatusOr<LedgerFacts> ReadLedgerFacts(pg::Pool& pool);
 
 // "invariant: detail" lines, one per violation.
 std::string Format(const std::vector<Violation>& violations);

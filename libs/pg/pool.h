@@ -58,6 +58,10 @@ class Pool {
   // single-statement reads, where a transaction adds nothing.
   absl::Status Read(const std::function<absl::Status(pqxx::transaction_base&)>& body);
 
+  // Runs read-only `body` in one REPEATABLE READ READ ONLY transaction: many
+  // statements that see one snapshot (the audit's reads).
+  absl::Status ReadSnapshot(const std::function<absl::Status(pqxx::transaction_base&)>& body);
+
   // One round trip to the database; OK when it answers.
   absl::Status Ping();
 

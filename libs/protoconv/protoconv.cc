@@ -23,10 +23,6 @@ void ToTimestamp(absl::Time t, google::protobuf::Timestamp* out) {
   out->set_nanos(static_cast<int32_t>(rem * 1000));
 }
 
-void ToTimestamp(const std::optional<absl::Time>& t, google::protobuf::Timestamp* out) {
-  if (t) ToTimestamp(*t, out);
-}
-
 absl::Time FromTimestamp(const google::protobuf::Timestamp& ts) {
   return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
 }

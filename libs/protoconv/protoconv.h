@@ -2,8 +2,6 @@
 #ifndef GIFTCARD_LIBS_PROTOCONV_PROTOCONV_H_
 #define GIFTCARD_LIBS_PROTOCONV_PROTOCONV_H_
 
-#include <optional>
-
 #include "absl/time/time.h"
 #include "giftcard/v1/common.pb.h"
 #include "google/protobuf/timestamp.pb.h"
@@ -15,8 +13,6 @@ money::Money FromProto(const v1::Money& m);
 v1::Money ToProto(const money::Money& m);
 
 void ToTimestamp(absl::Time t, google::protobuf::Timestamp* out);
-// Sets `out` only when `t` has a value.
-void ToTimestamp(const std::optional<absl::Time>& t, google::protobuf::Timestamp* out);
 absl::Time FromTimestamp(const google::protobuf::Timestamp& ts);
 
 }  // namespace giftcard::protoconv

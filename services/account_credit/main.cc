@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   server::ServeOptions serve = server::ServeOptionsFromFlags("account-credit");
   absl::StatusOr<std::unique_ptr<auth::Authorizer>> authorizer = auth::AuthorizerForServing(serve);
   if (!authorizer.ok()) return 2;
-  account_credit::AccountCreditHandler handler(service, **authorizer);
+  account_credit::AccountCreditHandler handler(service, **authorizer,
+                                               [&pool] { return audit::ReadLedgerFacts(pool); });
   return server::Serve(serve, {&handler}, [&pool] { return pool.Ping(); });
 }

@@ -1,6 +1,7 @@
 // billing: applies account credit to invoices. Wiring only.
 #include "absl/flags/flag.h"
 #include "api/billing_handler.h"
+#include "audit/audit.h"
 #include "auth/serving.h"
 #include "billing_migrations.h"
 #include "config/config.h"
@@ -46,7 +47,8 @@ int main(int argc, char** argv) {
   server::ServeOptions serve = server::ServeOptionsFromFlags("billing");
   absl::StatusOr<std::unique_ptr<auth::Authorizer>> authorizer = auth::AuthorizerForServing(serve);
   if (!authorizer.ok()) return 2;
-  billing::BillingHandler handler(service, **authorizer);
+  billing::BillingHandler handler(service, **authorizer,
+                                  [&pool] { return audit::ReadBillingFacts(pool); });
   server::PeriodicTask recovery("application-recovery", absl::GetFlag(FLAGS_recovery_interval),
                                 [&service, min_age = absl::GetFlag(FLAGS_recovery_min_age)] {
                                   service.RecoverUnsettled(min_age, 100);

@@ -1,6 +1,7 @@
 // code-vault: codes, batches and redemptions. Wiring only.
 #include "absl/flags/flag.h"
 #include "api/code_vault_handler.h"
+#include "audit/audit.h"
 #include "auth/serving.h"
 #include "code_vault_migrations.h"
 #include "codes/hasher.h"
@@ -84,7 +85,8 @@ int main(int argc, char** argv) {
   server::ServeOptions serve = server::ServeOptionsFromFlags("code-vault");
   absl::StatusOr<std::unique_ptr<auth::Authorizer>> authorizer = auth::AuthorizerForServing(serve);
   if (!authorizer.ok()) return 2;
-  code_vault::CodeVaultHandler handler(service, **authorizer);
+  code_vault::CodeVaultHandler handler(service, **authorizer,
+                                       [&pool] { return audit::ReadVaultFacts(pool); });
   server::PeriodicTask recovery("redemption-recovery", absl::GetFlag(FLAGS_recovery_interval),
                                 [&service, min_age = absl::GetFlag(FLAGS_recovery_min_age)] {
                                   service.RecoverPending(min_age, 100);

@@ -3,8 +3,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <cstdio>
-
 #include "absl/strings/str_cat.h"
 #include "support/harness.h"
 
@@ -13,18 +11,12 @@ namespace {
 
 std::string RunGiftbench(Suite& suite, const std::string& args) {
   const std::string command = absl::StrCat(
-      "CODE_VAULT_ADDR=", suite.code_vault_addr, " ACCOUNT_CREDIT_ADDR=", suite.account_credit_addr,
-      " BILLING_ADDR=", suite.billing_addr, " GIFTCARD_TOKEN_STOREFRONT=", kStorefrontToken,
+      AddressesEnv(suite), "GIFTCARD_TOKEN_STOREFRONT=", kStorefrontToken,
       " GIFTCARD_TOKEN_BILLING_SYSTEM=", kBillingSystemToken, " GIFTCARD_TOKEN_ADMIN=", kAdminToken,
       " CODE_VAULT_DSN='", suite.code_vault_dsn, "' ACCOUNT_CREDIT_DSN='", suite.account_credit_dsn,
       "' BILLING_DSN='", suite.billing_dsn, "' ", GIFTCARD_BUILD_DIR_FOR_TESTS,
       "/tools/giftbench/giftbench ", args, " 2>&1; echo exit=$?");
-  FILE* p = popen(command.c_str(), "r");
-  std::string out;
-  char buf[1024];
-  while (fgets(buf, sizeof(buf), p) != nullptr) out += buf;
-  pclose(p);
-  return out;
+  return RunCommand(command).out;
 }
 
 TEST(GiftbenchSmokeTest, RedeemAndApplyCreditRunsLeaveTheBooksClean) {

@@ -420,6 +420,29 @@ std::string ReasonOf(const grpc::Status& status) {
   return errors::ReasonOf(errors::FromGrpcStatus(status));
 }
 
+ShellRun RunCommand(const std::string& command) {
+  char err_path[] = "/tmp/giftcard-shell-err-XXXXXX";
+  const int err_fd = mkstemp(err_path);
+  ShellRun run;
+  FILE* pipe = popen(absl::StrCat("(", command, ") 2>", err_path).c_str(), "r");
+  char buffer[4096];
+  size_t n;
+  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) run.out.append(buffer, n);
+  const int status = pclose(pipe);
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::ifstream err(err_path);
+  run.err.assign(std::istreambuf_iterator<char>(err), std::istreambuf_iterator<char>());
+  close(err_fd);
+  unlink(err_path);
+  return run;
+}
+
+std::string AddressesEnv(const Suite& suite) {
+  return absl::StrCat("CODE_VAULT_ADDR=", suite.code_vault_addr,
+                      " ACCOUNT_CREDIT_ADDR=", suite.account_credit_addr,
+                      " BILLING_ADDR=", suite.billing_addr, " ");
+}
+
 std::string HealthOf(const std::string& address) {
   auto stub = grpc::health::v1::Health::NewStub(server::MakeChannel(address));
   grpc::health::v1::HealthCheckResponse response;

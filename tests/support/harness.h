@@ -161,6 +161,19 @@ class Suite {
                                                std::string* address);
 };
 
+// What a command run under /bin/sh printed and how it exited.
+struct ShellRun {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+// Runs `command` under /bin/sh with stdout and stderr captured apart.
+ShellRun RunCommand(const std::string& command);
+
+// "CODE_VAULT_ADDR=… ACCOUNT_CREDIT_ADDR=… BILLING_ADDR=… " for a command line
+// of a tool that talks to `suite`.
+std::string AddressesEnv(const Suite& suite);
+
 // A client context with a deadline and `authorization: Bearer <token>`.
 std::unique_ptr<grpc::ClientContext> Context(const std::string& token,
                                              absl::Duration timeout = absl::Seconds(10));

@@ -167,4 +167,11 @@ grpc::Status AccountCreditHandler::Allow(grpc::ServerContext* context,
                          absl::StrCat("/", v1::AccountCredit::service_full_name(), "/", method));
 }
 
+grpc::Status AccountCreditHandler::ExportAuditFacts(
+    grpc::ServerContext* context, const v1::ExportAuditFactsRequest* request,
+    grpc::ServerWriter<v1::LedgerAuditFacts>* writer) {
+  if (grpc::Status denied = Allow(context, "ExportAuditFacts"); !denied.ok()) return denied;
+  return audit::WriteChunks(audit_facts_, request->chunk_size(), writer);
+}
+
 }  // namespace giftcard::account_credit

@@ -3,6 +3,7 @@
 #ifndef GIFTCARD_SERVICES_ACCOUNT_CREDIT_API_ACCOUNT_CREDIT_HANDLER_H_
 #define GIFTCARD_SERVICES_ACCOUNT_CREDIT_API_ACCOUNT_CREDIT_HANDLER_H_
 
+#include "audit/wire.h"
 #include "auth/authorizer.h"
 #include "domain/account_service.h"
 #include "giftcard/v1/account_credit.grpc.pb.h"
@@ -11,8 +12,9 @@ namespace giftcard::account_credit {
 
 class AccountCreditHandler final : public v1::AccountCredit::Service {
  public:
-  AccountCreditHandler(AccountService& service, const auth::Authorizer& auth)
-      : service_(service), auth_(auth) {}
+  AccountCreditHandler(AccountService& service, const auth::Authorizer& auth,
+                       audit::FactsReader<audit::LedgerFacts> audit_facts)
+      : service_(service), auth_(auth), audit_facts_(std::move(audit_facts)) {}
 
   grpc::Status UpsertAccount(grpc::ServerContext* context, const v1::UpsertAccountRequest* request,
                              v1::Account* response) override;
@@ -28,10 +30,14 @@ class AccountCreditHandler final : public v1::AccountCredit::Service {
   grpc::Status ListLedgerEntries(grpc::ServerContext* context,
                                  const v1::ListLedgerEntriesRequest* request,
                                  v1::ListLedgerEntriesResponse* response) override;
+  grpc::Status ExportAuditFacts(grpc::ServerContext* context,
+                                const v1::ExportAuditFactsRequest* request,
+                                grpc::ServerWriter<v1::LedgerAuditFacts>* writer) override;
 
  private:
   AccountService& service_;
   const auth::Authorizer& auth_;
+  const audit::FactsReader<audit::LedgerFacts> audit_facts_;
 
   // The caller may call `method` of this service (auth/permissions.h).
   grpc::Status Allow(grpc::ServerContext* context, absl::string_view method) const;

@@ -73,4 +73,11 @@ grpc::Status BillingHandler::Allow(grpc::ServerContext* context, absl::string_vi
                          absl::StrCat("/", v1::Billing::service_full_name(), "/", method));
 }
 
+grpc::Status BillingHandler::ExportAuditFacts(grpc::ServerContext* context,
+                                              const v1::ExportAuditFactsRequest* request,
+                                              grpc::ServerWriter<v1::BillingAuditFacts>* writer) {
+  if (grpc::Status denied = Allow(context, "ExportAuditFacts"); !denied.ok()) return denied;
+  return audit::WriteChunks(audit_facts_, request->chunk_size(), writer);
+}
+
 }  // namespace giftcard::billing

@@ -3,6 +3,7 @@
 #ifndef GIFTCARD_SERVICES_BILLING_API_BILLING_HANDLER_H_
 #define GIFTCARD_SERVICES_BILLING_API_BILLING_HANDLER_H_
 
+#include "audit/wire.h"
 #include "auth/authorizer.h"
 #include "domain/billing_service.h"
 #include "giftcard/v1/billing.grpc.pb.h"
@@ -11,8 +12,9 @@ namespace giftcard::billing {
 
 class BillingHandler final : public v1::Billing::Service {
  public:
-  BillingHandler(BillingService& service, const auth::Authorizer& auth)
-      : service_(service), auth_(auth) {}
+  BillingHandler(BillingService& service, const auth::Authorizer& auth,
+                 audit::FactsReader<audit::BillingFacts> audit_facts)
+      : service_(service), auth_(auth), audit_facts_(std::move(audit_facts)) {}
 
   grpc::Status ApplyCredit(grpc::ServerContext* context, const v1::ApplyCreditRequest* request,
                            v1::CreditApplication* response) override;
@@ -21,10 +23,14 @@ class BillingHandler final : public v1::Billing::Service {
                                     v1::CreditApplication* response) override;
   grpc::Status ReverseCredit(grpc::ServerContext* context, const v1::ReverseCreditRequest* request,
                              v1::CreditApplication* response) override;
+  grpc::Status ExportAuditFacts(grpc::ServerContext* context,
+                                const v1::ExportAuditFactsRequest* request,
+                                grpc::ServerWriter<v1::BillingAuditFacts>* writer) override;
 
  private:
   BillingService& service_;
   const auth::Authorizer& auth_;
+  const audit::FactsReader<audit::BillingFacts> audit_facts_;
 
   // The caller may call `method` of this service (auth/permissions.h).
   grpc::Status Allow(grpc::ServerContext* context, absl::string_view method) const;

@@ -64,10 +64,11 @@ void ToProto(const Code& code, v1::CodeStatus* out) {
   out->set_batch_id(code.batch_id);
   out->set_pin_last4(code.pin_last4);
   protoconv::ToTimestamp(code.create_time, out->mutable_create_time());
-  protoconv::ToTimestamp(code.activate_time, out->mutable_activate_time());
-  protoconv::ToTimestamp(code.redeem_time, out->mutable_redeem_time());
-  protoconv::ToTimestamp(code.void_time, out->mutable_void_time());
-  protoconv::ToTimestamp(code.expire_time, out->mutable_expire_time());
+  // Unset times stay absent on the wire (not 1970).
+  if (code.activate_time) protoconv::ToTimestamp(*code.activate_time, out->mutable_activate_time());
+  if (code.redeem_time) protoconv::ToTimestamp(*code.redeem_time, out->mutable_redeem_time());
+  if (code.void_time) protoconv::ToTimestamp(*code.void_time, out->mutable_void_time());
+  if (code.expire_time) protoconv::ToTimestamp(*code.expire_time, out->mutable_expire_time());
   out->set_redeemed_by_account_id(code.redeemed_by_account_id);
   out->set_redemption_id(code.redemption_id);
 }
@@ -182,6 +183,13 @@ grpc::Status CodeVaultHandler::ActivateCodes(grpc::ServerContext* context,
 grpc::Status CodeVaultHandler::Allow(grpc::ServerContext* context, absl::string_view method) const {
   return auth_.Authorize(*context,
                          absl::StrCat("/", v1::CodeVault::service_full_name(), "/", method));
+}
+
+grpc::Status CodeVaultHandler::ExportAuditFacts(grpc::ServerContext* context,
+                                                const v1::ExportAuditFactsRequest* request,
+                                                grpc::ServerWriter<v1::VaultAuditFacts>* writer) {
+  if (grpc::Status denied = Allow(context, "ExportAuditFacts"); !denied.ok()) return denied;
+  return audit::WriteChunks(audit_facts_, request->chunk_size(), writer);
 }
 
 }  // namespace giftcard::code_vault

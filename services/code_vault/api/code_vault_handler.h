@@ -3,6 +3,7 @@
 #ifndef GIFTCARD_SERVICES_CODE_VAULT_API_CODE_VAULT_HANDLER_H_
 #define GIFTCARD_SERVICES_CODE_VAULT_API_CODE_VAULT_HANDLER_H_
 
+#include "audit/wire.h"
 #include "auth/authorizer.h"
 #include "domain/vault_service.h"
 #include "giftcard/v1/code_vault.grpc.pb.h"
@@ -11,8 +12,9 @@ namespace giftcard::code_vault {
 
 class CodeVaultHandler final : public v1::CodeVault::Service {
  public:
-  CodeVaultHandler(VaultService& service, const auth::Authorizer& auth)
-      : service_(service), auth_(auth) {}
+  CodeVaultHandler(VaultService& service, const auth::Authorizer& auth,
+                   audit::FactsReader<audit::VaultFacts> audit_facts)
+      : service_(service), auth_(auth), audit_facts_(std::move(audit_facts)) {}
 
   grpc::Status RedeemCode(grpc::ServerContext* context, const v1::RedeemCodeRequest* request,
                           v1::Redemption* response) override;
@@ -28,10 +30,14 @@ class CodeVaultHandler final : public v1::CodeVault::Service {
                          v1::VoidCodesResponse* response) override;
   grpc::Status ListCodes(grpc::ServerContext* context, const v1::ListCodesRequest* request,
                          v1::ListCodesResponse* response) override;
+  grpc::Status ExportAuditFacts(grpc::ServerContext* context,
+                                const v1::ExportAuditFactsRequest* request,
+                                grpc::ServerWriter<v1::VaultAuditFacts>* writer) override;
 
  private:
   VaultService& service_;
   const auth::Authorizer& auth_;
+  const audit::FactsReader<audit::VaultFacts> audit_facts_;
 
   // The caller may call `method` of this service (auth/permissions.h).
   grpc::Status Allow(grpc::ServerContext* context, absl::string_view method) const;

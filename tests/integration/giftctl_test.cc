@@ -1,0 +1,263 @@
+// giftctl against real services: every command, as a table and as --json,
+// its exit codes, and the mode of the PIN file it writes.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <pqxx/pqxx>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "support/harness.h"
+
+namespace giftcard::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::MatchesRegex;
+using ::testing::Not;
+
+class GiftctlTest : public ::testing::Test {
+ protected:
+  GiftctlTest() : dir_(MakeDir()) {}
+  ~GiftctlTest() override { std::system(("rm -rf " + dir_).c_str()); }
+
+  // giftctl with the suite's addresses and `token` in GIFTCTL_TOKEN.
+  ShellRun Giftctl(const std::string& args, const std::string& token = kAdminToken) {
+    return RunCommand(absl::StrCat(AddressesEnv(suite_), "GIFTCTL_TOKEN=", token,
+                                 " GIFTCTL_TOKEN_FILE= ", GIFTCARD_GIFTCTL, " ", args));
+  }
+
+  static std::string MakeDir() {
+    char dir[] = "/tmp/giftctl-test-XXXXXX";
+    return mkdtemp(dir);
+  }
+
+  Suite suite_;
+  const std::string dir_;
+};
+
+std::string Describe(const ShellRun& run) {
+  return absl::StrCat("exit ", run.exit_code, "\nstdout:\n", run.out, "\nstderr:\n", run.err);
+}
+
+// The value after `key` on its line of a key/value table.
+std::string Field(const std::string& table, const std::string& key) {
+  for (absl::string_view line : absl::StrSplit(table, '\n')) {
+    std::vector<std::string> parts = absl::StrSplit(line, ' ', absl::SkipEmpty());
+    if (parts.size() >= 2 && parts[0] == key) {
+      return std::string(line.substr(line.find(parts[1])));
+    }
+  }
+  return "";
+}
+
+std::string JsonString(const std::string& json, const std::string& key) {
+  const std::string marker = "\"" + key + "\":\"";
+  size_t at = json.find(marker);
+  if (at == std::string::npos) return "";
+  at += marker.size();
+  return json.substr(at, json.find('"', at) - at);
+}
+
+TEST_F(GiftctlTest, EveryCommandAnswersAsATableAndAsJson) {
+  // codes issue: a 0600 CSV, never overwritten.
+  const std::string csv = dir_ + "/codes.csv";
+  ShellRun run = Giftctl(
+      "codes issue --count=4 --amount=25.00 --currency=EUR --region=DE --out=" + csv + " --json");
+  ASSERT_EQ(run.exit_code, 0) << Describe(run);
+  const std::string batch = JsonString(run.out, "batch_id");
+  ASSERT_FALSE(batch.empty()) << run.out;
+  EXPECT_THAT(run.out, HasSubstr("\"issued\":4"));
+  struct stat st;
+  ASSERT_EQ(stat(csv.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  std::ifstream file(csv);
+  std::string header;
+  std::getline(file, header);
+  EXPECT_EQ(header, "serial,pin");
+  std::vector<std::pair<std::string, std::string>> cards;  // serial, PIN
+  for (std::string line; std::getline(file, line);) {
+    std::vector<std::string> parts = absl::StrSplit(line, ',');
+    ASSERT_EQ(parts.size(), 2u) << line;
+    EXPECT_THAT(parts[1], MatchesRegex("[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}"));
+    cards.emplace_back(parts[0], parts[1]);
+  }
+  ASSERT_EQ(cards.size(), 4u);
+
+  run = Giftctl("codes issue --count=1 --amount=5 --currency=EUR --region=DE --out=" + csv);
+  EXPECT_EQ(run.exit_code, 1) << Describe(run);
+  EXPECT_THAT(run.err, HasSubstr("refusing to overwrite"));
+  ASSERT_EQ(stat(csv.c_str(), &st), 0);
+  EXPECT_EQ(st.st_size, static_cast<off_t>(11 + 4 * (cards[0].first.size() + 21)));
+
+  // A big batch shows its progress on stderr, and the table form.
+  run = Giftctl("codes issue --count=1000 --amount=1 --currency=EUR --region=DE --out=" + dir_ +
+                "/big.csv");
+  ASSERT_EQ(run.exit_code, 0) << Describe(run);
+  EXPECT_THAT(run.err, HasSubstr("100% 1000/1000"));
+  EXPECT_THAT(Field(run.out, "issued"), HasSubstr("1000 codes of 1.00 EUR, DE"));
+  EXPECT_THAT(Field(run.out, "file"), HasSubstr("mode 0600"));
+
+  // codes activate, by batch.
+  run = Giftctl("codes activate --batch_id=" + batch);
+  ASSERT_EQ(run.exit_code, 0) << Describe(run);
+  EXPECT_EQ(run.out, "activated 4 codes\n");
+  run = Giftctl("codes activate --json " + cards[0].first);
+  ASSERT_EQ(run.exit_code, 0) << Describe(run);
+  EXPECT_THAT(run.out, HasSubstr("\"activated_count\":\"0\""));  // Already active.
+
+  // A redemption and an invoice through the storefront and billing system.
+  const std::string account = UniqueName("giftctl");
+  ASSERT_TRUE(suite_.UpsertAccount(account, "DE", "EUR", v1::DIRECT).ok());
+  ASSERT_TRUE(suite_.Redeem(cards[0].second, account, "redeem-1").ok());
+  v1::CreditApplication app;
+  ASSERT_TRUE(suite_.ApplyCredit("INV-1", account, 1000, "EUR", &app).ok());
+
+  // codes status, by serial and by PIN on stdin (which is never printed).
+  run = Giftctl("codes status " + cards[0].first);
+  ASSERT_EQ(run.exit_code, 0) << Describe(run);
+  EXPECT_EQ(Field(run.out, "state"), "REDEEMED");
+  EXPECT_EQ(Field(run.out, "amount"), "25.00 EUR");
+  EXPECT_EQ(Field(run.out, "redeemed_by_account_id"), account);
+  EXPECT_THAT(Field(run.out, "redeem_time"), MatchesRegex("20[0-9-]+T[0-9:]+Z"));
+  EXPECT_EQ(Field(run.out, "void_time"), "-");
+  const std::string pin_file = dir_ + "/pin";
+  std::ofstream(pin_file) << cards[0].second << "\n";
+  run = Giftctl("codes status --pin_stdin --json < " + pin_file);
+  ASSERT_EQ(run.exit_code, 0) << Describe(run);
+  EXPECT_EQ(JsonString(run.out, "state"), "REDEEMED");
+  EXPECT_EQ(JsonString(run.out, "serial"), cards[0].first);
+  EXPECT_THAT(run.out, Not(HasSubstr("\"void_time\"")));  // Unset times are absent.
+  EXPECT_THAT(run.out + run.err, Not(HasSubstr(cards[0].second)));
+
+  // codes void, then list.
+  run = Giftctl("codes void --reason=lost " + cards[3].first);
+  ASSERT_EQ(run.exit_code, 0) << Describe(run);
+  EXPECT_EQ(run.out, "voided 1 codes\n");
+  run = Giftctl("codes list --batch_id=" + batch);
+  ASSERT_EQ(run.exit_code, 0) << Describe(run);
+  EXPECT_THAT(run.out,
+              MatchesRegex("SERIAL +STATE +AMOUNT +REGION +LAST4 +REDEEMED_BY\n(.*\n){4}"));
+  EXPECT_THAT(run.out, HasSubstr(cards[0].first + "  REDEEMED"));
+  EXPECT_THAT(run.out, HasSubstr(cards[3].first + "  VOIDED"));
+  run = Giftctl("codes list --state=voided --batch_id=" + batch + " --json");
+  ASSERT_EQ(run.exit_code, 0) << Describe(run);
+  EXPECT_EQ(JsonString(run.out, "serial"), cards[3].first);
+  run = Giftctl("codes list --page_size=2 --batch_id=" + batch);
+  ASSERT_EQ(run.exit_code, 0) << Describe(run);
+  EXPECT_THAT(run.out, HasSubstr("more: --page_token="));
+
+  // account show and ledger.
+  run = Giftctl("account show " + account);
+  ASSERT_EQ(run.exit_code, 0) << Describe(run);
+  EXPECT_EQ(Field(run.out, "balance"), "15.00 EUR");
+  EXPECT_EQ(Field(run.out, "billing_channel"), "DIRECT");
+  run = Giftctl("account show --json " + account);
+  EXPECT_THAT(run.out,
+              HasSubstr("\"balance\":{\"currency_code\":\"EUR\",\"amount_minor\":\"1500\"}"));
+  run = Giftctl("account ledger " + account);
+  ASSERT_EQ(run.exit_code, 0) << Describe(run);
+  EXPECT_THAT(run.out,
+              MatchesRegex("ENTRY +TIME +AMOUNT +TRANSFER\n.*-10.00 EUR.*\n.*25.00 EUR.*\n"));
+  run = Giftctl("account ledger --json --page_size=1 " + account);
+  EXPECT_THAT(run.out, HasSubstr("\"amount_minor\":\"-1000\""));
+  EXPECT_FALSE(JsonString(run.out, "next_page_token").empty()) << run.out;
+
+  // invoice show.
+  run = Giftctl("invoice show INV-1");
+  ASSERT_EQ(run.exit_code, 0) << Describe(run);
+  EXPECT_EQ(Field(run.out, "applied"), "10.00 EUR");
+  EXPECT_EQ(Field(run.out, "amount_to_charge"), "0.00 EUR");
+  EXPECT_EQ(Field(run.out, "state"), "APPLIED");
+  run = Giftctl("invoice show --json INV-1");
+  EXPECT_EQ(JsonString(run.out, "state"), "APPLIED");
+
+  // audit.
+  run = Giftctl("audit");
+  EXPECT_EQ(run.exit_code, 0) << Describe(run);
+  EXPECT_THAT(run.out, HasSubstr("checked 1 redemptions, 1 redeemed codes, 1 credit applications"));
+  EXPECT_THAT(run.out, HasSubstr("audit: clean"));
+  run = Giftctl("audit --json --chunk_size=1");  // Many chunks, same answer.
+  EXPECT_EQ(run.exit_code, 0) << Describe(run);
+  EXPECT_THAT(run.out, HasSubstr("\"clean\":true,\"redemptions\":1,\"redeemed_codes\":1"));
+
+  // health.
+  run = Giftctl("health " + suite_.code_vault_addr + " " + suite_.billing_addr);
+  EXPECT_EQ(run.exit_code, 0) << Describe(run);
+  EXPECT_THAT(run.out, HasSubstr(suite_.billing_addr + ": SERVING"));
+}
+
+TEST_F(GiftctlTest, FailuresAreOneLineWithTheReasonAndTheirExitCode) {
+  ShellRun run = Giftctl("account show nobody");
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_EQ(run.err, "giftctl: NOT_FOUND ACCOUNT_NOT_FOUND: no such account\n");
+  run = Giftctl("codes void --reason=x GC1", kSupportToken);
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.err, HasSubstr("PERMISSION_DENIED METHOD_NOT_ALLOWED"));
+  run = Giftctl("audit", kSupportToken);
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.err, HasSubstr("PERMISSION_DENIED"));
+  run = Giftctl("invoice show INV-1", "");
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.err, HasSubstr("UNAUTHENTICATED CALLER_UNKNOWN"));
+  run = Giftctl("codes status");
+  EXPECT_EQ(run.exit_code, 2);
+  run = Giftctl("codes list --colour=red");
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_THAT(run.err, HasSubstr("unknown flag --colour"));
+  run = Giftctl("codes issue --count=1 --amount=1.001 --currency=EUR --region=DE --out=" + dir_ +
+                "/x.csv");
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_THAT(run.err, HasSubstr("more decimals than EUR"));
+  run = Giftctl("codes issue --count=0 --amount=1 --currency=EUR --region=DE --out=" + dir_ +
+                "/y.csv");
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.err, HasSubstr("INVALID_ARGUMENT"));
+  EXPECT_NE(access((dir_ + "/y.csv").c_str(), F_OK), 0) << "an empty PIN file was left behind";
+  run = Giftctl("frobnicate");
+  EXPECT_EQ(run.exit_code, 2);
+}
+
+TEST_F(GiftctlTest, EveryCommandHasHelp) {
+  ShellRun overview = Giftctl("--help");
+  ASSERT_EQ(overview.exit_code, 0);
+  for (const char* command :
+       {"codes issue", "codes activate", "codes void", "codes status", "codes list", "account show",
+        "account ledger", "invoice show", "audit", "health"}) {
+    EXPECT_THAT(overview.out, HasSubstr(command));
+    ShellRun run = Giftctl(absl::StrCat(command, " --help"));
+    EXPECT_EQ(run.exit_code, 0) << command;
+    EXPECT_THAT(run.out, HasSubstr(absl::StrCat("usage: giftctl ", command))) << command;
+  }
+}
+
+TEST_F(GiftctlTest, AuditExitsOneOnABrokenBook) {
+  const std::string account = UniqueName("broken");
+  ASSERT_TRUE(suite_.UpsertAccount(account, "DE", "EUR", v1::DIRECT).ok());
+  auto codes = suite_.IssueActiveCodes(1, 500, "EUR", "DE");
+  ASSERT_TRUE(suite_.Redeem(codes[0].code(), account, "r").ok());
+  ASSERT_EQ(Giftctl("audit").exit_code, 0);
+  {
+    // Tamper behind the services' back: a balance that its entries do not explain.
+    pqxx::connection conn(suite_.account_credit_dsn);
+    pqxx::work tx(conn);
+    tx.exec_params("UPDATE accounts SET balance_minor = balance_minor + 1 WHERE account_id = $1",
+                   account);
+    tx.commit();
+  }
+  ShellRun run = Giftctl("audit");
+  EXPECT_EQ(run.exit_code, 1) << Describe(run);
+  EXPECT_THAT(run.out, HasSubstr("balance_equals_entries: " + account));
+  EXPECT_THAT(run.out, HasSubstr("audit: 1 violations"));
+  run = Giftctl("audit --json");
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.out, HasSubstr("\"clean\":false"));
+  EXPECT_THAT(run.out, HasSubstr("\"invariant\":\"balance_equals_entries\""));
+}
+
+}  // namespace
+}  // namespace giftcard::testing
