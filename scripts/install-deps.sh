@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   cmake ninja-build ccache g++ pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
-  libhiredis-dev libpqxx-dev libssl-dev libgtest-dev libgmock-dev
+  libhiredis-dev libpqxx-dev libssl-dev libgtest-dev libgmock-dev libcpp-httplib-dev curl
   postgresql redis-server golang-github-gogo-googleapis-dev grpc-proto
 )
 

@@ -49,10 +49,11 @@ start_service() {
   shift
   bin=$(binary_of "$name")
   [[ -x "$bin" ]] || { echo "missing $bin: build first (scripts/build.sh)" >&2; exit 1; }
-  rm -f "$STACK_DIR/$name.port"
+  rm -f "$STACK_DIR/$name.port" "$STACK_DIR/$name.metrics-port"
   # The service runs in its own session so `down` can signal it cleanly and
   # it does not die with this shell.
   env "$@" setsid "$bin" --listen=127.0.0.1:0 --port_file="$STACK_DIR/$name.port" \
+    --metrics_listen=127.0.0.1:0 --metrics_port_file="$STACK_DIR/$name.metrics-port" \
     </dev/null >>"$STACK_DIR/logs/$name.log" 2>&1 &
   echo $! >"$STACK_DIR/$name.pid"
   if ! wait_for_file "$STACK_DIR/$name.port" "$!"; then
@@ -172,6 +173,10 @@ export GIFTCARD_TOKEN_ADMIN=$token_admin
 export GIFTCARD_TOKEN_SUPPORT=$token_support
 export PG_DSN="host=127.0.0.1 port=$pg_port user=postgres"
 export REDIS_ADDR=127.0.0.1:$redis_port
+# Prometheus text endpoints: curl http://\$CODE_VAULT_METRICS/metrics
+export CODE_VAULT_METRICS=127.0.0.1:$(cat "$STACK_DIR/code-vault.metrics-port")
+export ACCOUNT_CREDIT_METRICS=127.0.0.1:$(cat "$STACK_DIR/account-credit.metrics-port")
+export BILLING_METRICS=127.0.0.1:$(cat "$STACK_DIR/billing.metrics-port")
 export GIFTCTL_TOKEN_FILE=$STACK_DIR/caller-tokens/admin
 $tls_env
 ENV

@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "errors/status.h"
 #include "log/log.h"
+#include "metrics/registry.h"
 
 namespace giftcard::pg {
 namespace {
@@ -64,9 +65,31 @@ Pool::Pool(PoolOptions options, std::vector<Statement> statements)
     slots_.push_back(std::make_unique<Slot>());
     free_.push_back(slots_.back().get());
   }
+  // One pool per service process: the gauges are the process's pool.
+  metrics::Global().AddCallback("giftcard_pg_pool_connections_in_use",
+                                "Postgres connections of the pool lent out now.", "gauge", [this] {
+                                  absl::MutexLock lock(&mu_);
+                                  return static_cast<double>(slots_.size() - free_.size());
+                                });
+  metrics::Global().AddCallback("giftcard_pg_pool_connections", "Size of the Postgres pool.",
+                                "gauge", [this] { return static_cast<double>(slots_.size()); });
 }
 
-Pool::~Pool() = default;
+Pool::~Pool() {
+  metrics::Global().RemoveCallback("giftcard_pg_pool_connections_in_use");
+  metrics::Global().RemoveCallback("giftcard_pg_pool_connections");
+}
+
+namespace {
+
+metrics::Histogram& PoolWait() {
+  static metrics::Histogram& wait = metrics::Global().AddHistogram(
+      "giftcard_pg_pool_wait_seconds", "Time a call waited for a free Postgres connection.", {},
+      metrics::LatencyBuckets());
+  return wait;
+}
+
+}  // namespace
 
 absl::Status Pool::StatusFromException(const std::exception& e) {
   if (dynamic_cast<const pqxx::broken_connection*>(&e) != nullptr) {
@@ -110,6 +133,7 @@ absl::Status Pool::Open(Slot& slot) {
 
 absl::StatusOr<Pool::Slot*> Pool::Acquire() {
   Slot* slot = nullptr;
+  const absl::Time start = absl::Now();
   {
     absl::MutexLock lock(&mu_);
     auto has_free = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return !free_.empty(); };
@@ -119,6 +143,7 @@ absl::StatusOr<Pool::Slot*> Pool::Acquire() {
     slot = free_.back();
     free_.pop_back();
   }
+  PoolWait().Observe({}, absl::ToDoubleSeconds(absl::Now() - start));
   if (slot->conn == nullptr || !slot->conn->is_open()) {
     if (absl::Status s = Open(*slot); !s.ok()) {
       Release(slot, /*broken=*/true);

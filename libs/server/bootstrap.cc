@@ -18,6 +18,8 @@
 #include "absl/time/clock.h"
 #include "errors/status.h"
 #include "log/log.h"
+#include "metrics/http_exporter.h"
+#include "metrics/registry.h"
 #include "server/test_hooks.h"
 
 namespace giftcard::server {
@@ -117,6 +119,24 @@ int Serve(const ServeOptions& options, const std::vector<grpc::Service*>& servic
   }
   builder.experimental().SetInterceptorCreators(std::move(creators));
 
+  // Metrics first: once the gRPC port file exists, /metrics answers too.
+  std::unique_ptr<metrics::HttpExporter> metrics_exporter;
+  if (!options.metrics_listen.empty()) {
+    auto exporter = metrics::HttpExporter::Start(options.metrics_listen, metrics::Global());
+    if (!exporter.ok()) {
+      log::Error("metrics_listen_failed", {{"address", options.metrics_listen},
+                                           {"status", errors::Describe(exporter.status())}});
+      return 1;
+    }
+    metrics_exporter = std::move(*exporter);
+    if (!options.metrics_port_file.empty() &&
+        !WritePortFile(options.metrics_port_file, metrics_exporter->port())) {
+      log::Error("port_file_write_failed", {{"path", options.metrics_port_file}});
+      return 1;
+    }
+    log::Info("metrics_listening", {{"port", absl::StrCat(metrics_exporter->port())}});
+  }
+
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     log::Error("listen_failed", {{"address", options.listen_address}});
@@ -131,11 +151,16 @@ int Serve(const ServeOptions& options, const std::vector<grpc::Service*>& servic
   // calls while the database is gone and resumes when it is back.
   grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
   absl::Notification stopping;
+  std::atomic<bool> serving{false};
+  metrics::Global().AddCallback("giftcard_serving",
+                                "1 while health is SERVING (the database answers), else 0.",
+                                "gauge", [&serving] { return serving.load() ? 1.0 : 0.0; });
   std::thread health_thread([&] {
     bool last = false;
     bool first = true;
     while (!stopping.HasBeenNotified()) {
       absl::Status s = probe();
+      serving.store(s.ok());
       if (first || s.ok() != last) {
         health->SetServingStatus(s.ok());
         if (s.ok()) {
@@ -170,6 +195,7 @@ int Serve(const ServeOptions& options, const std::vector<grpc::Service*>& servic
   server->Shutdown(std::chrono::system_clock::now() +
                    std::chrono::milliseconds(absl::ToInt64Milliseconds(options.shutdown_grace)));
   server->Wait();
+  metrics::Global().RemoveCallback("giftcard_serving");
   log::Info("shutdown_complete");
   return 0;
 }

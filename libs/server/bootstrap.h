@@ -27,7 +27,10 @@ struct ServeOptions {
   std::string service_name;    // For logs.
   std::string listen_address;  // host:port; port 0 picks a free one.
   std::string port_file;       // If set, the bound port is written here.
-  int max_threads = 128;       // Upper bound of handler threads.
+  // Prometheus text endpoint (GET /metrics) on its own HTTP port; empty: off.
+  std::string metrics_listen;
+  std::string metrics_port_file;  // If set, the metrics port is written here.
+  int max_threads = 128;          // Upper bound of handler threads.
   int max_message_bytes = 4 << 20;
   absl::Duration health_interval = absl::Milliseconds(500);
   absl::Duration shutdown_grace = absl::Seconds(20);

@@ -10,6 +10,7 @@
 #include "errors/grpc_status.h"
 #include "errors/status.h"
 #include "log/log.h"
+#include "metrics/registry.h"
 
 namespace giftcard::server {
 namespace {
@@ -17,6 +18,27 @@ namespace {
 // Request fields worth a log line. Never "code": that is the PIN.
 constexpr const char* kLoggedFields[] = {"request_id", "invoice_id", "account_id",
                                          "serial",     "batch_id",   "transfer_id"};
+
+// Label values are method names, status code names and ErrorInfo reasons:
+// small fixed sets, never request data.
+struct CallMetrics {
+  metrics::Counter& calls = metrics::Global().AddCounter(
+      "giftcard_grpc_server_calls_total", "Calls answered, by method and status code.",
+      {"method", "code"});
+  metrics::Counter& outcomes = metrics::Global().AddCounter(
+      "giftcard_grpc_server_outcomes_total",
+      "Calls answered, by method and outcome: OK or the ErrorInfo reason (for RedeemCode: "
+      "the redemption outcomes).",
+      {"method", "outcome"});
+  metrics::Histogram& latency = metrics::Global().AddHistogram(
+      "giftcard_grpc_server_call_seconds", "Time from a call's arrival to its status, by method.",
+      {"method"}, metrics::LatencyBuckets());
+};
+
+CallMetrics& CallMetricsOf() {
+  static auto* m = new CallMetrics;
+  return *m;
+}
 
 class CallLogInterceptor : public grpc::experimental::Interceptor {
  public:
@@ -42,12 +64,19 @@ class CallLogInterceptor : public grpc::experimental::Interceptor {
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
       const grpc::Status status = methods->GetSendStatus();
       const absl::Status as_absl = errors::FromGrpcStatus(status);
+      const double seconds = absl::ToDoubleSeconds(absl::Now() - start_);
+      const std::string code = absl::StatusCodeToString(as_absl.code());
+      const std::string reason = errors::ReasonOf(as_absl);
+      CallMetricsOf().calls.Increment({info_->method(), code});
+      CallMetricsOf().outcomes.Increment(
+          {info_->method(), as_absl.ok() ? "OK" : (reason.empty() ? code : reason)});
+      CallMetricsOf().latency.Observe({info_->method()}, seconds);
       log::Fields line = {
           {"method", info_->method()},
           {"principal", principal_of_ ? principal_of_(*info_->server_context()) : ""},
-          {"status", absl::StatusCodeToString(as_absl.code())},
-          {"reason", errors::ReasonOf(as_absl)},
-          {"latency_ms", absl::StrCat(absl::ToDoubleMilliseconds(absl::Now() - start_))}};
+          {"status", code},
+          {"reason", reason},
+          {"latency_ms", absl::StrCat(seconds * 1000)}};
       line.insert(line.end(), fields_.begin(), fields_.end());
       log::Info("call", line);
     }

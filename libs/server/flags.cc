@@ -4,6 +4,9 @@
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:0", "host:port to listen on; port 0 picks a free port");
 ABSL_FLAG(std::string, port_file, "", "if set, the bound port is written to this file");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "host:port of the Prometheus /metrics HTTP endpoint; empty: no endpoint");
+ABSL_FLAG(std::string, metrics_port_file, "", "if set, the metrics port is written to this file");
 ABSL_FLAG(int, max_threads, 128,
           "upper bound of gRPC handler threads; calls beyond it are shed with RESOURCE_EXHAUSTED");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(20),
@@ -33,6 +36,8 @@ ServeOptions ServeOptionsFromFlags(const std::string& service_name) {
   o.service_name = service_name;
   o.listen_address = absl::GetFlag(FLAGS_listen);
   o.port_file = absl::GetFlag(FLAGS_port_file);
+  o.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  o.metrics_port_file = absl::GetFlag(FLAGS_metrics_port_file);
   o.max_threads = absl::GetFlag(FLAGS_max_threads);
   o.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
   o.enable_test_hooks = absl::GetFlag(FLAGS_enable_test_hooks);

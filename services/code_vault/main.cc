@@ -10,6 +10,7 @@
 #include "domain/vault_service.h"
 #include "errors/status.h"
 #include "log/log.h"
+#include "metrics/registry.h"
 #include "peers/account_credit_gateway.h"
 #include "pg/migrations.h"
 #include "pg/pool.h"
@@ -87,10 +88,20 @@ int main(int argc, char** argv) {
   if (!authorizer.ok()) return 2;
   code_vault::CodeVaultHandler handler(service, **authorizer,
                                        [&pool] { return audit::ReadVaultFacts(pool); });
-  server::PeriodicTask recovery("redemption-recovery", absl::GetFlag(FLAGS_recovery_interval),
-                                [&service, min_age = absl::GetFlag(FLAGS_recovery_min_age)] {
-                                  service.RecoverPending(min_age, 100);
-                                });
+  metrics::Global().AddCallback("giftcard_redis_guard_bypasses_total",
+                                "Redemptions that went on without the Redis guard (Redis down).",
+                                "counter", [&service] { return service.guard_bypass_count(); });
+  metrics::Global().AddCallback("giftcard_redis_limiter_fallbacks_total",
+                                "Attempt-limit checks done in process because Redis was down.",
+                                "counter", [&limiter] { return limiter.fallback_count(); });
+  metrics::Counter& recovered = metrics::Global().AddCounter(
+      "giftcard_saga_recoveries_total",
+      "Pending redemptions the recovery worker brought to an outcome.", {});
+  server::PeriodicTask recovery(
+      "redemption-recovery", absl::GetFlag(FLAGS_recovery_interval),
+      [&service, &recovered, min_age = absl::GetFlag(FLAGS_recovery_min_age)] {
+        recovered.Increment({}, service.RecoverPending(min_age, 100));
+      });
   // Health follows Postgres only: Redis down degrades the guard, not the service.
   return server::Serve(serve, {&handler}, [&pool] { return pool.Ping(); });
 }

@@ -78,6 +78,14 @@ TEST(VaultRecoveryTest, AccountCreditKilledMidCreditTheWorkerCompletesWithOneCre
   EXPECT_THAT(QueryColumn(suite.code_vault_dsn, "SELECT state FROM redemptions"),
               Each(Eq("COMPLETED")));
   EXPECT_THAT(suite.code_vault->Log(), HasSubstr("recovery_attempt"));
+  // /metrics counts the recovered saga once the worker's pass returns.
+  std::string scrape;
+  for (int i = 0; i < 50; ++i) {
+    scrape = ScrapeMetrics(*suite.code_vault);
+    if (scrape.find("giftcard_saga_recoveries_total 1\n") != std::string::npos) break;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_THAT(scrape, HasSubstr("giftcard_saga_recoveries_total 1\n"));
   EXPECT_THAT(QueryColumn(suite.account_credit_dsn, "SELECT count(*) FROM transfers"),
               Each(Eq("1")));
   v1::Account got;

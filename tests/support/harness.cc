@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -249,8 +250,13 @@ std::unique_ptr<Process> Suite::StartService(const std::string& name,
                                              std::string* address) {
   const std::string tag = UniqueName(name);
   const std::string port_file = absl::StrCat(LogDir(), "/", tag, ".port");
-  std::vector<std::string> all_args = {"--listen=127.0.0.1:0", "--port_file=" + port_file,
-                                       "--shutdown_grace=10s", "--tokens_file=" + TestTokensFile()};
+  std::vector<std::string> all_args = {
+      "--listen=127.0.0.1:0",
+      "--port_file=" + port_file,
+      "--metrics_listen=127.0.0.1:0",
+      "--metrics_port_file=" + absl::StrCat(LogDir(), "/", tag, ".metrics-port"),
+      "--shutdown_grace=10s",
+      "--tokens_file=" + TestTokensFile()};
   all_args.insert(all_args.end(), args.begin(), args.end());
   auto process = std::make_unique<Process>(BinaryOf(name), all_args, env,
                                            absl::StrCat(LogDir(), "/", tag, ".log"));
@@ -418,6 +424,30 @@ std::unique_ptr<grpc::ClientContext> Context(const std::string& token, absl::Dur
 
 std::string ReasonOf(const grpc::Status& status) {
   return errors::ReasonOf(errors::FromGrpcStatus(status));
+}
+
+std::string ScrapeMetrics(const Process& service) {
+  const std::string port_file =
+      absl::StrCat(absl::StripSuffix(service.log_path(), ".log"), ".metrics-port");
+  int port = 0;
+  for (int i = 0; i < 250 && port <= 0; ++i) {
+    if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(ReadFile(port_file)), &port)) {
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+  }
+  if (port <= 0) {
+    ADD_FAILURE() << "no metrics port in " << port_file;
+    return "";
+  }
+  httplib::Client client("127.0.0.1", port);
+  client.set_connection_timeout(5);
+  client.set_read_timeout(5);
+  auto response = client.Get("/metrics");
+  if (!response || response->status != 200) {
+    ADD_FAILURE() << "GET /metrics on port " << port << " failed";
+    return "";
+  }
+  return response->body;
 }
 
 ShellRun RunCommand(const std::string& command) {

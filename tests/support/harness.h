@@ -161,6 +161,10 @@ class Suite {
                                                std::string* address);
 };
 
+// GET /metrics of a service started by Suite::StartService (each serves its
+// metrics on an ephemeral port written next to its log).
+std::string ScrapeMetrics(const Process& service);
+
 // What a command run under /bin/sh printed and how it exited.
 struct ShellRun {
   int exit_code = -1;

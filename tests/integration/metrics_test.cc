@@ -1,0 +1,98 @@
+// /metrics of real services: the counters move with real calls, and no PIN,
+// serial, account id or other request value ever becomes a label.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "support/harness.h"
+
+namespace giftcard::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr char kRedeem[] = "/giftcard.v1.CodeVault/RedeemCode";
+
+std::string Series(const std::string& name, const std::string& labels, const std::string& value) {
+  return absl::StrCat(name, "{", labels, "} ", value, "\n");
+}
+
+TEST(MetricsTest, ARedemptionMovesTheCountersAndNoRequestValueIsALabel) {
+  Suite suite;
+  const std::string account = UniqueName("metrics-acct");
+  ASSERT_TRUE(suite.UpsertAccount(account, "DE", "EUR", v1::DIRECT).ok());
+  auto codes = suite.IssueActiveCodes(2, 2500, "EUR", "DE");
+  ASSERT_EQ(codes.size(), 2u);
+
+  const std::string before = ScrapeMetrics(*suite.code_vault);
+  EXPECT_THAT(before, HasSubstr("# TYPE giftcard_grpc_server_calls_total counter\n"));
+  EXPECT_THAT(before, Not(HasSubstr(kRedeem)));
+  EXPECT_THAT(before, HasSubstr("giftcard_serving 1\n"));
+  EXPECT_THAT(before, HasSubstr("giftcard_pg_pool_connections "));
+
+  ASSERT_TRUE(suite.Redeem(codes[0].code(), account, "metrics-1").ok());
+  // A code typed with one wrong symbol: refused, and counted by its reason.
+  std::string mistyped = codes[1].code();
+  mistyped[0] = mistyped[0] == 'A' ? 'B' : 'A';
+  EXPECT_FALSE(suite.Redeem(mistyped, account, "metrics-2").ok());
+
+  const std::string vault = ScrapeMetrics(*suite.code_vault);
+  EXPECT_THAT(vault, HasSubstr(Series("giftcard_grpc_server_calls_total",
+                                      absl::StrCat("method=\"", kRedeem, "\",code=\"OK\""), "1")));
+  EXPECT_THAT(vault, HasSubstr(Series(
+                         "giftcard_grpc_server_calls_total",
+                         absl::StrCat("method=\"", kRedeem, "\",code=\"INVALID_ARGUMENT\""), "1")));
+  EXPECT_THAT(vault,
+              HasSubstr(Series("giftcard_grpc_server_outcomes_total",
+                               absl::StrCat("method=\"", kRedeem, "\",outcome=\"OK\""), "1")));
+  EXPECT_THAT(vault, HasSubstr(Series(
+                         "giftcard_grpc_server_outcomes_total",
+                         absl::StrCat("method=\"", kRedeem, "\",outcome=\"CODE_MISTYPED\""), "1")));
+  EXPECT_THAT(vault, HasSubstr(absl::StrCat("giftcard_grpc_server_call_seconds_count{method=\"",
+                                            kRedeem, "\"} 2\n")));
+  EXPECT_THAT(vault, HasSubstr(absl::StrCat("giftcard_grpc_server_call_seconds_bucket{method=\"",
+                                            kRedeem, "\",le=\"+Inf\"} 2\n")));
+  EXPECT_THAT(vault, HasSubstr("giftcard_pg_pool_wait_seconds_count "));
+  EXPECT_THAT(vault, HasSubstr("giftcard_redis_guard_bypasses_total 0\n"));
+
+  const std::string credit = ScrapeMetrics(*suite.account_credit);
+  EXPECT_THAT(credit, HasSubstr(Series(
+                          "giftcard_grpc_server_calls_total",
+                          "method=\"/giftcard.v1.AccountCredit/CreditAccount\",code=\"OK\"", "1")));
+
+  // No secret and no per-request value in any scrape.
+  const std::string all = vault + credit + ScrapeMetrics(*suite.billing);
+  for (const auto& code : codes) {
+    std::string bare = code.code();
+    bare.erase(std::remove(bare.begin(), bare.end(), '-'), bare.end());
+    EXPECT_THAT(all, Not(HasSubstr(code.code())));
+    EXPECT_THAT(all, Not(HasSubstr(bare)));
+    EXPECT_THAT(all, Not(HasSubstr(bare.substr(bare.size() - 4))));
+    EXPECT_THAT(all, Not(HasSubstr(code.serial())));
+    EXPECT_THAT(all, Not(HasSubstr(code.batch_id())));
+  }
+  EXPECT_THAT(all, Not(HasSubstr(account)));
+  EXPECT_THAT(all, Not(HasSubstr("metrics-1")));
+}
+
+TEST(MetricsTest, RedisDownIsCountedAsFallbacks) {
+  RedisServer redis;
+  SuiteOptions options;
+  options.redis_port = redis.port();
+  Suite suite(options);
+  const std::string account = UniqueName("metrics-redis");
+  ASSERT_TRUE(suite.UpsertAccount(account, "DE", "EUR", v1::DIRECT).ok());
+  auto codes = suite.IssueActiveCodes(1, 100, "EUR", "DE");
+  redis.Stop();
+  grpc::Status s = suite.Redeem(codes[0].code(), account, "no-redis");
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  const std::string vault = ScrapeMetrics(*suite.code_vault);
+  EXPECT_THAT(vault, HasSubstr("giftcard_redis_guard_bypasses_total 1\n"));
+  EXPECT_THAT(vault, Not(HasSubstr("giftcard_redis_limiter_fallbacks_total 0\n")));
+}
+
+}  // namespace
+}  // namespace giftcard::testing
