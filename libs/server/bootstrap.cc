@@ -163,6 +163,7 @@ int Serve(const ServeOptions& options, const std::vector<grpc::Service*>& servic
       serving.store(s.ok());
       if (first || s.ok() != last) {
         health->SetServingStatus(s.ok());
+        health->SetServingStatus(kLivenessService, true);  // The line above set it too.
         if (s.ok()) {
           log::Info("health_serving");
         } else {

@@ -23,6 +23,11 @@
 
 namespace giftcard::server {
 
+// Health service name that is SERVING for as long as the process serves,
+// whatever its database does: the liveness probe's. "" (the whole server)
+// follows the dependency probe: readiness.
+inline constexpr char kLivenessService[] = "giftcard.liveness";
+
 struct ServeOptions {
   std::string service_name;    // For logs.
   std::string listen_address;  // host:port; port 0 picks a free one.

@@ -32,6 +32,9 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, const Cli
   // Reconnect quickly after a peer restarts.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  // Client-side balancing over every address the name resolves to (a
+  // Kubernetes headless Service: one per replica); one address: no change.
+  args.SetLoadBalancingPolicyName("round_robin");
   std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
   if (!tls.ca_file.empty()) {
     grpc::SslCredentialsOptions ssl;

@@ -33,6 +33,8 @@ TEST(FaultsTest, PostgresOutageTurnsHealthNotServingAndTheSameProcessRecovers) {
   for (const std::string& address :
        {suite.account_credit_addr, suite.code_vault_addr, suite.billing_addr}) {
     EXPECT_TRUE(WaitForHealth(address, "NOT_SERVING", absl::Seconds(15))) << address;
+    // Not ready, but alive: Kubernetes' liveness probe must not restart it.
+    EXPECT_EQ(HealthOf(address, "giftcard.liveness"), "SERVING") << address;
   }
   v1::Account got;
   grpc::Status s = suite.GetAccount(account, &got);

@@ -473,11 +473,12 @@ std::string AddressesEnv(const Suite& suite) {
                       " BILLING_ADDR=", suite.billing_addr, " ");
 }
 
-std::string HealthOf(const std::string& address) {
+std::string HealthOf(const std::string& address, const std::string& service) {
   auto stub = grpc::health::v1::Health::NewStub(server::MakeChannel(address));
   grpc::health::v1::HealthCheckResponse response;
-  grpc::Status s = stub->Check(Context("", absl::Seconds(2)).get(),
-                               grpc::health::v1::HealthCheckRequest(), &response);
+  grpc::health::v1::HealthCheckRequest request;
+  request.set_service(service);
+  grpc::Status s = stub->Check(Context("", absl::Seconds(2)).get(), request, &response);
   if (!s.ok()) return absl::StrCat("error ", s.error_code());
   return grpc::health::v1::HealthCheckResponse::ServingStatus_Name(response.status());
 }

@@ -186,7 +186,9 @@ std::unique_ptr<grpc::ClientContext> Context(const std::string& token,
 std::string ReasonOf(const grpc::Status& status);
 
 // grpc.health.v1 Check of the whole server: "SERVING", "NOT_SERVING" or the error code.
-std::string HealthOf(const std::string& address);
+// `service` "" is the whole server (readiness); "giftcard.liveness" stays
+// SERVING while the process runs.
+std::string HealthOf(const std::string& address, const std::string& service = "");
 
 // Polls `HealthOf(address)` until it equals `want` or `timeout` passes.
 bool WaitForHealth(const std::string& address, const std::string& want, absl::Duration timeout);

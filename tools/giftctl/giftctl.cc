@@ -564,12 +564,14 @@ int Audit(const Invocation& in) {
 // ---- health ----------------------------------------------------------------
 
 // One Health/Check of the server as a whole; "SERVING", "NOT_SERVING" or an error.
-std::string CheckOnce(const std::string& address) {
+std::string CheckOnce(const std::string& address, const std::string& service) {
   auto stub = grpc::health::v1::Health::NewStub(server::MakeChannel(address));
   grpc::ClientContext context;
   server::PrepareContext(context, "", absl::Seconds(2));
   grpc::health::v1::HealthCheckResponse response;
-  grpc::Status status = stub->Check(&context, grpc::health::v1::HealthCheckRequest(), &response);
+  grpc::health::v1::HealthCheckRequest request;
+  request.set_service(service);
+  grpc::Status status = stub->Check(&context, request, &response);
   if (!status.ok()) return tools::Describe(status);
   return grpc::health::v1::HealthCheckResponse::ServingStatus_Name(response.status());
 }
@@ -583,10 +585,10 @@ int Health(const Invocation& in) {
   const absl::Time deadline = absl::Now() + wait;
   int exit_code = kExitOk;
   for (const std::string& address : in.args()) {
-    std::string state = CheckOnce(address);
+    std::string state = CheckOnce(address, in.Get("service"));
     while (state != "SERVING" && absl::Now() < deadline) {
       absl::SleepFor(absl::Milliseconds(100));
-      state = CheckOnce(address);
+      state = CheckOnce(address, in.Get("service"));
     }
     std::printf("%s: %s\n", address.c_str(), state.c_str());
     if (state != "SERVING") exit_code = kExitFailed;
@@ -676,7 +678,10 @@ Cli MakeCli() {
            "ADDR...",
            "grpc.health.v1 check of each address",
            "",
-           {{"wait", "keep asking until SERVING or this much time has passed, e.g. 30s"}},
+           {{"wait", "keep asking until SERVING or this much time has passed, e.g. 30s"},
+            {"service",
+             "health service name: \"\" (default) is readiness, giftcard.liveness "
+             "liveness"}},
            Health},
       });
 }
