@@ -8,7 +8,11 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
   libhiredis-dev libpqxx-dev libssl-dev libgtest-dev libgmock-dev libcpp-httplib-dev curl
   postgresql redis-server golang-github-gogo-googleapis-dev grpc-proto
+  python3-yaml  # deploy/k8s/check.py
 )
+# `kubectl kustomize` renders deploy/k8s: any kubectl will do; Debian's is
+# kubernetes-client.
+command -v kubectl >/dev/null || PACKAGES+=(kubernetes-client)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -1,0 +1,12 @@
+-- Citus layout of account-credit's database (docs/scaling.md). Run once on
+-- the coordinator after the service's migrations. tests/integration/scaling_test.cc
+-- checks that every table of the schema is named here and that each
+-- distribution column is part of its table's primary key.
+
+-- A customer's balance and its entries live together.
+SELECT create_distributed_table('accounts', 'account_id');
+SELECT create_distributed_table('ledger_entries', 'account_id', colocate_with => 'accounts');
+
+-- Transfers are found by the caller's request_id, the idempotency key.
+SELECT create_distributed_table('transfers', 'request_id');
+SELECT create_distributed_table('refusals', 'request_id', colocate_with => 'transfers');

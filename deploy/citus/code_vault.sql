@@ -1,0 +1,17 @@
+-- Citus layout of code-vault's database (docs/scaling.md). Run once on the
+-- coordinator after the service's migrations. tests/integration/scaling_test.cc
+-- checks that every table of the schema is named here and that each
+-- distribution column is part of its table's primary key.
+
+-- Small, read on every issue and activation: a copy on every node.
+SELECT create_reference_table('batches');
+
+-- The redemption path reads and writes one code by its hash, and its history.
+SELECT create_distributed_table('codes', 'code_hash');
+SELECT create_distributed_table('code_events', 'code_hash', colocate_with => 'codes');
+
+-- Redemptions are found by (account_id, request_id), the idempotency key.
+SELECT create_distributed_table('redemptions', 'account_id');
+
+-- Admin idempotency keys: rare, by request_id.
+SELECT create_distributed_table('admin_requests', 'request_id');
