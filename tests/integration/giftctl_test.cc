@@ -28,7 +28,7 @@ class GiftctlTest : public ::testing::Test {
   // giftctl with the suite's addresses and `token` in GIFTCTL_TOKEN.
   ShellRun Giftctl(const std::string& args, const std::string& token = kAdminToken) {
     return RunCommand(absl::StrCat(AddressesEnv(suite_), "GIFTCTL_TOKEN=", token,
-                                 " GIFTCTL_TOKEN_FILE= ", GIFTCARD_GIFTCTL, " ", args));
+                                   " GIFTCTL_TOKEN_FILE= ", GIFTCARD_GIFTCTL, " ", args));
   }
 
   static std::string MakeDir() {
@@ -138,6 +138,10 @@ TEST_F(GiftctlTest, EveryCommandAnswersAsATableAndAsJson) {
   run = Giftctl("codes void --reason=lost " + cards[3].first);
   ASSERT_EQ(run.exit_code, 0) << Describe(run);
   EXPECT_EQ(run.out, "voided 1 codes\n");
+  run = Giftctl("codes void --json --reason=lost --batch_id=" + batch);
+  ASSERT_EQ(run.exit_code, 0) << Describe(run);
+  // Only the two unredeemed, unvoided codes change.
+  EXPECT_THAT(run.out, HasSubstr("\"voided_count\":\"2\""));
   run = Giftctl("codes list --batch_id=" + batch);
   ASSERT_EQ(run.exit_code, 0) << Describe(run);
   EXPECT_THAT(run.out,
@@ -146,7 +150,9 @@ TEST_F(GiftctlTest, EveryCommandAnswersAsATableAndAsJson) {
   EXPECT_THAT(run.out, HasSubstr(cards[3].first + "  VOIDED"));
   run = Giftctl("codes list --state=voided --batch_id=" + batch + " --json");
   ASSERT_EQ(run.exit_code, 0) << Describe(run);
-  EXPECT_EQ(JsonString(run.out, "serial"), cards[3].first);
+  EXPECT_THAT(run.out, HasSubstr("\"serial\":\"" + cards[1].first + "\""));
+  EXPECT_THAT(run.out, HasSubstr("\"serial\":\"" + cards[3].first + "\""));
+  EXPECT_THAT(run.out, Not(HasSubstr("\"serial\":\"" + cards[0].first + "\"")));
   run = Giftctl("codes list --page_size=2 --batch_id=" + batch);
   ASSERT_EQ(run.exit_code, 0) << Describe(run);
   EXPECT_THAT(run.out, HasSubstr("more: --page_token="));
@@ -189,6 +195,11 @@ TEST_F(GiftctlTest, EveryCommandAnswersAsATableAndAsJson) {
   run = Giftctl("health " + suite_.code_vault_addr + " " + suite_.billing_addr);
   EXPECT_EQ(run.exit_code, 0) << Describe(run);
   EXPECT_THAT(run.out, HasSubstr(suite_.billing_addr + ": SERVING"));
+  run = Giftctl("health --json --service=giftcard.liveness " + suite_.code_vault_addr);
+  EXPECT_EQ(run.exit_code, 0) << Describe(run);
+  EXPECT_EQ(run.out, "{\"" + suite_.code_vault_addr + "\":\"SERVING\"}\n");
+  run = Giftctl("health 127.0.0.1:1");
+  EXPECT_EQ(run.exit_code, 1) << Describe(run);
 }
 
 TEST_F(GiftctlTest, FailuresAreOneLineWithTheReasonAndTheirExitCode) {

@@ -584,15 +584,22 @@ int Health(const Invocation& in) {
   }
   const absl::Time deadline = absl::Now() + wait;
   int exit_code = kExitOk;
+  std::string json;
   for (const std::string& address : in.args()) {
     std::string state = CheckOnce(address, in.Get("service"));
     while (state != "SERVING" && absl::Now() < deadline) {
       absl::SleepFor(absl::Milliseconds(100));
       state = CheckOnce(address, in.Get("service"));
     }
-    std::printf("%s: %s\n", address.c_str(), state.c_str());
+    if (Json(in)) {
+      absl::StrAppend(&json, json.empty() ? "" : ",", "\"", log::JsonEscape(address), "\":\"",
+                      log::JsonEscape(state), "\"");
+    } else {
+      std::printf("%s: %s\n", address.c_str(), state.c_str());
+    }
     if (state != "SERVING") exit_code = kExitFailed;
   }
+  if (Json(in)) std::printf("{%s}\n", json.c_str());
   return exit_code;
 }
 
