@@ -1,6 +1,7 @@
 #include "server/periodic.h"
 
 #include "log/log.h"
+#include "metrics/registry.h"
 
 namespace giftcard::server {
 
@@ -13,6 +14,13 @@ PeriodicTask::PeriodicTask(std::string name, absl::Duration interval, std::funct
 PeriodicTask::~PeriodicTask() {
   stop_.Notify();
   thread_.join();
+}
+
+std::function<void()> CountedRecoveryPass(std::function<int()> pass) {
+  metrics::Counter& settled = metrics::Global().AddCounter(
+      "giftcard_saga_recoveries_total",
+      "Sagas (pending redemptions, credit applications, reversals) a recovery worker settled.", {});
+  return [&settled, pass = std::move(pass)] { settled.Increment({}, pass()); };
 }
 
 }  // namespace giftcard::server

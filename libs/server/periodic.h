@@ -24,6 +24,11 @@ class PeriodicTask {
   std::thread thread_;
 };
 
+// A recovery worker's pass for PeriodicTask: runs `pass`, which returns how
+// many sagas it brought to an outcome, and counts them in the metric
+// giftcard_saga_recoveries_total.
+std::function<void()> CountedRecoveryPass(std::function<int()> pass);
+
 }  // namespace giftcard::server
 
 #endif  // GIFTCARD_LIBS_SERVER_PERIODIC_H_

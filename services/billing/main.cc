@@ -7,7 +7,6 @@
 #include "config/config.h"
 #include "domain/billing_service.h"
 #include "log/log.h"
-#include "metrics/registry.h"
 #include "peers/account_credit_gateway.h"
 #include "pg/migrations.h"
 #include "pg/pool.h"
@@ -50,13 +49,10 @@ int main(int argc, char** argv) {
   if (!authorizer.ok()) return 2;
   billing::BillingHandler handler(service, **authorizer,
                                   [&pool] { return audit::ReadBillingFacts(pool); });
-  metrics::Counter& recovered = metrics::Global().AddCounter(
-      "giftcard_saga_recoveries_total",
-      "Pending credit applications and reversals the recovery worker settled.", {});
   server::PeriodicTask recovery(
       "application-recovery", absl::GetFlag(FLAGS_recovery_interval),
-      [&service, &recovered, min_age = absl::GetFlag(FLAGS_recovery_min_age)] {
-        recovered.Increment({}, service.RecoverUnsettled(min_age, 100));
-      });
+      server::CountedRecoveryPass([&service, min_age = absl::GetFlag(FLAGS_recovery_min_age)] {
+        return service.RecoverUnsettled(min_age, 100);
+      }));
   return server::Serve(serve, {&handler}, [&pool] { return pool.Ping(); });
 }

@@ -94,14 +94,11 @@ int main(int argc, char** argv) {
   metrics::Global().AddCallback("giftcard_redis_limiter_fallbacks_total",
                                 "Attempt-limit checks done in process because Redis was down.",
                                 "counter", [&limiter] { return limiter.fallback_count(); });
-  metrics::Counter& recovered = metrics::Global().AddCounter(
-      "giftcard_saga_recoveries_total",
-      "Pending redemptions the recovery worker brought to an outcome.", {});
   server::PeriodicTask recovery(
       "redemption-recovery", absl::GetFlag(FLAGS_recovery_interval),
-      [&service, &recovered, min_age = absl::GetFlag(FLAGS_recovery_min_age)] {
-        recovered.Increment({}, service.RecoverPending(min_age, 100));
-      });
+      server::CountedRecoveryPass([&service, min_age = absl::GetFlag(FLAGS_recovery_min_age)] {
+        return service.RecoverPending(min_age, 100);
+      }));
   // Health follows Postgres only: Redis down degrades the guard, not the service.
   return server::Serve(serve, {&handler}, [&pool] { return pool.Ping(); });
 }

@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <random>
@@ -201,6 +202,33 @@ std::string NewRequestId(absl::string_view prefix) {
   return absl::StrFormat("%s-%08x%08x", prefix, device(), device());
 }
 
+// The end of every command but issue and audit: the failed call's line, the
+// response as JSON, or the human form.
+int Answer(const Invocation& in, const grpc::Status& status,
+           const google::protobuf::Message& response, const std::function<void()>& print_human) {
+  if (!status.ok()) return CallFailed(status);
+  if (Json(in)) {
+    std::printf("%s\n", ToJson(response).c_str());
+  } else {
+    print_human();
+  }
+  return kExitOk;
+}
+
+// --page_size and --page_token into a list request; false on a bad size.
+template <typename Request>
+bool SetPage(const Invocation& in, Request& request) {
+  int page_size = 0;
+  if (in.Has("page_size") && !absl::SimpleAtoi(in.Get("page_size"), &page_size)) return false;
+  request.set_page_size(page_size);
+  request.set_page_token(in.Get("page_token"));
+  return true;
+}
+
+void PrintMore(const std::string& next_page_token) {
+  if (!next_page_token.empty()) std::printf("more: --page_token=%s\n", next_page_token.c_str());
+}
+
 // ---- codes -----------------------------------------------------------------
 
 std::string StateName(v1::CodeState state) { return v1::CodeState_Name(state); }
@@ -322,13 +350,9 @@ int CodesActivate(const Invocation& in) {
   request.set_request_id(in.Get("request_id", NewRequestId("giftctl-activate")));
   v1::ActivateCodesResponse response;
   grpc::Status status = Vault(in)->ActivateCodes(Call(in).get(), request, &response);
-  if (!status.ok()) return CallFailed(status);
-  if (Json(in)) {
-    std::printf("%s\n", ToJson(response).c_str());
-  } else {
+  return Answer(in, status, response, [&] {
     std::printf("activated %lld codes\n", static_cast<long long>(response.activated_count()));
-  }
-  return kExitOk;
+  });
 }
 
 int CodesVoid(const Invocation& in) {
@@ -340,13 +364,9 @@ int CodesVoid(const Invocation& in) {
   request.set_request_id(in.Get("request_id", NewRequestId("giftctl-void")));
   v1::VoidCodesResponse response;
   grpc::Status status = Vault(in)->VoidCodes(Call(in).get(), request, &response);
-  if (!status.ok()) return CallFailed(status);
-  if (Json(in)) {
-    std::printf("%s\n", ToJson(response).c_str());
-  } else {
+  return Answer(in, status, response, [&] {
     std::printf("voided %lld codes\n", static_cast<long long>(response.voided_count()));
-  }
-  return kExitOk;
+  });
 }
 
 int CodesStatus(const Invocation& in) {
@@ -364,25 +384,21 @@ int CodesStatus(const Invocation& in) {
   }
   v1::CodeStatus code;
   grpc::Status status = Vault(in)->GetCodeStatus(Call(in).get(), request, &code);
-  if (!status.ok()) return CallFailed(status);
-  if (Json(in)) {
-    std::printf("%s\n", ToJson(code).c_str());
-    return kExitOk;
-  }
-  PrintFields({{"serial", code.serial()},
-               {"state", StateName(code.state())},
-               {"amount", Money(code.amount())},
-               {"region", code.region()},
-               {"batch_id", code.batch_id()},
-               {"pin_last4", code.pin_last4()},
-               {"create_time", Time(code.create_time())},
-               {"activate_time", Time(code.activate_time())},
-               {"redeem_time", Time(code.redeem_time())},
-               {"void_time", Time(code.void_time())},
-               {"expire_time", Time(code.expire_time())},
-               {"redeemed_by_account_id", Or(code.redeemed_by_account_id())},
-               {"redemption_id", Or(code.redemption_id())}});
-  return kExitOk;
+  return Answer(in, status, code, [&] {
+    PrintFields({{"serial", code.serial()},
+                 {"state", StateName(code.state())},
+                 {"amount", Money(code.amount())},
+                 {"region", code.region()},
+                 {"batch_id", code.batch_id()},
+                 {"pin_last4", code.pin_last4()},
+                 {"create_time", Time(code.create_time())},
+                 {"activate_time", Time(code.activate_time())},
+                 {"redeem_time", Time(code.redeem_time())},
+                 {"void_time", Time(code.void_time())},
+                 {"expire_time", Time(code.expire_time())},
+                 {"redeemed_by_account_id", Or(code.redeemed_by_account_id())},
+                 {"redemption_id", Or(code.redemption_id())}});
+  });
 }
 
 int CodesList(const Invocation& in) {
@@ -397,29 +413,18 @@ int CodesList(const Invocation& in) {
     }
     request.set_state(state);
   }
-  int page_size = 0;
-  if (in.Has("page_size") && !absl::SimpleAtoi(in.Get("page_size"), &page_size)) {
-    return UsageError("codes list", "--page_size wants a number");
-  }
-  request.set_page_size(page_size);
-  request.set_page_token(in.Get("page_token"));
+  if (!SetPage(in, request)) return UsageError("codes list", "--page_size wants a number");
   v1::ListCodesResponse response;
   grpc::Status status = Vault(in)->ListCodes(Call(in).get(), request, &response);
-  if (!status.ok()) return CallFailed(status);
-  if (Json(in)) {
-    std::printf("%s\n", ToJson(response).c_str());
-    return kExitOk;
-  }
-  std::vector<std::vector<std::string>> rows;
-  for (const auto& c : response.codes()) {
-    rows.push_back({c.serial(), StateName(c.state()), Money(c.amount()), c.region(), c.pin_last4(),
-                    Or(c.redeemed_by_account_id())});
-  }
-  PrintTable({"SERIAL", "STATE", "AMOUNT", "REGION", "LAST4", "REDEEMED_BY"}, rows);
-  if (!response.next_page_token().empty()) {
-    std::printf("more: --page_token=%s\n", response.next_page_token().c_str());
-  }
-  return kExitOk;
+  return Answer(in, status, response, [&] {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& c : response.codes()) {
+      rows.push_back({c.serial(), StateName(c.state()), Money(c.amount()), c.region(),
+                      c.pin_last4(), Or(c.redeemed_by_account_id())});
+    }
+    PrintTable({"SERIAL", "STATE", "AMOUNT", "REGION", "LAST4", "REDEEMED_BY"}, rows);
+    PrintMore(response.next_page_token());
+  });
 }
 
 // ---- account and invoice ---------------------------------------------------
@@ -430,49 +435,34 @@ int AccountShow(const Invocation& in) {
   request.set_account_id(in.args()[0]);
   v1::Account account;
   grpc::Status status = Credit(in)->GetAccount(Call(in).get(), request, &account);
-  if (!status.ok()) return CallFailed(status);
-  if (Json(in)) {
-    std::printf("%s\n", ToJson(account).c_str());
-    return kExitOk;
-  }
-  PrintFields({{"account_id", account.account_id()},
-               {"state", v1::AccountState_Name(account.state())},
-               {"country", account.country()},
-               {"currency_code", account.currency_code()},
-               {"billing_channel", v1::BillingChannel_Name(account.billing_channel())},
-               {"balance", Money(account.balance())},
-               {"create_time", Time(account.create_time())},
-               {"update_time", Time(account.update_time())}});
-  return kExitOk;
+  return Answer(in, status, account, [&] {
+    PrintFields({{"account_id", account.account_id()},
+                 {"state", v1::AccountState_Name(account.state())},
+                 {"country", account.country()},
+                 {"currency_code", account.currency_code()},
+                 {"billing_channel", v1::BillingChannel_Name(account.billing_channel())},
+                 {"balance", Money(account.balance())},
+                 {"create_time", Time(account.create_time())},
+                 {"update_time", Time(account.update_time())}});
+  });
 }
 
 int AccountLedger(const Invocation& in) {
   if (in.args().size() != 1) return UsageError("account ledger", "give one ACCOUNT_ID");
   v1::ListLedgerEntriesRequest request;
   request.set_account_id(in.args()[0]);
-  int page_size = 0;
-  if (in.Has("page_size") && !absl::SimpleAtoi(in.Get("page_size"), &page_size)) {
-    return UsageError("account ledger", "--page_size wants a number");
-  }
-  request.set_page_size(page_size);
-  request.set_page_token(in.Get("page_token"));
+  if (!SetPage(in, request)) return UsageError("account ledger", "--page_size wants a number");
   v1::ListLedgerEntriesResponse response;
   grpc::Status status = Credit(in)->ListLedgerEntries(Call(in).get(), request, &response);
-  if (!status.ok()) return CallFailed(status);
-  if (Json(in)) {
-    std::printf("%s\n", ToJson(response).c_str());
-    return kExitOk;
-  }
-  std::vector<std::vector<std::string>> rows;
-  for (const auto& e : response.entries()) {
-    rows.push_back(
-        {absl::StrCat(e.entry_id()), Time(e.create_time()), Money(e.amount()), e.transfer_id()});
-  }
-  PrintTable({"ENTRY", "TIME", "AMOUNT", "TRANSFER"}, rows);
-  if (!response.next_page_token().empty()) {
-    std::printf("more: --page_token=%s\n", response.next_page_token().c_str());
-  }
-  return kExitOk;
+  return Answer(in, status, response, [&] {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& e : response.entries()) {
+      rows.push_back(
+          {absl::StrCat(e.entry_id()), Time(e.create_time()), Money(e.amount()), e.transfer_id()});
+    }
+    PrintTable({"ENTRY", "TIME", "AMOUNT", "TRANSFER"}, rows);
+    PrintMore(response.next_page_token());
+  });
 }
 
 int InvoiceShow(const Invocation& in) {
@@ -481,22 +471,18 @@ int InvoiceShow(const Invocation& in) {
   request.set_invoice_id(in.args()[0]);
   v1::CreditApplication app;
   grpc::Status status = Billing(in)->GetCreditApplication(Call(in).get(), request, &app);
-  if (!status.ok()) return CallFailed(status);
-  if (Json(in)) {
-    std::printf("%s\n", ToJson(app).c_str());
-    return kExitOk;
-  }
-  PrintFields({{"invoice_id", app.invoice_id()},
-               {"account_id", app.account_id()},
-               {"state", v1::CreditApplicationState_Name(app.state())},
-               {"amount_due", Money(app.amount_due())},
-               {"applied", Money(app.applied())},
-               {"amount_to_charge", Money(app.amount_to_charge())},
-               {"remaining_credit", Money(app.remaining_credit())},
-               {"next_invoice_covered", app.next_invoice_covered() ? "yes" : "no"},
-               {"create_time", Time(app.create_time())},
-               {"update_time", Time(app.update_time())}});
-  return kExitOk;
+  return Answer(in, status, app, [&] {
+    PrintFields({{"invoice_id", app.invoice_id()},
+                 {"account_id", app.account_id()},
+                 {"state", v1::CreditApplicationState_Name(app.state())},
+                 {"amount_due", Money(app.amount_due())},
+                 {"applied", Money(app.applied())},
+                 {"amount_to_charge", Money(app.amount_to_charge())},
+                 {"remaining_credit", Money(app.remaining_credit())},
+                 {"next_invoice_covered", app.next_invoice_covered() ? "yes" : "no"},
+                 {"create_time", Time(app.create_time())},
+                 {"update_time", Time(app.update_time())}});
+  });
 }
 
 // ---- audit -----------------------------------------------------------------
