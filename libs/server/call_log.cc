@@ -35,6 +35,20 @@ struct CallMetrics {
       {"method"}, metrics::LatencyBuckets());
 };
 
+// The method's path as a label when it names an RPC compiled into this
+// binary, else "unknown": any client may send any path, and each distinct
+// one must not grow a new series.
+std::string MethodLabel(absl::string_view path) {
+  if (!absl::StartsWith(path, "/")) return "unknown";
+  std::string full_name(path.substr(1));
+  const size_t slash = full_name.rfind('/');
+  if (slash == std::string::npos) return "unknown";
+  full_name[slash] = '.';
+  return google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(full_name) != nullptr
+             ? std::string(path)
+             : "unknown";
+}
+
 CallMetrics& CallMetricsOf() {
   static auto* m = new CallMetrics;
   return *m;
@@ -67,12 +81,13 @@ class CallLogInterceptor : public grpc::experimental::Interceptor {
       const double seconds = absl::ToDoubleSeconds(absl::Now() - start_);
       const std::string code = absl::StatusCodeToString(as_absl.code());
       const std::string reason = errors::ReasonOf(as_absl);
-      CallMetricsOf().calls.Increment({info_->method(), code});
+      const std::string method = MethodLabel(info_->method());
+      CallMetricsOf().calls.Increment({method, code});
       CallMetricsOf().outcomes.Increment(
-          {info_->method(), as_absl.ok() ? "OK" : (reason.empty() ? code : reason)});
-      CallMetricsOf().latency.Observe({info_->method()}, seconds);
+          {method, as_absl.ok() ? "OK" : (reason.empty() ? code : reason)});
+      CallMetricsOf().latency.Observe({method}, seconds);
       log::Fields line = {
-          {"method", info_->method()},
+          {"method", std::string(absl::string_view(info_->method()).substr(0, 200))},
           {"principal", principal_of_ ? principal_of_(*info_->server_context()) : ""},
           {"status", code},
           {"reason", reason},

@@ -1,11 +1,15 @@
 // /metrics of real services: the counters move with real calls, and no PIN,
 // serial, account id or other request value ever becomes a label.
 #include <gmock/gmock.h>
+#include <grpcpp/generic/generic_stub.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <mutex>
 
 #include "absl/strings/str_cat.h"
+#include "server/client.h"
 #include "support/harness.h"
 
 namespace giftcard::testing {
@@ -76,6 +80,37 @@ TEST(MetricsTest, ARedemptionMovesTheCountersAndNoRequestValueIsALabel) {
   }
   EXPECT_THAT(all, Not(HasSubstr(account)));
   EXPECT_THAT(all, Not(HasSubstr("metrics-1")));
+}
+
+TEST(MetricsTest, MethodsTheServerDoesNotHaveDoNotBecomeLabels) {
+  Suite suite;
+  // Any client can ask for any path: each must not grow a new series.
+  grpc::GenericStub stub(server::MakeChannel(suite.code_vault_addr));
+  for (int i = 0; i < 3; ++i) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    grpc::ByteBuffer request, response;
+    grpc::Slice empty("");
+    request = grpc::ByteBuffer(&empty, 1);
+    std::mutex mu;
+    std::condition_variable done_cv;
+    bool done = false;
+    grpc::Status status;
+    stub.UnaryCall(&context, absl::StrCat("/giftcard.v1.CodeVault/Invented", i), {}, &request,
+                   &response, [&](grpc::Status s) {
+                     std::lock_guard<std::mutex> lock(mu);
+                     status = s;
+                     done = true;
+                     done_cv.notify_one();
+                   });
+    std::unique_lock<std::mutex> lock(mu);
+    done_cv.wait(lock, [&] { return done; });
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  }
+  const std::string vault = ScrapeMetrics(*suite.code_vault);
+  EXPECT_THAT(vault, Not(HasSubstr("Invented")));
+  EXPECT_THAT(vault, HasSubstr(Series("giftcard_grpc_server_calls_total",
+                                      "method=\"unknown\",code=\"UNIMPLEMENTED\"", "3")));
 }
 
 TEST(MetricsTest, RedisDownIsCountedAsFallbacks) {
