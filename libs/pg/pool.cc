@@ -211,6 +211,10 @@ absl::Status Pool::Read(const std::function<absl::Status(pqxx::transaction_base&
   return Run<pqxx::nontransaction>(body);
 }
 
+absl::Status Pool::Autocommit(const std::function<absl::Status(pqxx::transaction_base&)>& body) {
+  return Run<pqxx::nontransaction>(body);
+}
+
 absl::Status Pool::ReadSnapshot(const std::function<absl::Status(pqxx::transaction_base&)>& body) {
   return Run<pqxx::transaction<pqxx::repeatable_read, pqxx::read_only>>(body);
 }

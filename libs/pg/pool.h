@@ -58,6 +58,12 @@ class Pool {
   // single-statement reads, where a transaction adds nothing.
   absl::Status Read(const std::function<absl::Status(pqxx::transaction_base&)>& body);
 
+  // Runs `body` outside a transaction block: every statement commits on its
+  // own. For writes that are one statement (atomic by itself, CTEs
+  // included): one round trip instead of BEGIN, statement, COMMIT. Retries
+  // as Transact does.
+  absl::Status Autocommit(const std::function<absl::Status(pqxx::transaction_base&)>& body);
+
   // Runs read-only `body` in one REPEATABLE READ READ ONLY transaction: many
   // statements that see one snapshot (the audit's reads).
   absl::Status ReadSnapshot(const std::function<absl::Status(pqxx::transaction_base&)>& body);

@@ -130,6 +130,16 @@ TEST(VaultRecoveryTest, RefusalsLeaveTheCodeRedeemableByTheRightAccount) {
   EXPECT_THAT(QueryColumn(suite.account_credit_dsn, "SELECT count(*) FROM ledger_entries"),
               Each(Eq("0")));
 
+  // A retry of a refused request gets its first answer, and the code (ACTIVE
+  // again) is not taken by it: the reservation meets the request's earlier
+  // row and changes nothing.
+  grpc::Status retry = suite.Redeem(codes[0].code(), wrong_region, "a");
+  EXPECT_EQ(retry.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(ReasonOf(retry), "REGION_MISMATCH");
+  EXPECT_THAT(QueryColumn(suite.code_vault_dsn, "SELECT count(*) FROM redemptions"),
+              Each(Eq("4")));
+  EXPECT_THAT(QueryColumn(suite.code_vault_dsn, "SELECT state FROM codes"), Each(Eq("ACTIVE")));
+
   v1::Redemption ok;
   ASSERT_TRUE(suite.Redeem(codes[0].code(), right, "e", &ok).ok());
   EXPECT_EQ(ok.balance().amount_minor(), 2000);

@@ -151,25 +151,32 @@ std::vector<pg::Statement> PgCodeStore::Statements() {
        "SELECT $2, $3, redemption_id, code_hash, serial, currency_code, amount_minor, region, "
        " 'PENDING' FROM reserved RETURNING " +
            red},
+      // Completion and rejection are one statement each (both tables, or
+      // neither), so they run without BEGIN/COMMIT; they return the
+      // redemption as it now is, or nothing when it was no longer PENDING.
       {"cv_complete",
        "WITH done AS ("
        " UPDATE redemptions SET state = 'COMPLETED', transfer_id = $3, balance_after_minor = $4,"
        "   update_time = now()"
-       " WHERE account_id = $1 AND request_id = $2 AND state = 'PENDING'"
-       " RETURNING code_hash, redemption_id, account_id) "
-       "UPDATE codes c SET state = 'REDEEMED', redeem_time = now(),"
-       " redeemed_by_account_id = done.account_id "
-       "FROM done WHERE c.code_hash = done.code_hash AND c.redemption_id = done.redemption_id "
-       " AND c.state = 'REDEEMING'"},
+       " WHERE account_id = $1 AND request_id = $2 AND state = 'PENDING' RETURNING *), "
+       "code AS ("
+       " UPDATE codes c SET state = 'REDEEMED', redeem_time = now(),"
+       "   redeemed_by_account_id = done.account_id "
+       " FROM done WHERE c.code_hash = done.code_hash AND c.redemption_id = done.redemption_id "
+       "   AND c.state = 'REDEEMING' RETURNING 1) "
+       "SELECT " +
+           red + " FROM done"},
       {"cv_reject",
        "WITH rejected AS ("
        " UPDATE redemptions SET state = 'REJECTED', reject_code = $3, reject_reason = $4,"
        "   reject_message = $5, update_time = now()"
-       " WHERE account_id = $1 AND request_id = $2 AND state = 'PENDING'"
-       " RETURNING code_hash, redemption_id) "
-       "UPDATE codes c SET state = 'ACTIVE', redemption_id = NULL "
-       "FROM rejected WHERE c.code_hash = rejected.code_hash "
-       " AND c.redemption_id = rejected.redemption_id AND c.state = 'REDEEMING'"},
+       " WHERE account_id = $1 AND request_id = $2 AND state = 'PENDING' RETURNING *), "
+       "code AS ("
+       " UPDATE codes c SET state = 'ACTIVE', redemption_id = NULL "
+       " FROM rejected WHERE c.code_hash = rejected.code_hash "
+       "   AND c.redemption_id = rejected.redemption_id AND c.state = 'REDEEMING' RETURNING 1) "
+       "SELECT " +
+           red + " FROM rejected"},
   };
 }
 
@@ -348,31 +355,31 @@ absl::StatusOr<Code> PgCodeStore::GetCodeByHashes(const std::vector<std::string>
 absl::StatusOr<Reservation> PgCodeStore::Reserve(const ReserveRequest& request) {
   Reservation out;
   const std::string hashes = pg::ByteaArray(request.code_hashes);
-  absl::Status s = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+  // Each statement commits on its own: cv_reserve is the one write, and it
+  // is atomic by itself (the code and its PENDING redemption, or neither).
+  // First calls, the common case, take one round trip.
+  absl::Status s = pool_.Autocommit([&](pqxx::transaction_base& tx) -> absl::Status {
     out = Reservation{};
-    pqxx::result first =
-        tx.exec_prepared("cv_find_redemption", request.account_id, request.request_id);
-    if (!first.empty()) {
-      out.kind = Reservation::Kind::kReplay;
-      out.redemption = RedemptionFromRow(first[0]);
-      return absl::OkStatus();
+    pqxx::result reserved;
+    try {
+      reserved = tx.exec_prepared("cv_reserve", hashes, request.account_id, request.request_id);
+    } catch (const pqxx::unique_violation&) {
+      // (account_id, request_id) is taken, by an earlier call (its refusal
+      // put the code back to ACTIVE) or a concurrent first call that has
+      // committed: the statement changed nothing, and below finds that call.
     }
-    // A concurrent first call with this (account_id, request_id) makes the
-    // INSERT raise unique_violation; the pool reruns us and we see it above.
-    pqxx::result reserved =
-        tx.exec_prepared("cv_reserve", hashes, request.account_id, request.request_id);
     if (!reserved.empty()) {
       out.kind = Reservation::Kind::kReserved;
       out.redemption = RedemptionFromRow(reserved[0]);
       return absl::OkStatus();
     }
-    // A concurrent first call with this (account_id, request_id) may have
-    // reserved the code while we waited on its row: then this is its replay.
-    pqxx::result raced =
+    // A replay, or a concurrent first call that reserved the code while we
+    // waited on its row.
+    pqxx::result first =
         tx.exec_prepared("cv_find_redemption", request.account_id, request.request_id);
-    if (!raced.empty()) {
+    if (!first.empty()) {
       out.kind = Reservation::Kind::kReplay;
-      out.redemption = RedemptionFromRow(raced[0]);
+      out.redemption = RedemptionFromRow(first[0]);
       return absl::OkStatus();
     }
     out.kind = Reservation::Kind::kRefused;
@@ -387,29 +394,27 @@ absl::StatusOr<Reservation> PgCodeStore::Reserve(const ReserveRequest& request) 
 absl::StatusOr<Redemption> PgCodeStore::Complete(const Redemption& redemption,
                                                  const std::string& transfer_id,
                                                  int64_t balance_after_minor) {
-  Redemption out;
-  absl::Status s = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
-    tx.exec_prepared("cv_complete", redemption.account_id, redemption.request_id, transfer_id,
-                     balance_after_minor);
-    pqxx::result r =
-        tx.exec_prepared("cv_find_redemption", redemption.account_id, redemption.request_id);
-    if (r.empty()) return absl::InternalError("redemption vanished");
-    out = RedemptionFromRow(r[0]);
-    return absl::OkStatus();
-  });
-  if (!s.ok()) return s;
-  return out;
+  return Settle("cv_complete", redemption, transfer_id, balance_after_minor);
 }
 
 absl::StatusOr<Redemption> PgCodeStore::Reject(const Redemption& redemption,
                                                const absl::Status& refusal) {
+  return Settle("cv_reject", redemption, static_cast<int>(refusal.code()),
+                errors::ReasonOf(refusal), std::string(refusal.message()));
+}
+
+template <typename... Args>
+absl::StatusOr<Redemption> PgCodeStore::Settle(const char* statement, const Redemption& redemption,
+                                               const Args&... args) {
   Redemption out;
-  absl::Status s = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
-    tx.exec_prepared("cv_reject", redemption.account_id, redemption.request_id,
-                     static_cast<int>(refusal.code()), errors::ReasonOf(refusal),
-                     std::string(refusal.message()));
+  absl::Status s = pool_.Autocommit([&](pqxx::transaction_base& tx) -> absl::Status {
     pqxx::result r =
-        tx.exec_prepared("cv_find_redemption", redemption.account_id, redemption.request_id);
+        tx.exec_prepared(statement, redemption.account_id, redemption.request_id, args...);
+    // Empty: no longer PENDING (a concurrent retry or the recovery worker
+    // settled it first); answer with what it became.
+    if (r.empty()) {
+      r = tx.exec_prepared("cv_find_redemption", redemption.account_id, redemption.request_id);
+    }
     if (r.empty()) return absl::InternalError("redemption vanished");
     out = RedemptionFromRow(r[0]);
     return absl::OkStatus();

@@ -33,6 +33,12 @@ class PgCodeStore : public CodeStore {
                                     const absl::Status& refusal) override;
 
  private:
+  // Runs cv_complete or cv_reject (one statement, no transaction block) and
+  // returns the redemption as it is afterwards.
+  template <typename... Args>
+  absl::StatusOr<Redemption> Settle(const char* statement, const Redemption& redemption,
+                                    const Args&... args);
+
   pg::Pool& pool_;
 };
 
