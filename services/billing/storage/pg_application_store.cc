@@ -42,24 +42,34 @@ std::vector<pg::Statement> PgApplicationStore::Statements() {
   return {
       {"bl_insert",
        "INSERT INTO credit_applications (invoice_id, account_id, currency_code, amount_due_minor,"
-       " state) VALUES ($1, $2, $3, $4, 'PENDING') ON CONFLICT (invoice_id) DO NOTHING"},
+       " state) VALUES ($1, $2, $3, $4, 'PENDING') ON CONFLICT (invoice_id) DO NOTHING"
+       " RETURNING " +
+           Columns()},
       {"bl_get", "SELECT " + Columns() + " FROM credit_applications WHERE invoice_id = $1"},
       {"bl_mark_applied",
        "UPDATE credit_applications SET state = 'APPLIED', debit_transfer_id = $2,"
        " applied_minor = $3, remaining_credit_minor = $4, update_time = now()"
-       " WHERE invoice_id = $1 AND state = 'PENDING'"},
+       " WHERE invoice_id = $1 AND state = 'PENDING'"
+       " RETURNING " +
+           Columns()},
       {"bl_drop_pending",
        "DELETE FROM credit_applications WHERE invoice_id = $1 AND state = 'PENDING'"},
       {"bl_mark_reversal_pending",
        "UPDATE credit_applications SET state = 'REVERSAL_PENDING', reverse_reason = $2,"
-       " update_time = now() WHERE invoice_id = $1 AND state = 'APPLIED'"},
+       " update_time = now() WHERE invoice_id = $1 AND state = 'APPLIED'"
+       " RETURNING " +
+           Columns()},
       {"bl_mark_reversed",
        "UPDATE credit_applications SET state = 'REVERSED', reversal_transfer_id = nullif($2, ''),"
        " remaining_credit_minor = $3, update_time = now()"
-       " WHERE invoice_id = $1 AND state = 'REVERSAL_PENDING'"},
+       " WHERE invoice_id = $1 AND state = 'REVERSAL_PENDING'"
+       " RETURNING " +
+           Columns()},
       {"bl_cancel_reversal",
        "UPDATE credit_applications SET state = 'APPLIED', update_time = now()"
-       " WHERE invoice_id = $1 AND state = 'REVERSAL_PENDING'"},
+       " WHERE invoice_id = $1 AND state = 'REVERSAL_PENDING'"
+       " RETURNING " +
+           Columns()},
       {"bl_list_unsettled",
        "SELECT " + Columns() +
            " FROM credit_applications"
@@ -71,10 +81,13 @@ std::vector<pg::Statement> PgApplicationStore::Statements() {
 
 absl::StatusOr<CreditApplication> PgApplicationStore::Start(const CreditApplication& pending) {
   CreditApplication out;
-  absl::Status s = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
-    tx.exec_prepared("bl_insert", pending.invoice_id, pending.account_id,
-                     pending.amount_due.currency_code, pending.amount_due.amount_minor);
-    pqxx::result r = tx.exec_prepared("bl_get", pending.invoice_id);
+  // Each statement commits on its own (the insert is the one write): a new
+  // invoice takes one round trip.
+  absl::Status s = pool_.Autocommit([&](pqxx::transaction_base& tx) -> absl::Status {
+    pqxx::result r =
+        tx.exec_prepared("bl_insert", pending.invoice_id, pending.account_id,
+                         pending.amount_due.currency_code, pending.amount_due.amount_minor);
+    if (r.empty()) r = tx.exec_prepared("bl_get", pending.invoice_id);  // Known invoice.
     if (r.empty()) {
       // Dropped by a concurrent refusal between our two statements.
       return errors::Error(absl::StatusCode::kAborted, errors::reason::kConflict,
@@ -88,11 +101,14 @@ absl::StatusOr<CreditApplication> PgApplicationStore::Start(const CreditApplicat
 }
 
 absl::StatusOr<CreditApplication> PgApplicationStore::UpdateThenGet(
-    const std::string& invoice_id, const std::function<void(pqxx::work&)>& update) {
+    const std::string& invoice_id,
+    const std::function<pqxx::result(pqxx::transaction_base&)>& update) {
   CreditApplication out;
-  absl::Status s = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
-    update(tx);
-    pqxx::result r = tx.exec_prepared("bl_get", invoice_id);
+  // The update is one statement that returns the row it changed; when it
+  // changed none (the state had moved on), the row as it is answers.
+  absl::Status s = pool_.Autocommit([&](pqxx::transaction_base& tx) -> absl::Status {
+    pqxx::result r = update(tx);
+    if (r.empty()) r = tx.exec_prepared("bl_get", invoice_id);
     if (r.empty()) return InvoiceNotFound(invoice_id);
     out = FromRow(r[0]);
     return absl::OkStatus();
@@ -105,31 +121,33 @@ absl::StatusOr<CreditApplication> PgApplicationStore::MarkApplied(const std::str
                                                                   const std::string& transfer_id,
                                                                   int64_t applied_minor,
                                                                   int64_t remaining_credit_minor) {
-  return UpdateThenGet(invoice_id, [&](pqxx::work& tx) {
-    tx.exec_prepared("bl_mark_applied", invoice_id, transfer_id, applied_minor,
-                     remaining_credit_minor);
+  return UpdateThenGet(invoice_id, [&](pqxx::transaction_base& tx) {
+    return tx.exec_prepared("bl_mark_applied", invoice_id, transfer_id, applied_minor,
+                            remaining_credit_minor);
   });
 }
 
 absl::StatusOr<CreditApplication> PgApplicationStore::MarkReversalPending(
     const std::string& invoice_id, const std::string& reason) {
-  return UpdateThenGet(invoice_id, [&](pqxx::work& tx) {
-    tx.exec_prepared("bl_mark_reversal_pending", invoice_id, reason);
+  return UpdateThenGet(invoice_id, [&](pqxx::transaction_base& tx) {
+    return tx.exec_prepared("bl_mark_reversal_pending", invoice_id, reason);
   });
 }
 
 absl::StatusOr<CreditApplication> PgApplicationStore::MarkReversed(
     const std::string& invoice_id, const std::string& reversal_transfer_id,
     int64_t remaining_credit_minor) {
-  return UpdateThenGet(invoice_id, [&](pqxx::work& tx) {
-    tx.exec_prepared("bl_mark_reversed", invoice_id, reversal_transfer_id, remaining_credit_minor);
+  return UpdateThenGet(invoice_id, [&](pqxx::transaction_base& tx) {
+    return tx.exec_prepared("bl_mark_reversed", invoice_id, reversal_transfer_id,
+                            remaining_credit_minor);
   });
 }
 
 absl::StatusOr<CreditApplication> PgApplicationStore::CancelReversal(
     const std::string& invoice_id) {
-  return UpdateThenGet(invoice_id,
-                       [&](pqxx::work& tx) { tx.exec_prepared("bl_cancel_reversal", invoice_id); });
+  return UpdateThenGet(invoice_id, [&](pqxx::transaction_base& tx) {
+    return tx.exec_prepared("bl_cancel_reversal", invoice_id);
+  });
 }
 
 absl::StatusOr<std::vector<CreditApplication>> PgApplicationStore::ListUnsettled(

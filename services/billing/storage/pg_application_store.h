@@ -34,8 +34,9 @@ class PgApplicationStore : public ApplicationStore {
 
  private:
   // Runs one statement on an invoice's row, then returns the row.
-  absl::StatusOr<CreditApplication> UpdateThenGet(const std::string& invoice_id,
-                                                  const std::function<void(pqxx::work&)>& update);
+  absl::StatusOr<CreditApplication> UpdateThenGet(
+      const std::string& invoice_id,
+      const std::function<pqxx::result(pqxx::transaction_base&)>& update);
 
   pg::Pool& pool_;
 };
