@@ -27,6 +27,8 @@ const std::string& TransferColumns() {
 
 // Index of the refusal's columns after the transfer's in ac_find_request.
 constexpr int kRefusalColumn = 11;
+// ac_find_request_lock_account: the account's columns follow the refusal's.
+constexpr int kAccountColumn = kRefusalColumn + 4;
 
 Account AccountFromRow(const pqxx::row& row) {
   Account a;
@@ -122,6 +124,17 @@ std::vector<pg::Statement> PgLedgerStore::Statements() {
                               "FROM (SELECT $1::text AS request_id) q "
                               "LEFT JOIN transfers t ON t.request_id = q.request_id "
                               "LEFT JOIN refusals r ON r.request_id = q.request_id"},
+      // The same, and the account of a credit or debit locked for the
+      // posting, in one round trip (its columns are null when there is no
+      // such account).
+      {"ac_find_request_lock_account",
+       "SELECT " + xfer +
+           ", r.request_fingerprint, r.code, r.reason, r.message, a.* "
+           "FROM (SELECT $1::text AS request_id) q "
+           "LEFT JOIN transfers t ON t.request_id = q.request_id "
+           "LEFT JOIN refusals r ON r.request_id = q.request_id "
+           "LEFT JOIN LATERAL (SELECT " +
+           acct + " FROM accounts WHERE account_id = $2 FOR UPDATE) a ON true"},
       {"ac_transfer_by_id", "SELECT " + xfer + " FROM transfers t WHERE transfer_id = $1::uuid"},
       {"ac_reversal_of", "SELECT 1 FROM transfers WHERE reverses_transfer_id = $1::uuid"},
       {"ac_insert_refusal",
@@ -193,7 +206,11 @@ absl::StatusOr<Transfer> PgLedgerStore::Post(const Posting& posting) {
   absl::Status s = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
     refusal = absl::OkStatus();
     // 1. Replays: a transfer or a refusal already recorded under this id.
-    const pqxx::row first = tx.exec_prepared1("ac_find_request", posting.request_id);
+    // A credit or debit names its account: lock it in the same round trip.
+    const bool is_reversal = !posting.reverses_transfer_id.empty();
+    const pqxx::row first = is_reversal ? tx.exec_prepared1("ac_find_request", posting.request_id)
+                                        : tx.exec_prepared1("ac_find_request_lock_account",
+                                                            posting.request_id, posting.account_id);
     if (!first[0].is_null()) {
       auto replay = Replay(first, posting);
       if (!replay.ok()) return replay.status();
@@ -223,7 +240,7 @@ absl::StatusOr<Transfer> PgLedgerStore::Post(const Posting& posting) {
     std::string currency_code = posting.currency_code;
     std::optional<Transfer> original;
     bool original_reversed = false;
-    if (!posting.reverses_transfer_id.empty()) {
+    if (is_reversal) {
       pqxx::result found = validate::IsUuid(posting.reverses_transfer_id)
                                ? tx.exec_prepared("ac_transfer_by_id", posting.reverses_transfer_id)
                                : pqxx::result();
@@ -240,9 +257,16 @@ absl::StatusOr<Transfer> PgLedgerStore::Post(const Posting& posting) {
     }
 
     // 3. The rules, on the locked account.
-    pqxx::result locked = tx.exec_prepared("ac_lock_account", account_id);
-    if (locked.empty()) return refuse(AccountNotFound(account_id));
-    const Account account = AccountFromRow(locked[0]);
+    std::optional<Account> locked;
+    if (!is_reversal) {
+      if (!first[kAccountColumn].is_null()) {
+        locked = AccountFromRow(first.slice(kAccountColumn, first.size()));
+      }
+    } else if (pqxx::result r = tx.exec_prepared("ac_lock_account", account_id); !r.empty()) {
+      locked = AccountFromRow(r[0]);
+    }
+    if (!locked) return refuse(AccountNotFound(account_id));
+    const Account account = *locked;
     absl::StatusOr<Movement> movement =
         posting.decide(PostingContext{account, original ? &*original : nullptr, original_reversed});
     if (!movement.ok()) {
