@@ -111,37 +111,53 @@ void Client::Release(Conn* conn) {
 }
 
 absl::StatusOr<Reply> Client::Command(const std::vector<std::string>& args) {
+  return Pipeline({args})[0];
+}
+
+std::vector<absl::StatusOr<Reply>> Client::Pipeline(
+    const std::vector<std::vector<std::string>>& commands) {
   auto conn = Acquire();
-  if (!conn.ok()) return conn.status();
+  if (!conn.ok()) return std::vector<absl::StatusOr<Reply>>(commands.size(), conn.status());
   Conn& c = **conn;
-  absl::StatusOr<Reply> result;
-  if (absl::Status s = EnsureConnected(c); !s.ok()) {
-    result = s;
-  } else {
+  std::vector<absl::StatusOr<Reply>> results;
+  absl::Status failed = EnsureConnected(c);
+  for (size_t i = 0; failed.ok() && i < commands.size(); ++i) {
     std::vector<const char*> argv;
     std::vector<size_t> lens;
-    for (const auto& a : args) {
+    for (const auto& a : commands[i]) {
       argv.push_back(a.data());
       lens.push_back(a.size());
     }
-    auto* reply = static_cast<redisReply*>(
-        redisCommandArgv(c.ctx, static_cast<int>(argv.size()), argv.data(), lens.data()));
-    if (reply == nullptr) {
-      // I/O error or timeout: the connection's state is unknown, drop it.
-      redisFree(c.ctx);
-      c.ctx = nullptr;
-      result = errors::DependencyUnavailable("redis", "connection lost");
-    } else {
-      if (reply->type == REDIS_REPLY_ERROR) {
-        result = absl::InternalError(absl::StrCat("redis: ", std::string(reply->str, reply->len)));
-      } else {
-        result = Convert(reply);
-      }
-      freeReplyObject(reply);
+    if (redisAppendCommandArgv(c.ctx, static_cast<int>(argv.size()), argv.data(), lens.data()) !=
+        REDIS_OK) {
+      failed = errors::DependencyUnavailable("redis", "connection lost");
     }
   }
+  for (size_t i = 0; failed.ok() && i < commands.size(); ++i) {
+    void* raw = nullptr;
+    if (redisGetReply(c.ctx, &raw) != REDIS_OK || raw == nullptr) {
+      failed = errors::DependencyUnavailable("redis", "connection lost");
+      break;
+    }
+    auto* reply = static_cast<redisReply*>(raw);
+    if (reply->type == REDIS_REPLY_ERROR) {
+      results.push_back(
+          absl::InternalError(absl::StrCat("redis: ", std::string(reply->str, reply->len))));
+    } else {
+      results.push_back(Convert(reply));
+    }
+    freeReplyObject(reply);
+  }
+  if (!failed.ok()) {
+    // I/O error or timeout: the connection's state is unknown, drop it.
+    if (c.ctx != nullptr) {
+      redisFree(c.ctx);
+      c.ctx = nullptr;
+    }
+    results.assign(commands.size(), failed);
+  }
   Release(&c);
-  return result;
+  return results;
 }
 
 absl::StatusOr<bool> Client::SetIfAbsent(const std::string& key, const std::string& value,
@@ -154,16 +170,36 @@ absl::StatusOr<bool> Client::SetIfAbsent(const std::string& key, const std::stri
 
 absl::StatusOr<Reply> Client::Eval(const std::string& script, const std::vector<std::string>& keys,
                                    const std::vector<std::string>& args) {
-  std::vector<std::string> cmd = {"EVALSHA", Sha1Hex(script), absl::StrCat(keys.size())};
-  cmd.insert(cmd.end(), keys.begin(), keys.end());
-  cmd.insert(cmd.end(), args.begin(), args.end());
-  auto reply = Command(cmd);
-  if (!reply.ok() && absl::StrContains(reply.status().message(), "NOSCRIPT")) {
-    cmd[0] = "EVAL";
-    cmd[1] = script;
-    reply = Command(cmd);
+  return EvalEach(script, {keys}, args)[0];
+}
+
+std::vector<absl::StatusOr<Reply>> Client::EvalEach(
+    const std::string& script, const std::vector<std::vector<std::string>>& keys,
+    const std::vector<std::string>& args) {
+  auto command = [&](const std::string& verb, const std::string& body,
+                     const std::vector<std::string>& key_set) {
+    std::vector<std::string> cmd = {verb, body, absl::StrCat(key_set.size())};
+    cmd.insert(cmd.end(), key_set.begin(), key_set.end());
+    cmd.insert(cmd.end(), args.begin(), args.end());
+    return cmd;
+  };
+  std::vector<std::vector<std::string>> by_sha;
+  for (const auto& k : keys) by_sha.push_back(command("EVALSHA", Sha1Hex(script), k));
+  std::vector<absl::StatusOr<Reply>> replies = Pipeline(by_sha);
+  // Those the server did not run because it has not loaded the script yet
+  // (or restarted): EVAL runs and loads it.
+  std::vector<size_t> missing;
+  std::vector<std::vector<std::string>> by_body;
+  for (size_t i = 0; i < replies.size(); ++i) {
+    if (!replies[i].ok() && absl::StrContains(replies[i].status().message(), "NOSCRIPT")) {
+      missing.push_back(i);
+      by_body.push_back(command("EVAL", script, keys[i]));
+    }
   }
-  return reply;
+  if (missing.empty()) return replies;
+  std::vector<absl::StatusOr<Reply>> retried = Pipeline(by_body);
+  for (size_t j = 0; j < missing.size(); ++j) replies[missing[j]] = std::move(retried[j]);
+  return replies;
 }
 
 absl::Status Client::Ping() {

@@ -52,6 +52,11 @@ class Client {
   // INTERNAL; a lost or unreachable server is UNAVAILABLE/DEPENDENCY_UNAVAILABLE.
   absl::StatusOr<Reply> Command(const std::vector<std::string>& args);
 
+  // Sends every command in one round trip (pipelined); one result per
+  // command, in order. A lost or unreachable server fails them all.
+  std::vector<absl::StatusOr<Reply>> Pipeline(
+      const std::vector<std::vector<std::string>>& commands);
+
   // SET key value NX PX ttl: true when this call set the key.
   absl::StatusOr<bool> SetIfAbsent(const std::string& key, const std::string& value,
                                    absl::Duration ttl);
@@ -59,6 +64,11 @@ class Client {
   // Runs a Lua script by its SHA1 (EVALSHA), loading it on NOSCRIPT.
   absl::StatusOr<Reply> Eval(const std::string& script, const std::vector<std::string>& keys,
                              const std::vector<std::string>& args);
+
+  // The same script once per key set, all in one round trip.
+  std::vector<absl::StatusOr<Reply>> EvalEach(const std::string& script,
+                                              const std::vector<std::vector<std::string>>& keys,
+                                              const std::vector<std::string>& args);
 
   absl::Status Ping();
 

@@ -95,6 +95,30 @@ TEST(RedisLibTest, SetIfAbsentAndScriptsWork) {
   EXPECT_EQ(client.Command({"GET", key})->type, redis::Reply::Type::kNil);
 }
 
+TEST(RedisLibTest, APipelineAnswersEachCommandInOrderAndLoadsScriptsItLacks) {
+  redis::Options options;
+  options.port = TestServers::Get().redis_port;
+  redis::Client client(options);
+  const std::string a = UniqueName("pipe-a"), b = UniqueName("pipe-b");
+  auto replies = client.Pipeline({{"SET", a, "text"}, {"INCR", a}, {"INCR", b}, {"GET", a}});
+  ASSERT_EQ(replies.size(), 4u);
+  EXPECT_TRUE(replies[0].ok());
+  EXPECT_FALSE(replies[1].ok());  // INCR of text: an error for that command only.
+  EXPECT_EQ(replies[2]->integer, 1);
+  EXPECT_EQ(replies[3]->str, "text");
+
+  // A script the server has never seen (a unique one): EVALSHA gets
+  // NOSCRIPT for each key set, EVAL runs it, and each key counts once.
+  const std::string script = "return redis.call('INCRBY', KEYS[1], ARGV[1]) -- " + a;
+  auto counted = client.EvalEach(script, {{a + ":n"}, {b + ":n"}}, {"5"});
+  ASSERT_EQ(counted.size(), 2u);
+  EXPECT_EQ(counted[0]->integer, 5);
+  EXPECT_EQ(counted[1]->integer, 5);
+  counted = client.EvalEach(script, {{a + ":n"}, {b + ":n"}}, {"5"});  // Loaded now.
+  EXPECT_EQ(counted[0]->integer, 10);
+  EXPECT_EQ(counted[1]->integer, 10);
+}
+
 TEST(RedisLibTest, ClientReportsAnOutageAndReconnectsAfterARestart) {
   RedisServer server;
   ASSERT_GT(server.port(), 0);

@@ -27,14 +27,24 @@ absl::Status Unavailable(const absl::Status& s) {
   return errors::DependencyUnavailable("redis", s.message());
 }
 
+// One key set per limit key: every key is its own script call (so each
+// stays in one Redis Cluster slot), all of them in one round trip.
+std::vector<std::vector<std::string>> KeySets(const std::vector<LimitKey>& keys) {
+  std::vector<std::vector<std::string>> sets;
+  for (const LimitKey& k : keys) sets.push_back({CounterKey(k.key)});
+  return sets;
+}
+
 }  // namespace
 
 absl::Status RedisAttemptLimiter::Check(const std::vector<LimitKey>& keys) {
-  for (const LimitKey& k : keys) {
-    absl::StatusOr<redis::Reply> reply = client_.Eval(kReadScript, {CounterKey(k.key)}, {});
+  std::vector<absl::StatusOr<redis::Reply>> replies =
+      client_.EvalEach(kReadScript, KeySets(keys), {});
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const absl::StatusOr<redis::Reply>& reply = replies[i];
     if (!reply.ok()) return Unavailable(reply.status());
     if (reply->elements.size() != 2) return Unavailable(absl::InternalError("bad reply"));
-    if (reply->elements[0].integer >= k.max_failures) {
+    if (reply->elements[0].integer >= keys[i].max_failures) {
       return TooManyAttempts(absl::Milliseconds(std::max<int64_t>(reply->elements[1].integer, 1)));
     }
   }
@@ -43,9 +53,7 @@ absl::Status RedisAttemptLimiter::Check(const std::vector<LimitKey>& keys) {
 
 absl::Status RedisAttemptLimiter::RecordFailure(const std::vector<LimitKey>& keys) {
   const std::string window_ms = absl::StrCat(absl::ToInt64Milliseconds(window_));
-  for (const LimitKey& k : keys) {
-    absl::StatusOr<redis::Reply> reply =
-        client_.Eval(kIncrementScript, {CounterKey(k.key)}, {window_ms});
+  for (const auto& reply : client_.EvalEach(kIncrementScript, KeySets(keys), {window_ms})) {
     if (!reply.ok()) return Unavailable(reply.status());
   }
   return absl::OkStatus();
