@@ -61,7 +61,10 @@ class Pool {
   // Runs `body` outside a transaction block: every statement commits on its
   // own. For writes that are one statement (atomic by itself, CTEs
   // included): one round trip instead of BEGIN, statement, COMMIT. Retries
-  // as Transact does.
+  // as Transact does, and once more after a lost connection, when a
+  // statement may have committed without its answer arriving: so `body`
+  // must be safe to run again after its writes took effect (an idempotency
+  // key or a conditional update that finds the first run's result).
   absl::Status Autocommit(const std::function<absl::Status(pqxx::transaction_base&)>& body);
 
   // Runs read-only `body` in one REPEATABLE READ READ ONLY transaction: many
