@@ -2,14 +2,12 @@
 
 #include <openssl/sha.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "auth/permissions.h"
+#include "config/files.h"
 #include "errors/grpc_status.h"
 #include "errors/status.h"
 #include "log/log.h"
@@ -68,11 +66,9 @@ absl::StatusOr<std::unique_ptr<Authorizer>> Authorizer::Create(Options options) 
 absl::Status Authorizer::Reload() {
   std::map<std::string, std::string> tokens;
   if (!options_.tokens_file.empty()) {
-    std::ifstream in(options_.tokens_file);
-    if (!in) return absl::NotFoundError("cannot read tokens file " + options_.tokens_file);
-    std::stringstream text;
-    text << in.rdbuf();
-    auto parsed = ParseTokensFile(text.str());
+    std::optional<std::string> text = config::ReadFile(options_.tokens_file);
+    if (!text) return absl::NotFoundError("cannot read tokens file " + options_.tokens_file);
+    auto parsed = ParseTokensFile(*text);
     if (!parsed.ok()) return parsed.status();
     tokens = std::move(*parsed);
   }

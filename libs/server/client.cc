@@ -2,19 +2,15 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
+
+#include "config/files.h"
 
 namespace giftcard::server {
 
 namespace {
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+// An unreadable file reads as empty: gRPC then refuses the credentials.
+std::string ReadFile(const std::string& path) { return config::ReadFile(path).value_or(""); }
 
 std::string Env(const char* name) {
   const char* v = std::getenv(name);

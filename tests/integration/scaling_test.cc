@@ -5,7 +5,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <map>
 #include <pqxx/pqxx>
 #include <regex>
@@ -13,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "config/files.h"
 #include "support/harness.h"
 
 namespace giftcard::testing {
@@ -24,9 +24,10 @@ struct Layout {
 };
 
 Layout ReadLayout(const std::string& file) {
-  std::ifstream in(absl::StrCat(GIFTCARD_SOURCE_DIR_FOR_TESTS, "/deploy/citus/", file));
-  EXPECT_TRUE(in.good()) << file;
-  const std::string sql((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::optional<std::string> text =
+      config::ReadFile(absl::StrCat(GIFTCARD_SOURCE_DIR_FOR_TESTS, "/deploy/citus/", file));
+  EXPECT_TRUE(text.has_value()) << file;
+  const std::string sql = text.value_or("");
   Layout layout;
   const std::regex distributed(R"(create_distributed_table\('(\w+)',\s*'(\w+)')");
   for (std::sregex_iterator it(sql.begin(), sql.end(), distributed), end; it != end; ++it) {

@@ -22,6 +22,7 @@
 #include "absl/time/clock.h"
 #include "audit/audit.h"
 #include "auth/authorizer.h"
+#include "config/files.h"
 #include "errors/grpc_status.h"
 #include "errors/status.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -30,12 +31,8 @@
 namespace giftcard::testing {
 namespace {
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+// Missing files (a port file not written yet) read as empty.
+std::string ReadFile(const std::string& path) { return config::ReadFile(path).value_or(""); }
 
 std::map<std::string, std::string> ParseEnvFile(const std::string& path) {
   std::map<std::string, std::string> out;
@@ -460,8 +457,7 @@ ShellRun RunCommand(const std::string& command) {
   while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) run.out.append(buffer, n);
   const int status = pclose(pipe);
   run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream err(err_path);
-  run.err.assign(std::istreambuf_iterator<char>(err), std::istreambuf_iterator<char>());
+  run.err = ReadFile(err_path);
   close(err_fd);
   unlink(err_path);
   return run;

@@ -16,7 +16,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <functional>
 #include <iostream>
 #include <memory>
@@ -35,6 +34,7 @@
 #include "audit/wire.h"
 #include "cli.h"
 #include "common/tool_common.h"
+#include "config/files.h"
 #include "giftcard/v1/account_credit.grpc.pb.h"
 #include "giftcard/v1/billing.grpc.pb.h"
 #include "giftcard/v1/code_vault.grpc.pb.h"
@@ -70,13 +70,12 @@ std::string Token(const Invocation& in) {
     file = std::getenv("GIFTCTL_TOKEN_FILE");
   }
   if (!file.empty()) {
-    std::ifstream stream(file);
-    if (!stream) {
+    std::optional<std::string> token = config::ReadFile(file);
+    if (!token) {
       std::fprintf(stderr, "giftctl: cannot read token file %s\n", file.c_str());
       std::exit(kExitUsage);
     }
-    std::string token((std::istreambuf_iterator<char>(stream)), std::istreambuf_iterator<char>());
-    return std::string(absl::StripAsciiWhitespace(token));
+    return std::string(absl::StripAsciiWhitespace(*token));
   }
   const char* token = std::getenv("GIFTCTL_TOKEN");
   return token == nullptr ? "" : token;
