@@ -10,3 +10,5 @@ SELECT create_distributed_table('ledger_entries', 'account_id', colocate_with =>
 -- Transfers are found by the caller's request_id, the idempotency key.
 SELECT create_distributed_table('transfers', 'request_id');
 SELECT create_distributed_table('refusals', 'request_id', colocate_with => 'transfers');
+-- One decision per request id: with the transfer or refusal it decides.
+SELECT create_distributed_table('decisions', 'request_id', colocate_with => 'transfers');

@@ -52,6 +52,13 @@ absl::StatusOr<std::map<std::string, std::string>> ParseTokensFile(const std::st
 }
 
 absl::StatusOr<std::unique_ptr<Authorizer>> Authorizer::Create(Options options) {
+  // Fail closed and loudly: a service that could authenticate nobody would
+  // report SERVING and refuse every call.
+  if (options.tokens_file.empty() && !options.allow_unauthenticated && !options.mutual_tls) {
+    return absl::FailedPreconditionError(
+        "no way to authenticate callers: give --tokens_file (GIFTCARD_TOKENS_FILE), serve mutual "
+        "TLS (--tls_client_ca_file), or for local development --allow_unauthenticated");
+  }
   std::unique_ptr<Authorizer> a(new Authorizer(std::move(options)));
   if (absl::Status s = a->Reload(); !s.ok()) return s;
   if (a->options_.allow_unauthenticated) {
@@ -79,10 +86,20 @@ absl::Status Authorizer::Reload() {
 }
 
 std::optional<std::string> Authorizer::PrincipalOf(const grpc::ServerContextBase& context) const {
-  // mutual TLS: the verified client certificate names the principal.
+  // mutual TLS: the verified client certificate names the principal, by a
+  // DNS subject alternative name or a spiffe://<trust domain>/<principal>
+  // URI — never by an e-mail, IP or other URI name, nor the common name.
   if (auto auth = context.auth_context(); auth != nullptr && auth->IsPeerAuthenticated()) {
-    for (const auto& san : auth->FindPropertyValues(GRPC_X509_SAN_PROPERTY_NAME)) {
+    for (const auto& san : auth->FindPropertyValues(GRPC_PEER_DNS_PROPERTY_NAME)) {
       const std::string name(san.data(), san.size());
+      if (IsKnownPrincipal(name)) return name;
+    }
+    for (const auto& san : auth->FindPropertyValues(GRPC_PEER_URI_PROPERTY_NAME)) {
+      absl::string_view uri(san.data(), san.size());
+      if (!absl::ConsumePrefix(&uri, "spiffe://")) continue;
+      const size_t slash = uri.find('/');
+      if (slash == absl::string_view::npos || slash == 0) continue;
+      const std::string name(uri.substr(slash + 1));
       if (IsKnownPrincipal(name)) return name;
     }
   }

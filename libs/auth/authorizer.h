@@ -36,6 +36,8 @@ class Authorizer {
   struct Options {
     std::string tokens_file;             // Empty: no bearer tokens accepted.
     bool allow_unauthenticated = false;  // Local development only.
+    // Client certificates name the callers (then a tokens file is optional).
+    bool mutual_tls = false;
   };
 
   // Fails when the tokens file cannot be read or parsed.

@@ -8,7 +8,8 @@ namespace giftcard::auth {
 
 absl::StatusOr<std::unique_ptr<Authorizer>> AuthorizerForServing(server::ServeOptions& options) {
   absl::StatusOr<std::unique_ptr<Authorizer>> authorizer =
-      Authorizer::Create({server::TokensFileFlag(), server::AllowUnauthenticatedFlag()});
+      Authorizer::Create({server::TokensFileFlag(), server::AllowUnauthenticatedFlag(),
+                          !options.tls_client_ca_file.empty()});
   if (!authorizer.ok()) {
     log::Error("bad_tokens_file", {{"status", errors::Describe(authorizer.status())}});
     return authorizer.status();

@@ -98,17 +98,28 @@ bool Is(const absl::Status& status, absl::StatusCode code, absl::string_view rea
   return status.code() == code && ReasonOf(status) == reason;
 }
 
-bool IsDefiniteRefusal(const absl::Status& status) {
-  switch (status.code()) {
-    case absl::StatusCode::kFailedPrecondition:
-    case absl::StatusCode::kNotFound:
-    case absl::StatusCode::kInvalidArgument:
-    case absl::StatusCode::kPermissionDenied:
-    case absl::StatusCode::kUnauthenticated:
-      return true;
-    default:
-      return false;
-  }
+namespace {
+constexpr absl::string_view kDecisionKey = "decision";
+constexpr absl::string_view kRecorded = "recorded";
+}  // namespace
+
+absl::Status MarkRecordedDecision(absl::Status refusal) {
+  if (refusal.ok()) return refusal;
+  google::rpc::ErrorInfo info = ErrorInfoOf(refusal).value_or(google::rpc::ErrorInfo());
+  if (info.domain().empty()) info.set_domain(std::string(kDomain));
+  (*info.mutable_metadata())[std::string(kDecisionKey)] = std::string(kRecorded);
+  refusal.SetPayload(kErrorInfoTypeUrl, absl::Cord(info.SerializeAsString()));
+  return refusal;
+}
+
+bool IsRecordedDecision(const absl::Status& status) {
+  if (status.ok()) return false;
+  return MetadataOf(status, kDecisionKey) == std::string(kRecorded);
+}
+
+absl::Status PeerError(absl::Status peer_status, absl::string_view peer) {
+  if (peer_status.ok() || !ReasonOf(peer_status).empty()) return peer_status;
+  return DependencyUnavailable(peer, peer_status.message());
 }
 
 }  // namespace giftcard::errors

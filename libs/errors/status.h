@@ -40,6 +40,7 @@ inline constexpr absl::string_view kCallerUnknown = "CALLER_UNKNOWN";
 inline constexpr absl::string_view kMethodNotAllowed = "METHOD_NOT_ALLOWED";
 inline constexpr absl::string_view kConflict = "CONFLICT";
 inline constexpr absl::string_view kInternal = "INTERNAL";
+inline constexpr absl::string_view kCurrencyLocked = "CURRENCY_LOCKED";
 }  // namespace reason
 
 // Dynamic parts of an error, as ErrorInfo.metadata.
@@ -72,11 +73,24 @@ std::vector<std::pair<std::string, std::string>> FieldViolationsOf(const absl::S
 // The RetryInfo delay, if present.
 std::optional<absl::Duration> RetryDelayOf(const absl::Status& status);
 
-// Whether a peer's error means it definitely did nothing (a refusal: bad
-// input, a failed precondition, an unknown entity, a caller it does not
-// accept), as opposed to an outcome that is unknown (deadline, unavailable,
-// aborted, internal), which must be retried with the same request id.
-bool IsDefiniteRefusal(const absl::Status& status);
+// A refusal the peer stored as its request id's final answer: every replay
+// of that request id gets it again, so a saga may end on it. Only
+// account-credit's recorded refusals carry the mark (ErrorInfo metadata
+// `decision: recorded`).
+absl::Status MarkRecordedDecision(absl::Status refusal);
+
+// Whether `status` ends a saga step as refused (DESIGN.md, "Refusals and
+// unknown outcomes"): only a refusal the peer recorded under the request id.
+// Everything else — UNAUTHENTICATED, PERMISSION_DENIED, INVALID_ARGUMENT from
+// a check that ran before the lookup, deadlines, UNAVAILABLE, an error
+// without details — says nothing about whether the step happened: the step
+// stays pending and is retried with the same request id.
+bool IsRecordedDecision(const absl::Status& status);
+
+// A peer's failure as the domain should see it: its own error when it
+// carries an ErrorInfo, else (a transport failure: deadline, connection
+// refused, a reset) DEPENDENCY_UNAVAILABLE naming `peer`.
+absl::Status PeerError(absl::Status peer_status, absl::string_view peer);
 
 // "UNAVAILABLE DEPENDENCY_UNAVAILABLE: message" for logs and tools (the
 // payload bytes absl::Status::ToString would print are left out).

@@ -1,7 +1,12 @@
 #include "pg/pool.h"
 
+#include <sys/socket.h>
+
+#include <algorithm>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "deadline/deadline.h"
 #include "errors/status.h"
 #include "log/log.h"
 #include "metrics/registry.h"
@@ -51,16 +56,44 @@ std::string TextArray(const std::vector<std::string>& values) {
   return out + "}";
 }
 
+namespace {
+
+// Appends key=value parameters to a DSN in either of libpq's two forms.
+std::string AddDsnParameters(const std::string& dsn,
+                             const std::vector<std::pair<std::string, std::string>>& params) {
+  const bool uri = absl::StartsWith(dsn, "postgres://") || absl::StartsWith(dsn, "postgresql://");
+  std::string out = dsn;
+  bool first_query = uri && !absl::StrContains(dsn, "?");
+  for (const auto& [key, value] : params) {
+    absl::StrAppend(&out, uri ? (first_query ? "?" : "&") : " ", key, "=", value);
+    first_query = false;
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string WithConnectTimeout(const std::string& dsn, int seconds) {
   if (absl::StrContains(dsn, "connect_timeout")) return dsn;
-  if (absl::StartsWith(dsn, "postgres://") || absl::StartsWith(dsn, "postgresql://")) {
-    return absl::StrCat(dsn, absl::StrContains(dsn, "?") ? "&" : "?", "connect_timeout=", seconds);
+  return AddDsnParameters(dsn, {{"connect_timeout", absl::StrCat(seconds)}});
+}
+
+std::string WithKeepalives(const std::string& dsn) {
+  if (absl::StrContains(dsn, "keepalives") || absl::StrContains(dsn, "tcp_user_timeout")) {
+    return dsn;
   }
-  return absl::StrCat(dsn, " connect_timeout=", seconds);
+  // Probe an idle connection after 5 s, give up after 3 unanswered probes
+  // 2 s apart; unacknowledged data gives up after 10 s.
+  return AddDsnParameters(dsn, {{"keepalives", "1"},
+                                {"keepalives_idle", "5"},
+                                {"keepalives_interval", "2"},
+                                {"keepalives_count", "3"},
+                                {"tcp_user_timeout", "10000"}});
 }
 
 Pool::Pool(PoolOptions options, std::vector<Statement> statements)
     : options_(std::move(options)), statements_(std::move(statements)) {
+  watchdog_ = std::thread([this] { WatchdogLoop(); });
   for (int i = 0; i < options_.size; ++i) {
     slots_.push_back(std::make_unique<Slot>());
     free_.push_back(slots_.back().get());
@@ -76,6 +109,12 @@ Pool::Pool(PoolOptions options, std::vector<Statement> statements)
 }
 
 Pool::~Pool() {
+  {
+    absl::MutexLock lock(&watch_mu_);
+    stopping_ = true;
+    watch_changed_.Signal();
+  }
+  watchdog_.join();
   metrics::Global().RemoveCallback("giftcard_pg_pool_connections_in_use");
   metrics::Global().RemoveCallback("giftcard_pg_pool_connections");
 }
@@ -121,7 +160,18 @@ absl::Status Pool::StatusFromException(const std::exception& e) {
 
 absl::Status Pool::Open(Slot& slot) {
   try {
-    auto conn = std::make_unique<pqxx::connection>(WithConnectTimeout(options_.dsn, 2));
+    auto conn =
+        std::make_unique<pqxx::connection>(WithKeepalives(WithConnectTimeout(options_.dsn, 2)));
+    {
+      // The server's own limits for this session: a statement, a lock
+      // wait, a transaction left open by a client that went away.
+      pqxx::nontransaction tx(*conn);
+      tx.exec(absl::StrCat(
+          "SET statement_timeout = ", absl::ToInt64Milliseconds(options_.statement_timeout),
+          "; SET lock_timeout = ", absl::ToInt64Milliseconds(options_.lock_timeout),
+          "; SET idle_in_transaction_session_timeout = ",
+          absl::ToInt64Milliseconds(options_.idle_in_transaction_timeout)));
+    }
     for (const auto& st : statements_) conn->prepare(st.name, st.sql);
     slot.conn = std::move(conn);
     return absl::OkStatus();
@@ -131,13 +181,18 @@ absl::Status Pool::Open(Slot& slot) {
   }
 }
 
-absl::StatusOr<Pool::Slot*> Pool::Acquire() {
+absl::StatusOr<Pool::Slot*> Pool::Acquire(absl::Time deadline) {
+  {
+    absl::MutexLock lock(&watch_mu_);
+    if (abandoned_) return errors::DependencyUnavailable("postgres", "shutting down");
+  }
   Slot* slot = nullptr;
   const absl::Time start = absl::Now();
   {
     absl::MutexLock lock(&mu_);
     auto has_free = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return !free_.empty(); };
-    if (!mu_.AwaitWithTimeout(absl::Condition(&has_free), options_.acquire_timeout)) {
+    if (!mu_.AwaitWithDeadline(absl::Condition(&has_free),
+                               std::min(deadline, start + options_.acquire_timeout))) {
       return errors::DependencyUnavailable("postgres", "no free connection in the pool");
     }
     slot = free_.back();
@@ -159,14 +214,65 @@ void Pool::Release(Slot* slot, bool broken) {
   free_.push_back(slot);
 }
 
+void Pool::Watch(Slot* slot, absl::Time deadline) {
+  absl::MutexLock lock(&watch_mu_);
+  watched_[slot] = Watched{slot->conn->sock(), deadline, false};
+  watch_changed_.Signal();
+}
+
+bool Pool::Unwatch(Slot* slot) {
+  absl::MutexLock lock(&watch_mu_);
+  auto it = watched_.find(slot);
+  const bool cut_off = it != watched_.end() && it->second.cut_off;
+  if (it != watched_.end()) watched_.erase(it);
+  return cut_off;
+}
+
+void Pool::WatchdogLoop() {
+  absl::MutexLock lock(&watch_mu_);
+  while (!stopping_) {
+    const absl::Time now = absl::Now();
+    absl::Time next = absl::InfiniteFuture();
+    for (auto& [slot, watched] : watched_) {
+      if (watched.cut_off) continue;
+      if (abandoned_ || watched.deadline <= now) {
+        // The socket stays open (the connection owns it) until the call
+        // unwatches it, so this never hits a reused descriptor.
+        ::shutdown(watched.socket, SHUT_RDWR);
+        watched.cut_off = true;
+        log::Warning("postgres_call_cut_off",
+                     {{"why", abandoned_ ? "shutdown grace passed" : "deadline passed"}});
+      } else {
+        next = std::min(next, watched.deadline);
+      }
+    }
+    watch_changed_.WaitWithDeadline(&watch_mu_, next);
+  }
+}
+
+void Pool::Abandon() {
+  absl::MutexLock lock(&watch_mu_);
+  abandoned_ = true;
+  watch_changed_.Signal();
+}
+
 template <typename Tx, typename Body>
 absl::Status Pool::Run(const Body& body) {
+  const absl::Time deadline =
+      std::min(deadline::Current(), absl::Now() + options_.statement_timeout + kDeadlineMargin);
   absl::Status last;
   bool reconnected = false;
   for (int attempt = 0; attempt <= options_.max_retries;) {
-    auto slot = Acquire();
+    if (absl::Now() >= deadline) {
+      return last.ok() || last.code() == absl::StatusCode::kAborted
+                 ? errors::DependencyUnavailable("postgres", "the call's deadline passed")
+                 : last;
+    }
+    auto slot = Acquire(deadline);
     if (!slot.ok()) return slot.status();
+    Watch(*slot, deadline);
     bool broken = false;
+    bool lost_before_commit = false;
     try {
       Tx tx(*(*slot)->conn);
       last = body(tx);
@@ -178,14 +284,8 @@ absl::Status Pool::Run(const Body& body) {
     } catch (const pqxx::broken_connection& e) {
       last = StatusFromException(e);
       broken = true;
-      // Lost before COMMIT was sent (a lost COMMIT is in_doubt_error), so
-      // nothing was written: after a Postgres restart every pooled connection
-      // is stale, and one fresh retry spares the caller that error.
-      if (!reconnected) {
-        reconnected = true;
-        Release(*slot, broken);
-        continue;
-      }
+      // Lost before COMMIT was sent (a lost COMMIT is in_doubt_error).
+      lost_before_commit = true;
     } catch (const std::exception& e) {
       last = StatusFromException(e);
       // After a failed statement the connection may be unusable; only keep it
@@ -193,7 +293,19 @@ absl::Status Pool::Run(const Body& body) {
       broken = last.code() == absl::StatusCode::kUnavailable ||
                last.code() == absl::StatusCode::kInternal;
     }
+    if (Unwatch(*slot)) {
+      // The server did not answer in time: whatever was sent may or may not
+      // have taken effect, and there is no time left to find out.
+      Release(*slot, /*broken=*/true);
+      return errors::DependencyUnavailable("postgres", "no answer before the deadline");
+    }
     Release(*slot, broken);
+    // After a Postgres restart every pooled connection is stale: one fresh
+    // retry spares the caller that error (nothing was written).
+    if (lost_before_commit && !reconnected) {
+      reconnected = true;
+      continue;
+    }
     // ABORTED is a serialization failure, a deadlock, a unique violation, or
     // a race the body detected itself: rerun the body, which sees the winner.
     if (last.code() != absl::StatusCode::kAborted) return last;
@@ -219,7 +331,8 @@ absl::Status Pool::ReadSnapshot(const std::function<absl::Status(pqxx::transacti
   return Run<pqxx::transaction<pqxx::repeatable_read, pqxx::read_only>>(body);
 }
 
-absl::Status Pool::Ping() {
+absl::Status Pool::Ping(absl::Duration timeout) {
+  const deadline::Scope scope(absl::Now() + timeout);
   return Read([](pqxx::transaction_base& tx) {
     tx.exec("SELECT 1");
     return absl::OkStatus();

@@ -6,13 +6,24 @@
 // This is the storage edge: libpqxx exceptions stop here and come out as
 // absl::Status (UNAVAILABLE/DEPENDENCY_UNAVAILABLE for a lost database,
 // ABORTED after too many serialization failures, INTERNAL otherwise).
+//
+// Every call has a deadline: the earliest of the calling thread's
+// deadline::Current() (the gRPC call's) and now + statement_timeout +
+// kDeadlineMargin. A live server enforces statement_timeout, lock_timeout
+// and idle_in_transaction_session_timeout itself (set on every connection);
+// a server that stops answering (stalled, frozen, a dead network) is cut off
+// by a watchdog thread that shuts the connection's socket down at the
+// deadline, so the blocked call fails at once as UNAVAILABLE. TCP
+// keepalives and tcp_user_timeout are added to the DSN for dead peers.
 #ifndef GIFTCARD_LIBS_PG_POOL_H_
 #define GIFTCARD_LIBS_PG_POOL_H_
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <pqxx/pqxx>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -36,7 +47,16 @@ struct PoolOptions {
   absl::Duration acquire_timeout = absl::Seconds(2);
   // Extra attempts after a serialization failure or deadlock.
   int max_retries = 4;
+  // Server-side limits of every session (and, plus kDeadlineMargin, the
+  // client-side deadline of a call without one of its own).
+  absl::Duration statement_timeout = absl::Seconds(5);
+  absl::Duration lock_timeout = absl::Seconds(2);
+  absl::Duration idle_in_transaction_timeout = absl::Seconds(10);
 };
+
+// How long past statement_timeout the watchdog waits before cutting off a
+// call the server should have cancelled itself.
+inline constexpr absl::Duration kDeadlineMargin = absl::Seconds(1);
 
 class Pool {
  public:
@@ -71,8 +91,12 @@ class Pool {
   // statements that see one snapshot (the audit's reads).
   absl::Status ReadSnapshot(const std::function<absl::Status(pqxx::transaction_base&)>& body);
 
-  // One round trip to the database; OK when it answers.
-  absl::Status Ping();
+  // One round trip to the database within `timeout`; OK when it answers.
+  absl::Status Ping(absl::Duration timeout = absl::Seconds(2));
+
+  // Cuts off every call in flight now (their sockets are shut down) and
+  // makes later calls fail at once: for a shutdown whose grace has passed.
+  void Abandon();
 
   // Maps a libpqxx / std exception to a status. Exposed for storage code that
   // catches around its own calls.
@@ -82,17 +106,34 @@ class Pool {
   struct Slot {
     std::unique_ptr<pqxx::connection> conn;
   };
+  // A connection lent to a call, watched until `deadline`.
+  struct Watched {
+    int socket = -1;
+    absl::Time deadline;
+    bool cut_off = false;
+  };
   template <typename Tx, typename Body>
   absl::Status Run(const Body& body);
-  absl::StatusOr<Slot*> Acquire();
+  absl::StatusOr<Slot*> Acquire(absl::Time deadline);
   void Release(Slot* slot, bool broken);
   absl::Status Open(Slot& slot);
+  void Watch(Slot* slot, absl::Time deadline);
+  // Stops watching `slot`; true when the watchdog cut it off.
+  bool Unwatch(Slot* slot);
+  void WatchdogLoop();
 
   const PoolOptions options_;
   const std::vector<Statement> statements_;
   absl::Mutex mu_;
   std::vector<std::unique_ptr<Slot>> slots_;
   std::vector<Slot*> free_ ABSL_GUARDED_BY(mu_);
+
+  absl::Mutex watch_mu_;
+  absl::CondVar watch_changed_;
+  std::map<Slot*, Watched> watched_ ABSL_GUARDED_BY(watch_mu_);
+  bool stopping_ ABSL_GUARDED_BY(watch_mu_) = false;
+  bool abandoned_ ABSL_GUARDED_BY(watch_mu_) = false;
+  std::thread watchdog_;
 };
 
 // Microseconds since the epoch of a timestamptz column, for SELECT lists
@@ -108,6 +149,10 @@ std::string TextArray(const std::vector<std::string>& values);
 // Adds connect_timeout (seconds) to a DSN that has none, so a dead host fails
 // fast instead of hanging a handler thread.
 std::string WithConnectTimeout(const std::string& dsn, int seconds);
+
+// Adds TCP keepalives and tcp_user_timeout to a DSN that sets none of them,
+// so a peer that vanished is noticed within seconds, not hours.
+std::string WithKeepalives(const std::string& dsn);
 
 }  // namespace giftcard::pg
 

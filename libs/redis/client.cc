@@ -176,15 +176,22 @@ absl::StatusOr<Reply> Client::Eval(const std::string& script, const std::vector<
 std::vector<absl::StatusOr<Reply>> Client::EvalEach(
     const std::string& script, const std::vector<std::vector<std::string>>& keys,
     const std::vector<std::string>& args) {
-  auto command = [&](const std::string& verb, const std::string& body,
-                     const std::vector<std::string>& key_set) {
-    std::vector<std::string> cmd = {verb, body, absl::StrCat(key_set.size())};
-    cmd.insert(cmd.end(), key_set.begin(), key_set.end());
-    cmd.insert(cmd.end(), args.begin(), args.end());
+  std::vector<ScriptCall> calls;
+  calls.reserve(keys.size());
+  for (const auto& k : keys) calls.push_back({k, args});
+  return EvalEach(script, calls);
+}
+
+std::vector<absl::StatusOr<Reply>> Client::EvalEach(const std::string& script,
+                                                    const std::vector<ScriptCall>& calls) {
+  auto command = [&](const std::string& verb, const std::string& body, const ScriptCall& call) {
+    std::vector<std::string> cmd = {verb, body, absl::StrCat(call.keys.size())};
+    cmd.insert(cmd.end(), call.keys.begin(), call.keys.end());
+    cmd.insert(cmd.end(), call.args.begin(), call.args.end());
     return cmd;
   };
   std::vector<std::vector<std::string>> by_sha;
-  for (const auto& k : keys) by_sha.push_back(command("EVALSHA", Sha1Hex(script), k));
+  for (const auto& call : calls) by_sha.push_back(command("EVALSHA", Sha1Hex(script), call));
   std::vector<absl::StatusOr<Reply>> replies = Pipeline(by_sha);
   // Those the server did not run because it has not loaded the script yet
   // (or restarted): EVAL runs and loads it.
@@ -193,7 +200,7 @@ std::vector<absl::StatusOr<Reply>> Client::EvalEach(
   for (size_t i = 0; i < replies.size(); ++i) {
     if (!replies[i].ok() && absl::StrContains(replies[i].status().message(), "NOSCRIPT")) {
       missing.push_back(i);
-      by_body.push_back(command("EVAL", script, keys[i]));
+      by_body.push_back(command("EVAL", script, calls[i]));
     }
   }
   if (missing.empty()) return replies;

@@ -70,6 +70,16 @@ class Client {
                                               const std::vector<std::vector<std::string>>& keys,
                                               const std::vector<std::string>& args);
 
+  // One script call: its keys and its arguments.
+  struct ScriptCall {
+    std::vector<std::string> keys;
+    std::vector<std::string> args;
+  };
+  // The same script once per call, each with its own arguments, all in one
+  // round trip.
+  std::vector<absl::StatusOr<Reply>> EvalEach(const std::string& script,
+                                              const std::vector<ScriptCall>& calls);
+
   absl::Status Ping();
 
  private:

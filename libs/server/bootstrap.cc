@@ -16,6 +16,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "config/files.h"
 #include "errors/status.h"
 #include "log/log.h"
 #include "metrics/http_exporter.h"
@@ -32,17 +33,6 @@ sigset_t TerminationSignals() {
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGHUP);
   return set;
-}
-
-bool ReadFile(const std::string& path, std::string* out) {
-  FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) return false;
-  char buf[4096];
-  size_t n;
-  out->clear();
-  while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) out->append(buf, n);
-  std::fclose(f);
-  return true;
 }
 
 bool WritePortFile(const std::string& path, int port) {
@@ -86,14 +76,17 @@ int Serve(const ServeOptions& options, const std::vector<grpc::Service*>& servic
         options.tls_client_ca_file.empty()
             ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
             : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
-    std::string cert, key, ca;
-    if (!ReadFile(options.tls_cert_file, &cert) || !ReadFile(options.tls_key_file, &key) ||
-        (!options.tls_client_ca_file.empty() && !ReadFile(options.tls_client_ca_file, &ca))) {
+    std::optional<std::string> cert = config::ReadFile(options.tls_cert_file);
+    std::optional<std::string> key = config::ReadFile(options.tls_key_file);
+    std::optional<std::string> ca = options.tls_client_ca_file.empty()
+                                        ? std::optional<std::string>("")
+                                        : config::ReadFile(options.tls_client_ca_file);
+    if (!cert || !key || !ca) {
       log::Error("tls_files_unreadable", {{"cert", options.tls_cert_file}});
       return 2;
     }
-    ssl.pem_root_certs = ca;
-    ssl.pem_key_cert_pairs.push_back({key, cert});
+    ssl.pem_root_certs = *ca;
+    ssl.pem_key_cert_pairs.push_back({*key, *cert});
     credentials = grpc::SslServerCredentials(ssl);
     log::Info("tls_enabled", {{"mutual", options.tls_client_ca_file.empty() ? "no" : "yes"}});
   } else {
@@ -192,10 +185,21 @@ int Serve(const ServeOptions& options, const std::vector<grpc::Service*>& servic
   stopping.Notify();
   health_thread.join();
   health->Shutdown();  // Health answers NOT_SERVING from now on.
-  // Stops accepting calls at once; in-flight calls may finish until the deadline.
+  // Stops accepting calls at once; in-flight calls may finish until the
+  // deadline. Handlers blocked past it (a stalled database) are cut off.
+  absl::Notification drained;
+  std::thread grace_timer([&] {
+    if (!drained.WaitForNotificationWithTimeout(options.shutdown_grace) &&
+        options.on_grace_expired) {
+      log::Warning("shutdown_grace_expired", {{"action", "cutting off calls in flight"}});
+      options.on_grace_expired();
+    }
+  });
   server->Shutdown(std::chrono::system_clock::now() +
                    std::chrono::milliseconds(absl::ToInt64Milliseconds(options.shutdown_grace)));
   server->Wait();
+  drained.Notify();
+  grace_timer.join();
   metrics::Global().RemoveCallback("giftcard_serving");
   log::Info("shutdown_complete");
   return 0;

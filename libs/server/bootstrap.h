@@ -47,6 +47,9 @@ struct ServeOptions {
   std::string tls_client_ca_file;
   // Called on SIGHUP (reload the tokens file).
   std::function<void()> on_sighup;
+  // Run when the shutdown grace has passed with calls still in flight (a
+  // stalled database): cut them off so the process can exit.
+  std::function<void()> on_grace_expired;
   // Names the caller in the per-call log line (server/call_log.h).
   PrincipalOf principal_of;
   bool enable_test_hooks = false;  // See test_hooks.h; never in production.

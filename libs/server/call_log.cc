@@ -11,13 +11,22 @@
 #include "errors/status.h"
 #include "log/log.h"
 #include "metrics/registry.h"
+#include "validate/validate.h"
 
 namespace giftcard::server {
 namespace {
 
-// Request fields worth a log line. Never "code": that is the PIN.
-constexpr const char* kLoggedFields[] = {"request_id", "invoice_id", "account_id",
-                                         "serial",     "batch_id",   "transfer_id"};
+// Request fields worth a log line, each with its format check. Never
+// "code": that is the PIN. A value that fails its field's check is logged
+// as "(invalid)", never as typed: a PIN typed where a serial belongs must
+// not reach the log.
+struct LoggedField {
+  const char* name;
+  absl::Status (*check)(absl::string_view field, absl::string_view value);
+};
+constexpr LoggedField kLoggedFields[] = {
+    {"request_id", validate::Id}, {"invoice_id", validate::Id}, {"account_id", validate::Id},
+    {"serial", validate::Serial}, {"batch_id", validate::Id},   {"transfer_id", validate::Id}};
 
 // Label values are method names, status code names and ErrorInfo reasons:
 // small fixed sets, never request data.
@@ -65,12 +74,14 @@ class CallLogInterceptor : public grpc::experimental::Interceptor {
       if (const auto* message =
               static_cast<const google::protobuf::Message*>(methods->GetRecvMessage())) {
         const auto* descriptor = message->GetDescriptor();
-        for (const char* name : kLoggedFields) {
-          const auto* field = descriptor->FindFieldByName(name);
+        for (const LoggedField& logged : kLoggedFields) {
+          const auto* field = descriptor->FindFieldByName(logged.name);
           if (field != nullptr && !field->is_repeated() &&
               field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_STRING) {
             std::string value = message->GetReflection()->GetString(*message, field);
-            if (!value.empty()) fields_.emplace_back(name, value.substr(0, 128));
+            if (value.empty()) continue;
+            fields_.emplace_back(logged.name,
+                                 logged.check(logged.name, value).ok() ? value : "(invalid)");
           }
         }
       }

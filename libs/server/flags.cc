@@ -1,6 +1,7 @@
 #include "server/flags.h"
 
 #include "absl/flags/flag.h"
+#include "log/log.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:0", "host:port to listen on; port 0 picks a free port");
 ABSL_FLAG(std::string, port_file, "", "if set, the bound port is written to this file");
@@ -58,5 +59,16 @@ bool AllowUnauthenticatedFlag() { return absl::GetFlag(FLAGS_allow_unauthenticat
 
 std::string PgDsnFlag() { return absl::GetFlag(FLAGS_pg_dsn); }
 int PgPoolSizeFlag() { return absl::GetFlag(FLAGS_pg_pool_size); }
+
+std::optional<std::string> RequiredPgDsn() {
+  std::string dsn = absl::GetFlag(FLAGS_pg_dsn);
+  if (dsn.empty()) {
+    log::Error("missing_pg_dsn", {{"fix",
+                                   "give --pg_dsn (or GIFTCARD_PG_DSN): the libpq "
+                                   "connection string of this service's database"}});
+    return std::nullopt;
+  }
+  return dsn;
+}
 
 }  // namespace giftcard::server

@@ -2,6 +2,7 @@
 #ifndef GIFTCARD_LIBS_SERVER_FLAGS_H_
 #define GIFTCARD_LIBS_SERVER_FLAGS_H_
 
+#include <optional>
 #include <string>
 
 #include "server/bootstrap.h"
@@ -22,6 +23,9 @@ bool AllowUnauthenticatedFlag();
 
 // --pg_dsn and --pg_pool_size.
 std::string PgDsnFlag();
+// --pg_dsn, or nullopt after logging one line that names the flag and its
+// environment variable when it is not set.
+std::optional<std::string> RequiredPgDsn();
 int PgPoolSizeFlag();
 
 }  // namespace giftcard::server

@@ -1,6 +1,9 @@
 #include "validate/validate.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
+#include <cstring>
 #include <iterator>
 
 #include "absl/strings/str_cat.h"
@@ -97,6 +100,44 @@ absl::Status Text(absl::string_view field, absl::string_view value, size_t max_l
     i += n;
   }
   return absl::OkStatus();
+}
+
+absl::Status Serial(absl::string_view field, absl::string_view value) {
+  const bool ok =
+      value.size() >= 14 && value.size() <= 21 && value.substr(0, 2) == "GC" &&
+      std::all_of(value.begin() + 2, value.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (!ok) return errors::InvalidField(field, "must be GC followed by 12 to 19 digits");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> ClientAddressKey(absl::string_view field, absl::string_view value) {
+  // The longest IPv6 text form is 45 characters; a zone ("%eth0") or a
+  // prefix length is not an end user's address.
+  if (value.empty()) return errors::InvalidField(field, "is required");
+  if (value.size() > 45) return errors::InvalidField(field, "must be an IPv4 or IPv6 address");
+  const std::string text(value);
+  in_addr v4;
+  if (inet_pton(AF_INET, text.c_str(), &v4) == 1) {
+    char out[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, &v4, out, sizeof(out));
+    return std::string(out);
+  }
+  in6_addr v6;
+  if (inet_pton(AF_INET6, text.c_str(), &v6) != 1) {
+    return errors::InvalidField(field, "must be an IPv4 or IPv6 address");
+  }
+  static constexpr unsigned char kMappedPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  if (std::memcmp(v6.s6_addr, kMappedPrefix, sizeof(kMappedPrefix)) == 0) {
+    std::memcpy(&v4, v6.s6_addr + 12, 4);
+    char out[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, &v4, out, sizeof(out));
+    return std::string(out);
+  }
+  // One end user usually holds a whole /64: count the prefix, not the host.
+  std::memset(v6.s6_addr + 8, 0, 8);
+  char out[INET6_ADDRSTRLEN];
+  inet_ntop(AF_INET6, &v6, out, sizeof(out));
+  return absl::StrCat(out, "/64");
 }
 
 }  // namespace giftcard::validate

@@ -4,7 +4,10 @@
 #ifndef GIFTCARD_LIBS_VALIDATE_VALIDATE_H_
 #define GIFTCARD_LIBS_VALIDATE_VALIDATE_H_
 
+#include <string>
+
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
 namespace giftcard::validate {
@@ -18,6 +21,17 @@ absl::Status Id(absl::string_view field, absl::string_view value);
 
 // ISO-3166 alpha-2: exactly two upper-case ASCII letters.
 absl::Status Country(absl::string_view field, absl::string_view value);
+
+// A card's serial: "GC" and 12 to 19 digits (code_vault::MakeSerial: batch
+// number, then index in the batch). The message never echoes the value (a
+// PIN typed where the serial belongs must not travel further).
+absl::Status Serial(absl::string_view field, absl::string_view value);
+
+// The key a client address is counted under for rate limits: an IPv4
+// address in dotted form (an IPv4-mapped IPv6 address is its IPv4
+// address), an IPv6 address as its /64 ("2001:db8:1:2::/64"), whatever the
+// spelling. Anything else, or empty, is INVALID_ARGUMENT.
+absl::StatusOr<std::string> ClientAddressKey(absl::string_view field, absl::string_view value);
 
 // True for the canonical text form of a UUID (8-4-4-4-12 hex digits).
 bool IsUuid(absl::string_view value);

@@ -19,7 +19,13 @@ int main(int argc, char** argv) {
   config::ParseFlags(argc, argv, "account-credit: accounts and the credit ledger");
   log::SetServiceName("account-credit");
 
-  const std::string dsn = server::PgDsnFlag();
+  // Configuration errors stop the start before any database work.
+  server::ServeOptions serve = server::ServeOptionsFromFlags("account-credit");
+  absl::StatusOr<std::unique_ptr<auth::Authorizer>> authorizer = auth::AuthorizerForServing(serve);
+  if (!authorizer.ok()) return 2;
+  const std::optional<std::string> pg_dsn = server::RequiredPgDsn();
+  if (!pg_dsn) return 2;
+  const std::string& dsn = *pg_dsn;
   if (!pg::MigrateWithRetry(dsn, account_credit::Migrations(), account_credit::kMigrationLockKey,
                             absl::Seconds(60))
            .ok())
@@ -28,10 +34,8 @@ int main(int argc, char** argv) {
                 account_credit::PgLedgerStore::Statements());
   account_credit::PgLedgerStore store(pool);
   account_credit::AccountService service(store);
-  server::ServeOptions serve = server::ServeOptionsFromFlags("account-credit");
-  absl::StatusOr<std::unique_ptr<auth::Authorizer>> authorizer = auth::AuthorizerForServing(serve);
-  if (!authorizer.ok()) return 2;
   account_credit::AccountCreditHandler handler(service, **authorizer,
                                                [&pool] { return audit::ReadLedgerFacts(pool); });
+  serve.on_grace_expired = [&pool] { pool.Abandon(); };
   return server::Serve(serve, {&handler}, [&pool] { return pool.Ping(); });
 }

@@ -7,6 +7,7 @@
 #include "config/config.h"
 #include "domain/billing_service.h"
 #include "log/log.h"
+#include "metrics/registry.h"
 #include "peers/account_credit_gateway.h"
 #include "pg/migrations.h"
 #include "pg/pool.h"
@@ -32,7 +33,13 @@ int main(int argc, char** argv) {
   config::ParseFlags(argc, argv, "billing: applies account credit to invoices");
   log::SetServiceName("billing");
 
-  const std::string dsn = server::PgDsnFlag();
+  // Configuration errors stop the start before any database work.
+  server::ServeOptions serve = server::ServeOptionsFromFlags("billing");
+  absl::StatusOr<std::unique_ptr<auth::Authorizer>> authorizer = auth::AuthorizerForServing(serve);
+  if (!authorizer.ok()) return 2;
+  const std::optional<std::string> pg_dsn = server::RequiredPgDsn();
+  if (!pg_dsn) return 2;
+  const std::string& dsn = *pg_dsn;
   if (!pg::MigrateWithRetry(dsn, billing::Migrations(), billing::kMigrationLockKey,
                             absl::Seconds(60))
            .ok())
@@ -44,15 +51,18 @@ int main(int argc, char** argv) {
       server::MakeChannel(absl::GetFlag(FLAGS_account_credit_address), server::PeerTlsFromFlags()),
       absl::GetFlag(FLAGS_account_credit_token), absl::GetFlag(FLAGS_debit_timeout));
   billing::BillingService service(store, debit);
-  server::ServeOptions serve = server::ServeOptionsFromFlags("billing");
-  absl::StatusOr<std::unique_ptr<auth::Authorizer>> authorizer = auth::AuthorizerForServing(serve);
-  if (!authorizer.ok()) return 2;
   billing::BillingHandler handler(service, **authorizer,
                                   [&pool] { return audit::ReadBillingFacts(pool); });
+  metrics::Global().AddCallback(
+      "giftcard_saga_unknown_outcomes_total",
+      "Debits and reversals whose outcome stayed unknown; the application stays unsettled and "
+      "is retried.",
+      "counter", [&service] { return service.unknown_outcome_count(); });
   server::PeriodicTask recovery(
       "application-recovery", absl::GetFlag(FLAGS_recovery_interval),
       server::CountedRecoveryPass([&service, min_age = absl::GetFlag(FLAGS_recovery_min_age)] {
         return service.RecoverUnsettled(min_age, 100);
       }));
+  serve.on_grace_expired = [&pool] { pool.Abandon(); };
   return server::Serve(serve, {&handler}, [&pool] { return pool.Ping(); });
 }

@@ -62,7 +62,13 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  const std::string dsn = server::PgDsnFlag();
+  // Configuration errors stop the start before any database work.
+  server::ServeOptions serve = server::ServeOptionsFromFlags("code-vault");
+  absl::StatusOr<std::unique_ptr<auth::Authorizer>> authorizer = auth::AuthorizerForServing(serve);
+  if (!authorizer.ok()) return 2;
+  const std::optional<std::string> pg_dsn = server::RequiredPgDsn();
+  if (!pg_dsn) return 2;
+  const std::string& dsn = *pg_dsn;
   if (!pg::MigrateWithRetry(dsn, code_vault::Migrations(), code_vault::kMigrationLockKey,
                             absl::Seconds(60))
            .ok())
@@ -83,9 +89,6 @@ int main(int argc, char** argv) {
   options.max_failures_per_account = absl::GetFlag(FLAGS_max_failures_per_account);
   options.max_failures_per_client = absl::GetFlag(FLAGS_max_failures_per_client);
   code_vault::VaultService service(store, guard, credit, limiter, *hasher, options);
-  server::ServeOptions serve = server::ServeOptionsFromFlags("code-vault");
-  absl::StatusOr<std::unique_ptr<auth::Authorizer>> authorizer = auth::AuthorizerForServing(serve);
-  if (!authorizer.ok()) return 2;
   code_vault::CodeVaultHandler handler(service, **authorizer,
                                        [&pool] { return audit::ReadVaultFacts(pool); });
   metrics::Global().AddCallback("giftcard_redis_guard_bypasses_total",
@@ -94,11 +97,16 @@ int main(int argc, char** argv) {
   metrics::Global().AddCallback("giftcard_redis_limiter_fallbacks_total",
                                 "Attempt-limit checks done in process because Redis was down.",
                                 "counter", [&limiter] { return limiter.fallback_count(); });
+  metrics::Global().AddCallback(
+      "giftcard_saga_unknown_outcomes_total",
+      "Credit calls whose outcome stayed unknown; the redemption stays PENDING and is retried.",
+      "counter", [&service] { return service.unknown_outcome_count(); });
   server::PeriodicTask recovery(
       "redemption-recovery", absl::GetFlag(FLAGS_recovery_interval),
       server::CountedRecoveryPass([&service, min_age = absl::GetFlag(FLAGS_recovery_min_age)] {
         return service.RecoverPending(min_age, 100);
       }));
   // Health follows Postgres only: Redis down degrades the guard, not the service.
+  serve.on_grace_expired = [&pool] { pool.Abandon(); };
   return server::Serve(serve, {&handler}, [&pool] { return pool.Ping(); });
 }

@@ -12,7 +12,9 @@ using namespace giftcard::account_credit;
 
 class NoStore : public LedgerStore {
  public:
-  absl::StatusOr<Account> UpsertAccount(const Account&) override { return Down(); }
+  absl::StatusOr<Account> UpsertAccount(const Account&, std::optional<bool>) override {
+    return Down();
+  }
   absl::StatusOr<Account> GetAccount(const std::string&) override { return Down(); }
   absl::StatusOr<Transfer> Post(const Posting& p) override {
     // Run the posting's rules on a plausible account, as storage would.
@@ -52,7 +54,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       a.country = r.account().country();
       a.currency_code = r.account().currency_code();
       a.billing_channel = static_cast<BillingChannel>(r.account().billing_channel() % 5);
-      (void)service->UpsertAccount(a);
+      (void)service->UpsertAccount(a, std::nullopt);
       break;
     }
     case 1: {

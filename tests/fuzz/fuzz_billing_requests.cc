@@ -29,7 +29,7 @@ class NoStore : public ApplicationStore {
     return Down();
   }
   absl::StatusOr<CreditApplication> CancelReversal(const std::string&) override { return Down(); }
-  absl::StatusOr<std::vector<CreditApplication>> ListUnsettled(absl::Duration, int) override {
+  absl::StatusOr<std::vector<CreditApplication>> ClaimUnsettled(absl::Duration, int) override {
     return Down();
   }
   absl::StatusOr<CreditApplication> Get(const std::string&) override { return Down(); }

@@ -27,7 +27,11 @@ class NoStore : public CodeStore {
                                      const std::string&, int) override {
     return Down();
   }
-  absl::StatusOr<std::vector<Redemption>> ListPending(absl::Duration, int) override {
+  absl::StatusOr<std::vector<Redemption>> ClaimPending(absl::Duration, int) override {
+    return Down();
+  }
+  absl::StatusOr<CodeLookup> Lookup(const std::vector<std::string>&, const std::string&,
+                                    const std::string&) override {
     return Down();
   }
   absl::StatusOr<Code> GetCodeBySerial(const std::string&) override { return Down(); }

@@ -72,12 +72,12 @@ TEST(VaultRecoveryTest, AccountCreditKilledMidCreditTheWorkerCompletesWithOneCre
   // The worker logs its attempt after the redemption is settled: wait for both.
   while (absl::Now() < done_by &&
          (QueryColumn(suite.code_vault_dsn, "SELECT state FROM redemptions")[0] == "PENDING" ||
-          suite.code_vault->Log().find("recovery_attempt") == std::string::npos)) {
+          suite.code_vault->Log().find("recovery_settled") == std::string::npos)) {
     absl::SleepFor(absl::Milliseconds(100));
   }
   EXPECT_THAT(QueryColumn(suite.code_vault_dsn, "SELECT state FROM redemptions"),
               Each(Eq("COMPLETED")));
-  EXPECT_THAT(suite.code_vault->Log(), HasSubstr("recovery_attempt"));
+  EXPECT_THAT(suite.code_vault->Log(), HasSubstr("recovery_settled"));
   // /metrics counts the recovered saga once the worker's pass returns.
   std::string scrape;
   for (int i = 0; i < 50; ++i) {
@@ -136,8 +136,7 @@ TEST(VaultRecoveryTest, RefusalsLeaveTheCodeRedeemableByTheRightAccount) {
   grpc::Status retry = suite.Redeem(codes[0].code(), wrong_region, "a");
   EXPECT_EQ(retry.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_EQ(ReasonOf(retry), "REGION_MISMATCH");
-  EXPECT_THAT(QueryColumn(suite.code_vault_dsn, "SELECT count(*) FROM redemptions"),
-              Each(Eq("4")));
+  EXPECT_THAT(QueryColumn(suite.code_vault_dsn, "SELECT count(*) FROM redemptions"), Each(Eq("4")));
   EXPECT_THAT(QueryColumn(suite.code_vault_dsn, "SELECT state FROM codes"), Each(Eq("ACTIVE")));
 
   v1::Redemption ok;

@@ -16,8 +16,10 @@ class FakeLedgerStore : public LedgerStore {
   std::map<std::string, std::pair<std::string, Transfer>> transfers;  // request → (fingerprint, t)
   int posts = 0;
 
-  absl::StatusOr<Account> UpsertAccount(const Account& a) override {
-    return accounts[a.account_id] = a;
+  absl::StatusOr<Account> UpsertAccount(const Account& a, std::optional<bool> closed) override {
+    Account stored = a;
+    stored.closed = closed.value_or(accounts.count(a.account_id) && accounts[a.account_id].closed);
+    return accounts[a.account_id] = stored;
   }
   absl::StatusOr<Account> GetAccount(const std::string& id) override {
     if (!accounts.count(id))
@@ -66,7 +68,7 @@ class AccountServiceTest : public ::testing::Test {
     a.country = country;
     a.currency_code = cur;
     a.billing_channel = ch;
-    ASSERT_TRUE(service_.UpsertAccount(a).ok());
+    ASSERT_TRUE(service_.UpsertAccount(a, std::nullopt).ok());
   }
   absl::StatusOr<Transfer> Credit(const std::string& id, money::Money amount,
                                   const std::string& region, const std::string& request) {
@@ -147,13 +149,14 @@ TEST_F(AccountServiceTest, BadInputNamesTheFieldAndWritesNothing) {
 TEST_F(AccountServiceTest, ClosedAccountsTakeNoGiftCredit) {
   Account closed = store_.accounts["de-direct"];
   closed.closed = true;
-  ASSERT_TRUE(service_.UpsertAccount(closed).ok());
+  ASSERT_TRUE(service_.UpsertAccount(closed, true).ok());
   EXPECT_EQ(errors::ReasonOf(Credit("de-direct", {"EUR", 100}, "DE", "c1").status()),
             "ACCOUNT_CLOSED");
 }
 
 TEST(PlanReversalTest, PutsTheSameAmountBackTheOtherWayOnce) {
   Account account;
+  account.currency_code = "EUR";
   account.balance_minor = 500;
   Transfer credit;
   credit.kind = TransferKind::kCredit;
@@ -177,6 +180,17 @@ TEST(PlanReversalTest, PutsTheSameAmountBackTheOtherWayOnce) {
   reversal.kind = TransferKind::kReversal;
   EXPECT_EQ(errors::ReasonOf(PlanReversal(PostingContext{account, &reversal, false}).status()),
             "CANNOT_REVERSE_REVERSAL");
+}
+
+TEST(PlanReversalTest, NeverPutsOneCurrencyIntoAnAccountOfAnother) {
+  Account account;
+  account.currency_code = "USD";
+  account.balance_minor = 0;
+  Transfer debit;
+  debit.kind = TransferKind::kDebit;
+  debit.amount = {"JPY", 10000};
+  EXPECT_EQ(errors::ReasonOf(PlanReversal(PostingContext{account, &debit, false}).status()),
+            "CURRENCY_MISMATCH");
 }
 
 }  // namespace

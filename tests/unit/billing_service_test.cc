@@ -53,10 +53,11 @@ class FakeStore : public ApplicationStore {
       rows[id].state = ApplicationState::kApplied;
     return rows[id];
   }
-  absl::StatusOr<std::vector<CreditApplication>> ListUnsettled(absl::Duration, int) override {
+  absl::StatusOr<std::vector<CreditApplication>> ClaimUnsettled(absl::Duration, int) override {
     std::vector<CreditApplication> out;
-    for (const auto& [id, r] : rows) {
+    for (auto& [id, r] : rows) {
       if (r.state == ApplicationState::kPending || r.state == ApplicationState::kReversalPending) {
+        ++r.attempts;
         out.push_back(r);
       }
     }
@@ -95,7 +96,8 @@ class FakeDebit : public DebitGateway {
         return done[request_id] = DebitResult{"r-" + request_id, d.amount_minor, balance};
       }
     }
-    return errors::Error(absl::StatusCode::kNotFound, "TRANSFER_NOT_FOUND", "");
+    return errors::MarkRecordedDecision(
+        errors::Error(absl::StatusCode::kNotFound, "TRANSFER_NOT_FOUND", ""));
   }
 };
 
@@ -144,10 +146,35 @@ TEST_F(BillingServiceTest, AnInvoiceIsDebitedOnceWhateverTheRetries) {
             "REQUEST_ID_REUSED");
 }
 
-TEST_F(BillingServiceTest, ARefusedDebitLeavesNoApplication) {
-  debit_.next = errors::Error(absl::StatusCode::kNotFound, errors::reason::kAccountNotFound, "");
+TEST_F(BillingServiceTest, ARecordedRefusalLeavesNoApplication) {
+  debit_.next = errors::MarkRecordedDecision(
+      errors::Error(absl::StatusCode::kNotFound, errors::reason::kAccountNotFound, ""));
   EXPECT_EQ(errors::ReasonOf(Apply("inv", 400).status()), "ACCOUNT_NOT_FOUND");
   EXPECT_TRUE(store_.rows.empty());
+}
+
+TEST_F(BillingServiceTest, AnUnrecordedRefusalKeepsTheApplicationAndTheReversalPending) {
+  debit_.balance = 1000;
+  const absl::Status who =
+      errors::Error(absl::StatusCode::kUnauthenticated, errors::reason::kCallerUnknown, "who");
+  debit_.next = who;
+  EXPECT_EQ(Apply("inv", 400).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(store_.rows["inv"].state, ApplicationState::kPending);
+  EXPECT_EQ(service_.RecoverUnsettled(absl::ZeroDuration(), 10), 0);
+  EXPECT_EQ(store_.rows["inv"].state, ApplicationState::kPending);
+  debit_.next = absl::OkStatus();
+  EXPECT_EQ(service_.RecoverUnsettled(absl::ZeroDuration(), 10), 1);
+  EXPECT_EQ(store_.rows["inv"].state, ApplicationState::kApplied);
+
+  debit_.next = errors::InvalidField("transfer_id", "malformed");
+  EXPECT_EQ(service_.ReverseCredit("inv", "refund").status().code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(store_.rows["inv"].state, ApplicationState::kReversalPending);
+  debit_.next = absl::OkStatus();
+  EXPECT_EQ(service_.RecoverUnsettled(absl::ZeroDuration(), 10), 1);
+  EXPECT_EQ(store_.rows["inv"].state, ApplicationState::kReversed);
+  EXPECT_EQ(debit_.effects, 2);
+  EXPECT_EQ(service_.unknown_outcome_count(), 3);
 }
 
 TEST_F(BillingServiceTest, AReversalPutsTheCreditBackOnceEvenAcrossFailures) {

@@ -55,15 +55,39 @@ TEST(ErrorsTest, PlainStatusesMapByCodeAlone) {
             "");
 }
 
-TEST(ErrorsTest, RefusalsAreToldFromUnknownOutcomes) {
-  EXPECT_TRUE(
-      IsDefiniteRefusal(Error(absl::StatusCode::kFailedPrecondition, reason::kRegionMismatch, "")));
-  EXPECT_TRUE(IsDefiniteRefusal(absl::NotFoundError("no account")));
-  EXPECT_TRUE(IsDefiniteRefusal(absl::UnauthenticatedError("who")));
-  EXPECT_FALSE(IsDefiniteRefusal(DependencyUnavailable("account-credit", "deadline")));
-  EXPECT_FALSE(IsDefiniteRefusal(absl::DeadlineExceededError("late")));
-  EXPECT_FALSE(IsDefiniteRefusal(absl::AbortedError("conflict")));
-  EXPECT_FALSE(IsDefiniteRefusal(absl::InternalError("bug")));
+TEST(ErrorsTest, OnlyARecordedDecisionEndsASagaAsRefused) {
+  const absl::Status region =
+      Error(absl::StatusCode::kFailedPrecondition, reason::kRegionMismatch, "not here");
+  // A refusal the peer did not say it recorded is an unknown outcome, as are
+  // auth and validation errors answered before any lookup.
+  EXPECT_FALSE(IsRecordedDecision(region));
+  EXPECT_FALSE(IsRecordedDecision(absl::NotFoundError("no account")));
+  EXPECT_FALSE(
+      IsRecordedDecision(Error(absl::StatusCode::kUnauthenticated, reason::kCallerUnknown, "who")));
+  EXPECT_FALSE(IsRecordedDecision(
+      Error(absl::StatusCode::kPermissionDenied, reason::kMethodNotAllowed, "no")));
+  EXPECT_FALSE(IsRecordedDecision(InvalidField("account_id", "is required")));
+  EXPECT_FALSE(IsRecordedDecision(DependencyUnavailable("account-credit", "deadline")));
+  EXPECT_FALSE(IsRecordedDecision(absl::OkStatus()));
+  // Marked, it survives the wire and keeps its code, reason and metadata.
+  const absl::Status recorded =
+      MarkRecordedDecision(Error(absl::StatusCode::kFailedPrecondition, reason::kRegionMismatch,
+                                 "not here", {{"code_region", "DE"}}));
+  EXPECT_TRUE(IsRecordedDecision(recorded));
+  const absl::Status back = FromGrpcStatus(ToGrpcStatus(recorded));
+  EXPECT_TRUE(IsRecordedDecision(back));
+  EXPECT_TRUE(Is(back, absl::StatusCode::kFailedPrecondition, reason::kRegionMismatch));
+  EXPECT_EQ(MetadataOf(back, "code_region"), "DE");
+}
+
+TEST(ErrorsTest, APeerFailureWithoutDetailsIsDependencyUnavailable) {
+  const absl::Status late = PeerError(
+      FromGrpcStatus(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "late")), "account-credit");
+  EXPECT_TRUE(Is(late, absl::StatusCode::kUnavailable, reason::kDependencyUnavailable));
+  EXPECT_EQ(MetadataOf(late, "dependency"), "account-credit");
+  const absl::Status refused =
+      PeerError(Error(absl::StatusCode::kNotFound, reason::kAccountNotFound, "no"), "x");
+  EXPECT_TRUE(Is(refused, absl::StatusCode::kNotFound, reason::kAccountNotFound));
 }
 
 }  // namespace

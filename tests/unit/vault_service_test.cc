@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <map>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "codes/codes.h"
@@ -63,12 +65,25 @@ class FakeCodeStore : public CodeStore {
     page.more = true;
     return page;
   }
-  absl::StatusOr<std::vector<Redemption>> ListPending(absl::Duration, int) override {
+  absl::StatusOr<std::vector<Redemption>> ClaimPending(absl::Duration, int) override {
     ++calls;
     std::vector<Redemption> out;
-    for (const auto& [key, r] : redemptions) {
-      if (r.state == RedemptionState::kPending) out.push_back(r);
+    for (auto& [key, r] : redemptions) {
+      if (r.state != RedemptionState::kPending) continue;
+      ++r.attempts;
+      out.push_back(r);
     }
+    return out;
+  }
+  absl::StatusOr<CodeLookup> Lookup(const std::vector<std::string>& hashes,
+                                    const std::string& account_id,
+                                    const std::string& request_id) override {
+    ++calls;
+    CodeLookup out;
+    for (const auto& h : hashes)
+      if (codes.count(h)) out.code = codes[h];
+    auto it = redemptions.find({account_id, request_id});
+    if (it != redemptions.end()) out.first = it->second;
     return out;
   }
   absl::StatusOr<Code> GetCodeBySerial(const std::string&) override {
@@ -199,11 +214,11 @@ class VaultServiceTest : public ::testing::Test {
 };
 
 TEST_F(VaultServiceTest, MalformedAndMistypedCodesTouchNothing) {
-  auto s = service_.Redeem({"hello", "acct", "r1", ""});
+  auto s = service_.Redeem({"hello", "acct", "r1", "10.0.0.1"});
   EXPECT_EQ(errors::ReasonOf(s.status()), "CODE_MALFORMED");
   std::string typo = pin_;
   typo[3] = typo[3] == 'A' ? 'B' : 'A';
-  s = service_.Redeem({typo, "acct", "r1", ""});
+  s = service_.Redeem({typo, "acct", "r1", "10.0.0.1"});
   EXPECT_EQ(errors::ReasonOf(s.status()), "CODE_MISTYPED");
   EXPECT_EQ(store_.calls, 0);
   EXPECT_EQ(guard_.acquired, 0);
@@ -228,15 +243,38 @@ TEST_F(VaultServiceTest, SuccessCreditsOnceWithTheRedemptionIdAsRequestId) {
   EXPECT_EQ(errors::ReasonOf(other.status()), "CODE_ALREADY_REDEEMED");
 }
 
-TEST_F(VaultServiceTest, DefiniteRefusalPutsTheCodeBackAndIsReplayed) {
-  credit_.next =
-      errors::Error(absl::StatusCode::kFailedPrecondition, errors::reason::kRegionMismatch, "no");
+TEST_F(VaultServiceTest, RecordedRefusalPutsTheCodeBackAndIsReplayed) {
+  credit_.next = errors::MarkRecordedDecision(
+      errors::Error(absl::StatusCode::kFailedPrecondition, errors::reason::kRegionMismatch, "no"));
   auto r = Redeem("acct", "r1");
   EXPECT_EQ(errors::ReasonOf(r.status()), "REGION_MISMATCH");
   EXPECT_EQ(store_.codes.begin()->second.state, CodeState::kActive);
   credit_.next = absl::OkStatus();
   EXPECT_EQ(errors::ReasonOf(Redeem("acct", "r1").status()), "REGION_MISMATCH");
   EXPECT_TRUE(Redeem("right", "r2").ok());
+}
+
+TEST_F(VaultServiceTest, ARefusalThePeerDidNotRecordLeavesTheRedemptionPending) {
+  // Answered before account-credit looked the request id up: the credit may
+  // exist (an earlier attempt may have committed), so nothing is undone.
+  for (const absl::Status& answer :
+       {errors::Error(absl::StatusCode::kUnauthenticated, errors::reason::kCallerUnknown, "who"),
+        errors::Error(absl::StatusCode::kPermissionDenied, errors::reason::kMethodNotAllowed, "no"),
+        errors::InvalidField("amount", "must be positive"),
+        errors::Error(absl::StatusCode::kFailedPrecondition, errors::reason::kRegionMismatch,
+                      "not recorded")}) {
+    credit_.next = answer;
+    auto r = Redeem("acct", "r1");
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable) << answer;
+    EXPECT_EQ(store_.codes.begin()->second.state, CodeState::kRedeeming);
+    ASSERT_EQ(store_.redemptions.size(), 1u);
+    EXPECT_EQ(store_.redemptions.begin()->second.state, RedemptionState::kPending);
+    EXPECT_EQ(service_.RecoverPending(absl::ZeroDuration(), 10), 0);
+  }
+  EXPECT_EQ(service_.unknown_outcome_count(), 8);
+  credit_.next = absl::OkStatus();
+  EXPECT_EQ(service_.RecoverPending(absl::ZeroDuration(), 10), 1);
+  EXPECT_EQ(store_.codes.begin()->second.state, CodeState::kRedeemed);
 }
 
 TEST_F(VaultServiceTest, UnknownOutcomeStaysPendingAndARetryFinishesIt) {
@@ -298,6 +336,10 @@ TEST_F(VaultServiceTest, IssueValidatesEveryField) {
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(service_.IssueCodes({1, {"EUR", 1}, "DE", "", std::nullopt}).status().code(),
             absl::StatusCode::kInvalidArgument);
+  // Beyond what Postgres stores (or any sensible card): a field error, not INTERNAL.
+  auto far = service_.IssueCodes({1, {"EUR", 1}, "DE", "b", absl::FromUnixSeconds(1LL << 40)});
+  EXPECT_EQ(far.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(errors::FieldViolationsOf(far.status()).at(0).first, "expire_time");
   EXPECT_EQ(store_.calls, 0);
 }
 
@@ -319,8 +361,88 @@ TEST_F(VaultServiceTest, GuessingIsLimitedPerAccountAndTheWindowPasses) {
   // Another account from another address is not affected.
   EXPECT_TRUE(service_.Redeem({codes::Format(pin_), "honest", "h1", "10.0.0.1"}).ok());
   now_ += absl::Minutes(16);
-  EXPECT_EQ(errors::ReasonOf(service_.Redeem({UnknownCode(), "guesser", "g4", ""}).status()),
+  EXPECT_EQ(
+      errors::ReasonOf(service_.Redeem({UnknownCode(), "guesser", "g4", "10.0.0.9"}).status()),
+      "CODE_INVALID");
+}
+
+TEST_F(VaultServiceTest, AReplayIsAnsweredBeforeTheLimiter) {
+  ASSERT_TRUE(service_.Redeem({codes::Format(pin_), "acct", "mine", "10.0.0.9"}).ok());
+  for (int i = 0; i < 3; ++i) {
+    (void)service_.Redeem({UnknownCode(), "acct", "g" + std::to_string(i), "10.0.0.9"});
+  }
+  EXPECT_EQ(errors::ReasonOf(service_.Redeem({UnknownCode(), "acct", "g9", "10.0.0.9"}).status()),
+            "TOO_MANY_ATTEMPTS");
+  // Over the limit, the caller still learns how its own redemption ended.
+  auto replay = service_.Redeem({codes::Format(pin_), "acct", "mine", "10.0.0.9"});
+  ASSERT_TRUE(replay.ok()) << replay.status();
+  EXPECT_EQ(replay->state, RedemptionState::kCompleted);
+}
+
+TEST_F(VaultServiceTest, CodesTheStorefrontMayNotKnowAreAnsweredLikeUnknownCodes) {
+  // Unsold, voided and expired codes: one read, no guard, no reservation,
+  // the same answer as a code that does not exist, counted as a failure.
+  for (CodeState state : {CodeState::kIssued, CodeState::kVoided, CodeState::kActive}) {
+    Code& code = store_.codes.begin()->second;
+    code.state = state;
+    code.expire_time = state == CodeState::kActive
+                           ? std::optional<absl::Time>(now_ - absl::Seconds(1))
+                           : std::nullopt;
+    const int calls_before = store_.calls;
+    auto r = service_.Redeem(
+        {codes::Format(pin_), "acct" + std::string(CodeStateName(state)), "r", "10.0.0.2"});
+    EXPECT_EQ(errors::ReasonOf(r.status()), "CODE_INVALID") << CodeStateName(state);
+    EXPECT_EQ(store_.calls - calls_before, 1);
+  }
+  EXPECT_EQ(guard_.acquired, 0);
+  EXPECT_TRUE(store_.redemptions.empty());
+  // Each counted: 3 of the client's 5.
+  (void)service_.Redeem({UnknownCode(), "x", "r", "10.0.0.2"});
+  (void)service_.Redeem({UnknownCode(), "y", "r", "10.0.0.2"});
+  EXPECT_EQ(errors::ReasonOf(service_.Redeem({UnknownCode(), "z", "r", "10.0.0.2"}).status()),
+            "TOO_MANY_ATTEMPTS");
+}
+
+TEST_F(VaultServiceTest, SuccessesAndOtherRefusalsAreRefunded) {
+  // Redeemed codes, eligibility refusals and successes are no guesses.
+  ASSERT_TRUE(service_.Redeem({codes::Format(pin_), "a", "r", "10.0.0.3"}).ok());
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(
+        errors::ReasonOf(
+            service_.Redeem({codes::Format(pin_), "b", absl::StrCat(i), "10.0.0.3"}).status()),
+        "CODE_ALREADY_REDEEMED");
+  }
+  EXPECT_EQ(errors::ReasonOf(service_.Redeem({UnknownCode(), "b", "u", "10.0.0.3"}).status()),
             "CODE_INVALID");
+}
+
+TEST_F(VaultServiceTest, ClientAddressesAreCountedWhateverTheirSpelling) {
+  const char* spellings[] = {"203.0.113.77", "::ffff:203.0.113.77", "::FFFF:203.0.113.77",
+                             "0:0:0:0:0:ffff:cb00:714d", "203.0.113.77"};
+  for (int i = 0; i < 5; ++i) {
+    auto r = service_.Redeem({UnknownCode(), absl::StrCat("acct", i), "g", spellings[i]});
+    EXPECT_EQ(errors::ReasonOf(r.status()), "CODE_INVALID") << spellings[i];
+  }
+  EXPECT_EQ(errors::ReasonOf(
+                service_.Redeem({UnknownCode(), "fresh", "g", "::ffff:203.0.113.77"}).status()),
+            "TOO_MANY_ATTEMPTS");
+  // IPv6 is counted per /64.
+  for (int i = 0; i < 5; ++i) {
+    (void)service_.Redeem(
+        {UnknownCode(), absl::StrCat("v6-", i), "g", absl::StrCat("2001:db8:1:2::", i + 1)});
+  }
+  EXPECT_EQ(errors::ReasonOf(
+                service_.Redeem({UnknownCode(), "v6-x", "g", "2001:DB8:1:2:ffff::9"}).status()),
+            "TOO_MANY_ATTEMPTS");
+  EXPECT_EQ(
+      errors::ReasonOf(service_.Redeem({UnknownCode(), "v6-y", "g", "2001:db8:1:3::1"}).status()),
+      "CODE_INVALID");
+  // Required, and parsed.
+  for (const char* bad : {"", "not an ip", "203.0.113.777", "fe80::1%eth0", "10.0.0.1/24"}) {
+    auto r = service_.Redeem({codes::Format(pin_), "acct", "r", bad});
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_EQ(errors::FieldViolationsOf(r.status()).at(0).first, "client_ip");
+  }
 }
 
 TEST_F(VaultServiceTest, GuessingIsLimitedPerClientAddressAcrossAccounts) {
@@ -369,13 +491,26 @@ TEST_F(VaultServiceTest, RecoveryFinishesPendingRedemptionsWithTheSameRequestId)
 }
 
 TEST_F(VaultServiceTest, BulkChangesAreFingerprintedAndPageTokensCannotBeForged) {
-  ASSERT_TRUE(service_.VoidCodes({"", {"GC2", "GC1", "GC1"}, "stolen stock", "v1"}).ok());
-  EXPECT_EQ(store_.last_change.serials, (std::vector<std::string>{"GC1", "GC2"}));
+  const std::string gc1 = "GC000001000001", gc2 = "GC000001000002";
+  ASSERT_TRUE(service_.VoidCodes({"", {gc2, gc1, gc1}, "stolen stock", "v1"}).ok());
+  EXPECT_EQ(store_.last_change.serials, (std::vector<std::string>{gc1, gc2}));
   EXPECT_EQ(store_.last_change.request_fingerprint.size(), 64u);
-  EXPECT_EQ(service_.VoidCodes({"", {"GC1"}, "", "v2"}).status().code(),
+  EXPECT_EQ(service_.VoidCodes({"", {gc1}, "", "v2"}).status().code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(service_.ActivateCodes("b", {"GC1"}, "a1").status().code(),
+  EXPECT_EQ(service_.ActivateCodes("b", {gc1}, "a1").status().code(),
             absl::StatusCode::kInvalidArgument);
+  // Serials are format-checked: a PIN where a serial belongs goes no further.
+  const int calls = store_.calls;
+  for (const std::string& bad :
+       std::vector<std::string>{"GC1", "gc000002000002", "GC00000200000", codes::Format(pin_)}) {
+    auto s = service_.VoidCodes({"", {bad}, "lost", "v3"});
+    EXPECT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_EQ(s.status().message().find(bad), absl::string_view::npos);
+    auto status = service_.GetCodeStatus({bad, ""});
+    EXPECT_EQ(status.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_EQ(status.status().message().find(bad), absl::string_view::npos);
+  }
+  EXPECT_EQ(store_.calls, calls);
 
   ListCodesQuery q;
   q.batch_id = "batch-1";
@@ -403,11 +538,11 @@ class ScriptedLimiter : public AttemptLimiter {
  public:
   absl::Status next;
   int calls = 0;
-  absl::Status Check(const std::vector<LimitKey>&) override {
+  absl::Status Charge(const std::vector<LimitKey>&) override {
     ++calls;
     return next;
   }
-  absl::Status RecordFailure(const std::vector<LimitKey>&) override {
+  absl::Status Refund(const std::vector<LimitKey>&) override {
     ++calls;
     return next;
   }
@@ -419,24 +554,53 @@ TEST(FallbackAttemptLimiterTest, FallsBackOnlyWhileThePrimaryIsUnavailable) {
   FallbackAttemptLimiter limiter(primary, local);
   const std::vector<LimitKey> keys = {{"acct:a", 2}};
   primary.next = errors::DependencyUnavailable("redis", "down");
-  EXPECT_TRUE(limiter.RecordFailure(keys).ok());
-  EXPECT_TRUE(limiter.RecordFailure(keys).ok());
-  EXPECT_EQ(limiter.Check(keys).code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_TRUE(limiter.Charge(keys).ok());
+  EXPECT_TRUE(limiter.Charge(keys).ok());
+  EXPECT_EQ(limiter.Charge(keys).code(), absl::StatusCode::kResourceExhausted);
   EXPECT_EQ(limiter.fallback_count(), 3);
   primary.next = absl::OkStatus();
-  EXPECT_TRUE(limiter.Check(keys).ok());  // Redis is back and knows nothing of them.
+  EXPECT_TRUE(limiter.Charge(keys).ok());  // Redis is back and knows nothing of them.
   EXPECT_EQ(limiter.fallback_count(), 3);
 }
 
-TEST(InProcessAttemptLimiterTest, StaysBoundedUnderAFloodOfKeys) {
+TEST(InProcessAttemptLimiterTest, ParallelAttemptsAreAllCounted) {
+  InProcessAttemptLimiter limiter(absl::Minutes(1));
+  std::atomic<int> admitted{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 100; ++i) {
+        if (limiter.Charge({{"acct:a", 10}, {"ip:1.2.3.4", 1000}}).ok()) ++admitted;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(admitted.load(), 10);
+  // A refused charge leaves no count behind on the other key.
+  EXPECT_TRUE(limiter.Charge({{"ip:1.2.3.4", 11}}).ok());
+  EXPECT_EQ(limiter.Charge({{"ip:1.2.3.4", 11}}).code(), absl::StatusCode::kResourceExhausted);
+}
+
+TEST(InProcessAttemptLimiterTest, StaysBoundedUnderAFloodOfKeysWithoutResettingOne) {
   absl::Time now = absl::FromUnixSeconds(1000);
   InProcessAttemptLimiter limiter(absl::Minutes(1), 100, [&] { return now; });
+  // A guesser's key at its limit…
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(limiter.Charge({{"ip:guesser", 5}}).ok());
+  // …then a flood of fresh keys, as a botnet would send during an outage.
+  int flood_admitted = 0;
   for (int i = 0; i < 10000; ++i) {
     now += absl::Milliseconds(1);
-    ASSERT_TRUE(limiter.RecordFailure({{"ip:" + std::to_string(i), 1}}).ok());
+    flood_admitted += limiter.Charge({{"ip:" + std::to_string(i), 3}}).ok() ? 1 : 0;
   }
-  // The newest keys are still counted.
-  EXPECT_EQ(limiter.Check({{"ip:9999", 1}}).code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_LE(limiter.size(), 100u);
+  EXPECT_EQ(limiter.size(), 100u);  // Full, and not emptied by the flood.
+  // The guesser is still held: its count was never reset.
+  EXPECT_EQ(limiter.Charge({{"ip:guesser", 5}}).code(), absl::StatusCode::kResourceExhausted);
+  // Keys beyond the table shared one window, each held to its own limit.
+  EXPECT_EQ(flood_admitted, 99 + 3);
+  // Once the windows pass, the table makes room again.
+  now += absl::Minutes(2);
+  EXPECT_TRUE(limiter.Charge({{"ip:new", 3}}).ok());
 }
 
 }  // namespace

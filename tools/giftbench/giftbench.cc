@@ -140,6 +140,7 @@ class Workload {
         v1::RedeemCodeRequest r;
         r.set_code(pins_[i]);
         r.set_account_id(accounts_[i]);
+        r.set_client_ip("127.0.0.1");
         r.set_request_id("fund");
         v1::Redemption out;
         grpc::Status s = vault_->RedeemCode(Ctx(env_.storefront).get(), r, &out);

@@ -1,8 +1,10 @@
 #include "api/account_credit_handler.h"
 
 #include "absl/strings/str_cat.h"
+#include "deadline/deadline.h"
 #include "errors/grpc_status.h"
 #include "protoconv/protoconv.h"
+#include "server/call_deadline.h"
 
 namespace giftcard::account_credit {
 namespace {
@@ -78,13 +80,18 @@ grpc::Status AccountCreditHandler::UpsertAccount(grpc::ServerContext* context,
                                                  const v1::UpsertAccountRequest* request,
                                                  v1::Account* response) {
   if (grpc::Status denied = Allow(context, "UpsertAccount"); !denied.ok()) return denied;
+  const deadline::Scope call_deadline(server::CallDeadline(*context));
   Account a;
   a.account_id = request->account().account_id();
   a.country = request->account().country();
   a.currency_code = request->account().currency_code();
   a.billing_channel = FromProto(request->account().billing_channel());
-  a.closed = request->account().state() == v1::CLOSED;
-  auto result = service_.UpsertAccount(a);
+  // No state in the request: the account keeps the one it has.
+  std::optional<bool> closed;
+  if (request->account().state() != v1::ACCOUNT_STATE_UNSPECIFIED) {
+    closed = request->account().state() == v1::CLOSED;
+  }
+  auto result = service_.UpsertAccount(a, closed);
   if (!result.ok()) return errors::ToGrpcStatus(result.status());
   ToProto(*result, response);
   return grpc::Status::OK;
@@ -94,6 +101,7 @@ grpc::Status AccountCreditHandler::GetAccount(grpc::ServerContext* context,
                                               const v1::GetAccountRequest* request,
                                               v1::Account* response) {
   if (grpc::Status denied = Allow(context, "GetAccount"); !denied.ok()) return denied;
+  const deadline::Scope call_deadline(server::CallDeadline(*context));
   auto result = service_.GetAccount(request->account_id());
   if (!result.ok()) return errors::ToGrpcStatus(result.status());
   ToProto(*result, response);
@@ -104,6 +112,7 @@ grpc::Status AccountCreditHandler::CreditAccount(grpc::ServerContext* context,
                                                  const v1::CreditAccountRequest* request,
                                                  v1::Transfer* response) {
   if (grpc::Status denied = Allow(context, "CreditAccount"); !denied.ok()) return denied;
+  const deadline::Scope call_deadline(server::CallDeadline(*context));
   CreditCommand cmd;
   cmd.account_id = request->account_id();
   cmd.amount = protoconv::FromProto(request->amount());
@@ -120,6 +129,7 @@ grpc::Status AccountCreditHandler::DebitAccount(grpc::ServerContext* context,
                                                 const v1::DebitAccountRequest* request,
                                                 v1::Transfer* response) {
   if (grpc::Status denied = Allow(context, "DebitAccount"); !denied.ok()) return denied;
+  const deadline::Scope call_deadline(server::CallDeadline(*context));
   DebitCommand cmd;
   cmd.account_id = request->account_id();
   cmd.max_amount = protoconv::FromProto(request->max_amount());
@@ -136,6 +146,7 @@ grpc::Status AccountCreditHandler::ReverseTransfer(grpc::ServerContext* context,
                                                    const v1::ReverseTransferRequest* request,
                                                    v1::Transfer* response) {
   if (grpc::Status denied = Allow(context, "ReverseTransfer"); !denied.ok()) return denied;
+  const deadline::Scope call_deadline(server::CallDeadline(*context));
   auto result = service_.ReverseTransfer({request->transfer_id(), request->request_id()});
   if (!result.ok()) return errors::ToGrpcStatus(result.status());
   ToProto(*result, response);
@@ -146,6 +157,7 @@ grpc::Status AccountCreditHandler::ListLedgerEntries(grpc::ServerContext* contex
                                                      const v1::ListLedgerEntriesRequest* request,
                                                      v1::ListLedgerEntriesResponse* response) {
   if (grpc::Status denied = Allow(context, "ListLedgerEntries"); !denied.ok()) return denied;
+  const deadline::Scope call_deadline(server::CallDeadline(*context));
   auto page = service_.ListLedgerEntries(
       {request->account_id(), request->page_size(), request->page_token()});
   if (!page.ok()) return errors::ToGrpcStatus(page.status());
@@ -171,6 +183,7 @@ grpc::Status AccountCreditHandler::ExportAuditFacts(
     grpc::ServerContext* context, const v1::ExportAuditFactsRequest* request,
     grpc::ServerWriter<v1::LedgerAuditFacts>* writer) {
   if (grpc::Status denied = Allow(context, "ExportAuditFacts"); !denied.ok()) return denied;
+  const deadline::Scope call_deadline(server::CallDeadline(*context));
   return audit::WriteChunks(audit_facts_, request->chunk_size(), writer);
 }
 

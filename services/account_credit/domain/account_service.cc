@@ -80,6 +80,12 @@ absl::StatusOr<Movement> PlanReversal(const PostingContext& context) {
   if (context.original_reversed) {
     return Refusal("ALREADY_REVERSED", "this transfer was already reversed");
   }
+  // Never true while the currency lock holds; checked so a reversal can
+  // never put one currency's amount into an account that counts in another.
+  if (context.account.currency_code != original.amount.currency_code) {
+    return Refusal(errors::reason::kCurrencyMismatch,
+                   "the transfer's currency is no longer the account's");
+  }
   // A credit came in, so its reversal takes it out again, and the other way round.
   const int direction = original.kind == TransferKind::kCredit ? -1 : +1;
   if (direction < 0 && context.account.balance_minor < original.amount.amount_minor) {
@@ -89,7 +95,8 @@ absl::StatusOr<Movement> PlanReversal(const PostingContext& context) {
   return Movement{original.amount.amount_minor, direction};
 }
 
-absl::StatusOr<Account> AccountService::UpsertAccount(const Account& account) {
+absl::StatusOr<Account> AccountService::UpsertAccount(const Account& account,
+                                                      std::optional<bool> closed) {
   GIFTCARD_RETURN_IF_ERROR(validate::Id("account.account_id", account.account_id));
   GIFTCARD_RETURN_IF_ERROR(validate::Country("account.country", account.country));
   GIFTCARD_RETURN_IF_ERROR(
@@ -97,7 +104,7 @@ absl::StatusOr<Account> AccountService::UpsertAccount(const Account& account) {
   if (account.billing_channel == BillingChannel::kUnspecified) {
     return errors::InvalidField("account.billing_channel", "is required");
   }
-  return store_.UpsertAccount(account);
+  return store_.UpsertAccount(account, closed);
 }
 
 absl::StatusOr<Account> AccountService::GetAccount(const std::string& account_id) {

@@ -40,7 +40,9 @@ class AccountService {
  public:
   explicit AccountService(LedgerStore& store) : store_(store) {}
 
-  absl::StatusOr<Account> UpsertAccount(const Account& account);
+  // Creates or updates an account; `closed` unset keeps the stored state
+  // (OPEN for a new account).
+  absl::StatusOr<Account> UpsertAccount(const Account& account, std::optional<bool> closed);
   absl::StatusOr<Account> GetAccount(const std::string& account_id);
   absl::StatusOr<Transfer> CreditAccount(const CreditCommand& command);
   absl::StatusOr<Transfer> DebitAccount(const DebitCommand& command);

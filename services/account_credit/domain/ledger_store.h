@@ -4,6 +4,7 @@
 #define GIFTCARD_SERVICES_ACCOUNT_CREDIT_DOMAIN_LEDGER_STORE_H_
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -61,9 +62,11 @@ class LedgerStore {
  public:
   virtual ~LedgerStore() = default;
 
-  // Creates or updates the account's attributes. FAILED_PRECONDITION when
-  // the currency would change while the account holds credit.
-  virtual absl::StatusOr<Account> UpsertAccount(const Account& account) = 0;
+  // Creates or updates the account's attributes (`closed` unset: keep the
+  // stored state). FAILED_PRECONDITION/CURRENCY_LOCKED when the currency
+  // would change once the account has a ledger entry.
+  virtual absl::StatusOr<Account> UpsertAccount(const Account& account,
+                                                std::optional<bool> closed) = 0;
   // NOT_FOUND/ACCOUNT_NOT_FOUND when absent.
   virtual absl::StatusOr<Account> GetAccount(const std::string& account_id) = 0;
   // See Posting.

@@ -23,6 +23,8 @@ struct Account {
   std::string currency_code;  // ISO-4217.
   BillingChannel billing_channel = BillingChannel::kUnspecified;
   bool closed = false;  // A closed account takes no new gift credit.
+  // Set once the account has a ledger entry: its currency is fixed from then on.
+  bool currency_locked = false;
   int64_t balance_minor = 0;
   absl::Time create_time;
   absl::Time update_time;

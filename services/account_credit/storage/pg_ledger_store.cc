@@ -10,9 +10,9 @@ namespace {
 using pg::Micros;
 
 const std::string& AccountColumns() {
-  static const auto* cols = new std::string(
-      absl::StrCat("account_id, country, currency_code, billing_channel, balance_minor, ",
-                   Micros("create_time"), ", ", Micros("update_time"), ", closed"));
+  static const auto* cols = new std::string(absl::StrCat(
+      "account_id, country, currency_code, billing_channel, balance_minor, ", Micros("create_time"),
+      ", ", Micros("update_time"), ", closed, currency_locked"));
   return *cols;
 }
 
@@ -41,6 +41,7 @@ Account AccountFromRow(const pqxx::row& row) {
   a.create_time = absl::FromUnixMicros(row[5].as<int64_t>());
   a.update_time = absl::FromUnixMicros(row[6].as<int64_t>());
   a.closed = row[7].as<bool>();
+  a.currency_locked = row[8].as<bool>();
   return a;
 }
 
@@ -81,10 +82,12 @@ absl::Status AccountNotFound(const std::string& account_id) {
                        "no such account", {{"account_id", account_id}});
 }
 
+// Read from the request id's recorded decision: it is decided, for another
+// request, so this one will never happen — a final answer too.
 absl::Status Reused(const Posting& posting) {
-  return errors::Error(absl::StatusCode::kInvalidArgument, errors::reason::kRequestIdReused,
-                       "request_id was already used for a different request",
-                       {{"request_id", posting.request_id}});
+  return errors::MarkRecordedDecision(errors::Error(
+      absl::StatusCode::kInvalidArgument, errors::reason::kRequestIdReused,
+      "request_id was already used for a different request", {{"request_id", posting.request_id}}));
 }
 
 // A replay: the same request_id must carry the same request.
@@ -108,11 +111,14 @@ std::vector<pg::Statement> PgLedgerStore::Statements() {
   const std::string& xfer = TransferColumns();
   return {
       {"ac_upsert_account",
+       // ON CONFLICT's WHERE sees the row as locked, after any posting that
+       // set the currency lock has committed. $5 NULL keeps the state.
        "INSERT INTO accounts AS a (account_id, country, currency_code, billing_channel, closed) "
-       "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (account_id) DO UPDATE SET "
-       "country = EXCLUDED.country, currency_code = EXCLUDED.currency_code, "
-       "billing_channel = EXCLUDED.billing_channel, closed = EXCLUDED.closed, update_time = now() "
-       "WHERE a.balance_minor = 0 OR a.currency_code = EXCLUDED.currency_code "
+       "VALUES ($1, $2, $3, $4, coalesce($5::boolean, false)) ON CONFLICT (account_id) DO UPDATE "
+       "SET country = EXCLUDED.country, currency_code = EXCLUDED.currency_code, "
+       "billing_channel = EXCLUDED.billing_channel, closed = coalesce($5::boolean, a.closed), "
+       "update_time = now() "
+       "WHERE NOT a.currency_locked OR a.currency_code = EXCLUDED.currency_code "
        "RETURNING " +
            acct},
       {"ac_get_account", "SELECT " + acct + " FROM accounts WHERE account_id = $1"},
@@ -137,27 +143,35 @@ std::vector<pg::Statement> PgLedgerStore::Statements() {
            acct + " FROM accounts WHERE account_id = $2 FOR UPDATE) a ON true"},
       {"ac_transfer_by_id", "SELECT " + xfer + " FROM transfers t WHERE transfer_id = $1::uuid"},
       {"ac_reversal_of", "SELECT 1 FROM transfers WHERE reverses_transfer_id = $1::uuid"},
+      // A refusal becomes the request's answer only if no other decision
+      // took its request id first (no row back: rerun and replay that one).
       {"ac_insert_refusal",
+       "WITH d AS (INSERT INTO decisions (request_id, kind) VALUES ($1, 'REFUSAL')"
+       " ON CONFLICT (request_id) DO NOTHING RETURNING request_id) "
        "INSERT INTO refusals (request_id, request_fingerprint, code, reason, message) "
-       "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (request_id) DO NOTHING"},
+       "SELECT d.request_id, $2, $3, $4, $5 FROM d RETURNING 1"},
       // The transfer, its two entries and the new balance in one statement
       // (one round trip). $11 is the signed change for the customer; a
-      // transfer of 0 has no entries. When the request_id is taken (a
-      // concurrent replay), nothing is written and no row comes back.
+      // transfer of 0 has no entries. When the request_id is decided already
+      // (a concurrent call's transfer or refusal), nothing is written and no
+      // row comes back. The first entry locks the account's currency.
       {"ac_write_transfer",
-       "WITH t AS ("
+       "WITH d AS (INSERT INTO decisions (request_id, kind) VALUES ($1, 'TRANSFER')"
+       " ON CONFLICT (request_id) DO NOTHING RETURNING request_id), "
+       "t AS ("
        " INSERT INTO transfers (request_id, request_fingerprint, kind, account_id,"
        "   counter_account_id, currency_code, amount_minor, balance_after_minor, reference,"
        "   reverses_transfer_id)"
-       " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, nullif($10, '')::uuid)"
-       " ON CONFLICT (request_id) DO NOTHING RETURNING transfer_id, create_time), "
+       " SELECT d.request_id, $2, $3, $4, $5, $6, $7, $8, $9, nullif($10, '')::uuid FROM d"
+       " RETURNING transfer_id, create_time), "
        "e AS ("
        " INSERT INTO ledger_entries (account_id, transfer_id, currency_code, amount_minor)"
        " SELECT v.account_id, t.transfer_id, $6, v.amount"
        " FROM t, (VALUES ($4, $11::bigint), ($5, -$11::bigint)) AS v(account_id, amount)"
        " WHERE $11::bigint <> 0), "
        "b AS ("
-       " UPDATE accounts SET balance_minor = balance_minor + $11::bigint, update_time = now()"
+       " UPDATE accounts SET balance_minor = balance_minor + $11::bigint, currency_locked = true,"
+       "   update_time = now()"
        " WHERE account_id = $4 AND $11::bigint <> 0 AND EXISTS (SELECT 1 FROM t)) "
        "SELECT transfer_id::text, " +
            Micros("create_time") + " FROM t"},
@@ -170,15 +184,16 @@ std::vector<pg::Statement> PgLedgerStore::Statements() {
   };
 }
 
-absl::StatusOr<Account> PgLedgerStore::UpsertAccount(const Account& account) {
+absl::StatusOr<Account> PgLedgerStore::UpsertAccount(const Account& account,
+                                                     std::optional<bool> closed) {
   Account out;
   absl::Status s = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
     pqxx::result r = tx.exec_prepared("ac_upsert_account", account.account_id, account.country,
                                       account.currency_code,
-                                      BillingChannelName(account.billing_channel), account.closed);
+                                      BillingChannelName(account.billing_channel), closed);
     if (r.empty()) {
-      return errors::Error(absl::StatusCode::kFailedPrecondition, "ACCOUNT_HAS_CREDIT",
-                           "the currency of an account that holds credit cannot change",
+      return errors::Error(absl::StatusCode::kFailedPrecondition, errors::reason::kCurrencyLocked,
+                           "the currency of an account with ledger entries cannot change",
                            {{"account_id", account.account_id}});
     }
     out = AccountFromRow(r[0]);
@@ -226,11 +241,21 @@ absl::StatusOr<Transfer> PgLedgerStore::Post(const Posting& posting) {
                               first[kRefusalColumn + 3].as<std::string>());
       return absl::OkStatus();
     }
+    // The lookup above ran in a snapshot taken before the account lock
+    // was granted: a concurrent call with this request id may have decided
+    // since. The decisions row settles it; the loser is rerun and replays.
+    auto decided_concurrently = [] {
+      return errors::Error(absl::StatusCode::kAborted, errors::reason::kConflict,
+                           "concurrent request with the same request_id; retry");
+    };
     auto refuse = [&](absl::Status why) {
       refusal = std::move(why);
-      tx.exec_prepared("ac_insert_refusal", posting.request_id, posting.request_fingerprint,
-                       static_cast<int>(refusal.code()), errors::ReasonOf(refusal),
-                       std::string(refusal.message()));
+      if (tx.exec_prepared("ac_insert_refusal", posting.request_id, posting.request_fingerprint,
+                           static_cast<int>(refusal.code()), errors::ReasonOf(refusal),
+                           std::string(refusal.message()))
+              .empty()) {
+        return decided_concurrently();
+      }
       return absl::OkStatus();
     };
 
@@ -282,12 +307,7 @@ absl::StatusOr<Transfer> PgLedgerStore::Post(const Posting& posting) {
                          KindName(posting.kind), account_id, counter_account_id, currency_code,
                          movement->amount_minor, balance_after, posting.reference,
                          posting.reverses_transfer_id, delta);
-    if (inserted.empty()) {
-      // Same request_id, committed concurrently after our first look: the
-      // pool reruns us and we answer it as a replay.
-      return errors::Error(absl::StatusCode::kAborted, errors::reason::kConflict,
-                           "concurrent request with the same request_id; retry");
-    }
+    if (inserted.empty()) return decided_concurrently();
     const std::string transfer_id = inserted[0][0].as<std::string>();
     out.transfer_id = transfer_id;
     out.request_id = posting.request_id;
@@ -301,7 +321,8 @@ absl::StatusOr<Transfer> PgLedgerStore::Post(const Posting& posting) {
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
-  if (!refusal.ok()) return refusal;
+  // Committed (or replayed) under the request id: the request's final answer.
+  if (!refusal.ok()) return errors::MarkRecordedDecision(refusal);
   return out;
 }
 

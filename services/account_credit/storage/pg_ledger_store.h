@@ -18,7 +18,8 @@ class PgLedgerStore : public LedgerStore {
   // The named statements this store uses; the pool prepares them.
   static std::vector<pg::Statement> Statements();
 
-  absl::StatusOr<Account> UpsertAccount(const Account& account) override;
+  absl::StatusOr<Account> UpsertAccount(const Account& account,
+                                        std::optional<bool> closed) override;
   absl::StatusOr<Account> GetAccount(const std::string& account_id) override;
   absl::StatusOr<Transfer> Post(const Posting& posting) override;
   absl::StatusOr<EntryPage> ListEntries(const std::string& account_id, int64_t before_entry_id,

@@ -1,8 +1,10 @@
 #include "api/billing_handler.h"
 
 #include "absl/strings/str_cat.h"
+#include "deadline/deadline.h"
 #include "errors/grpc_status.h"
 #include "protoconv/protoconv.h"
+#include "server/call_deadline.h"
 
 namespace giftcard::billing {
 namespace {
@@ -41,6 +43,7 @@ grpc::Status BillingHandler::ApplyCredit(grpc::ServerContext* context,
                                          const v1::ApplyCreditRequest* request,
                                          v1::CreditApplication* response) {
   if (grpc::Status denied = Allow(context, "ApplyCredit"); !denied.ok()) return denied;
+  const deadline::Scope call_deadline(server::CallDeadline(*context));
   auto result = service_.ApplyCredit(
       {request->invoice_id(), request->account_id(), protoconv::FromProto(request->amount_due())});
   if (!result.ok()) return errors::ToGrpcStatus(result.status());
@@ -52,6 +55,7 @@ grpc::Status BillingHandler::ReverseCredit(grpc::ServerContext* context,
                                            const v1::ReverseCreditRequest* request,
                                            v1::CreditApplication* response) {
   if (grpc::Status denied = Allow(context, "ReverseCredit"); !denied.ok()) return denied;
+  const deadline::Scope call_deadline(server::CallDeadline(*context));
   auto result = service_.ReverseCredit(request->invoice_id(), request->reason());
   if (!result.ok()) return errors::ToGrpcStatus(result.status());
   ToProto(*result, response);
@@ -62,6 +66,7 @@ grpc::Status BillingHandler::GetCreditApplication(grpc::ServerContext* context,
                                                   const v1::GetCreditApplicationRequest* request,
                                                   v1::CreditApplication* response) {
   if (grpc::Status denied = Allow(context, "GetCreditApplication"); !denied.ok()) return denied;
+  const deadline::Scope call_deadline(server::CallDeadline(*context));
   auto result = service_.GetCreditApplication(request->invoice_id());
   if (!result.ok()) return errors::ToGrpcStatus(result.status());
   ToProto(*result, response);
@@ -77,6 +82,7 @@ grpc::Status BillingHandler::ExportAuditFacts(grpc::ServerContext* context,
                                               const v1::ExportAuditFactsRequest* request,
                                               grpc::ServerWriter<v1::BillingAuditFacts>* writer) {
   if (grpc::Status denied = Allow(context, "ExportAuditFacts"); !denied.ok()) return denied;
+  const deadline::Scope call_deadline(server::CallDeadline(*context));
   return audit::WriteChunks(audit_facts_, request->chunk_size(), writer);
 }
 

@@ -50,17 +50,22 @@ absl::StatusOr<CreditApplication> BillingService::FinishApply(const CreditApplic
       debit_.DebitUpTo(pending.account_id, pending.amount_due, DebitRequestId(pending.invoice_id),
                        pending.invoice_id);
   if (!debit.ok()) {
-    if (errors::IsDefiniteRefusal(debit.status())) {
+    if (errors::IsRecordedDecision(debit.status())) {
       // Nothing was taken, and the refusal is this invoice's answer:
       // account-credit keeps it under the debit's request id, so a retry of
-      // the invoice gets it again. No pending record is left behind.
+      // the invoice gets it again. No pending record is left behind. Any
+      // other error (UNAUTHENTICATED, INVALID_ARGUMENT, a deadline) says
+      // nothing about the debit: the application stays PENDING.
       if (absl::Status s = store_.DropPending(pending.invoice_id); !s.ok()) {
         log::Warning("drop_pending_failed", {{"invoice_id", pending.invoice_id}});
       }
       return debit.status();
     }
-    log::Warning("debit_outcome_unknown", {{"invoice_id", pending.invoice_id},
-                                           {"status", errors::Describe(debit.status())}});
+    unknown_outcomes_.fetch_add(1);
+    if (pending.attempts <= 1) {  // When it becomes stuck, not on every retry.
+      log::Warning("debit_outcome_unknown", {{"invoice_id", pending.invoice_id},
+                                             {"status", errors::Describe(debit.status())}});
+    }
     return errors::Error(absl::StatusCode::kUnavailable, errors::reason::kDependencyUnavailable,
                          "the credit could not be confirmed yet; retry with the same invoice_id",
                          {{"invoice_id", pending.invoice_id}});
@@ -101,14 +106,19 @@ absl::StatusOr<CreditApplication> BillingService::FinishReversal(const CreditApp
   absl::StatusOr<DebitResult> reversal =
       debit_.Reverse(pending.debit_transfer_id, ReversalRequestId(pending.invoice_id));
   if (!reversal.ok()) {
-    if (errors::IsDefiniteRefusal(reversal.status())) {
+    // Only a refusal account-credit recorded for the reversal's request id
+    // puts the application back to APPLIED.
+    if (errors::IsRecordedDecision(reversal.status())) {
       log::Warning("reversal_refused", {{"invoice_id", pending.invoice_id},
                                         {"status", errors::Describe(reversal.status())}});
       (void)store_.CancelReversal(pending.invoice_id);
       return reversal.status();
     }
-    log::Warning("reversal_outcome_unknown", {{"invoice_id", pending.invoice_id},
-                                              {"status", errors::Describe(reversal.status())}});
+    unknown_outcomes_.fetch_add(1);
+    if (pending.attempts <= 1) {
+      log::Warning("reversal_outcome_unknown", {{"invoice_id", pending.invoice_id},
+                                                {"status", errors::Describe(reversal.status())}});
+    }
     return errors::Error(absl::StatusCode::kUnavailable, errors::reason::kDependencyUnavailable,
                          "the reversal could not be confirmed yet; retry with the same invoice_id",
                          {{"invoice_id", pending.invoice_id}});
@@ -124,7 +134,10 @@ absl::StatusOr<CreditApplication> BillingService::FinishReversal(const CreditApp
 }
 
 int BillingService::RecoverUnsettled(absl::Duration min_age, int limit) {
-  absl::StatusOr<std::vector<CreditApplication>> unsettled = store_.ListUnsettled(min_age, limit);
+  // Claimed rows are this worker's until their next attempt time (a lease
+  // that grows with each attempt): replicas split the work, and an invoice
+  // that keeps failing waits its turn behind the others.
+  absl::StatusOr<std::vector<CreditApplication>> unsettled = store_.ClaimUnsettled(min_age, limit);
   if (!unsettled.ok()) {
     log::Warning("recovery_scan_failed", {{"status", errors::Describe(unsettled.status())}});
     return 0;
@@ -133,9 +146,11 @@ int BillingService::RecoverUnsettled(absl::Duration min_age, int limit) {
   for (const CreditApplication& app : *unsettled) {
     absl::StatusOr<CreditApplication> outcome =
         app.state == ApplicationState::kPending ? FinishApply(app) : FinishReversal(app);
-    const bool definite = outcome.ok() || errors::IsDefiniteRefusal(outcome.status());
-    log::Info("recovery_attempt", {{"invoice_id", app.invoice_id},
-                                   {"outcome", definite ? "definite" : "still_unsettled"}});
+    const bool definite = outcome.ok() || errors::IsRecordedDecision(outcome.status());
+    if (definite) {
+      log::Info("recovery_settled",
+                {{"invoice_id", app.invoice_id}, {"attempts", absl::StrCat(app.attempts)}});
+    }
     settled += definite ? 1 : 0;
   }
   return settled;

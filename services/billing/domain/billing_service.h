@@ -6,6 +6,7 @@
 #ifndef GIFTCARD_SERVICES_BILLING_DOMAIN_BILLING_SERVICE_H_
 #define GIFTCARD_SERVICES_BILLING_DOMAIN_BILLING_SERVICE_H_
 
+#include <atomic>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -42,12 +43,16 @@ class BillingService {
   // how many it settled.
   int RecoverUnsettled(absl::Duration min_age, int limit);
 
+  // Debit and reversal calls whose outcome stayed unknown (left unsettled).
+  int64_t unknown_outcome_count() const { return unknown_outcomes_.load(); }
+
  private:
   absl::StatusOr<CreditApplication> FinishApply(const CreditApplication& pending);
   absl::StatusOr<CreditApplication> FinishReversal(const CreditApplication& pending);
 
   ApplicationStore& store_;
   DebitGateway& debit_;
+  std::atomic<int64_t> unknown_outcomes_{0};
 };
 
 }  // namespace giftcard::billing

@@ -27,6 +27,7 @@ struct CreditApplication {
   std::string reversal_transfer_id;
   absl::Time create_time;
   absl::Time update_time;
+  int attempts = 0;  // Recovery attempts claimed so far (ClaimUnsettled counts them).
 
   int64_t amount_to_charge_minor() const { return amount_due.amount_minor - applied_minor; }
   // The cue for a "credit runs out soon" notice.

@@ -12,6 +12,9 @@
 
 namespace giftcard::billing {
 
+// The longest an unsettled application waits between two recovery attempts.
+inline constexpr absl::Duration kMaxRetryBackoff = absl::Minutes(5);
+
 class ApplicationStore {
  public:
   virtual ~ApplicationStore() = default;
@@ -33,9 +36,13 @@ class ApplicationStore {
                                                          const std::string& reversal_transfer_id,
                                                          int64_t remaining_credit_minor) = 0;
   virtual absl::StatusOr<CreditApplication> CancelReversal(const std::string& invoice_id) = 0;
-  // PENDING and REVERSAL_PENDING applications unchanged for `min_age`.
-  virtual absl::StatusOr<std::vector<CreditApplication>> ListUnsettled(absl::Duration min_age,
-                                                                       int limit) = 0;
+  // Claims up to `limit` PENDING and REVERSAL_PENDING applications unchanged
+  // for `min_age` whose next attempt is due, most overdue first, skipping
+  // rows another worker holds; each claimed row's attempt count grows by one
+  // and its next attempt moves out by a backoff (min_age doubling per
+  // attempt, at most kMaxRetryBackoff), which is also the claim's lease.
+  virtual absl::StatusOr<std::vector<CreditApplication>> ClaimUnsettled(absl::Duration min_age,
+                                                                        int limit) = 0;
   // NOT_FOUND/INVOICE_NOT_FOUND when absent.
   virtual absl::StatusOr<CreditApplication> Get(const std::string& invoice_id) = 0;
 };

@@ -12,13 +12,7 @@ namespace {
 // The peer's answer as a DebitResult, keeping its error details; a failure
 // without details (deadline, connection refused) is an unknown outcome.
 absl::StatusOr<DebitResult> Result(const grpc::Status& status, const v1::Transfer& transfer) {
-  if (!status.ok()) {
-    absl::Status peer = errors::FromGrpcStatus(status);
-    if (errors::ReasonOf(peer).empty()) {
-      return errors::DependencyUnavailable("account-credit", status.error_message());
-    }
-    return peer;
-  }
+  if (!status.ok()) return errors::PeerError(errors::FromGrpcStatus(status), "account-credit");
   return DebitResult{transfer.transfer_id(), transfer.amount().amount_minor(),
                      transfer.balance().amount_minor()};
 }

@@ -70,12 +70,17 @@ std::vector<pg::Statement> PgApplicationStore::Statements() {
        " WHERE invoice_id = $1 AND state = 'REVERSAL_PENDING'"
        " RETURNING " +
            Columns()},
-      {"bl_list_unsettled",
-       "SELECT " + Columns() +
-           " FROM credit_applications"
-           " WHERE state IN ('PENDING', 'REVERSAL_PENDING')"
-           " AND update_time < now() - make_interval(secs => $1::float8 / 1000)"
-           " ORDER BY update_time LIMIT $2"},
+      // $1 min_age (ms), $2 limit, $3 the longest backoff (ms).
+      {"bl_claim_unsettled",
+       "UPDATE credit_applications SET attempts = attempts + 1, next_attempt_time = now() + "
+       " make_interval(secs => least($3::float8,"
+       "   $1::float8 * power(2, least(attempts, 30))) / 1000) "
+       "FROM (SELECT invoice_id AS i FROM credit_applications"
+       " WHERE state IN ('PENDING', 'REVERSAL_PENDING') AND next_attempt_time <= now()"
+       "   AND update_time < now() - make_interval(secs => $1::float8 / 1000)"
+       " ORDER BY next_attempt_time LIMIT $2 FOR UPDATE SKIP LOCKED) due "
+       "WHERE invoice_id = due.i RETURNING " +
+           Columns() + ", attempts"},
   };
 }
 
@@ -150,14 +155,17 @@ absl::StatusOr<CreditApplication> PgApplicationStore::CancelReversal(
   });
 }
 
-absl::StatusOr<std::vector<CreditApplication>> PgApplicationStore::ListUnsettled(
+absl::StatusOr<std::vector<CreditApplication>> PgApplicationStore::ClaimUnsettled(
     absl::Duration min_age, int limit) {
   std::vector<CreditApplication> out;
-  absl::Status s = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+  // One statement: safe to rerun (a lost answer only delays those rows).
+  absl::Status s = pool_.Autocommit([&](pqxx::transaction_base& tx) -> absl::Status {
     out.clear();
     for (const auto& row :
-         tx.exec_prepared("bl_list_unsettled", absl::ToInt64Milliseconds(min_age), limit)) {
+         tx.exec_prepared("bl_claim_unsettled", absl::ToInt64Milliseconds(min_age), limit,
+                          absl::ToInt64Milliseconds(kMaxRetryBackoff))) {
       out.push_back(FromRow(row));
+      out.back().attempts = row[11].as<int>();
     }
     return absl::OkStatus();
   });

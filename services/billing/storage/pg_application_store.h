@@ -28,8 +28,8 @@ class PgApplicationStore : public ApplicationStore {
                                                  const std::string& reversal_transfer_id,
                                                  int64_t remaining_credit_minor) override;
   absl::StatusOr<CreditApplication> CancelReversal(const std::string& invoice_id) override;
-  absl::StatusOr<std::vector<CreditApplication>> ListUnsettled(absl::Duration min_age,
-                                                               int limit) override;
+  absl::StatusOr<std::vector<CreditApplication>> ClaimUnsettled(absl::Duration min_age,
+                                                                int limit) override;
   absl::StatusOr<CreditApplication> Get(const std::string& invoice_id) override;
 
  private:

@@ -1,8 +1,10 @@
 #include "api/code_vault_handler.h"
 
 #include "absl/strings/str_cat.h"
+#include "deadline/deadline.h"
 #include "errors/grpc_status.h"
 #include "protoconv/protoconv.h"
+#include "server/call_deadline.h"
 
 namespace giftcard::code_vault {
 namespace {
@@ -79,6 +81,7 @@ grpc::Status CodeVaultHandler::CheckCode(grpc::ServerContext* context,
                                          const v1::CheckCodeRequest* request,
                                          v1::CodeCheck* response) {
   if (grpc::Status denied = Allow(context, "CheckCode"); !denied.ok()) return denied;
+  const deadline::Scope call_deadline(server::CallDeadline(*context));
   auto check = service_.CheckCode(request->code(), request->client_ip());
   if (!check.ok()) return errors::ToGrpcStatus(check.status());
   *response->mutable_amount() = protoconv::ToProto(check->amount);
@@ -91,6 +94,7 @@ grpc::Status CodeVaultHandler::VoidCodes(grpc::ServerContext* context,
                                          const v1::VoidCodesRequest* request,
                                          v1::VoidCodesResponse* response) {
   if (grpc::Status denied = Allow(context, "VoidCodes"); !denied.ok()) return denied;
+  const deadline::Scope call_deadline(server::CallDeadline(*context));
   auto count = service_.VoidCodes({request->batch_id(),
                                    {request->serials().begin(), request->serials().end()},
                                    request->reason(),
@@ -104,6 +108,7 @@ grpc::Status CodeVaultHandler::ListCodes(grpc::ServerContext* context,
                                          const v1::ListCodesRequest* request,
                                          v1::ListCodesResponse* response) {
   if (grpc::Status denied = Allow(context, "ListCodes"); !denied.ok()) return denied;
+  const deadline::Scope call_deadline(server::CallDeadline(*context));
   ListCodesQuery query;
   query.batch_id = request->batch_id();
   query.state = FromProto(request->state());
@@ -120,6 +125,7 @@ grpc::Status CodeVaultHandler::RedeemCode(grpc::ServerContext* context,
                                           const v1::RedeemCodeRequest* request,
                                           v1::Redemption* response) {
   if (grpc::Status denied = Allow(context, "RedeemCode"); !denied.ok()) return denied;
+  const deadline::Scope call_deadline(server::CallDeadline(*context));
   auto result = service_.Redeem(
       {request->code(), request->account_id(), request->request_id(), request->client_ip()});
   if (!result.ok()) return errors::ToGrpcStatus(result.status());
@@ -138,6 +144,7 @@ grpc::Status CodeVaultHandler::GetCodeStatus(grpc::ServerContext* context,
                                              const v1::GetCodeStatusRequest* request,
                                              v1::CodeStatus* response) {
   if (grpc::Status denied = Allow(context, "GetCodeStatus"); !denied.ok()) return denied;
+  const deadline::Scope call_deadline(server::CallDeadline(*context));
   auto code = service_.GetCodeStatus({request->serial(), request->code()});
   if (!code.ok()) return errors::ToGrpcStatus(code.status());
   ToProto(*code, response);
@@ -148,6 +155,7 @@ grpc::Status CodeVaultHandler::IssueCodes(grpc::ServerContext* context,
                                           const v1::IssueCodesRequest* request,
                                           grpc::ServerWriter<v1::IssuedCode>* writer) {
   if (grpc::Status denied = Allow(context, "IssueCodes"); !denied.ok()) return denied;
+  const deadline::Scope call_deadline(server::CallDeadline(*context));
   IssueCommand cmd;
   cmd.count = request->count();
   cmd.amount = protoconv::FromProto(request->amount());
@@ -172,6 +180,7 @@ grpc::Status CodeVaultHandler::ActivateCodes(grpc::ServerContext* context,
                                              const v1::ActivateCodesRequest* request,
                                              v1::ActivateCodesResponse* response) {
   if (grpc::Status denied = Allow(context, "ActivateCodes"); !denied.ok()) return denied;
+  const deadline::Scope call_deadline(server::CallDeadline(*context));
   auto count = service_.ActivateCodes(request->batch_id(),
                                       {request->serials().begin(), request->serials().end()},
                                       request->request_id());
@@ -189,6 +198,7 @@ grpc::Status CodeVaultHandler::ExportAuditFacts(grpc::ServerContext* context,
                                                 const v1::ExportAuditFactsRequest* request,
                                                 grpc::ServerWriter<v1::VaultAuditFacts>* writer) {
   if (grpc::Status denied = Allow(context, "ExportAuditFacts"); !denied.ok()) return denied;
+  const deadline::Scope call_deadline(server::CallDeadline(*context));
   return audit::WriteChunks(audit_facts_, request->chunk_size(), writer);
 }
 

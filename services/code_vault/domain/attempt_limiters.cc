@@ -11,7 +11,7 @@ namespace giftcard::code_vault {
 absl::Status TooManyAttempts(absl::Duration retry_after) {
   return errors::WithRetryDelay(
       errors::Error(absl::StatusCode::kResourceExhausted, errors::reason::kTooManyAttempts,
-                    "too many attempts with codes that do not exist; try again later"),
+                    "too many attempts with codes that cannot be redeemed; try again later"),
       std::max(retry_after, absl::Milliseconds(1)));
 }
 
@@ -19,41 +19,47 @@ InProcessAttemptLimiter::InProcessAttemptLimiter(absl::Duration window, size_t m
                                                  std::function<absl::Time()> now)
     : window_(window), max_keys_(max_keys), now_(std::move(now)) {}
 
-absl::Status InProcessAttemptLimiter::Check(const std::vector<LimitKey>& keys) {
+InProcessAttemptLimiter::Window& InProcessAttemptLimiter::WindowLocked(const std::string& key,
+                                                                       absl::Time now) {
+  auto it = windows_.find(key);
+  if (it == windows_.end() && windows_.size() >= max_keys_) {
+    for (auto e = windows_.begin(); e != windows_.end();) {
+      e = e->second.end <= now ? windows_.erase(e) : std::next(e);
+    }
+  }
+  Window& w = it != windows_.end()          ? it->second
+              : windows_.size() < max_keys_ ? windows_[key]
+                                            : overflow_;
+  if (w.end <= now) w = Window{0, now + window_};
+  return w;
+}
+
+absl::Status InProcessAttemptLimiter::Charge(const std::vector<LimitKey>& keys) {
+  const absl::Time now = now_();
+  absl::MutexLock lock(&mu_);
+  // Check every key first, then count on all: both under one lock.
+  for (const LimitKey& k : keys) {
+    const Window& w = WindowLocked(k.key, now);
+    if (w.failures >= k.max_failures) return TooManyAttempts(w.end - now);
+  }
+  for (const LimitKey& k : keys) ++WindowLocked(k.key, now).failures;
+  return absl::OkStatus();
+}
+
+absl::Status InProcessAttemptLimiter::Refund(const std::vector<LimitKey>& keys) {
   const absl::Time now = now_();
   absl::MutexLock lock(&mu_);
   for (const LimitKey& k : keys) {
     auto it = windows_.find(k.key);
-    if (it == windows_.end() || it->second.end <= now) continue;
-    if (it->second.failures >= k.max_failures) return TooManyAttempts(it->second.end - now);
+    Window& w = it != windows_.end() ? it->second : overflow_;
+    if (w.end > now && w.failures > 0) --w.failures;
   }
   return absl::OkStatus();
 }
 
-absl::Status InProcessAttemptLimiter::RecordFailure(const std::vector<LimitKey>& keys) {
-  const absl::Time now = now_();
+size_t InProcessAttemptLimiter::size() const {
   absl::MutexLock lock(&mu_);
-  for (const LimitKey& k : keys) {
-    if (windows_.size() >= max_keys_ && !windows_.count(k.key)) EvictLocked(now);
-    Window& w = windows_[k.key];
-    if (w.end <= now) w = Window{0, now + window_};
-    ++w.failures;
-  }
-  return absl::OkStatus();
-}
-
-void InProcessAttemptLimiter::EvictLocked(absl::Time now) {
-  for (auto it = windows_.begin(); it != windows_.end();) {
-    it = it->second.end <= now ? windows_.erase(it) : std::next(it);
-  }
-  if (windows_.size() < max_keys_) return;
-  std::vector<absl::Time> ends;
-  for (const auto& [key, w] : windows_) ends.push_back(w.end);
-  std::nth_element(ends.begin(), ends.begin() + ends.size() / 2, ends.end());
-  const absl::Time cutoff = ends[ends.size() / 2];
-  for (auto it = windows_.begin(); it != windows_.end();) {
-    it = it->second.end <= cutoff ? windows_.erase(it) : std::next(it);
-  }
+  return windows_.size();
 }
 
 absl::Status FallbackAttemptLimiter::Route(const absl::Status& primary_result,
@@ -69,12 +75,15 @@ absl::Status FallbackAttemptLimiter::Route(const absl::Status& primary_result,
   return on_fallback();
 }
 
-absl::Status FallbackAttemptLimiter::Check(const std::vector<LimitKey>& keys) {
-  return Route(primary_.Check(keys), [&] { return fallback_.Check(keys); });
+absl::Status FallbackAttemptLimiter::Charge(const std::vector<LimitKey>& keys) {
+  return Route(primary_.Charge(keys), [&] { return fallback_.Charge(keys); });
 }
 
-absl::Status FallbackAttemptLimiter::RecordFailure(const std::vector<LimitKey>& keys) {
-  return Route(primary_.RecordFailure(keys), [&] { return fallback_.RecordFailure(keys); });
+// A refund goes where Redis's state says now: an attempt charged in process
+// just before Redis came back is refunded to Redis, which never lets a count
+// go below zero, so the error is at most one attempt in the caller's favour.
+absl::Status FallbackAttemptLimiter::Refund(const std::vector<LimitKey>& keys) {
+  return Route(primary_.Refund(keys), [&] { return fallback_.Refund(keys); });
 }
 
 }  // namespace giftcard::code_vault

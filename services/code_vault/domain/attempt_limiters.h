@@ -14,33 +14,41 @@
 
 namespace giftcard::code_vault {
 
-// TOO_MANY_ATTEMPTS for `key`, retry after `retry_after`.
+// TOO_MANY_ATTEMPTS, retry after `retry_after`.
 absl::Status TooManyAttempts(absl::Duration retry_after);
 
-// Fixed-window counters in this process's memory. Bounded: when it holds
-// `max_keys` keys, expired windows are dropped, and if none are, the oldest
-// half of the table is (a limiter must never grow without bound under a flood).
+// Fixed-window counters in this process's memory; Charge checks and counts
+// all keys under one lock. Bounded at `max_keys` keys without ever resetting
+// a key it counts: when full, expired windows are dropped, and if none are,
+// keys not in the table share one overflow window (each new key is held to
+// its own limit on that shared count), so a flood of new keys during a Redis
+// outage cannot push out the key a guesser is using.
 class InProcessAttemptLimiter : public AttemptLimiter {
  public:
   InProcessAttemptLimiter(
       absl::Duration window, size_t max_keys = 100000,
       std::function<absl::Time()> now = [] { return absl::Now(); });
 
-  absl::Status Check(const std::vector<LimitKey>& keys) override;
-  absl::Status RecordFailure(const std::vector<LimitKey>& keys) override;
+  absl::Status Charge(const std::vector<LimitKey>& keys) override;
+  absl::Status Refund(const std::vector<LimitKey>& keys) override;
+
+  // Keys counted now (the overflow window not included).
+  size_t size() const;
 
  private:
   struct Window {
     int failures = 0;
     absl::Time end;
   };
-  void EvictLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The window `key` counts in at `now`: its own, or the overflow window.
+  Window& WindowLocked(const std::string& key, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const absl::Duration window_;
   const size_t max_keys_;
   const std::function<absl::Time()> now_;
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   std::unordered_map<std::string, Window> windows_ ABSL_GUARDED_BY(mu_);
+  Window overflow_ ABSL_GUARDED_BY(mu_);
 };
 
 // Asks `primary` (Redis); when it is UNAVAILABLE, asks `fallback` (this
@@ -50,8 +58,8 @@ class FallbackAttemptLimiter : public AttemptLimiter {
   FallbackAttemptLimiter(AttemptLimiter& primary, AttemptLimiter& fallback)
       : primary_(primary), fallback_(fallback) {}
 
-  absl::Status Check(const std::vector<LimitKey>& keys) override;
-  absl::Status RecordFailure(const std::vector<LimitKey>& keys) override;
+  absl::Status Charge(const std::vector<LimitKey>& keys) override;
+  absl::Status Refund(const std::vector<LimitKey>& keys) override;
   int64_t fallback_count() const { return fallbacks_.load(); }
 
  private:

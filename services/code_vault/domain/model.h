@@ -55,6 +55,7 @@ struct Redemption {
   std::string transfer_id;
   absl::Status rejection;  // For kRejected: the refusal to replay.
   absl::Time create_time;
+  int attempts = 0;  // Recovery attempts claimed so far (ClaimPending counts them).
 };
 
 // A code of a new batch, as stored: never the PIN itself.

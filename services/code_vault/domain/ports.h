@@ -20,11 +20,20 @@ struct Reservation {
   enum class Kind {
     kReserved,  // The code went ACTIVE → REDEEMING; `redemption` is new, PENDING.
     kReplay,    // (account_id, request_id) already has `redemption`.
-    kRefused,   // The code was not ACTIVE; `code` says what it is (if it exists).
+    kRefused,   // Not reserved; `code` is the code as the reserving statement
+                // saw it (ACTIVE there: a concurrent call took it first).
   };
   Kind kind = Kind::kRefused;
   Redemption redemption;
   std::optional<Code> code;
+};
+
+// What one read finds for a redemption request: the code (under any
+// pepper key) and the redemption the caller's (account_id, request_id)
+// already made, if any.
+struct CodeLookup {
+  std::optional<Code> code;
+  std::optional<Redemption> first;
 };
 
 struct ReserveRequest {
@@ -50,6 +59,9 @@ struct CodePage {
   bool more = false;  // Another page follows.
 };
 
+// The longest a pending saga waits between two recovery attempts.
+inline constexpr absl::Duration kMaxRetryBackoff = absl::Minutes(5);
+
 class CodeStore {
  public:
   virtual ~CodeStore() = default;
@@ -69,14 +81,22 @@ class CodeStore {
   virtual absl::StatusOr<CodePage> ListCodes(const std::string& batch_id,
                                              std::optional<CodeState> state,
                                              const std::string& after_serial, int limit) = 0;
-  // PENDING redemptions older than `min_age`, oldest first.
-  virtual absl::StatusOr<std::vector<Redemption>> ListPending(absl::Duration min_age,
-                                                              int limit) = 0;
+  // Claims up to `limit` PENDING redemptions older than `min_age` whose next
+  // attempt is due, most overdue first, skipping rows another worker holds;
+  // each claimed row's attempt count grows by one and its next attempt moves
+  // out by a backoff (min_age doubling per attempt, at most kMaxRetryBackoff),
+  // which is also the claim's lease.
+  virtual absl::StatusOr<std::vector<Redemption>> ClaimPending(absl::Duration min_age,
+                                                               int limit) = 0;
   virtual absl::StatusOr<Code> GetCodeBySerial(const std::string& serial) = 0;
   virtual absl::StatusOr<Code> GetCodeByHashes(const std::vector<std::string>& code_hashes) = 0;
+  // One statement: the code and the caller's earlier redemption (CodeLookup).
+  virtual absl::StatusOr<CodeLookup> Lookup(const std::vector<std::string>& code_hashes,
+                                            const std::string& account_id,
+                                            const std::string& request_id) = 0;
 
-  // One transaction: replay lookup, then ACTIVE → REDEEMING with a new
-  // PENDING redemption, or the reason it could not.
+  // ACTIVE → REDEEMING with a new PENDING redemption, or the code as the
+  // same statement saw it; kReplay when (account_id, request_id) is taken.
   virtual absl::StatusOr<Reservation> Reserve(const ReserveRequest& request) = 0;
   // PENDING → COMPLETED and REDEEMING → REDEEMED. Returns the final record
   // (already final is fine: a concurrent retry completed it).
@@ -100,20 +120,26 @@ class RedemptionGuard {
   virtual void Release(const std::string& key, const std::string& token) = 0;
 };
 
-// Counts failed redemption attempts (unknown codes) per key (an account, a
-// client address) in a fixed window, to stop enumeration.
+// Counts failed redemption attempts (codes that cannot be redeemed) per key
+// (an account, a client address) in a fixed window, to stop enumeration.
 struct LimitKey {
   std::string key;
   int max_failures = 0;
 };
 
+// Every attempt is charged before it is answered, in one atomic
+// check-and-count per key, so K guesses in parallel are K counts; an attempt
+// that turns out not to be a failure is refunded.
 class AttemptLimiter {
  public:
   virtual ~AttemptLimiter() = default;
-  // OK, or RESOURCE_EXHAUSTED/TOO_MANY_ATTEMPTS with a RetryInfo when a key
-  // is at its limit; UNAVAILABLE when the counters cannot be reached.
-  virtual absl::Status Check(const std::vector<LimitKey>& keys) = 0;
-  virtual absl::Status RecordFailure(const std::vector<LimitKey>& keys) = 0;
+  // Counts one attempt against every key: OK when each was under its limit
+  // (the attempt is now counted); RESOURCE_EXHAUSTED/TOO_MANY_ATTEMPTS with a
+  // RetryInfo when one is at its limit (then nothing stays counted);
+  // UNAVAILABLE when the counters cannot be reached.
+  virtual absl::Status Charge(const std::vector<LimitKey>& keys) = 0;
+  // Takes back a charged attempt that was not a failure.
+  virtual absl::Status Refund(const std::vector<LimitKey>& keys) = 0;
 };
 
 struct CreditResult {

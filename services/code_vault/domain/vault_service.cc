@@ -15,18 +15,20 @@
 namespace giftcard::code_vault {
 namespace {
 
-constexpr size_t kMaxClientIpBytes = 45;  // The longest IPv6 text form.
 constexpr size_t kMaxSerialsPerCall = 10000;
 constexpr int kDefaultPageSize = 100;
 constexpr int kMaxPageSize = 1000;
 
-// The client address is optional; when given it must look like an IP address.
-absl::Status ValidateClientIp(const std::string& ip) {
-  if (ip.size() > kMaxClientIpBytes ||
-      ip.find_first_not_of("0123456789abcdefABCDEF:.") != std::string::npos) {
-    return errors::InvalidField("client_ip", "must be an IPv4 or IPv6 address");
-  }
-  return absl::OkStatus();
+// Postgres stores timestamps to the year 294276; far-off expiries are a
+// mistake, not a plan.
+constexpr absl::Duration kMaxExpiry = absl::Hours(24 * 366 * 100);
+
+// Whether a code in `state` can be answered as anything but CODE_INVALID:
+// the storefront must not tell unsold, voided, blocked or expired codes
+// from codes that do not exist.
+bool IsKnownToTheStorefront(CodeState state) {
+  return state == CodeState::kActive || state == CodeState::kRedeeming ||
+         state == CodeState::kRedeemed;
 }
 
 absl::Status ValidateSelection(const std::string& batch_id,
@@ -39,7 +41,7 @@ absl::Status ValidateSelection(const std::string& batch_id,
     return errors::InvalidField("serials",
                                 absl::StrCat("at most ", kMaxSerialsPerCall, " per call"));
   }
-  for (const auto& s : serials) GIFTCARD_RETURN_IF_ERROR(validate::Id("serials", s));
+  for (const auto& s : serials) GIFTCARD_RETURN_IF_ERROR(validate::Serial("serials", s));
   return absl::OkStatus();
 }
 
@@ -98,14 +100,36 @@ VaultService::VaultService(CodeStore& store, RedemptionGuard& guard, CreditGatew
       options_(std::move(options)) {}
 
 std::vector<LimitKey> VaultService::LimitKeys(const std::string& account_id,
-                                              const std::string& client_ip) const {
+                                              const std::string& client_key) const {
   std::vector<LimitKey> keys;
   if (!account_id.empty()) {
     keys.push_back({"acct:" + account_id, options_.max_failures_per_account});
   }
-  if (!client_ip.empty()) keys.push_back({"ip:" + client_ip, options_.max_failures_per_client});
+  keys.push_back({"ip:" + client_key, options_.max_failures_per_client});
   return keys;
 }
+
+// Refunds a charged attempt on the way out unless it was marked a failure.
+class VaultService::ChargedAttempt {
+ public:
+  ChargedAttempt(AttemptLimiter& limiter, std::vector<LimitKey> keys)
+      : limiter_(limiter), keys_(std::move(keys)) {}
+  ~ChargedAttempt() {
+    if (!failed_) (void)limiter_.Refund(keys_);
+  }
+  ChargedAttempt(const ChargedAttempt&) = delete;
+  ChargedAttempt& operator=(const ChargedAttempt&) = delete;
+  // The attempt was a guess at a code that cannot be redeemed: it stays counted.
+  absl::Status Failed(absl::Status answer) {
+    failed_ = true;
+    return answer;
+  }
+
+ private:
+  AttemptLimiter& limiter_;
+  const std::vector<LimitKey> keys_;
+  bool failed_ = false;
+};
 
 absl::StatusOr<IssuedBatch> VaultService::IssueCodes(const IssueCommand& command) {
   if (command.count < 1 || command.count > kMaxCodesPerBatch) {
@@ -116,6 +140,9 @@ absl::StatusOr<IssuedBatch> VaultService::IssueCodes(const IssueCommand& command
   GIFTCARD_RETURN_IF_ERROR(validate::Id("request_id", command.request_id));
   if (command.expire_time && *command.expire_time <= options_.now()) {
     return errors::InvalidField("expire_time", "must be in the future");
+  }
+  if (command.expire_time && *command.expire_time > options_.now() + kMaxExpiry) {
+    return errors::InvalidField("expire_time", "must be within 100 years");
   }
 
   BatchSpec spec;
@@ -212,23 +239,17 @@ absl::StatusOr<CodeCheck> VaultService::CheckCode(const std::string& code,
                                                   const std::string& client_ip) {
   // Without an account, the client address is the only key guessing can be
   // counted under, so it is required here.
-  if (client_ip.empty()) return errors::InvalidField("client_ip", "is required");
-  GIFTCARD_RETURN_IF_ERROR(ValidateClientIp(client_ip));
+  GIFTCARD_ASSIGN_OR_RETURN(std::string client_key,
+                            validate::ClientAddressKey("client_ip", client_ip));
   GIFTCARD_ASSIGN_OR_RETURN(std::string normalized, codes::Normalize(code));
-  const std::vector<LimitKey> keys = LimitKeys("", client_ip);
-  GIFTCARD_RETURN_IF_ERROR(limiter_.Check(keys));
+  std::vector<LimitKey> keys = LimitKeys("", client_key);
+  GIFTCARD_RETURN_IF_ERROR(limiter_.Charge(keys));
+  ChargedAttempt attempt(limiter_, std::move(keys));
   absl::StatusOr<Code> found = store_.GetCodeByHashes(DigestsOf(hasher_.AllHashes(normalized)));
   if (!found.ok() && found.status().code() != absl::StatusCode::kNotFound) return found.status();
   const CodeState state = found.ok() ? EffectiveState(*found, options_.now()) : CodeState::kVoided;
-  switch (state) {
-    case CodeState::kActive:
-    case CodeState::kRedeeming:
-    case CodeState::kRedeemed:
-      return CodeCheck{found->amount, found->region, state == CodeState::kActive};
-    default:
-      (void)limiter_.RecordFailure(keys);
-      return CodeInvalid();
-  }
+  if (!IsKnownToTheStorefront(state)) return attempt.Failed(CodeInvalid());
+  return CodeCheck{found->amount, found->region, state == CodeState::kActive};
 }
 
 absl::StatusOr<Code> VaultService::GetCodeStatus(const CodeKey& key) {
@@ -237,7 +258,7 @@ absl::StatusOr<Code> VaultService::GetCodeStatus(const CodeKey& key) {
   }
   absl::StatusOr<Code> code;
   if (!key.serial.empty()) {
-    GIFTCARD_RETURN_IF_ERROR(validate::Id("serial", key.serial));
+    GIFTCARD_RETURN_IF_ERROR(validate::Serial("serial", key.serial));
     code = store_.GetCodeBySerial(key.serial);
   } else {
     GIFTCARD_ASSIGN_OR_RETURN(std::string normalized, codes::Normalize(key.code));
@@ -251,22 +272,26 @@ absl::StatusOr<Code> VaultService::GetCodeStatus(const CodeKey& key) {
 absl::StatusOr<Redemption> VaultService::Redeem(const RedeemCommand& command) {
   GIFTCARD_RETURN_IF_ERROR(validate::Id("account_id", command.account_id));
   GIFTCARD_RETURN_IF_ERROR(validate::Id("request_id", command.request_id));
-  GIFTCARD_RETURN_IF_ERROR(ValidateClientIp(command.client_ip));
+  GIFTCARD_ASSIGN_OR_RETURN(std::string client_key,
+                            validate::ClientAddressKey("client_ip", command.client_ip));
   // Malformed and mistyped codes are answered here, before any storage.
   GIFTCARD_ASSIGN_OR_RETURN(std::string normalized, codes::Normalize(command.code));
   const std::vector<codes::CodeHash> hashes = hasher_.AllHashes(normalized);
-  const std::vector<LimitKey> limit_keys = LimitKeys(command.account_id, command.client_ip);
-  GIFTCARD_RETURN_IF_ERROR(limiter_.Check(limit_keys));
 
-  // Codes that do not exist are what a guesser sends: one read answers them,
-  // before the guard and the reservation, so a flood of guesses costs little.
-  // (Codes that exist in any state take the full path: a replay must find its
-  // first answer.)
-  absl::StatusOr<Code> known = store_.GetCodeByHashes(DigestsOf(hashes));
-  if (!known.ok()) {
-    if (known.status().code() != absl::StatusCode::kNotFound) return known.status();
-    (void)limiter_.RecordFailure(limit_keys);
-    return CodeInvalid();
+  // One read finds the code and the caller's own earlier attempt: a replay
+  // is answered before the limiter (a caller over the limit still learns how
+  // its redemption ended), and a code the storefront may not know about —
+  // unknown, unsold, voided, blocked, expired — is answered right after it,
+  // all the same way, before the guard and the reservation.
+  GIFTCARD_ASSIGN_OR_RETURN(
+      CodeLookup lookup, store_.Lookup(DigestsOf(hashes), command.account_id, command.request_id));
+  if (lookup.first) return AnswerReplay(*lookup.first, hashes, command.request_id);
+
+  std::vector<LimitKey> limit_keys = LimitKeys(command.account_id, client_key);
+  GIFTCARD_RETURN_IF_ERROR(limiter_.Charge(limit_keys));
+  ChargedAttempt attempt(limiter_, std::move(limit_keys));
+  if (!lookup.code || !IsKnownToTheStorefront(EffectiveState(*lookup.code, options_.now()))) {
+    return attempt.Failed(CodeInvalid());
   }
 
   const std::string guard_key = GuardKey(hashes.front());
@@ -290,57 +315,64 @@ absl::StatusOr<Redemption> VaultService::Redeem(const RedeemCommand& command) {
       Reservation reservation,
       store_.Reserve({DigestsOf(hashes), command.account_id, command.request_id}));
   switch (reservation.kind) {
-    case Reservation::Kind::kRefused: {
-      if (!reservation.code) {
-        // Unknown codes are what a guesser finds: they count against the limits.
-        (void)limiter_.RecordFailure(limit_keys);
-        return CodeInvalid();
-      }
-      switch (EffectiveState(*reservation.code, options_.now())) {
+    case Reservation::Kind::kRefused:
+      // Decided by the state the reserving statement itself saw.
+      switch (reservation.code ? EffectiveState(*reservation.code, options_.now())
+                               : CodeState::kVoided) {
         case CodeState::kRedeemed:
           return errors::Error(absl::StatusCode::kFailedPrecondition,
                                errors::reason::kCodeAlreadyRedeemed,
                                "this code has already been redeemed");
-        case CodeState::kRedeeming:
+        case CodeState::kActive:     // A concurrent call reserved it first.
+        case CodeState::kRedeeming:  // Another redemption is in flight.
           return errors::Error(absl::StatusCode::kAborted, errors::reason::kRedemptionInProgress,
                                "this code is being redeemed right now");
         default:
-          (void)limiter_.RecordFailure(limit_keys);
-          return CodeInvalid();
+          return attempt.Failed(CodeInvalid());
       }
-    }
-    case Reservation::Kind::kReplay: {
-      const Redemption& first = reservation.redemption;
-      bool same_code = false;
-      for (const auto& h : hashes) same_code |= (h.digest == first.code_hash);
-      if (!same_code) {
-        return errors::Error(absl::StatusCode::kInvalidArgument, errors::reason::kRequestIdReused,
-                             "request_id was already used with a different code",
-                             {{"request_id", command.request_id}});
-      }
-      if (first.state == RedemptionState::kCompleted) return first;
-      if (first.state == RedemptionState::kRejected) return first.rejection;
-      return FinishCredit(first);  // Still PENDING: drive it to an outcome.
-    }
+    case Reservation::Kind::kReplay:
+      // A concurrent call with the same request id reserved first.
+      return AnswerReplay(reservation.redemption, hashes, command.request_id);
     case Reservation::Kind::kReserved:
       return FinishCredit(reservation.redemption);
   }
   return absl::InternalError("unreachable");
 }
 
+absl::StatusOr<Redemption> VaultService::AnswerReplay(const Redemption& first,
+                                                      const std::vector<codes::CodeHash>& hashes,
+                                                      const std::string& request_id) {
+  bool same_code = false;
+  for (const auto& h : hashes) same_code |= (h.digest == first.code_hash);
+  if (!same_code) {
+    return errors::Error(absl::StatusCode::kInvalidArgument, errors::reason::kRequestIdReused,
+                         "request_id was already used with a different code",
+                         {{"request_id", request_id}});
+  }
+  if (first.state == RedemptionState::kCompleted) return first;
+  if (first.state == RedemptionState::kRejected) return first.rejection;
+  return FinishCredit(first);  // Still PENDING: drive it to an outcome.
+}
+
 int VaultService::RecoverPending(absl::Duration min_age, int limit) {
-  absl::StatusOr<std::vector<Redemption>> pending = store_.ListPending(min_age, limit);
-  if (!pending.ok()) {
-    log::Warning("recovery_scan_failed", {{"status", errors::Describe(pending.status())}});
+  // Claimed rows are this worker's until their next attempt time (a lease
+  // that grows with each attempt), so replicas split the work and a row that
+  // keeps failing waits its turn behind the others.
+  absl::StatusOr<std::vector<Redemption>> claimed = store_.ClaimPending(min_age, limit);
+  if (!claimed.ok()) {
+    log::Warning("recovery_scan_failed", {{"status", errors::Describe(claimed.status())}});
     return 0;
   }
   int finished = 0;
-  for (const Redemption& r : *pending) {
+  for (const Redemption& r : *claimed) {
     absl::StatusOr<Redemption> outcome = FinishCredit(r);
-    const bool definite = outcome.ok() || errors::IsDefiniteRefusal(outcome.status());
-    log::Info("recovery_attempt", {{"redemption_id", r.redemption_id},
-                                   {"outcome", definite ? "definite" : "still_pending"}});
-    finished += definite ? 1 : 0;
+    const bool settled = outcome.ok() || errors::IsRecordedDecision(outcome.status());
+    if (settled) {
+      log::Info("recovery_settled", {{"redemption_id", r.redemption_id},
+                                     {"attempts", absl::StrCat(r.attempts)},
+                                     {"outcome", outcome.ok() ? "COMPLETED" : "REJECTED"}});
+    }
+    finished += settled ? 1 : 0;
   }
   return finished;
 }
@@ -360,7 +392,11 @@ absl::StatusOr<Redemption> VaultService::FinishCredit(const Redemption& pending)
                          "the redemption is being finished; retry with the same request_id",
                          {{"redemption_id", pending.redemption_id}});
   }
-  if (errors::IsDefiniteRefusal(credit.status())) {
+  // Only account-credit's recorded answer for this request id ends the saga
+  // as refused; anything else (even UNAUTHENTICATED or INVALID_ARGUMENT)
+  // says nothing about whether the credit exists, so the code stays
+  // REDEEMING and the redemption PENDING for the recovery worker.
+  if (errors::IsRecordedDecision(credit.status())) {
     absl::StatusOr<Redemption> rejected = store_.Reject(pending, credit.status());
     if (!rejected.ok()) {
       log::Warning("redemption_reject_failed", {{"redemption_id", pending.redemption_id},
@@ -368,8 +404,12 @@ absl::StatusOr<Redemption> VaultService::FinishCredit(const Redemption& pending)
     }
     return credit.status();
   }
-  log::Warning("redemption_outcome_unknown", {{"redemption_id", pending.redemption_id},
-                                              {"status", errors::Describe(credit.status())}});
+  unknown_outcomes_.fetch_add(1);
+  // Logged when the saga becomes stuck, not on every retry (the metric counts those).
+  if (pending.attempts <= 1) {
+    log::Warning("redemption_outcome_unknown", {{"redemption_id", pending.redemption_id},
+                                                {"status", errors::Describe(credit.status())}});
+  }
   return errors::Error(absl::StatusCode::kUnavailable, errors::reason::kDependencyUnavailable,
                        "the credit could not be confirmed yet; retry with the same request_id",
                        {{"redemption_id", pending.redemption_id}});

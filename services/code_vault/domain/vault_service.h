@@ -107,19 +107,26 @@ class VaultService {
   absl::StatusOr<Code> GetCodeStatus(const CodeKey& key);
   absl::StatusOr<Redemption> Redeem(const RedeemCommand& command);
 
-  // The recovery worker's pass: drives PENDING redemptions older than
-  // `min_age` to an outcome with the same credit request id. Returns how many
-  // reached one.
+  // The recovery worker's pass: claims PENDING redemptions older than
+  // `min_age` whose next attempt is due and drives them to an outcome with
+  // the same credit request id. Returns how many reached one.
   int RecoverPending(absl::Duration min_age, int limit);
 
   // Redemptions that went on without the Redis guard (Redis unreachable).
   int64_t guard_bypass_count() const { return guard_bypasses_.load(); }
+  // Credit calls whose outcome stayed unknown (the redemption stays PENDING).
+  int64_t unknown_outcome_count() const { return unknown_outcomes_.load(); }
 
  private:
+  class ChargedAttempt;
   absl::StatusOr<Redemption> FinishCredit(const Redemption& pending);
+  absl::StatusOr<Redemption> AnswerReplay(const Redemption& first,
+                                          const std::vector<codes::CodeHash>& hashes,
+                                          const std::string& request_id);
   absl::StatusOr<int64_t> ApplyBulkChange(BulkChange change);
+  // `client_key` as validate::ClientAddressKey made it.
   std::vector<LimitKey> LimitKeys(const std::string& account_id,
-                                  const std::string& client_ip) const;
+                                  const std::string& client_key) const;
 
   CodeStore& store_;
   RedemptionGuard& guard_;
@@ -128,6 +135,7 @@ class VaultService {
   const codes::CodeHasher& hasher_;
   const Options options_;
   std::atomic<int64_t> guard_bypasses_{0};
+  std::atomic<int64_t> unknown_outcomes_{0};
 };
 
 }  // namespace giftcard::code_vault

@@ -26,14 +26,7 @@ absl::StatusOr<CreditResult> AccountCreditGateway::Credit(const std::string& acc
   grpc::ClientContext context;
   server::PrepareContext(context, token_, timeout_);
   grpc::Status status = stub_->CreditAccount(&context, request, &transfer);
-  if (!status.ok()) {
-    absl::Status peer = errors::FromGrpcStatus(status);
-    if (errors::ReasonOf(peer).empty()) {
-      // No details: a transport failure (deadline, connection refused).
-      return errors::DependencyUnavailable("account-credit", status.error_message());
-    }
-    return peer;
-  }
+  if (!status.ok()) return errors::PeerError(errors::FromGrpcStatus(status), "account-credit");
   return CreditResult{transfer.transfer_id(), transfer.balance().amount_minor()};
 }
 

@@ -13,24 +13,29 @@ namespace {
 
 using pg::Micros;
 
-const std::string& CodeColumns() {
-  static const auto* cols = new std::string(absl::StrCat(
-      "serial, state, currency_code, amount_minor, region, batch_id::text, pin_last4, ",
-      Micros("create_time"), ", ", Micros("activate_time"), ", ", Micros("redeem_time"), ", ",
-      Micros("void_time"), ", ", Micros("expire_time"), ", ",
-      "coalesce(redeemed_by_account_id, ''), coalesce(redemption_id::text, '')"));
-  return *cols;
+// The columns CodeFromRow reads, of the table aliased `t` ("" for none).
+std::string CodeColumns(const std::string& t = "") {
+  const std::string p = t.empty() ? "" : t + ".";
+  return absl::StrCat(p, "serial, ", p, "state, ", p, "currency_code, ", p, "amount_minor, ", p,
+                      "region, ", p, "batch_id::text, ", p, "pin_last4, ",
+                      Micros(p + "create_time"), ", ", Micros(p + "activate_time"), ", ",
+                      Micros(p + "redeem_time"), ", ", Micros(p + "void_time"), ", ",
+                      Micros(p + "expire_time"), ", coalesce(", p,
+                      "redeemed_by_account_id, ''), coalesce(", p, "redemption_id::text, '')");
 }
+constexpr int kCodeColumnCount = 14;
 
-const std::string& RedemptionColumns() {
-  static const auto* cols = new std::string(
-      absl::StrCat("account_id, request_id, redemption_id::text, encode(code_hash, 'hex'), serial, "
-                   "currency_code, amount_minor, region, state, coalesce(transfer_id, ''), "
-                   "balance_after_minor, reject_code, coalesce(reject_reason, ''), "
-                   "coalesce(reject_message, ''), ",
-                   Micros("create_time")));
-  return *cols;
+// The columns RedemptionFromRow reads, of the table aliased `t` ("" for none).
+std::string RedemptionColumns(const std::string& t = "") {
+  const std::string p = t.empty() ? "" : t + ".";
+  return absl::StrCat(p, "account_id, ", p, "request_id, ", p, "redemption_id::text, encode(", p,
+                      "code_hash, 'hex'), ", p, "serial, ", p, "currency_code, ", p,
+                      "amount_minor, ", p, "region, ", p, "state, coalesce(", p,
+                      "transfer_id, ''), ", p, "balance_after_minor, ", p, "reject_code, coalesce(",
+                      p, "reject_reason, ''), coalesce(", p, "reject_message, ''), ",
+                      Micros(p + "create_time"));
 }
+constexpr int kRedemptionColumnCount = 15;
 
 std::optional<absl::Time> OptionalTime(const pqxx::field& f) {
   if (f.is_null()) return std::nullopt;
@@ -87,8 +92,8 @@ absl::Status CodeNotFound() {
 }  // namespace
 
 std::vector<pg::Statement> PgCodeStore::Statements() {
-  const std::string& code = CodeColumns();
-  const std::string& red = RedemptionColumns();
+  const std::string code = CodeColumns();
+  const std::string red = RedemptionColumns();
   return {
       {"cv_find_batch",
        "SELECT batch_id::text, request_fingerprint FROM batches WHERE request_id = $1"},
@@ -130,27 +135,47 @@ std::vector<pg::Statement> PgCodeStore::Statements() {
            " FROM codes WHERE batch_id = $1::uuid AND serial > $2 AND ($3 = '' OR "
            "(CASE WHEN state IN ('ISSUED', 'ACTIVE') AND expire_time <= now() THEN 'EXPIRED' "
            "ELSE state END) = $3) ORDER BY serial LIMIT $4"},
-      {"cv_list_pending", "SELECT " + red +
-                              " FROM redemptions WHERE state = 'PENDING' "
-                              "AND create_time < now() - make_interval(secs => $1::float8 / 1000) "
-                              "ORDER BY create_time LIMIT $2"},
+      // $1 min_age (ms), $2 limit, $3 the longest backoff (ms).
+      {"cv_claim_pending",
+       "UPDATE redemptions SET attempts = attempts + 1, next_attempt_time = now() + "
+       " make_interval(secs => least($3::float8,"
+       "   $1::float8 * power(2, least(attempts, 30))) / 1000) "
+       "FROM (SELECT account_id AS a, request_id AS q FROM redemptions"
+       " WHERE state = 'PENDING' AND next_attempt_time <= now()"
+       "   AND create_time < now() - make_interval(secs => $1::float8 / 1000)"
+       " ORDER BY next_attempt_time LIMIT $2 FOR UPDATE SKIP LOCKED) due "
+       "WHERE account_id = due.a AND request_id = due.q RETURNING " +
+           red + ", attempts"},
       {"cv_code_by_serial", "SELECT " + code + " FROM codes WHERE serial = $1"},
       {"cv_code_by_hashes", "SELECT " + code + " FROM codes WHERE code_hash = ANY($1::bytea[])"},
       {"cv_find_redemption",
        "SELECT " + red + " FROM redemptions WHERE account_id = $1 AND request_id = $2"},
+      // The code and the caller's earlier redemption, in one round trip
+      // (either side's columns are null when it is absent).
+      {"cv_lookup", "SELECT " + CodeColumns("c") + ", " + RedemptionColumns("r") +
+                        " FROM (SELECT 1) one"
+                        " LEFT JOIN codes c ON c.code_hash = ANY($1::bytea[])"
+                        " LEFT JOIN redemptions r ON r.account_id = $2 AND r.request_id = $3"},
       // The heart of exactly-once: only a code still ACTIVE (and not expired)
       // moves to REDEEMING, and the PENDING redemption is written with it.
+      // When it reserves nothing, the same statement returns the code as
+      // its snapshot saw it, and that is the answer: its redemption columns
+      // are null then. (Seen ACTIVE yet not reserved: a concurrent call
+      // took it while this one waited on the row.)
       {"cv_reserve",
        "WITH reserved AS ("
        " UPDATE codes SET state = 'REDEEMING', redemption_id = gen_random_uuid()"
        " WHERE code_hash = ANY($1::bytea[]) AND state = 'ACTIVE'"
        "   AND (expire_time IS NULL OR expire_time > now())"
-       " RETURNING code_hash, serial, currency_code, amount_minor, region, redemption_id) "
-       "INSERT INTO redemptions AS r (account_id, request_id, redemption_id, code_hash, serial, "
-       " currency_code, amount_minor, region, state) "
-       "SELECT $2, $3, redemption_id, code_hash, serial, currency_code, amount_minor, region, "
-       " 'PENDING' FROM reserved RETURNING " +
-           red},
+       " RETURNING code_hash, serial, currency_code, amount_minor, region, redemption_id), "
+       "ins AS ("
+       " INSERT INTO redemptions (account_id, request_id, redemption_id, code_hash, serial,"
+       "  currency_code, amount_minor, region, state)"
+       " SELECT $2, $3, redemption_id, code_hash, serial, currency_code, amount_minor, region,"
+       "  'PENDING' FROM reserved RETURNING *) "
+       "SELECT " +
+           RedemptionColumns("ins") + ", " + CodeColumns("seen") +
+           " FROM codes seen LEFT JOIN ins ON true WHERE seen.code_hash = ANY($1::bytea[])"},
       // Completion and rejection are one statement each (both tables, or
       // neither), so they run without BEGIN/COMMIT; they return the
       // redemption as it now is, or nothing when it was no longer PENDING.
@@ -313,14 +338,16 @@ absl::StatusOr<CodePage> PgCodeStore::ListCodes(const std::string& batch_id,
   return out;
 }
 
-absl::StatusOr<std::vector<Redemption>> PgCodeStore::ListPending(absl::Duration min_age,
-                                                                 int limit) {
+absl::StatusOr<std::vector<Redemption>> PgCodeStore::ClaimPending(absl::Duration min_age,
+                                                                  int limit) {
   std::vector<Redemption> out;
-  absl::Status s = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+  // One statement: safe to rerun (a lost answer only delays those rows).
+  absl::Status s = pool_.Autocommit([&](pqxx::transaction_base& tx) -> absl::Status {
     out.clear();
-    for (const auto& row :
-         tx.exec_prepared("cv_list_pending", absl::ToInt64Milliseconds(min_age), limit)) {
+    for (const auto& row : tx.exec_prepared("cv_claim_pending", absl::ToInt64Milliseconds(min_age),
+                                            limit, absl::ToInt64Milliseconds(kMaxRetryBackoff))) {
       out.push_back(RedemptionFromRow(row));
+      out.back().attempts = row[15].as<int>();
     }
     return absl::OkStatus();
   });
@@ -352,6 +379,24 @@ absl::StatusOr<Code> PgCodeStore::GetCodeByHashes(const std::vector<std::string>
   return out;
 }
 
+absl::StatusOr<CodeLookup> PgCodeStore::Lookup(const std::vector<std::string>& code_hashes,
+                                               const std::string& account_id,
+                                               const std::string& request_id) {
+  CodeLookup out;
+  absl::Status s = pool_.Read([&](pqxx::transaction_base& tx) -> absl::Status {
+    out = CodeLookup{};
+    const pqxx::row row =
+        tx.exec_prepared1("cv_lookup", pg::ByteaArray(code_hashes), account_id, request_id);
+    if (!row[0].is_null()) out.code = CodeFromRow(row.slice(0, kCodeColumnCount));
+    if (!row[kCodeColumnCount].is_null()) {
+      out.first = RedemptionFromRow(row.slice(kCodeColumnCount, row.size()));
+    }
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
 absl::StatusOr<Reservation> PgCodeStore::Reserve(const ReserveRequest& request) {
   Reservation out;
   const std::string hashes = pg::ByteaArray(request.code_hashes);
@@ -361,30 +406,33 @@ absl::StatusOr<Reservation> PgCodeStore::Reserve(const ReserveRequest& request) 
   absl::Status s = pool_.Autocommit([&](pqxx::transaction_base& tx) -> absl::Status {
     out = Reservation{};
     pqxx::result reserved;
+    bool request_id_taken = false;
     try {
       reserved = tx.exec_prepared("cv_reserve", hashes, request.account_id, request.request_id);
     } catch (const pqxx::unique_violation&) {
+      request_id_taken = true;
       // (account_id, request_id) is taken, by an earlier call (its refusal
       // put the code back to ACTIVE) or a concurrent first call that has
       // committed: the statement changed nothing, and below finds that call.
     }
-    if (!reserved.empty()) {
+    if (!reserved.empty() && !reserved[0][2].is_null()) {
       out.kind = Reservation::Kind::kReserved;
       out.redemption = RedemptionFromRow(reserved[0]);
       return absl::OkStatus();
     }
-    // A replay, or a concurrent first call that reserved the code while we
-    // waited on its row.
-    pqxx::result first =
-        tx.exec_prepared("cv_find_redemption", request.account_id, request.request_id);
-    if (!first.empty()) {
-      out.kind = Reservation::Kind::kReplay;
-      out.redemption = RedemptionFromRow(first[0]);
+    if (!request_id_taken) {
+      out.kind = Reservation::Kind::kRefused;
+      if (!reserved.empty()) {
+        out.code = CodeFromRow(reserved[0].slice(kRedemptionColumnCount, reserved[0].size()));
+      }
       return absl::OkStatus();
     }
-    out.kind = Reservation::Kind::kRefused;
-    pqxx::result code = tx.exec_prepared("cv_code_by_hashes", hashes);
-    if (!code.empty()) out.code = CodeFromRow(code[0]);
+    // The request id is taken: a concurrent first call with it committed.
+    pqxx::result first =
+        tx.exec_prepared("cv_find_redemption", request.account_id, request.request_id);
+    if (first.empty()) return absl::InternalError("request id taken but not found");
+    out.kind = Reservation::Kind::kReplay;
+    out.redemption = RedemptionFromRow(first[0]);
     return absl::OkStatus();
   });
   if (!s.ok()) return s;

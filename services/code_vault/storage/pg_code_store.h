@@ -23,9 +23,12 @@ class PgCodeStore : public CodeStore {
   absl::StatusOr<int64_t> ApplyBulkChange(const BulkChange& change) override;
   absl::StatusOr<CodePage> ListCodes(const std::string& batch_id, std::optional<CodeState> state,
                                      const std::string& after_serial, int limit) override;
-  absl::StatusOr<std::vector<Redemption>> ListPending(absl::Duration min_age, int limit) override;
+  absl::StatusOr<std::vector<Redemption>> ClaimPending(absl::Duration min_age, int limit) override;
   absl::StatusOr<Code> GetCodeBySerial(const std::string& serial) override;
   absl::StatusOr<Code> GetCodeByHashes(const std::vector<std::string>& code_hashes) override;
+  absl::StatusOr<CodeLookup> Lookup(const std::vector<std::string>& code_hashes,
+                                    const std::string& account_id,
+                                    const std::string& request_id) override;
   absl::StatusOr<Reservation> Reserve(const ReserveRequest& request) override;
   absl::StatusOr<Redemption> Complete(const Redemption& redemption, const std::string& transfer_id,
                                       int64_t balance_after_minor) override;

@@ -7,17 +7,23 @@
 namespace giftcard::code_vault {
 namespace {
 
-// Returns {failures, milliseconds left in the window}.
-constexpr char kReadScript[] =
+// Check and count in one step (a script runs atomically): {1, 0} when the
+// attempt is now counted, {0, ms left in the window} when the key is at its
+// limit (nothing counted). The first count of a window starts it.
+// ARGV: window (ms), limit.
+constexpr char kChargeScript[] =
     "local n = tonumber(redis.call('GET', KEYS[1]) or '0') "
-    "return {n, redis.call('PTTL', KEYS[1])}";
-
-// Counts one failure; the first failure of a window starts it.
-constexpr char kIncrementScript[] =
-    "local n = redis.call('INCR', KEYS[1]) "
+    "if n >= tonumber(ARGV[2]) then return {0, redis.call('PTTL', KEYS[1])} end "
+    "n = redis.call('INCR', KEYS[1]) "
     "if n == 1 or redis.call('PTTL', KEYS[1]) < 0 then "
     "  redis.call('PEXPIRE', KEYS[1], ARGV[1]) end "
-    "return n";
+    "return {1, 0}";
+
+// Takes one count back; never below zero.
+constexpr char kRefundScript[] =
+    "local n = tonumber(redis.call('GET', KEYS[1]) or '0') "
+    "if n > 1 then redis.call('DECR', KEYS[1]) elseif n == 1 then redis.call('DEL', KEYS[1]) end "
+    "return 0";
 
 std::string CounterKey(const std::string& key) {
   return absl::StrCat("giftcard:{limit:", key, "}:fails");
@@ -27,33 +33,42 @@ absl::Status Unavailable(const absl::Status& s) {
   return errors::DependencyUnavailable("redis", s.message());
 }
 
-// One key set per limit key: every key is its own script call (so each
-// stays in one Redis Cluster slot), all of them in one round trip.
-std::vector<std::vector<std::string>> KeySets(const std::vector<LimitKey>& keys) {
-  std::vector<std::vector<std::string>> sets;
-  for (const LimitKey& k : keys) sets.push_back({CounterKey(k.key)});
-  return sets;
-}
-
 }  // namespace
 
-absl::Status RedisAttemptLimiter::Check(const std::vector<LimitKey>& keys) {
-  std::vector<absl::StatusOr<redis::Reply>> replies =
-      client_.EvalEach(kReadScript, KeySets(keys), {});
+absl::Status RedisAttemptLimiter::Charge(const std::vector<LimitKey>& keys) {
+  // Every key is its own script call (each stays in one Redis Cluster
+  // slot), all of them in one round trip.
+  const std::string window_ms = absl::StrCat(absl::ToInt64Milliseconds(window_));
+  std::vector<redis::Client::ScriptCall> calls;
+  for (const LimitKey& k : keys) {
+    calls.push_back({{CounterKey(k.key)}, {window_ms, absl::StrCat(k.max_failures)}});
+  }
+  std::vector<absl::StatusOr<redis::Reply>> replies = client_.EvalEach(kChargeScript, calls);
+  absl::Status result = absl::OkStatus();
+  std::vector<LimitKey> charged;
   for (size_t i = 0; i < keys.size(); ++i) {
     const absl::StatusOr<redis::Reply>& reply = replies[i];
-    if (!reply.ok()) return Unavailable(reply.status());
-    if (reply->elements.size() != 2) return Unavailable(absl::InternalError("bad reply"));
-    if (reply->elements[0].integer >= keys[i].max_failures) {
-      return TooManyAttempts(absl::Milliseconds(std::max<int64_t>(reply->elements[1].integer, 1)));
+    if (!reply.ok() || reply->elements.size() != 2) {
+      if (result.ok())
+        result = Unavailable(reply.ok() ? absl::InternalError("bad reply") : reply.status());
+      continue;
+    }
+    if (reply->elements[0].integer == 1) {
+      charged.push_back(keys[i]);
+    } else if (result.ok()) {
+      result =
+          TooManyAttempts(absl::Milliseconds(std::max<int64_t>(reply->elements[1].integer, 1)));
     }
   }
-  return absl::OkStatus();
+  // Refused (or half-answered): nothing stays counted.
+  if (!result.ok() && !charged.empty()) (void)Refund(charged);
+  return result;
 }
 
-absl::Status RedisAttemptLimiter::RecordFailure(const std::vector<LimitKey>& keys) {
-  const std::string window_ms = absl::StrCat(absl::ToInt64Milliseconds(window_));
-  for (const auto& reply : client_.EvalEach(kIncrementScript, KeySets(keys), {window_ms})) {
+absl::Status RedisAttemptLimiter::Refund(const std::vector<LimitKey>& keys) {
+  std::vector<redis::Client::ScriptCall> calls;
+  for (const LimitKey& k : keys) calls.push_back({{CounterKey(k.key)}, {}});
+  for (const auto& reply : client_.EvalEach(kRefundScript, calls)) {
     if (!reply.ok()) return Unavailable(reply.status());
   }
   return absl::OkStatus();

@@ -1,6 +1,7 @@
 // AttemptLimiter on Redis: one fixed-window counter per key
-// (`giftcard:{limit:<key>}:fails`), incremented and given its expiry in one
-// script, so replicas share the count. Each key is its own hash slot, so it
+// (`giftcard:{limit:<key>}:fails`), checked, incremented and given its
+// expiry in one script, so replicas share the count and parallel attempts
+// are all counted. Each key is its own hash slot, so it
 // works on Redis Cluster.
 #ifndef GIFTCARD_SERVICES_CODE_VAULT_STORAGE_REDIS_ATTEMPT_LIMITER_H_
 #define GIFTCARD_SERVICES_CODE_VAULT_STORAGE_REDIS_ATTEMPT_LIMITER_H_
@@ -15,8 +16,8 @@ class RedisAttemptLimiter : public AttemptLimiter {
   RedisAttemptLimiter(redis::Client& client, absl::Duration window)
       : client_(client), window_(window) {}
 
-  absl::Status Check(const std::vector<LimitKey>& keys) override;
-  absl::Status RecordFailure(const std::vector<LimitKey>& keys) override;
+  absl::Status Charge(const std::vector<LimitKey>& keys) override;
+  absl::Status Refund(const std::vector<LimitKey>& keys) override;
 
  private:
   redis::Client& client_;

@@ -1,0 +1,16 @@
+#include "deadline/deadline.h"
+
+#include <algorithm>
+
+namespace giftcard::deadline {
+namespace {
+thread_local absl::Time current = absl::InfiniteFuture();
+}  // namespace
+
+absl::Time Current() { return current; }
+
+Scope::Scope(absl::Time deadline) : previous_(current) { current = std::min(current, deadline); }
+
+Scope::~Scope() { current = previous_; }
+
+}  // namespace giftcard::deadline
