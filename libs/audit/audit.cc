@@ -37,6 +37,11 @@ void CheckLedger(const LedgerFacts& ledger, Report& report) {
       report.Add("balance_equals_entries", absl::StrCat(b.account_id, " balance ", b.balance_minor,
                                                         " but entries sum to ", b.entries_sum));
     }
+    if (b.foreign_currency_entries > 0) {
+      report.Add("entries_in_account_currency",
+                 absl::StrCat(b.account_id, " (", b.currency_code, ") has ",
+                              b.foreign_currency_entries, " entries in another currency"));
+    }
     if (b.balance_minor < 0) {
       report.Add("customer_balance_non_negative",
                  absl::StrCat(b.account_id, " balance ", b.balance_minor));
@@ -207,10 +212,15 @@ LedgerFacts ReadLedger(pqxx::transaction_base& tx) {
        tx.exec("SELECT currency_code, sum(amount_minor) FROM ledger_entries GROUP BY 1")) {
     f.currency_sums[row[0].as<std::string>()] = row[1].as<int64_t>();
   }
-  for (const auto& row : tx.exec("SELECT a.account_id, a.balance_minor, "
-                                 "coalesce(sum(e.amount_minor), 0) FROM accounts a "
-                                 "LEFT JOIN ledger_entries e USING (account_id) GROUP BY 1, 2")) {
-    f.balances.push_back({row[0].as<std::string>(), row[1].as<int64_t>(), row[2].as<int64_t>()});
+  // A balance counts in its account's currency: entries in any other are
+  // counted apart, never added to it.
+  for (const auto& row :
+       tx.exec("SELECT a.account_id, a.balance_minor, "
+               "coalesce(sum(e.amount_minor) FILTER (WHERE e.currency_code = a.currency_code), 0), "
+               "a.currency_code, count(e.entry_id) FILTER (WHERE e.currency_code <> a.currency_code) "
+               "FROM accounts a LEFT JOIN ledger_entries e USING (account_id) GROUP BY 1, 2, 4")) {
+    f.balances.push_back({row[0].as<std::string>(), row[1].as<int64_t>(), row[2].as<int64_t>(),
+                          row[3].as<std::string>(), row[4].as<int64_t>()});
   }
   for (const auto& row :
        tx.exec("SELECT t.transfer_id::text, t.request_id, t.kind, t.account_id, t.currency_code, "

@@ -45,7 +45,9 @@ struct LedgerFacts {
   struct Balance {
     std::string account_id;
     int64_t balance_minor = 0;
-    int64_t entries_sum = 0;
+    int64_t entries_sum = 0;  // Of its entries in the account's currency.
+    std::string currency_code;
+    int64_t foreign_currency_entries = 0;  // Entries in any other currency.
   };
   std::vector<Balance> balances;
   std::vector<Transfer> transfers;

@@ -83,6 +83,8 @@ std::vector<v1::LedgerAuditFacts> ToChunks(const LedgerFacts& facts, int chunk_s
     out->set_account_id(b.account_id);
     out->set_balance_minor(b.balance_minor);
     out->set_entries_sum(b.entries_sum);
+    out->set_currency_code(b.currency_code);
+    out->set_foreign_currency_entries(b.foreign_currency_entries);
   }
   for (const auto& t : facts.transfers) {
     auto* out = chunker.Next().add_transfers();
@@ -123,7 +125,8 @@ void Append(const v1::BillingAuditFacts& chunk, BillingFacts* facts) {
 void Append(const v1::LedgerAuditFacts& chunk, LedgerFacts* facts) {
   for (const auto& [currency, sum] : chunk.currency_sums()) facts->currency_sums[currency] += sum;
   for (const auto& b : chunk.balances()) {
-    facts->balances.push_back({b.account_id(), b.balance_minor(), b.entries_sum()});
+    facts->balances.push_back({b.account_id(), b.balance_minor(), b.entries_sum(),
+                               b.currency_code(), b.foreign_currency_entries()});
   }
   for (const auto& t : chunk.transfers()) {
     LedgerFacts::Transfer out;

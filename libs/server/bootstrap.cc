@@ -103,12 +103,14 @@ int Serve(const ServeOptions& options, const std::vector<grpc::Service*>& servic
   creators.push_back(MakeCallLogInterceptorFactory(options.principal_of));
   if (options.enable_test_hooks) {
     log::Warning("test_hooks_enabled", {{"why", "--enable_test_hooks; never use in production"}});
-    std::map<std::string, int64_t> delays;
-    if (!ParseMethodDelays(options.test_delay_methods, &delays)) {
-      log::Error("bad_test_delay_methods", {{"spec", options.test_delay_methods}});
+    std::map<std::string, int64_t> delays, reply_delays;
+    if (!ParseMethodDelays(options.test_delay_methods, &delays) ||
+        !ParseMethodDelays(options.test_reply_delay_methods, &reply_delays)) {
+      log::Error("bad_test_delay_methods", {{"spec", options.test_delay_methods},
+                                            {"reply_spec", options.test_reply_delay_methods}});
       return 2;
     }
-    creators.push_back(MakeTestHookInterceptorFactory(std::move(delays)));
+    creators.push_back(MakeTestHookInterceptorFactory(std::move(delays), std::move(reply_delays)));
   }
   builder.experimental().SetInterceptorCreators(std::move(creators));
 

@@ -52,8 +52,9 @@ struct ServeOptions {
   std::function<void()> on_grace_expired;
   // Names the caller in the per-call log line (server/call_log.h).
   PrincipalOf principal_of;
-  bool enable_test_hooks = false;  // See test_hooks.h; never in production.
-  std::string test_delay_methods;  // "Method=ms,…", with enable_test_hooks.
+  bool enable_test_hooks = false;        // See test_hooks.h; never in production.
+  std::string test_delay_methods;        // "Method=ms,…", with enable_test_hooks.
+  std::string test_reply_delay_methods;  // Likewise, held after the handler ran.
 };
 
 // Must run first in main(), before any thread exists: blocks SIGTERM, SIGINT

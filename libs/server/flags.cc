@@ -15,6 +15,9 @@ ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(20),
 ABSL_FLAG(bool, enable_test_hooks, false, "fault-injection hooks for tests; never in production");
 ABSL_FLAG(std::string, test_delay_methods, "",
           "with --enable_test_hooks: hold calls of these methods, 'Method=ms[,Method=ms]'");
+ABSL_FLAG(std::string, test_reply_delay_methods, "",
+          "with --enable_test_hooks: hold the answers of these methods after their handler ran "
+          "(the effect is committed, the caller waits), 'Method=ms[,Method=ms]'");
 ABSL_FLAG(std::string, tls_cert_file, "", "server certificate chain (PEM); empty: plaintext");
 ABSL_FLAG(std::string, tls_key_file, "", "server private key (PEM)");
 ABSL_FLAG(std::string, tls_client_ca_file, "",
@@ -43,6 +46,7 @@ ServeOptions ServeOptionsFromFlags(const std::string& service_name) {
   o.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
   o.enable_test_hooks = absl::GetFlag(FLAGS_enable_test_hooks);
   o.test_delay_methods = absl::GetFlag(FLAGS_test_delay_methods);
+  o.test_reply_delay_methods = absl::GetFlag(FLAGS_test_reply_delay_methods);
   o.tls_cert_file = absl::GetFlag(FLAGS_tls_cert_file);
   o.tls_key_file = absl::GetFlag(FLAGS_tls_key_file);
   o.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca_file);

@@ -13,7 +13,8 @@ namespace {
 
 class TestHookInterceptor : public grpc::experimental::Interceptor {
  public:
-  explicit TestHookInterceptor(int64_t method_delay_ms) : method_delay_ms_(method_delay_ms) {}
+  TestHookInterceptor(int64_t method_delay_ms, int64_t reply_delay_ms)
+      : method_delay_ms_(method_delay_ms), reply_delay_ms_(reply_delay_ms) {}
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
     if (methods->QueryInterceptionHookPoint(
@@ -30,35 +31,47 @@ class TestHookInterceptor : public grpc::experimental::Interceptor {
         absl::SleepFor(absl::Milliseconds(ms));
       }
     }
+    if (reply_delay_ms_ > 0 && methods->QueryInterceptionHookPoint(
+                                   grpc::experimental::InterceptionHookPoints::PRE_SEND_STATUS)) {
+      log::Info("test_hook_reply_delay", {{"ms", std::to_string(reply_delay_ms_)}});
+      absl::SleepFor(absl::Milliseconds(reply_delay_ms_));
+    }
     methods->Proceed();
   }
 
  private:
   const int64_t method_delay_ms_;
+  const int64_t reply_delay_ms_;
 };
 
 class TestHookInterceptorFactory : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
-  explicit TestHookInterceptorFactory(std::map<std::string, int64_t> delays)
-      : delays_(std::move(delays)) {}
+  TestHookInterceptorFactory(std::map<std::string, int64_t> delays,
+                             std::map<std::string, int64_t> reply_delays)
+      : delays_(std::move(delays)), reply_delays_(std::move(reply_delays)) {}
 
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
     std::string method = info->method() != nullptr ? info->method() : "";
     method = method.substr(method.rfind('/') + 1);
     auto it = delays_.find(method);
-    return new TestHookInterceptor(it == delays_.end() ? 0 : it->second);
+    auto reply = reply_delays_.find(method);
+    return new TestHookInterceptor(it == delays_.end() ? 0 : it->second,
+                                   reply == reply_delays_.end() ? 0 : reply->second);
   }
 
  private:
   const std::map<std::string, int64_t> delays_;
+  const std::map<std::string, int64_t> reply_delays_;
 };
 
 }  // namespace
 
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
-MakeTestHookInterceptorFactory(std::map<std::string, int64_t> method_delays) {
-  return std::make_unique<TestHookInterceptorFactory>(std::move(method_delays));
+MakeTestHookInterceptorFactory(std::map<std::string, int64_t> method_delays,
+                               std::map<std::string, int64_t> reply_delays) {
+  return std::make_unique<TestHookInterceptorFactory>(std::move(method_delays),
+                                                      std::move(reply_delays));
 }
 
 bool ParseMethodDelays(const std::string& spec, std::map<std::string, int64_t>* out) {

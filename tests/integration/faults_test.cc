@@ -99,6 +99,90 @@ TEST(FaultsTest, SigtermLetsTheCallInFlightFinishAndExitsZero) {
   EXPECT_THAT(suite.account_credit->Log(), HasSubstr("shutdown_complete"));
 }
 
+// Defect 6: Postgres frozen (every process SIGSTOPped: sockets open, no
+// answers). Before every SQL call had a deadline, code-vault stayed SERVING
+// through a 12 s freeze and its calls hung; now health follows within the
+// probe's 2 s deadline and calls fail as UNAVAILABLE, and it all comes back.
+TEST(FaultsTest, AStalledPostgresTurnsHealthNotServingAndCallsFailInsteadOfHanging) {
+  PgCluster pg;
+  ASSERT_GT(pg.port(), 0);
+  Suite suite({.pg_port = pg.port()});
+  const std::string account = UniqueName("acct");
+  ASSERT_TRUE(suite.UpsertAccount(account, "DE", "EUR", v1::DIRECT).ok());
+  auto codes = suite.IssueActiveCodes(1, 1000, "EUR", "DE");
+  ASSERT_EQ(codes.size(), 1u);
+  ASSERT_EQ(HealthOf(suite.code_vault_addr), "SERVING");
+
+  pg.Freeze();
+  struct ThawOnExit {
+    PgCluster& pg;
+    ~ThawOnExit() { pg.Thaw(); }
+  } thaw{pg};
+  const absl::Time frozen_at = absl::Now();
+  for (const std::string& address :
+       {suite.code_vault_addr, suite.account_credit_addr, suite.billing_addr}) {
+    EXPECT_TRUE(WaitForHealth(address, "NOT_SERVING", absl::Seconds(20))) << address;
+  }
+  std::printf("health NOT_SERVING after %.1f s of stall\n",
+              absl::ToDoubleSeconds(absl::Now() - frozen_at));
+  // A call with a long deadline of its own still ends: each statement is
+  // bounded (statement_timeout + 1 s) and answered UNAVAILABLE, which a
+  // caller retries with the same request id.
+  v1::GetAccountRequest get;
+  get.set_account_id(account);
+  v1::Account got;
+  grpc::Status s =
+      suite.credit_stub->GetAccount(Context(kStorefrontToken, absl::Seconds(60)).get(), get, &got);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+  EXPECT_EQ(ReasonOf(s), "DEPENDENCY_UNAVAILABLE");
+
+  pg.Thaw();
+  for (const std::string& address :
+       {suite.code_vault_addr, suite.account_credit_addr, suite.billing_addr}) {
+    EXPECT_TRUE(WaitForHealth(address, "SERVING", absl::Seconds(20))) << address;
+  }
+  v1::Redemption redemption;
+  s = suite.Redeem(codes[0].code(), account, "after-stall", &redemption);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(redemption.balance().amount_minor(), 1000);
+  EXPECT_EQ(suite.AuditReport(), "");
+}
+
+// Defect 6: a stalled database cannot keep shutdown past its grace.
+TEST(FaultsTest, AStalledPostgresCannotHoldShutdownPastItsGrace) {
+  PgCluster pg;
+  ASSERT_GT(pg.port(), 0);
+  Suite suite({.pg_port = pg.port(), .account_credit_args = {"--shutdown_grace=1s"}});
+  const std::string account = UniqueName("acct");
+  ASSERT_TRUE(suite.UpsertAccount(account, "DE", "EUR", v1::DIRECT).ok());
+
+  // A call in flight, waiting on a row lock, when the database freezes.
+  RowLock lock(suite.account_credit_dsn,
+               "SELECT 1 FROM accounts WHERE account_id = '" + account + "' FOR UPDATE");
+  auto call = std::async(std::launch::async, [&] {
+    v1::UpsertAccountRequest upsert;
+    upsert.mutable_account()->set_account_id(account);
+    upsert.mutable_account()->set_country("DE");
+    upsert.mutable_account()->set_currency_code("EUR");
+    upsert.mutable_account()->set_billing_channel(v1::PARTNER);
+    v1::Account got;
+    return suite.credit_stub->UpsertAccount(Context(kStorefrontToken, absl::Seconds(60)).get(),
+                                            upsert, &got);
+  });
+  ASSERT_TRUE(WaitForLockWaiters(suite.account_credit_dsn, 1, absl::Seconds(10)));
+  pg.Freeze();
+  struct ThawOnExit {
+    PgCluster& pg;
+    ~ThawOnExit() { pg.Thaw(); }  // Before the lock's connection goes.
+  } thaw{pg};
+  suite.account_credit->Signal(SIGTERM);
+  // Exits while Postgres is still frozen: the grace passed, the call was cut off.
+  EXPECT_EQ(suite.account_credit->WaitExit(absl::Seconds(20)), 0);
+  EXPECT_THAT(suite.account_credit->Log(), HasSubstr("shutdown_complete"));
+  EXPECT_THAT(suite.account_credit->Log(), HasSubstr("\"why\":\"shutdown grace passed\""));
+  EXPECT_NE(call.get().error_code(), grpc::StatusCode::OK);
+}
+
 // The guard key code-vault uses for a PIN (see domain/vault_service.cc).
 std::string GuardKeyOf(const std::string& pin) {
   auto hasher = codes::CodeHasher::FromSpec(kTestPepper);

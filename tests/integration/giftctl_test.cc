@@ -217,6 +217,16 @@ TEST_F(GiftctlTest, FailuresAreOneLineWithTheReasonAndTheirExitCode) {
   EXPECT_THAT(run.err, HasSubstr("UNAUTHENTICATED CALLER_UNKNOWN"));
   run = Giftctl("codes status");
   EXPECT_EQ(run.exit_code, 2);
+  // A PIN typed where the serial belongs never leaves giftctl.
+  const std::string pin = UnknownPin();
+  for (const std::string& command :
+       {"codes status " + pin, "codes void --reason=x " + pin, "codes activate " + pin}) {
+    run = Giftctl(command);
+    EXPECT_EQ(run.exit_code, 2) << command;
+    EXPECT_THAT(run.err, HasSubstr("that looks like a PIN, not a serial: use --pin_stdin"));
+    EXPECT_THAT(run.err, Not(HasSubstr(pin)));
+  }
+  EXPECT_THAT(suite_.code_vault->Log(), Not(HasSubstr(pin)));
   run = Giftctl("codes list --colour=red");
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_THAT(run.err, HasSubstr("unknown flag --colour"));

@@ -22,6 +22,7 @@
 #include "absl/time/clock.h"
 #include "audit/audit.h"
 #include "auth/authorizer.h"
+#include "codes/codes.h"
 #include "config/files.h"
 #include "errors/grpc_status.h"
 #include "errors/status.h"
@@ -49,14 +50,6 @@ std::string LogDir() {
   return dir;
 }
 
-std::string BinaryOf(const std::string& name) {
-  if (name == "account-credit")
-    return absl::StrCat(GIFTCARD_BUILD_DIR, "/services/account_credit/account-credit");
-  if (name == "code-vault")
-    return absl::StrCat(GIFTCARD_BUILD_DIR, "/services/code_vault/code-vault");
-  return absl::StrCat(GIFTCARD_BUILD_DIR, "/services/billing/billing");
-}
-
 std::string RunShell(const std::string& script) {
   FILE* p = popen(script.c_str(), "r");
   if (p == nullptr) return "";
@@ -69,6 +62,14 @@ std::string RunShell(const std::string& script) {
 }
 
 }  // namespace
+
+std::string BinaryOf(const std::string& name) {
+  if (name == "account-credit")
+    return absl::StrCat(GIFTCARD_BUILD_DIR, "/services/account_credit/account-credit");
+  if (name == "code-vault")
+    return absl::StrCat(GIFTCARD_BUILD_DIR, "/services/code_vault/code-vault");
+  return absl::StrCat(GIFTCARD_BUILD_DIR, "/services/billing/billing");
+}
 
 const TestServers& TestServers::Get() {
   static const TestServers* servers = [] {
@@ -173,6 +174,19 @@ std::string MakeCerts(const std::string& ca_name) {
   return dir;
 }
 
+std::string UnknownPin() { return codes::Format(codes::GeneratePin()); }
+
+std::string ExecSql(const std::string& dsn, const std::string& sql) {
+  try {
+    pqxx::connection conn(dsn);
+    pqxx::nontransaction tx(conn);
+    tx.exec(sql);
+    return "";
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+}
+
 std::string ServersScript() {
   return absl::StrCat(GIFTCARD_SOURCE_DIR, "/deploy/local/servers.sh");
 }
@@ -194,6 +208,17 @@ void PgCluster::Stop(const std::string& mode) {
   RunShell(absl::StrCat("bash -c 'source ", ServersScript(), " && giftcard_pg_stop ", dir_, " ",
                         mode, "'"));
 }
+
+void PgCluster::SignalAll(const char* signal) {
+  // The postmaster's pid is the first line of postmaster.pid; its children
+  // are the backends and auxiliary processes.
+  RunShell(absl::StrCat("pid=$(head -1 ", dir_, "/data/postmaster.pid) && kill -", signal,
+                        " $pid $(pgrep -P $pid)"));
+}
+
+void PgCluster::Freeze() { SignalAll("STOP"); }
+
+void PgCluster::Thaw() { SignalAll("CONT"); }
 
 void PgCluster::Restart() {
   RunShell(
@@ -271,6 +296,12 @@ std::unique_ptr<Process> Suite::StartService(const std::string& name,
 }
 
 Suite::Suite(SuiteOptions options) {
+  // The fixture's Redis counts failed attempts per client address across
+  // every test of the run: each suite is its own client.
+  static std::atomic<int> suites{0};
+  const int n = suites.fetch_add(1);
+  client_ip =
+      absl::StrCat("127.", getpid() % 250 + 1, ".", (getpid() / 250) % 250 + 1, ".", n % 250 + 1);
   const int pg_port = options.pg_port != 0 ? options.pg_port : TestServers::Get().pg_port;
   account_credit_dsn = CreateDatabase(pg_port, "account_credit");
   code_vault_dsn = CreateDatabase(pg_port, "code_vault");
@@ -364,7 +395,7 @@ grpc::Status Suite::Redeem(const std::string& code, const std::string& account_i
   request.set_code(code);
   request.set_account_id(account_id);
   request.set_request_id(request_id);
-  request.set_client_ip("127.0.0.1");
+  request.set_client_ip(client_ip);
   v1::Redemption redemption;
   return vault_stub->RedeemCode(Context(kStorefrontToken).get(), request,
                                 out != nullptr ? out : &redemption);
@@ -394,17 +425,94 @@ grpc::Status Suite::ReverseCredit(const std::string& invoice_id, v1::CreditAppli
   return billing_stub->ReverseCredit(Context(kBillingSystemToken).get(), request, out);
 }
 
-std::string Suite::RowCounts() {
-  std::vector<std::string> counts;
-  for (const auto& [dsn, tables] : std::vector<std::pair<std::string, std::vector<std::string>>>{
-           {account_credit_dsn, {"accounts", "transfers", "ledger_entries", "refusals"}},
-           {code_vault_dsn, {"batches", "codes", "redemptions", "admin_requests"}},
-           {billing_dsn, {"credit_applications"}}}) {
+std::string Suite::ContentsDigest() {
+  std::vector<std::string> digests;
+  for (const auto& [db, dsn] :
+       std::vector<std::pair<std::string, std::string>>{{"account_credit", account_credit_dsn},
+                                                        {"code_vault", code_vault_dsn},
+                                                        {"billing", billing_dsn}}) {
+    const std::vector<std::string> tables =
+        QueryColumn(dsn, "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1");
+    EXPECT_FALSE(tables.empty()) << db;
     for (const auto& table : tables) {
-      counts.push_back(table + "=" + QueryColumn(dsn, "SELECT count(*) FROM " + table).at(0));
+      digests.push_back(absl::StrCat(
+          db, ".", table, "=",
+          QueryColumn(dsn, absl::StrCat("SELECT md5(coalesce(string_agg(x::text, '|' ORDER BY "
+                                        "x::text), '')) FROM ",
+                                        table, " x"))
+              .at(0)));
     }
   }
-  return absl::StrJoin(counts, " ");
+  return absl::StrJoin(digests, " ");
+}
+
+std::vector<std::string> AllTestPrincipals() {
+  return {"storefront", "billing-system", "admin", "support", "code-vault", "billing"};
+}
+
+std::string WriteTokensFile(const std::string& path, const std::vector<std::string>& principals) {
+  const std::map<std::string, std::string> tokens = {
+      {"storefront", kStorefrontToken}, {"billing-system", kBillingSystemToken},
+      {"admin", kAdminToken},           {"support", kSupportToken},
+      {"code-vault", kCodeVaultToken},  {"billing", kBillingToken}};
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp);
+    for (const auto& p : principals) out << p << " " << auth::TokenHash(tokens.at(p)) << "\n";
+  }
+  std::rename(tmp.c_str(), path.c_str());  // A reloading service never sees half a file.
+  return path;
+}
+
+std::string TempPath(const std::string& prefix) {
+  return absl::StrCat(LogDir(), "/", UniqueName(prefix));
+}
+
+struct RowLock::Impl {
+  pqxx::connection conn;
+  std::unique_ptr<pqxx::work> tx;
+  explicit Impl(const std::string& dsn) : conn(dsn) {}
+};
+
+RowLock::RowLock(const std::string& dsn, const std::string& sql)
+    : impl_(std::make_unique<Impl>(dsn)) {
+  impl_->tx = std::make_unique<pqxx::work>(impl_->conn);
+  const pqxx::result locked = impl_->tx->exec(sql);
+  EXPECT_FALSE(locked.empty()) << "nothing locked by " << sql;
+}
+
+RowLock::~RowLock() { Release(); }
+
+void RowLock::Release() {
+  if (impl_->tx) {
+    impl_->tx->abort();
+    impl_->tx.reset();
+  }
+}
+
+int LockWaiters(const std::string& dsn) {
+  return std::stoi(QueryColumn(dsn,
+                               "SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                               "current_database() AND wait_event_type = 'Lock'")
+                       .at(0));
+}
+
+bool WaitForLockWaiters(const std::string& dsn, int n, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    if (LockWaiters(dsn) >= n) return true;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return LockWaiters(dsn) >= n;
+}
+
+double MetricValue(const std::string& scrape, const std::string& name) {
+  for (absl::string_view line : absl::StrSplit(scrape, '\n')) {
+    if (!absl::ConsumePrefix(&line, name) || !absl::ConsumePrefix(&line, " ")) continue;
+    double value = 0;
+    if (absl::SimpleAtod(line, &value)) return value;
+  }
+  return -1;
 }
 
 std::string Suite::AuditReport() {

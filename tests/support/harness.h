@@ -37,6 +37,15 @@ std::string CreateDatabase(int pg_port, const std::string& prefix);
 // Runs one SQL query on `dsn` and returns the first column of each row.
 std::vector<std::string> QueryColumn(const std::string& dsn, const std::string& sql);
 
+// Runs SQL statements on `dsn`: "" when they succeeded, else the error.
+std::string ExecSql(const std::string& dsn, const std::string& sql);
+
+// Path of a service binary ("account-credit", "code-vault", "billing").
+std::string BinaryOf(const std::string& name);
+
+// A PIN that passes its check symbol but was never issued, formatted.
+std::string UnknownPin();
+
 // A child process (a service binary) with its output in a log file.
 class Process {
  public:
@@ -69,8 +78,13 @@ class PgCluster {
   int port() const { return port_; }
   void Stop(const std::string& mode = "fast");
   void Restart();
+  // SIGSTOP / SIGCONT to the postmaster and every backend: a database that
+  // stops answering while its sockets stay open (a stall, not a crash).
+  void Freeze();
+  void Thaw();
 
  private:
+  void SignalAll(const char* signal);
   std::string dir_;
   int port_ = 0;
 };
@@ -118,6 +132,38 @@ inline constexpr char kBillingToken[] = "test-billing";
 // services of a Suite read it.
 std::string TestTokensFile();
 
+// Writes a tokens file at `path` (created or replaced) naming the test tokens
+// of `principals` only (e.g. all but "code-vault", to revoke it). Returns `path`.
+std::string WriteTokensFile(const std::string& path, const std::vector<std::string>& principals);
+
+// Every test principal's name.
+std::vector<std::string> AllTestPrincipals();
+
+// A fresh path under the test log directory.
+std::string TempPath(const std::string& prefix);
+
+// Holds a row lock in its own transaction on `dsn` until Release() or
+// destruction: `sql` is a SELECT … FOR UPDATE.
+class RowLock {
+ public:
+  RowLock(const std::string& dsn, const std::string& sql);
+  ~RowLock();
+  void Release();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Backends of the database behind `dsn` waiting for a lock now.
+int LockWaiters(const std::string& dsn);
+
+// Polls LockWaiters(dsn) until it is at least `n` or `timeout` passes.
+bool WaitForLockWaiters(const std::string& dsn, int n, absl::Duration timeout);
+
+// The value of the unlabelled series `name` in a /metrics scrape, or -1.
+double MetricValue(const std::string& scrape, const std::string& name);
+
 // The three services, started in dependency order on fresh databases.
 class Suite {
  public:
@@ -125,6 +171,9 @@ class Suite {
 
   std::string account_credit_addr, code_vault_addr, billing_addr;
   std::string account_credit_dsn, code_vault_dsn, billing_dsn;
+  // The client address Redeem sends: one per suite, so that suites sharing
+  // the fixture's Redis never share an attempt limit.
+  std::string client_ip;
   std::unique_ptr<Process> account_credit, code_vault, billing;
   std::unique_ptr<v1::AccountCredit::Stub> credit_stub;
   std::unique_ptr<v1::CodeVault::Stub> vault_stub;
@@ -150,9 +199,10 @@ class Suite {
   // else one line per violation.
   std::string AuditReport();
 
-  // "table=count …" over every table of the three databases whose rows a
-  // request can add: equal before and after means nothing was written.
-  std::string RowCounts();
+  // "db.table=md5 …" of the whole contents of every table of the three
+  // databases (found in the catalog, so new tables are covered): equal
+  // before and after means nothing was written, updated or deleted.
+  std::string ContentsDigest();
 
   // Starts one service binary; waits for its port file.
   static std::unique_ptr<Process> StartService(const std::string& name,

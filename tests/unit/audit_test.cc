@@ -29,7 +29,7 @@ struct Books {
     vault.redeemed_codes.push_back({"GC1", "red-1", "acct"});
     billing.applications.push_back({"inv-1", "acct", "REVERSED", "t-debit", "t-rev", 1199});
     ledger.currency_sums["EUR"] = 0;
-    ledger.balances.push_back({"acct", 3000, 3000});
+    ledger.balances.push_back({"acct", 3000, 3000, "EUR", 0});
     ledger.transfers.push_back(
         {"t-credit", "red-1", "CREDIT", "acct", "EUR", "", 3000, kEarly, 2, 0, 3000});
     ledger.transfers.push_back(
@@ -53,6 +53,15 @@ TEST(AuditTest, UnbalancedMoneyIsReported) {
   EXPECT_THAT(b.Check(),
               ElementsAre(Invariant("currency_sums_to_zero"), Invariant("balance_equals_entries"),
                           Invariant("transfer_is_two_balanced_entries")));
+}
+
+TEST(AuditTest, ABalanceInAnotherCurrencyThanItsEntriesIsReported) {
+  // 10,000 JPY credited, the account switched to USD, the JPY put back: the
+  // balance reads 10,000 USD minor units that no USD entry backs.
+  Books b;
+  b.ledger.balances[0] = {"acct", 10000, 0, "USD", 3};
+  EXPECT_THAT(b.Check(), ElementsAre(Invariant("balance_equals_entries"),
+                                     Invariant("entries_in_account_currency")));
 }
 
 TEST(AuditTest, ARedeemedCodeNeedsExactlyOneCreditAndTheOtherWayRound) {

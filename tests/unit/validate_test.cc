@@ -28,6 +28,35 @@ TEST(ValidateTest, Countries) {
   }
 }
 
+TEST(ValidateTest, Serials) {
+  EXPECT_TRUE(Serial("serial", "GC000001000001").ok());
+  EXPECT_TRUE(Serial("serial", "GC1000000000001").ok());  // Batch numbers past 999,999.
+  for (const char* bad : {"", "GC1", "gc000001000001", "GC00000100000", "GC00000100000A",
+                          "XX000001000001", "S75K-EY1Y-501E-FNM2", "GC00000100000100000000"}) {
+    absl::Status s = Serial("serial", bad);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << bad;
+    if (*bad != 0) EXPECT_EQ(std::string(s.message()).find(bad), std::string::npos) << bad;
+  }
+}
+
+TEST(ValidateTest, ClientAddressesHaveOneKeyWhateverTheirSpelling) {
+  for (const char* same : {"203.0.113.77", "::ffff:203.0.113.77", "::FFFF:203.0.113.77",
+                           "0:0:0:0:0:ffff:cb00:714d", "::ffff:cb00:714d"}) {
+    EXPECT_EQ(ClientAddressKey("client_ip", same).value_or("?"), "203.0.113.77") << same;
+  }
+  // IPv6 per /64, in one canonical form.
+  EXPECT_EQ(ClientAddressKey("client_ip", "2001:DB8:1:2:aaaa::1").value_or("?"),
+            "2001:db8:1:2::/64");
+  EXPECT_EQ(ClientAddressKey("client_ip", "2001:0db8:0001:0002:ffff:ffff:ffff:ffff").value_or("?"),
+            "2001:db8:1:2::/64");
+  EXPECT_EQ(ClientAddressKey("client_ip", "::1").value_or("?"), "::/64");
+  for (const char* bad : {"", "localhost", "203.0.113.777", "203.0.113", "fe80::1%eth0",
+                          "10.0.0.1/24", " 10.0.0.1", "1.2.3.4.5", "::ffff:1.2.3"}) {
+    auto key = ClientAddressKey("client_ip", bad);
+    EXPECT_EQ(key.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+  }
+}
+
 TEST(ValidateTest, Text) {
   EXPECT_TRUE(Text("reference", "", 10).ok());
   EXPECT_TRUE(Text("reference", "Grüße", 10).ok());

@@ -23,6 +23,8 @@ class FakeCodeStore : public CodeStore {
   std::vector<NewCode> last_batch;
   BulkChange last_change;
   std::string list_after;
+  // The state the next reservation "saw" when it reserved nothing.
+  std::optional<CodeState> refuse_next_reservation_as;
 
   void AddActive(const std::string& hash, const std::string& serial) {
     Code c;
@@ -99,6 +101,12 @@ class FakeCodeStore : public CodeStore {
   absl::StatusOr<Reservation> Reserve(const ReserveRequest& r) override {
     ++calls;
     Reservation out;
+    if (refuse_next_reservation_as) {
+      out.code = codes.begin()->second;
+      out.code->state = *refuse_next_reservation_as;
+      refuse_next_reservation_as.reset();
+      return out;
+    }
     auto key = std::make_pair(r.account_id, r.request_id);
     if (redemptions.count(key)) {
       out.kind = Reservation::Kind::kReplay;
@@ -401,6 +409,20 @@ TEST_F(VaultServiceTest, CodesTheStorefrontMayNotKnowAreAnsweredLikeUnknownCodes
   (void)service_.Redeem({UnknownCode(), "y", "r", "10.0.0.2"});
   EXPECT_EQ(errors::ReasonOf(service_.Redeem({UnknownCode(), "z", "r", "10.0.0.2"}).status()),
             "TOO_MANY_ATTEMPTS");
+}
+
+TEST_F(VaultServiceTest, TheReservationsRefusalIsDecidedByTheStateItSaw) {
+  // The reserving statement saw the code ACTIVE yet reserved nothing: a
+  // concurrent call took it while this one waited on the row. However the
+  // code reads a moment later (back to ACTIVE after a refusal elsewhere),
+  // the answer is REDEMPTION_IN_PROGRESS, never CODE_INVALID.
+  store_.refuse_next_reservation_as = CodeState::kActive;
+  EXPECT_EQ(errors::ReasonOf(Redeem("acct", "r1").status()), "REDEMPTION_IN_PROGRESS");
+  store_.refuse_next_reservation_as = CodeState::kRedeemed;
+  EXPECT_EQ(errors::ReasonOf(Redeem("acct", "r2").status()), "CODE_ALREADY_REDEEMED");
+  store_.refuse_next_reservation_as = CodeState::kVoided;
+  EXPECT_EQ(errors::ReasonOf(Redeem("acct", "r3").status()), "CODE_INVALID");
+  EXPECT_TRUE(Redeem("acct", "r4").ok());
 }
 
 TEST_F(VaultServiceTest, SuccessesAndOtherRefusalsAreRefunded) {

@@ -33,6 +33,7 @@
 #include "audit/audit.h"
 #include "audit/wire.h"
 #include "cli.h"
+#include "codes/codes.h"
 #include "common/tool_common.h"
 #include "config/files.h"
 #include "giftcard/v1/account_credit.grpc.pb.h"
@@ -330,6 +331,17 @@ int CodesIssue(const Invocation& in) {
   return kExitOk;
 }
 
+// A PIN typed where a serial belongs: refused here, so it is never sent.
+bool AnyLooksLikeAPin(const std::vector<std::string>& args) {
+  for (const std::string& arg : args) {
+    if (codes::Normalize(arg).ok()) return true;
+  }
+  return false;
+}
+constexpr char kLooksLikeAPin[] =
+    "that looks like a PIN, not a serial: use --pin_stdin and type it (it stays out of shell "
+    "history and logs)";
+
 // Fills batch_id or serials of an Activate/Void request; a usage error if
 // neither or both were given.
 template <typename Request>
@@ -343,6 +355,7 @@ bool SelectCodes(const Invocation& in, Request& request) {
 
 int CodesActivate(const Invocation& in) {
   v1::ActivateCodesRequest request;
+  if (AnyLooksLikeAPin(in.args())) return UsageError("codes activate", kLooksLikeAPin);
   if (!SelectCodes(in, request)) {
     return UsageError("codes activate", "give --batch_id or serials, not both");
   }
@@ -356,6 +369,7 @@ int CodesActivate(const Invocation& in) {
 
 int CodesVoid(const Invocation& in) {
   v1::VoidCodesRequest request;
+  if (AnyLooksLikeAPin(in.args())) return UsageError("codes void", kLooksLikeAPin);
   if (!SelectCodes(in, request))
     return UsageError("codes void", "give --batch_id or serials, not both");
   if (!in.Has("reason")) return UsageError("codes void", "--reason is required");
@@ -379,6 +393,7 @@ int CodesStatus(const Invocation& in) {
     std::getline(std::cin, pin);
     request.set_code(std::string(absl::StripAsciiWhitespace(pin)));
   } else {
+    if (AnyLooksLikeAPin(in.args())) return UsageError("codes status", kLooksLikeAPin);
     request.set_serial(in.args()[0]);
   }
   v1::CodeStatus code;

@@ -47,8 +47,10 @@ std::vector<pg::Statement> PgApplicationStore::Statements() {
            Columns()},
       {"bl_get", "SELECT " + Columns() + " FROM credit_applications WHERE invoice_id = $1"},
       {"bl_mark_applied",
+       // Each state change starts a new saga step: its retries start afresh.
        "UPDATE credit_applications SET state = 'APPLIED', debit_transfer_id = $2,"
-       " applied_minor = $3, remaining_credit_minor = $4, update_time = now()"
+       " applied_minor = $3, remaining_credit_minor = $4, update_time = now(),"
+       " attempts = 0, next_attempt_time = now()"
        " WHERE invoice_id = $1 AND state = 'PENDING'"
        " RETURNING " +
            Columns()},
@@ -56,7 +58,8 @@ std::vector<pg::Statement> PgApplicationStore::Statements() {
        "DELETE FROM credit_applications WHERE invoice_id = $1 AND state = 'PENDING'"},
       {"bl_mark_reversal_pending",
        "UPDATE credit_applications SET state = 'REVERSAL_PENDING', reverse_reason = $2,"
-       " update_time = now() WHERE invoice_id = $1 AND state = 'APPLIED'"
+       " update_time = now(), attempts = 0, next_attempt_time = now()"
+       " WHERE invoice_id = $1 AND state = 'APPLIED'"
        " RETURNING " +
            Columns()},
       {"bl_mark_reversed",

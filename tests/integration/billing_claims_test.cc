@@ -1,0 +1,105 @@
+// billing's recovery claims against the fixture's Postgres
+// (PgApplicationStore): replicas split the unsettled applications, a claim
+// is a lease, and a new saga step starts its retries afresh (issue 11).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <future>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "billing_migrations.h"
+#include "pg/migrations.h"
+#include "pg/pool.h"
+#include "storage/pg_application_store.h"
+#include "support/harness.h"
+
+namespace giftcard::billing {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+using ::testing::SizeIs;
+
+class BillingClaimsTest : public ::testing::Test {
+ protected:
+  BillingClaimsTest()
+      : dsn_(testing::CreateDatabase(testing::TestServers::Get().pg_port, "billing_claims")),
+        migrated_(pg::Migrate(dsn_, Migrations(), kMigrationLockKey)),
+        pool_({.dsn = dsn_, .size = 4}, PgApplicationStore::Statements()),
+        store_(pool_) {}
+
+  // `n` PENDING applications, last changed an hour ago, oldest first.
+  std::vector<std::string> MakePending(int n) {
+    EXPECT_TRUE(migrated_.ok()) << migrated_;
+    std::vector<std::string> ids;
+    for (int i = 0; i < n; ++i) {
+      CreditApplication app;
+      app.invoice_id = absl::StrCat("inv-", i);
+      app.account_id = "acct";
+      app.amount_due = {"EUR", 1000};
+      EXPECT_TRUE(store_.Start(app).ok());
+      ids.push_back(app.invoice_id);
+      EXPECT_EQ(testing::ExecSql(
+                    dsn_, absl::StrCat("UPDATE credit_applications SET update_time = "
+                                       "now() - interval '1 hour' + interval '",
+                                       i, " minutes' WHERE invoice_id = '", app.invoice_id, "'")),
+                "");
+    }
+    return ids;
+  }
+
+  std::vector<std::string> Claim(int limit) {
+    auto claimed = store_.ClaimUnsettled(absl::Seconds(1), limit);
+    EXPECT_TRUE(claimed.ok()) << claimed.status();
+    std::vector<std::string> ids;
+    for (const auto& a : claimed.value_or(std::vector<CreditApplication>{})) {
+      ids.push_back(a.invoice_id);
+    }
+    return ids;
+  }
+
+  const std::string dsn_;
+  const absl::Status migrated_;
+  pg::Pool pool_;
+  PgApplicationStore store_;
+};
+
+TEST_F(BillingClaimsTest, TwoWorkersClaimDisjointRowsAndAClaimIsALease) {
+  const std::vector<std::string> ids = MakePending(6);
+  auto a = std::async(std::launch::async, [&] { return Claim(3); });
+  auto b = std::async(std::launch::async, [&] { return Claim(3); });
+  std::vector<std::string> first = a.get(), second = b.get();
+  EXPECT_THAT(first, SizeIs(3));
+  EXPECT_THAT(second, SizeIs(3));
+  std::set<std::string> all(first.begin(), first.end());
+  all.insert(second.begin(), second.end());
+  EXPECT_EQ(all, std::set<std::string>(ids.begin(), ids.end()));
+  EXPECT_THAT(Claim(10), IsEmpty());
+}
+
+TEST_F(BillingClaimsTest, RowsThatKeepFailingWaitTheirTurnAndANewStepStartsAfresh) {
+  const std::vector<std::string> ids = MakePending(3);
+  std::vector<std::string> order;
+  for (int pass = 0; pass < 4; ++pass) {
+    const std::vector<std::string> claimed = Claim(1);
+    ASSERT_THAT(claimed, SizeIs(1));
+    order.push_back(claimed[0]);
+    ASSERT_EQ(testing::ExecSql(dsn_,
+                               "UPDATE credit_applications SET next_attempt_time = "
+                               "next_attempt_time - interval '1 day'"),
+              "");
+  }
+  EXPECT_EQ(order, (std::vector<std::string>{ids[0], ids[1], ids[2], ids[0]}));
+  // Settled and then reversed: the reversal is a new step, its retries
+  // start from the first attempt again.
+  ASSERT_TRUE(store_.MarkApplied(ids[0], "t-1", 1000, 0).ok());
+  ASSERT_TRUE(store_.MarkReversalPending(ids[0], "refund").ok());
+  EXPECT_THAT(testing::QueryColumn(dsn_,
+                                   "SELECT attempts FROM credit_applications WHERE "
+                                   "invoice_id = 'inv-0'"),
+              ElementsAre("0"));
+}
+
+}  // namespace
+}  // namespace giftcard::billing
