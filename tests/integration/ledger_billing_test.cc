@@ -16,8 +16,6 @@
 namespace giftcard::testing {
 namespace {
 
-using ::testing::Each;
-using ::testing::Eq;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
@@ -80,7 +78,7 @@ TEST(LedgerBillingTest, FiftyConcurrentCallsForOneInvoiceDebitOnce) {
   EXPECT_EQ(answers.size(), 1u);
   EXPECT_THAT(
       QueryColumn(suite.account_credit_dsn, "SELECT count(*) FROM transfers WHERE kind = 'DEBIT'"),
-      Each(Eq("1")));
+      AllEqual("1"));
   v1::Account got;
   ASSERT_TRUE(suite.GetAccount(account, &got).ok());
   EXPECT_EQ(got.balance().amount_minor(), 5000 - 1199);
@@ -134,7 +132,7 @@ TEST(LedgerBillingTest, ReversalsPutCreditBackExactlyOnce) {
   EXPECT_EQ(got.balance().amount_minor(), 2000);
   EXPECT_THAT(QueryColumn(suite.account_credit_dsn,
                           "SELECT count(*) FROM transfers WHERE kind = 'REVERSAL'"),
-              Each(Eq("1")));
+              AllEqual("1"));
   EXPECT_EQ(ReasonOf(suite.ReverseCredit("inv-unknown", &reversed)), "INVOICE_NOT_FOUND");
 
   // A transfer is reversed once; a reversal is not reversed.
@@ -244,7 +242,7 @@ TEST(LedgerBillingTest, ARefusedInvoiceKeepsItsAnswerAndANewInvoiceIdWorks) {
   EXPECT_EQ(ReasonOf(suite.ApplyCredit("inv-early", account, 500, "EUR", &app)),
             "ACCOUNT_NOT_FOUND");
   EXPECT_THAT(QueryColumn(suite.billing_dsn, "SELECT count(*) FROM credit_applications"),
-              Each(Eq("0")));
+              AllEqual("0"));
   // A new invoice id is decided afresh (no credit yet: everything to charge).
   ASSERT_TRUE(suite.ApplyCredit("inv-again", account, 500, "EUR", &app).ok());
   EXPECT_EQ(app.amount_to_charge().amount_minor(), 500);
@@ -269,7 +267,7 @@ TEST(LedgerBillingTest, BillingKilledMidDebitRecoversToOneDebit) {
   }
   ASSERT_THAT(suite.account_credit->Log(), HasSubstr("test_hook_delay"));
   EXPECT_THAT(QueryColumn(suite.billing_dsn, "SELECT state FROM credit_applications"),
-              Each(Eq("PENDING")));
+              AllEqual("PENDING"));
   suite.billing->Signal(SIGKILL);
   suite.billing->WaitExit(absl::Seconds(10));
   EXPECT_FALSE(call.get().ok());
@@ -288,14 +286,14 @@ TEST(LedgerBillingTest, BillingKilledMidDebitRecoversToOneDebit) {
   suite.billing_stub = v1::Billing::NewStub(server::MakeChannel(address));
   const absl::Time done_by = absl::Now() + absl::Seconds(30);
   while (absl::Now() < done_by &&
-         QueryColumn(suite.billing_dsn, "SELECT state FROM credit_applications")[0] == "PENDING") {
+         QueryValue(suite.billing_dsn, "SELECT state FROM credit_applications") == "PENDING") {
     absl::SleepFor(absl::Milliseconds(100));
   }
   EXPECT_THAT(QueryColumn(suite.billing_dsn, "SELECT state FROM credit_applications"),
-              Each(Eq("APPLIED")));
+              AllEqual("APPLIED"));
   EXPECT_THAT(
       QueryColumn(suite.account_credit_dsn, "SELECT count(*) FROM transfers WHERE kind = 'DEBIT'"),
-      Each(Eq("1")));
+      AllEqual("1"));
   v1::CreditApplication app;
   ASSERT_TRUE(suite.ApplyCredit("inv-crash", account, 1199, "EUR", &app).ok());
   EXPECT_EQ(app.applied().amount_minor(), 1199);

@@ -80,7 +80,7 @@ TEST_F(PlatformTest, TheDatabaseRefusesToChangeOrDeleteLedgerEntries) {
     EXPECT_THROW(tx.exec(sql), pqxx::sql_error) << sql;
   }
   EXPECT_THAT(QueryColumn(suite_.account_credit_dsn, "SELECT count(*) FROM ledger_entries"),
-              Each(Eq("2")));
+              AllEqual("2"));
 }
 
 }  // namespace

@@ -1,11 +1,15 @@
 // A seeded random workload — redemptions, credit applications and reversals,
 // with retries and duplicate request ids, from 8 concurrent clients — must
-// leave the books clean. The seed is printed; GIFTCARD_SEED replays a run.
+// leave the books clean, and, as in Jepsen's bank test, every snapshot a
+// concurrent reader takes while it runs must balance too. The seed is
+// printed; GIFTCARD_SEED replays a run.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <cstdlib>
+#include <map>
+#include <pqxx/pqxx>
 #include <random>
 #include <thread>
 
@@ -17,6 +21,28 @@
 
 namespace giftcard::testing {
 namespace {
+
+// What one consistent snapshot of the ledger breaks (empty: nothing): per
+// currency the entries sum to zero, no customer balance is negative, and
+// each balance is the sum of its entries.
+std::vector<std::string> LedgerSnapshotViolations(pqxx::connection& conn) {
+  std::vector<std::string> out;
+  pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(conn);
+  for (const auto& row :
+       tx.exec("SELECT currency_code, sum(amount_minor) FROM ledger_entries GROUP BY 1 "
+               "HAVING sum(amount_minor) <> 0")) {
+    out.push_back(absl::StrCat(row[0].c_str(), " sums to ", row[1].c_str()));
+  }
+  for (const auto& row : tx.exec(
+           "SELECT a.account_id, a.balance_minor, coalesce(sum(e.amount_minor), 0) "
+           "FROM accounts a LEFT JOIN ledger_entries e USING (account_id) GROUP BY 1, 2 "
+           "HAVING a.balance_minor < 0 OR a.balance_minor <> coalesce(sum(e.amount_minor), 0)")) {
+    out.push_back(
+        absl::StrCat(row[0].c_str(), " balance ", row[1].c_str(), " entries ", row[2].c_str()));
+  }
+  tx.commit();
+  return out;
+}
 
 TEST(RandomWorkloadTest, ThousandsOfMixedOperationsLeaveTheBooksClean) {
   uint64_t seed = static_cast<uint64_t>(absl::ToUnixNanos(absl::Now()));
@@ -43,7 +69,29 @@ TEST(RandomWorkloadTest, ThousandsOfMixedOperationsLeaveTheBooksClean) {
 
   absl::Mutex mu;
   std::vector<std::string> invoices;  // Invoices created so far, to replay and reverse.
-  std::atomic<int> ok{0}, refused{0}, unavailable{0};
+  // The applied amount of each invoice's first success: a replay must answer it again.
+  std::map<std::string, int64_t> first_applied;
+  std::atomic<int> ok{0}, refused{0}, unavailable{0}, replays_matched{0}, replays_differed{0};
+
+  // Bank-style readers: consistent snapshots of the ledger while it moves.
+  std::atomic<bool> done{false};
+  std::atomic<int> snapshots{0};
+  std::vector<std::string> snapshot_violations;
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 2; ++r) {
+    readers.emplace_back([&] {
+      pqxx::connection conn(suite.account_credit_dsn);
+      while (!done.load()) {
+        std::vector<std::string> v = LedgerSnapshotViolations(conn);
+        ++snapshots;
+        if (!v.empty()) {
+          absl::MutexLock lock(&mu);
+          snapshot_violations.insert(snapshot_violations.end(), v.begin(), v.end());
+        }
+        absl::SleepFor(absl::Milliseconds(5));
+      }
+    });
+  }
   std::vector<std::thread> clients;
   for (int c = 0; c < kClients; ++c) {
     clients.emplace_back([&, c] {
@@ -72,9 +120,18 @@ TEST(RandomWorkloadTest, ThousandsOfMixedOperationsLeaveTheBooksClean) {
             invoices.push_back(invoice);
           }
           v1::CreditApplication app;
-          // The invoice's account is fixed by its name so retries match.
-          const std::string& owner = accounts[std::hash<std::string>()(invoice) % accounts.size()];
-          s = suite.ApplyCredit(invoice, owner, 100 + static_cast<int64_t>(pick(900)), "EUR", &app);
+          // The invoice's account and amount are fixed by its name, so a
+          // retry is a true replay (not REQUEST_ID_REUSED).
+          const size_t h = std::hash<std::string>()(invoice);
+          const std::string& owner = accounts[h % accounts.size()];
+          s = suite.ApplyCredit(invoice, owner, 100 + static_cast<int64_t>(h % 900), "EUR", &app);
+          if (s.ok()) {
+            absl::MutexLock lock(&mu);
+            auto [it, first] = first_applied.emplace(invoice, app.applied().amount_minor());
+            if (!first) {
+              ++(it->second == app.applied().amount_minor() ? replays_matched : replays_differed);
+            }
+          }
         } else {
           std::string invoice;
           {
@@ -97,13 +154,22 @@ TEST(RandomWorkloadTest, ThousandsOfMixedOperationsLeaveTheBooksClean) {
     });
   }
   for (auto& t : clients) t.join();
-  std::printf("ok=%d refused=%d unavailable=%d\n", ok.load(), refused.load(), unavailable.load());
+  done = true;
+  for (auto& t : readers) t.join();
+  std::printf("ok=%d refused=%d unavailable=%d replays=%d snapshots=%d\n", ok.load(),
+              refused.load(), unavailable.load(), replays_matched.load(), snapshots.load());
+  // The replay path was exercised, and every replay got the first answer.
+  EXPECT_GT(replays_matched.load(), 50);
+  EXPECT_EQ(replays_differed.load(), 0);
+  // The readers looked many times, and no snapshot was ever out of balance.
+  EXPECT_GT(snapshots.load(), 20);
+  EXPECT_THAT(snapshot_violations, ::testing::IsEmpty());
   EXPECT_EQ(unavailable.load(), 0);
   EXPECT_GT(ok.load(), kClients * kOpsPerClient / 4);
   EXPECT_EQ(suite.AuditReport(), "") << "seed " << seed;
   EXPECT_THAT(
       QueryColumn(suite.code_vault_dsn, "SELECT count(*) FROM redemptions WHERE state = 'PENDING'"),
-      ::testing::Each(::testing::Eq("0")));
+      AllEqual("0"));
 }
 
 }  // namespace

@@ -13,8 +13,6 @@
 namespace giftcard::testing {
 namespace {
 
-using ::testing::Each;
-using ::testing::Eq;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -60,14 +58,14 @@ TEST_F(SliceTest, RedeemCreditsTheAccountAndBillingAppliesTheCredit) {
   // balance is the sum of its entries.
   EXPECT_THAT(QueryColumn(suite_.account_credit_dsn,
                           "SELECT sum(amount_minor) FROM ledger_entries GROUP BY currency_code"),
-              Each(Eq("0")));
+              AllEqual("0"));
   EXPECT_THAT(QueryColumn(suite_.account_credit_dsn, "SELECT count(*) FROM ledger_entries"),
-              Each(Eq("2")));
+              AllEqual("2"));
   EXPECT_THAT(QueryColumn(suite_.account_credit_dsn,
                           "SELECT count(*) FROM accounts a WHERE balance_minor <> "
                           "(SELECT coalesce(sum(amount_minor), 0) FROM ledger_entries e "
                           " WHERE e.account_id = a.account_id)"),
-              Each(Eq("0")));
+              AllEqual("0"));
 
   // ApplyCredit takes min(balance, amount_due) and leaves the rest to charge.
   v1::CreditApplication app;
@@ -104,7 +102,7 @@ TEST_F(SliceTest, RedeemCreditsTheAccountAndBillingAppliesTheCredit) {
                         "\"principal\":\"billing\""));
   EXPECT_THAT(QueryColumn(suite_.account_credit_dsn,
                           "SELECT sum(amount_minor) FROM ledger_entries GROUP BY currency_code"),
-              Each(Eq("0")));
+              AllEqual("0"));
 }
 
 TEST_F(SliceTest, ReplaysReturnTheFirstAnswerAndNeverCreditTwice) {
@@ -137,7 +135,7 @@ TEST_F(SliceTest, ReplaysReturnTheFirstAnswerAndNeverCreditTwice) {
   ASSERT_TRUE(suite_.GetAccount(account, &got).ok());
   EXPECT_EQ(got.balance().amount_minor(), 1000);
   EXPECT_THAT(QueryColumn(suite_.account_credit_dsn, "SELECT count(*) FROM transfers"),
-              Each(Eq("1")));
+              AllEqual("1"));
 }
 
 TEST_F(SliceTest, RefusedRedemptionLeavesTheCodeActiveForTheRightAccount) {
@@ -166,7 +164,7 @@ TEST_F(SliceTest, RefusedRedemptionLeavesTheCodeActiveForTheRightAccount) {
       suite_.vault_stub->GetCodeStatus(Context(kAdminToken).get(), status_request, &status).ok());
   EXPECT_EQ(status.state(), v1::ACTIVE);
   EXPECT_THAT(QueryColumn(suite_.account_credit_dsn, "SELECT count(*) FROM ledger_entries"),
-              Each(Eq("0")));
+              AllEqual("0"));
 
   v1::Redemption ok;
   ASSERT_TRUE(suite_.Redeem(codes[0].code(), german, "r1", &ok).ok());

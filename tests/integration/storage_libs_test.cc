@@ -32,7 +32,7 @@ TEST(PgLibTest, ConcurrentReplicasApplyEachMigrationOnce) {
   }
   for (auto& t : replicas) t.join();
   for (const auto& s : results) EXPECT_TRUE(s.ok()) << s;
-  EXPECT_THAT(QueryColumn(dsn, "SELECT count(*) FROM schema_migrations"), Each(Eq("2")));
+  EXPECT_THAT(QueryColumn(dsn, "SELECT count(*) FROM schema_migrations"), AllEqual("2"));
 }
 
 TEST(PgLibTest, AMigrationChangedAfterItWasAppliedIsRefused) {
@@ -58,7 +58,7 @@ TEST(PgLibTest, AnErrorFromTheBodyRollsBackAndPreparedStatementsRun) {
                     return absl::OkStatus();
                   })
                   .ok());
-  EXPECT_THAT(QueryColumn(dsn, "SELECT id FROM things"), Each(Eq("2")));
+  EXPECT_THAT(QueryColumn(dsn, "SELECT id FROM things"), AllEqual("2"));
 }
 
 TEST(PgLibTest, PoolReportsAnOutageAndReconnectsAfterIt) {

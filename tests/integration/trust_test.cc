@@ -314,5 +314,56 @@ TEST(TrustTest, MutualTlsAdmitsOnlyCertificatesOfItsCa) {
   EXPECT_EQ(suite.AuditReport(), "");
 }
 
+// Issue 11, item 7: under mutual TLS only a DNS name or a
+// spiffe://<trust domain>/<principal> URI names a principal — not an e-mail
+// name, another URI or the common name, which any CA-issued certificate for
+// some other purpose might carry.
+TEST(TrustTest, OnlyADnsOrSpiffeNameInTheCertificateNamesAPrincipal) {
+  const std::string certs = MakeCerts("giftcard-test-ca");
+  // Client certificates from the same CA, each naming "admin" another way.
+  auto make = [&](const std::string& name, const std::string& ext) {
+    ShellRun run = RunCommand(
+        absl::StrCat("cd ", certs,
+                     " && openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+                     "-keyout ",
+                     name, ".key -out ", name,
+                     ".csr -subj /CN=admin 2>&1 && "
+                     "printf '",
+                     ext, "\\nextendedKeyUsage=clientAuth' > ", name,
+                     ".ext && "
+                     "openssl x509 -req -in ",
+                     name,
+                     ".csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 1 "
+                     "-out ",
+                     name, ".crt -extfile ", name, ".ext 2>&1"));
+    EXPECT_EQ(run.exit_code, 0) << run.out;
+    return server::ClientTls{certs + "/ca.crt", certs + "/" + name + ".crt",
+                             certs + "/" + name + ".key"};
+  };
+  Suite suite({.tls_dir = certs});
+  v1::GetAccountRequest get;
+  get.set_account_id("nobody");
+  auto call = [&](const server::ClientTls& tls) {
+    auto stub = v1::AccountCredit::NewStub(server::MakeChannel(suite.account_credit_addr, tls));
+    v1::Account out;
+    return stub->GetAccount(Context("", absl::Seconds(5)).get(), get, &out);
+  };
+  for (const auto& [name, ext] : std::vector<std::pair<std::string, std::string>>{
+           {"by-email", "subjectAltName=email:admin"},
+           {"by-uri", "subjectAltName=URI:https://admin"},
+           {"by-cn-only", "basicConstraints=CA:FALSE"}}) {
+    grpc::Status s = call(make(name, ext));
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << name;
+    EXPECT_EQ(ReasonOf(s), "CALLER_UNKNOWN") << name;
+  }
+  // A DNS name or a SPIFFE id does: admin may read accounts (this one is unknown).
+  for (const auto& [name, ext] : std::vector<std::pair<std::string, std::string>>{
+           {"by-dns", "subjectAltName=DNS:admin"},
+           {"by-spiffe", "subjectAltName=URI:spiffe://giftcard.test/admin"}}) {
+    grpc::Status s = call(make(name, ext));
+    EXPECT_EQ(ReasonOf(s), "ACCOUNT_NOT_FOUND") << name << ": " << s.error_message();
+  }
+}
+
 }  // namespace
 }  // namespace giftcard::testing

@@ -13,9 +13,6 @@
 namespace giftcard::testing {
 namespace {
 
-using ::testing::Each;
-using ::testing::Eq;
-
 struct RaceResult {
   int successes = 0;
   std::map<std::string, int> failures;  // reason → count
@@ -78,12 +75,12 @@ class VaultConcurrencyTest : public ::testing::Test {
     }
     EXPECT_EQ(explained, 63);
     EXPECT_THAT(QueryColumn(suite.account_credit_dsn, "SELECT count(*) FROM transfers"),
-                Each(Eq("1")));
+                AllEqual("1"));
     EXPECT_THAT(QueryColumn(suite.account_credit_dsn, "SELECT sum(balance_minor) FROM accounts"),
-                Each(Eq("2500")));
+                AllEqual("2500"));
     EXPECT_THAT(QueryColumn(suite.code_vault_dsn,
                             "SELECT count(*) FROM redemptions WHERE state = 'COMPLETED'"),
-                Each(Eq("1")));
+                AllEqual("1"));
   }
 };
 
@@ -117,7 +114,7 @@ TEST_F(VaultConcurrencyTest, TwentyRetriesOfOneRequestHaveOneEffect) {
     EXPECT_EQ(redemption.SerializeAsString(), r.redemptions[0].SerializeAsString());
   }
   EXPECT_THAT(QueryColumn(suite.account_credit_dsn, "SELECT count(*) FROM transfers"),
-              Each(Eq("1")));
+              AllEqual("1"));
   v1::Account got;
   ASSERT_TRUE(suite.GetAccount(account, &got).ok());
   EXPECT_EQ(got.balance().amount_minor(), 1000);

@@ -21,8 +21,6 @@
 namespace giftcard::testing {
 namespace {
 
-using ::testing::Each;
-using ::testing::Eq;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -78,7 +76,7 @@ TEST_F(VaultLifecycleTest, IssueIsIdempotentAndNeverShowsPinsTwice) {
   }
   Issue(suite_, IssueRequest(6, "batch-a"), &s);
   EXPECT_EQ(ReasonOf(s), "REQUEST_ID_REUSED");
-  EXPECT_THAT(QueryColumn(suite_.code_vault_dsn, "SELECT count(*) FROM codes"), Each(Eq("5")));
+  EXPECT_THAT(QueryColumn(suite_.code_vault_dsn, "SELECT count(*) FROM codes"), AllEqual("5"));
 }
 
 TEST_F(VaultLifecycleTest, IssuesAHundredThousandCodesInOneCall) {
@@ -94,7 +92,7 @@ TEST_F(VaultLifecycleTest, IssuesAHundredThousandCodesInOneCall) {
   }
   EXPECT_EQ(serials.size(), 100000u);
   EXPECT_EQ(pins.size(), 100000u);
-  EXPECT_THAT(QueryColumn(suite_.code_vault_dsn, "SELECT count(*) FROM codes"), Each(Eq("100000")));
+  EXPECT_THAT(QueryColumn(suite_.code_vault_dsn, "SELECT count(*) FROM codes"), AllEqual("100000"));
   std::printf("issued 100000 codes in %s\n", absl::FormatDuration(absl::Now() - start).c_str());
   v1::IssueCodesRequest too_many = IssueRequest(100001, "batch-too-big");
   Issue(suite_, too_many, &s);

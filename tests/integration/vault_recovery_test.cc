@@ -12,8 +12,6 @@
 namespace giftcard::testing {
 namespace {
 
-using ::testing::Each;
-using ::testing::Eq;
 using ::testing::HasSubstr;
 
 TEST(VaultRecoveryTest, AccountCreditKilledMidCreditTheWorkerCompletesWithOneCredit) {
@@ -50,7 +48,7 @@ TEST(VaultRecoveryTest, AccountCreditKilledMidCreditTheWorkerCompletesWithOneCre
   ASSERT_THAT(suite.account_credit->Log(), HasSubstr("test_hook_delay"));
   // The code is reserved; the credit has not happened.
   EXPECT_THAT(QueryColumn(suite.code_vault_dsn, "SELECT state FROM redemptions"),
-              Each(Eq("PENDING")));
+              AllEqual("PENDING"));
   suite.account_credit->Signal(SIGKILL);
   suite.account_credit->WaitExit(absl::Seconds(10));
 
@@ -58,7 +56,7 @@ TEST(VaultRecoveryTest, AccountCreditKilledMidCreditTheWorkerCompletesWithOneCre
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_EQ(ReasonOf(s), "DEPENDENCY_UNAVAILABLE");
   EXPECT_THAT(QueryColumn(suite.account_credit_dsn, "SELECT count(*) FROM transfers"),
-              Each(Eq("0")));
+              AllEqual("0"));
 
   // Back on the same address, without the hook; the recovery worker finishes.
   std::string address;
@@ -71,12 +69,12 @@ TEST(VaultRecoveryTest, AccountCreditKilledMidCreditTheWorkerCompletesWithOneCre
   const absl::Time done_by = absl::Now() + absl::Seconds(20);
   // The worker logs its attempt after the redemption is settled: wait for both.
   while (absl::Now() < done_by &&
-         (QueryColumn(suite.code_vault_dsn, "SELECT state FROM redemptions")[0] == "PENDING" ||
+         (QueryValue(suite.code_vault_dsn, "SELECT state FROM redemptions") == "PENDING" ||
           suite.code_vault->Log().find("recovery_settled") == std::string::npos)) {
     absl::SleepFor(absl::Milliseconds(100));
   }
   EXPECT_THAT(QueryColumn(suite.code_vault_dsn, "SELECT state FROM redemptions"),
-              Each(Eq("COMPLETED")));
+              AllEqual("COMPLETED"));
   EXPECT_THAT(suite.code_vault->Log(), HasSubstr("recovery_settled"));
   // /metrics counts the recovered saga once the worker's pass returns.
   std::string scrape;
@@ -87,7 +85,7 @@ TEST(VaultRecoveryTest, AccountCreditKilledMidCreditTheWorkerCompletesWithOneCre
   }
   EXPECT_THAT(scrape, HasSubstr("giftcard_saga_recoveries_total 1\n"));
   EXPECT_THAT(QueryColumn(suite.account_credit_dsn, "SELECT count(*) FROM transfers"),
-              Each(Eq("1")));
+              AllEqual("1"));
   v1::Account got;
   ASSERT_TRUE(suite.GetAccount(account, &got).ok());
   EXPECT_EQ(got.balance().amount_minor(), 2500);
@@ -126,9 +124,9 @@ TEST(VaultRecoveryTest, RefusalsLeaveTheCodeRedeemableByTheRightAccount) {
   EXPECT_EQ(ReasonOf(suite.Redeem(codes[0].code(), missing, "d")), "ACCOUNT_NOT_FOUND");
   EXPECT_THAT(QueryColumn(suite.code_vault_dsn,
                           "SELECT count(*) FROM redemptions WHERE state = 'REJECTED'"),
-              Each(Eq("4")));
+              AllEqual("4"));
   EXPECT_THAT(QueryColumn(suite.account_credit_dsn, "SELECT count(*) FROM ledger_entries"),
-              Each(Eq("0")));
+              AllEqual("0"));
 
   // A retry of a refused request gets its first answer, and the code (ACTIVE
   // again) is not taken by it: the reservation meets the request's earlier
@@ -136,8 +134,8 @@ TEST(VaultRecoveryTest, RefusalsLeaveTheCodeRedeemableByTheRightAccount) {
   grpc::Status retry = suite.Redeem(codes[0].code(), wrong_region, "a");
   EXPECT_EQ(retry.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_EQ(ReasonOf(retry), "REGION_MISMATCH");
-  EXPECT_THAT(QueryColumn(suite.code_vault_dsn, "SELECT count(*) FROM redemptions"), Each(Eq("4")));
-  EXPECT_THAT(QueryColumn(suite.code_vault_dsn, "SELECT state FROM codes"), Each(Eq("ACTIVE")));
+  EXPECT_THAT(QueryColumn(suite.code_vault_dsn, "SELECT count(*) FROM redemptions"), AllEqual("4"));
+  EXPECT_THAT(QueryColumn(suite.code_vault_dsn, "SELECT state FROM codes"), AllEqual("ACTIVE"));
 
   v1::Redemption ok;
   ASSERT_TRUE(suite.Redeem(codes[0].code(), right, "e", &ok).ok());

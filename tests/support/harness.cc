@@ -174,6 +174,11 @@ std::string MakeCerts(const std::string& ca_name) {
   return dir;
 }
 
+std::string QueryValue(const std::string& dsn, const std::string& sql) {
+  const std::vector<std::string> rows = QueryColumn(dsn, sql);
+  return rows.size() == 1 ? rows[0] : absl::StrCat("(", rows.size(), " rows)");
+}
+
 std::string UnknownPin() { return codes::Format(codes::GeneratePin()); }
 
 std::string ExecSql(const std::string& dsn, const std::string& sql) {

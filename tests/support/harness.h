@@ -4,6 +4,7 @@
 #ifndef GIFTCARD_TESTS_SUPPORT_HARNESS_H_
 #define GIFTCARD_TESTS_SUPPORT_HARNESS_H_
 
+#include <gmock/gmock.h>
 #include <grpcpp/grpcpp.h>
 #include <sys/types.h>
 
@@ -36,6 +37,17 @@ std::string CreateDatabase(int pg_port, const std::string& prefix);
 
 // Runs one SQL query on `dsn` and returns the first column of each row.
 std::vector<std::string> QueryColumn(const std::string& dsn, const std::string& sql);
+
+// The one value `sql` returns on `dsn`, or "(N rows)" when it returns N != 1
+// rows (so a poll never indexes an empty result).
+std::string QueryValue(const std::string& dsn, const std::string& sql);
+
+// Matches a result set whose every element equals `value` and that has at
+// least one (Each alone passes on none).
+inline auto AllEqual(const std::string& value) {
+  return ::testing::AllOf(::testing::Not(::testing::IsEmpty()),
+                          ::testing::Each(::testing::Eq(value)));
+}
 
 // Runs SQL statements on `dsn`: "" when they succeeded, else the error.
 std::string ExecSql(const std::string& dsn, const std::string& sql);
