@@ -1,16 +1,12 @@
 #include "audit/audit.h"
 
-#include <pqxx/pqxx>
 #include <set>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "pg/pool.h"
 
 namespace giftcard::audit {
 namespace {
-
-using Snapshot = pqxx::transaction<pqxx::repeatable_read, pqxx::read_only>;
 
 constexpr char kApplyPrefix[] = "billing:apply:";
 constexpr char kReversePrefix[] = "billing:reverse:";
@@ -169,84 +165,6 @@ void CheckBilling(const BillingFacts& billing, const LedgerFacts& ledger, Report
   }
 }
 
-absl::Time SnapshotTime(pqxx::transaction_base& tx) {
-  return absl::FromUnixMicros(
-      tx.exec1("SELECT (extract(epoch FROM now()) * 1000000)::bigint")[0].as<int64_t>());
-}
-
-VaultFacts ReadVault(pqxx::transaction_base& tx) {
-  VaultFacts f;
-  f.snapshot_time = SnapshotTime(tx);
-  for (const auto& row : tx.exec("SELECT redemption_id::text, account_id, state, currency_code, "
-                                 "amount_minor FROM redemptions")) {
-    f.redemptions.push_back({row[0].as<std::string>(), row[1].as<std::string>(),
-                             row[2].as<std::string>(), row[3].as<std::string>(),
-                             row[4].as<int64_t>()});
-  }
-  for (const auto& row : tx.exec("SELECT serial, coalesce(redemption_id::text, ''), "
-                                 "coalesce(redeemed_by_account_id, '') FROM codes "
-                                 "WHERE state = 'REDEEMED'")) {
-    f.redeemed_codes.push_back(
-        {row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>()});
-  }
-  return f;
-}
-
-BillingFacts ReadBilling(pqxx::transaction_base& tx) {
-  BillingFacts f;
-  f.snapshot_time = SnapshotTime(tx);
-  for (const auto& row :
-       tx.exec("SELECT invoice_id, account_id, state, coalesce(debit_transfer_id, ''), "
-               "coalesce(reversal_transfer_id, ''), coalesce(applied_minor, 0) "
-               "FROM credit_applications")) {
-    f.applications.push_back({row[0].as<std::string>(), row[1].as<std::string>(),
-                              row[2].as<std::string>(), row[3].as<std::string>(),
-                              row[4].as<std::string>(), row[5].as<int64_t>()});
-  }
-  return f;
-}
-
-LedgerFacts ReadLedger(pqxx::transaction_base& tx) {
-  LedgerFacts f;
-  for (const auto& row :
-       tx.exec("SELECT currency_code, sum(amount_minor) FROM ledger_entries GROUP BY 1")) {
-    f.currency_sums[row[0].as<std::string>()] = row[1].as<int64_t>();
-  }
-  // A balance counts in its account's currency: entries in any other are
-  // counted apart, never added to it.
-  for (const auto& row :
-       tx.exec("SELECT a.account_id, a.balance_minor, "
-               "coalesce(sum(e.amount_minor) FILTER (WHERE e.currency_code = a.currency_code), 0), "
-               "a.currency_code, count(e.entry_id) FILTER (WHERE e.currency_code <> a.currency_code) "
-               "FROM accounts a LEFT JOIN ledger_entries e USING (account_id) GROUP BY 1, 2, 4")) {
-    f.balances.push_back({row[0].as<std::string>(), row[1].as<int64_t>(), row[2].as<int64_t>(),
-                          row[3].as<std::string>(), row[4].as<int64_t>()});
-  }
-  for (const auto& row :
-       tx.exec("SELECT t.transfer_id::text, t.request_id, t.kind, t.account_id, t.currency_code, "
-               "coalesce(t.reverses_transfer_id::text, ''), t.amount_minor, " +
-               pg::Micros("t.create_time") +
-               ", count(e.entry_id), coalesce(sum(e.amount_minor), 0), "
-               "coalesce(sum(e.amount_minor) FILTER (WHERE e.account_id = t.account_id), 0) "
-               "FROM transfers t LEFT JOIN ledger_entries e ON e.transfer_id = t.transfer_id "
-               "GROUP BY t.request_id")) {
-    LedgerFacts::Transfer t;
-    t.transfer_id = row[0].as<std::string>();
-    t.request_id = row[1].as<std::string>();
-    t.kind = row[2].as<std::string>();
-    t.account_id = row[3].as<std::string>();
-    t.currency_code = row[4].as<std::string>();
-    t.reverses_transfer_id = row[5].as<std::string>();
-    t.amount_minor = row[6].as<int64_t>();
-    t.create_time = absl::FromUnixMicros(row[7].as<int64_t>());
-    t.entries = row[8].as<int>();
-    t.entries_sum = row[9].as<int64_t>();
-    t.customer_side = row[10].as<int64_t>();
-    f.transfers.push_back(std::move(t));
-  }
-  return f;
-}
-
 }  // namespace
 
 std::vector<Violation> Check(const VaultFacts& vault, const BillingFacts& billing,
@@ -256,52 +174,6 @@ std::vector<Violation> Check(const VaultFacts& vault, const BillingFacts& billin
   CheckVault(vault, ledger, report);
   CheckBilling(billing, ledger, report);
   return report.Take();
-}
-
-absl::StatusOr<std::vector<Violation>> Run(const Databases& databases) {
-  try {
-    pqxx::connection vault_conn(pg::WithConnectTimeout(databases.code_vault_dsn, 5));
-    pqxx::connection billing_conn(pg::WithConnectTimeout(databases.billing_dsn, 5));
-    pqxx::connection ledger_conn(pg::WithConnectTimeout(databases.account_credit_dsn, 5));
-    // Order matters; see audit.h.
-    Snapshot vault_tx(vault_conn, "audit_vault");
-    VaultFacts vault = ReadVault(vault_tx);
-    Snapshot billing_tx(billing_conn, "audit_billing");
-    BillingFacts billing = ReadBilling(billing_tx);
-    Snapshot ledger_tx(ledger_conn, "audit_ledger");
-    LedgerFacts ledger = ReadLedger(ledger_tx);
-    return Check(vault, billing, ledger);
-  } catch (const std::exception& e) {
-    return pg::Pool::StatusFromException(e);
-  }
-}
-
-namespace {
-
-// One snapshot read on a service's own pool; exceptions stop here.
-template <typename Facts, typename Reader>
-absl::StatusOr<Facts> ReadOnPool(pg::Pool& pool, Reader read) {
-  Facts facts;
-  absl::Status status = pool.ReadSnapshot([&](pqxx::transaction_base& tx) {
-    facts = read(tx);
-    return absl::OkStatus();
-  });
-  if (!status.ok()) return status;
-  return facts;
-}
-
-}  // namespace
-
-absl::StatusOr<VaultFacts> ReadVaultFacts(pg::Pool& pool) {
-  return ReadOnPool<VaultFacts>(pool, ReadVault);
-}
-
-absl::StatusOr<BillingFacts> ReadBillingFacts(pg::Pool& pool) {
-  return ReadOnPool<BillingFacts>(pool, ReadBilling);
-}
-
-absl::StatusOr<LedgerFacts> ReadLedgerFacts(pg::Pool& pool) {
-  return ReadOnPool<LedgerFacts>(pool, ReadLedger);
 }
 
 std::string Format(const std::vector<Violation>& violations) {

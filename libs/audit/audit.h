@@ -8,7 +8,10 @@
 // transfers newer than the earlier snapshots) is not a violation.
 //
 // The check itself (Check) is a pure function of the facts, so it is unit
-// tested and can later be fed from other sources than SQL.
+// tested. Each service reads its own facts from its own tables
+// (services/<svc>/storage/pg_audit_facts.h) and exports them over
+// ExportAuditFacts; tools and tests read them there (audit/wire.h), never a
+// database.
 #ifndef GIFTCARD_LIBS_AUDIT_AUDIT_H_
 #define GIFTCARD_LIBS_AUDIT_AUDIT_H_
 
@@ -19,10 +22,6 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-
-namespace giftcard::pg {
-class Pool;
-}  // namespace giftcard::pg
 
 namespace giftcard::audit {
 
@@ -79,19 +78,6 @@ struct BillingFacts {
 
 std::vector<Violation> Check(const VaultFacts& vault, const BillingFacts& billing,
                              const LedgerFacts& ledger);
-
-struct Databases {
-  std::string code_vault_dsn, account_credit_dsn, billing_dsn;
-};
-
-// Reads the facts (vault, billing, ledger, in that order) and checks them.
-absl::StatusOr<std::vector<Violation>> Run(const Databases& databases);
-
-// One service's facts, read in one snapshot on that service's own pool (the
-// services' ExportAuditFacts RPCs, so that tools never touch a database).
-absl::StatusOr<VaultFacts> ReadVaultFacts(pg::Pool& pool);
-absl::StatusOr<BillingFacts> ReadBillingFacts(pg::Pool& pool);
-absl::StatusOr<LedgerFacts> ReadLedgerFacts(pg::Pool& pool);
 
 // "invariant: detail" lines, one per violation.
 std::string Format(const std::vector<Violation>& violations);

@@ -145,4 +145,39 @@ void Append(const v1::LedgerAuditFacts& chunk, LedgerFacts* facts) {
   }
 }
 
+namespace {
+
+// One service's side of the books, chunk by chunk.
+template <typename Chunk, typename Facts>
+absl::Status ReadChunks(std::unique_ptr<grpc::ClientReaderInterface<Chunk>> reader, Facts* facts) {
+  Chunk chunk;
+  while (reader->Read(&chunk)) Append(chunk, facts);
+  return errors::FromGrpcStatus(reader->Finish());
+}
+
+}  // namespace
+
+absl::StatusOr<AllFacts> ReadOverRpc(const AuditPeers& peers) {
+  v1::ExportAuditFactsRequest request;
+  request.set_chunk_size(peers.chunk_size);
+  AllFacts facts;
+  auto vault_call = peers.context();
+  absl::Status s =
+      ReadChunks(peers.vault->ExportAuditFacts(vault_call.get(), request), &facts.vault);
+  if (!s.ok()) return s;
+  auto billing_call = peers.context();
+  s = ReadChunks(peers.billing->ExportAuditFacts(billing_call.get(), request), &facts.billing);
+  if (!s.ok()) return s;
+  auto ledger_call = peers.context();
+  s = ReadChunks(peers.ledger->ExportAuditFacts(ledger_call.get(), request), &facts.ledger);
+  if (!s.ok()) return s;
+  return facts;
+}
+
+absl::StatusOr<std::vector<Violation>> AuditOverRpc(const AuditPeers& peers) {
+  absl::StatusOr<AllFacts> facts = ReadOverRpc(peers);
+  if (!facts.ok()) return facts.status();
+  return Check(facts->vault, facts->billing, facts->ledger);
+}
+
 }  // namespace giftcard::audit

@@ -13,9 +13,9 @@
 #include "audit/audit.h"
 #include "errors/grpc_status.h"
 #include "errors/status.h"
-#include "giftcard/v1/account_credit.pb.h"
-#include "giftcard/v1/billing.pb.h"
-#include "giftcard/v1/code_vault.pb.h"
+#include "giftcard/v1/account_credit.grpc.pb.h"
+#include "giftcard/v1/billing.grpc.pb.h"
+#include "giftcard/v1/code_vault.grpc.pb.h"
 
 namespace giftcard::audit {
 
@@ -51,6 +51,30 @@ grpc::Status WriteChunks(const FactsReader<Facts>& read, int requested_chunk_siz
   }
   return grpc::Status::OK;
 }
+
+// The services to audit, and a fresh client context (deadline, caller
+// identity) for each of their ExportAuditFacts calls.
+struct AuditPeers {
+  v1::CodeVault::StubInterface* vault = nullptr;
+  v1::Billing::StubInterface* billing = nullptr;
+  v1::AccountCredit::StubInterface* ledger = nullptr;
+  std::function<std::unique_ptr<grpc::ClientContext>()> context;
+  int chunk_size = 0;  // 0: the services' default.
+};
+
+// The three sides of the books.
+struct AllFacts {
+  VaultFacts vault;
+  BillingFacts billing;
+  LedgerFacts ledger;
+};
+
+// Reads vault, billing, ledger over ExportAuditFacts, in that order (the
+// order audit.h's reasoning needs). A failed call is its status.
+absl::StatusOr<AllFacts> ReadOverRpc(const AuditPeers& peers);
+
+// ReadOverRpc, then Check.
+absl::StatusOr<std::vector<Violation>> AuditOverRpc(const AuditPeers& peers);
 
 }  // namespace giftcard::audit
 

@@ -41,6 +41,14 @@ inline constexpr absl::string_view kMethodNotAllowed = "METHOD_NOT_ALLOWED";
 inline constexpr absl::string_view kConflict = "CONFLICT";
 inline constexpr absl::string_view kInternal = "INTERNAL";
 inline constexpr absl::string_view kCurrencyLocked = "CURRENCY_LOCKED";
+// Beyond DESIGN.md's table (docs/decisions.md, "Errors").
+inline constexpr absl::string_view kCodeNotFound = "CODE_NOT_FOUND";
+inline constexpr absl::string_view kBatchNotFound = "BATCH_NOT_FOUND";
+inline constexpr absl::string_view kTransferNotFound = "TRANSFER_NOT_FOUND";
+inline constexpr absl::string_view kAccountClosed = "ACCOUNT_CLOSED";
+inline constexpr absl::string_view kCannotReverseReversal = "CANNOT_REVERSE_REVERSAL";
+inline constexpr absl::string_view kAlreadyReversed = "ALREADY_REVERSED";
+inline constexpr absl::string_view kBalanceLimit = "BALANCE_LIMIT";
 }  // namespace reason
 
 // Dynamic parts of an error, as ErrorInfo.metadata.

@@ -23,6 +23,14 @@ bool IsConnectionClass(const std::string& sqlstate) {
 
 }  // namespace
 
+std::vector<Statement> JoinStatements(std::vector<std::vector<Statement>> sets) {
+  std::vector<Statement> out;
+  for (auto& set : sets) {
+    for (auto& st : set) out.push_back(std::move(st));
+  }
+  return out;
+}
+
 std::string Micros(const std::string& column) {
   return absl::StrCat("(extract(epoch FROM ", column, ") * 1000000)::bigint");
 }
@@ -158,22 +166,28 @@ absl::Status Pool::StatusFromException(const std::exception& e) {
   return errors::Error(absl::StatusCode::kInternal, errors::reason::kInternal, "storage error");
 }
 
-absl::Status Pool::Open(Slot& slot) {
+absl::Status Pool::Open(Slot& slot, absl::Time deadline) {
   try {
-    auto conn =
+    // connect_timeout bounds the connection itself; the watchdog what follows.
+    slot.conn =
         std::make_unique<pqxx::connection>(WithKeepalives(WithConnectTimeout(options_.dsn, 2)));
-    {
+    Watch(slot, deadline);
+    try {
       // The server's own limits for this session: a statement, a lock
       // wait, a transaction left open by a client that went away.
-      pqxx::nontransaction tx(*conn);
+      pqxx::nontransaction tx(*slot.conn);
       tx.exec(absl::StrCat(
           "SET statement_timeout = ", absl::ToInt64Milliseconds(options_.statement_timeout),
           "; SET lock_timeout = ", absl::ToInt64Milliseconds(options_.lock_timeout),
           "; SET idle_in_transaction_session_timeout = ",
           absl::ToInt64Milliseconds(options_.idle_in_transaction_timeout)));
+      tx.commit();
+      for (const auto& st : statements_) slot.conn->prepare(st.name, st.sql);
+    } catch (const std::exception&) {
+      Unwatch(slot);
+      throw;
     }
-    for (const auto& st : statements_) conn->prepare(st.name, st.sql);
-    slot.conn = std::move(conn);
+    if (Unwatch(slot)) throw pqxx::broken_connection("cut off while opening");
     return absl::OkStatus();
   } catch (const std::exception& e) {
     slot.conn.reset();
@@ -200,7 +214,7 @@ absl::StatusOr<Pool::Slot*> Pool::Acquire(absl::Time deadline) {
   }
   PoolWait().Observe({}, absl::ToDoubleSeconds(absl::Now() - start));
   if (slot->conn == nullptr || !slot->conn->is_open()) {
-    if (absl::Status s = Open(*slot); !s.ok()) {
+    if (absl::Status s = Open(*slot, deadline); !s.ok()) {
       Release(slot, /*broken=*/true);
       return s;
     }
@@ -214,39 +228,40 @@ void Pool::Release(Slot* slot, bool broken) {
   free_.push_back(slot);
 }
 
-void Pool::Watch(Slot* slot, absl::Time deadline) {
+void Pool::Watch(Slot& slot, absl::Time deadline) {
   absl::MutexLock lock(&watch_mu_);
-  watched_[slot] = Watched{slot->conn->sock(), deadline, false};
-  watch_changed_.Signal();
+  slot.watched = true;
+  slot.socket = slot.conn->sock();
+  slot.deadline = deadline;
+  slot.cut_off = false;
+  if (deadline < watchdog_wake_) watch_changed_.Signal();
 }
 
-bool Pool::Unwatch(Slot* slot) {
+bool Pool::Unwatch(Slot& slot) {
   absl::MutexLock lock(&watch_mu_);
-  auto it = watched_.find(slot);
-  const bool cut_off = it != watched_.end() && it->second.cut_off;
-  if (it != watched_.end()) watched_.erase(it);
-  return cut_off;
+  slot.watched = false;
+  return slot.cut_off;
 }
 
 void Pool::WatchdogLoop() {
   absl::MutexLock lock(&watch_mu_);
   while (!stopping_) {
     const absl::Time now = absl::Now();
-    absl::Time next = absl::InfiniteFuture();
-    for (auto& [slot, watched] : watched_) {
-      if (watched.cut_off) continue;
-      if (abandoned_ || watched.deadline <= now) {
+    watchdog_wake_ = absl::InfiniteFuture();
+    for (const auto& slot : slots_) {
+      if (!slot->watched || slot->cut_off) continue;
+      if (abandoned_ || slot->deadline <= now) {
         // The socket stays open (the connection owns it) until the call
         // unwatches it, so this never hits a reused descriptor.
-        ::shutdown(watched.socket, SHUT_RDWR);
-        watched.cut_off = true;
+        ::shutdown(slot->socket, SHUT_RDWR);
+        slot->cut_off = true;
         log::Warning("postgres_call_cut_off",
                      {{"why", abandoned_ ? "shutdown grace passed" : "deadline passed"}});
       } else {
-        next = std::min(next, watched.deadline);
+        watchdog_wake_ = std::min(watchdog_wake_, slot->deadline);
       }
     }
-    watch_changed_.WaitWithDeadline(&watch_mu_, next);
+    watch_changed_.WaitWithDeadline(&watch_mu_, watchdog_wake_);
   }
 }
 
@@ -270,7 +285,7 @@ absl::Status Pool::Run(const Body& body) {
     }
     auto slot = Acquire(deadline);
     if (!slot.ok()) return slot.status();
-    Watch(*slot, deadline);
+    Watch(**slot, deadline);
     bool broken = false;
     bool lost_before_commit = false;
     try {
@@ -293,7 +308,7 @@ absl::Status Pool::Run(const Body& body) {
       broken = last.code() == absl::StatusCode::kUnavailable ||
                last.code() == absl::StatusCode::kInternal;
     }
-    if (Unwatch(*slot)) {
+    if (Unwatch(**slot)) {
       // The server did not answer in time: whatever was sent may or may not
       // have taken effect, and there is no time left to find out.
       Release(*slot, /*broken=*/true);

@@ -19,7 +19,6 @@
 #define GIFTCARD_LIBS_PG_POOL_H_
 
 #include <functional>
-#include <map>
 #include <memory>
 #include <pqxx/pqxx>
 #include <string>
@@ -38,6 +37,9 @@ struct Statement {
   std::string name;
   std::string sql;
 };
+
+// The statements of several stores, for the one pool they share.
+std::vector<Statement> JoinStatements(std::vector<std::vector<Statement>> sets);
 
 struct PoolOptions {
   // libpq connection string; connect_timeout is added when missing.
@@ -105,9 +107,8 @@ class Pool {
  private:
   struct Slot {
     std::unique_ptr<pqxx::connection> conn;
-  };
-  // A connection lent to a call, watched until `deadline`.
-  struct Watched {
+    // While lent to a call: watched until `deadline` (under watch_mu_).
+    bool watched = false;
     int socket = -1;
     absl::Time deadline;
     bool cut_off = false;
@@ -116,10 +117,10 @@ class Pool {
   absl::Status Run(const Body& body);
   absl::StatusOr<Slot*> Acquire(absl::Time deadline);
   void Release(Slot* slot, bool broken);
-  absl::Status Open(Slot& slot);
-  void Watch(Slot* slot, absl::Time deadline);
+  absl::Status Open(Slot& slot, absl::Time deadline);
+  void Watch(Slot& slot, absl::Time deadline);
   // Stops watching `slot`; true when the watchdog cut it off.
-  bool Unwatch(Slot* slot);
+  bool Unwatch(Slot& slot);
   void WatchdogLoop();
 
   const PoolOptions options_;
@@ -130,7 +131,9 @@ class Pool {
 
   absl::Mutex watch_mu_;
   absl::CondVar watch_changed_;
-  std::map<Slot*, Watched> watched_ ABSL_GUARDED_BY(watch_mu_);
+  // When the watchdog wakes next: a call due earlier wakes it (others do
+  // not, so the common call costs it nothing).
+  absl::Time watchdog_wake_ ABSL_GUARDED_BY(watch_mu_) = absl::InfiniteFuture();
   bool stopping_ ABSL_GUARDED_BY(watch_mu_) = false;
   bool abandoned_ ABSL_GUARDED_BY(watch_mu_) = false;
   std::thread watchdog_;

@@ -1,9 +1,12 @@
 #include "server/client.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 
+#include "absl/time/clock.h"
 #include "config/files.h"
+#include "deadline/deadline.h"
 
 namespace giftcard::server {
 
@@ -46,8 +49,10 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, const Cli
 
 void PrepareContext(grpc::ClientContext& context, const std::string& token,
                     absl::Duration timeout) {
-  context.set_deadline(std::chrono::system_clock::now() +
-                       std::chrono::milliseconds(absl::ToInt64Milliseconds(timeout)));
+  // Never later than the deadline of the call this thread serves, if any:
+  // a peer's work for a caller who has given up is wasted.
+  const absl::Time deadline = std::min(absl::Now() + timeout, deadline::Current());
+  context.set_deadline(absl::ToChronoTime(deadline));
   if (!token.empty()) context.AddMetadata("authorization", "Bearer " + token);
 }
 

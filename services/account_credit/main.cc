@@ -11,6 +11,7 @@
 #include "pg/pool.h"
 #include "server/bootstrap.h"
 #include "server/flags.h"
+#include "storage/pg_audit_facts.h"
 #include "storage/pg_ledger_store.h"
 
 int main(int argc, char** argv) {
@@ -31,11 +32,12 @@ int main(int argc, char** argv) {
            .ok())
     return 1;
   pg::Pool pool({.dsn = dsn, .size = server::PgPoolSizeFlag()},
-                account_credit::PgLedgerStore::Statements());
+                pg::JoinStatements({account_credit::PgLedgerStore::Statements(),
+                                    account_credit::AuditStatements()}));
   account_credit::PgLedgerStore store(pool);
   account_credit::AccountService service(store);
-  account_credit::AccountCreditHandler handler(service, **authorizer,
-                                               [&pool] { return audit::ReadLedgerFacts(pool); });
+  account_credit::AccountCreditHandler handler(
+      service, **authorizer, [&pool] { return account_credit::ReadAuditFacts(pool); });
   serve.on_grace_expired = [&pool] { pool.Abandon(); };
   return server::Serve(serve, {&handler}, [&pool] { return pool.Ping(); });
 }

@@ -1,7 +1,6 @@
 // billing: applies account credit to invoices. Wiring only.
 #include "absl/flags/flag.h"
 #include "api/billing_handler.h"
-#include "audit/audit.h"
 #include "auth/serving.h"
 #include "billing_migrations.h"
 #include "config/config.h"
@@ -16,6 +15,7 @@
 #include "server/flags.h"
 #include "server/periodic.h"
 #include "storage/pg_application_store.h"
+#include "storage/pg_audit_facts.h"
 
 ABSL_FLAG(std::string, account_credit_address, "127.0.0.1:50052", "account-credit host:port");
 ABSL_FLAG(std::string, account_credit_token, "",
@@ -44,15 +44,16 @@ int main(int argc, char** argv) {
                             absl::Seconds(60))
            .ok())
     return 1;
-  pg::Pool pool({.dsn = dsn, .size = server::PgPoolSizeFlag()},
-                billing::PgApplicationStore::Statements());
+  pg::Pool pool(
+      {.dsn = dsn, .size = server::PgPoolSizeFlag()},
+      pg::JoinStatements({billing::PgApplicationStore::Statements(), billing::AuditStatements()}));
   billing::PgApplicationStore store(pool);
   billing::AccountCreditGateway debit(
       server::MakeChannel(absl::GetFlag(FLAGS_account_credit_address), server::PeerTlsFromFlags()),
       absl::GetFlag(FLAGS_account_credit_token), absl::GetFlag(FLAGS_debit_timeout));
   billing::BillingService service(store, debit);
   billing::BillingHandler handler(service, **authorizer,
-                                  [&pool] { return audit::ReadBillingFacts(pool); });
+                                  [&pool] { return billing::ReadAuditFacts(pool); });
   metrics::Global().AddCallback(
       "giftcard_saga_unknown_outcomes_total",
       "Debits and reversals whose outcome stayed unknown; the application stays unsettled and "

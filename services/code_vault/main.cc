@@ -1,7 +1,6 @@
 // code-vault: codes, batches and redemptions. Wiring only.
 #include "absl/flags/flag.h"
 #include "api/code_vault_handler.h"
-#include "audit/audit.h"
 #include "auth/serving.h"
 #include "code_vault_migrations.h"
 #include "codes/hasher.h"
@@ -19,6 +18,7 @@
 #include "server/client.h"
 #include "server/flags.h"
 #include "server/periodic.h"
+#include "storage/pg_audit_facts.h"
 #include "storage/pg_code_store.h"
 #include "storage/redis_attempt_limiter.h"
 #include "storage/redis_redemption_guard.h"
@@ -73,8 +73,9 @@ int main(int argc, char** argv) {
                             absl::Seconds(60))
            .ok())
     return 1;
-  pg::Pool pool({.dsn = dsn, .size = server::PgPoolSizeFlag()},
-                code_vault::PgCodeStore::Statements());
+  pg::Pool pool(
+      {.dsn = dsn, .size = server::PgPoolSizeFlag()},
+      pg::JoinStatements({code_vault::PgCodeStore::Statements(), code_vault::AuditStatements()}));
   code_vault::PgCodeStore store(pool);
   redis::Client redis_client(*redis_options);
   code_vault::RedisRedemptionGuard guard(redis_client);
@@ -90,7 +91,7 @@ int main(int argc, char** argv) {
   options.max_failures_per_client = absl::GetFlag(FLAGS_max_failures_per_client);
   code_vault::VaultService service(store, guard, credit, limiter, *hasher, options);
   code_vault::CodeVaultHandler handler(service, **authorizer,
-                                       [&pool] { return audit::ReadVaultFacts(pool); });
+                                       [&pool] { return code_vault::ReadAuditFacts(pool); });
   metrics::Global().AddCallback("giftcard_redis_guard_bypasses_total",
                                 "Redemptions that went on without the Redis guard (Redis down).",
                                 "counter", [&service] { return service.guard_bypass_count(); });

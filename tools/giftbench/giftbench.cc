@@ -32,6 +32,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "audit/audit.h"
+#include "audit/wire.h"
 #include "codes/codes.h"
 #include "common/tool_common.h"
 #include "giftcard/v1/account_credit.grpc.pb.h"
@@ -408,15 +409,16 @@ int main(int argc, char** argv) {
       pct(90), pct(99), pct(99.9), absl::StrJoin(errs, ",").c_str());
 
   if (absl::GetFlag(FLAGS_audit)) {
-    // The stack's databases, unless the environment names others (tests).
-    auto dsn_of = [](const char* env, const char* dbname) {
-      const char* given = std::getenv(env);
-      return given != nullptr ? std::string(given)
-                              : tools::RequireEnv("PG_DSN") + " dbname=" + dbname;
-    };
-    auto violations = audit::Run({dsn_of("CODE_VAULT_DSN", "code_vault"),
-                                  dsn_of("ACCOUNT_CREDIT_DSN", "account_credit"),
-                                  dsn_of("BILLING_DSN", "billing")});
+    // Over the services' ExportAuditFacts, as the admin: never a database.
+    auto vault = v1::CodeVault::NewStub(server::MakeChannel(env.vault));
+    auto billing = v1::Billing::NewStub(server::MakeChannel(env.billing));
+    auto ledger = v1::AccountCredit::NewStub(server::MakeChannel(env.credit));
+    auto violations =
+        audit::AuditOverRpc({vault.get(), billing.get(), ledger.get(), [&env] {
+                               auto ctx = std::make_unique<grpc::ClientContext>();
+                               server::PrepareContext(*ctx, env.admin, absl::Minutes(5));
+                               return ctx;
+                             }});
     if (!violations.ok()) {
       std::fprintf(stderr, "giftbench: audit failed to run: %s\n",
                    violations.status().ToString().c_str());

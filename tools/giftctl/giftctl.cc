@@ -501,39 +501,21 @@ int InvoiceShow(const Invocation& in) {
 
 // ---- audit -----------------------------------------------------------------
 
-// Reads one service's side of the books, chunk by chunk.
-template <typename Chunk, typename Facts>
-grpc::Status ReadFacts(std::unique_ptr<grpc::ClientReader<Chunk>> reader, Facts* facts) {
-  Chunk chunk;
-  while (reader->Read(&chunk)) audit::Append(chunk, facts);
-  return reader->Finish();
-}
-
 int Audit(const Invocation& in) {
   int chunk_size = 0;
   if (in.Has("chunk_size") && !absl::SimpleAtoi(in.Get("chunk_size"), &chunk_size)) {
     return UsageError("audit", "--chunk_size wants a number");
   }
-  v1::ExportAuditFactsRequest request;
-  request.set_chunk_size(chunk_size);
-  // Vault, billing, ledger: the order audit.h's reasoning needs.
-  audit::VaultFacts vault;
-  audit::BillingFacts billing;
-  audit::LedgerFacts ledger;
-  auto vault_call = Call(in, absl::Minutes(5));
-  if (auto s = ReadFacts(Vault(in)->ExportAuditFacts(vault_call.get(), request), &vault); !s.ok()) {
-    return CallFailed(s);
-  }
-  auto billing_call = Call(in, absl::Minutes(5));
-  if (auto s = ReadFacts(Billing(in)->ExportAuditFacts(billing_call.get(), request), &billing);
-      !s.ok()) {
-    return CallFailed(s);
-  }
-  auto ledger_call = Call(in, absl::Minutes(5));
-  if (auto s = ReadFacts(Credit(in)->ExportAuditFacts(ledger_call.get(), request), &ledger);
-      !s.ok()) {
-    return CallFailed(s);
-  }
+  auto vault_stub = Vault(in);
+  auto billing_stub = Billing(in);
+  auto ledger_stub = Credit(in);
+  absl::StatusOr<audit::AllFacts> facts =
+      audit::ReadOverRpc({vault_stub.get(), billing_stub.get(), ledger_stub.get(),
+                          [&in] { return Call(in, absl::Minutes(5)); }, chunk_size});
+  if (!facts.ok()) return CallFailed(errors::ToGrpcStatus(facts.status()));
+  const audit::VaultFacts& vault = facts->vault;
+  const audit::BillingFacts& billing = facts->billing;
+  const audit::LedgerFacts& ledger = facts->ledger;
   const std::vector<audit::Violation> violations = audit::Check(vault, billing, ledger);
   if (Json(in)) {
     std::string list;

@@ -49,7 +49,7 @@ absl::StatusOr<int64_t> DecodePageToken(const ListEntriesQuery& q) {
 absl::Status CheckGiftCreditEligibility(const Account& account, const std::string& currency_code,
                                         const std::string& code_region) {
   if (account.closed) {
-    return errors::Error(absl::StatusCode::kFailedPrecondition, "ACCOUNT_CLOSED",
+    return errors::Error(absl::StatusCode::kFailedPrecondition, errors::reason::kAccountClosed,
                          "the account is closed and takes no new credit");
   }
   if (account.country != code_region) {
@@ -75,10 +75,10 @@ absl::Status CheckGiftCreditEligibility(const Account& account, const std::strin
 absl::StatusOr<Movement> PlanReversal(const PostingContext& context) {
   const Transfer& original = *context.original;
   if (original.kind == TransferKind::kReversal) {
-    return Refusal("CANNOT_REVERSE_REVERSAL", "a reversal cannot itself be reversed");
+    return Refusal(errors::reason::kCannotReverseReversal, "a reversal cannot itself be reversed");
   }
   if (context.original_reversed) {
-    return Refusal("ALREADY_REVERSED", "this transfer was already reversed");
+    return Refusal(errors::reason::kAlreadyReversed, "this transfer was already reversed");
   }
   // Never true while the currency lock holds; checked so a reversal can
   // never put one currency's amount into an account that counts in another.
@@ -134,7 +134,7 @@ absl::StatusOr<Transfer> AccountService::CreditAccount(const CreditCommand& comm
     GIFTCARD_RETURN_IF_ERROR(
         CheckGiftCreditEligibility(ctx.account, cmd.amount.currency_code, cmd.code_region));
     if (ctx.account.balance_minor > kMaxBalanceMinor - cmd.amount.amount_minor) {
-      return Refusal("BALANCE_LIMIT", "the account's balance would exceed its limit");
+      return Refusal(errors::reason::kBalanceLimit, "the account's balance would exceed its limit");
     }
     return Movement{cmd.amount.amount_minor, +1};
   };

@@ -270,7 +270,7 @@ absl::StatusOr<Transfer> PgLedgerStore::Post(const Posting& posting) {
                                ? tx.exec_prepared("ac_transfer_by_id", posting.reverses_transfer_id)
                                : pqxx::result();
       if (found.empty()) {
-        return refuse(errors::Error(absl::StatusCode::kNotFound, "TRANSFER_NOT_FOUND",
+        return refuse(errors::Error(absl::StatusCode::kNotFound, errors::reason::kTransferNotFound,
                                     "no such transfer",
                                     {{"transfer_id", posting.reverses_transfer_id}}));
       }

@@ -86,7 +86,7 @@ std::optional<int64_t> MicrosOf(const std::optional<absl::Time>& t) {
 }
 
 absl::Status CodeNotFound() {
-  return errors::Error(absl::StatusCode::kNotFound, "CODE_NOT_FOUND", "no such code");
+  return errors::Error(absl::StatusCode::kNotFound, errors::reason::kCodeNotFound, "no such code");
 }
 
 }  // namespace
@@ -269,8 +269,8 @@ absl::StatusOr<int64_t> PgCodeStore::ApplyBulkChange(const BulkChange& change) {
     if (!change.batch_id.empty()) {
       if (!validate::IsUuid(change.batch_id) ||
           tx.exec_prepared("cv_batch_exists", change.batch_id).empty()) {
-        return errors::Error(absl::StatusCode::kNotFound, "BATCH_NOT_FOUND", "no such batch",
-                             {{"batch_id", change.batch_id}});
+        return errors::Error(absl::StatusCode::kNotFound, errors::reason::kBatchNotFound,
+                             "no such batch", {{"batch_id", change.batch_id}});
       }
       count =
           activate
@@ -285,8 +285,8 @@ absl::StatusOr<int64_t> PgCodeStore::ApplyBulkChange(const BulkChange& change) {
         for (const auto& row : found) known.insert(row[0].as<std::string>());
         for (const auto& serial : change.serials) {
           if (!known.count(serial)) {
-            return errors::Error(absl::StatusCode::kNotFound, "CODE_NOT_FOUND", "no such code",
-                                 {{"serial", serial}});
+            return errors::Error(absl::StatusCode::kNotFound, errors::reason::kCodeNotFound,
+                                 "no such code", {{"serial", serial}});
           }
         }
       }
@@ -320,8 +320,8 @@ absl::StatusOr<CodePage> PgCodeStore::ListCodes(const std::string& batch_id,
   absl::Status s = pool_.Read([&](pqxx::transaction_base& tx) -> absl::Status {
     out = CodePage{};
     if (!validate::IsUuid(batch_id) || tx.exec_prepared("cv_batch_exists", batch_id).empty()) {
-      return errors::Error(absl::StatusCode::kNotFound, "BATCH_NOT_FOUND", "no such batch",
-                           {{"batch_id", batch_id}});
+      return errors::Error(absl::StatusCode::kNotFound, errors::reason::kBatchNotFound,
+                           "no such batch", {{"batch_id", batch_id}});
     }
     pqxx::result rows = tx.exec_prepared("cv_list_codes", batch_id, after_serial,
                                          state ? CodeStateName(*state) : "", limit + 1);
