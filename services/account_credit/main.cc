@@ -1,18 +1,18 @@
 // account-credit: accounts and the double-entry credit ledger. Wiring only.
 #include <cstdlib>
 
-#include "account_credit_migrations.h"
-#include "api/account_credit_handler.h"
 #include "auth/serving.h"
 #include "config/config.h"
-#include "domain/account_service.h"
 #include "log/log.h"
 #include "pg/migrations.h"
 #include "pg/pool.h"
 #include "server/bootstrap.h"
 #include "server/flags.h"
-#include "storage/pg_audit_facts.h"
-#include "storage/pg_ledger_store.h"
+#include "services/account_credit/account_credit_migrations.h"
+#include "services/account_credit/api/account_credit_handler.h"
+#include "services/account_credit/domain/account_service.h"
+#include "services/account_credit/storage/pg_audit_facts.h"
+#include "services/account_credit/storage/pg_ledger_store.h"
 
 int main(int argc, char** argv) {
   using namespace giftcard;

@@ -1,21 +1,21 @@
 // billing: applies account credit to invoices. Wiring only.
 #include "absl/flags/flag.h"
-#include "api/billing_handler.h"
 #include "auth/serving.h"
-#include "billing_migrations.h"
 #include "config/config.h"
-#include "domain/billing_service.h"
 #include "log/log.h"
 #include "metrics/registry.h"
-#include "peers/account_credit_gateway.h"
 #include "pg/migrations.h"
 #include "pg/pool.h"
 #include "server/bootstrap.h"
 #include "server/client.h"
 #include "server/flags.h"
 #include "server/periodic.h"
-#include "storage/pg_application_store.h"
-#include "storage/pg_audit_facts.h"
+#include "services/billing/api/billing_handler.h"
+#include "services/billing/billing_migrations.h"
+#include "services/billing/domain/billing_service.h"
+#include "services/billing/peers/account_credit_gateway.h"
+#include "services/billing/storage/pg_application_store.h"
+#include "services/billing/storage/pg_audit_facts.h"
 
 ABSL_FLAG(std::string, account_credit_address, "127.0.0.1:50052", "account-credit host:port");
 ABSL_FLAG(std::string, account_credit_token, "",

@@ -3,8 +3,8 @@
 #include <cstdint>
 #include <string>
 
-#include "domain/account_service.h"
 #include "giftcard/v1/account_credit.pb.h"
+#include "services/account_credit/domain/account_service.h"
 
 namespace {
 

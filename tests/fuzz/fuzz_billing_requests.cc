@@ -3,8 +3,8 @@
 #include <cstdint>
 #include <string>
 
-#include "domain/billing_service.h"
 #include "giftcard/v1/billing.pb.h"
+#include "services/billing/domain/billing_service.h"
 
 namespace {
 

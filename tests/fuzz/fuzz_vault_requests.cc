@@ -7,9 +7,9 @@
 
 #include "codes/codes.h"
 #include "codes/hasher.h"
-#include "domain/attempt_limiters.h"
-#include "domain/vault_service.h"
 #include "giftcard/v1/code_vault.pb.h"
+#include "services/code_vault/domain/attempt_limiters.h"
+#include "services/code_vault/domain/vault_service.h"
 
 namespace {
 

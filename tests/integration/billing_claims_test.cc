@@ -8,10 +8,10 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
-#include "billing_migrations.h"
 #include "pg/migrations.h"
 #include "pg/pool.h"
-#include "storage/pg_application_store.h"
+#include "services/billing/billing_migrations.h"
+#include "services/billing/storage/pg_application_store.h"
 #include "support/harness.h"
 
 namespace giftcard::billing {

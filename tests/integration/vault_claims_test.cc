@@ -8,12 +8,12 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
-#include "code_vault_migrations.h"
 #include "codes/codes.h"
 #include "codes/hasher.h"
 #include "pg/migrations.h"
 #include "pg/pool.h"
-#include "storage/pg_code_store.h"
+#include "services/code_vault/code_vault_migrations.h"
+#include "services/code_vault/storage/pg_code_store.h"
 #include "support/harness.h"
 
 namespace giftcard::code_vault {

@@ -1,5 +1,5 @@
 // Eligibility and debit rules, with an in-memory ledger store.
-#include "domain/account_service.h"
+#include "services/account_credit/domain/account_service.h"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 // Billing's rules, with an in-memory store and debit side.
-#include "domain/billing_service.h"
+#include "services/billing/domain/billing_service.h"
 
 #include <gtest/gtest.h>
 

@@ -35,7 +35,9 @@ TEST(ValidateTest, Serials) {
                           "XX000001000001", "S75K-EY1Y-501E-FNM2", "GC00000100000100000000"}) {
     absl::Status s = Serial("serial", bad);
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << bad;
-    if (*bad != 0) EXPECT_EQ(std::string(s.message()).find(bad), std::string::npos) << bad;
+    if (*bad != 0) {
+      EXPECT_EQ(std::string(s.message()).find(bad), std::string::npos) << bad;
+    }
   }
 }
 

@@ -1,5 +1,5 @@
 // The redemption saga's rules, with fakes for the store, guard and credit side.
-#include "domain/vault_service.h"
+#include "services/code_vault/domain/vault_service.h"
 
 #include <gtest/gtest.h>
 
@@ -9,8 +9,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "codes/codes.h"
-#include "domain/attempt_limiters.h"
 #include "errors/status.h"
+#include "services/code_vault/domain/attempt_limiters.h"
 
 namespace giftcard::code_vault {
 namespace {

@@ -1,4 +1,4 @@
-#include "api/account_credit_handler.h"
+#include "services/account_credit/api/account_credit_handler.h"
 
 #include "absl/strings/str_cat.h"
 #include "deadline/deadline.h"

@@ -5,8 +5,8 @@
 
 #include "audit/wire.h"
 #include "auth/authorizer.h"
-#include "domain/account_service.h"
 #include "giftcard/v1/account_credit.grpc.pb.h"
+#include "services/account_credit/domain/account_service.h"
 
 namespace giftcard::account_credit {
 

@@ -1,4 +1,4 @@
-#include "domain/account_service.h"
+#include "services/account_credit/domain/account_service.h"
 
 #include <algorithm>
 

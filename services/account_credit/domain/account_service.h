@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "domain/ledger_store.h"
-#include "domain/model.h"
+#include "services/account_credit/domain/ledger_store.h"
+#include "services/account_credit/domain/model.h"
 
 namespace giftcard::account_credit {
 

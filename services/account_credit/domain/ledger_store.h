@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "domain/model.h"
+#include "services/account_credit/domain/model.h"
 
 namespace giftcard::account_credit {
 

@@ -1,4 +1,4 @@
-#include "domain/model.h"
+#include "services/account_credit/domain/model.h"
 
 namespace giftcard::account_credit {
 

@@ -1,4 +1,4 @@
-#include "storage/pg_audit_facts.h"
+#include "services/account_credit/storage/pg_audit_facts.h"
 
 namespace giftcard::account_credit {
 namespace {

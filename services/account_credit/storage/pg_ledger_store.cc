@@ -1,4 +1,4 @@
-#include "storage/pg_ledger_store.h"
+#include "services/account_credit/storage/pg_ledger_store.h"
 
 #include "absl/strings/str_cat.h"
 #include "errors/status.h"

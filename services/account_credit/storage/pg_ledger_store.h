@@ -6,8 +6,8 @@
 
 #include <vector>
 
-#include "domain/ledger_store.h"
 #include "pg/pool.h"
+#include "services/account_credit/domain/ledger_store.h"
 
 namespace giftcard::account_credit {
 

@@ -1,4 +1,4 @@
-#include "api/billing_handler.h"
+#include "services/billing/api/billing_handler.h"
 
 #include "absl/strings/str_cat.h"
 #include "deadline/deadline.h"

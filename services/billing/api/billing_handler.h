@@ -5,8 +5,8 @@
 
 #include "audit/wire.h"
 #include "auth/authorizer.h"
-#include "domain/billing_service.h"
 #include "giftcard/v1/billing.grpc.pb.h"
+#include "services/billing/domain/billing_service.h"
 
 namespace giftcard::billing {
 

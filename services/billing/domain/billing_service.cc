@@ -1,4 +1,4 @@
-#include "domain/billing_service.h"
+#include "services/billing/domain/billing_service.h"
 
 #include "absl/strings/str_cat.h"
 #include "errors/macros.h"

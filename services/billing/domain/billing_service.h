@@ -10,7 +10,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "domain/ports.h"
+#include "services/billing/domain/ports.h"
 
 namespace giftcard::billing {
 

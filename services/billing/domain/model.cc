@@ -1,4 +1,4 @@
-#include "domain/model.h"
+#include "services/billing/domain/model.h"
 
 namespace giftcard::billing {
 

@@ -8,7 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "domain/model.h"
+#include "services/billing/domain/model.h"
 
 namespace giftcard::billing {
 

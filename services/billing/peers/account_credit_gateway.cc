@@ -1,4 +1,4 @@
-#include "peers/account_credit_gateway.h"
+#include "services/billing/peers/account_credit_gateway.h"
 
 #include "errors/grpc_status.h"
 #include "errors/status.h"

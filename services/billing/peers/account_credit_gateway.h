@@ -6,8 +6,8 @@
 #include <memory>
 #include <string>
 
-#include "domain/ports.h"
 #include "giftcard/v1/account_credit.grpc.pb.h"
+#include "services/billing/domain/ports.h"
 
 namespace giftcard::billing {
 

@@ -1,4 +1,4 @@
-#include "storage/pg_application_store.h"
+#include "services/billing/storage/pg_application_store.h"
 
 #include "absl/strings/str_cat.h"
 #include "errors/status.h"

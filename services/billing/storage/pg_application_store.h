@@ -5,8 +5,8 @@
 
 #include <vector>
 
-#include "domain/ports.h"
 #include "pg/pool.h"
+#include "services/billing/domain/ports.h"
 
 namespace giftcard::billing {
 

@@ -1,4 +1,4 @@
-#include "storage/pg_audit_facts.h"
+#include "services/billing/storage/pg_audit_facts.h"
 
 namespace giftcard::billing {
 namespace {

@@ -1,4 +1,4 @@
-#include "api/code_vault_handler.h"
+#include "services/code_vault/api/code_vault_handler.h"
 
 #include "absl/strings/str_cat.h"
 #include "deadline/deadline.h"

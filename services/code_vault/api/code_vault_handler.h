@@ -5,8 +5,8 @@
 
 #include "audit/wire.h"
 #include "auth/authorizer.h"
-#include "domain/vault_service.h"
 #include "giftcard/v1/code_vault.grpc.pb.h"
+#include "services/code_vault/domain/vault_service.h"
 
 namespace giftcard::code_vault {
 

@@ -1,4 +1,4 @@
-#include "domain/attempt_limiters.h"
+#include "services/code_vault/domain/attempt_limiters.h"
 
 #include <algorithm>
 #include <vector>

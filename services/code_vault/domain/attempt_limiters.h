@@ -10,7 +10,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
-#include "domain/ports.h"
+#include "services/code_vault/domain/ports.h"
 
 namespace giftcard::code_vault {
 

@@ -1,4 +1,4 @@
-#include "domain/model.h"
+#include "services/code_vault/domain/model.h"
 
 #include "absl/strings/str_format.h"
 

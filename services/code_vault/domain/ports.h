@@ -11,7 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "domain/model.h"
+#include "services/code_vault/domain/model.h"
 
 namespace giftcard::code_vault {
 

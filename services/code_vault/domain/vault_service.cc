@@ -1,4 +1,4 @@
-#include "domain/vault_service.h"
+#include "services/code_vault/domain/vault_service.h"
 
 #include <algorithm>
 

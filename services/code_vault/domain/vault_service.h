@@ -17,8 +17,8 @@
 #include "absl/status/statusor.h"
 #include "absl/time/clock.h"
 #include "codes/hasher.h"
-#include "domain/model.h"
-#include "domain/ports.h"
+#include "services/code_vault/domain/model.h"
+#include "services/code_vault/domain/ports.h"
 
 namespace giftcard::code_vault {
 

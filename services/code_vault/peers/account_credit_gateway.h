@@ -7,8 +7,8 @@
 #include <memory>
 #include <string>
 
-#include "domain/ports.h"
 #include "giftcard/v1/account_credit.grpc.pb.h"
+#include "services/code_vault/domain/ports.h"
 
 namespace giftcard::code_vault {
 

@@ -1,4 +1,4 @@
-#include "storage/pg_audit_facts.h"
+#include "services/code_vault/storage/pg_audit_facts.h"
 
 namespace giftcard::code_vault {
 namespace {

@@ -1,4 +1,4 @@
-#include "storage/pg_code_store.h"
+#include "services/code_vault/storage/pg_code_store.h"
 
 #include <optional>
 #include <set>

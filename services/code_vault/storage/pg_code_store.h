@@ -7,8 +7,8 @@
 
 #include <vector>
 
-#include "domain/ports.h"
 #include "pg/pool.h"
+#include "services/code_vault/domain/ports.h"
 
 namespace giftcard::code_vault {
 

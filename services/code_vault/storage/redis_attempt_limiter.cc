@@ -1,8 +1,8 @@
-#include "storage/redis_attempt_limiter.h"
+#include "services/code_vault/storage/redis_attempt_limiter.h"
 
 #include "absl/strings/str_cat.h"
-#include "domain/attempt_limiters.h"
 #include "errors/status.h"
+#include "services/code_vault/domain/attempt_limiters.h"
 
 namespace giftcard::code_vault {
 namespace {

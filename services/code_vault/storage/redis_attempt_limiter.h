@@ -6,8 +6,8 @@
 #ifndef GIFTCARD_SERVICES_CODE_VAULT_STORAGE_REDIS_ATTEMPT_LIMITER_H_
 #define GIFTCARD_SERVICES_CODE_VAULT_STORAGE_REDIS_ATTEMPT_LIMITER_H_
 
-#include "domain/ports.h"
 #include "redis/client.h"
+#include "services/code_vault/domain/ports.h"
 
 namespace giftcard::code_vault {
 

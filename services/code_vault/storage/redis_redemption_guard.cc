@@ -1,4 +1,4 @@
-#include "storage/redis_redemption_guard.h"
+#include "services/code_vault/storage/redis_redemption_guard.h"
 
 #include <openssl/rand.h>
 

@@ -4,8 +4,8 @@
 #ifndef GIFTCARD_SERVICES_CODE_VAULT_STORAGE_REDIS_REDEMPTION_GUARD_H_
 #define GIFTCARD_SERVICES_CODE_VAULT_STORAGE_REDIS_REDEMPTION_GUARD_H_
 
-#include "domain/ports.h"
 #include "redis/client.h"
+#include "services/code_vault/domain/ports.h"
 
 namespace giftcard::code_vault {
 
