@@ -13,16 +13,22 @@ PACKAGES=(
 # `kubectl kustomize` renders deploy/k8s: any kubectl will do; Debian's is
 # kubernetes-client.
 command -v kubectl >/dev/null || PACKAGES+=(kubernetes-client)
+# buf (proto lint and breaking checks) ships its binary in an npm package.
+command -v buf >/dev/null || PACKAGES+=(npm)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[[ ${#missing[@]} -eq 0 ]] && exit 0
-
 SUDO=()
 [[ $(id -u) -eq 0 ]] || SUDO=(sudo -n)
-echo "installing: ${missing[*]}" >&2
-"${SUDO[@]}" apt-get update -q >/dev/null
-DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -q \
-  "${missing[@]}" >/dev/null
+if [[ ${#missing[@]} -gt 0 ]]; then
+  echo "installing: ${missing[*]}" >&2
+  "${SUDO[@]}" apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -q \
+    "${missing[@]}" >/dev/null
+fi
+if ! command -v buf >/dev/null; then
+  echo "installing: @bufbuild/buf (npm)" >&2
+  "${SUDO[@]}" npm install -g --silent @bufbuild/buf@1.75.0 >/dev/null
+fi

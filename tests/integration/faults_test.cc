@@ -25,7 +25,7 @@ TEST(FaultsTest, PostgresOutageTurnsHealthNotServingAndTheSameProcessRecovers) {
   ASSERT_GT(pg.port(), 0);
   Suite suite({.pg_port = pg.port()});
   const std::string account = UniqueName("acct");
-  ASSERT_TRUE(suite.UpsertAccount(account, "DE", "EUR", v1::DIRECT).ok());
+  ASSERT_TRUE(suite.UpsertAccount(account, "DE", "EUR", v1::BILLING_CHANNEL_DIRECT).ok());
   auto codes = suite.IssueActiveCodes(1, 1000, "EUR", "DE");
   ASSERT_EQ(codes.size(), 1u);
 
@@ -71,7 +71,7 @@ TEST(FaultsTest, PostgresOutageTurnsHealthNotServingAndTheSameProcessRecovers) {
 TEST(FaultsTest, SigtermLetsTheCallInFlightFinishAndExitsZero) {
   Suite suite({.account_credit_args = {"--enable_test_hooks"}});
   const std::string account = UniqueName("acct");
-  ASSERT_TRUE(suite.UpsertAccount(account, "DE", "EUR", v1::DIRECT).ok());
+  ASSERT_TRUE(suite.UpsertAccount(account, "DE", "EUR", v1::BILLING_CHANNEL_DIRECT).ok());
 
   // A call held in the server for 1.5 s by the test hook.
   auto call = std::async(std::launch::async, [&] {
@@ -108,7 +108,7 @@ TEST(FaultsTest, AStalledPostgresTurnsHealthNotServingAndCallsFailInsteadOfHangi
   ASSERT_GT(pg.port(), 0);
   Suite suite({.pg_port = pg.port()});
   const std::string account = UniqueName("acct");
-  ASSERT_TRUE(suite.UpsertAccount(account, "DE", "EUR", v1::DIRECT).ok());
+  ASSERT_TRUE(suite.UpsertAccount(account, "DE", "EUR", v1::BILLING_CHANNEL_DIRECT).ok());
   auto codes = suite.IssueActiveCodes(1, 1000, "EUR", "DE");
   ASSERT_EQ(codes.size(), 1u);
   ASSERT_EQ(HealthOf(suite.code_vault_addr), "SERVING");
@@ -154,7 +154,7 @@ TEST(FaultsTest, AStalledPostgresCannotHoldShutdownPastItsGrace) {
   ASSERT_GT(pg.port(), 0);
   Suite suite({.pg_port = pg.port(), .account_credit_args = {"--shutdown_grace=1s"}});
   const std::string account = UniqueName("acct");
-  ASSERT_TRUE(suite.UpsertAccount(account, "DE", "EUR", v1::DIRECT).ok());
+  ASSERT_TRUE(suite.UpsertAccount(account, "DE", "EUR", v1::BILLING_CHANNEL_DIRECT).ok());
 
   // A call in flight, waiting on a row lock, when the database freezes.
   RowLock lock(suite.account_credit_dsn,
@@ -164,7 +164,7 @@ TEST(FaultsTest, AStalledPostgresCannotHoldShutdownPastItsGrace) {
     upsert.mutable_account()->set_account_id(account);
     upsert.mutable_account()->set_country("DE");
     upsert.mutable_account()->set_currency_code("EUR");
-    upsert.mutable_account()->set_billing_channel(v1::PARTNER);
+    upsert.mutable_account()->set_billing_channel(v1::BILLING_CHANNEL_PARTNER);
     v1::Account got;
     return suite.credit_stub->UpsertAccount(Context(kStorefrontToken, absl::Seconds(60)).get(),
                                             upsert, &got);
@@ -195,7 +195,7 @@ TEST(FaultsTest, RedisDownRedemptionsGoOnAndTheGuardReturnsWithRedis) {
   ASSERT_GT(redis_server.port(), 0);
   Suite suite({.redis_port = redis_server.port()});
   const std::string account = UniqueName("acct");
-  ASSERT_TRUE(suite.UpsertAccount(account, "DE", "EUR", v1::DIRECT).ok());
+  ASSERT_TRUE(suite.UpsertAccount(account, "DE", "EUR", v1::BILLING_CHANNEL_DIRECT).ok());
   auto codes = suite.IssueActiveCodes(3, 1000, "EUR", "DE");
   ASSERT_EQ(codes.size(), 3u);
 
@@ -213,7 +213,7 @@ TEST(FaultsTest, RedisDownRedemptionsGoOnAndTheGuardReturnsWithRedis) {
   // wrong-region account makes that harmless: the code stays ACTIVE.
   redis_server.Restart();
   const std::string french = UniqueName("fr");
-  ASSERT_TRUE(suite.UpsertAccount(french, "FR", "EUR", v1::DIRECT).ok());
+  ASSERT_TRUE(suite.UpsertAccount(french, "FR", "EUR", v1::BILLING_CHANNEL_DIRECT).ok());
   redis::Options options;
   options.port = redis_server.port();
   redis::Client client(options);

@@ -112,7 +112,7 @@ TEST_F(GiftctlTest, EveryCommandAnswersAsATableAndAsJson) {
 
   // A redemption and an invoice through the storefront and billing system.
   const std::string account = UniqueName("giftctl");
-  ASSERT_TRUE(suite_.UpsertAccount(account, "DE", "EUR", v1::DIRECT).ok());
+  ASSERT_TRUE(suite_.UpsertAccount(account, "DE", "EUR", v1::BILLING_CHANNEL_DIRECT).ok());
   ASSERT_TRUE(suite_.Redeem(cards[0].second, account, "redeem-1").ok());
   v1::CreditApplication app;
   ASSERT_TRUE(suite_.ApplyCredit("INV-1", account, 1000, "EUR", &app).ok());
@@ -129,7 +129,7 @@ TEST_F(GiftctlTest, EveryCommandAnswersAsATableAndAsJson) {
   std::ofstream(pin_file) << cards[0].second << "\n";
   run = Giftctl("codes status --pin_stdin --json < " + pin_file);
   ASSERT_EQ(run.exit_code, 0) << Describe(run);
-  EXPECT_EQ(JsonString(run.out, "state"), "REDEEMED");
+  EXPECT_EQ(JsonString(run.out, "state"), "CODE_STATE_REDEEMED");
   EXPECT_EQ(JsonString(run.out, "serial"), cards[0].first);
   EXPECT_THAT(run.out, Not(HasSubstr("\"void_time\"")));  // Unset times are absent.
   EXPECT_THAT(run.out + run.err, Not(HasSubstr(cards[0].second)));
@@ -180,7 +180,7 @@ TEST_F(GiftctlTest, EveryCommandAnswersAsATableAndAsJson) {
   EXPECT_EQ(Field(run.out, "amount_to_charge"), "0.00 EUR");
   EXPECT_EQ(Field(run.out, "state"), "APPLIED");
   run = Giftctl("invoice show --json INV-1");
-  EXPECT_EQ(JsonString(run.out, "state"), "APPLIED");
+  EXPECT_EQ(JsonString(run.out, "state"), "CREDIT_APPLICATION_STATE_APPLIED");
 
   // audit.
   run = Giftctl("audit");
@@ -258,7 +258,7 @@ TEST_F(GiftctlTest, EveryCommandHasHelp) {
 
 TEST_F(GiftctlTest, AuditExitsOneOnABrokenBook) {
   const std::string account = UniqueName("broken");
-  ASSERT_TRUE(suite_.UpsertAccount(account, "DE", "EUR", v1::DIRECT).ok());
+  ASSERT_TRUE(suite_.UpsertAccount(account, "DE", "EUR", v1::BILLING_CHANNEL_DIRECT).ok());
   auto codes = suite_.IssueActiveCodes(1, 500, "EUR", "DE");
   ASSERT_TRUE(suite_.Redeem(codes[0].code(), account, "r").ok());
   ASSERT_EQ(Giftctl("audit").exit_code, 0);

@@ -23,7 +23,7 @@ class HostileInputTest : public ::testing::Test {
  protected:
   void SetUp() override {
     account_ = UniqueName("acct");
-    ASSERT_TRUE(suite_.UpsertAccount(account_, "DE", "EUR", v1::DIRECT).ok());
+    ASSERT_TRUE(suite_.UpsertAccount(account_, "DE", "EUR", v1::BILLING_CHANNEL_DIRECT).ok());
     codes_ = suite_.IssueActiveCodes(1, 1000, "EUR", "DE");
     ASSERT_EQ(codes_.size(), 1u);
   }
@@ -60,7 +60,7 @@ TEST_F(HostileInputTest, AccountCreditRefusesBadFields) {
     r.mutable_account()->set_account_id(c.id);
     r.mutable_account()->set_country(c.country);
     r.mutable_account()->set_currency_code(c.currency);
-    r.mutable_account()->set_billing_channel(v1::DIRECT);
+    r.mutable_account()->set_billing_channel(v1::BILLING_CHANNEL_DIRECT);
     v1::Account out;
     ExpectRefused(suite_.credit_stub->UpsertAccount(Context(kStorefrontToken).get(), r, &out),
                   c.field, c.id.substr(0, 20) + "/" + c.country + "/" + c.currency);

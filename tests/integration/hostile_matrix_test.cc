@@ -128,7 +128,7 @@ class HostileMatrixTest : public ::testing::Test {
 
 TEST_F(HostileMatrixTest, EveryFieldOfEveryRpcRefusesHostileValuesCleanly) {
   const std::string account = UniqueName("acct");
-  ASSERT_TRUE(suite_.UpsertAccount(account, "DE", "EUR", v1::DIRECT).ok());
+  ASSERT_TRUE(suite_.UpsertAccount(account, "DE", "EUR", v1::BILLING_CHANNEL_DIRECT).ok());
   auto codes = suite_.IssueActiveCodes(2, 1000, "EUR", "DE");
   ASSERT_EQ(codes.size(), 2u);
   ASSERT_TRUE(suite_.Redeem(codes[1].code(), account, "seed").ok());
@@ -147,7 +147,8 @@ TEST_F(HostileMatrixTest, EveryFieldOfEveryRpcRefusesHostileValuesCleanly) {
        "serials: '$SERIAL' reason: 'lost' request_id: 'v'"},
       {"giftcard.v1.CodeVault", "ListCodes", kAdminToken, "batch_id: '$BATCH' page_size: 10"},
       {"giftcard.v1.AccountCredit", "UpsertAccount", kStorefrontToken,
-       "account { account_id: 'new' country: 'DE' currency_code: 'EUR' billing_channel: DIRECT }"},
+       "account { account_id: 'new' country: 'DE' currency_code: 'EUR' billing_channel: "
+       "BILLING_CHANNEL_DIRECT }"},
       {"giftcard.v1.AccountCredit", "GetAccount", kStorefrontToken, "account_id: '$ACCOUNT'"},
       {"giftcard.v1.AccountCredit", "CreditAccount", kCodeVaultToken,
        "account_id: '$ACCOUNT' amount { currency_code: 'EUR' amount_minor: 100 } "

@@ -22,7 +22,7 @@ using ::testing::IsEmpty;
 // An account holding `amount` of gift credit, redeemed through the vault.
 std::string FundedAccount(Suite& suite, int64_t amount) {
   const std::string account = UniqueName("acct");
-  EXPECT_TRUE(suite.UpsertAccount(account, "DE", "EUR", v1::DIRECT).ok());
+  EXPECT_TRUE(suite.UpsertAccount(account, "DE", "EUR", v1::BILLING_CHANNEL_DIRECT).ok());
   auto codes = suite.IssueActiveCodes(1, amount, "EUR", "DE");
   EXPECT_EQ(codes.size(), 1u);
   if (!codes.empty()) {
@@ -48,7 +48,7 @@ TEST(LedgerBillingTest, MonthAfterMonthCreditPaysInFullThenInPartThenNothing) {
     EXPECT_EQ(app.amount_to_charge().amount_minor(), months[m].to_charge) << "month " << m + 1;
     EXPECT_EQ(app.remaining_credit().amount_minor(), months[m].remaining) << "month " << m + 1;
     EXPECT_EQ(app.next_invoice_covered(), months[m].covered) << "month " << m + 1;
-    EXPECT_EQ(app.state(), v1::APPLIED);
+    EXPECT_EQ(app.state(), v1::CREDIT_APPLICATION_STATE_APPLIED);
   }
   EXPECT_EQ(suite.AuditReport(), "");
 }
@@ -123,10 +123,10 @@ TEST(LedgerBillingTest, ReversalsPutCreditBackExactlyOnce) {
   v1::CreditApplication reversed;
   grpc::Status s = suite.ReverseCredit("inv-refund", &reversed);
   ASSERT_TRUE(s.ok()) << s.error_message();
-  EXPECT_EQ(reversed.state(), v1::REVERSED);
+  EXPECT_EQ(reversed.state(), v1::CREDIT_APPLICATION_STATE_REVERSED);
   EXPECT_EQ(reversed.remaining_credit().amount_minor(), 2000);
   ASSERT_TRUE(suite.ReverseCredit("inv-refund", &reversed).ok());
-  EXPECT_EQ(reversed.state(), v1::REVERSED);
+  EXPECT_EQ(reversed.state(), v1::CREDIT_APPLICATION_STATE_REVERSED);
   v1::Account got;
   ASSERT_TRUE(suite.GetAccount(account, &got).ok());
   EXPECT_EQ(got.balance().amount_minor(), 2000);
@@ -146,7 +146,7 @@ TEST(LedgerBillingTest, ReversalsPutCreditBackExactlyOnce) {
   v1::Transfer t;
   s = suite.credit_stub->ReverseTransfer(Context(kBillingToken).get(), reverse, &t);
   ASSERT_TRUE(s.ok()) << s.error_message();
-  EXPECT_EQ(t.kind(), v1::REVERSAL);
+  EXPECT_EQ(t.kind(), v1::TRANSFER_KIND_REVERSAL);
   EXPECT_EQ(t.reverses_transfer_id(), credit_id);
   EXPECT_EQ(t.balance().amount_minor(), 0);
   v1::Transfer replay;
@@ -218,12 +218,12 @@ TEST(LedgerBillingTest, ClosedAccountsTakeNoCreditButCanStillPay) {
   close.mutable_account()->set_account_id(account);
   close.mutable_account()->set_country("DE");
   close.mutable_account()->set_currency_code("EUR");
-  close.mutable_account()->set_billing_channel(v1::DIRECT);
-  close.mutable_account()->set_state(v1::CLOSED);
+  close.mutable_account()->set_billing_channel(v1::BILLING_CHANNEL_DIRECT);
+  close.mutable_account()->set_state(v1::ACCOUNT_STATE_CLOSED);
   v1::Account closed;
   ASSERT_TRUE(
       suite.credit_stub->UpsertAccount(Context(kStorefrontToken).get(), close, &closed).ok());
-  EXPECT_EQ(closed.state(), v1::CLOSED);
+  EXPECT_EQ(closed.state(), v1::ACCOUNT_STATE_CLOSED);
   auto codes = suite.IssueActiveCodes(1, 500, "EUR", "DE");
   EXPECT_EQ(ReasonOf(suite.Redeem(codes.at(0).code(), account, "after-close")), "ACCOUNT_CLOSED");
   v1::CreditApplication app;
@@ -237,7 +237,7 @@ TEST(LedgerBillingTest, ARefusedInvoiceKeepsItsAnswerAndANewInvoiceIdWorks) {
   v1::CreditApplication app;
   EXPECT_EQ(ReasonOf(suite.ApplyCredit("inv-early", account, 500, "EUR", &app)),
             "ACCOUNT_NOT_FOUND");
-  ASSERT_TRUE(suite.UpsertAccount(account, "DE", "EUR", v1::DIRECT).ok());
+  ASSERT_TRUE(suite.UpsertAccount(account, "DE", "EUR", v1::BILLING_CHANNEL_DIRECT).ok());
   // The same invoice id: the first answer, not a debit.
   EXPECT_EQ(ReasonOf(suite.ApplyCredit("inv-early", account, 500, "EUR", &app)),
             "ACCOUNT_NOT_FOUND");

@@ -27,7 +27,7 @@ std::string Series(const std::string& name, const std::string& labels, const std
 TEST(MetricsTest, ARedemptionMovesTheCountersAndNoRequestValueIsALabel) {
   Suite suite;
   const std::string account = UniqueName("metrics-acct");
-  ASSERT_TRUE(suite.UpsertAccount(account, "DE", "EUR", v1::DIRECT).ok());
+  ASSERT_TRUE(suite.UpsertAccount(account, "DE", "EUR", v1::BILLING_CHANNEL_DIRECT).ok());
   auto codes = suite.IssueActiveCodes(2, 2500, "EUR", "DE");
   ASSERT_EQ(codes.size(), 2u);
 
@@ -119,7 +119,7 @@ TEST(MetricsTest, RedisDownIsCountedAsFallbacks) {
   options.redis_port = redis.port();
   Suite suite(options);
   const std::string account = UniqueName("metrics-redis");
-  ASSERT_TRUE(suite.UpsertAccount(account, "DE", "EUR", v1::DIRECT).ok());
+  ASSERT_TRUE(suite.UpsertAccount(account, "DE", "EUR", v1::BILLING_CHANNEL_DIRECT).ok());
   auto codes = suite.IssueActiveCodes(1, 100, "EUR", "DE");
   redis.Stop();
   grpc::Status s = suite.Redeem(codes[0].code(), account, "no-redis");

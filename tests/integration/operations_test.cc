@@ -109,8 +109,8 @@ TEST(OperationsTest, AnAuthErrorAfterACommittedCreditNeverPutsTheCodeBack) {
                .code_vault_args = {"--credit_timeout=1s", "--recovery_interval=200ms",
                                    "--recovery_min_age=300ms"}});
   const std::string a = UniqueName("acct"), b = UniqueName("acct");
-  ASSERT_TRUE(suite.UpsertAccount(a, "DE", "EUR", v1::DIRECT).ok());
-  ASSERT_TRUE(suite.UpsertAccount(b, "DE", "EUR", v1::DIRECT).ok());
+  ASSERT_TRUE(suite.UpsertAccount(a, "DE", "EUR", v1::BILLING_CHANNEL_DIRECT).ok());
+  ASSERT_TRUE(suite.UpsertAccount(b, "DE", "EUR", v1::BILLING_CHANNEL_DIRECT).ok());
   auto codes = suite.IssueActiveCodes(1, 700, "EUR", "DE");
   ASSERT_EQ(codes.size(), 1u);
 
@@ -158,7 +158,7 @@ TEST(OperationsTest, AnAuthErrorAfterACommittedDebitOrReversalKeepsTheApplicatio
                .billing_args = {"--debit_timeout=1s", "--recovery_interval=200ms",
                                 "--recovery_min_age=300ms"}});
   const std::string account = UniqueName("acct");
-  ASSERT_TRUE(suite.UpsertAccount(account, "DE", "EUR", v1::DIRECT).ok());
+  ASSERT_TRUE(suite.UpsertAccount(account, "DE", "EUR", v1::BILLING_CHANNEL_DIRECT).ok());
   auto codes = suite.IssueActiveCodes(1, 3000, "EUR", "DE");
   ASSERT_TRUE(suite.Redeem(codes[0].code(), account, "fund").ok());
 
@@ -210,21 +210,21 @@ TEST(OperationsTest, AnAuthErrorAfterACommittedDebitOrReversalKeepsTheApplicatio
 TEST(OperationsTest, AnAccountsCurrencyIsFixedOnceItHasALedgerEntry) {
   Suite suite;
   const std::string account = UniqueName("acct");
-  ASSERT_TRUE(suite.UpsertAccount(account, "JP", "JPY", v1::DIRECT).ok());
+  ASSERT_TRUE(suite.UpsertAccount(account, "JP", "JPY", v1::BILLING_CHANNEL_DIRECT).ok());
   // Before any entry, the currency may still change.
-  ASSERT_TRUE(suite.UpsertAccount(account, "JP", "USD", v1::DIRECT).ok());
-  ASSERT_TRUE(suite.UpsertAccount(account, "JP", "JPY", v1::DIRECT).ok());
+  ASSERT_TRUE(suite.UpsertAccount(account, "JP", "USD", v1::BILLING_CHANNEL_DIRECT).ok());
+  ASSERT_TRUE(suite.UpsertAccount(account, "JP", "JPY", v1::BILLING_CHANNEL_DIRECT).ok());
   auto codes = suite.IssueActiveCodes(1, 10000, "JPY", "JP");
   ASSERT_TRUE(suite.Redeem(codes[0].code(), account, "r").ok());
   v1::CreditApplication app;
   ASSERT_TRUE(suite.ApplyCredit("inv-jpy", account, 10000, "JPY", &app).ok());
   ASSERT_EQ(BalanceOf(suite, account), 0);
 
-  grpc::Status s = suite.UpsertAccount(account, "JP", "USD", v1::DIRECT);
+  grpc::Status s = suite.UpsertAccount(account, "JP", "USD", v1::BILLING_CHANNEL_DIRECT);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_EQ(ReasonOf(s), "CURRENCY_LOCKED");
   // Other attributes still change; the currency is what is fixed.
-  EXPECT_TRUE(suite.UpsertAccount(account, "JP", "JPY", v1::APP_STORE).ok());
+  EXPECT_TRUE(suite.UpsertAccount(account, "JP", "JPY", v1::BILLING_CHANNEL_APP_STORE).ok());
 
   ASSERT_TRUE(suite.ReverseCredit("inv-jpy", &app).ok());
   v1::Account a;
@@ -239,7 +239,7 @@ TEST(OperationsTest, AnAccountsCurrencyIsFixedOnceItHasALedgerEntry) {
 TEST(OperationsTest, TheLedgerRefusesAnEntryInAnotherCurrencyAndTheAuditSeesOne) {
   Suite suite;
   const std::string account = UniqueName("acct");
-  ASSERT_TRUE(suite.UpsertAccount(account, "US", "USD", v1::DIRECT).ok());
+  ASSERT_TRUE(suite.UpsertAccount(account, "US", "USD", v1::BILLING_CHANNEL_DIRECT).ok());
   const std::string insert = absl::StrCat(
       "INSERT INTO ledger_entries (account_id, transfer_id, currency_code, amount_minor) "
       "VALUES ('",
@@ -262,7 +262,7 @@ TEST(OperationsTest, TheLedgerRefusesAnEntryInAnotherCurrencyAndTheAuditSeesOne)
 TEST(OperationsTest, TwoCallsWithOneRequestIdDecideOnceEvenWhenTheAccountChangesBetween) {
   Suite suite;
   const std::string account = UniqueName("acct");
-  ASSERT_TRUE(suite.UpsertAccount(account, "DE", "EUR", v1::APP_STORE).ok());
+  ASSERT_TRUE(suite.UpsertAccount(account, "DE", "EUR", v1::BILLING_CHANNEL_APP_STORE).ok());
   auto credit = [&] {
     v1::CreditAccountRequest r;
     r.set_account_id(account);
@@ -279,8 +279,9 @@ TEST(OperationsTest, TwoCallsWithOneRequestIdDecideOnceEvenWhenTheAccountChanges
                "SELECT 1 FROM accounts WHERE account_id = '" + account + "' FOR UPDATE");
   auto first = std::async(std::launch::async, credit);
   ASSERT_TRUE(WaitForLockWaiters(suite.account_credit_dsn, 1, absl::Seconds(10)));
-  auto upsert = std::async(std::launch::async,
-                           [&] { return suite.UpsertAccount(account, "DE", "EUR", v1::DIRECT); });
+  auto upsert = std::async(std::launch::async, [&] {
+    return suite.UpsertAccount(account, "DE", "EUR", v1::BILLING_CHANNEL_DIRECT);
+  });
   ASSERT_TRUE(WaitForLockWaiters(suite.account_credit_dsn, 2, absl::Seconds(10)));
   auto duplicate = std::async(std::launch::async, credit);
   ASSERT_TRUE(WaitForLockWaiters(suite.account_credit_dsn, 3, absl::Seconds(10)));
@@ -375,7 +376,7 @@ TEST(OperationsTest, OneAddressInManySpellingsIsOneClient) {
 TEST(OperationsTest, AReplayIsAnsweredOverTheLimitAndUnsoldCodesAreUnknownCodes) {
   Suite suite({.code_vault_args = {"--max_failures_per_account=3"}});
   const std::string account = UniqueName("acct");
-  ASSERT_TRUE(suite.UpsertAccount(account, "DE", "EUR", v1::DIRECT).ok());
+  ASSERT_TRUE(suite.UpsertAccount(account, "DE", "EUR", v1::BILLING_CHANNEL_DIRECT).ok());
   auto codes = suite.IssueActiveCodes(1, 500, "EUR", "DE");
   ASSERT_TRUE(suite.Redeem(codes[0].code(), account, "mine").ok());
   for (int i = 0; i < 3; ++i) {
@@ -384,7 +385,7 @@ TEST(OperationsTest, AReplayIsAnsweredOverTheLimitAndUnsoldCodesAreUnknownCodes)
   EXPECT_EQ(ReasonOf(suite.Redeem(UnknownPin(), account, "g3")), "TOO_MANY_ATTEMPTS");
   v1::Redemption replay;
   ASSERT_TRUE(suite.Redeem(codes[0].code(), account, "mine", &replay).ok());
-  EXPECT_EQ(replay.state(), v1::COMPLETED);
+  EXPECT_EQ(replay.state(), v1::REDEMPTION_STATE_COMPLETED);
 
   // An issued, never activated code, redeemed by 16 accounts at once.
   v1::IssueCodesRequest issue;
@@ -437,16 +438,16 @@ TEST(OperationsTest, AnUpsertWithoutAStateKeepsTheAccountsState) {
   close.mutable_account()->set_account_id(account);
   close.mutable_account()->set_country("DE");
   close.mutable_account()->set_currency_code("EUR");
-  close.mutable_account()->set_billing_channel(v1::DIRECT);
-  close.mutable_account()->set_state(v1::CLOSED);
+  close.mutable_account()->set_billing_channel(v1::BILLING_CHANNEL_DIRECT);
+  close.mutable_account()->set_state(v1::ACCOUNT_STATE_CLOSED);
   v1::Account out;
   ASSERT_TRUE(suite.credit_stub->UpsertAccount(Context(kStorefrontToken).get(), close, &out).ok());
-  EXPECT_EQ(out.state(), v1::CLOSED);
-  ASSERT_TRUE(suite.UpsertAccount(account, "DE", "EUR", v1::DIRECT, &out).ok());
-  EXPECT_EQ(out.state(), v1::CLOSED);
-  close.mutable_account()->set_state(v1::OPEN);
+  EXPECT_EQ(out.state(), v1::ACCOUNT_STATE_CLOSED);
+  ASSERT_TRUE(suite.UpsertAccount(account, "DE", "EUR", v1::BILLING_CHANNEL_DIRECT, &out).ok());
+  EXPECT_EQ(out.state(), v1::ACCOUNT_STATE_CLOSED);
+  close.mutable_account()->set_state(v1::ACCOUNT_STATE_OPEN);
   ASSERT_TRUE(suite.credit_stub->UpsertAccount(Context(kStorefrontToken).get(), close, &out).ok());
-  EXPECT_EQ(out.state(), v1::OPEN);
+  EXPECT_EQ(out.state(), v1::ACCOUNT_STATE_OPEN);
 }
 
 // Defect 8: a PIN typed where the serial belongs reached the call log.

@@ -68,7 +68,7 @@ TEST_F(PlatformTest, MigrationsAreRecordedAndAReplicaStartsOnTheSameDatabase) {
 
 TEST_F(PlatformTest, TheDatabaseRefusesToChangeOrDeleteLedgerEntries) {
   const std::string account = UniqueName("acct");
-  ASSERT_TRUE(suite_.UpsertAccount(account, "DE", "EUR", v1::DIRECT).ok());
+  ASSERT_TRUE(suite_.UpsertAccount(account, "DE", "EUR", v1::BILLING_CHANNEL_DIRECT).ok());
   auto codes = suite_.IssueActiveCodes(1, 900, "EUR", "DE");
   ASSERT_TRUE(suite_.Redeem(codes.at(0).code(), account, "r1").ok());
 

@@ -61,7 +61,9 @@ TEST(RandomWorkloadTest, ThousandsOfMixedOperationsLeaveTheBooksClean) {
     // A few accounts that every redemption refuses (wrong country, app store).
     const std::string country = i == 0 ? "FR" : "DE";
     ASSERT_TRUE(
-        suite.UpsertAccount(accounts.back(), country, "EUR", i == 1 ? v1::APP_STORE : v1::DIRECT)
+        suite
+            .UpsertAccount(accounts.back(), country, "EUR",
+                           i == 1 ? v1::BILLING_CHANNEL_APP_STORE : v1::BILLING_CHANNEL_DIRECT)
             .ok());
   }
   auto codes = suite.IssueActiveCodes(400, 500, "EUR", "DE");

@@ -23,14 +23,14 @@ class SliceTest : public ::testing::Test {
 
 TEST_F(SliceTest, RedeemCreditsTheAccountAndBillingAppliesTheCredit) {
   const std::string account = UniqueName("acct");
-  ASSERT_TRUE(suite_.UpsertAccount(account, "DE", "EUR", v1::DIRECT).ok());
+  ASSERT_TRUE(suite_.UpsertAccount(account, "DE", "EUR", v1::BILLING_CHANNEL_DIRECT).ok());
   auto codes = suite_.IssueActiveCodes(2, 2500, "EUR", "DE");
   ASSERT_EQ(codes.size(), 2u);
 
   v1::Redemption redemption;
   grpc::Status s = suite_.Redeem(codes[0].code(), account, "redeem-1", &redemption);
   ASSERT_TRUE(s.ok()) << s.error_message();
-  EXPECT_EQ(redemption.state(), v1::COMPLETED);
+  EXPECT_EQ(redemption.state(), v1::REDEMPTION_STATE_COMPLETED);
   EXPECT_EQ(redemption.serial(), codes[0].serial());
   EXPECT_EQ(redemption.amount().amount_minor(), 2500);
   EXPECT_EQ(redemption.balance().amount_minor(), 2500);
@@ -47,7 +47,7 @@ TEST_F(SliceTest, RedeemCreditsTheAccountAndBillingAppliesTheCredit) {
   v1::CodeStatus status;
   ASSERT_TRUE(
       suite_.vault_stub->GetCodeStatus(Context(kAdminToken).get(), status_request, &status).ok());
-  EXPECT_EQ(status.state(), v1::REDEEMED);
+  EXPECT_EQ(status.state(), v1::CODE_STATE_REDEEMED);
   EXPECT_GT(status.redeem_time().seconds(), 0);
   EXPECT_GE(status.redeem_time().seconds(), status.activate_time().seconds());
   EXPECT_EQ(status.redeemed_by_account_id(), account);
@@ -75,7 +75,7 @@ TEST_F(SliceTest, RedeemCreditsTheAccountAndBillingAppliesTheCredit) {
   EXPECT_EQ(app.amount_to_charge().amount_minor(), 0);
   EXPECT_EQ(app.remaining_credit().amount_minor(), 1301);
   EXPECT_TRUE(app.next_invoice_covered());
-  EXPECT_EQ(app.state(), v1::APPLIED);
+  EXPECT_EQ(app.state(), v1::CREDIT_APPLICATION_STATE_APPLIED);
 
   s = suite_.ApplyCredit("inv-2", account, 2000, "EUR", &app);
   ASSERT_TRUE(s.ok()) << s.error_message();
@@ -108,8 +108,8 @@ TEST_F(SliceTest, RedeemCreditsTheAccountAndBillingAppliesTheCredit) {
 TEST_F(SliceTest, ReplaysReturnTheFirstAnswerAndNeverCreditTwice) {
   const std::string account = UniqueName("acct");
   const std::string other = UniqueName("other");
-  ASSERT_TRUE(suite_.UpsertAccount(account, "DE", "EUR", v1::DIRECT).ok());
-  ASSERT_TRUE(suite_.UpsertAccount(other, "DE", "EUR", v1::DIRECT).ok());
+  ASSERT_TRUE(suite_.UpsertAccount(account, "DE", "EUR", v1::BILLING_CHANNEL_DIRECT).ok());
+  ASSERT_TRUE(suite_.UpsertAccount(other, "DE", "EUR", v1::BILLING_CHANNEL_DIRECT).ok());
   auto codes = suite_.IssueActiveCodes(2, 1000, "EUR", "DE");
   ASSERT_EQ(codes.size(), 2u);
 
@@ -142,9 +142,9 @@ TEST_F(SliceTest, RefusedRedemptionLeavesTheCodeActiveForTheRightAccount) {
   const std::string french = UniqueName("fr");
   const std::string german = UniqueName("de");
   const std::string app_store = UniqueName("ios");
-  ASSERT_TRUE(suite_.UpsertAccount(french, "FR", "EUR", v1::DIRECT).ok());
-  ASSERT_TRUE(suite_.UpsertAccount(german, "DE", "EUR", v1::DIRECT).ok());
-  ASSERT_TRUE(suite_.UpsertAccount(app_store, "DE", "EUR", v1::APP_STORE).ok());
+  ASSERT_TRUE(suite_.UpsertAccount(french, "FR", "EUR", v1::BILLING_CHANNEL_DIRECT).ok());
+  ASSERT_TRUE(suite_.UpsertAccount(german, "DE", "EUR", v1::BILLING_CHANNEL_DIRECT).ok());
+  ASSERT_TRUE(suite_.UpsertAccount(app_store, "DE", "EUR", v1::BILLING_CHANNEL_APP_STORE).ok());
   auto codes = suite_.IssueActiveCodes(1, 1500, "EUR", "DE");
   ASSERT_EQ(codes.size(), 1u);
 
@@ -162,7 +162,7 @@ TEST_F(SliceTest, RefusedRedemptionLeavesTheCodeActiveForTheRightAccount) {
   v1::CodeStatus status;
   ASSERT_TRUE(
       suite_.vault_stub->GetCodeStatus(Context(kAdminToken).get(), status_request, &status).ok());
-  EXPECT_EQ(status.state(), v1::ACTIVE);
+  EXPECT_EQ(status.state(), v1::CODE_STATE_ACTIVE);
   EXPECT_THAT(QueryColumn(suite_.account_credit_dsn, "SELECT count(*) FROM ledger_entries"),
               AllEqual("0"));
 
@@ -173,7 +173,7 @@ TEST_F(SliceTest, RefusedRedemptionLeavesTheCodeActiveForTheRightAccount) {
 
 TEST_F(SliceTest, BadCodesAreRefusedWithoutTouchingStorage) {
   const std::string account = UniqueName("acct");
-  ASSERT_TRUE(suite_.UpsertAccount(account, "DE", "EUR", v1::DIRECT).ok());
+  ASSERT_TRUE(suite_.UpsertAccount(account, "DE", "EUR", v1::BILLING_CHANNEL_DIRECT).ok());
   auto codes = suite_.IssueActiveCodes(1, 500, "EUR", "DE");
   ASSERT_EQ(codes.size(), 1u);
   const std::string before =

@@ -96,7 +96,7 @@ class Caller {
       r.mutable_account()->set_account_id(id);
       r.mutable_account()->set_country("DE");
       r.mutable_account()->set_currency_code("EUR");
-      r.mutable_account()->set_billing_channel(v1::DIRECT);
+      r.mutable_account()->set_billing_channel(v1::BILLING_CHANNEL_DIRECT);
       v1::Account out;
       return suite_.credit_stub->UpsertAccount(ctx.get(), r, &out);
     }
@@ -194,7 +194,7 @@ std::string TokenOf(const std::string& principal) {
 TEST(TrustTest, EveryRpcAsEveryCallerOnlyTheAllowedCellsGetThrough) {
   Suite suite;
   const std::string account = UniqueName("acct");
-  ASSERT_TRUE(suite.UpsertAccount(account, "DE", "EUR", v1::DIRECT).ok());
+  ASSERT_TRUE(suite.UpsertAccount(account, "DE", "EUR", v1::BILLING_CHANNEL_DIRECT).ok());
   auto codes = suite.IssueActiveCodes(40, 5000, "EUR", "DE");
   ASSERT_EQ(codes.size(), 40u);
   ASSERT_TRUE(suite.Redeem(codes[0].code(), account, "seed").ok());
@@ -269,7 +269,7 @@ TEST(TrustTest, MutualTlsAdmitsOnlyCertificatesOfItsCa) {
   const std::string foreign = MakeCerts("some-other-ca");
   Suite suite({.tls_dir = certs});
   const std::string account = UniqueName("acct");
-  ASSERT_TRUE(suite.UpsertAccount(account, "DE", "EUR", v1::DIRECT).ok());
+  ASSERT_TRUE(suite.UpsertAccount(account, "DE", "EUR", v1::BILLING_CHANNEL_DIRECT).ok());
 
   // The whole slice over mTLS: code-vault and billing prove who they are to
   // account-credit with their certificates alone.

@@ -59,7 +59,8 @@ class VaultConcurrencyTest : public ::testing::Test {
     std::vector<std::string> accounts;
     for (int i = 0; i < 64; ++i) {
       accounts.push_back(UniqueName("racer"));
-      ASSERT_TRUE(suite.UpsertAccount(accounts.back(), "DE", "EUR", v1::DIRECT).ok());
+      ASSERT_TRUE(
+          suite.UpsertAccount(accounts.back(), "DE", "EUR", v1::BILLING_CHANNEL_DIRECT).ok());
     }
     auto codes = suite.IssueActiveCodes(1, 2500, "EUR", "DE");
     ASSERT_EQ(codes.size(), 1u);
@@ -100,7 +101,7 @@ TEST_F(VaultConcurrencyTest, SixtyFourAccountsOneCodeOneCreditWithRedisDown) {
 TEST_F(VaultConcurrencyTest, TwentyRetriesOfOneRequestHaveOneEffect) {
   Suite suite;
   const std::string account = UniqueName("acct");
-  ASSERT_TRUE(suite.UpsertAccount(account, "DE", "EUR", v1::DIRECT).ok());
+  ASSERT_TRUE(suite.UpsertAccount(account, "DE", "EUR", v1::BILLING_CHANNEL_DIRECT).ok());
   auto codes = suite.IssueActiveCodes(2, 1000, "EUR", "DE");
   ASSERT_EQ(codes.size(), 2u);
   RaceResult r = Race(

@@ -104,7 +104,7 @@ TEST_F(VaultLifecycleTest, ActivateAndVoidByBatchOrSerialsAreIdempotent) {
   auto codes = Issue(suite_, IssueRequest(4, "batch-b"), &s);
   ASSERT_EQ(codes.size(), 4u);
   const std::string account = UniqueName("acct");
-  ASSERT_TRUE(suite_.UpsertAccount(account, "DE", "EUR", v1::DIRECT).ok());
+  ASSERT_TRUE(suite_.UpsertAccount(account, "DE", "EUR", v1::BILLING_CHANNEL_DIRECT).ok());
 
   // Not yet sold: the storefront learns nothing.
   s = suite_.Redeem(codes[0].code(), account, "early");
@@ -143,7 +143,7 @@ TEST_F(VaultLifecycleTest, ActivateAndVoidByBatchOrSerialsAreIdempotent) {
   EXPECT_EQ(ReasonOf(s), "CODE_ALREADY_REDEEMED");
   v1::CodeStatus status;
   ASSERT_TRUE(Status(suite_, codes[1].serial(), &status).ok());
-  EXPECT_EQ(status.state(), v1::ACTIVE);
+  EXPECT_EQ(status.state(), v1::CODE_STATE_ACTIVE);
 
   void_request.clear_serials();
   void_request.set_batch_id(codes[0].batch_id());
@@ -153,10 +153,10 @@ TEST_F(VaultLifecycleTest, ActivateAndVoidByBatchOrSerialsAreIdempotent) {
   ASSERT_TRUE(suite_.vault_stub->VoidCodes(Context(kAdminToken).get(), void_request, &voided).ok());
   EXPECT_EQ(voided.voided_count(), 3);
   ASSERT_TRUE(Status(suite_, codes[1].serial(), &status).ok());
-  EXPECT_EQ(status.state(), v1::VOIDED);
+  EXPECT_EQ(status.state(), v1::CODE_STATE_VOIDED);
   EXPECT_GT(status.void_time().seconds(), 0);
   ASSERT_TRUE(Status(suite_, codes[0].serial(), &status).ok());
-  EXPECT_EQ(status.state(), v1::REDEEMED);
+  EXPECT_EQ(status.state(), v1::CODE_STATE_REDEEMED);
 
   // Voided: one answer for the storefront, the exact state for admins.
   s = suite_.Redeem(codes[1].code(), account, "r2");
@@ -190,15 +190,15 @@ TEST_F(VaultLifecycleTest, ExpiredCodesCannotBeRedeemedAndSayWhyToAdmins) {
       suite_.vault_stub->ActivateCodes(Context(kAdminToken).get(), activate, &activated).ok());
   v1::CodeStatus status;
   ASSERT_TRUE(Status(suite_, codes[0].serial(), &status).ok());
-  EXPECT_EQ(status.state(), v1::ACTIVE);
+  EXPECT_EQ(status.state(), v1::CODE_STATE_ACTIVE);
 
   absl::SleepFor(expiry - absl::Now() + absl::Milliseconds(100));  // Until past expiry.
   ASSERT_TRUE(Status(suite_, codes[0].serial(), &status).ok());
-  EXPECT_EQ(status.state(), v1::EXPIRED);
+  EXPECT_EQ(status.state(), v1::CODE_STATE_EXPIRED);
   EXPECT_EQ(absl::FromUnixSeconds(status.expire_time().seconds()),
             absl::FromUnixSeconds(absl::ToUnixSeconds(expiry)));
   const std::string account = UniqueName("acct");
-  ASSERT_TRUE(suite_.UpsertAccount(account, "DE", "EUR", v1::DIRECT).ok());
+  ASSERT_TRUE(suite_.UpsertAccount(account, "DE", "EUR", v1::BILLING_CHANNEL_DIRECT).ok());
   EXPECT_EQ(ReasonOf(suite_.Redeem(codes[0].code(), account, "late")), "CODE_INVALID");
 
   // Past expiry dates are refused at issue time.
@@ -223,7 +223,7 @@ TEST_F(VaultLifecycleTest, ListCodesPagesThroughABatchAndStatusWorksByPin) {
     ASSERT_TRUE(s.ok()) << s.error_message();
     for (const auto& c : page.codes()) {
       serials.push_back(c.serial());
-      EXPECT_EQ(c.state(), v1::ISSUED);
+      EXPECT_EQ(c.state(), v1::CODE_STATE_ISSUED);
       EXPECT_EQ(c.pin_last4().size(), 4u);
     }
     list.set_page_token(page.next_page_token());
@@ -234,7 +234,7 @@ TEST_F(VaultLifecycleTest, ListCodesPagesThroughABatchAndStatusWorksByPin) {
   for (size_t i = 0; i < serials.size(); ++i) EXPECT_EQ(serials[i], codes[i].serial());
 
   list.set_page_token("");
-  list.set_state(v1::ACTIVE);
+  list.set_state(v1::CODE_STATE_ACTIVE);
   v1::ListCodesResponse none;
   ASSERT_TRUE(suite_.vault_stub->ListCodes(Context(kAdminToken).get(), list, &none).ok());
   EXPECT_EQ(none.codes_size(), 0);
@@ -247,7 +247,7 @@ TEST_F(VaultLifecycleTest, ListCodesPagesThroughABatchAndStatusWorksByPin) {
   v1::CodeStatus status;
   ASSERT_TRUE(suite_.vault_stub->GetCodeStatus(Context(kAdminToken).get(), by_pin, &status).ok());
   EXPECT_EQ(status.serial(), codes[7].serial());
-  EXPECT_EQ(status.state(), v1::ISSUED);
+  EXPECT_EQ(status.state(), v1::CODE_STATE_ISSUED);
   EXPECT_GT(status.create_time().seconds(), 0);
   EXPECT_EQ(status.activate_time().seconds(), 0);
 }
@@ -265,13 +265,13 @@ TEST_F(VaultLifecycleTest, CheckCodeTellsTheValueWithoutRedeeming) {
   EXPECT_TRUE(checked.redeemable());
   v1::CodeStatus status;
   ASSERT_TRUE(Status(suite_, codes[0].serial(), &status).ok());
-  EXPECT_EQ(status.state(), v1::ACTIVE);
+  EXPECT_EQ(status.state(), v1::CODE_STATE_ACTIVE);
 }
 
 TEST(VaultKeysTest, CodesIssuedUnderAnOldPepperStillRedeemAfterRotation) {
   Suite suite;
   const std::string account = UniqueName("acct");
-  ASSERT_TRUE(suite.UpsertAccount(account, "DE", "EUR", v1::DIRECT).ok());
+  ASSERT_TRUE(suite.UpsertAccount(account, "DE", "EUR", v1::BILLING_CHANNEL_DIRECT).ok());
   auto old_codes = suite.IssueActiveCodes(1, 1100, "EUR", "DE");
   ASSERT_EQ(old_codes.size(), 1u);
 
@@ -301,7 +301,7 @@ TEST(VaultLimitsTest, GuessingFromOneAccountIsStoppedUntilTheWindowPasses) {
   Suite suite(
       {.code_vault_args = {"--max_failures_per_account=10", "--failed_attempts_window=3s"}});
   const std::string account = UniqueName("guesser");
-  ASSERT_TRUE(suite.UpsertAccount(account, "DE", "EUR", v1::DIRECT).ok());
+  ASSERT_TRUE(suite.UpsertAccount(account, "DE", "EUR", v1::BILLING_CHANNEL_DIRECT).ok());
   auto codes = suite.IssueActiveCodes(1, 1000, "EUR", "DE");
   ASSERT_EQ(codes.size(), 1u);
 
@@ -338,7 +338,7 @@ TEST(VaultLimitsTest, GuessingFromOneAccountIsStoppedUntilTheWindowPasses) {
 TEST(VaultSecretsTest, CanaryPinsAppearNowhereInPlaintext) {
   Suite suite;
   const std::string account = UniqueName("acct");
-  ASSERT_TRUE(suite.UpsertAccount(account, "DE", "EUR", v1::DIRECT).ok());
+  ASSERT_TRUE(suite.UpsertAccount(account, "DE", "EUR", v1::BILLING_CHANNEL_DIRECT).ok());
   auto codes = suite.IssueActiveCodes(3, 700, "EUR", "DE");
   ASSERT_EQ(codes.size(), 3u);
   ASSERT_TRUE(suite.Redeem(codes[0].code(), account, "canary-1").ok());

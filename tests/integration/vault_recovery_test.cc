@@ -21,7 +21,7 @@ TEST(VaultRecoveryTest, AccountCreditKilledMidCreditTheWorkerCompletesWithOneCre
       {.account_credit_args = {"--enable_test_hooks", "--test_delay_methods=CreditAccount=10000"},
        .code_vault_args = {"--recovery_interval=200ms", "--recovery_min_age=500ms"}});
   const std::string account = UniqueName("acct");
-  ASSERT_TRUE(suite.UpsertAccount(account, "DE", "EUR", v1::DIRECT).ok());
+  ASSERT_TRUE(suite.UpsertAccount(account, "DE", "EUR", v1::BILLING_CHANNEL_DIRECT).ok());
   auto codes = suite.IssueActiveCodes(1, 2500, "EUR", "DE");
   ASSERT_EQ(codes.size(), 1u);
   // On failure, show what the services said.
@@ -94,14 +94,14 @@ TEST(VaultRecoveryTest, AccountCreditKilledMidCreditTheWorkerCompletesWithOneCre
   v1::Redemption final_answer;
   s = suite.Redeem(codes[0].code(), account, "crash", &final_answer);
   ASSERT_TRUE(s.ok()) << s.error_message();
-  EXPECT_EQ(final_answer.state(), v1::COMPLETED);
+  EXPECT_EQ(final_answer.state(), v1::REDEMPTION_STATE_COMPLETED);
   EXPECT_EQ(final_answer.balance().amount_minor(), 2500);
   v1::GetCodeStatusRequest status_request;
   status_request.set_serial(codes[0].serial());
   v1::CodeStatus status;
   ASSERT_TRUE(
       suite.vault_stub->GetCodeStatus(Context(kAdminToken).get(), status_request, &status).ok());
-  EXPECT_EQ(status.state(), v1::REDEEMED);
+  EXPECT_EQ(status.state(), v1::CODE_STATE_REDEEMED);
 }
 
 TEST(VaultRecoveryTest, RefusalsLeaveTheCodeRedeemableByTheRightAccount) {
@@ -111,10 +111,10 @@ TEST(VaultRecoveryTest, RefusalsLeaveTheCodeRedeemableByTheRightAccount) {
   const std::string partner = UniqueName("partner");
   const std::string missing = UniqueName("missing");
   const std::string right = UniqueName("de");
-  ASSERT_TRUE(suite.UpsertAccount(wrong_region, "FR", "EUR", v1::DIRECT).ok());
-  ASSERT_TRUE(suite.UpsertAccount(wrong_currency, "DE", "USD", v1::DIRECT).ok());
-  ASSERT_TRUE(suite.UpsertAccount(partner, "DE", "EUR", v1::PARTNER).ok());
-  ASSERT_TRUE(suite.UpsertAccount(right, "DE", "EUR", v1::DIRECT).ok());
+  ASSERT_TRUE(suite.UpsertAccount(wrong_region, "FR", "EUR", v1::BILLING_CHANNEL_DIRECT).ok());
+  ASSERT_TRUE(suite.UpsertAccount(wrong_currency, "DE", "USD", v1::BILLING_CHANNEL_DIRECT).ok());
+  ASSERT_TRUE(suite.UpsertAccount(partner, "DE", "EUR", v1::BILLING_CHANNEL_PARTNER).ok());
+  ASSERT_TRUE(suite.UpsertAccount(right, "DE", "EUR", v1::BILLING_CHANNEL_DIRECT).ok());
   auto codes = suite.IssueActiveCodes(1, 2000, "EUR", "DE");
   ASSERT_EQ(codes.size(), 1u);
 

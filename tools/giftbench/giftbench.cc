@@ -118,7 +118,7 @@ class Workload {
       r.mutable_account()->set_account_id(accounts_.back());
       r.mutable_account()->set_country("DE");
       r.mutable_account()->set_currency_code("EUR");
-      r.mutable_account()->set_billing_channel(v1::DIRECT);
+      r.mutable_account()->set_billing_channel(v1::BILLING_CHANNEL_DIRECT);
       v1::Account out;
       grpc::Status s = credit_->UpsertAccount(Ctx(env_.storefront).get(), r, &out);
       if (!s.ok()) return Fail("UpsertAccount", s);

@@ -231,7 +231,17 @@ void PrintMore(const std::string& next_page_token) {
 
 // ---- codes -----------------------------------------------------------------
 
-std::string StateName(v1::CodeState state) { return v1::CodeState_Name(state); }
+// Tables show an enum value without its enum's prefix (ACTIVE, not
+// CODE_STATE_ACTIVE); --json keeps the full proto names.
+std::string Short(const std::string& name, absl::string_view prefix) {
+  absl::string_view out = name;
+  absl::ConsumePrefix(&out, prefix);
+  return std::string(out);
+}
+
+std::string StateName(v1::CodeState state) {
+  return Short(v1::CodeState_Name(state), "CODE_STATE_");
+}
 
 int CodesIssue(const Invocation& in) {
   const std::string cmd = "codes issue";
@@ -420,7 +430,8 @@ int CodesList(const Invocation& in) {
   request.set_batch_id(in.Get("batch_id"));
   if (in.Has("state")) {
     v1::CodeState state;
-    if (!v1::CodeState_Parse(absl::AsciiStrToUpper(in.Get("state")), &state)) {
+    const std::string name = absl::AsciiStrToUpper(in.Get("state"));
+    if (!v1::CodeState_Parse(name, &state) && !v1::CodeState_Parse("CODE_STATE_" + name, &state)) {
       return UsageError("codes list",
                         "--state is one of ISSUED, ACTIVE, REDEEMING, REDEEMED, "
                         "VOIDED, EXPIRED");
@@ -451,10 +462,11 @@ int AccountShow(const Invocation& in) {
   grpc::Status status = Credit(in)->GetAccount(Call(in).get(), request, &account);
   return Answer(in, status, account, [&] {
     PrintFields({{"account_id", account.account_id()},
-                 {"state", v1::AccountState_Name(account.state())},
+                 {"state", Short(v1::AccountState_Name(account.state()), "ACCOUNT_STATE_")},
                  {"country", account.country()},
                  {"currency_code", account.currency_code()},
-                 {"billing_channel", v1::BillingChannel_Name(account.billing_channel())},
+                 {"billing_channel",
+                  Short(v1::BillingChannel_Name(account.billing_channel()), "BILLING_CHANNEL_")},
                  {"balance", Money(account.balance())},
                  {"create_time", Time(account.create_time())},
                  {"update_time", Time(account.update_time())}});
@@ -488,7 +500,8 @@ int InvoiceShow(const Invocation& in) {
   return Answer(in, status, app, [&] {
     PrintFields({{"invoice_id", app.invoice_id()},
                  {"account_id", app.account_id()},
-                 {"state", v1::CreditApplicationState_Name(app.state())},
+                 {"state",
+                  Short(v1::CreditApplicationState_Name(app.state()), "CREDIT_APPLICATION_STATE_")},
                  {"amount_due", Money(app.amount_due())},
                  {"applied", Money(app.applied())},
                  {"amount_to_charge", Money(app.amount_to_charge())},

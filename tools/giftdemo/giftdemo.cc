@@ -65,7 +65,7 @@ class Demo {
     upsert.mutable_account()->set_account_id(account_id);
     upsert.mutable_account()->set_country("DE");
     upsert.mutable_account()->set_currency_code("EUR");
-    upsert.mutable_account()->set_billing_channel(v1::DIRECT);
+    upsert.mutable_account()->set_billing_channel(v1::BILLING_CHANNEL_DIRECT);
     v1::Account account;
     grpc::Status s = credit_->UpsertAccount(Ctx(storefront_).get(), upsert, &account);
     Expect(s.ok(),
@@ -84,7 +84,7 @@ class Demo {
     redeem.set_client_ip("127.0.0.1");
     v1::Redemption redemption;
     s = vault_->RedeemCode(Ctx(storefront_).get(), redeem, &redemption);
-    Expect(s.ok() && redemption.state() == v1::COMPLETED,
+    Expect(s.ok() && redemption.state() == v1::REDEMPTION_STATE_COMPLETED,
            "redemption " + redemption.redemption_id() + " " +
                v1::RedemptionState_Name(redemption.state()) + ", credited " +
                Show(redemption.amount()) + ", balance " + Show(redemption.balance()) + " / " +

@@ -11,13 +11,13 @@ namespace {
 
 BillingChannel FromProto(v1::BillingChannel c) {
   switch (c) {
-    case v1::DIRECT:
+    case v1::BILLING_CHANNEL_DIRECT:
       return BillingChannel::kDirect;
-    case v1::APP_STORE:
+    case v1::BILLING_CHANNEL_APP_STORE:
       return BillingChannel::kAppStore;
-    case v1::PLAY_STORE:
+    case v1::BILLING_CHANNEL_PLAY_STORE:
       return BillingChannel::kPlayStore;
-    case v1::PARTNER:
+    case v1::BILLING_CHANNEL_PARTNER:
       return BillingChannel::kPartner;
     default:
       return BillingChannel::kUnspecified;
@@ -27,13 +27,13 @@ BillingChannel FromProto(v1::BillingChannel c) {
 v1::BillingChannel ToProto(BillingChannel c) {
   switch (c) {
     case BillingChannel::kDirect:
-      return v1::DIRECT;
+      return v1::BILLING_CHANNEL_DIRECT;
     case BillingChannel::kAppStore:
-      return v1::APP_STORE;
+      return v1::BILLING_CHANNEL_APP_STORE;
     case BillingChannel::kPlayStore:
-      return v1::PLAY_STORE;
+      return v1::BILLING_CHANNEL_PLAY_STORE;
     case BillingChannel::kPartner:
-      return v1::PARTNER;
+      return v1::BILLING_CHANNEL_PARTNER;
     case BillingChannel::kUnspecified:
       break;
   }
@@ -43,11 +43,11 @@ v1::BillingChannel ToProto(BillingChannel c) {
 v1::TransferKind ToProto(TransferKind k) {
   switch (k) {
     case TransferKind::kCredit:
-      return v1::CREDIT;
+      return v1::TRANSFER_KIND_CREDIT;
     case TransferKind::kDebit:
-      return v1::DEBIT;
+      return v1::TRANSFER_KIND_DEBIT;
     case TransferKind::kReversal:
-      return v1::REVERSAL;
+      return v1::TRANSFER_KIND_REVERSAL;
   }
   return v1::TRANSFER_KIND_UNSPECIFIED;
 }
@@ -60,7 +60,7 @@ void ToProto(const Account& a, v1::Account* out) {
   *out->mutable_balance() = protoconv::ToProto({a.currency_code, a.balance_minor});
   protoconv::ToTimestamp(a.create_time, out->mutable_create_time());
   protoconv::ToTimestamp(a.update_time, out->mutable_update_time());
-  out->set_state(a.closed ? v1::CLOSED : v1::OPEN);
+  out->set_state(a.closed ? v1::ACCOUNT_STATE_CLOSED : v1::ACCOUNT_STATE_OPEN);
 }
 
 void ToProto(const Transfer& t, v1::Transfer* out) {
@@ -89,7 +89,7 @@ grpc::Status AccountCreditHandler::UpsertAccount(grpc::ServerContext* context,
   // No state in the request: the account keeps the one it has.
   std::optional<bool> closed;
   if (request->account().state() != v1::ACCOUNT_STATE_UNSPECIFIED) {
-    closed = request->account().state() == v1::CLOSED;
+    closed = request->account().state() == v1::ACCOUNT_STATE_CLOSED;
   }
   auto result = service_.UpsertAccount(a, closed);
   if (!result.ok()) return errors::ToGrpcStatus(result.status());

@@ -12,13 +12,13 @@ namespace {
 v1::CreditApplicationState ToProto(ApplicationState s) {
   switch (s) {
     case ApplicationState::kPending:
-      return v1::APPLICATION_PENDING;
+      return v1::CREDIT_APPLICATION_STATE_PENDING;
     case ApplicationState::kApplied:
-      return v1::APPLIED;
+      return v1::CREDIT_APPLICATION_STATE_APPLIED;
     case ApplicationState::kReversalPending:
-      return v1::REVERSAL_PENDING;
+      return v1::CREDIT_APPLICATION_STATE_REVERSAL_PENDING;
     case ApplicationState::kReversed:
-      return v1::REVERSED;
+      return v1::CREDIT_APPLICATION_STATE_REVERSED;
   }
   return v1::CREDIT_APPLICATION_STATE_UNSPECIFIED;
 }

@@ -12,17 +12,17 @@ namespace {
 v1::CodeState ToProto(CodeState s) {
   switch (s) {
     case CodeState::kIssued:
-      return v1::ISSUED;
+      return v1::CODE_STATE_ISSUED;
     case CodeState::kActive:
-      return v1::ACTIVE;
+      return v1::CODE_STATE_ACTIVE;
     case CodeState::kRedeeming:
-      return v1::REDEEMING;
+      return v1::CODE_STATE_REDEEMING;
     case CodeState::kRedeemed:
-      return v1::REDEEMED;
+      return v1::CODE_STATE_REDEEMED;
     case CodeState::kVoided:
-      return v1::VOIDED;
+      return v1::CODE_STATE_VOIDED;
     case CodeState::kExpired:
-      return v1::EXPIRED;
+      return v1::CODE_STATE_EXPIRED;
   }
   return v1::CODE_STATE_UNSPECIFIED;
 }
@@ -30,28 +30,28 @@ v1::CodeState ToProto(CodeState s) {
 v1::RedemptionState ToProto(RedemptionState s) {
   switch (s) {
     case RedemptionState::kPending:
-      return v1::PENDING;
+      return v1::REDEMPTION_STATE_PENDING;
     case RedemptionState::kCompleted:
-      return v1::COMPLETED;
+      return v1::REDEMPTION_STATE_COMPLETED;
     case RedemptionState::kRejected:
-      return v1::REJECTED;
+      return v1::REDEMPTION_STATE_REJECTED;
   }
   return v1::REDEMPTION_STATE_UNSPECIFIED;
 }
 
 std::optional<CodeState> FromProto(v1::CodeState s) {
   switch (s) {
-    case v1::ISSUED:
+    case v1::CODE_STATE_ISSUED:
       return CodeState::kIssued;
-    case v1::ACTIVE:
+    case v1::CODE_STATE_ACTIVE:
       return CodeState::kActive;
-    case v1::REDEEMING:
+    case v1::CODE_STATE_REDEEMING:
       return CodeState::kRedeeming;
-    case v1::REDEEMED:
+    case v1::CODE_STATE_REDEEMED:
       return CodeState::kRedeemed;
-    case v1::VOIDED:
+    case v1::CODE_STATE_VOIDED:
       return CodeState::kVoided;
-    case v1::EXPIRED:
+    case v1::CODE_STATE_EXPIRED:
       return CodeState::kExpired;
     default:
       return std::nullopt;
