@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <string>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
@@ -76,7 +77,8 @@ MakeTestHookInterceptorFactory(std::map<std::string, int64_t> method_delays,
 
 bool ParseMethodDelays(const std::string& spec, std::map<std::string, int64_t>* out) {
   for (absl::string_view entry : absl::StrSplit(spec, ',', absl::SkipWhitespace())) {
-    std::pair<std::string, std::string> kv = absl::StrSplit(entry, absl::MaxSplits('=', 1));
+    std::pair<std::string, std::string> kv =
+        absl::StrSplit(absl::StripAsciiWhitespace(entry), absl::MaxSplits('=', 1));
     int64_t ms = 0;
     if (kv.first.empty() || !absl::SimpleAtoi(kv.second, &ms) || ms < 0) return false;
     (*out)[kv.first] = std::min<int64_t>(ms, 60000);
