@@ -48,7 +48,7 @@ TEST(TokensFileTest, ParsesPrincipalsAndRefusesAnythingElse) {
                                       std::string(64, 'b') + "  \n");
   ASSERT_TRUE(tokens.ok()) << tokens.status();
   EXPECT_THAT(*tokens, ElementsAre(Pair(hash, "storefront"), Pair(std::string(64, 'b'), "admin")));
-  for (const std::string& bad : {"nobody " + hash,            // not a principal
+  for (const std::string& bad : {"nobody " + hash,             // not a principal
                                  "storefront " + hash + " x",  // extra field
                                  "storefront " + std::string(63, 'a'),
                                  "storefront " + std::string(64, 'A'),  // upper-case hex

@@ -104,91 +104,105 @@ bool IsRecordedRefusal(const absl::Status& status) {
          status.code() == absl::StatusCode::kNotFound;
 }
 
+// The statements, each named once: the name prepares and executes it.
+// ON CONFLICT's WHERE sees the row as locked, after any posting that
+// set the currency lock has committed. $5 NULL keeps the state.
+const pg::Statement kUpsertAccount{
+    "ac_upsert_account",
+    "INSERT INTO accounts AS a (account_id, country, currency_code, billing_channel, closed) "
+    "VALUES ($1, $2, $3, $4, coalesce($5::boolean, false)) ON CONFLICT (account_id) DO UPDATE "
+    "SET country = EXCLUDED.country, currency_code = EXCLUDED.currency_code, "
+    "billing_channel = EXCLUDED.billing_channel, closed = coalesce($5::boolean, a.closed), "
+    "update_time = now() "
+    "WHERE NOT a.currency_locked OR a.currency_code = EXCLUDED.currency_code "
+    "RETURNING " +
+        AccountColumns()};
+const pg::Statement kGetAccount{
+    "ac_get_account", "SELECT " + AccountColumns() + " FROM accounts WHERE account_id = $1"};
+const pg::Statement kLockAccount{
+    "ac_lock_account",
+    "SELECT " + AccountColumns() + " FROM accounts WHERE account_id = $1 FOR UPDATE"};
+// Whatever a request_id already decided, a transfer or a refusal, in
+// one round trip.
+const pg::Statement kFindRequest{"ac_find_request",
+                                 "SELECT " + TransferColumns() +
+                                     ", r.request_fingerprint, r.code, r.reason, r.message "
+                                     "FROM (SELECT $1::text AS request_id) q "
+                                     "LEFT JOIN transfers t ON t.request_id = q.request_id "
+                                     "LEFT JOIN refusals r ON r.request_id = q.request_id"};
+// The same, and the account of a credit or debit locked for the
+// posting, in one round trip (its columns are null when there is no
+// such account).
+const pg::Statement kFindRequestLockAccount{
+    "ac_find_request_lock_account",
+    "SELECT " + TransferColumns() +
+        ", r.request_fingerprint, r.code, r.reason, r.message, a.* "
+        "FROM (SELECT $1::text AS request_id) q "
+        "LEFT JOIN transfers t ON t.request_id = q.request_id "
+        "LEFT JOIN refusals r ON r.request_id = q.request_id "
+        "LEFT JOIN LATERAL (SELECT " +
+        AccountColumns() + " FROM accounts WHERE account_id = $2 FOR UPDATE) a ON true"};
+const pg::Statement kTransferById{
+    "ac_transfer_by_id",
+    "SELECT " + TransferColumns() + " FROM transfers t WHERE transfer_id = $1::uuid"};
+const pg::Statement kReversalOf{"ac_reversal_of",
+                                "SELECT 1 FROM transfers WHERE reverses_transfer_id = $1::uuid"};
+// A refusal becomes the request's answer only if no other decision
+// took its request id first (no row back: rerun and replay that one).
+const pg::Statement kInsertRefusal{
+    "ac_insert_refusal",
+    "WITH d AS (INSERT INTO decisions (request_id, kind) VALUES ($1, 'REFUSAL')"
+    " ON CONFLICT (request_id) DO NOTHING RETURNING request_id) "
+    "INSERT INTO refusals (request_id, request_fingerprint, code, reason, message) "
+    "SELECT d.request_id, $2, $3, $4, $5 FROM d RETURNING 1"};
+// The transfer, its two entries and the new balance in one statement
+// (one round trip). $11 is the signed change for the customer; a
+// transfer of 0 has no entries. When the request_id is decided already
+// (a concurrent call's transfer or refusal), nothing is written and no
+// row comes back. The first entry locks the account's currency.
+const pg::Statement kWriteTransfer{
+    "ac_write_transfer",
+    "WITH d AS (INSERT INTO decisions (request_id, kind) VALUES ($1, 'TRANSFER')"
+    " ON CONFLICT (request_id) DO NOTHING RETURNING request_id), "
+    "t AS ("
+    " INSERT INTO transfers (request_id, request_fingerprint, kind, account_id,"
+    "   counter_account_id, currency_code, amount_minor, balance_after_minor, reference,"
+    "   reverses_transfer_id)"
+    " SELECT d.request_id, $2, $3, $4, $5, $6, $7, $8, $9, nullif($10, '')::uuid FROM d"
+    " RETURNING transfer_id, create_time), "
+    "e AS ("
+    " INSERT INTO ledger_entries (account_id, transfer_id, currency_code, amount_minor)"
+    " SELECT v.account_id, t.transfer_id, $6, v.amount"
+    " FROM t, (VALUES ($4, $11::bigint), ($5, -$11::bigint)) AS v(account_id, amount)"
+    " WHERE $11::bigint <> 0), "
+    "b AS ("
+    " UPDATE accounts SET balance_minor = balance_minor + $11::bigint, currency_locked = true,"
+    "   update_time = now()"
+    " WHERE account_id = $4 AND $11::bigint <> 0 AND EXISTS (SELECT 1 FROM t)) "
+    "SELECT transfer_id::text, " +
+        Micros("create_time") + " FROM t"};
+const pg::Statement kAccountExists{"ac_account_exists",
+                                   "SELECT 1 FROM accounts WHERE account_id = $1"};
+const pg::Statement kListEntries{
+    "ac_list_entries",
+    "SELECT entry_id, transfer_id::text, account_id, currency_code, amount_minor, " +
+        Micros("create_time") +
+        " FROM ledger_entries WHERE account_id = $1 AND ($2 = 0 OR entry_id < $2) "
+        "ORDER BY entry_id DESC LIMIT $3"};
+
 }  // namespace
 
 std::vector<pg::Statement> PgLedgerStore::Statements() {
-  const std::string& acct = AccountColumns();
-  const std::string& xfer = TransferColumns();
-  return {
-      {"ac_upsert_account",
-       // ON CONFLICT's WHERE sees the row as locked, after any posting that
-       // set the currency lock has committed. $5 NULL keeps the state.
-       "INSERT INTO accounts AS a (account_id, country, currency_code, billing_channel, closed) "
-       "VALUES ($1, $2, $3, $4, coalesce($5::boolean, false)) ON CONFLICT (account_id) DO UPDATE "
-       "SET country = EXCLUDED.country, currency_code = EXCLUDED.currency_code, "
-       "billing_channel = EXCLUDED.billing_channel, closed = coalesce($5::boolean, a.closed), "
-       "update_time = now() "
-       "WHERE NOT a.currency_locked OR a.currency_code = EXCLUDED.currency_code "
-       "RETURNING " +
-           acct},
-      {"ac_get_account", "SELECT " + acct + " FROM accounts WHERE account_id = $1"},
-      {"ac_lock_account", "SELECT " + acct + " FROM accounts WHERE account_id = $1 FOR UPDATE"},
-      // Whatever a request_id already decided, a transfer or a refusal, in
-      // one round trip.
-      {"ac_find_request", "SELECT " + xfer +
-                              ", r.request_fingerprint, r.code, r.reason, r.message "
-                              "FROM (SELECT $1::text AS request_id) q "
-                              "LEFT JOIN transfers t ON t.request_id = q.request_id "
-                              "LEFT JOIN refusals r ON r.request_id = q.request_id"},
-      // The same, and the account of a credit or debit locked for the
-      // posting, in one round trip (its columns are null when there is no
-      // such account).
-      {"ac_find_request_lock_account",
-       "SELECT " + xfer +
-           ", r.request_fingerprint, r.code, r.reason, r.message, a.* "
-           "FROM (SELECT $1::text AS request_id) q "
-           "LEFT JOIN transfers t ON t.request_id = q.request_id "
-           "LEFT JOIN refusals r ON r.request_id = q.request_id "
-           "LEFT JOIN LATERAL (SELECT " +
-           acct + " FROM accounts WHERE account_id = $2 FOR UPDATE) a ON true"},
-      {"ac_transfer_by_id", "SELECT " + xfer + " FROM transfers t WHERE transfer_id = $1::uuid"},
-      {"ac_reversal_of", "SELECT 1 FROM transfers WHERE reverses_transfer_id = $1::uuid"},
-      // A refusal becomes the request's answer only if no other decision
-      // took its request id first (no row back: rerun and replay that one).
-      {"ac_insert_refusal",
-       "WITH d AS (INSERT INTO decisions (request_id, kind) VALUES ($1, 'REFUSAL')"
-       " ON CONFLICT (request_id) DO NOTHING RETURNING request_id) "
-       "INSERT INTO refusals (request_id, request_fingerprint, code, reason, message) "
-       "SELECT d.request_id, $2, $3, $4, $5 FROM d RETURNING 1"},
-      // The transfer, its two entries and the new balance in one statement
-      // (one round trip). $11 is the signed change for the customer; a
-      // transfer of 0 has no entries. When the request_id is decided already
-      // (a concurrent call's transfer or refusal), nothing is written and no
-      // row comes back. The first entry locks the account's currency.
-      {"ac_write_transfer",
-       "WITH d AS (INSERT INTO decisions (request_id, kind) VALUES ($1, 'TRANSFER')"
-       " ON CONFLICT (request_id) DO NOTHING RETURNING request_id), "
-       "t AS ("
-       " INSERT INTO transfers (request_id, request_fingerprint, kind, account_id,"
-       "   counter_account_id, currency_code, amount_minor, balance_after_minor, reference,"
-       "   reverses_transfer_id)"
-       " SELECT d.request_id, $2, $3, $4, $5, $6, $7, $8, $9, nullif($10, '')::uuid FROM d"
-       " RETURNING transfer_id, create_time), "
-       "e AS ("
-       " INSERT INTO ledger_entries (account_id, transfer_id, currency_code, amount_minor)"
-       " SELECT v.account_id, t.transfer_id, $6, v.amount"
-       " FROM t, (VALUES ($4, $11::bigint), ($5, -$11::bigint)) AS v(account_id, amount)"
-       " WHERE $11::bigint <> 0), "
-       "b AS ("
-       " UPDATE accounts SET balance_minor = balance_minor + $11::bigint, currency_locked = true,"
-       "   update_time = now()"
-       " WHERE account_id = $4 AND $11::bigint <> 0 AND EXISTS (SELECT 1 FROM t)) "
-       "SELECT transfer_id::text, " +
-           Micros("create_time") + " FROM t"},
-      {"ac_account_exists", "SELECT 1 FROM accounts WHERE account_id = $1"},
-      {"ac_list_entries",
-       "SELECT entry_id, transfer_id::text, account_id, currency_code, amount_minor, " +
-           Micros("create_time") +
-           " FROM ledger_entries WHERE account_id = $1 AND ($2 = 0 OR entry_id < $2) "
-           "ORDER BY entry_id DESC LIMIT $3"},
-  };
+  return {kUpsertAccount,          kGetAccount,    kLockAccount, kFindRequest,
+          kFindRequestLockAccount, kTransferById,  kReversalOf,  kInsertRefusal,
+          kWriteTransfer,          kAccountExists, kListEntries};
 }
 
 absl::StatusOr<Account> PgLedgerStore::UpsertAccount(const Account& account,
                                                      std::optional<bool> closed) {
   Account out;
   absl::Status s = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
-    pqxx::result r = tx.exec_prepared("ac_upsert_account", account.account_id, account.country,
+    pqxx::result r = tx.exec_prepared(kUpsertAccount.name, account.account_id, account.country,
                                       account.currency_code,
                                       BillingChannelName(account.billing_channel), closed);
     if (r.empty()) {
@@ -206,7 +220,7 @@ absl::StatusOr<Account> PgLedgerStore::UpsertAccount(const Account& account,
 absl::StatusOr<Account> PgLedgerStore::GetAccount(const std::string& account_id) {
   Account out;
   absl::Status s = pool_.Read([&](pqxx::transaction_base& tx) -> absl::Status {
-    pqxx::result r = tx.exec_prepared("ac_get_account", account_id);
+    pqxx::result r = tx.exec_prepared(kGetAccount.name, account_id);
     if (r.empty()) return AccountNotFound(account_id);
     out = AccountFromRow(r[0]);
     return absl::OkStatus();
@@ -223,8 +237,8 @@ absl::StatusOr<Transfer> PgLedgerStore::Post(const Posting& posting) {
     // 1. Replays: a transfer or a refusal already recorded under this id.
     // A credit or debit names its account: lock it in the same round trip.
     const bool is_reversal = !posting.reverses_transfer_id.empty();
-    const pqxx::row first = is_reversal ? tx.exec_prepared1("ac_find_request", posting.request_id)
-                                        : tx.exec_prepared1("ac_find_request_lock_account",
+    const pqxx::row first = is_reversal ? tx.exec_prepared1(kFindRequest.name, posting.request_id)
+                                        : tx.exec_prepared1(kFindRequestLockAccount.name,
                                                             posting.request_id, posting.account_id);
     if (!first[0].is_null()) {
       auto replay = Replay(first, posting);
@@ -250,7 +264,7 @@ absl::StatusOr<Transfer> PgLedgerStore::Post(const Posting& posting) {
     };
     auto refuse = [&](absl::Status why) {
       refusal = std::move(why);
-      if (tx.exec_prepared("ac_insert_refusal", posting.request_id, posting.request_fingerprint,
+      if (tx.exec_prepared(kInsertRefusal.name, posting.request_id, posting.request_fingerprint,
                            static_cast<int>(refusal.code()), errors::ReasonOf(refusal),
                            std::string(refusal.message()))
               .empty()) {
@@ -267,7 +281,7 @@ absl::StatusOr<Transfer> PgLedgerStore::Post(const Posting& posting) {
     bool original_reversed = false;
     if (is_reversal) {
       pqxx::result found = validate::IsUuid(posting.reverses_transfer_id)
-                               ? tx.exec_prepared("ac_transfer_by_id", posting.reverses_transfer_id)
+                               ? tx.exec_prepared(kTransferById.name, posting.reverses_transfer_id)
                                : pqxx::result();
       if (found.empty()) {
         return refuse(errors::Error(absl::StatusCode::kNotFound, errors::reason::kTransferNotFound,
@@ -275,7 +289,7 @@ absl::StatusOr<Transfer> PgLedgerStore::Post(const Posting& posting) {
                                     {{"transfer_id", posting.reverses_transfer_id}}));
       }
       original = TransferFromRow(found[0]);
-      original_reversed = !tx.exec_prepared("ac_reversal_of", original->transfer_id).empty();
+      original_reversed = !tx.exec_prepared(kReversalOf.name, original->transfer_id).empty();
       account_id = original->account_id;
       counter_account_id = original->counter_account_id;
       currency_code = original->amount.currency_code;
@@ -287,7 +301,7 @@ absl::StatusOr<Transfer> PgLedgerStore::Post(const Posting& posting) {
       if (!first[kAccountColumn].is_null()) {
         locked = AccountFromRow(first.slice(kAccountColumn, first.size()));
       }
-    } else if (pqxx::result r = tx.exec_prepared("ac_lock_account", account_id); !r.empty()) {
+    } else if (pqxx::result r = tx.exec_prepared(kLockAccount.name, account_id); !r.empty()) {
       locked = AccountFromRow(r[0]);
     }
     if (!locked) return refuse(AccountNotFound(account_id));
@@ -303,7 +317,7 @@ absl::StatusOr<Transfer> PgLedgerStore::Post(const Posting& posting) {
 
     // 4. The transfer, its entries, the balance.
     pqxx::result inserted =
-        tx.exec_prepared("ac_write_transfer", posting.request_id, posting.request_fingerprint,
+        tx.exec_prepared(kWriteTransfer.name, posting.request_id, posting.request_fingerprint,
                          KindName(posting.kind), account_id, counter_account_id, currency_code,
                          movement->amount_minor, balance_after, posting.reference,
                          posting.reverses_transfer_id, delta);
@@ -331,11 +345,11 @@ absl::StatusOr<EntryPage> PgLedgerStore::ListEntries(const std::string& account_
   EntryPage out;
   absl::Status s = pool_.Read([&](pqxx::transaction_base& tx) -> absl::Status {
     out = EntryPage{};
-    if (!IsSystemAccount(account_id) && tx.exec_prepared("ac_account_exists", account_id).empty()) {
+    if (!IsSystemAccount(account_id) && tx.exec_prepared(kAccountExists.name, account_id).empty()) {
       return AccountNotFound(account_id);
     }
     for (const auto& row :
-         tx.exec_prepared("ac_list_entries", account_id, before_entry_id, limit + 1)) {
+         tx.exec_prepared(kListEntries.name, account_id, before_entry_id, limit + 1)) {
       if (static_cast<int>(out.entries.size()) == limit) {
         out.more = true;
         break;

@@ -36,55 +36,71 @@ absl::Status InvoiceNotFound(const std::string& invoice_id) {
                        "no credit application for this invoice", {{"invoice_id", invoice_id}});
 }
 
+// The statements, each named once: the name prepares and executes it.
+const pg::Statement kInsert{
+    "bl_insert",
+    "INSERT INTO credit_applications (invoice_id, account_id, currency_code, amount_due_minor,"
+    " state) VALUES ($1, $2, $3, $4, 'PENDING') ON CONFLICT (invoice_id) DO NOTHING"
+    " RETURNING " +
+        Columns()};
+const pg::Statement kGet{"bl_get",
+                         "SELECT " + Columns() + " FROM credit_applications WHERE invoice_id = $1"};
+// Each state change starts a new saga step: its retries start afresh.
+const pg::Statement kMarkApplied{
+    "bl_mark_applied",
+    "UPDATE credit_applications SET state = 'APPLIED', debit_transfer_id = $2,"
+    " applied_minor = $3, remaining_credit_minor = $4, update_time = now(),"
+    " attempts = 0, next_attempt_time = now()"
+    " WHERE invoice_id = $1 AND state = 'PENDING'"
+    " RETURNING " +
+        Columns()};
+const pg::Statement kDropPending{
+    "bl_drop_pending",
+    "DELETE FROM credit_applications WHERE invoice_id = $1 AND state = 'PENDING'"};
+const pg::Statement kMarkReversalPending{
+    "bl_mark_reversal_pending",
+    "UPDATE credit_applications SET state = 'REVERSAL_PENDING', reverse_reason = $2,"
+    " update_time = now(), attempts = 0, next_attempt_time = now()"
+    " WHERE invoice_id = $1 AND state = 'APPLIED'"
+    " RETURNING " +
+        Columns()};
+const pg::Statement kMarkReversed{
+    "bl_mark_reversed",
+    "UPDATE credit_applications SET state = 'REVERSED', reversal_transfer_id = nullif($2, ''),"
+    " remaining_credit_minor = $3, update_time = now()"
+    " WHERE invoice_id = $1 AND state = 'REVERSAL_PENDING'"
+    " RETURNING " +
+        Columns()};
+const pg::Statement kCancelReversal{
+    "bl_cancel_reversal",
+    "UPDATE credit_applications SET state = 'APPLIED', update_time = now()"
+    " WHERE invoice_id = $1 AND state = 'REVERSAL_PENDING'"
+    " RETURNING " +
+        Columns()};
+// $1 min_age (ms), $2 limit, $3 the longest backoff (ms).
+const pg::Statement kClaimUnsettled{
+    "bl_claim_unsettled",
+    "UPDATE credit_applications SET attempts = attempts + 1, next_attempt_time = now() + "
+    " make_interval(secs => least($3::float8,"
+    "   $1::float8 * power(2, least(attempts, 30))) / 1000) "
+    "FROM (SELECT invoice_id AS i FROM credit_applications"
+    " WHERE state IN ('PENDING', 'REVERSAL_PENDING') AND next_attempt_time <= now()"
+    "   AND update_time < now() - make_interval(secs => $1::float8 / 1000)"
+    " ORDER BY next_attempt_time LIMIT $2 FOR UPDATE SKIP LOCKED) due "
+    "WHERE invoice_id = due.i RETURNING " +
+        Columns() + ", attempts"};
+
 }  // namespace
 
 std::vector<pg::Statement> PgApplicationStore::Statements() {
-  return {
-      {"bl_insert",
-       "INSERT INTO credit_applications (invoice_id, account_id, currency_code, amount_due_minor,"
-       " state) VALUES ($1, $2, $3, $4, 'PENDING') ON CONFLICT (invoice_id) DO NOTHING"
-       " RETURNING " +
-           Columns()},
-      {"bl_get", "SELECT " + Columns() + " FROM credit_applications WHERE invoice_id = $1"},
-      {"bl_mark_applied",
-       // Each state change starts a new saga step: its retries start afresh.
-       "UPDATE credit_applications SET state = 'APPLIED', debit_transfer_id = $2,"
-       " applied_minor = $3, remaining_credit_minor = $4, update_time = now(),"
-       " attempts = 0, next_attempt_time = now()"
-       " WHERE invoice_id = $1 AND state = 'PENDING'"
-       " RETURNING " +
-           Columns()},
-      {"bl_drop_pending",
-       "DELETE FROM credit_applications WHERE invoice_id = $1 AND state = 'PENDING'"},
-      {"bl_mark_reversal_pending",
-       "UPDATE credit_applications SET state = 'REVERSAL_PENDING', reverse_reason = $2,"
-       " update_time = now(), attempts = 0, next_attempt_time = now()"
-       " WHERE invoice_id = $1 AND state = 'APPLIED'"
-       " RETURNING " +
-           Columns()},
-      {"bl_mark_reversed",
-       "UPDATE credit_applications SET state = 'REVERSED', reversal_transfer_id = nullif($2, ''),"
-       " remaining_credit_minor = $3, update_time = now()"
-       " WHERE invoice_id = $1 AND state = 'REVERSAL_PENDING'"
-       " RETURNING " +
-           Columns()},
-      {"bl_cancel_reversal",
-       "UPDATE credit_applications SET state = 'APPLIED', update_time = now()"
-       " WHERE invoice_id = $1 AND state = 'REVERSAL_PENDING'"
-       " RETURNING " +
-           Columns()},
-      // $1 min_age (ms), $2 limit, $3 the longest backoff (ms).
-      {"bl_claim_unsettled",
-       "UPDATE credit_applications SET attempts = attempts + 1, next_attempt_time = now() + "
-       " make_interval(secs => least($3::float8,"
-       "   $1::float8 * power(2, least(attempts, 30))) / 1000) "
-       "FROM (SELECT invoice_id AS i FROM credit_applications"
-       " WHERE state IN ('PENDING', 'REVERSAL_PENDING') AND next_attempt_time <= now()"
-       "   AND update_time < now() - make_interval(secs => $1::float8 / 1000)"
-       " ORDER BY next_attempt_time LIMIT $2 FOR UPDATE SKIP LOCKED) due "
-       "WHERE invoice_id = due.i RETURNING " +
-           Columns() + ", attempts"},
-  };
+  return {kInsert,
+          kGet,
+          kMarkApplied,
+          kDropPending,
+          kMarkReversalPending,
+          kMarkReversed,
+          kCancelReversal,
+          kClaimUnsettled};
 }
 
 absl::StatusOr<CreditApplication> PgApplicationStore::Start(const CreditApplication& pending) {
@@ -93,9 +109,9 @@ absl::StatusOr<CreditApplication> PgApplicationStore::Start(const CreditApplicat
   // invoice takes one round trip.
   absl::Status s = pool_.Autocommit([&](pqxx::transaction_base& tx) -> absl::Status {
     pqxx::result r =
-        tx.exec_prepared("bl_insert", pending.invoice_id, pending.account_id,
+        tx.exec_prepared(kInsert.name, pending.invoice_id, pending.account_id,
                          pending.amount_due.currency_code, pending.amount_due.amount_minor);
-    if (r.empty()) r = tx.exec_prepared("bl_get", pending.invoice_id);  // Known invoice.
+    if (r.empty()) r = tx.exec_prepared(kGet.name, pending.invoice_id);  // Known invoice.
     if (r.empty()) {
       // Dropped by a concurrent refusal between our two statements.
       return errors::Error(absl::StatusCode::kAborted, errors::reason::kConflict,
@@ -116,7 +132,7 @@ absl::StatusOr<CreditApplication> PgApplicationStore::UpdateThenGet(
   // changed none (the state had moved on), the row as it is answers.
   absl::Status s = pool_.Autocommit([&](pqxx::transaction_base& tx) -> absl::Status {
     pqxx::result r = update(tx);
-    if (r.empty()) r = tx.exec_prepared("bl_get", invoice_id);
+    if (r.empty()) r = tx.exec_prepared(kGet.name, invoice_id);
     if (r.empty()) return InvoiceNotFound(invoice_id);
     out = FromRow(r[0]);
     return absl::OkStatus();
@@ -130,7 +146,7 @@ absl::StatusOr<CreditApplication> PgApplicationStore::MarkApplied(const std::str
                                                                   int64_t applied_minor,
                                                                   int64_t remaining_credit_minor) {
   return UpdateThenGet(invoice_id, [&](pqxx::transaction_base& tx) {
-    return tx.exec_prepared("bl_mark_applied", invoice_id, transfer_id, applied_minor,
+    return tx.exec_prepared(kMarkApplied.name, invoice_id, transfer_id, applied_minor,
                             remaining_credit_minor);
   });
 }
@@ -138,7 +154,7 @@ absl::StatusOr<CreditApplication> PgApplicationStore::MarkApplied(const std::str
 absl::StatusOr<CreditApplication> PgApplicationStore::MarkReversalPending(
     const std::string& invoice_id, const std::string& reason) {
   return UpdateThenGet(invoice_id, [&](pqxx::transaction_base& tx) {
-    return tx.exec_prepared("bl_mark_reversal_pending", invoice_id, reason);
+    return tx.exec_prepared(kMarkReversalPending.name, invoice_id, reason);
   });
 }
 
@@ -146,7 +162,7 @@ absl::StatusOr<CreditApplication> PgApplicationStore::MarkReversed(
     const std::string& invoice_id, const std::string& reversal_transfer_id,
     int64_t remaining_credit_minor) {
   return UpdateThenGet(invoice_id, [&](pqxx::transaction_base& tx) {
-    return tx.exec_prepared("bl_mark_reversed", invoice_id, reversal_transfer_id,
+    return tx.exec_prepared(kMarkReversed.name, invoice_id, reversal_transfer_id,
                             remaining_credit_minor);
   });
 }
@@ -154,7 +170,7 @@ absl::StatusOr<CreditApplication> PgApplicationStore::MarkReversed(
 absl::StatusOr<CreditApplication> PgApplicationStore::CancelReversal(
     const std::string& invoice_id) {
   return UpdateThenGet(invoice_id, [&](pqxx::transaction_base& tx) {
-    return tx.exec_prepared("bl_cancel_reversal", invoice_id);
+    return tx.exec_prepared(kCancelReversal.name, invoice_id);
   });
 }
 
@@ -165,7 +181,7 @@ absl::StatusOr<std::vector<CreditApplication>> PgApplicationStore::ClaimUnsettle
   absl::Status s = pool_.Autocommit([&](pqxx::transaction_base& tx) -> absl::Status {
     out.clear();
     for (const auto& row :
-         tx.exec_prepared("bl_claim_unsettled", absl::ToInt64Milliseconds(min_age), limit,
+         tx.exec_prepared(kClaimUnsettled.name, absl::ToInt64Milliseconds(min_age), limit,
                           absl::ToInt64Milliseconds(kMaxRetryBackoff))) {
       out.push_back(FromRow(row));
       out.back().attempts = row[11].as<int>();
@@ -178,7 +194,7 @@ absl::StatusOr<std::vector<CreditApplication>> PgApplicationStore::ClaimUnsettle
 
 absl::Status PgApplicationStore::DropPending(const std::string& invoice_id) {
   return pool_.Transact([&](pqxx::work& tx) -> absl::Status {
-    tx.exec_prepared("bl_drop_pending", invoice_id);
+    tx.exec_prepared(kDropPending.name, invoice_id);
     return absl::OkStatus();
   });
 }
@@ -186,7 +202,7 @@ absl::Status PgApplicationStore::DropPending(const std::string& invoice_id) {
 absl::StatusOr<CreditApplication> PgApplicationStore::Get(const std::string& invoice_id) {
   CreditApplication out;
   absl::Status s = pool_.Read([&](pqxx::transaction_base& tx) -> absl::Status {
-    pqxx::result r = tx.exec_prepared("bl_get", invoice_id);
+    pqxx::result r = tx.exec_prepared(kGet.name, invoice_id);
     if (r.empty()) return InvoiceNotFound(invoice_id);
     out = FromRow(r[0]);
     return absl::OkStatus();

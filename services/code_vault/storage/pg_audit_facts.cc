@@ -3,35 +3,34 @@
 namespace giftcard::code_vault {
 namespace {
 
-constexpr char kSnapshotTime[] = "cv_audit_snapshot_time";
-constexpr char kRedemptions[] = "cv_audit_redemptions";
-constexpr char kRedeemedCodes[] = "cv_audit_redeemed_codes";
+// The statements, each named once: the name prepares and executes it.
+const pg::Statement kSnapshotTime{"cv_audit_snapshot_time", "SELECT " + pg::Micros("now()")};
+const pg::Statement kRedemptions{
+    "cv_audit_redemptions",
+    "SELECT redemption_id::text, account_id, state, currency_code, amount_minor "
+    "FROM redemptions"};
+const pg::Statement kRedeemedCodes{
+    "cv_audit_redeemed_codes",
+    "SELECT serial, coalesce(redemption_id::text, ''), coalesce(redeemed_by_account_id, '') "
+    "FROM codes WHERE state = 'REDEEMED'"};
 
 }  // namespace
 
 std::vector<pg::Statement> AuditStatements() {
-  return {
-      {kSnapshotTime, "SELECT " + pg::Micros("now()")},
-      {kRedemptions,
-       "SELECT redemption_id::text, account_id, state, currency_code, amount_minor "
-       "FROM redemptions"},
-      {kRedeemedCodes,
-       "SELECT serial, coalesce(redemption_id::text, ''), coalesce(redeemed_by_account_id, '') "
-       "FROM codes WHERE state = 'REDEEMED'"},
-  };
+  return {kSnapshotTime, kRedemptions, kRedeemedCodes};
 }
 
 absl::StatusOr<audit::VaultFacts> ReadAuditFacts(pg::Pool& pool) {
   audit::VaultFacts f;
   absl::Status s = pool.ReadSnapshot([&](pqxx::transaction_base& tx) {
     f = audit::VaultFacts{};
-    f.snapshot_time = absl::FromUnixMicros(tx.exec_prepared1(kSnapshotTime)[0].as<int64_t>());
-    for (const auto& row : tx.exec_prepared(kRedemptions)) {
+    f.snapshot_time = absl::FromUnixMicros(tx.exec_prepared1(kSnapshotTime.name)[0].as<int64_t>());
+    for (const auto& row : tx.exec_prepared(kRedemptions.name)) {
       f.redemptions.push_back({row[0].as<std::string>(), row[1].as<std::string>(),
                                row[2].as<std::string>(), row[3].as<std::string>(),
                                row[4].as<int64_t>()});
     }
-    for (const auto& row : tx.exec_prepared(kRedeemedCodes)) {
+    for (const auto& row : tx.exec_prepared(kRedeemedCodes.name)) {
       f.redeemed_codes.push_back(
           {row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>()});
     }

@@ -89,120 +89,159 @@ absl::Status CodeNotFound() {
   return errors::Error(absl::StatusCode::kNotFound, errors::reason::kCodeNotFound, "no such code");
 }
 
+// The statements, each named once: the name prepares and executes it.
+const pg::Statement kFindBatch{
+    "cv_find_batch",
+    "SELECT batch_id::text, request_fingerprint FROM batches WHERE request_id = $1"};
+const pg::Statement kInsertBatch{
+    "cv_insert_batch",
+    "INSERT INTO batches (request_id, request_fingerprint, code_count, currency_code, "
+    "amount_minor, region, expire_time) "
+    "VALUES ($1, $2, $3, $4, $5, $6, to_timestamp($7::bigint / 1000000.0)) "
+    "ON CONFLICT (request_id) DO NOTHING RETURNING batch_id::text, batch_no"};
+const pg::Statement kInsertCodes{
+    "cv_insert_codes",
+    "INSERT INTO codes (code_hash, pepper_key_id, serial, batch_id, pin_last4, currency_code, "
+    "amount_minor, region, state, expire_time) "
+    "SELECT decode(h, 'hex'), $2, s, $3::uuid, l, $4, $5, $6, 'ISSUED', "
+    "to_timestamp($7::bigint / 1000000.0) "
+    "FROM unnest($1::text[], $8::text[], $9::text[]) AS t(h, s, l)"};
+const pg::Statement kBatchSerials{
+    "cv_batch_serials", "SELECT serial FROM codes WHERE batch_id = $1::uuid ORDER BY serial"};
+const pg::Statement kBatchExists{"cv_batch_exists",
+                                 "SELECT 1 FROM batches WHERE batch_id = $1::uuid"};
+const pg::Statement kFindAdminRequest{
+    "cv_find_admin_request",
+    "SELECT request_fingerprint, changed_count FROM admin_requests WHERE request_id = $1"};
+const pg::Statement kInsertAdminRequest{
+    "cv_insert_admin_request",
+    "INSERT INTO admin_requests (request_id, kind, request_fingerprint, changed_count) "
+    "VALUES ($1, $2, $3, $4)"};
+const pg::Statement kSerialsInState{
+    "cv_serials_in_state",
+    "SELECT serial, state FROM codes WHERE serial = ANY($1::text[]) FOR UPDATE"};
+const pg::Statement kActivateBatch{"cv_activate_batch",
+                                   "UPDATE codes SET state = 'ACTIVE', activate_time = now() "
+                                   "WHERE batch_id = $1::uuid AND state = 'ISSUED'"};
+const pg::Statement kActivateSerials{"cv_activate_serials",
+                                     "UPDATE codes SET state = 'ACTIVE', activate_time = now() "
+                                     "WHERE serial = ANY($1::text[]) AND state = 'ISSUED'"};
+const pg::Statement kVoidBatch{
+    "cv_void_batch",
+    "UPDATE codes SET state = 'VOIDED', void_time = now(), void_reason = $2 "
+    "WHERE batch_id = $1::uuid AND state IN ('ISSUED', 'ACTIVE')"};
+const pg::Statement kVoidSerials{
+    "cv_void_serials",
+    "UPDATE codes SET state = 'VOIDED', void_time = now(), void_reason = $2 "
+    "WHERE serial = ANY($1::text[]) AND state IN ('ISSUED', 'ACTIVE')"};
+// Effective state: unredeemed codes past expiry read as EXPIRED.
+const pg::Statement kListCodes{
+    "cv_list_codes",
+    "SELECT " + CodeColumns() +
+        " FROM codes WHERE batch_id = $1::uuid AND serial > $2 AND ($3 = '' OR "
+        "(CASE WHEN state IN ('ISSUED', 'ACTIVE') AND expire_time <= now() THEN 'EXPIRED' "
+        "ELSE state END) = $3) ORDER BY serial LIMIT $4"};
+// $1 min_age (ms), $2 limit, $3 the longest backoff (ms).
+const pg::Statement kClaimPending{
+    "cv_claim_pending",
+    "UPDATE redemptions SET attempts = attempts + 1, next_attempt_time = now() + "
+    " make_interval(secs => least($3::float8,"
+    "   $1::float8 * power(2, least(attempts, 30))) / 1000) "
+    "FROM (SELECT account_id AS a, request_id AS q FROM redemptions"
+    " WHERE state = 'PENDING' AND next_attempt_time <= now()"
+    "   AND create_time < now() - make_interval(secs => $1::float8 / 1000)"
+    " ORDER BY next_attempt_time LIMIT $2 FOR UPDATE SKIP LOCKED) due "
+    "WHERE account_id = due.a AND request_id = due.q RETURNING " +
+        RedemptionColumns() + ", attempts"};
+const pg::Statement kCodeBySerial{"cv_code_by_serial",
+                                  "SELECT " + CodeColumns() + " FROM codes WHERE serial = $1"};
+const pg::Statement kCodeByHashes{
+    "cv_code_by_hashes",
+    "SELECT " + CodeColumns() + " FROM codes WHERE code_hash = ANY($1::bytea[])"};
+const pg::Statement kFindRedemption{
+    "cv_find_redemption", "SELECT " + RedemptionColumns() +
+                              " FROM redemptions WHERE account_id = $1 AND request_id = $2"};
+// The code and the caller's earlier redemption, in one round trip
+// (either side's columns are null when it is absent).
+const pg::Statement kLookup{
+    "cv_lookup", "SELECT " + CodeColumns("c") + ", " + RedemptionColumns("r") +
+                     " FROM (SELECT 1) one"
+                     " LEFT JOIN codes c ON c.code_hash = ANY($1::bytea[])"
+                     " LEFT JOIN redemptions r ON r.account_id = $2 AND r.request_id = $3"};
+// The heart of exactly-once: only a code still ACTIVE (and not expired)
+// moves to REDEEMING, and the PENDING redemption is written with it.
+// When it reserves nothing, the same statement returns the code as
+// its snapshot saw it, and that is the answer: its redemption columns
+// are null then. (Seen ACTIVE yet not reserved: a concurrent call
+// took it while this one waited on the row.)
+const pg::Statement kReserve{
+    "cv_reserve",
+    "WITH reserved AS ("
+    " UPDATE codes SET state = 'REDEEMING', redemption_id = gen_random_uuid()"
+    " WHERE code_hash = ANY($1::bytea[]) AND state = 'ACTIVE'"
+    "   AND (expire_time IS NULL OR expire_time > now())"
+    " RETURNING code_hash, serial, currency_code, amount_minor, region, redemption_id), "
+    "ins AS ("
+    " INSERT INTO redemptions (account_id, request_id, redemption_id, code_hash, serial,"
+    "  currency_code, amount_minor, region, state)"
+    " SELECT $2, $3, redemption_id, code_hash, serial, currency_code, amount_minor, region,"
+    "  'PENDING' FROM reserved RETURNING *) "
+    "SELECT " +
+        RedemptionColumns("ins") + ", " + CodeColumns("seen") +
+        " FROM codes seen LEFT JOIN ins ON true WHERE seen.code_hash = ANY($1::bytea[])"};
+// Completion and rejection are one statement each (both tables, or
+// neither), so they run without BEGIN/COMMIT; they return the
+// redemption as it now is, or nothing when it was no longer PENDING.
+const pg::Statement kComplete{
+    "cv_complete",
+    "WITH done AS ("
+    " UPDATE redemptions SET state = 'COMPLETED', transfer_id = $3, balance_after_minor = $4,"
+    "   update_time = now()"
+    " WHERE account_id = $1 AND request_id = $2 AND state = 'PENDING' RETURNING *), "
+    "code AS ("
+    " UPDATE codes c SET state = 'REDEEMED', redeem_time = now(),"
+    "   redeemed_by_account_id = done.account_id "
+    " FROM done WHERE c.code_hash = done.code_hash AND c.redemption_id = done.redemption_id "
+    "   AND c.state = 'REDEEMING' RETURNING 1) "
+    "SELECT " +
+        RedemptionColumns() + " FROM done"};
+const pg::Statement kReject{
+    "cv_reject",
+    "WITH rejected AS ("
+    " UPDATE redemptions SET state = 'REJECTED', reject_code = $3, reject_reason = $4,"
+    "   reject_message = $5, update_time = now()"
+    " WHERE account_id = $1 AND request_id = $2 AND state = 'PENDING' RETURNING *), "
+    "code AS ("
+    " UPDATE codes c SET state = 'ACTIVE', redemption_id = NULL "
+    " FROM rejected WHERE c.code_hash = rejected.code_hash "
+    "   AND c.redemption_id = rejected.redemption_id AND c.state = 'REDEEMING' RETURNING 1) "
+    "SELECT " +
+        RedemptionColumns() + " FROM rejected"};
+
 }  // namespace
 
 std::vector<pg::Statement> PgCodeStore::Statements() {
-  const std::string code = CodeColumns();
-  const std::string red = RedemptionColumns();
-  return {
-      {"cv_find_batch",
-       "SELECT batch_id::text, request_fingerprint FROM batches WHERE request_id = $1"},
-      {"cv_insert_batch",
-       "INSERT INTO batches (request_id, request_fingerprint, code_count, currency_code, "
-       "amount_minor, region, expire_time) "
-       "VALUES ($1, $2, $3, $4, $5, $6, to_timestamp($7::bigint / 1000000.0)) "
-       "ON CONFLICT (request_id) DO NOTHING RETURNING batch_id::text, batch_no"},
-      {"cv_insert_codes",
-       "INSERT INTO codes (code_hash, pepper_key_id, serial, batch_id, pin_last4, currency_code, "
-       "amount_minor, region, state, expire_time) "
-       "SELECT decode(h, 'hex'), $2, s, $3::uuid, l, $4, $5, $6, 'ISSUED', "
-       "to_timestamp($7::bigint / 1000000.0) "
-       "FROM unnest($1::text[], $8::text[], $9::text[]) AS t(h, s, l)"},
-      {"cv_batch_serials", "SELECT serial FROM codes WHERE batch_id = $1::uuid ORDER BY serial"},
-      {"cv_batch_exists", "SELECT 1 FROM batches WHERE batch_id = $1::uuid"},
-      {"cv_find_admin_request",
-       "SELECT request_fingerprint, changed_count FROM admin_requests WHERE request_id = $1"},
-      {"cv_insert_admin_request",
-       "INSERT INTO admin_requests (request_id, kind, request_fingerprint, changed_count) "
-       "VALUES ($1, $2, $3, $4)"},
-      {"cv_serials_in_state",
-       "SELECT serial, state FROM codes WHERE serial = ANY($1::text[]) FOR UPDATE"},
-      {"cv_activate_batch",
-       "UPDATE codes SET state = 'ACTIVE', activate_time = now() "
-       "WHERE batch_id = $1::uuid AND state = 'ISSUED'"},
-      {"cv_activate_serials",
-       "UPDATE codes SET state = 'ACTIVE', activate_time = now() "
-       "WHERE serial = ANY($1::text[]) AND state = 'ISSUED'"},
-      {"cv_void_batch",
-       "UPDATE codes SET state = 'VOIDED', void_time = now(), void_reason = $2 "
-       "WHERE batch_id = $1::uuid AND state IN ('ISSUED', 'ACTIVE')"},
-      {"cv_void_serials",
-       "UPDATE codes SET state = 'VOIDED', void_time = now(), void_reason = $2 "
-       "WHERE serial = ANY($1::text[]) AND state IN ('ISSUED', 'ACTIVE')"},
-      // Effective state: unredeemed codes past expiry read as EXPIRED.
-      {"cv_list_codes",
-       "SELECT " + code +
-           " FROM codes WHERE batch_id = $1::uuid AND serial > $2 AND ($3 = '' OR "
-           "(CASE WHEN state IN ('ISSUED', 'ACTIVE') AND expire_time <= now() THEN 'EXPIRED' "
-           "ELSE state END) = $3) ORDER BY serial LIMIT $4"},
-      // $1 min_age (ms), $2 limit, $3 the longest backoff (ms).
-      {"cv_claim_pending",
-       "UPDATE redemptions SET attempts = attempts + 1, next_attempt_time = now() + "
-       " make_interval(secs => least($3::float8,"
-       "   $1::float8 * power(2, least(attempts, 30))) / 1000) "
-       "FROM (SELECT account_id AS a, request_id AS q FROM redemptions"
-       " WHERE state = 'PENDING' AND next_attempt_time <= now()"
-       "   AND create_time < now() - make_interval(secs => $1::float8 / 1000)"
-       " ORDER BY next_attempt_time LIMIT $2 FOR UPDATE SKIP LOCKED) due "
-       "WHERE account_id = due.a AND request_id = due.q RETURNING " +
-           red + ", attempts"},
-      {"cv_code_by_serial", "SELECT " + code + " FROM codes WHERE serial = $1"},
-      {"cv_code_by_hashes", "SELECT " + code + " FROM codes WHERE code_hash = ANY($1::bytea[])"},
-      {"cv_find_redemption",
-       "SELECT " + red + " FROM redemptions WHERE account_id = $1 AND request_id = $2"},
-      // The code and the caller's earlier redemption, in one round trip
-      // (either side's columns are null when it is absent).
-      {"cv_lookup", "SELECT " + CodeColumns("c") + ", " + RedemptionColumns("r") +
-                        " FROM (SELECT 1) one"
-                        " LEFT JOIN codes c ON c.code_hash = ANY($1::bytea[])"
-                        " LEFT JOIN redemptions r ON r.account_id = $2 AND r.request_id = $3"},
-      // The heart of exactly-once: only a code still ACTIVE (and not expired)
-      // moves to REDEEMING, and the PENDING redemption is written with it.
-      // When it reserves nothing, the same statement returns the code as
-      // its snapshot saw it, and that is the answer: its redemption columns
-      // are null then. (Seen ACTIVE yet not reserved: a concurrent call
-      // took it while this one waited on the row.)
-      {"cv_reserve",
-       "WITH reserved AS ("
-       " UPDATE codes SET state = 'REDEEMING', redemption_id = gen_random_uuid()"
-       " WHERE code_hash = ANY($1::bytea[]) AND state = 'ACTIVE'"
-       "   AND (expire_time IS NULL OR expire_time > now())"
-       " RETURNING code_hash, serial, currency_code, amount_minor, region, redemption_id), "
-       "ins AS ("
-       " INSERT INTO redemptions (account_id, request_id, redemption_id, code_hash, serial,"
-       "  currency_code, amount_minor, region, state)"
-       " SELECT $2, $3, redemption_id, code_hash, serial, currency_code, amount_minor, region,"
-       "  'PENDING' FROM reserved RETURNING *) "
-       "SELECT " +
-           RedemptionColumns("ins") + ", " + CodeColumns("seen") +
-           " FROM codes seen LEFT JOIN ins ON true WHERE seen.code_hash = ANY($1::bytea[])"},
-      // Completion and rejection are one statement each (both tables, or
-      // neither), so they run without BEGIN/COMMIT; they return the
-      // redemption as it now is, or nothing when it was no longer PENDING.
-      {"cv_complete",
-       "WITH done AS ("
-       " UPDATE redemptions SET state = 'COMPLETED', transfer_id = $3, balance_after_minor = $4,"
-       "   update_time = now()"
-       " WHERE account_id = $1 AND request_id = $2 AND state = 'PENDING' RETURNING *), "
-       "code AS ("
-       " UPDATE codes c SET state = 'REDEEMED', redeem_time = now(),"
-       "   redeemed_by_account_id = done.account_id "
-       " FROM done WHERE c.code_hash = done.code_hash AND c.redemption_id = done.redemption_id "
-       "   AND c.state = 'REDEEMING' RETURNING 1) "
-       "SELECT " +
-           red + " FROM done"},
-      {"cv_reject",
-       "WITH rejected AS ("
-       " UPDATE redemptions SET state = 'REJECTED', reject_code = $3, reject_reason = $4,"
-       "   reject_message = $5, update_time = now()"
-       " WHERE account_id = $1 AND request_id = $2 AND state = 'PENDING' RETURNING *), "
-       "code AS ("
-       " UPDATE codes c SET state = 'ACTIVE', redemption_id = NULL "
-       " FROM rejected WHERE c.code_hash = rejected.code_hash "
-       "   AND c.redemption_id = rejected.redemption_id AND c.state = 'REDEEMING' RETURNING 1) "
-       "SELECT " +
-           red + " FROM rejected"},
-  };
+  return {kFindBatch,
+          kInsertBatch,
+          kInsertCodes,
+          kBatchSerials,
+          kBatchExists,
+          kFindAdminRequest,
+          kInsertAdminRequest,
+          kSerialsInState,
+          kActivateBatch,
+          kActivateSerials,
+          kVoidBatch,
+          kVoidSerials,
+          kListCodes,
+          kClaimPending,
+          kCodeBySerial,
+          kCodeByHashes,
+          kFindRedemption,
+          kLookup,
+          kReserve,
+          kComplete,
+          kReject};
 }
 
 absl::StatusOr<Batch> PgCodeStore::CreateBatch(const BatchSpec& spec,
@@ -211,11 +250,11 @@ absl::StatusOr<Batch> PgCodeStore::CreateBatch(const BatchSpec& spec,
   absl::Status s = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
     out = Batch{};
     pqxx::result inserted =
-        tx.exec_prepared("cv_insert_batch", spec.request_id, spec.request_fingerprint, spec.count,
+        tx.exec_prepared(kInsertBatch.name, spec.request_id, spec.request_fingerprint, spec.count,
                          spec.amount.currency_code, spec.amount.amount_minor, spec.region,
                          MicrosOf(spec.expire_time));
     if (inserted.empty()) {
-      pqxx::result existing = tx.exec_prepared("cv_find_batch", spec.request_id);
+      pqxx::result existing = tx.exec_prepared(kFindBatch.name, spec.request_id);
       if (existing.empty()) {
         return errors::Error(absl::StatusCode::kAborted, errors::reason::kConflict,
                              "concurrent request with the same request_id; retry");
@@ -227,7 +266,7 @@ absl::StatusOr<Batch> PgCodeStore::CreateBatch(const BatchSpec& spec,
       }
       out.batch_id = existing[0][0].as<std::string>();
       out.replayed = true;
-      for (const auto& row : tx.exec_prepared("cv_batch_serials", out.batch_id)) {
+      for (const auto& row : tx.exec_prepared(kBatchSerials.name, out.batch_id)) {
         out.serials.push_back(row[0].as<std::string>());
       }
       return absl::OkStatus();
@@ -242,7 +281,7 @@ absl::StatusOr<Batch> PgCodeStore::CreateBatch(const BatchSpec& spec,
       last4s.push_back(codes[i].pin_last4);
     }
     const std::string key_id = codes.empty() ? "" : codes.front().pepper_key_id;
-    tx.exec_prepared("cv_insert_codes", pg::TextArray(hashes), key_id, out.batch_id,
+    tx.exec_prepared(kInsertCodes.name, pg::TextArray(hashes), key_id, out.batch_id,
                      spec.amount.currency_code, spec.amount.amount_minor, spec.region,
                      MicrosOf(spec.expire_time), pg::TextArray(serials), pg::TextArray(last4s));
     out.serials = std::move(serials);
@@ -256,7 +295,7 @@ absl::StatusOr<int64_t> PgCodeStore::ApplyBulkChange(const BulkChange& change) {
   const bool activate = change.kind == BulkChange::Kind::kActivate;
   int64_t count = 0;
   absl::Status s = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
-    pqxx::result first = tx.exec_prepared("cv_find_admin_request", change.request_id);
+    pqxx::result first = tx.exec_prepared(kFindAdminRequest.name, change.request_id);
     if (!first.empty()) {
       if (first[0][0].as<std::string>() != change.request_fingerprint) {
         return errors::Error(absl::StatusCode::kInvalidArgument, errors::reason::kRequestIdReused,
@@ -268,18 +307,18 @@ absl::StatusOr<int64_t> PgCodeStore::ApplyBulkChange(const BulkChange& change) {
     }
     if (!change.batch_id.empty()) {
       if (!validate::IsUuid(change.batch_id) ||
-          tx.exec_prepared("cv_batch_exists", change.batch_id).empty()) {
+          tx.exec_prepared(kBatchExists.name, change.batch_id).empty()) {
         return errors::Error(absl::StatusCode::kNotFound, errors::reason::kBatchNotFound,
                              "no such batch", {{"batch_id", change.batch_id}});
       }
       count =
           activate
-              ? tx.exec_prepared("cv_activate_batch", change.batch_id).affected_rows()
-              : tx.exec_prepared("cv_void_batch", change.batch_id, change.reason).affected_rows();
+              ? tx.exec_prepared(kActivateBatch.name, change.batch_id).affected_rows()
+              : tx.exec_prepared(kVoidBatch.name, change.batch_id, change.reason).affected_rows();
     } else {
       // Lock the named codes, then check them all before changing any.
       const std::string serials = pg::TextArray(change.serials);
-      pqxx::result found = tx.exec_prepared("cv_serials_in_state", serials);
+      pqxx::result found = tx.exec_prepared(kSerialsInState.name, serials);
       if (found.size() != change.serials.size()) {
         std::set<std::string> known;
         for (const auto& row : found) known.insert(row[0].as<std::string>());
@@ -302,10 +341,10 @@ absl::StatusOr<int64_t> PgCodeStore::ApplyBulkChange(const BulkChange& change) {
         }
       }
       count = activate
-                  ? tx.exec_prepared("cv_activate_serials", serials).affected_rows()
-                  : tx.exec_prepared("cv_void_serials", serials, change.reason).affected_rows();
+                  ? tx.exec_prepared(kActivateSerials.name, serials).affected_rows()
+                  : tx.exec_prepared(kVoidSerials.name, serials, change.reason).affected_rows();
     }
-    tx.exec_prepared("cv_insert_admin_request", change.request_id, activate ? "ACTIVATE" : "VOID",
+    tx.exec_prepared(kInsertAdminRequest.name, change.request_id, activate ? "ACTIVATE" : "VOID",
                      change.request_fingerprint, count);
     return absl::OkStatus();
   });
@@ -319,11 +358,11 @@ absl::StatusOr<CodePage> PgCodeStore::ListCodes(const std::string& batch_id,
   CodePage out;
   absl::Status s = pool_.Read([&](pqxx::transaction_base& tx) -> absl::Status {
     out = CodePage{};
-    if (!validate::IsUuid(batch_id) || tx.exec_prepared("cv_batch_exists", batch_id).empty()) {
+    if (!validate::IsUuid(batch_id) || tx.exec_prepared(kBatchExists.name, batch_id).empty()) {
       return errors::Error(absl::StatusCode::kNotFound, errors::reason::kBatchNotFound,
                            "no such batch", {{"batch_id", batch_id}});
     }
-    pqxx::result rows = tx.exec_prepared("cv_list_codes", batch_id, after_serial,
+    pqxx::result rows = tx.exec_prepared(kListCodes.name, batch_id, after_serial,
                                          state ? CodeStateName(*state) : "", limit + 1);
     for (const auto& row : rows) {
       if (static_cast<int>(out.codes.size()) == limit) {
@@ -344,7 +383,7 @@ absl::StatusOr<std::vector<Redemption>> PgCodeStore::ClaimPending(absl::Duration
   // One statement: safe to rerun (a lost answer only delays those rows).
   absl::Status s = pool_.Autocommit([&](pqxx::transaction_base& tx) -> absl::Status {
     out.clear();
-    for (const auto& row : tx.exec_prepared("cv_claim_pending", absl::ToInt64Milliseconds(min_age),
+    for (const auto& row : tx.exec_prepared(kClaimPending.name, absl::ToInt64Milliseconds(min_age),
                                             limit, absl::ToInt64Milliseconds(kMaxRetryBackoff))) {
       out.push_back(RedemptionFromRow(row));
       out.back().attempts = row[15].as<int>();
@@ -358,7 +397,7 @@ absl::StatusOr<std::vector<Redemption>> PgCodeStore::ClaimPending(absl::Duration
 absl::StatusOr<Code> PgCodeStore::GetCodeBySerial(const std::string& serial) {
   Code out;
   absl::Status s = pool_.Read([&](pqxx::transaction_base& tx) -> absl::Status {
-    pqxx::result r = tx.exec_prepared("cv_code_by_serial", serial);
+    pqxx::result r = tx.exec_prepared(kCodeBySerial.name, serial);
     if (r.empty()) return CodeNotFound();
     out = CodeFromRow(r[0]);
     return absl::OkStatus();
@@ -370,7 +409,7 @@ absl::StatusOr<Code> PgCodeStore::GetCodeBySerial(const std::string& serial) {
 absl::StatusOr<Code> PgCodeStore::GetCodeByHashes(const std::vector<std::string>& code_hashes) {
   Code out;
   absl::Status s = pool_.Read([&](pqxx::transaction_base& tx) -> absl::Status {
-    pqxx::result r = tx.exec_prepared("cv_code_by_hashes", pg::ByteaArray(code_hashes));
+    pqxx::result r = tx.exec_prepared(kCodeByHashes.name, pg::ByteaArray(code_hashes));
     if (r.empty()) return CodeNotFound();
     out = CodeFromRow(r[0]);
     return absl::OkStatus();
@@ -386,7 +425,7 @@ absl::StatusOr<CodeLookup> PgCodeStore::Lookup(const std::vector<std::string>& c
   absl::Status s = pool_.Read([&](pqxx::transaction_base& tx) -> absl::Status {
     out = CodeLookup{};
     const pqxx::row row =
-        tx.exec_prepared1("cv_lookup", pg::ByteaArray(code_hashes), account_id, request_id);
+        tx.exec_prepared1(kLookup.name, pg::ByteaArray(code_hashes), account_id, request_id);
     if (!row[0].is_null()) out.code = CodeFromRow(row.slice(0, kCodeColumnCount));
     if (!row[kCodeColumnCount].is_null()) {
       out.first = RedemptionFromRow(row.slice(kCodeColumnCount, row.size()));
@@ -408,7 +447,7 @@ absl::StatusOr<Reservation> PgCodeStore::Reserve(const ReserveRequest& request) 
     pqxx::result reserved;
     bool request_id_taken = false;
     try {
-      reserved = tx.exec_prepared("cv_reserve", hashes, request.account_id, request.request_id);
+      reserved = tx.exec_prepared(kReserve.name, hashes, request.account_id, request.request_id);
     } catch (const pqxx::unique_violation&) {
       request_id_taken = true;
       // (account_id, request_id) is taken, by an earlier call (its refusal
@@ -429,7 +468,7 @@ absl::StatusOr<Reservation> PgCodeStore::Reserve(const ReserveRequest& request) 
     }
     // The request id is taken: a concurrent first call with it committed.
     pqxx::result first =
-        tx.exec_prepared("cv_find_redemption", request.account_id, request.request_id);
+        tx.exec_prepared(kFindRedemption.name, request.account_id, request.request_id);
     if (first.empty()) return absl::InternalError("request id taken but not found");
     out.kind = Reservation::Kind::kReplay;
     out.redemption = RedemptionFromRow(first[0]);
@@ -442,12 +481,12 @@ absl::StatusOr<Reservation> PgCodeStore::Reserve(const ReserveRequest& request) 
 absl::StatusOr<Redemption> PgCodeStore::Complete(const Redemption& redemption,
                                                  const std::string& transfer_id,
                                                  int64_t balance_after_minor) {
-  return Settle("cv_complete", redemption, transfer_id, balance_after_minor);
+  return Settle(kComplete.name.c_str(), redemption, transfer_id, balance_after_minor);
 }
 
 absl::StatusOr<Redemption> PgCodeStore::Reject(const Redemption& redemption,
                                                const absl::Status& refusal) {
-  return Settle("cv_reject", redemption, static_cast<int>(refusal.code()),
+  return Settle(kReject.name.c_str(), redemption, static_cast<int>(refusal.code()),
                 errors::ReasonOf(refusal), std::string(refusal.message()));
 }
 
@@ -461,7 +500,7 @@ absl::StatusOr<Redemption> PgCodeStore::Settle(const char* statement, const Rede
     // Empty: no longer PENDING (a concurrent retry or the recovery worker
     // settled it first); answer with what it became.
     if (r.empty()) {
-      r = tx.exec_prepared("cv_find_redemption", redemption.account_id, redemption.request_id);
+      r = tx.exec_prepared(kFindRedemption.name, redemption.account_id, redemption.request_id);
     }
     if (r.empty()) return absl::InternalError("redemption vanished");
     out = RedemptionFromRow(r[0]);
