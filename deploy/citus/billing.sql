@@ -1,5 +1,5 @@
 -- Citus layout of billing's database (docs/scaling.md). Run once on the
--- coordinator after the service's migrations. tests/integration/scaling_test.cc
+-- coordinator after the service's migrations. tests/system/scaling_test.cc
 -- checks that every table of the schema is named here and that each
 -- distribution column is part of its table's primary key.
 

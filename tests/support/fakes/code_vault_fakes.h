@@ -1,0 +1,192 @@
+// In-memory fakes of code-vault's ports (domain/ports.h), for unit tests of its rules.
+#ifndef GIFTCARD_TESTS_SUPPORT_FAKES_CODE_VAULT_FAKES_H_
+#define GIFTCARD_TESTS_SUPPORT_FAKES_CODE_VAULT_FAKES_H_
+
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "services/code_vault/domain/ports.h"
+
+namespace giftcard::code_vault::fakes {
+
+class FakeCodeStore : public CodeStore {
+ public:
+  int calls = 0;
+  std::map<std::string, Code> codes;  // By hash.
+  std::map<std::pair<std::string, std::string>, Redemption> redemptions;
+  std::vector<NewCode> last_batch;
+  BulkChange last_change;
+  std::string list_after;
+  // The state the next reservation "saw" when it reserved nothing.
+  std::optional<CodeState> refuse_next_reservation_as;
+
+  void AddActive(const std::string& hash, const std::string& serial) {
+    Code c;
+    c.serial = serial;
+    c.state = CodeState::kActive;
+    c.amount = {"EUR", 2500};
+    c.region = "DE";
+    codes[hash] = c;
+  }
+
+  absl::StatusOr<Batch> CreateBatch(const BatchSpec& spec,
+                                    const std::vector<NewCode>& in) override {
+    ++calls;
+    Batch b;
+    b.batch_id = "batch-" + spec.request_id;
+    b.replayed = batches_.count(spec.request_id) > 0;
+    if (!b.replayed) {
+      last_batch = in;
+      batches_[spec.request_id] = in.size();
+    }
+    for (size_t i = 0; i < batches_[spec.request_id]; ++i)
+      b.serials.push_back(MakeSerial(1, i + 1));
+    return b;
+  }
+  absl::StatusOr<int64_t> ApplyBulkChange(const BulkChange& change) override {
+    ++calls;
+    last_change = change;
+    return static_cast<int64_t>(change.serials.size());
+  }
+  absl::StatusOr<CodePage> ListCodes(const std::string&, std::optional<CodeState>,
+                                     const std::string& after, int limit) override {
+    ++calls;
+    list_after = after;
+    CodePage page;
+    for (int i = 0; i < limit; ++i) {
+      Code c;
+      c.serial = after + "x";
+      page.codes.push_back(c);
+    }
+    page.more = true;
+    return page;
+  }
+  absl::StatusOr<std::vector<Redemption>> ClaimPending(absl::Duration, int) override {
+    ++calls;
+    std::vector<Redemption> out;
+    for (auto& [key, r] : redemptions) {
+      if (r.state != RedemptionState::kPending) continue;
+      ++r.attempts;
+      out.push_back(r);
+    }
+    return out;
+  }
+  absl::StatusOr<CodeLookup> Lookup(const std::vector<std::string>& hashes,
+                                    const std::string& account_id,
+                                    const std::string& request_id) override {
+    ++calls;
+    CodeLookup out;
+    for (const auto& h : hashes)
+      if (codes.count(h)) out.code = codes[h];
+    auto it = redemptions.find({account_id, request_id});
+    if (it != redemptions.end()) out.first = it->second;
+    return out;
+  }
+  absl::StatusOr<Code> GetCodeBySerial(const std::string&) override {
+    ++calls;
+    return absl::NotFoundError("x");
+  }
+  absl::StatusOr<Code> GetCodeByHashes(const std::vector<std::string>& hashes) override {
+    ++calls;
+    for (const auto& h : hashes)
+      if (codes.count(h)) return codes[h];
+    return absl::NotFoundError("x");
+  }
+  absl::StatusOr<Reservation> Reserve(const ReserveRequest& r) override {
+    ++calls;
+    Reservation out;
+    if (refuse_next_reservation_as) {
+      out.code = codes.begin()->second;
+      out.code->state = *refuse_next_reservation_as;
+      refuse_next_reservation_as.reset();
+      return out;
+    }
+    auto key = std::make_pair(r.account_id, r.request_id);
+    if (redemptions.count(key)) {
+      out.kind = Reservation::Kind::kReplay;
+      out.redemption = redemptions[key];
+      return out;
+    }
+    for (const auto& h : r.code_hashes) {
+      if (!codes.count(h)) continue;
+      Code& c = codes[h];
+      if (c.state != CodeState::kActive) {
+        out.code = c;
+        return out;
+      }
+      c.state = CodeState::kRedeeming;
+      Redemption red;
+      red.redemption_id = absl::StrCat("red-", ++next_id_);
+      red.account_id = r.account_id;
+      red.request_id = r.request_id;
+      red.code_hash = h;
+      red.serial = c.serial;
+      red.amount = c.amount;
+      red.region = c.region;
+      redemptions[key] = red;
+      out.kind = Reservation::Kind::kReserved;
+      out.redemption = red;
+      return out;
+    }
+    return out;
+  }
+  absl::StatusOr<Redemption> Complete(const Redemption& red, const std::string& transfer_id,
+                                      int64_t balance) override {
+    ++calls;
+    Redemption& r = redemptions[{red.account_id, red.request_id}];
+    if (r.state == RedemptionState::kPending) {
+      r.state = RedemptionState::kCompleted;
+      r.transfer_id = transfer_id;
+      r.balance_after_minor = balance;
+      codes[r.code_hash].state = CodeState::kRedeemed;
+    }
+    return r;
+  }
+  absl::StatusOr<Redemption> Reject(const Redemption& red, const absl::Status& refusal) override {
+    ++calls;
+    Redemption& r = redemptions[{red.account_id, red.request_id}];
+    if (r.state == RedemptionState::kPending) {
+      r.state = RedemptionState::kRejected;
+      r.rejection = refusal;
+      codes[r.code_hash].state = CodeState::kActive;
+    }
+    return r;
+  }
+
+ private:
+  std::map<std::string, size_t> batches_;
+  int next_id_ = 0;
+};
+
+class FakeGuard : public RedemptionGuard {
+ public:
+  absl::Status next = absl::OkStatus();
+  int acquired = 0, released = 0;
+  absl::StatusOr<std::string> Acquire(const std::string&, absl::Duration) override {
+    if (!next.ok()) return next;
+    ++acquired;
+    return std::string("token");
+  }
+  void Release(const std::string&, const std::string&) override { ++released; }
+};
+
+class FakeCredit : public CreditGateway {
+ public:
+  absl::Status next = absl::OkStatus();
+  std::vector<std::string> request_ids;
+  absl::StatusOr<CreditResult> Credit(const std::string&, const money::Money& amount,
+                                      const std::string&, const std::string& request_id,
+                                      const std::string&) override {
+    request_ids.push_back(request_id);
+    if (!next.ok()) return next;
+    return CreditResult{"transfer-" + request_id, amount.amount_minor};
+  }
+};
+
+}  // namespace giftcard::code_vault::fakes
+
+#endif  // GIFTCARD_TESTS_SUPPORT_FAKES_CODE_VAULT_FAKES_H_
