@@ -81,7 +81,7 @@ absl::Status Authorizer::Reload() {
   }
   absl::MutexLock lock(&mu_);
   principal_by_hash_ = std::move(tokens);
-  log::Info("tokens_loaded", {{"count", std::to_string(principal_by_hash_.size())}});
+  log::Info("tokens_loaded", {{"count", principal_by_hash_.size()}});
   return absl::OkStatus();
 }
 

@@ -1,9 +1,8 @@
 #include "log/log.h"
 
 #include <cstdio>
+#include <nlohmann/json.hpp>
 
-#include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -14,54 +13,38 @@ namespace {
 absl::Mutex mu;
 std::string* service_name = new std::string("giftcard");
 
+// Insertion order is kept: time, level, service and event lead every line.
+using Json = nlohmann::ordered_json;
+
+void Set(Json& object, const std::string& key, const Value& value) {
+  std::visit([&](const auto& v) { object[key] = v; }, value.repr());
+}
+
+std::string Dump(const Json& object) {
+  return object.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
 void Write(absl::string_view level, absl::string_view event, const Fields& fields) {
-  std::string line = absl::StrCat(
-      "{\"time\":\"", absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()),
-      "\",\"level\":\"", level, "\",\"service\":\"");
+  Json line;
+  line["time"] = absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone());
+  line["level"] = std::string(level);
   {
     absl::MutexLock lock(&mu);
-    absl::StrAppend(&line, JsonEscape(*service_name));
+    line["service"] = *service_name;
   }
-  absl::StrAppend(&line, "\",\"event\":\"", JsonEscape(event), "\"");
-  for (const auto& [key, value] : fields) {
-    absl::StrAppend(&line, ",\"", JsonEscape(key), "\":\"", JsonEscape(value), "\"");
-  }
-  line += "}\n";
+  line["event"] = std::string(event);
+  for (const auto& [key, value] : fields) Set(line, key, value);
+  const std::string text = Dump(line) + "\n";
   // One fwrite per line keeps lines whole across threads.
-  std::fwrite(line.data(), 1, line.size(), stderr);
+  std::fwrite(text.data(), 1, text.size(), stderr);
 }
 
 }  // namespace
 
-std::string JsonEscape(absl::string_view in) {
-  std::string out;
-  out.reserve(in.size());
-  for (unsigned char c : in) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          out += absl::StrFormat("\\u%04x", c);
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-  }
-  return out;
+std::string JsonObject(const Fields& fields) {
+  Json object = Json::object();
+  for (const auto& [key, value] : fields) Set(object, key, value);
+  return Dump(object);
 }
 
 void SetServiceName(absl::string_view name) {

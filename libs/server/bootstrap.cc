@@ -129,7 +129,7 @@ int Serve(const ServeOptions& options, const std::vector<grpc::Service*>& servic
       log::Error("port_file_write_failed", {{"path", options.metrics_port_file}});
       return 1;
     }
-    log::Info("metrics_listening", {{"port", absl::StrCat(metrics_exporter->port())}});
+    log::Info("metrics_listening", {{"port", metrics_exporter->port()}});
   }
 
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
@@ -170,7 +170,7 @@ int Serve(const ServeOptions& options, const std::vector<grpc::Service*>& servic
       stopping.WaitForNotificationWithTimeout(options.health_interval);
     }
   });
-  log::Info("listening", {{"port", absl::StrCat(port)}});
+  log::Info("listening", {{"port", port}});
 
   sigset_t set = TerminationSignals();
   int sig = 0;
@@ -183,7 +183,7 @@ int Serve(const ServeOptions& options, const std::vector<grpc::Service*>& servic
     }
     break;
   }
-  log::Info("shutdown_started", {{"signal", absl::StrCat(sig)}});
+  log::Info("shutdown_started", {{"signal", sig}});
   stopping.Notify();
   health_thread.join();
   health->Shutdown();  // Health answers NOT_SERVING from now on.

@@ -102,7 +102,7 @@ class CallLogInterceptor : public grpc::experimental::Interceptor {
           {"principal", principal_of_ ? principal_of_(*info_->server_context()) : ""},
           {"status", code},
           {"reason", reason},
-          {"latency_ms", absl::StrCat(seconds * 1000)}};
+          {"latency_ms", seconds * 1000}};
       line.insert(line.end(), fields_.begin(), fields_.end());
       log::Info("call", line);
     }

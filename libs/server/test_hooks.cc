@@ -28,13 +28,13 @@ class TestHookInterceptor : public grpc::experimental::Interceptor {
         ms = std::clamp<int64_t>(ms, 0, 60000);
       }
       if (ms > 0) {
-        log::Info("test_hook_delay", {{"ms", std::to_string(ms)}});
+        log::Info("test_hook_delay", {{"ms", ms}});
         absl::SleepFor(absl::Milliseconds(ms));
       }
     }
     if (reply_delay_ms_ > 0 && methods->QueryInterceptionHookPoint(
                                    grpc::experimental::InterceptionHookPoints::PRE_SEND_STATUS)) {
-      log::Info("test_hook_reply_delay", {{"ms", std::to_string(reply_delay_ms_)}});
+      log::Info("test_hook_reply_delay", {{"ms", reply_delay_ms_}});
       absl::SleepFor(absl::Milliseconds(reply_delay_ms_));
     }
     methods->Proceed();

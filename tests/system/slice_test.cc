@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <regex>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
@@ -97,6 +98,10 @@ TEST_F(SliceTest, RedeemCreditsTheAccountAndBillingAppliesTheCredit) {
               HasSubstr("\"event\":\"call\",\"method\":\"/giftcard.v1.CodeVault/RedeemCode\","
                         "\"principal\":\"storefront\",\"status\":\"OK\""));
   EXPECT_THAT(suite_.code_vault->Log(), HasSubstr("\"request_id\":\"redeem-1\""));
+  // Numbers are JSON numbers; every line is one well-formed JSON object.
+  EXPECT_TRUE(std::regex_search(suite_.code_vault->Log(),
+                                std::regex("\"latency_ms\":[0-9]+(\\.[0-9]+)?(e-?[0-9]+)?[,}]")));
+  EXPECT_TRUE(std::regex_search(suite_.code_vault->Log(), std::regex("\"port\":[0-9]+[,}]")));
   EXPECT_THAT(suite_.account_credit->Log(),
               HasSubstr("\"method\":\"/giftcard.v1.AccountCredit/DebitAccount\","
                         "\"principal\":\"billing\""));

@@ -19,6 +19,7 @@
 #include <functional>
 #include <iostream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <vector>
@@ -123,6 +124,11 @@ auto Billing(const Invocation& in) {
 }
 
 bool Json(const Invocation& in) { return in.Has("json"); }
+
+// One JSON document; text that is not UTF-8 is replaced, never passed on.
+std::string DumpJson(const nlohmann::ordered_json& json) {
+  return json.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
 
 // A message as JSON with the proto field names (snake_case), every field shown.
 std::string ToJson(const google::protobuf::Message& message) {
@@ -328,9 +334,12 @@ int CodesIssue(const Invocation& in) {
     return kExitFailed;
   }
   if (Json(in)) {
-    std::printf("{\"batch_id\":\"%s\",\"issued\":%d,\"file\":\"%s\",\"request_id\":\"%s\"}\n",
-                log::JsonEscape(batch_id).c_str(), written, log::JsonEscape(path).c_str(),
-                log::JsonEscape(request.request_id()).c_str());
+    nlohmann::ordered_json out;
+    out["batch_id"] = batch_id;
+    out["issued"] = written;
+    out["file"] = path;
+    out["request_id"] = request.request_id();
+    std::printf("%s\n", DumpJson(out).c_str());
   } else {
     PrintFields({{"batch_id", batch_id},
                  {"issued", absl::StrCat(written, " codes of ", Money(request.amount()), ", ",
@@ -531,18 +540,18 @@ int Audit(const Invocation& in) {
   const audit::LedgerFacts& ledger = facts->ledger;
   const std::vector<audit::Violation> violations = audit::Check(vault, billing, ledger);
   if (Json(in)) {
-    std::string list;
+    nlohmann::ordered_json out;
+    out["clean"] = violations.empty();
+    out["redemptions"] = vault.redemptions.size();
+    out["redeemed_codes"] = vault.redeemed_codes.size();
+    out["applications"] = billing.applications.size();
+    out["accounts"] = ledger.balances.size();
+    out["transfers"] = ledger.transfers.size();
+    out["violations"] = nlohmann::ordered_json::array();
     for (const auto& v : violations) {
-      absl::StrAppend(&list, list.empty() ? "" : ",", "{\"invariant\":\"",
-                      log::JsonEscape(v.invariant), "\",\"detail\":\"", log::JsonEscape(v.detail),
-                      "\"}");
+      out["violations"].push_back({{"invariant", v.invariant}, {"detail", v.detail}});
     }
-    std::printf(
-        "{\"clean\":%s,\"redemptions\":%zu,\"redeemed_codes\":%zu,\"applications\":%zu,"
-        "\"accounts\":%zu,\"transfers\":%zu,\"violations\":[%s]}\n",
-        violations.empty() ? "true" : "false", vault.redemptions.size(),
-        vault.redeemed_codes.size(), billing.applications.size(), ledger.balances.size(),
-        ledger.transfers.size(), list.c_str());
+    std::printf("%s\n", DumpJson(out).c_str());
   } else {
     std::printf(
         "checked %zu redemptions, %zu redeemed codes, %zu credit applications, %zu "
@@ -579,7 +588,7 @@ int Health(const Invocation& in) {
   }
   const absl::Time deadline = absl::Now() + wait;
   int exit_code = kExitOk;
-  std::string json;
+  nlohmann::ordered_json json = nlohmann::ordered_json::object();
   for (const std::string& address : in.args()) {
     std::string state = CheckOnce(address, in.Get("service"));
     while (state != "SERVING" && absl::Now() < deadline) {
@@ -587,14 +596,13 @@ int Health(const Invocation& in) {
       state = CheckOnce(address, in.Get("service"));
     }
     if (Json(in)) {
-      absl::StrAppend(&json, json.empty() ? "" : ",", "\"", log::JsonEscape(address), "\":\"",
-                      log::JsonEscape(state), "\"");
+      json[address] = state;
     } else {
       std::printf("%s: %s\n", address.c_str(), state.c_str());
     }
     if (state != "SERVING") exit_code = kExitFailed;
   }
-  if (Json(in)) std::printf("{%s}\n", json.c_str());
+  if (Json(in)) std::printf("%s\n", DumpJson(json).c_str());
   return exit_code;
 }
 

@@ -148,8 +148,7 @@ int BillingService::RecoverUnsettled(absl::Duration min_age, int limit) {
         app.state == ApplicationState::kPending ? FinishApply(app) : FinishReversal(app);
     const bool definite = outcome.ok() || errors::IsRecordedDecision(outcome.status());
     if (definite) {
-      log::Info("recovery_settled",
-                {{"invoice_id", app.invoice_id}, {"attempts", absl::StrCat(app.attempts)}});
+      log::Info("recovery_settled", {{"invoice_id", app.invoice_id}, {"attempts", app.attempts}});
     }
     settled += definite ? 1 : 0;
   }

@@ -369,7 +369,7 @@ int VaultService::RecoverPending(absl::Duration min_age, int limit) {
     const bool settled = outcome.ok() || errors::IsRecordedDecision(outcome.status());
     if (settled) {
       log::Info("recovery_settled", {{"redemption_id", r.redemption_id},
-                                     {"attempts", absl::StrCat(r.attempts)},
+                                     {"attempts", r.attempts},
                                      {"outcome", outcome.ok() ? "COMPLETED" : "REJECTED"}});
     }
     finished += settled ? 1 : 0;

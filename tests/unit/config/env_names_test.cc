@@ -7,7 +7,6 @@
 namespace giftcard {
 namespace {
 
-
 TEST(ConfigTest, EveryFlagHasAGiftcardEnvironmentName) {
   EXPECT_EQ(config::EnvNameOf("pg_dsn"), "GIFTCARD_PG_DSN");
   EXPECT_EQ(config::EnvNameOf("tokens_file"), "GIFTCARD_TOKENS_FILE");

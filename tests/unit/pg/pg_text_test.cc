@@ -7,7 +7,6 @@
 namespace giftcard {
 namespace {
 
-
 TEST(PgArraysTest, TextArrayQuotesAndEscapesEveryElement) {
   EXPECT_EQ(pg::TextArray({}), "{}");
   EXPECT_EQ(pg::TextArray({"a", ""}), R"({"a",""})");
@@ -16,12 +15,10 @@ TEST(PgArraysTest, TextArrayQuotesAndEscapesEveryElement) {
             R"({"say \"hi\"","C:\\x","a,b","{}","NULL"})");
 }
 
-
 TEST(PgArraysTest, ByteaArrayIsHexOfEveryByte) {
   EXPECT_EQ(pg::ByteaArray({}), "{}");
   EXPECT_EQ(pg::ByteaArray({std::string("\x00\xff\x10", 3), ""}), R"({"\\x00ff10","\\x"})");
 }
-
 
 TEST(PgDsnTest, ParametersAreAddedOnceInEitherForm) {
   EXPECT_EQ(pg::WithConnectTimeout("host=h dbname=d", 2), "host=h dbname=d connect_timeout=2");

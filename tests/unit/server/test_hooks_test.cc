@@ -1,10 +1,10 @@
 // server: the test hooks' delay specs.
+#include "server/test_hooks.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <map>
-
-#include "server/test_hooks.h"
 
 namespace giftcard {
 namespace {
