@@ -193,6 +193,13 @@ std::string ExecSql(const std::string& dsn, const std::string& sql) {
   }
 }
 
+void ExpectHealthOfAll(const Suite& suite, const std::string& want, absl::Duration timeout) {
+  for (const std::string& address :
+       {suite.account_credit_addr, suite.code_vault_addr, suite.billing_addr}) {
+    EXPECT_TRUE(WaitForHealth(address, want, timeout)) << address << " never " << want;
+  }
+}
+
 std::string ServersScript() {
   return absl::StrCat(GIFTCARD_SOURCE_DIR, "/deploy/local/servers.sh");
 }
@@ -221,10 +228,6 @@ void PgCluster::SignalAll(const char* signal) {
   RunShell(absl::StrCat("pid=$(head -1 ", dir_, "/data/postmaster.pid) && kill -", signal,
                         " $pid $(pgrep -P $pid)"));
 }
-
-void PgCluster::Freeze() { SignalAll("STOP"); }
-
-void PgCluster::Thaw() { SignalAll("CONT"); }
 
 void PgCluster::Restart() {
   RunShell(

@@ -90,10 +90,24 @@ class PgCluster {
   int port() const { return port_; }
   void Stop(const std::string& mode = "fast");
   void Restart();
-  // SIGSTOP / SIGCONT to the postmaster and every backend: a database that
-  // stops answering while its sockets stay open (a stall, not a crash).
-  void Freeze();
-  void Thaw();
+  // While it lives, the postmaster and every backend are SIGSTOPped: a
+  // database that stops answering while its sockets stay open (a stall, not
+  // a crash). Thaw() or the end of its scope sends SIGCONT; declare it after
+  // anything whose destructor talks to this database.
+  class Frozen {
+   public:
+    explicit Frozen(PgCluster& pg) : pg_(&pg) { pg_->SignalAll("STOP"); }
+    ~Frozen() { Thaw(); }
+    Frozen(const Frozen&) = delete;
+    Frozen& operator=(const Frozen&) = delete;
+    void Thaw() {
+      if (pg_ != nullptr) pg_->SignalAll("CONT");
+      pg_ = nullptr;
+    }
+
+   private:
+    PgCluster* pg_;
+  };
 
  private:
   void SignalAll(const char* signal);
@@ -254,6 +268,9 @@ std::string HealthOf(const std::string& address, const std::string& service = ""
 
 // Polls `HealthOf(address)` until it equals `want` or `timeout` passes.
 bool WaitForHealth(const std::string& address, const std::string& want, absl::Duration timeout);
+
+// WaitForHealth for each of the suite's three services, each failure named.
+void ExpectHealthOfAll(const Suite& suite, const std::string& want, absl::Duration timeout);
 
 // Makes throwaway TLS material (deploy/local/certs.sh) in a new directory.
 std::string MakeCerts(const std::string& ca_name);

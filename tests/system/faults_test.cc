@@ -52,10 +52,7 @@ TEST(FaultsTest, PostgresOutageTurnsHealthNotServingAndTheSameProcessRecovers) {
   EXPECT_TRUE(suite.billing->Running());
 
   pg.Restart();
-  for (const std::string& address :
-       {suite.account_credit_addr, suite.code_vault_addr, suite.billing_addr}) {
-    EXPECT_TRUE(WaitForHealth(address, "SERVING", absl::Seconds(15))) << address;
-  }
+  ExpectHealthOfAll(suite, "SERVING", absl::Seconds(15));
   // The same processes serve again; the retried redemption credits once.
   v1::Redemption redemption;
   s = suite.Redeem(codes[0].code(), account, "during-outage", &redemption);
@@ -113,16 +110,9 @@ TEST(FaultsTest, AStalledPostgresTurnsHealthNotServingAndCallsFailInsteadOfHangi
   ASSERT_EQ(codes.size(), 1u);
   ASSERT_EQ(HealthOf(suite.code_vault_addr), "SERVING");
 
-  pg.Freeze();
-  struct ThawOnExit {
-    PgCluster& pg;
-    ~ThawOnExit() { pg.Thaw(); }
-  } thaw{pg};
+  PgCluster::Frozen frozen(pg);
   const absl::Time frozen_at = absl::Now();
-  for (const std::string& address :
-       {suite.code_vault_addr, suite.account_credit_addr, suite.billing_addr}) {
-    EXPECT_TRUE(WaitForHealth(address, "NOT_SERVING", absl::Seconds(20))) << address;
-  }
+  ExpectHealthOfAll(suite, "NOT_SERVING", absl::Seconds(20));
   std::printf("health NOT_SERVING after %.1f s of stall\n",
               absl::ToDoubleSeconds(absl::Now() - frozen_at));
   // A call with a long deadline of its own still ends: each statement is
@@ -136,11 +126,8 @@ TEST(FaultsTest, AStalledPostgresTurnsHealthNotServingAndCallsFailInsteadOfHangi
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
   EXPECT_EQ(ReasonOf(s), "DEPENDENCY_UNAVAILABLE");
 
-  pg.Thaw();
-  for (const std::string& address :
-       {suite.code_vault_addr, suite.account_credit_addr, suite.billing_addr}) {
-    EXPECT_TRUE(WaitForHealth(address, "SERVING", absl::Seconds(20))) << address;
-  }
+  frozen.Thaw();
+  ExpectHealthOfAll(suite, "SERVING", absl::Seconds(20));
   v1::Redemption redemption;
   s = suite.Redeem(codes[0].code(), account, "after-stall", &redemption);
   ASSERT_TRUE(s.ok()) << s.error_message();
@@ -170,11 +157,7 @@ TEST(FaultsTest, AStalledPostgresCannotHoldShutdownPastItsGrace) {
                                             upsert, &got);
   });
   ASSERT_TRUE(WaitForLockWaiters(suite.account_credit_dsn, 1, absl::Seconds(10)));
-  pg.Freeze();
-  struct ThawOnExit {
-    PgCluster& pg;
-    ~ThawOnExit() { pg.Thaw(); }  // Before the lock's connection goes.
-  } thaw{pg};
+  PgCluster::Frozen frozen(pg);  // Thawed before the lock's connection goes.
   suite.account_credit->Signal(SIGTERM);
   // Exits while Postgres is still frozen: the grace passed, the call was cut off.
   EXPECT_EQ(suite.account_credit->WaitExit(absl::Seconds(20)), 0);
