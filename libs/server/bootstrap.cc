@@ -58,6 +58,138 @@ void DisableCoreDumps() {
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
+namespace {
+
+// The listening port's credentials: TLS (mutual when a client CA is given)
+// or, for local development, plaintext. nullptr when the files are unreadable.
+std::shared_ptr<grpc::ServerCredentials> Credentials(const ServeOptions& options) {
+  if (options.tls_cert_file.empty()) {
+    log::Warning("plaintext", {{"why", "no --tls_cert_file: local development only"}});
+    return grpc::InsecureServerCredentials();
+  }
+  grpc::SslServerCredentialsOptions ssl(
+      options.tls_client_ca_file.empty()
+          ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
+          : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  std::optional<std::string> cert = config::ReadFile(options.tls_cert_file);
+  std::optional<std::string> key = config::ReadFile(options.tls_key_file);
+  std::optional<std::string> ca = options.tls_client_ca_file.empty()
+                                      ? std::optional<std::string>("")
+                                      : config::ReadFile(options.tls_client_ca_file);
+  if (!cert || !key || !ca) {
+    log::Error("tls_files_unreadable", {{"cert", options.tls_cert_file}});
+    return nullptr;
+  }
+  ssl.pem_root_certs = *ca;
+  ssl.pem_key_cert_pairs.push_back({*key, *cert});
+  log::Info("tls_enabled", {{"mutual", options.tls_client_ca_file.empty() ? "no" : "yes"}});
+  return grpc::SslServerCredentials(ssl);
+}
+
+// The call log, and the test hooks when enabled; false on a bad hook spec.
+bool AddInterceptors(const ServeOptions& options, grpc::ServerBuilder& builder) {
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
+  creators.push_back(MakeCallLogInterceptorFactory(options.principal_of));
+  if (options.enable_test_hooks) {
+    log::Warning("test_hooks_enabled", {{"why", "--enable_test_hooks; never use in production"}});
+    std::map<std::string, int64_t> delays, reply_delays;
+    if (!ParseMethodDelays(options.test_delay_methods, &delays) ||
+        !ParseMethodDelays(options.test_reply_delay_methods, &reply_delays)) {
+      log::Error("bad_test_delay_methods", {{"spec", options.test_delay_methods},
+                                            {"reply_spec", options.test_reply_delay_methods}});
+      return false;
+    }
+    creators.push_back(MakeTestHookInterceptorFactory(std::move(delays), std::move(reply_delays)));
+  }
+  builder.experimental().SetInterceptorCreators(std::move(creators));
+  return true;
+}
+
+// Blocks until SIGTERM or SIGINT, running on_sighup for each SIGHUP; returns
+// the signal that ends the wait.
+int AwaitTermination(const ServeOptions& options) {
+  sigset_t set = TerminationSignals();
+  int sig = 0;
+  while (true) {
+    if (sigwait(&set, &sig) != 0) continue;
+    if (sig != SIGHUP) return sig;
+    log::Info("sighup");
+    if (options.on_sighup) options.on_sighup();
+  }
+}
+
+// Health follows the dependency probe, so a load balancer stops sending
+// calls while the database is gone and resumes when it is back; the
+// liveness name stays SERVING while the process runs.
+class HealthFollower {
+ public:
+  HealthFollower(grpc::HealthCheckServiceInterface* health, std::function<absl::Status()> probe,
+                 absl::Duration interval)
+      : health_(health), probe_(std::move(probe)), interval_(interval) {
+    metrics::Global().AddCallback("giftcard_serving",
+                                  "1 while health is SERVING (the database answers), else 0.",
+                                  "gauge", [this] { return serving_.load() ? 1.0 : 0.0; });
+    thread_ = std::thread([this] { Run(); });
+  }
+  // Stops polling; health answers NOT_SERVING from then on.
+  ~HealthFollower() {
+    stopping_.Notify();
+    thread_.join();
+    health_->Shutdown();
+    metrics::Global().RemoveCallback("giftcard_serving");
+  }
+
+ private:
+  void Run() {
+    bool last = false;
+    bool first = true;
+    while (!stopping_.HasBeenNotified()) {
+      const absl::Status s = probe_();
+      serving_.store(s.ok());
+      if (first || s.ok() != last) {
+        health_->SetServingStatus(s.ok());
+        health_->SetServingStatus(kLivenessService, true);  // The line above set it too.
+        if (s.ok()) {
+          log::Info("health_serving");
+        } else {
+          log::Warning("health_not_serving", {{"status", errors::Describe(s)}});
+        }
+        last = s.ok();
+        first = false;
+      }
+      stopping_.WaitForNotificationWithTimeout(interval_);
+    }
+  }
+
+  grpc::HealthCheckServiceInterface* const health_;
+  const std::function<absl::Status()> probe_;
+  const absl::Duration interval_;
+  absl::Notification stopping_;
+  std::atomic<bool> serving_{false};
+  std::thread thread_;
+};
+
+// Stops accepting calls at once and lets those in flight finish until the
+// grace passes; handlers still blocked then (a stalled database) are cut
+// off through on_grace_expired, so the process can exit.
+void Drain(const ServeOptions& options, grpc::Server& server) {
+  absl::Notification drained;
+  std::thread grace_timer([&] {
+    if (!drained.WaitForNotificationWithTimeout(options.shutdown_grace) &&
+        options.on_grace_expired) {
+      log::Warning("shutdown_grace_expired", {{"action", "cutting off calls in flight"}});
+      options.on_grace_expired();
+    }
+  });
+  server.Shutdown(std::chrono::system_clock::now() +
+                  std::chrono::milliseconds(absl::ToInt64Milliseconds(options.shutdown_grace)));
+  server.Wait();
+  drained.Notify();
+  grace_timer.join();
+}
+
+}  // namespace
+
 int Serve(const ServeOptions& options, const std::vector<grpc::Service*>& services,
           std::function<absl::Status()> probe) {
   // absl::Mutex's deadlock detection keeps a lock graph on every acquisition;
@@ -68,30 +200,10 @@ int Serve(const ServeOptions& options, const std::vector<grpc::Service*>& servic
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
+  std::shared_ptr<grpc::ServerCredentials> credentials = Credentials(options);
+  if (credentials == nullptr) return 2;
   grpc::ServerBuilder builder;
   int port = 0;
-  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
-  if (!options.tls_cert_file.empty()) {
-    grpc::SslServerCredentialsOptions ssl(
-        options.tls_client_ca_file.empty()
-            ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
-            : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
-    std::optional<std::string> cert = config::ReadFile(options.tls_cert_file);
-    std::optional<std::string> key = config::ReadFile(options.tls_key_file);
-    std::optional<std::string> ca = options.tls_client_ca_file.empty()
-                                        ? std::optional<std::string>("")
-                                        : config::ReadFile(options.tls_client_ca_file);
-    if (!cert || !key || !ca) {
-      log::Error("tls_files_unreadable", {{"cert", options.tls_cert_file}});
-      return 2;
-    }
-    ssl.pem_root_certs = *ca;
-    ssl.pem_key_cert_pairs.push_back({*key, *cert});
-    credentials = grpc::SslServerCredentials(ssl);
-    log::Info("tls_enabled", {{"mutual", options.tls_client_ca_file.empty() ? "no" : "yes"}});
-  } else {
-    log::Warning("plaintext", {{"why", "no --tls_cert_file: local development only"}});
-  }
   builder.AddListeningPort(options.listen_address, credentials, &port);
   grpc::ResourceQuota quota(options.service_name);
   quota.SetMaxThreads(options.max_threads);
@@ -99,20 +211,7 @@ int Serve(const ServeOptions& options, const std::vector<grpc::Service*>& servic
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.SetMaxSendMessageSize(options.max_message_bytes);
   for (grpc::Service* s : services) builder.RegisterService(s);
-  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
-  creators.push_back(MakeCallLogInterceptorFactory(options.principal_of));
-  if (options.enable_test_hooks) {
-    log::Warning("test_hooks_enabled", {{"why", "--enable_test_hooks; never use in production"}});
-    std::map<std::string, int64_t> delays, reply_delays;
-    if (!ParseMethodDelays(options.test_delay_methods, &delays) ||
-        !ParseMethodDelays(options.test_reply_delay_methods, &reply_delays)) {
-      log::Error("bad_test_delay_methods", {{"spec", options.test_delay_methods},
-                                            {"reply_spec", options.test_reply_delay_methods}});
-      return 2;
-    }
-    creators.push_back(MakeTestHookInterceptorFactory(std::move(delays), std::move(reply_delays)));
-  }
-  builder.experimental().SetInterceptorCreators(std::move(creators));
+  if (!AddInterceptors(options, builder)) return 2;
 
   // Metrics first: once the gRPC port file exists, /metrics answers too.
   std::unique_ptr<metrics::HttpExporter> metrics_exporter;
@@ -141,68 +240,14 @@ int Serve(const ServeOptions& options, const std::vector<grpc::Service*>& servic
     log::Error("port_file_write_failed", {{"path", options.port_file}});
     return 1;
   }
-
-  // Health follows the dependency probe, so a load balancer stops sending
-  // calls while the database is gone and resumes when it is back.
-  grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
-  absl::Notification stopping;
-  std::atomic<bool> serving{false};
-  metrics::Global().AddCallback("giftcard_serving",
-                                "1 while health is SERVING (the database answers), else 0.",
-                                "gauge", [&serving] { return serving.load() ? 1.0 : 0.0; });
-  std::thread health_thread([&] {
-    bool last = false;
-    bool first = true;
-    while (!stopping.HasBeenNotified()) {
-      absl::Status s = probe();
-      serving.store(s.ok());
-      if (first || s.ok() != last) {
-        health->SetServingStatus(s.ok());
-        health->SetServingStatus(kLivenessService, true);  // The line above set it too.
-        if (s.ok()) {
-          log::Info("health_serving");
-        } else {
-          log::Warning("health_not_serving", {{"status", errors::Describe(s)}});
-        }
-        last = s.ok();
-        first = false;
-      }
-      stopping.WaitForNotificationWithTimeout(options.health_interval);
-    }
-  });
-  log::Info("listening", {{"port", port}});
-
-  sigset_t set = TerminationSignals();
-  int sig = 0;
-  while (true) {
-    if (sigwait(&set, &sig) != 0) continue;
-    if (sig == SIGHUP) {
-      log::Info("sighup");
-      if (options.on_sighup) options.on_sighup();
-      continue;
-    }
-    break;
-  }
-  log::Info("shutdown_started", {{"signal", sig}});
-  stopping.Notify();
-  health_thread.join();
-  health->Shutdown();  // Health answers NOT_SERVING from now on.
-  // Stops accepting calls at once; in-flight calls may finish until the
-  // deadline. Handlers blocked past it (a stalled database) are cut off.
-  absl::Notification drained;
-  std::thread grace_timer([&] {
-    if (!drained.WaitForNotificationWithTimeout(options.shutdown_grace) &&
-        options.on_grace_expired) {
-      log::Warning("shutdown_grace_expired", {{"action", "cutting off calls in flight"}});
-      options.on_grace_expired();
-    }
-  });
-  server->Shutdown(std::chrono::system_clock::now() +
-                   std::chrono::milliseconds(absl::ToInt64Milliseconds(options.shutdown_grace)));
-  server->Wait();
-  drained.Notify();
-  grace_timer.join();
-  metrics::Global().RemoveCallback("giftcard_serving");
+  {
+    HealthFollower health(server->GetHealthCheckService(), std::move(probe),
+                          options.health_interval);
+    log::Info("listening", {{"port", port}});
+    const int sig = AwaitTermination(options);
+    log::Info("shutdown_started", {{"signal", sig}});
+  }  // Health answers NOT_SERVING from here on.
+  Drain(options, *server);
   log::Info("shutdown_complete");
   return 0;
 }
