@@ -158,6 +158,9 @@ absl::Status Pool::StatusFromException(const std::exception& e) {
     if (sql->sqlstate() == "57014") {  // statement_timeout
       return errors::DependencyUnavailable("postgres", "statement timeout");
     }
+    if (sql->sqlstate() == "55P03") {  // lock_timeout
+      return errors::DependencyUnavailable("postgres", "lock timeout");
+    }
     log::Error("sql_error", {{"sqlstate", sql->sqlstate()}, {"what", sql->what()}});
     return errors::Error(absl::StatusCode::kInternal, errors::reason::kInternal,
                          absl::StrCat("database error ", sql->sqlstate()));
@@ -272,9 +275,8 @@ void Pool::Abandon() {
 }
 
 template <typename Tx, typename Body>
-absl::Status Pool::Run(const Body& body) {
-  const absl::Time deadline =
-      std::min(deadline::Current(), absl::Now() + options_.statement_timeout + kDeadlineMargin);
+absl::Status Pool::Run(const Body& body, absl::Duration limit) {
+  const absl::Time deadline = std::min(deadline::Current(), absl::Now() + limit + kDeadlineMargin);
   absl::Status last;
   bool reconnected = false;
   for (int attempt = 0; attempt <= options_.max_retries;) {
@@ -304,9 +306,13 @@ absl::Status Pool::Run(const Body& body) {
     } catch (const std::exception& e) {
       last = StatusFromException(e);
       // After a failed statement the connection may be unusable; only keep it
-      // when the server told us exactly what went wrong.
-      broken = last.code() == absl::StatusCode::kUnavailable ||
-               last.code() == absl::StatusCode::kInternal;
+      // when the server told us exactly what went wrong (its own timeouts
+      // included: the session is fine).
+      const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e);
+      const bool server_timeout =
+          sql != nullptr && (sql->sqlstate() == "57014" || sql->sqlstate() == "55P03");
+      broken = !server_timeout && (last.code() == absl::StatusCode::kUnavailable ||
+                                   last.code() == absl::StatusCode::kInternal);
     }
     if (Unwatch(**slot)) {
       // The server did not answer in time: whatever was sent may or may not
@@ -331,19 +337,29 @@ absl::Status Pool::Run(const Body& body) {
 }
 
 absl::Status Pool::Transact(const std::function<absl::Status(pqxx::work&)>& body) {
-  return Run<pqxx::work>(body);
+  return Run<pqxx::work>(body, options_.statement_timeout);
 }
 
 absl::Status Pool::Read(const std::function<absl::Status(pqxx::transaction_base&)>& body) {
-  return Run<pqxx::nontransaction>(body);
+  return Run<pqxx::nontransaction>(body, options_.statement_timeout);
 }
 
 absl::Status Pool::Autocommit(const std::function<absl::Status(pqxx::transaction_base&)>& body) {
-  return Run<pqxx::nontransaction>(body);
+  return Run<pqxx::nontransaction>(body, options_.statement_timeout);
 }
 
 absl::Status Pool::ReadSnapshot(const std::function<absl::Status(pqxx::transaction_base&)>& body) {
-  return Run<pqxx::transaction<pqxx::repeatable_read, pqxx::read_only>>(body);
+  const absl::Duration limit =
+      std::min(options_.snapshot_read_timeout,
+               std::max(deadline::Current() - absl::Now(), options_.statement_timeout));
+  return Run<pqxx::transaction<pqxx::repeatable_read, pqxx::read_only>>(
+      [&](pqxx::transaction_base& tx) {
+        // This transaction's statements get the longer limit; the session's
+        // statement_timeout comes back at its end.
+        tx.exec(absl::StrCat("SET LOCAL statement_timeout = ", absl::ToInt64Milliseconds(limit)));
+        return body(tx);
+      },
+      limit);
 }
 
 absl::Status Pool::Ping(absl::Duration timeout) {

@@ -54,6 +54,9 @@ struct PoolOptions {
   absl::Duration statement_timeout = absl::Seconds(5);
   absl::Duration lock_timeout = absl::Seconds(2);
   absl::Duration idle_in_transaction_timeout = absl::Seconds(10);
+  // ReadSnapshot's limit instead of statement_timeout (the audit's reads of
+  // whole tables), still never past the call's own deadline.
+  absl::Duration snapshot_read_timeout = absl::Minutes(5);
 };
 
 // How long past statement_timeout the watchdog waits before cutting off a
@@ -90,7 +93,8 @@ class Pool {
   absl::Status Autocommit(const std::function<absl::Status(pqxx::transaction_base&)>& body);
 
   // Runs read-only `body` in one REPEATABLE READ READ ONLY transaction: many
-  // statements that see one snapshot (the audit's reads).
+  // statements that see one snapshot (the audit's reads). Its statements may
+  // take up to snapshot_read_timeout (SET LOCAL), within the call's deadline.
   absl::Status ReadSnapshot(const std::function<absl::Status(pqxx::transaction_base&)>& body);
 
   // One round trip to the database within `timeout`; OK when it answers.
@@ -113,8 +117,9 @@ class Pool {
     absl::Time deadline;
     bool cut_off = false;
   };
+  // `limit`: how long the call may take when its own deadline allows.
   template <typename Tx, typename Body>
-  absl::Status Run(const Body& body);
+  absl::Status Run(const Body& body, absl::Duration limit);
   absl::StatusOr<Slot*> Acquire(absl::Time deadline);
   void Release(Slot* slot, bool broken);
   absl::Status Open(Slot& slot, absl::Time deadline);

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "absl/time/clock.h"
+#include "deadline/deadline.h"
 #include "errors/status.h"
 #include "pg/migrations.h"
 #include "pg/pool.h"
@@ -59,6 +60,55 @@ TEST(PgLibTest, AnErrorFromTheBodyRollsBackAndPreparedStatementsRun) {
                   })
                   .ok());
   EXPECT_THAT(QueryColumn(dsn, "SELECT id FROM things"), AllEqual("2"));
+}
+
+// A lock wait past lock_timeout is an outage to retry, not an internal error.
+TEST(PgLibTest, ALockWaitPastLockTimeoutIsUnavailable) {
+  const std::string dsn = CreateDatabase(TestServers::Get().pg_port, "locks");
+  ASSERT_TRUE(pg::Migrate(dsn, kMigrations, 42).ok());
+  ASSERT_EQ(ExecSql(dsn, "INSERT INTO things VALUES (1, 'one')"), "");
+  pg::Pool pool({.dsn = dsn, .size = 1, .lock_timeout = absl::Milliseconds(200)}, {});
+  RowLock lock(dsn, "SELECT 1 FROM things WHERE id = 1 FOR UPDATE");
+  absl::Status s = pool.Transact([](pqxx::work& tx) {
+    tx.exec("UPDATE things SET name = 'uno' WHERE id = 1");
+    return absl::OkStatus();
+  });
+  EXPECT_TRUE(
+      errors::Is(s, absl::StatusCode::kUnavailable, errors::reason::kDependencyUnavailable));
+  EXPECT_THAT(std::string(s.message()), ::testing::HasSubstr("lock timeout"));
+  lock.Release();
+  EXPECT_TRUE(pool.Ping().ok());
+}
+
+// Every SQL call has a deadline: the server's statement_timeout for a live
+// server, the calling thread's deadline (cut off by the pool's watchdog) when
+// it is sooner, and a longer limit for snapshot reads such as the audit's.
+TEST(PgLibTest, EveryCallHasADeadlineAndSnapshotReadsALongerOne) {
+  const std::string dsn = CreateDatabase(TestServers::Get().pg_port, "deadlines");
+  pg::Pool pool({.dsn = dsn, .size = 2, .statement_timeout = absl::Milliseconds(500)}, {});
+  auto sleep = [](double seconds) {
+    return [seconds](pqxx::transaction_base& tx) {
+      tx.exec("SELECT pg_sleep(" + std::to_string(seconds) + ")");
+      return absl::OkStatus();
+    };
+  };
+  absl::Status s = pool.Read(sleep(2));
+  EXPECT_TRUE(
+      errors::Is(s, absl::StatusCode::kUnavailable, errors::reason::kDependencyUnavailable));
+  EXPECT_THAT(std::string(s.message()), ::testing::HasSubstr("statement timeout"));
+  ASSERT_TRUE(pool.Ping().ok());  // The connection the next call gets is open.
+  {
+    // The call's own deadline is sooner: the watchdog cuts the call off.
+    const deadline::Scope call(absl::Now() + absl::Milliseconds(200));
+    s = pool.Read(sleep(0.4));
+    EXPECT_THAT(std::string(s.message()), ::testing::HasSubstr("no answer before the deadline"));
+  }
+  // The pool serves on after a cut-off connection.
+  EXPECT_TRUE(pool.Ping().ok());
+  // A snapshot read may outlast statement_timeout.
+  EXPECT_TRUE(pool.ReadSnapshot(sleep(0.8)).ok());
+  // And the session's limit is back afterwards.
+  EXPECT_FALSE(pool.Read(sleep(0.8)).ok());
 }
 
 TEST(PgLibTest, PoolReportsAnOutageAndReconnectsAfterIt) {
