@@ -1,5 +1,4 @@
-#include "support/harness.h"
-
+// Test harness: The three services as a suite, their callers' tokens and stubs.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -29,67 +28,15 @@
 #include "errors/status.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "server/client.h"
+#include "support/harness.h"
+#include "support/harness_internal.h"
 
 namespace giftcard::testing {
-namespace {
 
-// Missing files (a port file not written yet) read as empty.
-std::string ReadFile(const std::string& path) { return config::ReadFile(path).value_or(""); }
-
-std::map<std::string, std::string> ParseEnvFile(const std::string& path) {
-  std::map<std::string, std::string> out;
-  for (absl::string_view line : absl::StrSplit(ReadFile(path), '\n', absl::SkipEmpty())) {
-    std::pair<std::string, std::string> kv = absl::StrSplit(line, absl::MaxSplits('=', 1));
-    out[kv.first] = kv.second;
-  }
-  return out;
-}
-
-std::string LogDir() {
-  const std::string dir = absl::StrCat(GIFTCARD_BUILD_DIR, "/test-logs");
-  mkdir(dir.c_str(), 0755);
-  return dir;
-}
-
-std::string RunShell(const std::string& script) {
-  FILE* p = popen(script.c_str(), "r");
-  if (p == nullptr) return "";
-  std::string out;
-  char buf[256];
-  while (fgets(buf, sizeof(buf), p) != nullptr) out += buf;
-  const int rc = pclose(p);
-  if (rc != 0) ADD_FAILURE() << "shell failed (" << rc << "): " << script << "\n" << out;
-  return std::string(absl::StripAsciiWhitespace(out));
-}
-
-}  // namespace
-
-std::string BinaryOf(const std::string& name) {
-  if (name == "account-credit")
-    return absl::StrCat(GIFTCARD_BUILD_DIR, "/services/account_credit/account-credit");
-  if (name == "code-vault")
-    return absl::StrCat(GIFTCARD_BUILD_DIR, "/services/code_vault/code-vault");
-  return absl::StrCat(GIFTCARD_BUILD_DIR, "/services/billing/billing");
-}
-
-const TestServers& TestServers::Get() {
-  static const TestServers* servers = [] {
-    auto* s = new TestServers;
-    const char* path = std::getenv("GIFTCARD_TEST_ENV");
-    if (path == nullptr) {
-      std::fprintf(stderr, "GIFTCARD_TEST_ENV is not set: run integration tests through ctest\n");
-      std::abort();
-    }
-    auto env = ParseEnvFile(path);
-    if (!absl::SimpleAtoi(env["PG_PORT"], &s->pg_port) ||
-        !absl::SimpleAtoi(env["REDIS_PORT"], &s->redis_port)) {
-      std::fprintf(stderr, "cannot read the test servers from %s\n", path);
-      std::abort();
-    }
-    return s;
-  }();
-  return *servers;
-}
+using internal::LogDir;
+using internal::ParseEnvFile;
+using internal::ReadFile;
+using internal::RunShell;
 
 std::string UniqueName(const std::string& prefix) {
   static std::atomic<int> counter{0};
@@ -97,165 +44,7 @@ std::string UniqueName(const std::string& prefix) {
                       counter.fetch_add(1));
 }
 
-std::string CreateDatabase(int pg_port, const std::string& prefix) {
-  const std::string base = absl::StrCat("host=127.0.0.1 port=", pg_port, " user=postgres");
-  const std::string name = UniqueName(prefix);
-  pqxx::connection conn(base + " dbname=postgres");
-  pqxx::nontransaction tx(conn);
-  tx.exec("CREATE DATABASE " + conn.quote_name(name));
-  return base + " dbname=" + name;
-}
-
-std::vector<std::string> QueryColumn(const std::string& dsn, const std::string& sql) {
-  pqxx::connection conn(dsn);
-  pqxx::work tx(conn);
-  std::vector<std::string> out;
-  for (const auto& row : tx.exec(sql)) out.push_back(row[0].is_null() ? "NULL" : row[0].c_str());
-  return out;
-}
-
-Process::Process(const std::string& binary, const std::vector<std::string>& args,
-                 const std::map<std::string, std::string>& env, const std::string& log_path)
-    : log_path_(log_path) {
-  std::vector<std::string> argv_storage = {binary};
-  argv_storage.insert(argv_storage.end(), args.begin(), args.end());
-  std::vector<std::string> env_storage;
-  for (char** e = environ; *e != nullptr; ++e) env_storage.push_back(*e);
-  for (const auto& [k, v] : env) env_storage.push_back(k + "=" + v);
-  pid_ = fork();
-  if (pid_ == 0) {
-    const int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (fd >= 0) {
-      dup2(fd, 1);
-      dup2(fd, 2);
-    }
-    std::vector<char*> argv, envp;
-    for (auto& a : argv_storage) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    for (auto& e : env_storage) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    execve(binary.c_str(), argv.data(), envp.data());
-    _exit(127);
-  }
-}
-
-Process::~Process() {
-  if (Running()) {
-    kill(pid_, SIGKILL);
-    WaitExit(absl::Seconds(10));
-  }
-}
-
-void Process::Signal(int sig) {
-  if (!reaped_) kill(pid_, sig);
-}
-
-bool Process::Running() {
-  if (reaped_) return false;
-  if (waitpid(pid_, &status_, WNOHANG) == pid_) reaped_ = true;
-  return !reaped_;
-}
-
-std::optional<int> Process::WaitExit(absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (Running()) {
-    if (absl::Now() > deadline) return std::nullopt;
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  return WIFEXITED(status_) ? WEXITSTATUS(status_) : -1;
-}
-
-std::string Process::Log() const { return ReadFile(log_path_); }
-
-std::string MakeCerts(const std::string& ca_name) {
-  char tmpl[] = "/tmp/giftcard-certs.XXXXXX";
-  const std::string dir = mkdtemp(tmpl);
-  RunShell(
-      absl::StrCat("bash ", GIFTCARD_SOURCE_DIR, "/deploy/local/certs.sh ", dir, " ", ca_name));
-  return dir;
-}
-
-std::string QueryValue(const std::string& dsn, const std::string& sql) {
-  const std::vector<std::string> rows = QueryColumn(dsn, sql);
-  return rows.size() == 1 ? rows[0] : absl::StrCat("(", rows.size(), " rows)");
-}
-
 std::string UnknownPin() { return codes::Format(codes::GeneratePin()); }
-
-std::string ExecSql(const std::string& dsn, const std::string& sql) {
-  try {
-    pqxx::connection conn(dsn);
-    pqxx::nontransaction tx(conn);
-    tx.exec(sql);
-    return "";
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-}
-
-void ExpectHealthOfAll(const Suite& suite, const std::string& want, absl::Duration timeout) {
-  for (const std::string& address :
-       {suite.account_credit_addr, suite.code_vault_addr, suite.billing_addr}) {
-    EXPECT_TRUE(WaitForHealth(address, want, timeout)) << address << " never " << want;
-  }
-}
-
-std::string ServersScript() {
-  return absl::StrCat(GIFTCARD_SOURCE_DIR, "/deploy/local/servers.sh");
-}
-
-PgCluster::PgCluster() {
-  char tmpl[] = "/tmp/giftcard-pgtest.XXXXXX";
-  dir_ = mkdtemp(tmpl);
-  const std::string out = RunShell(
-      absl::StrCat("bash -c 'source ", ServersScript(), " && giftcard_pg_start ", dir_, "' 2>&1"));
-  if (!absl::SimpleAtoi(out, &port_)) ADD_FAILURE() << "private postgres did not start: " << out;
-}
-
-PgCluster::~PgCluster() {
-  Stop("immediate");
-  RunShell("rm -rf " + dir_);
-}
-
-void PgCluster::Stop(const std::string& mode) {
-  RunShell(absl::StrCat("bash -c 'source ", ServersScript(), " && giftcard_pg_stop ", dir_, " ",
-                        mode, "'"));
-}
-
-void PgCluster::SignalAll(const char* signal) {
-  // The postmaster's pid is the first line of postmaster.pid; its children
-  // are the backends and auxiliary processes.
-  RunShell(absl::StrCat("pid=$(head -1 ", dir_, "/data/postmaster.pid) && kill -", signal,
-                        " $pid $(pgrep -P $pid)"));
-}
-
-void PgCluster::Restart() {
-  RunShell(
-      absl::StrCat("bash -c 'source ", ServersScript(), " && giftcard_pg_restart ", dir_, "'"));
-}
-
-RedisServer::RedisServer() {
-  char tmpl[] = "/tmp/giftcard-redistest.XXXXXX";
-  dir_ = mkdtemp(tmpl);
-  const std::string out = RunShell(absl::StrCat("bash -c 'source ", ServersScript(),
-                                                " && giftcard_redis_start ", dir_, "' 2>&1"));
-  if (!absl::SimpleAtoi(out, &port_)) ADD_FAILURE() << "private redis did not start: " << out;
-}
-
-RedisServer::~RedisServer() {
-  Stop();
-  RunShell("rm -rf " + dir_);
-}
-
-void RedisServer::Stop() {
-  RunShell(
-      absl::StrCat("bash -c 'source ", ServersScript(), " && giftcard_redis_stop ", dir_, "'"));
-}
-
-void RedisServer::Restart() {
-  RunShell(absl::StrCat("bash -c 'source ", ServersScript(), " && GIFTCARD_REDIS_PORT=", port_,
-                        " giftcard_redis_start ", dir_, "' >/dev/null"));
-}
 
 std::string TestTokensFile() {
   static const std::string* path = [] {
@@ -477,53 +266,6 @@ std::string TempPath(const std::string& prefix) {
   return absl::StrCat(LogDir(), "/", UniqueName(prefix));
 }
 
-struct RowLock::Impl {
-  pqxx::connection conn;
-  std::unique_ptr<pqxx::work> tx;
-  explicit Impl(const std::string& dsn) : conn(dsn) {}
-};
-
-RowLock::RowLock(const std::string& dsn, const std::string& sql)
-    : impl_(std::make_unique<Impl>(dsn)) {
-  impl_->tx = std::make_unique<pqxx::work>(impl_->conn);
-  const pqxx::result locked = impl_->tx->exec(sql);
-  EXPECT_FALSE(locked.empty()) << "nothing locked by " << sql;
-}
-
-RowLock::~RowLock() { Release(); }
-
-void RowLock::Release() {
-  if (impl_->tx) {
-    impl_->tx->abort();
-    impl_->tx.reset();
-  }
-}
-
-int LockWaiters(const std::string& dsn) {
-  return std::stoi(QueryColumn(dsn,
-                               "SELECT count(*) FROM pg_stat_activity WHERE datname = "
-                               "current_database() AND wait_event_type = 'Lock'")
-                       .at(0));
-}
-
-bool WaitForLockWaiters(const std::string& dsn, int n, absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
-    if (LockWaiters(dsn) >= n) return true;
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  return LockWaiters(dsn) >= n;
-}
-
-double MetricValue(const std::string& scrape, const std::string& name) {
-  for (absl::string_view line : absl::StrSplit(scrape, '\n')) {
-    if (!absl::ConsumePrefix(&line, name) || !absl::ConsumePrefix(&line, " ")) continue;
-    double value = 0;
-    if (absl::SimpleAtod(line, &value)) return value;
-  }
-  return -1;
-}
-
 std::string Suite::AuditReport() {
   // Over the services' ExportAuditFacts, as the admin: never their tables.
   auto violations = audit::AuditOverRpc({vault_stub.get(), billing_stub.get(), credit_stub.get(),
@@ -542,69 +284,10 @@ std::string ReasonOf(const grpc::Status& status) {
   return errors::ReasonOf(errors::FromGrpcStatus(status));
 }
 
-std::string ScrapeMetrics(const Process& service) {
-  const std::string port_file =
-      absl::StrCat(absl::StripSuffix(service.log_path(), ".log"), ".metrics-port");
-  int port = 0;
-  for (int i = 0; i < 250 && port <= 0; ++i) {
-    if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(ReadFile(port_file)), &port)) {
-      absl::SleepFor(absl::Milliseconds(20));
-    }
-  }
-  if (port <= 0) {
-    ADD_FAILURE() << "no metrics port in " << port_file;
-    return "";
-  }
-  httplib::Client client("127.0.0.1", port);
-  client.set_connection_timeout(5);
-  client.set_read_timeout(5);
-  auto response = client.Get("/metrics");
-  if (!response || response->status != 200) {
-    ADD_FAILURE() << "GET /metrics on port " << port << " failed";
-    return "";
-  }
-  return response->body;
-}
-
-ShellRun RunCommand(const std::string& command) {
-  char err_path[] = "/tmp/giftcard-shell-err-XXXXXX";
-  const int err_fd = mkstemp(err_path);
-  ShellRun run;
-  FILE* pipe = popen(absl::StrCat("(", command, ") 2>", err_path).c_str(), "r");
-  char buffer[4096];
-  size_t n;
-  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) run.out.append(buffer, n);
-  const int status = pclose(pipe);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  run.err = ReadFile(err_path);
-  close(err_fd);
-  unlink(err_path);
-  return run;
-}
-
 std::string AddressesEnv(const Suite& suite) {
   return absl::StrCat("CODE_VAULT_ADDR=", suite.code_vault_addr,
                       " ACCOUNT_CREDIT_ADDR=", suite.account_credit_addr,
                       " BILLING_ADDR=", suite.billing_addr, " ");
-}
-
-std::string HealthOf(const std::string& address, const std::string& service) {
-  auto stub = grpc::health::v1::Health::NewStub(server::MakeChannel(address));
-  grpc::health::v1::HealthCheckResponse response;
-  grpc::health::v1::HealthCheckRequest request;
-  request.set_service(service);
-  grpc::Status s = stub->Check(Context("", absl::Seconds(2)).get(), request, &response);
-  if (!s.ok()) return absl::StrCat("error ", s.error_code());
-  return grpc::health::v1::HealthCheckResponse::ServingStatus_Name(response.status());
-}
-
-bool WaitForHealth(const std::string& address, const std::string& want, absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
-    if (HealthOf(address) == want) return true;
-    absl::SleepFor(absl::Milliseconds(100));
-  }
-  return HealthOf(address) == want;
 }
 
 }  // namespace giftcard::testing
