@@ -94,11 +94,22 @@ TEST_F(GiftctlTest, EveryCommandAnswersAsATableAndAsJson) {
   ASSERT_EQ(stat(csv.c_str(), &st), 0);
   EXPECT_EQ(st.st_size, static_cast<off_t>(11 + 4 * (cards[0].first.size() + 21)));
 
-  // A big batch shows its progress on stderr, and the table form.
+  // A big batch: no progress frames when stderr is no terminal (a pipe, a
+  // log), and the table form.
   run = Giftctl("codes issue --count=1000 --amount=1 --currency=EUR --region=DE --out=" + dir_ +
                 "/big.csv");
   ASSERT_EQ(run.exit_code, 0) << Describe(run);
-  EXPECT_THAT(run.err, HasSubstr("100% 1000/1000"));
+  EXPECT_THAT(run.err, Not(HasSubstr("\r"))) << run.err;
+  EXPECT_THAT(run.err, Not(HasSubstr("issuing [")));
+  // On a terminal (script(1) gives it one), the bar is drawn.
+  run =
+      RunCommand(absl::StrCat("script -qec '", AddressesEnv(suite_), "GIFTCTL_TOKEN=", kAdminToken,
+                              " GIFTCTL_TOKEN_FILE= ", GIFTCARD_GIFTCTL,
+                              " codes issue --count=1000 --amount=1 --currency=EUR --region=DE "
+                              "--out=",
+                              dir_, "/big-tty.csv' /dev/null"));
+  ASSERT_EQ(run.exit_code, 0) << Describe(run);
+  EXPECT_THAT(run.out, HasSubstr("100% 1000/1000"));
   EXPECT_THAT(Field(run.out, "issued"), HasSubstr("1000 codes of 1.00 EUR, DE"));
   EXPECT_THAT(Field(run.out, "file"), HasSubstr("mode 0600"));
 
@@ -137,7 +148,7 @@ TEST_F(GiftctlTest, EveryCommandAnswersAsATableAndAsJson) {
   // codes void, then list.
   run = Giftctl("codes void --reason=lost " + cards[3].first);
   ASSERT_EQ(run.exit_code, 0) << Describe(run);
-  EXPECT_EQ(run.out, "voided 1 codes\n");
+  EXPECT_EQ(run.out, "voided 1 code\n");
   run = Giftctl("codes void --json --reason=lost --batch_id=" + batch);
   ASSERT_EQ(run.exit_code, 0) << Describe(run);
   // Only the two unredeemed, unvoided codes change.
@@ -234,10 +245,14 @@ TEST_F(GiftctlTest, FailuresAreOneLineWithTheReasonAndTheirExitCode) {
                 "/x.csv");
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_THAT(run.err, HasSubstr("more decimals than EUR"));
+  // The server's INVALID_ARGUMENT is a usage mistake too: exit 2.
   run = Giftctl("codes issue --count=0 --amount=1 --currency=EUR --region=DE --out=" + dir_ +
                 "/y.csv");
-  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_EQ(run.exit_code, 2);
   EXPECT_THAT(run.err, HasSubstr("INVALID_ARGUMENT"));
+  run = Giftctl("codes void --reason=x");
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_THAT(run.err, HasSubstr("give --batch_id or serials ("));
   EXPECT_NE(access((dir_ + "/y.csv").c_str(), F_OK), 0) << "an empty PIN file was left behind";
   run = Giftctl("frobnicate");
   EXPECT_EQ(run.exit_code, 2);

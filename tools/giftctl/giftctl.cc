@@ -3,10 +3,9 @@
 //
 // Output: human tables on stdout by default, one JSON document with --json.
 // Failures: one line on stderr, "giftctl: CODE REASON: message", exit 1.
-// Usage errors exit 2. The caller's token comes from --token_file,
-// GIFTCTL_TOKEN_FILE or GIFTCTL_TOKEN (in that order); addresses from flags
-// or the local stack's env file (CODE_VAULT_ADDR, ACCOUNT_CREDIT_ADDR,
-// BILLING_ADDR).
+// Usage errors, and INVALID_ARGUMENT from a service, exit 2. The caller's token comes from
+// --token_file, GIFTCTL_TOKEN_FILE or GIFTCTL_TOKEN (in that order); addresses from flags or the
+// local stack's env file (CODE_VAULT_ADDR, ACCOUNT_CREDIT_ADDR, BILLING_ADDR).
 #include <fcntl.h>
 #include <google/protobuf/util/json_util.h>
 #include <sys/stat.h>
@@ -59,10 +58,15 @@ int UsageError(const std::string& command, const std::string& message) {
   return kExitUsage;
 }
 
+// A refused call exits 1, except a bad argument: the server's
+// INVALID_ARGUMENT is the same kind of mistake as a usage error, and exits 2.
 int CallFailed(const grpc::Status& status) {
   std::fprintf(stderr, "giftctl: %s\n", tools::Describe(status).c_str());
-  return kExitFailed;
+  return status.error_code() == grpc::StatusCode::INVALID_ARGUMENT ? kExitUsage : kExitFailed;
 }
+
+// "1 code", "2 codes".
+std::string Codes(int64_t n) { return absl::StrCat(n, n == 1 ? " code" : " codes"); }
 
 // The caller's token: --token_file, else $GIFTCTL_TOKEN_FILE, else $GIFTCTL_TOKEN.
 // Empty when none is given (the service then answers UNAUTHENTICATED).
@@ -289,7 +293,8 @@ int CodesIssue(const Invocation& in) {
 
   auto context = Call(in, absl::Minutes(10));
   auto reader = Vault(in)->IssueCodes(context.get(), request);
-  const bool show_progress = count >= 1000 || in.Has("progress");
+  // Frames redrawn with \r only make sense on a terminal.
+  const bool show_progress = (count >= 1000 || in.Has("progress")) && isatty(STDERR_FILENO);
   v1::IssuedCode code;
   std::string batch_id;
   int written = 0, shown_percent = -1;
@@ -323,7 +328,7 @@ int CodesIssue(const Invocation& in) {
     return kExitFailed;
   }
   if (!status.ok() || !flushed || written != count) {
-    if (!status.ok()) CallFailed(status);
+    const int exit_code = status.ok() ? kExitFailed : CallFailed(status);
     if (!flushed) std::fprintf(stderr, "giftctl: writing %s failed\n", path.c_str());
     if (!batch_id.empty()) {
       std::fprintf(stderr,
@@ -331,7 +336,7 @@ int CodesIssue(const Invocation& in) {
                    "(giftctl codes void --batch_id=%s --reason=incomplete) and issue again\n",
                    written, count, batch_id.c_str(), path.c_str(), batch_id.c_str());
     }
-    return kExitFailed;
+    return exit_code;
   }
   if (Json(in)) {
     nlohmann::ordered_json out;
@@ -376,29 +381,29 @@ int CodesActivate(const Invocation& in) {
   v1::ActivateCodesRequest request;
   if (AnyLooksLikeAPin(in.args())) return UsageError("codes activate", kLooksLikeAPin);
   if (!SelectCodes(in, request)) {
-    return UsageError("codes activate", "give --batch_id or serials, not both");
+    return UsageError("codes activate", in.Has("batch_id") ? "give --batch_id or serials, not both"
+                                                           : "give --batch_id or serials");
   }
   request.set_request_id(in.Get("request_id", NewRequestId("giftctl-activate")));
   v1::ActivateCodesResponse response;
   grpc::Status status = Vault(in)->ActivateCodes(Call(in).get(), request, &response);
-  return Answer(in, status, response, [&] {
-    std::printf("activated %lld codes\n", static_cast<long long>(response.activated_count()));
-  });
+  return Answer(in, status, response,
+                [&] { std::printf("activated %s\n", Codes(response.activated_count()).c_str()); });
 }
 
 int CodesVoid(const Invocation& in) {
   v1::VoidCodesRequest request;
   if (AnyLooksLikeAPin(in.args())) return UsageError("codes void", kLooksLikeAPin);
   if (!SelectCodes(in, request))
-    return UsageError("codes void", "give --batch_id or serials, not both");
+    return UsageError("codes void", in.Has("batch_id") ? "give --batch_id or serials, not both"
+                                                       : "give --batch_id or serials");
   if (!in.Has("reason")) return UsageError("codes void", "--reason is required");
   request.set_reason(in.Get("reason"));
   request.set_request_id(in.Get("request_id", NewRequestId("giftctl-void")));
   v1::VoidCodesResponse response;
   grpc::Status status = Vault(in)->VoidCodes(Call(in).get(), request, &response);
-  return Answer(in, status, response, [&] {
-    std::printf("voided %lld codes\n", static_cast<long long>(response.voided_count()));
-  });
+  return Answer(in, status, response,
+                [&] { std::printf("voided %s\n", Codes(response.voided_count()).c_str()); });
 }
 
 int CodesStatus(const Invocation& in) {
