@@ -230,6 +230,12 @@ class Suite {
   // before and after means nothing was written, updated or deleted.
   std::string ContentsDigest();
 
+  // Replaces account-credit (SIGKILL if it still runs) with a new process on
+  // the same address and database, started with `args`; credit_stub is a new
+  // stub, since the old channel backs off from the dead process. Plaintext
+  // suites only.
+  void RestartAccountCredit(const std::vector<std::string>& args = {});
+
   // Starts one service binary; waits for its port file.
   static std::unique_ptr<Process> StartService(const std::string& name,
                                                const std::vector<std::string>& args,

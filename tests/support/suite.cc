@@ -223,6 +223,18 @@ grpc::Status Suite::ReverseCredit(const std::string& invoice_id, v1::CreditAppli
   return billing_stub->ReverseCredit(Context(kBillingSystemToken).get(), request, out);
 }
 
+void Suite::RestartAccountCredit(const std::vector<std::string>& args) {
+  account_credit->Signal(SIGKILL);
+  account_credit->WaitExit(absl::Seconds(10));
+  std::vector<std::string> all = {"--listen=" + account_credit_addr};
+  all.insert(all.end(), args.begin(), args.end());
+  std::string address;
+  account_credit =
+      StartService("account-credit", all, {{"GIFTCARD_PG_DSN", account_credit_dsn}}, &address);
+  EXPECT_EQ(address, account_credit_addr) << "account-credit came back on another address";
+  credit_stub = v1::AccountCredit::NewStub(server::MakeChannel(address));
+}
+
 std::string Suite::ContentsDigest() {
   std::vector<std::string> digests;
   for (const auto& [db, dsn] :

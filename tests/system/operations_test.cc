@@ -53,20 +53,6 @@ void ReloadTokens(Suite& suite, const std::string& tokens_file,
   ASSERT_GT(Occurrences(suite.account_credit->Log(), "\"tokens_loaded\""), loads_before);
 }
 
-// Replaces account-credit with a new process on the same address and
-// database, with `args` (its old channel's backoff is reset by a new stub).
-void RestartAccountCredit(Suite& suite, const std::vector<std::string>& args) {
-  suite.account_credit->Signal(SIGKILL);
-  suite.account_credit->WaitExit(absl::Seconds(10));
-  std::vector<std::string> all = {"--listen=" + suite.account_credit_addr};
-  all.insert(all.end(), args.begin(), args.end());
-  std::string address;
-  suite.account_credit = Suite::StartService(
-      "account-credit", all, {{"GIFTCARD_PG_DSN", suite.account_credit_dsn}}, &address);
-  ASSERT_EQ(address, suite.account_credit_addr);
-  suite.credit_stub = v1::AccountCredit::NewStub(server::MakeChannel(address));
-}
-
 // Polls `query` (one value) on `dsn` until it reads `want` or `timeout` passes.
 std::string WaitForValue(const std::string& dsn, const std::string& query, const std::string& want,
                          absl::Duration timeout) {
@@ -121,7 +107,7 @@ TEST(OperationsTest, AnAuthErrorAfterACommittedCreditNeverPutsTheCodeBack) {
                          absl::Seconds(10)),
             "1");
   // account-credit no longer accepts the vault's token (and answers at once).
-  RestartAccountCredit(suite, {"--tokens_file=" + WriteTokensFile(tokens, AllBut("code-vault"))});
+  suite.RestartAccountCredit({"--tokens_file=" + WriteTokensFile(tokens, AllBut("code-vault"))});
   // The recovery worker meets UNAUTHENTICATED, again and again.
   EXPECT_GE(WaitForMetric(*suite.code_vault, "giftcard_saga_unknown_outcomes_total", 4,
                           absl::Seconds(20)),
@@ -169,9 +155,9 @@ TEST(OperationsTest, AnAuthErrorAfterACommittedDebitOrReversalKeepsTheApplicatio
       WaitForValue(suite.account_credit_dsn, "SELECT count(*) FROM transfers WHERE kind = 'DEBIT'",
                    "1", absl::Seconds(10)),
       "1");
-  RestartAccountCredit(
-      suite, {"--tokens_file=" + WriteTokensFile(tokens, AllBut("billing")), "--enable_test_hooks",
-              "--test_reply_delay_methods=ReverseTransfer=3000"});
+  suite.RestartAccountCredit({"--tokens_file=" + WriteTokensFile(tokens, AllBut("billing")),
+                              "--enable_test_hooks",
+                              "--test_reply_delay_methods=ReverseTransfer=3000"});
   EXPECT_GE(
       WaitForMetric(*suite.billing, "giftcard_saga_unknown_outcomes_total", 4, absl::Seconds(20)),
       4);
@@ -191,7 +177,7 @@ TEST(OperationsTest, AnAuthErrorAfterACommittedDebitOrReversalKeepsTheApplicatio
             "1");
   const double unknown_before =
       MetricValue(ScrapeMetrics(*suite.billing), "giftcard_saga_unknown_outcomes_total");
-  RestartAccountCredit(suite, {"--tokens_file=" + WriteTokensFile(tokens, AllBut("billing"))});
+  suite.RestartAccountCredit({"--tokens_file=" + WriteTokensFile(tokens, AllBut("billing"))});
   EXPECT_GE(WaitForMetric(*suite.billing, "giftcard_saga_unknown_outcomes_total",
                           unknown_before + 3, absl::Seconds(20)),
             unknown_before + 3);

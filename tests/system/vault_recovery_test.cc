@@ -59,13 +59,7 @@ TEST(VaultRecoveryTest, AccountCreditKilledMidCreditTheWorkerCompletesWithOneCre
               AllEqual("0"));
 
   // Back on the same address, without the hook; the recovery worker finishes.
-  std::string address;
-  suite.account_credit =
-      Suite::StartService("account-credit", {"--listen=" + suite.account_credit_addr},
-                          {{"GIFTCARD_PG_DSN", suite.account_credit_dsn}}, &address);
-  ASSERT_EQ(address, suite.account_credit_addr);
-  // The old channel is still backing off from the dead process: a new one.
-  suite.credit_stub = v1::AccountCredit::NewStub(server::MakeChannel(address));
+  suite.RestartAccountCredit();
   const absl::Time done_by = absl::Now() + absl::Seconds(20);
   // The worker logs its attempt after the redemption is settled: wait for both.
   while (absl::Now() < done_by &&
