@@ -7,7 +7,7 @@ PACKAGES=(
   cmake ninja-build ccache g++ pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
   libhiredis-dev libpqxx-dev libssl-dev libgtest-dev libgmock-dev libcpp-httplib-dev curl
-  nlohmann-json3-dev
+  nlohmann-json3-dev libcli11-dev
   postgresql redis-server golang-github-gogo-googleapis-dev grpc-proto
   python3-yaml  # deploy/k8s/check.py
 )
@@ -15,7 +15,9 @@ PACKAGES=(
 # kubernetes-client.
 command -v kubectl >/dev/null || PACKAGES+=(kubernetes-client)
 # buf (proto lint and breaking checks) ships its binary in an npm package.
-command -v buf >/dev/null || PACKAGES+=(npm)
+# Debian's npm conflicts with a Node.js that bundles its own (NodeSource's):
+# only ask for it when there is no npm at all.
+command -v buf >/dev/null || command -v npm >/dev/null || PACKAGES+=(npm)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "auth/permissions.h"
 #include "config/files.h"
@@ -126,10 +127,12 @@ grpc::Status Authorizer::Authorize(const grpc::ServerContextBase& context,
                                               "no valid client certificate or bearer token"));
   }
   if (!Allowed(*principal, method)) {
-    return errors::ToGrpcStatus(
-        errors::Error(absl::StatusCode::kPermissionDenied, errors::reason::kMethodNotAllowed,
-                      absl::StrCat(*principal, " may not call this method"),
-                      {{"principal", *principal}, {"method", std::string(method)}}));
+    const std::vector<std::string> allowed = PrincipalsAllowed(method);
+    const std::string who = allowed.empty() ? "nobody" : absl::StrJoin(allowed, ", ");
+    return errors::ToGrpcStatus(errors::Error(
+        absl::StatusCode::kPermissionDenied, errors::reason::kMethodNotAllowed,
+        absl::StrCat(*principal, " may not call ", method, "; it is for: ", who),
+        {{"principal", *principal}, {"method", std::string(method)}, {"allowed", who}}));
   }
   return grpc::Status::OK;
 }

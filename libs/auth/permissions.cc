@@ -26,12 +26,13 @@ const std::map<std::string, std::set<std::string>>& Table() {
            Credit("UpsertAccount"), Credit("GetAccount")});
     allow(std::string(kAdmin),
           {Vault("GetCodeStatus"), Vault("IssueCodes"), Vault("ActivateCodes"), Vault("VoidCodes"),
-           Vault("ListCodes"), Credit("GetAccount"), Credit("ListLedgerEntries"),
+           Vault("ListCodes"), Vault("ListBatches"), Credit("GetAccount"), Credit("ListLedgerEntries"),
            Bill("GetCreditApplication"),
            // Not in DESIGN.md's table: the audit's reads (docs/decisions.md).
            Vault("ExportAuditFacts"), Credit("ExportAuditFacts"), Bill("ExportAuditFacts")});
-    allow(std::string(kSupport), {Vault("GetCodeStatus"), Vault("ListCodes"), Credit("GetAccount"),
-                                  Credit("ListLedgerEntries"), Bill("GetCreditApplication")});
+    allow(std::string(kSupport),
+          {Vault("GetCodeStatus"), Vault("ListCodes"), Vault("ListBatches"), Credit("GetAccount"),
+           Credit("ListLedgerEntries"), Bill("GetCreditApplication")});
     allow(std::string(kCodeVault), {Credit("CreditAccount")});
     allow(std::string(kBilling),
           {Credit("DebitAccount"), Credit("ReverseTransfer"), Credit("GetAccount")});
@@ -53,7 +54,7 @@ const std::vector<std::string>& AllMethods() {
   static const auto* all = new std::vector<std::string>{
       Vault("RedeemCode"),          Vault("CheckCode"),        Vault("GetCodeStatus"),
       Vault("IssueCodes"),          Vault("ActivateCodes"),    Vault("VoidCodes"),
-      Vault("ListCodes"),           Credit("UpsertAccount"),   Credit("GetAccount"),
+      Vault("ListCodes"),           Vault("ListBatches"),      Credit("UpsertAccount"),   Credit("GetAccount"),
       Credit("CreditAccount"),      Credit("DebitAccount"),    Credit("ReverseTransfer"),
       Credit("ListLedgerEntries"),  Bill("ApplyCredit"),       Bill("ReverseCredit"),
       Bill("GetCreditApplication"), Vault("ExportAuditFacts"), Credit("ExportAuditFacts"),
@@ -64,6 +65,14 @@ const std::vector<std::string>& AllMethods() {
 bool Allowed(absl::string_view principal, absl::string_view method) {
   auto it = Table().find(std::string(principal));
   return it != Table().end() && it->second.count(std::string(method)) > 0;
+}
+
+std::vector<std::string> PrincipalsAllowed(absl::string_view method) {
+  std::vector<std::string> out;
+  for (const std::string& principal : AllPrincipals()) {
+    if (Allowed(principal, method)) out.push_back(principal);
+  }
+  return out;
 }
 
 bool IsOpenMethod(absl::string_view method) {

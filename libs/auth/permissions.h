@@ -26,6 +26,9 @@ const std::vector<std::string>& AllMethods();
 // True when `principal` may call `method` (a full method name).
 bool Allowed(absl::string_view principal, absl::string_view method);
 
+// The principals that may call `method`, in AllPrincipals() order.
+std::vector<std::string> PrincipalsAllowed(absl::string_view method);
+
 // Health checks and reflection need no identity.
 bool IsOpenMethod(absl::string_view method);
 

@@ -44,6 +44,8 @@ inline constexpr absl::string_view kCurrencyLocked = "CURRENCY_LOCKED";
 // Beyond DESIGN.md's table (docs/decisions.md, "Errors").
 inline constexpr absl::string_view kCodeNotFound = "CODE_NOT_FOUND";
 inline constexpr absl::string_view kBatchNotFound = "BATCH_NOT_FOUND";
+inline constexpr absl::string_view kCodeVoided = "CODE_VOIDED";    // Admin: cannot be activated.
+inline constexpr absl::string_view kCodeExpired = "CODE_EXPIRED";  // Admin: cannot be activated.
 inline constexpr absl::string_view kTransferNotFound = "TRANSFER_NOT_FOUND";
 inline constexpr absl::string_view kAccountClosed = "ACCOUNT_CLOSED";
 inline constexpr absl::string_view kCannotReverseReversal = "CANNOT_REVERSE_REVERSAL";

@@ -123,9 +123,12 @@ int AwaitTermination(const ServeOptions& options) {
 // liveness name stays SERVING while the process runs.
 class HealthFollower {
  public:
-  HealthFollower(grpc::HealthCheckServiceInterface* health, std::function<absl::Status()> probe,
-                 absl::Duration interval)
-      : health_(health), probe_(std::move(probe)), interval_(interval) {
+  HealthFollower(grpc::HealthCheckServiceInterface* health, std::string grpc_service_name,
+                 std::function<absl::Status()> probe, absl::Duration interval)
+      : health_(health),
+        grpc_service_name_(std::move(grpc_service_name)),
+        probe_(std::move(probe)),
+        interval_(interval) {
     metrics::Global().AddCallback("giftcard_serving",
                                   "1 while health is SERVING (the database answers), else 0.",
                                   "gauge", [this] { return serving_.load() ? 1.0 : 0.0; });
@@ -148,7 +151,8 @@ class HealthFollower {
       serving_.store(s.ok());
       if (first || s.ok() != last) {
         health_->SetServingStatus(s.ok());
-        health_->SetServingStatus(kLivenessService, true);  // The line above set it too.
+        if (!grpc_service_name_.empty()) health_->SetServingStatus(grpc_service_name_, s.ok());
+        health_->SetServingStatus(kLivenessService, true);  // The first line set it too.
         if (s.ok()) {
           log::Info("health_serving");
         } else {
@@ -162,6 +166,7 @@ class HealthFollower {
   }
 
   grpc::HealthCheckServiceInterface* const health_;
+  const std::string grpc_service_name_;
   const std::function<absl::Status()> probe_;
   const absl::Duration interval_;
   absl::Notification stopping_;
@@ -241,8 +246,8 @@ int Serve(const ServeOptions& options, const std::vector<grpc::Service*>& servic
     return 1;
   }
   {
-    HealthFollower health(server->GetHealthCheckService(), std::move(probe),
-                          options.health_interval);
+    HealthFollower health(server->GetHealthCheckService(), options.grpc_service_name,
+                          std::move(probe), options.health_interval);
     log::Info("listening", {{"port", port}});
     const int sig = AwaitTermination(options);
     log::Info("shutdown_started", {{"signal", sig}});

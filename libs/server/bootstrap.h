@@ -30,6 +30,9 @@ inline constexpr char kLivenessService[] = "giftcard.liveness";
 
 struct ServeOptions {
   std::string service_name;    // For logs.
+  // The gRPC service served ("giftcard.v1.CodeVault"): health answers for
+  // this name too, so a client can tell which service an address is.
+  std::string grpc_service_name;
   std::string listen_address;  // host:port; port 0 picks a free one.
   std::string port_file;       // If set, the bound port is written here.
   // Prometheus text endpoint (GET /metrics) on its own HTTP port; empty: off.

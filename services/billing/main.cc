@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
 
   // Configuration errors stop the start before any database work.
   server::ServeOptions serve = server::ServeOptionsFromFlags("billing");
+  serve.grpc_service_name = giftcard::v1::Billing::service_full_name();
   absl::StatusOr<std::unique_ptr<auth::Authorizer>> authorizer = auth::AuthorizerForServing(serve);
   if (!authorizer.ok()) return 2;
   const std::optional<std::string> pg_dsn = server::RequiredPgDsn();

@@ -91,6 +91,11 @@ class Caller {
       v1::ListCodesResponse out;
       return suite_.vault_stub->ListCodes(ctx.get(), r, &out);
     }
+    if (name == "ListBatches") {
+      v1::ListBatchesRequest r;
+      v1::ListBatchesResponse out;
+      return suite_.vault_stub->ListBatches(ctx.get(), r, &out);
+    }
     if (name == "UpsertAccount") {
       v1::UpsertAccountRequest r;
       r.mutable_account()->set_account_id(id);
@@ -218,6 +223,13 @@ TEST(TrustTest, EveryRpcAsEveryCallerOnlyTheAllowedCellsGetThrough) {
       EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED)
           << method << " as " << principal;
       EXPECT_EQ(ReasonOf(s), "METHOD_NOT_ALLOWED") << method << " as " << principal;
+      // The refusal says what was refused and who may call it.
+      EXPECT_NE(s.error_message().find(method), std::string::npos) << s.error_message();
+      const std::vector<std::string> allowed = auth::PrincipalsAllowed(method);
+      ASSERT_FALSE(allowed.empty()) << method;
+      EXPECT_NE(s.error_message().find("it is for: " + absl::StrJoin(allowed, ", ")),
+                std::string::npos)
+          << s.error_message();
     }
     EXPECT_EQ(suite.ContentsDigest(), before)
         << "a refused call to " << method << " changed something";
@@ -232,8 +244,8 @@ TEST(TrustTest, EveryRpcAsEveryCallerOnlyTheAllowedCellsGetThrough) {
     }
   }
   // The cells of DESIGN.md's permissions table, plus the admin's three
-  // ExportAuditFacts (docs/decisions.md).
-  EXPECT_EQ(allowed_cells, 29);
+  // ExportAuditFacts and ListBatches for admin and support (docs/decisions.md).
+  EXPECT_EQ(allowed_cells, 31);
   EXPECT_EQ(HealthOf(suite.account_credit_addr), "SERVING");  // Health needs no identity.
 }
 

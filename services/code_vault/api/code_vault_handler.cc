@@ -73,6 +73,17 @@ void ToProto(const Code& code, v1::CodeStatus* out) {
   if (code.expire_time) protoconv::ToTimestamp(*code.expire_time, out->mutable_expire_time());
   out->set_redeemed_by_account_id(code.redeemed_by_account_id);
   out->set_redemption_id(code.redemption_id);
+  out->set_void_reason(code.void_reason);
+}
+
+void ToProto(const BatchInfo& batch, v1::Batch* out) {
+  out->set_batch_id(batch.batch_id);
+  out->set_code_count(batch.code_count);
+  *out->mutable_amount() = protoconv::ToProto(batch.amount);
+  out->set_region(batch.region);
+  out->set_request_id(batch.request_id);
+  protoconv::ToTimestamp(batch.create_time, out->mutable_create_time());
+  if (batch.expire_time) protoconv::ToTimestamp(*batch.expire_time, out->mutable_expire_time());
 }
 
 }  // namespace
@@ -95,12 +106,14 @@ grpc::Status CodeVaultHandler::VoidCodes(grpc::ServerContext* context,
                                          v1::VoidCodesResponse* response) {
   if (grpc::Status denied = Allow(context, "VoidCodes"); !denied.ok()) return denied;
   const deadline::Scope call_deadline(server::CallDeadline(*context));
-  auto count = service_.VoidCodes({request->batch_id(),
-                                   {request->serials().begin(), request->serials().end()},
-                                   request->reason(),
-                                   request->request_id()});
-  if (!count.ok()) return errors::ToGrpcStatus(count.status());
-  response->set_voided_count(*count);
+  auto result = service_.VoidCodes({request->batch_id(),
+                                    {request->serials().begin(), request->serials().end()},
+                                    request->reason(),
+                                    request->request_id()});
+  if (!result.ok()) return errors::ToGrpcStatus(result.status());
+  response->set_voided_count(result->changed);
+  response->set_unchanged_count(result->unchanged);
+  response->set_skipped_count(result->skipped);
   return grpc::Status::OK;
 }
 
@@ -117,6 +130,18 @@ grpc::Status CodeVaultHandler::ListCodes(grpc::ServerContext* context,
   auto page = service_.ListCodes(query);
   if (!page.ok()) return errors::ToGrpcStatus(page.status());
   for (const Code& code : page->codes) ToProto(code, response->add_codes());
+  response->set_next_page_token(page->next_page_token);
+  return grpc::Status::OK;
+}
+
+grpc::Status CodeVaultHandler::ListBatches(grpc::ServerContext* context,
+                                           const v1::ListBatchesRequest* request,
+                                           v1::ListBatchesResponse* response) {
+  if (grpc::Status denied = Allow(context, "ListBatches"); !denied.ok()) return denied;
+  const deadline::Scope call_deadline(server::CallDeadline(*context));
+  auto page = service_.ListBatches(request->page_size(), request->page_token());
+  if (!page.ok()) return errors::ToGrpcStatus(page.status());
+  for (const BatchInfo& batch : page->batches) ToProto(batch, response->add_batches());
   response->set_next_page_token(page->next_page_token);
   return grpc::Status::OK;
 }
@@ -181,11 +206,13 @@ grpc::Status CodeVaultHandler::ActivateCodes(grpc::ServerContext* context,
                                              v1::ActivateCodesResponse* response) {
   if (grpc::Status denied = Allow(context, "ActivateCodes"); !denied.ok()) return denied;
   const deadline::Scope call_deadline(server::CallDeadline(*context));
-  auto count = service_.ActivateCodes(request->batch_id(),
-                                      {request->serials().begin(), request->serials().end()},
-                                      request->request_id());
-  if (!count.ok()) return errors::ToGrpcStatus(count.status());
-  response->set_activated_count(*count);
+  auto result = service_.ActivateCodes(request->batch_id(),
+                                       {request->serials().begin(), request->serials().end()},
+                                       request->request_id());
+  if (!result.ok()) return errors::ToGrpcStatus(result.status());
+  response->set_activated_count(result->changed);
+  response->set_unchanged_count(result->unchanged);
+  response->set_skipped_count(result->skipped);
   return grpc::Status::OK;
 }
 

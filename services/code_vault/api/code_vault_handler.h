@@ -30,6 +30,8 @@ class CodeVaultHandler final : public v1::CodeVault::Service {
                          v1::VoidCodesResponse* response) override;
   grpc::Status ListCodes(grpc::ServerContext* context, const v1::ListCodesRequest* request,
                          v1::ListCodesResponse* response) override;
+  grpc::Status ListBatches(grpc::ServerContext* context, const v1::ListBatchesRequest* request,
+                           v1::ListBatchesResponse* response) override;
   grpc::Status ExportAuditFacts(grpc::ServerContext* context,
                                 const v1::ExportAuditFactsRequest* request,
                                 grpc::ServerWriter<v1::VaultAuditFacts>* writer) override;

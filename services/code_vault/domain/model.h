@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "money/money.h"
 
@@ -37,10 +38,22 @@ struct Code {
   std::optional<absl::Time> expire_time;
   std::string redeemed_by_account_id;
   std::string redemption_id;
+  std::string void_reason;  // As the admin gave it; empty unless voided.
 };
 
 // The state a caller sees at `now`: an unredeemed code past expiry is EXPIRED.
 CodeState EffectiveState(const Code& code, absl::Time now);
+
+// An admin's bulk change: activate (ISSUED → ACTIVE) or void (ISSUED or
+// ACTIVE → VOIDED).
+enum class BulkKind { kActivate, kVoid };
+
+// What a bulk change does to a code named by serial whose effective state is
+// `state`: true, it moves; false, it is in the target state already; an error
+// naming the serial, the code cannot take this change and refuses the whole
+// change (a voided, expired or redeemed code is never activated, a redeemed
+// one never voided).
+absl::StatusOr<bool> BulkChangeMoves(BulkKind kind, const std::string& serial, CodeState state);
 
 struct Redemption {
   std::string redemption_id;
@@ -78,6 +91,18 @@ struct Batch {
   std::string batch_id;
   std::vector<std::string> serials;  // In the order of the NewCodes given.
   bool replayed = false;             // The request_id had already made this batch.
+};
+
+// A batch as issued (ListBatches).
+struct BatchInfo {
+  std::string batch_id;
+  int64_t batch_no = 0;  // Issue order; the newest has the highest.
+  int code_count = 0;
+  money::Money amount;
+  std::string region;
+  std::string request_id;
+  absl::Time create_time;
+  std::optional<absl::Time> expire_time;
 };
 
 // "GC" + 6-digit batch number + 6-digit index: public, unique, sortable.

@@ -45,13 +45,25 @@ struct ReserveRequest {
 // An admin bulk change (activate or void), by batch or by serials,
 // idempotent on request_id.
 struct BulkChange {
-  enum class Kind { kActivate, kVoid };
+  using Kind = BulkKind;
   Kind kind = Kind::kActivate;
   std::string batch_id;              // Either this…
   std::vector<std::string> serials;  // …or these.
   std::string reason;                // For kVoid.
   std::string request_id;
   std::string request_fingerprint;
+};
+
+// What one bulk change did.
+struct BulkResult {
+  int64_t changed = 0;    // Moved to the target state.
+  int64_t unchanged = 0;  // Were in the target state already.
+  int64_t skipped = 0;    // Of a batch, in a state the change does not apply to.
+};
+
+struct BatchPage {
+  std::vector<BatchInfo> batches;  // Newest first.
+  bool more = false;
 };
 
 struct CodePage {
@@ -71,16 +83,23 @@ class CodeStore {
   // that call asked for something else).
   virtual absl::StatusOr<Batch> CreateBatch(const BatchSpec& spec,
                                             const std::vector<NewCode>& codes) = 0;
-  // Activate: ISSUED → ACTIVE. Void: ISSUED/ACTIVE → VOIDED; serials that
-  // are REDEEMING or REDEEMED refuse the whole change (CODE_ALREADY_REDEEMED).
-  // Unknown serials or batch: NOT_FOUND. Returns how many codes changed; a
-  // replay of the request_id returns the first count.
-  virtual absl::StatusOr<int64_t> ApplyBulkChange(const BulkChange& change) = 0;
-  // Codes of a batch in serial order after `after_serial`, optionally only
-  // those whose effective state is `state`.
+  // Activate: ISSUED → ACTIVE. Void: ISSUED/ACTIVE → VOIDED. Named serials
+  // the change cannot apply to refuse the whole change: for activate a
+  // voided (CODE_VOIDED), expired (CODE_EXPIRED) or redeemed one
+  // (CODE_ALREADY_REDEEMED), for void a redeeming or redeemed one; codes of
+  // a batch in such states are skipped and counted. Unknown serials or
+  // batch: NOT_FOUND naming the first. A replay of the request_id returns
+  // the first result.
+  virtual absl::StatusOr<BulkResult> ApplyBulkChange(const BulkChange& change) = 0;
+  // Codes in serial order after `after_serial`, of one batch (every batch
+  // when `batch_id` is empty), optionally only those whose effective state
+  // is `state`.
   virtual absl::StatusOr<CodePage> ListCodes(const std::string& batch_id,
                                              std::optional<CodeState> state,
                                              const std::string& after_serial, int limit) = 0;
+  // Batches issued before batch number `before_batch_no` (0: from the
+  // newest), newest first.
+  virtual absl::StatusOr<BatchPage> ListBatches(int64_t before_batch_no, int limit) = 0;
   // Claims up to `limit` PENDING redemptions older than `min_age` whose next
   // attempt is due, most overdue first, skipping rows another worker holds;
   // each claimed row's attempt count grows by one and its next attempt moves

@@ -3,9 +3,11 @@
 #include <algorithm>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "codes/codes.h"
 #include "errors/macros.h"
 #include "errors/status.h"
@@ -46,25 +48,42 @@ absl::Status ValidateSelection(const std::string& batch_id,
 }
 
 // Page tokens are opaque to callers: base64 of the query they continue and
-// the last serial returned; a token from another query is refused.
+// where the last page ended.
 std::string EncodePageToken(const ListCodesQuery& q, const std::string& last_serial) {
   return absl::WebSafeBase64Escape(absl::StrCat(
       "v1\x1f", q.batch_id, "\x1f", q.state ? CodeStateName(*q.state) : "", "\x1f", last_serial));
 }
 
-absl::StatusOr<std::string> DecodePageToken(const ListCodesQuery& q) {
+// Fills the query's empty batch_id and state from its token and returns the
+// serial to continue after; a token from another query is refused.
+absl::StatusOr<std::string> ResolvePageToken(ListCodesQuery& q) {
   if (q.page_token.empty()) return std::string();
   std::string raw;
   if (q.page_token.size() > 512 || !absl::WebSafeBase64Unescape(q.page_token, &raw)) {
     return errors::InvalidField("page_token", "is not a token this API returned");
   }
   std::vector<std::string> parts = absl::StrSplit(raw, '\x1f');
-  if (parts.size() != 4 || parts[0] != "v1" || parts[1] != q.batch_id ||
-      parts[2] != (q.state ? CodeStateName(*q.state) : "") ||
-      !validate::Id("page_token", parts[3]).ok()) {
+  if (parts.size() != 4 || parts[0] != "v1" || !validate::Id("page_token", parts[3]).ok()) {
+    return errors::InvalidField("page_token", "is not a token this API returned");
+  }
+  const std::optional<CodeState> token_state =
+      parts[2].empty() ? std::nullopt : CodeStateFromName(parts[2]);
+  if (!parts[2].empty() && !token_state) {
+    return errors::InvalidField("page_token", "is not a token this API returned");
+  }
+  if ((!q.batch_id.empty() && q.batch_id != parts[1]) || (q.state && q.state != token_state)) {
     return errors::InvalidField("page_token", "belongs to another query or was altered");
   }
+  q.batch_id = parts[1];
+  q.state = token_state;
   return parts[3];
+}
+
+absl::Status ValidatePageSize(int page_size) {
+  if (page_size < 0 || page_size > kMaxPageSize) {
+    return errors::InvalidField("page_size", absl::StrCat("must be 0 to ", kMaxPageSize));
+  }
+  return absl::OkStatus();
 }
 
 // The storefront must not learn whether an unsold, voided or expired card is
@@ -178,9 +197,9 @@ absl::StatusOr<IssuedBatch> VaultService::IssueCodes(const IssueCommand& command
   return out;
 }
 
-absl::StatusOr<int64_t> VaultService::ActivateCodes(const std::string& batch_id,
-                                                    const std::vector<std::string>& serials,
-                                                    const std::string& request_id) {
+absl::StatusOr<BulkResult> VaultService::ActivateCodes(const std::string& batch_id,
+                                                       const std::vector<std::string>& serials,
+                                                       const std::string& request_id) {
   BulkChange change;
   change.kind = BulkChange::Kind::kActivate;
   change.batch_id = batch_id;
@@ -189,7 +208,7 @@ absl::StatusOr<int64_t> VaultService::ActivateCodes(const std::string& batch_id,
   return ApplyBulkChange(std::move(change));
 }
 
-absl::StatusOr<int64_t> VaultService::VoidCodes(const VoidCommand& command) {
+absl::StatusOr<BulkResult> VaultService::VoidCodes(const VoidCommand& command) {
   GIFTCARD_RETURN_IF_ERROR(validate::Text("reason", command.reason, 512));
   if (command.reason.empty()) return errors::InvalidField("reason", "is required");
   BulkChange change;
@@ -201,7 +220,7 @@ absl::StatusOr<int64_t> VaultService::VoidCodes(const VoidCommand& command) {
   return ApplyBulkChange(std::move(change));
 }
 
-absl::StatusOr<int64_t> VaultService::ApplyBulkChange(BulkChange change) {
+absl::StatusOr<BulkResult> VaultService::ApplyBulkChange(BulkChange change) {
   GIFTCARD_RETURN_IF_ERROR(ValidateSelection(change.batch_id, change.serials));
   GIFTCARD_RETURN_IF_ERROR(validate::Id("request_id", change.request_id));
   std::vector<std::string> sorted = change.serials;
@@ -214,12 +233,11 @@ absl::StatusOr<int64_t> VaultService::ApplyBulkChange(BulkChange change) {
   return store_.ApplyBulkChange(change);
 }
 
-absl::StatusOr<ListCodesResult> VaultService::ListCodes(const ListCodesQuery& query) {
-  GIFTCARD_RETURN_IF_ERROR(validate::Id("batch_id", query.batch_id));
-  if (query.page_size < 0 || query.page_size > kMaxPageSize) {
-    return errors::InvalidField("page_size", absl::StrCat("must be 0 to ", kMaxPageSize));
-  }
-  GIFTCARD_ASSIGN_OR_RETURN(std::string after, DecodePageToken(query));
+absl::StatusOr<ListCodesResult> VaultService::ListCodes(const ListCodesQuery& request) {
+  ListCodesQuery query = request;
+  GIFTCARD_RETURN_IF_ERROR(ValidatePageSize(query.page_size));
+  GIFTCARD_ASSIGN_OR_RETURN(std::string after, ResolvePageToken(query));
+  if (!query.batch_id.empty()) GIFTCARD_RETURN_IF_ERROR(validate::Id("batch_id", query.batch_id));
   const int limit = query.page_size == 0 ? kDefaultPageSize : query.page_size;
   GIFTCARD_ASSIGN_OR_RETURN(CodePage page,
                             store_.ListCodes(query.batch_id, query.state, after, limit));
@@ -231,6 +249,32 @@ absl::StatusOr<ListCodesResult> VaultService::ListCodes(const ListCodesQuery& qu
   }
   if (page.more && !out.codes.empty()) {
     out.next_page_token = EncodePageToken(query, out.codes.back().serial);
+  }
+  return out;
+}
+
+absl::StatusOr<ListBatchesResult> VaultService::ListBatches(int page_size,
+                                                            const std::string& page_token) {
+  GIFTCARD_RETURN_IF_ERROR(ValidatePageSize(page_size));
+  int64_t before = 0;
+  if (!page_token.empty()) {
+    const absl::Status not_ours =
+        errors::InvalidField("page_token", "is not a token this API returned");
+    std::string raw;
+    if (page_token.size() > 64 || !absl::WebSafeBase64Unescape(page_token, &raw)) return not_ours;
+    absl::string_view number = raw;
+    if (!absl::ConsumePrefix(&number, "b1\x1f") || !absl::SimpleAtoi(number, &before) ||
+        before <= 0) {
+      return not_ours;
+    }
+  }
+  const int limit = page_size == 0 ? kDefaultPageSize : page_size;
+  GIFTCARD_ASSIGN_OR_RETURN(BatchPage page, store_.ListBatches(before, limit));
+  ListBatchesResult out;
+  out.batches = std::move(page.batches);
+  if (page.more && !out.batches.empty()) {
+    out.next_page_token =
+        absl::WebSafeBase64Escape(absl::StrCat("b1\x1f", out.batches.back().batch_no));
   }
   return out;
 }

@@ -62,6 +62,11 @@ struct ListCodesResult {
   std::string next_page_token;
 };
 
+struct ListBatchesResult {
+  std::vector<BatchInfo> batches;
+  std::string next_page_token;
+};
+
 // What a person may learn about a card before redeeming it.
 struct CodeCheck {
   money::Money amount;
@@ -96,11 +101,14 @@ class VaultService {
                AttemptLimiter& limiter, const codes::CodeHasher& hasher, Options options);
 
   absl::StatusOr<IssuedBatch> IssueCodes(const IssueCommand& command);
-  absl::StatusOr<int64_t> ActivateCodes(const std::string& batch_id,
-                                        const std::vector<std::string>& serials,
-                                        const std::string& request_id);
-  absl::StatusOr<int64_t> VoidCodes(const VoidCommand& command);
+  absl::StatusOr<BulkResult> ActivateCodes(const std::string& batch_id,
+                                           const std::vector<std::string>& serials,
+                                           const std::string& request_id);
+  absl::StatusOr<BulkResult> VoidCodes(const VoidCommand& command);
+  // A page token remembers its query: an empty batch_id or state takes the
+  // token's, a given one must match it.
   absl::StatusOr<ListCodesResult> ListCodes(const ListCodesQuery& query);
+  absl::StatusOr<ListBatchesResult> ListBatches(int page_size, const std::string& page_token);
   // Storefront: value and region of a code, without redeeming it.
   absl::StatusOr<CodeCheck> CheckCode(const std::string& code, const std::string& client_ip);
   // Admin view: the exact state (EXPIRED when past expiry).
@@ -123,7 +131,7 @@ class VaultService {
   absl::StatusOr<Redemption> AnswerReplay(const Redemption& first,
                                           const std::vector<codes::CodeHash>& hashes,
                                           const std::string& request_id);
-  absl::StatusOr<int64_t> ApplyBulkChange(BulkChange change);
+  absl::StatusOr<BulkResult> ApplyBulkChange(BulkChange change);
   // `client_key` as validate::ClientAddressKey made it.
   std::vector<LimitKey> LimitKeys(const std::string& account_id,
                                   const std::string& client_key) const;

@@ -1,7 +1,7 @@
 #include "services/code_vault/storage/pg_code_store.h"
 
+#include <map>
 #include <optional>
-#include <set>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -21,9 +21,10 @@ std::string CodeColumns(const std::string& t = "") {
                       Micros(p + "create_time"), ", ", Micros(p + "activate_time"), ", ",
                       Micros(p + "redeem_time"), ", ", Micros(p + "void_time"), ", ",
                       Micros(p + "expire_time"), ", coalesce(", p,
-                      "redeemed_by_account_id, ''), coalesce(", p, "redemption_id::text, '')");
+                      "redeemed_by_account_id, ''), coalesce(", p, "redemption_id::text, ''), ",
+                      "coalesce(", p, "void_reason, '')");
 }
-constexpr int kCodeColumnCount = 14;
+constexpr int kCodeColumnCount = 15;
 
 // The columns RedemptionFromRow reads, of the table aliased `t` ("" for none).
 std::string RedemptionColumns(const std::string& t = "") {
@@ -57,6 +58,7 @@ Code CodeFromRow(const pqxx::row& row) {
   c.expire_time = OptionalTime(row[11]);
   c.redeemed_by_account_id = row[12].as<std::string>();
   c.redemption_id = row[13].as<std::string>();
+  c.void_reason = row[14].as<std::string>();
   return c;
 }
 
@@ -110,19 +112,31 @@ const pg::Statement kBatchSerials{
     "cv_batch_serials", "SELECT serial FROM codes WHERE batch_id = $1::uuid ORDER BY serial"};
 const pg::Statement kBatchExists{"cv_batch_exists",
                                  "SELECT 1 FROM batches WHERE batch_id = $1::uuid"};
-const pg::Statement kFindAdminRequest{
-    "cv_find_admin_request",
-    "SELECT request_fingerprint, changed_count FROM admin_requests WHERE request_id = $1"};
+const pg::Statement kFindAdminRequest{"cv_find_admin_request",
+                                      "SELECT request_fingerprint, changed_count, "
+                                      "unchanged_count, skipped_count "
+                                      "FROM admin_requests WHERE request_id = $1"};
 const pg::Statement kInsertAdminRequest{
     "cv_insert_admin_request",
-    "INSERT INTO admin_requests (request_id, kind, request_fingerprint, changed_count) "
-    "VALUES ($1, $2, $3, $4)"};
-const pg::Statement kSerialsInState{
-    "cv_serials_in_state",
-    "SELECT serial, state FROM codes WHERE serial = ANY($1::text[]) FOR UPDATE"};
+    "INSERT INTO admin_requests (request_id, kind, request_fingerprint, changed_count, "
+    "unchanged_count, skipped_count) VALUES ($1, $2, $3, $4, $5, $6)"};
+// A caller sees an unredeemed code past its expiry as EXPIRED.
+constexpr char kEffectiveState[] =
+    "(CASE WHEN state IN ('ISSUED', 'ACTIVE') AND expire_time <= now() THEN 'EXPIRED' "
+    "ELSE state END)";
+const pg::Statement kSerialsInState{"cv_serials_in_state",
+                                    absl::StrCat("SELECT serial, ", kEffectiveState,
+                                                 " FROM codes WHERE serial = ANY($1::text[]) "
+                                                 "FOR UPDATE")};
+// After a batch change: its codes, and those now in the target state.
+const pg::Statement kBatchStateCount{
+    "cv_batch_state_count",
+    absl::StrCat("SELECT count(*), count(*) FILTER (WHERE ", kEffectiveState,
+                 " = $2) FROM codes WHERE batch_id = $1::uuid")};
 const pg::Statement kActivateBatch{"cv_activate_batch",
                                    "UPDATE codes SET state = 'ACTIVE', activate_time = now() "
-                                   "WHERE batch_id = $1::uuid AND state = 'ISSUED'"};
+                                   "WHERE batch_id = $1::uuid AND state = 'ISSUED' "
+                                   "AND (expire_time IS NULL OR expire_time > now())"};
 const pg::Statement kActivateSerials{"cv_activate_serials",
                                      "UPDATE codes SET state = 'ACTIVE', activate_time = now() "
                                      "WHERE serial = ANY($1::text[]) AND state = 'ISSUED'"};
@@ -134,13 +148,25 @@ const pg::Statement kVoidSerials{
     "cv_void_serials",
     "UPDATE codes SET state = 'VOIDED', void_time = now(), void_reason = $2 "
     "WHERE serial = ANY($1::text[]) AND state IN ('ISSUED', 'ACTIVE')"};
-// Effective state: unredeemed codes past expiry read as EXPIRED.
-const pg::Statement kListCodes{
-    "cv_list_codes",
-    "SELECT " + CodeColumns() +
-        " FROM codes WHERE batch_id = $1::uuid AND serial > $2 AND ($3 = '' OR "
-        "(CASE WHEN state IN ('ISSUED', 'ACTIVE') AND expire_time <= now() THEN 'EXPIRED' "
-        "ELSE state END) = $3) ORDER BY serial LIMIT $4"};
+// $3 is the effective state to keep, or '' for all.
+const pg::Statement kListCodes{"cv_list_codes",
+                               absl::StrCat("SELECT ", CodeColumns(),
+                                            " FROM codes WHERE batch_id = $1::uuid AND serial > $2 "
+                                            "AND ($3 = '' OR ",
+                                            kEffectiveState, " = $3) ORDER BY serial LIMIT $4")};
+// Every batch's codes: walks the serial index; a rare state may make it read
+// many rows for one page (the statement timeout bounds it).
+const pg::Statement kListAllCodes{"cv_list_all_codes",
+                                  absl::StrCat("SELECT ", CodeColumns(),
+                                               " FROM codes WHERE serial > $1 AND ($2 = '' OR ",
+                                               kEffectiveState, " = $2) ORDER BY serial LIMIT $3")};
+// $1 the batch number to list before (0: from the newest).
+const pg::Statement kListBatches{
+    "cv_list_batches",
+    absl::StrCat("SELECT batch_id::text, batch_no, code_count, currency_code, amount_minor, "
+                 "region, request_id, ",
+                 Micros("create_time"), ", ", Micros("expire_time"),
+                 " FROM batches WHERE $1 = 0 OR batch_no < $1 ORDER BY batch_no DESC LIMIT $2")};
 // $1 min_age (ms), $2 limit, $3 the longest backoff (ms).
 const pg::Statement kClaimPending{
     "cv_claim_pending",
@@ -229,11 +255,14 @@ std::vector<pg::Statement> PgCodeStore::Statements() {
           kFindAdminRequest,
           kInsertAdminRequest,
           kSerialsInState,
+          kBatchStateCount,
           kActivateBatch,
           kActivateSerials,
           kVoidBatch,
           kVoidSerials,
           kListCodes,
+          kListAllCodes,
+          kListBatches,
           kClaimPending,
           kCodeBySerial,
           kCodeByHashes,
@@ -291,10 +320,11 @@ absl::StatusOr<Batch> PgCodeStore::CreateBatch(const BatchSpec& spec,
   return out;
 }
 
-absl::StatusOr<int64_t> PgCodeStore::ApplyBulkChange(const BulkChange& change) {
+absl::StatusOr<BulkResult> PgCodeStore::ApplyBulkChange(const BulkChange& change) {
   const bool activate = change.kind == BulkChange::Kind::kActivate;
-  int64_t count = 0;
+  BulkResult out;
   absl::Status s = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+    out = BulkResult{};
     pqxx::result first = tx.exec_prepared(kFindAdminRequest.name, change.request_id);
     if (!first.empty()) {
       if (first[0][0].as<std::string>() != change.request_fingerprint) {
@@ -302,7 +332,7 @@ absl::StatusOr<int64_t> PgCodeStore::ApplyBulkChange(const BulkChange& change) {
                              "request_id was already used for a different change",
                              {{"request_id", change.request_id}});
       }
-      count = first[0][1].as<int64_t>();
+      out = {first[0][1].as<int64_t>(), first[0][2].as<int64_t>(), first[0][3].as<int64_t>()};
       return absl::OkStatus();
     }
     if (!change.batch_id.empty()) {
@@ -311,65 +341,98 @@ absl::StatusOr<int64_t> PgCodeStore::ApplyBulkChange(const BulkChange& change) {
         return errors::Error(absl::StatusCode::kNotFound, errors::reason::kBatchNotFound,
                              "no such batch", {{"batch_id", change.batch_id}});
       }
-      count =
+      out.changed =
           activate
               ? tx.exec_prepared(kActivateBatch.name, change.batch_id).affected_rows()
               : tx.exec_prepared(kVoidBatch.name, change.batch_id, change.reason).affected_rows();
+      pqxx::result counted =
+          tx.exec_prepared(kBatchStateCount.name, change.batch_id, activate ? "ACTIVE" : "VOIDED");
+      const int64_t total = counted[0][0].as<int64_t>();
+      const int64_t in_target = counted[0][1].as<int64_t>();
+      out.unchanged = in_target - out.changed;
+      out.skipped = total - in_target;
     } else {
       // Lock the named codes, then check them all before changing any.
       const std::string serials = pg::TextArray(change.serials);
       pqxx::result found = tx.exec_prepared(kSerialsInState.name, serials);
-      if (found.size() != change.serials.size()) {
-        std::set<std::string> known;
-        for (const auto& row : found) known.insert(row[0].as<std::string>());
-        for (const auto& serial : change.serials) {
-          if (!known.count(serial)) {
-            return errors::Error(absl::StatusCode::kNotFound, errors::reason::kCodeNotFound,
-                                 "no such code", {{"serial", serial}});
-          }
-        }
+      std::map<std::string, CodeState> state_of;
+      for (const auto& row : found) {
+        state_of[row[0].as<std::string>()] =
+            CodeStateFromName(row[1].as<std::string>()).value_or(CodeState::kIssued);
       }
-      if (!activate) {
-        for (const auto& row : found) {
-          const std::string state = row[1].as<std::string>();
-          if (state == "REDEEMED" || state == "REDEEMING") {
-            return errors::Error(absl::StatusCode::kFailedPrecondition,
-                                 errors::reason::kCodeAlreadyRedeemed,
-                                 "a redeemed code cannot be voided; nothing was voided",
-                                 {{"serial", row[0].as<std::string>()}});
-          }
+      for (const auto& serial : change.serials) {
+        auto it = state_of.find(serial);
+        if (it == state_of.end()) {
+          return errors::Error(absl::StatusCode::kNotFound, errors::reason::kCodeNotFound,
+                               absl::StrCat("no such code: ", serial, "; nothing was ",
+                                            activate ? "activated" : "voided"),
+                               {{"serial", serial}});
         }
+        absl::StatusOr<bool> moves = BulkChangeMoves(change.kind, serial, it->second);
+        if (!moves.ok()) return moves.status();
+        if (!*moves) ++out.unchanged;
       }
-      count = activate
-                  ? tx.exec_prepared(kActivateSerials.name, serials).affected_rows()
-                  : tx.exec_prepared(kVoidSerials.name, serials, change.reason).affected_rows();
+      out.changed = activate
+                        ? tx.exec_prepared(kActivateSerials.name, serials).affected_rows()
+                        : tx.exec_prepared(kVoidSerials.name, serials, change.reason).affected_rows();
     }
     tx.exec_prepared(kInsertAdminRequest.name, change.request_id, activate ? "ACTIVATE" : "VOID",
-                     change.request_fingerprint, count);
+                     change.request_fingerprint, out.changed, out.unchanged, out.skipped);
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
-  return count;
+  return out;
 }
 
 absl::StatusOr<CodePage> PgCodeStore::ListCodes(const std::string& batch_id,
                                                 std::optional<CodeState> state,
                                                 const std::string& after_serial, int limit) {
   CodePage out;
+  const std::string state_name = state ? CodeStateName(*state) : "";
   absl::Status s = pool_.Read([&](pqxx::transaction_base& tx) -> absl::Status {
     out = CodePage{};
-    if (!validate::IsUuid(batch_id) || tx.exec_prepared(kBatchExists.name, batch_id).empty()) {
-      return errors::Error(absl::StatusCode::kNotFound, errors::reason::kBatchNotFound,
-                           "no such batch", {{"batch_id", batch_id}});
+    pqxx::result rows;
+    if (batch_id.empty()) {
+      rows = tx.exec_prepared(kListAllCodes.name, after_serial, state_name, limit + 1);
+    } else {
+      if (!validate::IsUuid(batch_id) || tx.exec_prepared(kBatchExists.name, batch_id).empty()) {
+        return errors::Error(absl::StatusCode::kNotFound, errors::reason::kBatchNotFound,
+                             "no such batch", {{"batch_id", batch_id}});
+      }
+      rows = tx.exec_prepared(kListCodes.name, batch_id, after_serial, state_name, limit + 1);
     }
-    pqxx::result rows = tx.exec_prepared(kListCodes.name, batch_id, after_serial,
-                                         state ? CodeStateName(*state) : "", limit + 1);
     for (const auto& row : rows) {
       if (static_cast<int>(out.codes.size()) == limit) {
         out.more = true;
         break;
       }
       out.codes.push_back(CodeFromRow(row));
+    }
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<BatchPage> PgCodeStore::ListBatches(int64_t before_batch_no, int limit) {
+  BatchPage out;
+  absl::Status s = pool_.Read([&](pqxx::transaction_base& tx) -> absl::Status {
+    out = BatchPage{};
+    for (const auto& row : tx.exec_prepared(kListBatches.name, before_batch_no, limit + 1)) {
+      if (static_cast<int>(out.batches.size()) == limit) {
+        out.more = true;
+        break;
+      }
+      BatchInfo b;
+      b.batch_id = row[0].as<std::string>();
+      b.batch_no = row[1].as<int64_t>();
+      b.code_count = row[2].as<int>();
+      b.amount = {row[3].as<std::string>(), row[4].as<int64_t>()};
+      b.region = row[5].as<std::string>();
+      b.request_id = row[6].as<std::string>();
+      b.create_time = absl::FromUnixMicros(row[7].as<int64_t>());
+      b.expire_time = OptionalTime(row[8]);
+      out.batches.push_back(std::move(b));
     }
     return absl::OkStatus();
   });

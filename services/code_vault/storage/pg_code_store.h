@@ -20,7 +20,8 @@ class PgCodeStore : public CodeStore {
 
   absl::StatusOr<Batch> CreateBatch(const BatchSpec& spec,
                                     const std::vector<NewCode>& codes) override;
-  absl::StatusOr<int64_t> ApplyBulkChange(const BulkChange& change) override;
+  absl::StatusOr<BulkResult> ApplyBulkChange(const BulkChange& change) override;
+  absl::StatusOr<BatchPage> ListBatches(int64_t before_batch_no, int limit) override;
   absl::StatusOr<CodePage> ListCodes(const std::string& batch_id, std::optional<CodeState> state,
                                      const std::string& after_serial, int limit) override;
   absl::StatusOr<std::vector<Redemption>> ClaimPending(absl::Duration min_age, int limit) override;

@@ -1,6 +1,7 @@
-// code-vault's recovery claims against the fixture's Postgres (PgCodeStore):
-// replicas split the PENDING redemptions and a row that keeps failing
-// cannot starve the others (issue 11, defect 3 and item 7).
+// PgCodeStore against the fixture's Postgres: recovery claims (replicas split
+// the PENDING redemptions and a row that keeps failing cannot starve the
+// others: issue 11, defect 3 and item 7) and the admin paths (bulk changes
+// that say what they did, listing across batches, listing batches).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -10,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "codes/codes.h"
 #include "codes/hasher.h"
+#include "errors/status.h"
 #include "pg/migrations.h"
 #include "pg/pool.h"
 #include "services/code_vault/code_vault_migrations.h"
@@ -122,6 +124,123 @@ TEST_F(VaultClaimsTest, RowsThatKeepFailingWaitTheirTurnBehindTheOthers) {
   EXPECT_EQ(Claim(1), std::vector<std::string>{ids[0]});
   EXPECT_THAT(testing::QueryColumn(dsn_, "SELECT attempts FROM redemptions ORDER BY create_time"),
               ::testing::ElementsAre("2", "1", "1"));
+}
+
+class VaultAdminTest : public ::testing::Test {
+ protected:
+  VaultAdminTest()
+      : dsn_(testing::CreateDatabase(testing::TestServers::Get().pg_port, "vault_admin")),
+        migrated_(pg::Migrate(dsn_, Migrations(), kMigrationLockKey)),
+        pool_({.dsn = dsn_, .size = 2}, PgCodeStore::Statements()),
+        store_(pool_) {}
+
+  // A new batch of `n` ISSUED codes; its serials.
+  Batch MakeBatch(int n) {
+    EXPECT_TRUE(migrated_.ok()) << migrated_;
+    auto hasher = *codes::CodeHasher::FromSpec(testing::kTestPepper);
+    std::vector<NewCode> new_codes;
+    for (int i = 0; i < n; ++i) {
+      const codes::CodeHash h = hasher.Hash(codes::GeneratePin());
+      new_codes.push_back({h.digest, h.key_id, "ABCD"});
+    }
+    BatchSpec spec{n, {"EUR", 500}, "DE", testing::UniqueName("batch"), "fp", std::nullopt};
+    auto batch = store_.CreateBatch(spec, new_codes);
+    EXPECT_TRUE(batch.ok()) << batch.status();
+    return *batch;
+  }
+
+  absl::StatusOr<BulkResult> Change(BulkKind kind, const std::string& batch_id,
+                                    std::vector<std::string> serials,
+                                    const std::string& request_id = "") {
+    BulkChange change;
+    change.kind = kind;
+    change.batch_id = batch_id;
+    change.serials = std::move(serials);
+    change.reason = kind == BulkKind::kVoid ? "lost in transit" : "";
+    change.request_id = request_id.empty() ? testing::UniqueName("change") : request_id;
+    change.request_fingerprint = absl::StrCat(change.request_id, "-fp");
+    return store_.ApplyBulkChange(change);
+  }
+
+  const std::string dsn_;
+  const absl::Status migrated_;
+  pg::Pool pool_;
+  PgCodeStore store_;
+};
+
+TEST_F(VaultAdminTest, ActivatingAVoidedSerialRefusesTheWholeChangeAndNamesIt) {
+  const Batch batch = MakeBatch(3);
+  const std::string& a = batch.serials[0];
+  const std::string& b = batch.serials[1];
+  ASSERT_TRUE(Change(BulkKind::kVoid, "", {b}).ok());
+  auto refused = Change(BulkKind::kActivate, "", {a, b});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(errors::ReasonOf(refused.status()), errors::reason::kCodeVoided);
+  EXPECT_NE(refused.status().message().find(b), std::string::npos) << refused.status();
+  EXPECT_EQ(store_.GetCodeBySerial(a)->state, CodeState::kIssued) << "nothing may change";
+  // The reason it was voided with is kept and read back.
+  EXPECT_EQ(store_.GetCodeBySerial(b)->void_reason, "lost in transit");
+
+  // An unknown serial among known ones is named.
+  const std::string unknown = "GC999999000001";
+  auto missing = Change(BulkKind::kActivate, "", {a, unknown});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_NE(missing.status().message().find(unknown), std::string::npos) << missing.status();
+}
+
+TEST_F(VaultAdminTest, ABulkChangeCountsWhatItChangedWhatWasDoneAndWhatItSkipped) {
+  const Batch batch = MakeBatch(5);
+  ASSERT_TRUE(Change(BulkKind::kActivate, "", {batch.serials[0]}).ok());
+  ASSERT_TRUE(Change(BulkKind::kVoid, "", {batch.serials[1]}).ok());
+  // Serials: one already active, one moves.
+  auto serials = Change(BulkKind::kActivate, "", {batch.serials[0], batch.serials[2]});
+  ASSERT_TRUE(serials.ok()) << serials.status();
+  EXPECT_EQ(serials->changed, 1);
+  EXPECT_EQ(serials->unchanged, 1);
+  EXPECT_EQ(serials->skipped, 0);
+  // The batch: two more move, two are active already, the voided one is skipped.
+  const std::string request_id = testing::UniqueName("batch-activate");
+  auto whole = Change(BulkKind::kActivate, batch.batch_id, {}, request_id);
+  ASSERT_TRUE(whole.ok()) << whole.status();
+  EXPECT_EQ(whole->changed, 2);
+  EXPECT_EQ(whole->unchanged, 2);
+  EXPECT_EQ(whole->skipped, 1);
+  // A replay answers the same three counts.
+  auto replay = Change(BulkKind::kActivate, batch.batch_id, {}, request_id);
+  ASSERT_TRUE(replay.ok()) << replay.status();
+  EXPECT_EQ(replay->changed, 2);
+  EXPECT_EQ(replay->unchanged, 2);
+  EXPECT_EQ(replay->skipped, 1);
+  // Void of the whole batch: four move, one voided already.
+  auto voided = Change(BulkKind::kVoid, batch.batch_id, {});
+  ASSERT_TRUE(voided.ok()) << voided.status();
+  EXPECT_EQ(voided->changed, 4);
+  EXPECT_EQ(voided->unchanged, 1);
+  EXPECT_EQ(voided->skipped, 0);
+}
+
+TEST_F(VaultAdminTest, CodesListByStateAcrossBatchesAndBatchesNewestFirst) {
+  const Batch first = MakeBatch(2);
+  const Batch second = MakeBatch(2);
+  ASSERT_TRUE(Change(BulkKind::kVoid, "", {first.serials[1], second.serials[0]}).ok());
+  auto voided = store_.ListCodes("", CodeState::kVoided, "", 10);
+  ASSERT_TRUE(voided.ok()) << voided.status();
+  std::vector<std::string> serials;
+  for (const Code& c : voided->codes) serials.push_back(c.serial);
+  EXPECT_EQ(serials, (std::vector<std::string>{first.serials[1], second.serials[0]}));
+
+  auto page = store_.ListBatches(0, 1);
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_THAT(page->batches, SizeIs(1));
+  EXPECT_EQ(page->batches[0].batch_id, second.batch_id);
+  EXPECT_EQ(page->batches[0].code_count, 2);
+  EXPECT_TRUE(page->more);
+  auto next = store_.ListBatches(page->batches[0].batch_no, 1);
+  ASSERT_TRUE(next.ok()) << next.status();
+  ASSERT_THAT(next->batches, SizeIs(1));
+  EXPECT_EQ(next->batches[0].batch_id, first.batch_id);
 }
 
 }  // namespace

@@ -21,6 +21,9 @@ class FakeCodeStore : public CodeStore {
   std::vector<NewCode> last_batch;
   BulkChange last_change;
   std::string list_after;
+  std::string list_batch_id;
+  std::optional<CodeState> list_state;
+  int64_t list_batches_before = -1;
   // The state the next reservation "saw" when it reserved nothing.
   std::optional<CodeState> refuse_next_reservation_as;
 
@@ -47,15 +50,29 @@ class FakeCodeStore : public CodeStore {
       b.serials.push_back(MakeSerial(1, i + 1));
     return b;
   }
-  absl::StatusOr<int64_t> ApplyBulkChange(const BulkChange& change) override {
+  absl::StatusOr<BulkResult> ApplyBulkChange(const BulkChange& change) override {
     ++calls;
     last_change = change;
-    return static_cast<int64_t>(change.serials.size());
+    return BulkResult{static_cast<int64_t>(change.serials.size()), 0, 0};
   }
-  absl::StatusOr<CodePage> ListCodes(const std::string&, std::optional<CodeState>,
+  absl::StatusOr<BatchPage> ListBatches(int64_t before, int limit) override {
+    ++calls;
+    list_batches_before = before;
+    BatchPage page;
+    for (int i = 0; i < limit; ++i) {
+      BatchInfo b;
+      b.batch_no = (before == 0 ? 1000 : before) - 1 - i;
+      page.batches.push_back(b);
+    }
+    page.more = true;
+    return page;
+  }
+  absl::StatusOr<CodePage> ListCodes(const std::string& batch_id, std::optional<CodeState> state,
                                      const std::string& after, int limit) override {
     ++calls;
     list_after = after;
+    list_batch_id = batch_id;
+    list_state = state;
     CodePage page;
     for (int i = 0; i < limit; ++i) {
       Code c;

@@ -387,6 +387,83 @@ TEST_F(VaultServiceTest, BulkChangesAreFingerprintedAndPageTokensCannotBeForged)
   EXPECT_EQ(service_.ListCodes(other).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+TEST_F(VaultServiceTest, APageTokenAloneContinuesItsQuery) {
+  ListCodesQuery q;
+  q.batch_id = "batch-1";
+  q.state = CodeState::kRedeemed;
+  q.page_size = 2;
+  auto page = service_.ListCodes(q);
+  ASSERT_TRUE(page.ok());
+  ASSERT_FALSE(page->next_page_token.empty());
+  ListCodesQuery alone;
+  alone.page_token = page->next_page_token;
+  ASSERT_TRUE(service_.ListCodes(alone).ok());
+  EXPECT_EQ(store_.list_batch_id, "batch-1");
+  EXPECT_EQ(store_.list_state, CodeState::kRedeemed);
+  EXPECT_EQ(store_.list_after, "x");
+  // A state given with the token must be the token's.
+  alone.state = CodeState::kActive;
+  EXPECT_EQ(service_.ListCodes(alone).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(VaultServiceTest, CodesListByStateAloneSpanBatches) {
+  ListCodesQuery q;
+  q.state = CodeState::kRedeemed;
+  ASSERT_TRUE(service_.ListCodes(q).ok());
+  EXPECT_EQ(store_.list_batch_id, "");
+  EXPECT_EQ(store_.list_state, CodeState::kRedeemed);
+}
+
+TEST_F(VaultServiceTest, BatchPagesContinueBeforeTheLastBatchShown) {
+  auto first = service_.ListBatches(3, "");
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(store_.list_batches_before, 0);
+  ASSERT_EQ(first->batches.size(), 3u);
+  ASSERT_FALSE(first->next_page_token.empty());
+  ASSERT_TRUE(service_.ListBatches(3, first->next_page_token).ok());
+  EXPECT_EQ(store_.list_batches_before, first->batches.back().batch_no);
+  for (const char* forged : {"%%%", "YjF4", "djEfMTIz"}) {
+    EXPECT_EQ(service_.ListBatches(3, forged).status().code(), absl::StatusCode::kInvalidArgument)
+        << forged;
+  }
+  EXPECT_EQ(service_.ListBatches(1001, "").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(BulkChangeMovesTest, EachStateEitherMovesIsDoneOrRefusesNamingTheSerial) {
+  struct Case {
+    BulkKind kind;
+    CodeState state;
+    std::optional<bool> moves;  // nullopt: refused.
+  };
+  const std::vector<Case> cases = {
+      {BulkKind::kActivate, CodeState::kIssued, true},
+      {BulkKind::kActivate, CodeState::kActive, false},
+      {BulkKind::kActivate, CodeState::kVoided, std::nullopt},
+      {BulkKind::kActivate, CodeState::kExpired, std::nullopt},
+      {BulkKind::kActivate, CodeState::kRedeeming, std::nullopt},
+      {BulkKind::kActivate, CodeState::kRedeemed, std::nullopt},
+      {BulkKind::kVoid, CodeState::kIssued, true},
+      {BulkKind::kVoid, CodeState::kActive, true},
+      {BulkKind::kVoid, CodeState::kExpired, true},
+      {BulkKind::kVoid, CodeState::kVoided, false},
+      {BulkKind::kVoid, CodeState::kRedeeming, std::nullopt},
+      {BulkKind::kVoid, CodeState::kRedeemed, std::nullopt},
+  };
+  for (const Case& c : cases) {
+    const std::string label =
+        absl::StrCat(c.kind == BulkKind::kActivate ? "activate " : "void ", CodeStateName(c.state));
+    absl::StatusOr<bool> got = BulkChangeMoves(c.kind, "GC000001000001", c.state);
+    if (c.moves) {
+      ASSERT_TRUE(got.ok()) << label;
+      EXPECT_EQ(*got, *c.moves) << label;
+    } else {
+      ASSERT_FALSE(got.ok()) << label;
+      EXPECT_EQ(got.status().code(), absl::StatusCode::kFailedPrecondition) << label;
+      EXPECT_NE(got.status().message().find("GC000001000001"), absl::string_view::npos) << label;
+    }
+  }
+}
+
 class ScriptedLimiter : public AttemptLimiter {
  public:
   absl::Status next;
