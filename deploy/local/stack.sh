@@ -13,7 +13,10 @@
 #
 # `up` writes $GIFTCARD_STACK_DIR/env, a shell file with every address and
 # dev token a client needs. Works as root and as a normal user, without stdin,
-# and any number of times in a row (`up` on a running stack restarts it).
+# and any number of times in a row. The stack is for development: `up` on a
+# running stack and `down` delete its data (the databases, Redis, tokens,
+# certificates: each `up` starts empty, with new tokens and new ports); the
+# logs in $GIFTCARD_STACK_DIR/logs are kept, each `up` appending to them.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -79,23 +82,49 @@ stop_service() {
   rm -f "$STACK_DIR/$name.pid" "$STACK_DIR/$name.port"
 }
 
-cmd_down() {
-  [[ -d "$STACK_DIR" ]] || { echo "stack: down (nothing running)"; return 0; }
+# Whether any part of a stack is running.
+stack_running() {
   local s
+  for s in "${SERVICES[@]}"; do
+    [[ -f "$STACK_DIR/$s.pid" ]] && kill -0 "$(cat "$STACK_DIR/$s.pid")" 2>/dev/null && return 0
+  done
+  [[ -f "$STACK_DIR/pg/data/postmaster.pid" ]]
+}
+
+# Stops everything and deletes the data; the logs stay.
+stop_and_delete_data() {
+  local s entry
   for s in billing code-vault account-credit; do stop_service "$s"; done
   giftcard_redis_stop "$STACK_DIR/redis"
   giftcard_pg_stop "$STACK_DIR/pg" fast
-  rm -rf "$STACK_DIR"
-  echo "stack: down"
+  for entry in "$STACK_DIR"/* "$STACK_DIR"/.[!.]*; do
+    [[ -e "$entry" && "$entry" != "$STACK_DIR/logs" ]] && rm -rf "$entry"
+  done
+  return 0
+}
+
+cmd_down() {
+  [[ -d "$STACK_DIR" ]] || { echo "stack: down (nothing running)"; return 0; }
+  stop_and_delete_data
+  echo "stack: down (data deleted; logs kept in $STACK_DIR/logs)"
 }
 
 cmd_up() {
-  cmd_down >/dev/null
+  if [[ -d "$STACK_DIR" ]] && stack_running; then
+    echo "stack: a stack is running; starting a new one: its databases, Redis and tokens are" \
+      "deleted (codes, accounts and ledgers start empty), ports change; logs are kept" >&2
+  fi
+  [[ -d "$STACK_DIR" ]] && stop_and_delete_data
   # Only what this script decides reaches the services and the health check.
   unset GIFTCARD_TLS_CA GIFTCARD_TLS_CERT GIFTCARD_TLS_KEY GIFTCARD_TLS_CERT_FILE \
     GIFTCARD_TLS_KEY_FILE GIFTCARD_TLS_CLIENT_CA_FILE GIFTCARD_PEER_TLS_CA
   mkdir -p "$STACK_DIR/logs"
   chmod 755 "$STACK_DIR"
+  local s
+  for s in "${SERVICES[@]}"; do
+    echo "==== deploy/local/stack.sh up at $(date -u +%FT%TZ): a new stack, empty databases ====" \
+      >>"$STACK_DIR/logs/$s.log"
+  done
 
   local pg_port redis_port
   pg_port=$(giftcard_pg_start "$STACK_DIR/pg")
@@ -184,7 +213,8 @@ ENV
   source "$env_file"
   "$BUILD_DIR/tools/giftctl/giftctl" health --wait=30s "$CODE_VAULT_ADDR" "$ACCOUNT_CREDIT_ADDR" \
     "$BILLING_ADDR" >/dev/null
-  echo "stack: up (env: $env_file, logs: $STACK_DIR/logs)"
+  echo "stack: up (env: $env_file, logs: $STACK_DIR/logs; the next 'up' or 'down' deletes the" \
+    "data, not the logs)"
 }
 
 cmd_status() {
@@ -207,6 +237,7 @@ cmd_status() {
   else
     echo "redis: stopped"; all_up=3
   fi
+  echo "data: $STACK_DIR (deleted by the next 'up' or 'down'); logs: $STACK_DIR/logs (kept)"
   return $all_up
 }
 

@@ -26,8 +26,8 @@ const std::map<std::string, std::set<std::string>>& Table() {
            Credit("UpsertAccount"), Credit("GetAccount")});
     allow(std::string(kAdmin),
           {Vault("GetCodeStatus"), Vault("IssueCodes"), Vault("ActivateCodes"), Vault("VoidCodes"),
-           Vault("ListCodes"), Vault("ListBatches"), Credit("GetAccount"), Credit("ListLedgerEntries"),
-           Bill("GetCreditApplication"),
+           Vault("ListCodes"), Vault("ListBatches"), Credit("GetAccount"),
+           Credit("ListLedgerEntries"), Bill("GetCreditApplication"),
            // Not in DESIGN.md's table: the audit's reads (docs/decisions.md).
            Vault("ExportAuditFacts"), Credit("ExportAuditFacts"), Bill("ExportAuditFacts")});
     allow(std::string(kSupport),
@@ -52,13 +52,13 @@ const std::vector<std::string>& AllPrincipals() {
 
 const std::vector<std::string>& AllMethods() {
   static const auto* all = new std::vector<std::string>{
-      Vault("RedeemCode"),          Vault("CheckCode"),        Vault("GetCodeStatus"),
-      Vault("IssueCodes"),          Vault("ActivateCodes"),    Vault("VoidCodes"),
-      Vault("ListCodes"),           Vault("ListBatches"),      Credit("UpsertAccount"),   Credit("GetAccount"),
-      Credit("CreditAccount"),      Credit("DebitAccount"),    Credit("ReverseTransfer"),
-      Credit("ListLedgerEntries"),  Bill("ApplyCredit"),       Bill("ReverseCredit"),
-      Bill("GetCreditApplication"), Vault("ExportAuditFacts"), Credit("ExportAuditFacts"),
-      Bill("ExportAuditFacts")};
+      Vault("RedeemCode"),        Vault("CheckCode"),           Vault("GetCodeStatus"),
+      Vault("IssueCodes"),        Vault("ActivateCodes"),       Vault("VoidCodes"),
+      Vault("ListCodes"),         Vault("ListBatches"),         Credit("UpsertAccount"),
+      Credit("GetAccount"),       Credit("CreditAccount"),      Credit("DebitAccount"),
+      Credit("ReverseTransfer"),  Credit("ListLedgerEntries"),  Bill("ApplyCredit"),
+      Bill("ReverseCredit"),      Bill("GetCreditApplication"), Vault("ExportAuditFacts"),
+      Credit("ExportAuditFacts"), Bill("ExportAuditFacts")};
   return *all;
 }
 

@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/flags/commandlineflag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
-#include "absl/flags/commandlineflag.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -54,10 +54,9 @@ void PrintHelp(absl::string_view program, absl::string_view usage) {
   if (groups.count("server")) order.push_back("server");
   for (const std::string& group : order) {
     std::vector<absl::CommandLineFlag*>& flags = groups[group];
-    std::sort(flags.begin(), flags.end(),
-              [](auto* a, auto* b) { return a->Name() < b->Name(); });
+    std::sort(flags.begin(), flags.end(), [](auto* a, auto* b) { return a->Name() < b->Name(); });
     std::printf("\n%s:\n", group == "server" ? "every service"
-                                               : absl::StrReplaceAll(group, {{"_", "-"}}).c_str());
+                                             : absl::StrReplaceAll(group, {{"_", "-"}}).c_str());
     for (const absl::CommandLineFlag* flag : flags) {
       const std::string def = flag->DefaultValue();
       std::printf("  --%s (%s)\n      %s%s\n", std::string(flag->Name()).c_str(),

@@ -1,5 +1,7 @@
 #include "errors/status.h"
 
+#include <algorithm>
+
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "google/rpc/error_details.pb.h"
@@ -66,6 +68,15 @@ std::optional<std::string> MetadataOf(const absl::Status& status, absl::string_v
   auto it = info->metadata().find(std::string(key));
   if (it == info->metadata().end()) return std::nullopt;
   return it->second;
+}
+
+Metadata MetadataOf(const absl::Status& status) {
+  Metadata out;
+  auto info = ErrorInfoOf(status);
+  if (!info) return out;
+  for (const auto& [key, value] : info->metadata()) out.emplace_back(key, value);
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 std::vector<std::pair<std::string, std::string>> FieldViolationsOf(const absl::Status& status) {

@@ -77,6 +77,9 @@ std::string ReasonOf(const absl::Status& status);
 // An ErrorInfo metadata value, if present.
 std::optional<std::string> MetadataOf(const absl::Status& status, absl::string_view key);
 
+// Every ErrorInfo metadata entry, sorted by key.
+Metadata MetadataOf(const absl::Status& status);
+
 // The BadRequest field violations: (field, description) pairs.
 std::vector<std::pair<std::string, std::string>> FieldViolationsOf(const absl::Status& status);
 

@@ -29,7 +29,7 @@ namespace giftcard::server {
 inline constexpr char kLivenessService[] = "giftcard.liveness";
 
 struct ServeOptions {
-  std::string service_name;    // For logs.
+  std::string service_name;  // For logs.
   // The gRPC service served ("giftcard.v1.CodeVault"): health answers for
   // this name too, so a client can tell which service an address is.
   std::string grpc_service_name;

@@ -2,7 +2,10 @@
 // its exit codes, and the mode of the PIN file it writes.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <pty.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -119,7 +122,11 @@ TEST_F(GiftctlTest, EveryCommandAnswersAsATableAndAsJson) {
   EXPECT_EQ(run.out, "activated 4 codes\n");
   run = Giftctl("codes activate --json " + cards[0].first);
   ASSERT_EQ(run.exit_code, 0) << Describe(run);
-  EXPECT_THAT(run.out, HasSubstr("\"activated_count\":\"0\""));  // Already active.
+  EXPECT_THAT(run.out, HasSubstr("\"activated_count\":\"0\""));  // Already active,
+  EXPECT_THAT(run.out, HasSubstr("\"unchanged_count\":\"1\""));  // and said so.
+  run = Giftctl("codes activate " + cards[0].first);
+  ASSERT_EQ(run.exit_code, 0) << Describe(run);
+  EXPECT_EQ(run.out, "activated 0 codes; 1 was ACTIVE already\n");
 
   // A redemption and an invoice through the storefront and billing system.
   const std::string account = UniqueName("giftctl");
@@ -151,8 +158,10 @@ TEST_F(GiftctlTest, EveryCommandAnswersAsATableAndAsJson) {
   EXPECT_EQ(run.out, "voided 1 code\n");
   run = Giftctl("codes void --json --reason=lost --batch_id=" + batch);
   ASSERT_EQ(run.exit_code, 0) << Describe(run);
-  // Only the two unredeemed, unvoided codes change.
-  EXPECT_THAT(run.out, HasSubstr("\"voided_count\":\"2\""));
+  // Only the two unredeemed, unvoided codes change; the voided one is
+  // counted as done, the redeemed one as skipped.
+  EXPECT_THAT(run.out, HasSubstr("\"voided_count\":\"2\",\"unchanged_count\":\"1\","
+                                 "\"skipped_count\":\"1\""));
   run = Giftctl("codes list --batch_id=" + batch);
   ASSERT_EQ(run.exit_code, 0) << Describe(run);
   EXPECT_THAT(run.out,
@@ -166,7 +175,7 @@ TEST_F(GiftctlTest, EveryCommandAnswersAsATableAndAsJson) {
   EXPECT_THAT(run.out, Not(HasSubstr("\"serial\":\"" + cards[0].first + "\"")));
   run = Giftctl("codes list --page_size=2 --batch_id=" + batch);
   ASSERT_EQ(run.exit_code, 0) << Describe(run);
-  EXPECT_THAT(run.out, HasSubstr("more: --page_token="));
+  EXPECT_THAT(run.out, HasSubstr("more: giftctl codes list --page_token="));
 
   // account show and ledger.
   run = Giftctl("account show " + account);
@@ -205,10 +214,14 @@ TEST_F(GiftctlTest, EveryCommandAnswersAsATableAndAsJson) {
   // health.
   run = Giftctl("health " + suite_.code_vault_addr + " " + suite_.billing_addr);
   EXPECT_EQ(run.exit_code, 0) << Describe(run);
-  EXPECT_THAT(run.out, HasSubstr(suite_.billing_addr + ": SERVING"));
-  run = Giftctl("health --json --service=giftcard.liveness " + suite_.code_vault_addr);
+  // Each address is named by the service that answers there.
+  EXPECT_THAT(run.out, HasSubstr(suite_.code_vault_addr + ": SERVING (code-vault)\n"));
+  EXPECT_THAT(run.out, HasSubstr(suite_.billing_addr + ": SERVING (billing)\n"));
+  run = Giftctl("health --json --service=giftcard.liveness " + suite_.account_credit_addr);
   EXPECT_EQ(run.exit_code, 0) << Describe(run);
-  EXPECT_EQ(run.out, "{\"" + suite_.code_vault_addr + "\":\"SERVING\"}\n");
+  EXPECT_EQ(run.out,
+            "{\"" + suite_.account_credit_addr +
+                "\":{\"status\":\"SERVING\",\"service\":\"giftcard.v1.AccountCredit\"}}\n");
   run = Giftctl("health 127.0.0.1:1");
   EXPECT_EQ(run.exit_code, 1) << Describe(run);
 }
@@ -261,13 +274,26 @@ TEST_F(GiftctlTest, FailuresAreOneLineWithTheReasonAndTheirExitCode) {
 TEST_F(GiftctlTest, EveryCommandHasHelp) {
   ShellRun overview = Giftctl("--help");
   ASSERT_EQ(overview.exit_code, 0);
+  // The overview lists the groups, the environment giftctl reads (TLS
+  // included) and the exit codes; each group's help lists its commands.
+  for (const char* word :
+       {"codes", "batches", "account", "invoice", "audit", "health", "GIFTCTL_TOKEN_FILE",
+        "CODE_VAULT_ADDR", "GIFTCARD_TLS_CA", "GIFTCARD_TLS_CERT", "Exit codes"}) {
+    EXPECT_THAT(overview.out, HasSubstr(word));
+  }
+  ShellRun group = Giftctl("codes --help");
+  EXPECT_EQ(group.exit_code, 0) << Describe(group);
+  for (const char* command : {"issue", "activate", "void", "status", "list"}) {
+    EXPECT_THAT(group.out, HasSubstr(absl::StrCat("\n  ", command, " "))) << command;
+  }
   for (const char* command :
-       {"codes issue", "codes activate", "codes void", "codes status", "codes list", "account show",
-        "account ledger", "invoice show", "audit", "health"}) {
-    EXPECT_THAT(overview.out, HasSubstr(command));
+       {"codes issue", "codes activate", "codes void", "codes status", "codes list", "batches list",
+        "account show", "account ledger", "invoice show", "audit", "health"}) {
     ShellRun run = Giftctl(absl::StrCat(command, " --help"));
     EXPECT_EQ(run.exit_code, 0) << command;
-    EXPECT_THAT(run.out, HasSubstr(absl::StrCat("usage: giftctl ", command))) << command;
+    EXPECT_THAT(run.out, HasSubstr(absl::StrCat("Usage: giftctl ", command))) << command;
+    // Each command's help says where the global flags are.
+    EXPECT_THAT(run.out, HasSubstr("Global flags, before or after the command")) << command;
   }
 }
 
@@ -293,6 +319,230 @@ TEST_F(GiftctlTest, AuditExitsOneOnABrokenBook) {
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_THAT(run.out, HasSubstr("\"clean\":false"));
   EXPECT_THAT(run.out, HasSubstr("\"invariant\":\"balance_equals_entries\""));
+}
+
+// Runs `command` under /bin/sh on a new pseudo-terminal; once `prompt` shows,
+// types `input`. Returns everything the terminal showed (stdout and stderr,
+// and any echo) and the exit code.
+struct TerminalRun {
+  int exit_code = -1;
+  std::string screen;
+  bool prompted = false;
+};
+TerminalRun RunOnTerminal(const std::string& command, const std::string& prompt,
+                          const std::string& input) {
+  TerminalRun out;
+  int master = -1;
+  const pid_t pid = forkpty(&master, nullptr, nullptr, nullptr);
+  if (pid == 0) {
+    execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  if (pid < 0) return out;
+  char buffer[4096];
+  while (true) {
+    pollfd fd{master, POLLIN, 0};
+    // A bound, not a timing assertion: a hung child fails the test.
+    if (poll(&fd, 1, 60000) <= 0) break;
+    const ssize_t n = read(master, buffer, sizeof(buffer));
+    if (n <= 0) break;  // EIO once the child has exited.
+    out.screen.append(buffer, static_cast<size_t>(n));
+    if (!out.prompted && out.screen.find(prompt) != std::string::npos) {
+      out.prompted = true;
+      // The prompt is printed once echo is off, so what is typed now is not echoed.
+      (void)write(master, input.data(), input.size());
+    }
+  }
+  close(master);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  out.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return out;
+}
+
+// What a newcomer hit, README in hand (issue 12, item 7), each now answered.
+TEST_F(GiftctlTest, ANewcomersMistakesGetAnswersThatSayWhatToDo) {
+  // Groups: alone, their help; an unknown command lists the group's own.
+  ShellRun run = Giftctl("codes");
+  EXPECT_EQ(run.exit_code, 2) << Describe(run);
+  EXPECT_THAT(run.err, HasSubstr("Usage: giftctl codes"));
+  EXPECT_THAT(run.err, HasSubstr("activate"));
+  run = Giftctl("codes frobnicate");
+  EXPECT_EQ(run.exit_code, 2) << Describe(run);
+  EXPECT_THAT(run.err, HasSubstr("giftctl codes: unknown command 'frobnicate'; giftctl codes has: "
+                                 "issue, activate, void, status, list"));
+  // Global flags before or after the command.
+  const std::string account = UniqueName("newcomer");
+  ASSERT_TRUE(suite_.UpsertAccount(account, "DE", "EUR", v1::BILLING_CHANNEL_DIRECT).ok());
+  for (const std::string& command :
+       {"--json account show " + account, "account --json show " + account,
+        "account show " + account + " --json"}) {
+    run = Giftctl(command);
+    EXPECT_EQ(run.exit_code, 0) << command << "\n" << Describe(run);
+    EXPECT_EQ(JsonString(run.out, "account_id"), account) << command;
+  }
+
+  // Errors under --json are JSON too, on stderr.
+  run = Giftctl("--json account show nobody");
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_EQ(run.out, "");
+  EXPECT_THAT(run.err, HasSubstr("{\"error\":{\"code\":\"NOT_FOUND\",\"reason\":"
+                                 "\"ACCOUNT_NOT_FOUND\",\"message\":\"no such account\""));
+  run = Giftctl("--json codes void");
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_THAT(run.err, HasSubstr("{\"error\":{\"code\":\"USAGE\""));
+
+  // --out names a directory.
+  run = Giftctl("codes issue --count=1 --amount=1 --currency=EUR --region=DE --out=" + dir_);
+  EXPECT_EQ(run.exit_code, 2) << Describe(run);
+  EXPECT_THAT(run.err, HasSubstr("is a directory: give the path of a new file, e.g. " + dir_ +
+                                 "/batch.csv"));
+
+  // Batches are listed; codes by state without a batch; a page's hint runs alone.
+  auto codes = suite_.IssueActiveCodes(3, 500, "EUR", "DE");
+  ASSERT_EQ(codes.size(), 3u);
+  const std::string batch = codes[0].batch_id();
+  ASSERT_TRUE(suite_.Redeem(codes[0].code(), account, "r1").ok());
+  run = Giftctl("codes list --state=REDEEMED --page_size=1000");
+  ASSERT_EQ(run.exit_code, 0) << Describe(run);
+  EXPECT_THAT(run.out, HasSubstr(codes[0].serial() + "  REDEEMED"));
+  EXPECT_THAT(run.out, Not(HasSubstr(codes[1].serial())));
+  run = Giftctl("codes list --page_size=1 --batch_id=" + batch);
+  ASSERT_EQ(run.exit_code, 0) << Describe(run);
+  const size_t more = run.out.find("more: giftctl ");
+  ASSERT_NE(more, std::string::npos) << run.out;
+  const std::string next = run.out.substr(more + 14, run.out.find('\n', more) - more - 14);
+  run = Giftctl(next);
+  ASSERT_EQ(run.exit_code, 0) << next << "\n" << Describe(run);
+  EXPECT_THAT(run.out, HasSubstr(codes[1].serial() + "  ACTIVE"));
+
+  // No-ops are not successes: a voided code is not activated, and says why.
+  run = Giftctl("codes void --reason=\"lost in transit\" " + codes[2].serial());
+  ASSERT_EQ(run.exit_code, 0) << Describe(run);
+  run = Giftctl("codes activate " + codes[1].serial() + " " + codes[2].serial());
+  EXPECT_EQ(run.exit_code, 1) << Describe(run);
+  EXPECT_THAT(run.err, HasSubstr("FAILED_PRECONDITION CODE_VOIDED: " + codes[2].serial() +
+                                 " is VOIDED: a voided code cannot be activated"));
+  // An unknown serial among several is named.
+  run = Giftctl("codes activate " + codes[1].serial() + " GC999999000001");
+  EXPECT_EQ(run.exit_code, 1) << Describe(run);
+  EXPECT_THAT(run.err, HasSubstr("no such code: GC999999000001"));
+  // A batch where nothing can be activated exits 1.
+  run = Giftctl("--json codes issue --count=2 --amount=1 --currency=EUR --region=DE --out=" + dir_ +
+                "/voided.csv");
+  ASSERT_EQ(run.exit_code, 0) << Describe(run);
+  const std::string voided_batch = JsonString(run.out, "batch_id");
+  ASSERT_EQ(Giftctl("codes void --reason=test --batch_id=" + voided_batch).exit_code, 0);
+  // Batches, newest first, a page at a time.
+  run = Giftctl("batches list --page_size=1");
+  ASSERT_EQ(run.exit_code, 0) << Describe(run);
+  EXPECT_THAT(run.out, HasSubstr(voided_batch + "  2      1.00 EUR  DE"));
+  EXPECT_THAT(run.out, Not(HasSubstr(batch)));
+  const size_t more_batches = run.out.find("more: giftctl ");
+  ASSERT_NE(more_batches, std::string::npos) << run.out;
+  run = Giftctl(
+      run.out.substr(more_batches + 14, run.out.find('\n', more_batches) - more_batches - 14));
+  ASSERT_EQ(run.exit_code, 0) << Describe(run);
+  EXPECT_THAT(run.out, HasSubstr(batch + "  3      5.00 EUR  DE"));
+  run = Giftctl("codes activate --batch_id=" + voided_batch);
+  EXPECT_EQ(run.exit_code, 1) << Describe(run);
+  EXPECT_THAT(run.out, HasSubstr("activated 0 codes; 2 cannot be activated"));
+  EXPECT_THAT(run.err, HasSubstr("no code was activated and none is ACTIVE"));
+  // The void reason is shown.
+  run = Giftctl("codes status " + codes[2].serial());
+  ASSERT_EQ(run.exit_code, 0) << Describe(run);
+  EXPECT_EQ(Field(run.out, "void_reason"), "lost in transit");
+
+  // Who may call what.
+  run = Giftctl("audit", kSupportToken);
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.err, HasSubstr("support may not call /giftcard.v1.CodeVault/ExportAuditFacts; "
+                                 "it is for: admin"));
+}
+
+TEST_F(GiftctlTest, APinIsPromptedForWithoutEchoOnATerminal) {
+  auto codes = suite_.IssueActiveCodes(1, 500, "EUR", "DE");
+  ASSERT_EQ(codes.size(), 1u);
+  const std::string pin = codes[0].code();
+  TerminalRun run = RunOnTerminal(
+      absl::StrCat(AddressesEnv(suite_), "GIFTCTL_TOKEN=", kAdminToken,
+                   " GIFTCTL_TOKEN_FILE= ", GIFTCARD_GIFTCTL, " codes status --pin_stdin"),
+      "PIN: ", pin + "\n");
+  EXPECT_TRUE(run.prompted) << run.screen;
+  EXPECT_EQ(run.exit_code, 0) << run.screen;
+  EXPECT_THAT(run.screen, HasSubstr(codes[0].serial()));
+  EXPECT_THAT(run.screen, Not(HasSubstr(pin))) << "the PIN was echoed";
+  // Nothing typed: a usage error, not a lookup of "".
+  ShellRun empty = Giftctl("codes status --pin_stdin < /dev/null");
+  EXPECT_EQ(empty.exit_code, 2) << Describe(empty);
+  EXPECT_THAT(empty.err, HasSubstr("no PIN read"));
+}
+
+TEST(GiftctlTlsTest, ATlsStackReachedWithoutOrWithWrongTlsSettingsSaysWhichVariableToSet) {
+  const std::string certs = MakeCerts("giftcard-test-ca");
+  const std::string foreign = MakeCerts("some-other-ca");
+  Suite suite({.tls_dir = certs});
+  const std::string giftctl = absl::StrCat(AddressesEnv(suite), "GIFTCTL_TOKEN=", kAdminToken,
+                                           " GIFTCTL_TOKEN_FILE= ", GIFTCARD_GIFTCTL);
+  const std::string tls = absl::StrCat("GIFTCARD_TLS_CERT=", certs,
+                                       "/admin.crt GIFTCARD_TLS_KEY=", certs, "/admin.key ");
+  // With the right material: works.
+  ShellRun run = RunCommand(
+      absl::StrCat(tls, "GIFTCARD_TLS_CA=", certs, "/ca.crt ", giftctl, " account show nobody"));
+  EXPECT_EQ(run.exit_code, 1) << Describe(run);
+  EXPECT_THAT(run.err, HasSubstr("NOT_FOUND ACCOUNT_NOT_FOUND"));
+  // No TLS settings: not just "Socket closed".
+  run = RunCommand(giftctl + " account show nobody");
+  EXPECT_EQ(run.exit_code, 1) << Describe(run);
+  EXPECT_THAT(run.err, HasSubstr("hint: the service closed a plaintext connection: it probably "
+                                 "serves TLS. Set GIFTCARD_TLS_CA"));
+  // A CA file that is no certificate, or cannot be read: named before any call.
+  run = RunCommand(
+      absl::StrCat(tls, "GIFTCARD_TLS_CA=", certs, "/admin.key ", giftctl, " account show nobody"));
+  EXPECT_EQ(run.exit_code, 2) << Describe(run);
+  EXPECT_THAT(run.err,
+              HasSubstr("GIFTCARD_TLS_CA=" + certs + "/admin.key: holds no PEM CERTIFICATE"));
+  run = RunCommand(
+      absl::StrCat(tls, "GIFTCARD_TLS_CA=/nonexistent/ca.crt ", giftctl, " account show nobody"));
+  EXPECT_EQ(run.exit_code, 2) << Describe(run);
+  EXPECT_THAT(run.err, HasSubstr("GIFTCARD_TLS_CA=/nonexistent/ca.crt: cannot read it"));
+  // Another CA: the handshake fails, said in giftctl's words, not gRPC's log line.
+  run = RunCommand(
+      absl::StrCat(tls, "GIFTCARD_TLS_CA=", foreign, "/ca.crt ", giftctl, " account show nobody"));
+  EXPECT_EQ(run.exit_code, 1) << Describe(run);
+  EXPECT_THAT(run.err, HasSubstr("hint: the service's certificate is not signed by the CA in "
+                                 "GIFTCARD_TLS_CA=" +
+                                 foreign + "/ca.crt"));
+  EXPECT_THAT(run.err, Not(HasSubstr("ssl_transport_security.cc"))) << run.err;
+  // Mutual TLS without a client certificate.
+  run = RunCommand(
+      absl::StrCat("GIFTCARD_TLS_CA=", certs, "/ca.crt ", giftctl, " account show nobody"));
+  EXPECT_EQ(run.exit_code, 1) << Describe(run);
+  EXPECT_THAT(run.err, HasSubstr("set GIFTCARD_TLS_CERT and GIFTCARD_TLS_KEY"));
+}
+
+// Each service's --help lists its own flags, grouped, each with the
+// environment variable that sets it — not absl's "No flags matched".
+TEST(ServiceHelpTest, EachServiceListsItsFlagsWithTheirEnvironmentNames) {
+  struct Binary {
+    std::string path;
+    const char* own_flag;
+  };
+  for (const Binary& b : {Binary{BinaryOf("code-vault"), "code-vault:\n  --account_credit_address"},
+                          Binary{BinaryOf("account-credit"), "--pg_dsn (GIFTCARD_PG_DSN)"},
+                          Binary{BinaryOf("billing"), "billing:\n  --account_credit_address"}}) {
+    ShellRun run = RunCommand(absl::StrCat(b.path, " --help"));
+    EXPECT_EQ(run.exit_code, 0) << b.path << "\n" << Describe(run);
+    EXPECT_THAT(run.out, HasSubstr(b.own_flag)) << b.path;
+    EXPECT_THAT(run.out, HasSubstr("every service:\n")) << b.path;
+    EXPECT_THAT(run.out, HasSubstr("--tokens_file (GIFTCARD_TOKENS_FILE)")) << b.path;
+    EXPECT_THAT(run.out, HasSubstr("--pg_dsn (GIFTCARD_PG_DSN)")) << b.path;
+    EXPECT_THAT(run.out + run.err, Not(HasSubstr("No flags matched"))) << b.path;
+    EXPECT_THAT(run.out, Not(HasSubstr("--flagfile"))) << "absl's internals";
+    EXPECT_THAT(run.out, Not(HasSubstr(".cc"))) << "source paths";
+    ShellRun full = RunCommand(absl::StrCat(b.path, " --helpfull"));
+    EXPECT_EQ(full.out, run.out) << b.path;
+  }
 }
 
 }  // namespace

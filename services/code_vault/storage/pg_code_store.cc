@@ -16,13 +16,12 @@ using pg::Micros;
 // The columns CodeFromRow reads, of the table aliased `t` ("" for none).
 std::string CodeColumns(const std::string& t = "") {
   const std::string p = t.empty() ? "" : t + ".";
-  return absl::StrCat(p, "serial, ", p, "state, ", p, "currency_code, ", p, "amount_minor, ", p,
-                      "region, ", p, "batch_id::text, ", p, "pin_last4, ",
-                      Micros(p + "create_time"), ", ", Micros(p + "activate_time"), ", ",
-                      Micros(p + "redeem_time"), ", ", Micros(p + "void_time"), ", ",
-                      Micros(p + "expire_time"), ", coalesce(", p,
-                      "redeemed_by_account_id, ''), coalesce(", p, "redemption_id::text, ''), ",
-                      "coalesce(", p, "void_reason, '')");
+  return absl::StrCat(
+      p, "serial, ", p, "state, ", p, "currency_code, ", p, "amount_minor, ", p, "region, ", p,
+      "batch_id::text, ", p, "pin_last4, ", Micros(p + "create_time"), ", ",
+      Micros(p + "activate_time"), ", ", Micros(p + "redeem_time"), ", ", Micros(p + "void_time"),
+      ", ", Micros(p + "expire_time"), ", coalesce(", p, "redeemed_by_account_id, ''), coalesce(",
+      p, "redemption_id::text, ''), ", "coalesce(", p, "void_reason, '')");
 }
 constexpr int kCodeColumnCount = 15;
 
@@ -156,10 +155,10 @@ const pg::Statement kListCodes{"cv_list_codes",
                                             kEffectiveState, " = $3) ORDER BY serial LIMIT $4")};
 // Every batch's codes: walks the serial index; a rare state may make it read
 // many rows for one page (the statement timeout bounds it).
-const pg::Statement kListAllCodes{"cv_list_all_codes",
-                                  absl::StrCat("SELECT ", CodeColumns(),
-                                               " FROM codes WHERE serial > $1 AND ($2 = '' OR ",
-                                               kEffectiveState, " = $2) ORDER BY serial LIMIT $3")};
+const pg::Statement kListAllCodes{
+    "cv_list_all_codes",
+    absl::StrCat("SELECT ", CodeColumns(), " FROM codes WHERE serial > $1 AND ($2 = '' OR ",
+                 kEffectiveState, " = $2) ORDER BY serial LIMIT $3")};
 // $1 the batch number to list before (0: from the newest).
 const pg::Statement kListBatches{
     "cv_list_batches",
@@ -247,30 +246,12 @@ const pg::Statement kReject{
 }  // namespace
 
 std::vector<pg::Statement> PgCodeStore::Statements() {
-  return {kFindBatch,
-          kInsertBatch,
-          kInsertCodes,
-          kBatchSerials,
-          kBatchExists,
-          kFindAdminRequest,
-          kInsertAdminRequest,
-          kSerialsInState,
-          kBatchStateCount,
-          kActivateBatch,
-          kActivateSerials,
-          kVoidBatch,
-          kVoidSerials,
-          kListCodes,
-          kListAllCodes,
-          kListBatches,
-          kClaimPending,
-          kCodeBySerial,
-          kCodeByHashes,
-          kFindRedemption,
-          kLookup,
-          kReserve,
-          kComplete,
-          kReject};
+  return {kFindBatch,       kInsertBatch,      kInsertCodes,        kBatchSerials,
+          kBatchExists,     kFindAdminRequest, kInsertAdminRequest, kSerialsInState,
+          kBatchStateCount, kActivateBatch,    kActivateSerials,    kVoidBatch,
+          kVoidSerials,     kListCodes,        kListAllCodes,       kListBatches,
+          kClaimPending,    kCodeBySerial,     kCodeByHashes,       kFindRedemption,
+          kLookup,          kReserve,          kComplete,           kReject};
 }
 
 absl::StatusOr<Batch> PgCodeStore::CreateBatch(const BatchSpec& spec,
@@ -372,9 +353,9 @@ absl::StatusOr<BulkResult> PgCodeStore::ApplyBulkChange(const BulkChange& change
         if (!moves.ok()) return moves.status();
         if (!*moves) ++out.unchanged;
       }
-      out.changed = activate
-                        ? tx.exec_prepared(kActivateSerials.name, serials).affected_rows()
-                        : tx.exec_prepared(kVoidSerials.name, serials, change.reason).affected_rows();
+      out.changed =
+          activate ? tx.exec_prepared(kActivateSerials.name, serials).affected_rows()
+                   : tx.exec_prepared(kVoidSerials.name, serials, change.reason).affected_rows();
     }
     tx.exec_prepared(kInsertAdminRequest.name, change.request_id, activate ? "ACTIVATE" : "VOID",
                      change.request_fingerprint, out.changed, out.unchanged, out.skipped);

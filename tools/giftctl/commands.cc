@@ -1,0 +1,530 @@
+#include "commands.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "audit/audit.h"
+#include "audit/wire.h"
+#include "codes/codes.h"
+#include "common/tool_common.h"
+#include "errors/grpc_status.h"
+#include "giftcard/v1/account_credit.grpc.pb.h"
+#include "giftcard/v1/billing.grpc.pb.h"
+#include "giftcard/v1/code_vault.grpc.pb.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "money/money.h"
+#include "output.h"
+#include "protoconv/protoconv.h"
+#include "server/client.h"
+#include "terminal.h"
+
+namespace giftcard::giftctl {
+namespace {
+
+namespace v1 = ::giftcard::v1;
+
+auto Vault(const Session& s) { return v1::CodeVault::NewStub(s.Channel(Service::kCodeVault)); }
+auto Credit(const Session& s) {
+  return v1::AccountCredit::NewStub(s.Channel(Service::kAccountCredit));
+}
+auto Billing(const Session& s) { return v1::Billing::NewStub(s.Channel(Service::kBilling)); }
+
+// A decimal amount ("25", "25.5", "25.00") in minor units of `currency`.
+absl::StatusOr<int64_t> ParseAmount(const std::string& text, const std::string& currency) {
+  auto exponent = money::MinorUnitExponent(currency);
+  if (!exponent) return absl::InvalidArgumentError("--currency is not an ISO-4217 code");
+  absl::string_view whole = text, fraction;
+  if (size_t dot = text.find('.'); dot != std::string::npos) {
+    whole = absl::string_view(text).substr(0, dot);
+    fraction = absl::string_view(text).substr(dot + 1);
+  }
+  if (static_cast<int>(fraction.size()) > *exponent) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--amount has more decimals than ", currency, " has (", *exponent, ")"));
+  }
+  std::string digits = absl::StrCat(whole, fraction, std::string(*exponent - fraction.size(), '0'));
+  int64_t minor = 0;
+  if (whole.empty() || digits.find_first_not_of("0123456789") != std::string::npos ||
+      digits.size() > 17 || !absl::SimpleAtoi(digits, &minor)) {
+    return absl::InvalidArgumentError("--amount wants a positive decimal such as 25.00");
+  }
+  return minor;
+}
+
+std::string NewRequestId(absl::string_view prefix) {
+  std::random_device device;
+  return absl::StrFormat("%s-%08x%08x", prefix, device(), device());
+}
+
+std::string RequestIdOr(const std::string& given, absl::string_view prefix) {
+  return given.empty() ? NewRequestId(prefix) : given;
+}
+
+// The end of most commands: the failed call's report, the response as
+// JSON, or the human form.
+int Answer(const Session& session, const grpc::Status& status,
+           const google::protobuf::Message& response, const std::function<void()>& print_human) {
+  if (!status.ok()) return session.CallFailed(status);
+  if (session.json()) {
+    std::printf("%s\n", ToJson(response).c_str());
+  } else {
+    print_human();
+  }
+  return kExitOk;
+}
+
+template <typename Request>
+void SetPage(const PageFlags& page, Request& request) {
+  request.set_page_size(page.page_size);
+  request.set_page_token(page.page_token);
+}
+
+// The line that fetches the next page, runnable as it stands.
+void PrintMore(const std::string& command, const std::string& next_page_token) {
+  if (!next_page_token.empty()) {
+    std::printf("more: giftctl %s --page_token=%s\n", command.c_str(), next_page_token.c_str());
+  }
+}
+
+std::string StateName(v1::CodeState state) {
+  return Short(v1::CodeState_Name(state), "CODE_STATE_");
+}
+
+// A PIN typed where a serial belongs: refused here, so it is never sent.
+bool AnyLooksLikeAPin(const std::vector<std::string>& args) {
+  for (const std::string& arg : args) {
+    if (codes::Normalize(arg).ok()) return true;
+  }
+  return false;
+}
+constexpr char kLooksLikeAPin[] =
+    "that looks like a PIN, not a serial: use --pin_stdin and type it (it stays out of shell "
+    "history and logs)";
+
+// A usage error when neither or both of --batch_id and serials are given.
+std::string SelectionError(const SelectFlags& flags) {
+  const bool by_batch = !flags.batch_id.empty();
+  if (by_batch == !flags.serials.empty()) {
+    return by_batch ? "give --batch_id or serials, not both" : "give --batch_id or serials";
+  }
+  return "";
+}
+
+// "activated 3 codes; 2 were ACTIVE already; 1 cannot be activated (…)".
+// A change that leaves no code in the asked state is a failure (exit 1),
+// not a success that did nothing.
+int BulkAnswer(const Session& session, const grpc::Status& status,
+               const google::protobuf::Message& response, absl::string_view verb,
+               absl::string_view target_state, absl::string_view cannot_why, int64_t changed,
+               int64_t unchanged, int64_t skipped) {
+  if (!status.ok()) return session.CallFailed(status);
+  if (session.json()) {
+    std::printf("%s\n", ToJson(response).c_str());
+  } else {
+    std::string line = absl::StrCat(verb, " ", Count(changed, "code", "codes"));
+    if (unchanged > 0) {
+      absl::StrAppend(&line, "; ", unchanged, unchanged == 1 ? " was " : " were ", target_state,
+                      " already");
+    }
+    if (skipped > 0) {
+      absl::StrAppend(&line, "; ", skipped, " cannot be ", verb, " (", cannot_why, ")");
+    }
+    std::printf("%s\n", line.c_str());
+  }
+  if (changed + unchanged == 0) {
+    return session.Failed(absl::StrCat("no code was ", verb, " and none is ", target_state));
+  }
+  return kExitOk;
+}
+
+// One Health/Check; "SERVING", "NOT_SERVING", "SERVICE_UNKNOWN" (the
+// server has no such name) or the error.
+std::string CheckOnce(const std::string& address, const std::string& service) {
+  auto stub = grpc::health::v1::Health::NewStub(server::MakeChannel(address));
+  grpc::ClientContext context;
+  server::PrepareContext(context, "", absl::Seconds(2));
+  grpc::health::v1::HealthCheckResponse response;
+  grpc::health::v1::HealthCheckRequest request;
+  request.set_service(service);
+  grpc::Status status = stub->Check(&context, request, &response);
+  if (status.error_code() == grpc::StatusCode::NOT_FOUND) return "SERVICE_UNKNOWN";
+  if (!status.ok()) {
+    const char* ca = std::getenv(kTlsCaEnv);
+    const std::string hint =
+        TlsHint(status, ca == nullptr ? "" : ca, std::getenv(kTlsCertEnv) != nullptr);
+    return tools::Describe(status) + (hint.empty() ? "" : " (hint: " + hint + ")");
+  }
+  return grpc::health::v1::HealthCheckResponse::ServingStatus_Name(response.status());
+}
+
+// Which of the suite's services answers at `address` (each registers its
+// full name with health): its full name, or "".
+std::string ServiceAt(const std::string& address) {
+  for (const char* name : {v1::CodeVault::service_full_name(),
+                                  v1::AccountCredit::service_full_name(),
+                                  v1::Billing::service_full_name()}) {
+    const std::string state = CheckOnce(address, name);
+    if (state == "SERVING" || state == "NOT_SERVING") return name;
+  }
+  return "";
+}
+
+std::string ShortServiceName(const std::string& full) {
+  if (full == v1::CodeVault::service_full_name()) return "code-vault";
+  if (full == v1::AccountCredit::service_full_name()) return "account-credit";
+  if (full == v1::Billing::service_full_name()) return "billing";
+  return full;
+}
+
+}  // namespace
+
+int CodesIssue(const Session& session, const IssueFlags& flags) {
+  const std::string cmd = "codes issue";
+  auto amount = ParseAmount(flags.amount, flags.currency);
+  if (!amount.ok()) return session.UsageError(cmd, std::string(amount.status().message()));
+
+  v1::IssueCodesRequest request;
+  request.set_count(flags.count);
+  request.mutable_amount()->set_currency_code(flags.currency);
+  request.mutable_amount()->set_amount_minor(*amount);
+  request.set_region(flags.region);
+  request.set_request_id(RequestIdOr(flags.request_id, "giftctl-issue"));
+  if (!flags.expire_time.empty()) {
+    absl::Time expire;
+    std::string error;
+    if (!absl::ParseTime(absl::RFC3339_full, flags.expire_time, &expire, &error)) {
+      return session.UsageError(cmd, "--expire_time wants RFC 3339, e.g. 2027-12-31T00:00:00Z");
+    }
+    protoconv::ToTimestamp(expire, request.mutable_expire_time());
+  }
+
+  // The PINs exist nowhere else: the file is created for the owner only, and
+  // an existing file is never replaced.
+  const std::string& path = flags.out;
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    return session.UsageError(
+        cmd, absl::StrCat("--out=", path, " is a directory: give the path of a new file, e.g. ",
+                          absl::StripSuffix(path, "/"), "/batch.csv"));
+  }
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return session.Failed(absl::StrCat("cannot create ", path, ": ", std::strerror(errno),
+                                       errno == EEXIST ? " (refusing to overwrite it)" : ""));
+  }
+  ::fchmod(fd, 0600);  // Whatever the umask.
+  std::FILE* csv = ::fdopen(fd, "w");
+  std::fprintf(csv, "serial,pin\n");
+
+  auto context = session.Call(absl::Minutes(10));
+  auto reader = Vault(session)->IssueCodes(context.get(), request);
+  // Frames redrawn with \r only make sense on a terminal.
+  const bool show_progress = (flags.count >= 1000 || flags.progress) && isatty(STDERR_FILENO);
+  v1::IssuedCode code;
+  std::string batch_id;
+  int written = 0, shown_percent = -1;
+  bool replayed = false;
+  while (reader->Read(&code)) {
+    batch_id = code.batch_id();
+    if (code.code().empty()) {
+      replayed = true;  // A replay of an earlier request: PINs are shown once only.
+      continue;
+    }
+    std::fprintf(csv, "%s,%s\n", code.serial().c_str(), code.code().c_str());
+    ++written;
+    const int percent = static_cast<int>(100LL * written / flags.count);
+    if (show_progress && percent != shown_percent) {
+      shown_percent = percent;
+      const int bar = percent / 5;
+      std::fprintf(stderr, "\rissuing [%s%s] %3d%% %d/%d", std::string(bar, '#').c_str(),
+                   std::string(20 - bar, ' ').c_str(), percent, written, flags.count);
+    }
+  }
+  if (show_progress && written > 0) std::fprintf(stderr, "\n");
+  grpc::Status status = reader->Finish();
+  const bool flushed = std::fflush(csv) == 0 && ::fsync(fd) == 0;
+  std::fclose(csv);
+  if (written == 0) ::unlink(path.c_str());
+  if (replayed) {
+    return session.Failed(absl::StrCat(
+        "request_id ", request.request_id(), " already issued batch ", batch_id,
+        "; its PINs were shown once and are not shown again (void the batch if that file is "
+        "lost)"));
+  }
+  if (!status.ok() || !flushed || written != flags.count) {
+    const int exit_code = status.ok() ? kExitFailed : session.CallFailed(status);
+    if (!flushed) session.Failed(absl::StrCat("writing ", path, " failed"));
+    if (!batch_id.empty()) {
+      session.Failed(absl::StrCat("only ", written, " of ", flags.count, " codes of batch ",
+                                  batch_id, " reached ", path,
+                                  "; void the batch (giftctl codes void --batch_id=", batch_id,
+                                  " --reason=incomplete) and issue again"));
+    }
+    return exit_code;
+  }
+  if (session.json()) {
+    nlohmann::ordered_json out;
+    out["batch_id"] = batch_id;
+    out["issued"] = written;
+    out["file"] = path;
+    out["request_id"] = request.request_id();
+    std::printf("%s\n", DumpJson(out).c_str());
+  } else {
+    PrintFields({{"batch_id", batch_id},
+                 {"issued", absl::StrCat(Count(written, "code", "codes"), " of ",
+                                         Money(request.amount()), ", ", request.region(),
+                                         ", state ISSUED")},
+                 {"file", absl::StrCat(path, " (mode 0600: serial,pin)")},
+                 {"request_id", request.request_id()}});
+  }
+  return kExitOk;
+}
+
+int CodesActivate(const Session& session, const SelectFlags& flags) {
+  if (AnyLooksLikeAPin(flags.serials)) return session.UsageError("codes activate", kLooksLikeAPin);
+  if (std::string e = SelectionError(flags); !e.empty()) {
+    return session.UsageError("codes activate", e);
+  }
+  v1::ActivateCodesRequest request;
+  request.set_batch_id(flags.batch_id);
+  for (const std::string& serial : flags.serials) request.add_serials(serial);
+  request.set_request_id(RequestIdOr(flags.request_id, "giftctl-activate"));
+  v1::ActivateCodesResponse response;
+  grpc::Status status = Vault(session)->ActivateCodes(session.Call().get(), request, &response);
+  return BulkAnswer(session, status, response, "activated", "ACTIVE", "voided, redeemed or expired",
+                    response.activated_count(), response.unchanged_count(),
+                    response.skipped_count());
+}
+
+int CodesVoid(const Session& session, const SelectFlags& flags) {
+  if (AnyLooksLikeAPin(flags.serials)) return session.UsageError("codes void", kLooksLikeAPin);
+  if (std::string e = SelectionError(flags); !e.empty()) return session.UsageError("codes void", e);
+  v1::VoidCodesRequest request;
+  request.set_batch_id(flags.batch_id);
+  for (const std::string& serial : flags.serials) request.add_serials(serial);
+  request.set_reason(flags.reason);
+  request.set_request_id(RequestIdOr(flags.request_id, "giftctl-void"));
+  v1::VoidCodesResponse response;
+  grpc::Status status = Vault(session)->VoidCodes(session.Call().get(), request, &response);
+  return BulkAnswer(session, status, response, "voided", "VOIDED", "redeeming or redeemed",
+                    response.voided_count(), response.unchanged_count(), response.skipped_count());
+}
+
+int CodesStatus(const Session& session, const StatusFlags& flags) {
+  const std::string cmd = "codes status";
+  v1::GetCodeStatusRequest request;
+  if (flags.pin_stdin == (flags.serials.size() == 1) || flags.serials.size() > 1) {
+    return session.UsageError(cmd, "give one SERIAL, or --pin_stdin and the PIN on stdin");
+  }
+  if (flags.pin_stdin) {
+    // Read from stdin so the PIN stays out of shell history and `ps`.
+    std::optional<std::string> pin = ReadSecretLine("PIN: ");
+    if (!pin) return session.UsageError(cmd, "no PIN read");
+    request.set_code(*pin);
+  } else {
+    if (AnyLooksLikeAPin(flags.serials)) return session.UsageError(cmd, kLooksLikeAPin);
+    request.set_serial(flags.serials[0]);
+  }
+  v1::CodeStatus code;
+  grpc::Status status = Vault(session)->GetCodeStatus(session.Call().get(), request, &code);
+  return Answer(session, status, code, [&] {
+    PrintFields({{"serial", code.serial()},
+                 {"state", StateName(code.state())},
+                 {"amount", Money(code.amount())},
+                 {"region", code.region()},
+                 {"batch_id", code.batch_id()},
+                 {"pin_last4", code.pin_last4()},
+                 {"create_time", Time(code.create_time())},
+                 {"activate_time", Time(code.activate_time())},
+                 {"redeem_time", Time(code.redeem_time())},
+                 {"void_time", Time(code.void_time())},
+                 {"void_reason", Or(code.void_reason())},
+                 {"expire_time", Time(code.expire_time())},
+                 {"redeemed_by_account_id", Or(code.redeemed_by_account_id())},
+                 {"redemption_id", Or(code.redemption_id())}});
+  });
+}
+
+int CodesList(const Session& session, const ListCodesFlags& flags) {
+  v1::ListCodesRequest request;
+  request.set_batch_id(flags.batch_id);
+  if (!flags.state.empty()) {
+    v1::CodeState state;
+    const std::string name = absl::AsciiStrToUpper(flags.state);
+    if (!v1::CodeState_Parse(name, &state) && !v1::CodeState_Parse("CODE_STATE_" + name, &state)) {
+      return session.UsageError("codes list",
+                                "--state is one of ISSUED, ACTIVE, REDEEMING, REDEEMED, "
+                                "VOIDED, EXPIRED");
+    }
+    request.set_state(state);
+  }
+  SetPage(flags.page, request);
+  v1::ListCodesResponse response;
+  grpc::Status status = Vault(session)->ListCodes(session.Call().get(), request, &response);
+  return Answer(session, status, response, [&] {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& c : response.codes()) {
+      rows.push_back({c.serial(), StateName(c.state()), Money(c.amount()), c.region(),
+                      c.pin_last4(), Or(c.redeemed_by_account_id())});
+    }
+    PrintTable({"SERIAL", "STATE", "AMOUNT", "REGION", "LAST4", "REDEEMED_BY"}, rows);
+    PrintMore("codes list", response.next_page_token());
+  });
+}
+
+int BatchesList(const Session& session, const PageFlags& flags) {
+  v1::ListBatchesRequest request;
+  SetPage(flags, request);
+  v1::ListBatchesResponse response;
+  grpc::Status status = Vault(session)->ListBatches(session.Call().get(), request, &response);
+  return Answer(session, status, response, [&] {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& b : response.batches()) {
+      rows.push_back({b.batch_id(), absl::StrCat(b.code_count()), Money(b.amount()), b.region(),
+                      Time(b.create_time()), Time(b.expire_time()), b.request_id()});
+    }
+    PrintTable({"BATCH_ID", "CODES", "AMOUNT", "REGION", "CREATED", "EXPIRES", "REQUEST_ID"},
+               rows);
+    PrintMore("batches list", response.next_page_token());
+  });
+}
+
+int AccountShow(const Session& session, const OneIdFlags& flags) {
+  v1::GetAccountRequest request;
+  request.set_account_id(flags.id);
+  v1::Account account;
+  grpc::Status status = Credit(session)->GetAccount(session.Call().get(), request, &account);
+  return Answer(session, status, account, [&] {
+    PrintFields({{"account_id", account.account_id()},
+                 {"state", Short(v1::AccountState_Name(account.state()), "ACCOUNT_STATE_")},
+                 {"country", account.country()},
+                 {"currency_code", account.currency_code()},
+                 {"billing_channel",
+                  Short(v1::BillingChannel_Name(account.billing_channel()), "BILLING_CHANNEL_")},
+                 {"balance", Money(account.balance())},
+                 {"create_time", Time(account.create_time())},
+                 {"update_time", Time(account.update_time())}});
+  });
+}
+
+int AccountLedger(const Session& session, const OneIdFlags& flags) {
+  v1::ListLedgerEntriesRequest request;
+  request.set_account_id(flags.id);
+  SetPage(flags.page, request);
+  v1::ListLedgerEntriesResponse response;
+  grpc::Status status =
+      Credit(session)->ListLedgerEntries(session.Call().get(), request, &response);
+  return Answer(session, status, response, [&] {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& e : response.entries()) {
+      rows.push_back(
+          {absl::StrCat(e.entry_id()), Time(e.create_time()), Money(e.amount()), e.transfer_id()});
+    }
+    PrintTable({"ENTRY", "TIME", "AMOUNT", "TRANSFER"}, rows);
+    PrintMore("account ledger " + flags.id, response.next_page_token());
+  });
+}
+
+int InvoiceShow(const Session& session, const OneIdFlags& flags) {
+  v1::GetCreditApplicationRequest request;
+  request.set_invoice_id(flags.id);
+  v1::CreditApplication app;
+  grpc::Status status =
+      Billing(session)->GetCreditApplication(session.Call().get(), request, &app);
+  return Answer(session, status, app, [&] {
+    PrintFields({{"invoice_id", app.invoice_id()},
+                 {"account_id", app.account_id()},
+                 {"state",
+                  Short(v1::CreditApplicationState_Name(app.state()), "CREDIT_APPLICATION_STATE_")},
+                 {"amount_due", Money(app.amount_due())},
+                 {"applied", Money(app.applied())},
+                 {"amount_to_charge", Money(app.amount_to_charge())},
+                 {"remaining_credit", Money(app.remaining_credit())},
+                 {"next_invoice_covered", app.next_invoice_covered() ? "yes" : "no"},
+                 {"create_time", Time(app.create_time())},
+                 {"update_time", Time(app.update_time())}});
+  });
+}
+
+int Audit(const Session& session, const AuditFlags& flags) {
+  auto vault_stub = Vault(session);
+  auto billing_stub = Billing(session);
+  auto ledger_stub = Credit(session);
+  absl::StatusOr<audit::AllFacts> facts =
+      audit::ReadOverRpc({vault_stub.get(), billing_stub.get(), ledger_stub.get(),
+                          [&session] { return session.Call(absl::Minutes(5)); }, flags.chunk_size});
+  if (!facts.ok()) return session.CallFailed(errors::ToGrpcStatus(facts.status()));
+  const audit::VaultFacts& vault = facts->vault;
+  const audit::BillingFacts& billing = facts->billing;
+  const audit::LedgerFacts& ledger = facts->ledger;
+  const std::vector<audit::Violation> violations = audit::Check(vault, billing, ledger);
+  if (session.json()) {
+    nlohmann::ordered_json out;
+    out["clean"] = violations.empty();
+    out["redemptions"] = vault.redemptions.size();
+    out["redeemed_codes"] = vault.redeemed_codes.size();
+    out["applications"] = billing.applications.size();
+    out["accounts"] = ledger.balances.size();
+    out["transfers"] = ledger.transfers.size();
+    out["violations"] = nlohmann::ordered_json::array();
+    for (const auto& v : violations) {
+      out["violations"].push_back({{"invariant", v.invariant}, {"detail", v.detail}});
+    }
+    std::printf("%s\n", DumpJson(out).c_str());
+  } else {
+    std::printf(
+        "checked %zu redemptions, %zu redeemed codes, %zu credit applications, %zu "
+        "accounts, %zu transfers\n",
+        vault.redemptions.size(), vault.redeemed_codes.size(), billing.applications.size(),
+        ledger.balances.size(), ledger.transfers.size());
+    std::printf("%s", audit::Format(violations).c_str());
+    std::printf(violations.empty() ? "audit: clean\n" : "audit: %zu violations\n",
+                violations.size());
+  }
+  return violations.empty() ? kExitOk : kExitFailed;
+}
+
+int Health(const Session& session, const HealthFlags& flags) {
+  absl::Duration wait = absl::ZeroDuration();
+  if (!flags.wait.empty() && !absl::ParseDuration(flags.wait, &wait)) {
+    return session.UsageError("health", "--wait wants a duration such as 30s");
+  }
+  const absl::Time deadline = absl::Now() + wait;
+  int exit_code = kExitOk;
+  nlohmann::ordered_json json = nlohmann::ordered_json::object();
+  for (const std::string& address : flags.addresses) {
+    std::string state = CheckOnce(address, flags.service);
+    while (state != "SERVING" && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(100));
+      state = CheckOnce(address, flags.service);
+    }
+    const bool reachable = state == "SERVING" || state == "NOT_SERVING";
+    const std::string service = reachable ? ServiceAt(address) : "";
+    if (session.json()) {
+      json[address] = {{"status", state}, {"service", service}};
+    } else {
+      std::printf("%s: %s%s\n", address.c_str(), state.c_str(),
+                  service.empty() ? "" : absl::StrCat(" (", ShortServiceName(service), ")").c_str());
+    }
+    if (state != "SERVING") exit_code = kExitFailed;
+  }
+  if (session.json()) std::printf("%s\n", DumpJson(json).c_str());
+  return exit_code;
+}
+
+}  // namespace giftcard::giftctl

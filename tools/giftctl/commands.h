@@ -1,0 +1,76 @@
+// giftctl's commands, each a function of the session and its own flags
+// (giftctl.cc binds the flags with CLI11). Each returns the exit code.
+#ifndef GIFTCARD_TOOLS_GIFTCTL_COMMANDS_H_
+#define GIFTCARD_TOOLS_GIFTCTL_COMMANDS_H_
+
+#include <string>
+#include <vector>
+
+#include "session.h"
+
+namespace giftcard::giftctl {
+
+struct IssueFlags {
+  int count = 0;
+  std::string amount;
+  std::string currency;
+  std::string region;
+  std::string out;
+  std::string expire_time;
+  bool progress = false;
+  std::string request_id;
+};
+int CodesIssue(const Session& session, const IssueFlags& flags);
+
+// Activate and void: a batch or serials.
+struct SelectFlags {
+  std::string batch_id;
+  std::vector<std::string> serials;
+  std::string reason;  // Void only.
+  std::string request_id;
+};
+int CodesActivate(const Session& session, const SelectFlags& flags);
+int CodesVoid(const Session& session, const SelectFlags& flags);
+
+struct StatusFlags {
+  std::vector<std::string> serials;  // One, unless --pin_stdin.
+  bool pin_stdin = false;
+};
+int CodesStatus(const Session& session, const StatusFlags& flags);
+
+struct PageFlags {
+  int page_size = 0;
+  std::string page_token;
+};
+
+struct ListCodesFlags {
+  std::string batch_id;
+  std::string state;
+  PageFlags page;
+};
+int CodesList(const Session& session, const ListCodesFlags& flags);
+int BatchesList(const Session& session, const PageFlags& flags);
+
+struct OneIdFlags {
+  std::string id;
+  PageFlags page;
+};
+int AccountShow(const Session& session, const OneIdFlags& flags);
+int AccountLedger(const Session& session, const OneIdFlags& flags);
+int InvoiceShow(const Session& session, const OneIdFlags& flags);
+
+struct AuditFlags {
+  int chunk_size = 0;
+};
+int Audit(const Session& session, const AuditFlags& flags);
+
+struct HealthFlags {
+  std::vector<std::string> addresses;
+  std::string wait;
+  std::string service;
+};
+int Health(const Session& session, const HealthFlags& flags);
+
+}  // namespace giftcard::giftctl
+
+#endif  // GIFTCARD_TOOLS_GIFTCTL_COMMANDS_H_
