@@ -37,8 +37,8 @@ class LocalStackTest : public ::testing::Test {
   }
 
   ShellRun Stack(const std::string& verb) {
-    return RunCommand(absl::StrCat("GIFTCARD_STACK_DIR=", stack_dir_, " GIFTCARD_BUILD_DIR=",
-                                   GIFTCARD_BUILD_DIR_FOR_TESTS, " bash ",
+    return RunCommand(absl::StrCat("GIFTCARD_STACK_DIR=", stack_dir_,
+                                   " GIFTCARD_BUILD_DIR=", GIFTCARD_BUILD_DIR_FOR_TESTS, " bash ",
                                    GIFTCARD_SOURCE_DIR_FOR_TESTS, "/deploy/local/stack.sh ", verb));
   }
 
@@ -62,8 +62,10 @@ TEST_F(LocalStackTest, UpAndDownSayTheyDeleteTheDataAndKeepTheLogs) {
   run = Stack("status");
   EXPECT_EQ(run.exit_code, 0) << Describe(run);
   EXPECT_THAT(run.out, HasSubstr("code-vault: running"));
-  EXPECT_THAT(run.out, HasSubstr("data: " + stack_dir_ + " (deleted by the next 'up' or 'down'); "
-                                 "logs: " + stack_dir_ + "/logs (kept)"));
+  EXPECT_THAT(run.out, HasSubstr("data: " + stack_dir_ +
+                                 " (deleted by the next 'up' or 'down'); "
+                                 "logs: " +
+                                 stack_dir_ + "/logs (kept)"));
   run = Giftctl("--json codes issue --count=1 --amount=5 --currency=EUR --region=DE --out=" +
                 stack_dir_ + "/logs/../first.csv");
   ASSERT_EQ(run.exit_code, 0) << Describe(run);
@@ -86,7 +88,8 @@ TEST_F(LocalStackTest, UpAndDownSayTheyDeleteTheDataAndKeepTheLogs) {
   // down: data gone, logs kept.
   run = Stack("down");
   ASSERT_EQ(run.exit_code, 0) << Describe(run);
-  EXPECT_THAT(run.out, HasSubstr("stack: down (data deleted; logs kept in " + stack_dir_ + "/logs)"));
+  EXPECT_THAT(run.out,
+              HasSubstr("stack: down (data deleted; logs kept in " + stack_dir_ + "/logs)"));
   EXPECT_FALSE(Exists(stack_dir_ + "/env"));
   EXPECT_FALSE(Exists(stack_dir_ + "/first.csv"));
   EXPECT_FALSE(Exists(stack_dir_ + "/pg/pg.port"));

@@ -175,9 +175,9 @@ std::string CheckOnce(const std::string& address, const std::string& service) {
 // Which of the suite's services answers at `address` (each registers its
 // full name with health): its full name, or "".
 std::string ServiceAt(const std::string& address) {
-  for (const char* name : {v1::CodeVault::service_full_name(),
-                                  v1::AccountCredit::service_full_name(),
-                                  v1::Billing::service_full_name()}) {
+  for (const char* name :
+       {v1::CodeVault::service_full_name(), v1::AccountCredit::service_full_name(),
+        v1::Billing::service_full_name()}) {
     const std::string state = CheckOnce(address, name);
     if (state == "SERVING" || state == "NOT_SERVING") return name;
   }
@@ -285,12 +285,12 @@ int CodesIssue(const Session& session, const IssueFlags& flags) {
     out["request_id"] = request.request_id();
     std::printf("%s\n", DumpJson(out).c_str());
   } else {
-    PrintFields({{"batch_id", batch_id},
-                 {"issued", absl::StrCat(Count(written, "code", "codes"), " of ",
-                                         Money(request.amount()), ", ", request.region(),
-                                         ", state ISSUED")},
-                 {"file", absl::StrCat(path, " (mode 0600: serial,pin)")},
-                 {"request_id", request.request_id()}});
+    PrintFields(
+        {{"batch_id", batch_id},
+         {"issued", absl::StrCat(Count(written, "code", "codes"), " of ", Money(request.amount()),
+                                 ", ", request.region(), ", state ISSUED")},
+         {"file", absl::StrCat(path, " (mode 0600: serial,pin)")},
+         {"request_id", request.request_id()}});
   }
   return kExitOk;
 }
@@ -398,8 +398,7 @@ int BatchesList(const Session& session, const PageFlags& flags) {
       rows.push_back({b.batch_id(), absl::StrCat(b.code_count()), Money(b.amount()), b.region(),
                       Time(b.create_time()), Time(b.expire_time()), b.request_id()});
     }
-    PrintTable({"BATCH_ID", "CODES", "AMOUNT", "REGION", "CREATED", "EXPIRES", "REQUEST_ID"},
-               rows);
+    PrintTable({"BATCH_ID", "CODES", "AMOUNT", "REGION", "CREATED", "EXPIRES", "REQUEST_ID"}, rows);
     PrintMore("batches list", response.next_page_token());
   });
 }
@@ -444,8 +443,7 @@ int InvoiceShow(const Session& session, const OneIdFlags& flags) {
   v1::GetCreditApplicationRequest request;
   request.set_invoice_id(flags.id);
   v1::CreditApplication app;
-  grpc::Status status =
-      Billing(session)->GetCreditApplication(session.Call().get(), request, &app);
+  grpc::Status status = Billing(session)->GetCreditApplication(session.Call().get(), request, &app);
   return Answer(session, status, app, [&] {
     PrintFields({{"invoice_id", app.invoice_id()},
                  {"account_id", app.account_id()},
@@ -518,8 +516,9 @@ int Health(const Session& session, const HealthFlags& flags) {
     if (session.json()) {
       json[address] = {{"status", state}, {"service", service}};
     } else {
-      std::printf("%s: %s%s\n", address.c_str(), state.c_str(),
-                  service.empty() ? "" : absl::StrCat(" (", ShortServiceName(service), ")").c_str());
+      std::printf(
+          "%s: %s%s\n", address.c_str(), state.c_str(),
+          service.empty() ? "" : absl::StrCat(" (", ShortServiceName(service), ")").c_str());
     }
     if (state != "SERVING") exit_code = kExitFailed;
   }

@@ -30,13 +30,12 @@ void CheckPemFile(const Session& session, const char* env, const char* what,
   if (path.empty()) return;
   std::optional<std::string> text = config::ReadFile(path);
   if (!text) {
-    std::exit(session.Failed(absl::StrCat(env, "=", path, ": cannot read it (", what, ")"),
-                             kExitUsage));
+    std::exit(
+        session.Failed(absl::StrCat(env, "=", path, ": cannot read it (", what, ")"), kExitUsage));
   }
   if (!absl::StrContains(*text, absl::StrCat(pem_label, "-----"))) {
-    std::exit(session.Failed(absl::StrCat(env, "=", path, ": holds no PEM ", pem_label, " (", what,
-                                          ")"),
-                             kExitUsage));
+    std::exit(session.Failed(
+        absl::StrCat(env, "=", path, ": holds no PEM ", pem_label, " (", what, ")"), kExitUsage));
   }
 }
 
@@ -70,24 +69,24 @@ std::shared_ptr<grpc::Channel> Session::Channel(Service service) const {
     const char* flag;
     const char* env;
   };
-  const Where where = service == Service::kCodeVault ? Where{globals_.code_vault, "code_vault",
-                                                             "CODE_VAULT_ADDR"}
+  const Where where = service == Service::kCodeVault
+                          ? Where{globals_.code_vault, "code_vault", "CODE_VAULT_ADDR"}
                       : service == Service::kAccountCredit
                           ? Where{globals_.account_credit, "account_credit", "ACCOUNT_CREDIT_ADDR"}
                           : Where{globals_.billing, "billing", "BILLING_ADDR"};
   if (where.address.empty()) {
-    std::exit(Failed(absl::StrCat("no address for ", where.flag, ": pass --", where.flag,
-                                  " or set ", where.env,
-                                  " (deploy/local/stack.sh's env file sets it)"),
-                     kExitUsage));
+    std::exit(
+        Failed(absl::StrCat("no address for ", where.flag, ": pass --", where.flag, " or set ",
+                            where.env, " (deploy/local/stack.sh's env file sets it)"),
+               kExitUsage));
   }
   CheckPemFile(*this, kTlsCaEnv, "the CA of the services' certificates", "CERTIFICATE");
   CheckPemFile(*this, kTlsCertEnv, "this caller's certificate, for mutual TLS", "CERTIFICATE");
   CheckPemFile(*this, kTlsKeyEnv, "this caller's private key, for mutual TLS", "PRIVATE KEY");
   if (Env(kTlsCertEnv).empty() != Env(kTlsKeyEnv).empty()) {
-    std::exit(Failed(absl::StrCat("set both ", kTlsCertEnv, " and ", kTlsKeyEnv,
-                                  " (mutual TLS), or neither"),
-                     kExitUsage));
+    std::exit(Failed(
+        absl::StrCat("set both ", kTlsCertEnv, " and ", kTlsKeyEnv, " (mutual TLS), or neither"),
+        kExitUsage));
   }
   return server::MakeChannel(where.address);
 }
@@ -150,8 +149,7 @@ int Session::Failed(const std::string& message, int exit_code) const {
   return exit_code;
 }
 
-std::string TlsHint(const grpc::Status& status, const std::string& ca_file,
-                    bool has_client_cert) {
+std::string TlsHint(const grpc::Status& status, const std::string& ca_file, bool has_client_cert) {
   if (status.error_code() != grpc::StatusCode::UNAVAILABLE) return "";
   const std::string& m = status.error_message();
   const bool closed = absl::StrContains(m, "Socket closed") ||

@@ -71,8 +71,7 @@ class Session {
 
 // What a TLS problem looks like from the client side and which variable to
 // set: "" when `status` shows none. `ca_file` is $GIFTCARD_TLS_CA.
-std::string TlsHint(const grpc::Status& status, const std::string& ca_file,
-                    bool has_client_cert);
+std::string TlsHint(const grpc::Status& status, const std::string& ca_file, bool has_client_cert);
 
 }  // namespace giftcard::giftctl
 
