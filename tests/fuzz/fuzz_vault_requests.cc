@@ -22,7 +22,8 @@ class NoStore : public CodeStore {
   absl::StatusOr<Batch> CreateBatch(const BatchSpec&, const std::vector<NewCode>&) override {
     return Down();
   }
-  absl::StatusOr<int64_t> ApplyBulkChange(const BulkChange&) override { return Down(); }
+  absl::StatusOr<BulkResult> ApplyBulkChange(const BulkChange&) override { return Down(); }
+  absl::StatusOr<BatchPage> ListBatches(int64_t, int) override { return Down(); }
   absl::StatusOr<CodePage> ListCodes(const std::string&, std::optional<CodeState>,
                                      const std::string&, int) override {
     return Down();
@@ -86,7 +87,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static auto* limiter = new InProcessAttemptLimiter(absl::Minutes(1), 1000);
   static auto* service = new VaultService(*store, *guard, *credit, *limiter, *hasher, {});
   if (size == 0) return 0;
-  const uint8_t which = data[0] % 6;
+  const uint8_t which = data[0] % 7;
   const std::string bytes(reinterpret_cast<const char*>(data + 1), size - 1);
   switch (which) {
     case 0: {
@@ -129,6 +130,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       q.page_size = r.page_size();
       q.page_token = r.page_token();
       (void)service->ListCodes(q);
+      break;
+    }
+    case 5: {
+      giftcard::v1::ListBatchesRequest r;
+      if (!r.ParseFromString(bytes)) return 0;
+      (void)service->ListBatches(r.page_size(), r.page_token());
       break;
     }
     default: {
