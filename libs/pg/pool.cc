@@ -177,13 +177,19 @@ absl::Status Pool::Open(Slot& slot, absl::Time deadline) {
     Watch(slot, deadline);
     try {
       // The server's own limits for this session: a statement, a lock
-      // wait, a transaction left open by a client that went away.
+      // wait, a transaction left open by a client that went away. And the
+      // generic plan of each prepared statement: for array parameters
+      // (`= ANY($1)`, every lookup by PIN hash) the planner would keep
+      // choosing a custom plan, planning every execution anew; forcing
+      // the generic one cut Postgres's CPU per redemption by about a
+      // sixth (docs/decisions.md, "Performance").
       pqxx::nontransaction tx(*slot.conn);
       tx.exec(absl::StrCat(
           "SET statement_timeout = ", absl::ToInt64Milliseconds(options_.statement_timeout),
           "; SET lock_timeout = ", absl::ToInt64Milliseconds(options_.lock_timeout),
           "; SET idle_in_transaction_session_timeout = ",
-          absl::ToInt64Milliseconds(options_.idle_in_transaction_timeout)));
+          absl::ToInt64Milliseconds(options_.idle_in_transaction_timeout),
+          "; SET plan_cache_mode = force_generic_plan"));
       tx.commit();
       for (const auto& st : statements_) slot.conn->prepare(st.name, st.sql);
     } catch (const std::exception&) {

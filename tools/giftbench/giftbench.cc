@@ -11,6 +11,8 @@
 // omission corrected). Prints throughput, latency percentiles, errors by code
 // and reason, and one JSON line; with --audit, runs the ledger audit after the
 // run and exits 1 on any violation.
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
@@ -26,6 +28,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
@@ -35,6 +38,7 @@
 #include "audit/wire.h"
 #include "codes/codes.h"
 #include "common/tool_common.h"
+#include "giftbench/cpu_meter.h"
 #include "giftcard/v1/account_credit.grpc.pb.h"
 #include "giftcard/v1/billing.grpc.pb.h"
 #include "giftcard/v1/code_vault.grpc.pb.h"
@@ -52,6 +56,9 @@ ABSL_FLAG(int, codes, 20000, "redeem: fresh codes to issue and activate first");
 ABSL_FLAG(int, accounts, 200, "accounts to spread the load over");
 ABSL_FLAG(bool, audit, false, "run the ledger audit after the run (needs PG_DSN)");
 ABSL_FLAG(std::string, label, "", "a name for this run in the JSON line");
+ABSL_FLAG(std::string, cpu_watch, "",
+          "processes whose CPU to count over the measured window, 'name=pid[+],…' ('+': with "
+          "its children, for Postgres); giftbench counts itself too");
 
 namespace {
 
@@ -317,11 +324,26 @@ int main(int argc, char** argv) {
   const double flood_rate = absl::GetFlag(FLAGS_flood_rate);
   if (flood_rate > 0 && !flood.Prepare("invalid-flood")) return 2;
 
+  auto watched = bench::ParseWatchList(absl::GetFlag(FLAGS_cpu_watch));
+  if (!watched) {
+    std::fprintf(stderr, "giftbench: --cpu_watch wants 'name=pid[+],…'\n");
+    return 2;
+  }
+  watched->push_back({"giftbench", getpid(), false});
+
   Recorder recorder, flood_recorder;
   std::atomic<int64_t> in_flight{0};
   const absl::Time start = absl::Now();
   const absl::Time measure_from = start + absl::GetFlag(FLAGS_warmup);
   const absl::Time end = measure_from + absl::GetFlag(FLAGS_duration);
+  // CPU of each watched process over exactly the measured window.
+  std::vector<double> cpu_before(watched->size()), cpu_after(watched->size());
+  std::thread cpu_sampler([&] {
+    absl::SleepFor(measure_from - absl::Now());
+    for (size_t i = 0; i < watched->size(); ++i) cpu_before[i] = bench::CpuSeconds((*watched)[i]);
+    absl::SleepFor(end - absl::Now());
+    for (size_t i = 0; i < watched->size(); ++i) cpu_after[i] = bench::CpuSeconds((*watched)[i]);
+  });
   auto make = [&](std::mt19937_64& rng) { return workload.Make(scenario, rng); };
 
   std::vector<std::thread> drivers;
@@ -370,6 +392,7 @@ int main(int argc, char** argv) {
     }
   }
   for (auto& d : drivers) d.join();
+  cpu_sampler.join();
   while (in_flight.load() > 0) absl::SleepFor(absl::Milliseconds(10));
 
   const double seconds = absl::ToDoubleSeconds(std::min(last_measured_send, end) - measure_from);
@@ -394,6 +417,20 @@ int main(int argc, char** argv) {
     std::printf("  errors %s: %lld\n", k.c_str(), static_cast<long long>(v));
     errs.push_back(absl::StrCat("\"", k, "\":", v));
   }
+  // µs of CPU per answered call (ok or not) of the measured window, per
+  // process; the flood's calls are not counted as operations.
+  int64_t answered = static_cast<int64_t>(lat.size());
+  for (const auto& [k, v] : recorder.Errors()) answered += v;
+  std::vector<std::string> cpu;
+  double cpu_total = 0;
+  for (size_t i = 0; i < watched->size(); ++i) {
+    if (cpu_before[i] < 0 || cpu_after[i] < 0 || answered == 0) continue;
+    const double us = (cpu_after[i] - cpu_before[i]) * 1e6 / static_cast<double>(answered);
+    cpu_total += us;
+    cpu.push_back(absl::StrFormat("\"%s\":%.0f", (*watched)[i].name, us));
+  }
+  cpu.push_back(absl::StrFormat("\"all\":%.0f", cpu_total));
+  std::printf("  CPU µs per call: %s\n", absl::StrJoin(cpu, " ").c_str());
   if (flood_rate > 0) {
     int64_t flood_answers = static_cast<int64_t>(flood_recorder.Latencies().size());
     for (const auto& [k, v] : flood_recorder.Errors()) flood_answers += v;
@@ -403,10 +440,12 @@ int main(int argc, char** argv) {
   std::printf(
       "JSON {\"label\":\"%s\",\"scenario\":\"%s\",\"mode\":\"%s\",\"concurrency\":%d,\"rate\":%.1f,"
       "\"flood_rate\":%.1f,\"seconds\":%.2f,\"ok\":%zu,\"throughput\":%.1f,\"p50_ms\":%.3f,"
-      "\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"errors\":{%s}}\n",
+      "\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"errors\":{%s},\"cpu_us_per_call\":{%s}}"
+      "\n",
       absl::GetFlag(FLAGS_label).c_str(), scenario.c_str(), rate > 0 ? "open" : "closed",
       absl::GetFlag(FLAGS_concurrency), rate, flood_rate, seconds, lat.size(), throughput, pct(50),
-      pct(90), pct(99), pct(99.9), absl::StrJoin(errs, ",").c_str());
+      pct(90), pct(99), pct(99.9), absl::StrJoin(errs, ",").c_str(),
+      absl::StrJoin(cpu, ",").c_str());
 
   if (absl::GetFlag(FLAGS_audit)) {
     // Over the services' ExportAuditFacts, as the admin: never a database.

@@ -62,6 +62,29 @@ TEST(PgLibTest, AnErrorFromTheBodyRollsBackAndPreparedStatementsRun) {
   EXPECT_THAT(QueryColumn(dsn, "SELECT id FROM things"), AllEqual("2"));
 }
 
+// Statements with array parameters (`= ANY($1)`, the vault's every lookup by
+// PIN hash) would be replanned on every execution: the planner keeps
+// preferring a custom plan for them. The pool's sessions use the generic
+// plan each statement was prepared with.
+TEST(PgLibTest, PreparedStatementsRunTheirGenericPlan) {
+  const std::string dsn = CreateDatabase(TestServers::Get().pg_port, "plans");
+  ASSERT_TRUE(pg::Migrate(dsn, kMigrations, 42).ok());
+  pg::Pool pool({.dsn = dsn, .size = 1},
+                {{"by_ids", "SELECT count(*) FROM things WHERE id = ANY($1::int[])"}});
+  std::string generic, custom;
+  absl::Status s = pool.Read([&](pqxx::transaction_base& tx) {
+    for (int i = 0; i < 8; ++i) tx.exec_prepared("by_ids", "{1,2,3}");
+    pqxx::row plans = tx.exec1(
+        "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = 'by_ids'");
+    generic = plans[0].as<std::string>();
+    custom = plans[1].as<std::string>();
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(custom, "0");
+  EXPECT_EQ(generic, "8");
+}
+
 // A lock wait past lock_timeout is an outage to retry, not an internal error.
 TEST(PgLibTest, ALockWaitPastLockTimeoutIsUnavailable) {
   const std::string dsn = CreateDatabase(TestServers::Get().pg_port, "locks");
