@@ -13,4 +13,8 @@ Scope::Scope(absl::Time deadline) : previous_(current) { current = std::min(curr
 
 Scope::~Scope() { current = previous_; }
 
+OverrideScope::OverrideScope(absl::Time deadline) : previous_(current) { current = deadline; }
+
+OverrideScope::~OverrideScope() { current = previous_; }
+
 }  // namespace giftcard::deadline

@@ -23,6 +23,20 @@ class Scope {
   const absl::Time previous_;
 };
 
+// Sets this thread's deadline outright for its lifetime, later or earlier
+// than the enclosing one: for work one thread does for many callers (a batch
+// runs until the latest of its callers' deadlines).
+class OverrideScope {
+ public:
+  explicit OverrideScope(absl::Time deadline);
+  ~OverrideScope();
+  OverrideScope(const OverrideScope&) = delete;
+  OverrideScope& operator=(const OverrideScope&) = delete;
+
+ private:
+  const absl::Time previous_;
+};
+
 }  // namespace giftcard::deadline
 
 #endif  // GIFTCARD_LIBS_DEADLINE_DEADLINE_H_

@@ -217,12 +217,18 @@ const pg::Statement kReserve{
 // Completion and rejection are one statement each (both tables, or
 // neither), so they run without BEGIN/COMMIT; they return the
 // redemption as it now is, or nothing when it was no longer PENDING.
-const pg::Statement kComplete{
-    "cv_complete",
-    "WITH done AS ("
-    " UPDATE redemptions SET state = 'COMPLETED', transfer_id = $3, balance_after_minor = $4,"
-    "   update_time = now()"
-    " WHERE account_id = $1 AND request_id = $2 AND state = 'PENDING' RETURNING *), "
+// Completion settles many redemptions at once (a batch of concurrent
+// calls): each input row its own redemption, with its code.
+const pg::Statement kCompleteMany{
+    "cv_complete_many",
+    "WITH input AS ("
+    " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])"
+    "   AS i(account_id, request_id, transfer_id, balance_after_minor)), "
+    "done AS ("
+    " UPDATE redemptions r SET state = 'COMPLETED', transfer_id = i.transfer_id,"
+    "   balance_after_minor = i.balance_after_minor, update_time = now()"
+    " FROM input i WHERE r.account_id = i.account_id AND r.request_id = i.request_id"
+    "   AND r.state = 'PENDING' RETURNING r.*), "
     "code AS ("
     " UPDATE codes c SET state = 'REDEEMED', redeem_time = now(),"
     "   redeemed_by_account_id = done.account_id "
@@ -251,7 +257,7 @@ std::vector<pg::Statement> PgCodeStore::Statements() {
           kBatchStateCount, kActivateBatch,    kActivateSerials,    kVoidBatch,
           kVoidSerials,     kListCodes,        kListAllCodes,       kListBatches,
           kClaimPending,    kCodeBySerial,     kCodeByHashes,       kFindRedemption,
-          kLookup,          kReserve,          kComplete,           kReject};
+          kLookup,          kReserve,          kCompleteMany,       kReject};
 }
 
 absl::StatusOr<Batch> PgCodeStore::CreateBatch(const BatchSpec& spec,
@@ -522,10 +528,60 @@ absl::StatusOr<Reservation> PgCodeStore::Reserve(const ReserveRequest& request) 
   return out;
 }
 
+PgCodeStore::PgCodeStore(pg::Pool& pool, Options options)
+    : pool_(pool),
+      completions_([this](const std::vector<Completion>& batch) { return CompleteBatch(batch); },
+                   {.max_batch = options.max_batch, .max_in_flight = options.batches_in_flight}) {}
+
 absl::StatusOr<Redemption> PgCodeStore::Complete(const Redemption& redemption,
                                                  const std::string& transfer_id,
                                                  int64_t balance_after_minor) {
-  return Settle(kComplete.name.c_str(), redemption, transfer_id, balance_after_minor);
+  return completions_.Run({redemption, transfer_id, balance_after_minor});
+}
+
+std::vector<absl::StatusOr<Redemption>> PgCodeStore::CompleteBatch(
+    const std::vector<Completion>& batch) {
+  std::vector<std::string> accounts, requests, transfers, balances;
+  for (const Completion& c : batch) {
+    accounts.push_back(c.redemption.account_id);
+    requests.push_back(c.redemption.request_id);
+    transfers.push_back(c.transfer_id);
+    balances.push_back(std::to_string(c.balance_after_minor));
+  }
+  std::map<std::pair<std::string, std::string>, Redemption> settled;
+  absl::Status s = pool_.Autocommit([&](pqxx::transaction_base& tx) -> absl::Status {
+    settled.clear();
+    pqxx::result done =
+        tx.exec_prepared(kCompleteMany.name, pg::TextArray(accounts), pg::TextArray(requests),
+                         pg::TextArray(transfers), pg::TextArray(balances));
+    for (const auto& row : done) {
+      Redemption r = RedemptionFromRow(row);
+      settled[{r.account_id, r.request_id}] = std::move(r);
+    }
+    // Missing: no longer PENDING (a concurrent retry or the recovery worker
+    // settled it first); answer with what it became.
+    for (const Completion& c : batch) {
+      const auto key = std::make_pair(c.redemption.account_id, c.redemption.request_id);
+      if (settled.count(key)) continue;
+      pqxx::result r = tx.exec_prepared(kFindRedemption.name, key.first, key.second);
+      if (!r.empty()) settled[key] = RedemptionFromRow(r[0]);
+    }
+    return absl::OkStatus();
+  });
+  std::vector<absl::StatusOr<Redemption>> out;
+  for (const Completion& c : batch) {
+    if (!s.ok()) {
+      out.push_back(s);
+      continue;
+    }
+    auto it = settled.find({c.redemption.account_id, c.redemption.request_id});
+    if (it == settled.end()) {
+      out.push_back(absl::InternalError("redemption vanished"));
+    } else {
+      out.push_back(it->second);
+    }
+  }
+  return out;
 }
 
 absl::StatusOr<Redemption> PgCodeStore::Reject(const Redemption& redemption,

@@ -7,6 +7,7 @@
 
 #include <vector>
 
+#include "batch/batcher.h"
 #include "pg/pool.h"
 #include "services/code_vault/domain/ports.h"
 
@@ -14,7 +15,15 @@ namespace giftcard::code_vault {
 
 class PgCodeStore : public CodeStore {
  public:
-  explicit PgCodeStore(pg::Pool& pool) : pool_(pool) {}
+  struct Options {
+    // Concurrent completions go to Postgres together, up to this many in one
+    // statement (1: each alone), with at most batches_in_flight at once.
+    size_t max_batch = 64;
+    int batches_in_flight = 2;
+  };
+
+  explicit PgCodeStore(pg::Pool& pool) : PgCodeStore(pool, Options{}) {}
+  PgCodeStore(pg::Pool& pool, Options options);
 
   static std::vector<pg::Statement> Statements();
 
@@ -43,7 +52,16 @@ class PgCodeStore : public CodeStore {
   absl::StatusOr<Redemption> Settle(const char* statement, const Redemption& redemption,
                                     const Args&... args);
 
+  struct Completion {
+    Redemption redemption;
+    std::string transfer_id;
+    int64_t balance_after_minor = 0;
+  };
+  // One cv_complete_many for the batch; each completion's own answer.
+  std::vector<absl::StatusOr<Redemption>> CompleteBatch(const std::vector<Completion>& batch);
+
   pg::Pool& pool_;
+  batch::Batcher<Completion, absl::StatusOr<Redemption>> completions_;
 };
 
 }  // namespace giftcard::code_vault

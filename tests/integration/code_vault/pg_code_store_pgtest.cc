@@ -7,6 +7,7 @@
 
 #include <future>
 #include <set>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "codes/codes.h"
@@ -124,6 +125,43 @@ TEST_F(VaultClaimsTest, RowsThatKeepFailingWaitTheirTurnBehindTheOthers) {
   EXPECT_EQ(Claim(1), std::vector<std::string>{ids[0]});
   EXPECT_THAT(testing::QueryColumn(dsn_, "SELECT attempts FROM redemptions ORDER BY create_time"),
               ::testing::ElementsAre("2", "1", "1"));
+}
+
+// Concurrent completions go to Postgres together (cv_complete_many): each
+// still settles its own redemption and code and gets its own answer, a
+// completion of a redemption already settled answers with what it became,
+// and a redemption completed twice in one batch is completed once.
+TEST_F(VaultClaimsTest, CompletionsInOneBatchEachSettleTheirOwnRedemption) {
+  MakePending(24);
+  auto claimed = store_.ClaimPending(absl::Seconds(1), 24);
+  ASSERT_TRUE(claimed.ok()) << claimed.status();
+  ASSERT_THAT(*claimed, SizeIs(24));
+  std::vector<absl::StatusOr<Redemption>> answers(24 + 4, absl::UnknownError("not run"));
+  std::vector<std::thread> callers;
+  for (size_t i = 0; i < answers.size(); ++i) {
+    // The last four complete redemptions 0..3 a second time, concurrently.
+    const Redemption& r = (*claimed)[i % 24];
+    callers.emplace_back([&, i, r] {
+      answers[i] = store_.Complete(r, absl::StrCat("transfer-", i % 24), 1000 + (i % 24));
+    });
+  }
+  for (auto& t : callers) t.join();
+  for (size_t i = 0; i < answers.size(); ++i) {
+    ASSERT_TRUE(answers[i].ok()) << i << ": " << answers[i].status();
+    EXPECT_EQ(answers[i]->state, RedemptionState::kCompleted) << i;
+    EXPECT_EQ(answers[i]->redemption_id, (*claimed)[i % 24].redemption_id) << i;
+    EXPECT_EQ(answers[i]->transfer_id, absl::StrCat("transfer-", i % 24)) << i;
+    EXPECT_EQ(answers[i]->balance_after_minor, 1000 + static_cast<int64_t>(i % 24)) << i;
+  }
+  EXPECT_THAT(testing::QueryColumn(dsn_, "SELECT count(*) FROM codes WHERE state = 'REDEEMED'"),
+              testing::AllEqual("24"));
+  EXPECT_THAT(testing::QueryColumn(dsn_,
+                                   "SELECT count(*) FROM redemptions WHERE state = 'COMPLETED'"),
+              testing::AllEqual("24"));
+  // A late completion with another transfer changes nothing and answers the first.
+  auto late = store_.Complete((*claimed)[5], "transfer-late", 1);
+  ASSERT_TRUE(late.ok()) << late.status();
+  EXPECT_EQ(late->transfer_id, "transfer-5");
 }
 
 class VaultAdminTest : public ::testing::Test {
