@@ -25,8 +25,8 @@
 namespace giftcard::batch {
 
 struct Options {
-  size_t max_batch = 64;     // Calls per batch at most.
-  int max_in_flight = 2;     // Batches running at once (e.g. a share of the pool's connections).
+  size_t max_batch = 64;  // Calls per batch at most.
+  int max_in_flight = 2;  // Batches running at once (e.g. a share of the pool's connections).
 };
 
 template <typename Item, typename Result>
@@ -35,8 +35,7 @@ class Batcher {
   // Runs one batch: must return exactly one Result per item, in order.
   using Execute = std::function<std::vector<Result>(const std::vector<Item>&)>;
 
-  Batcher(Execute execute, Options options)
-      : execute_(std::move(execute)), options_(options) {}
+  Batcher(Execute execute, Options options) : execute_(std::move(execute)), options_(options) {}
 
   // Blocks until the batch holding `item` has run; returns its Result. The
   // batch runs until the latest deadline of its callers (deadline::Current()

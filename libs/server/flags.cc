@@ -1,5 +1,7 @@
 #include "server/flags.h"
 
+#include <algorithm>
+
 #include "absl/flags/flag.h"
 #include "log/log.h"
 
@@ -32,6 +34,9 @@ ABSL_FLAG(bool, allow_unauthenticated, false,
           "local development only: calls without identity may call every method");
 ABSL_FLAG(std::string, pg_dsn, "", "libpq connection string of this service's own database");
 ABSL_FLAG(int, pg_pool_size, 8, "Postgres connections per process");
+ABSL_FLAG(int, sql_max_batch, 64,
+          "concurrent writes of one kind (completions, postings) sent to Postgres as one "
+          "statement at most; 1: each alone");
 
 namespace giftcard::server {
 
@@ -63,6 +68,9 @@ bool AllowUnauthenticatedFlag() { return absl::GetFlag(FLAGS_allow_unauthenticat
 
 std::string PgDsnFlag() { return absl::GetFlag(FLAGS_pg_dsn); }
 int PgPoolSizeFlag() { return absl::GetFlag(FLAGS_pg_pool_size); }
+size_t SqlMaxBatchFlag() {
+  return static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_sql_max_batch)));
+}
 
 std::optional<std::string> RequiredPgDsn() {
   std::string dsn = absl::GetFlag(FLAGS_pg_dsn);

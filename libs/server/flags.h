@@ -27,6 +27,8 @@ std::string PgDsnFlag();
 // environment variable when it is not set.
 std::optional<std::string> RequiredPgDsn();
 int PgPoolSizeFlag();
+// --sql_max_batch: the most concurrent writes a store batches into one statement.
+size_t SqlMaxBatchFlag();
 
 }  // namespace giftcard::server
 

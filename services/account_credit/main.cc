@@ -35,7 +35,7 @@ int main(int argc, char** argv) {
   pg::Pool pool({.dsn = dsn, .size = server::PgPoolSizeFlag()},
                 pg::JoinStatements({account_credit::PgLedgerStore::Statements(),
                                     account_credit::AuditStatements()}));
-  account_credit::PgLedgerStore store(pool);
+  account_credit::PgLedgerStore store(pool, {.max_batch = server::SqlMaxBatchFlag()});
   account_credit::AccountService service(store);
   account_credit::AccountCreditHandler handler(
       service, **authorizer, [&pool] { return account_credit::ReadAuditFacts(pool); });

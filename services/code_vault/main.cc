@@ -26,8 +26,6 @@
 ABSL_FLAG(std::string, pepper_keys, "",
           "HMAC pepper keys 'kid:hex[,kid:hex]', active first; set it through the environment "
           "(GIFTCARD_PEPPER_KEYS), not the command line");
-ABSL_FLAG(int, sql_max_batch, 64,
-          "concurrent completions written to Postgres in one statement at most (1: each alone)");
 ABSL_FLAG(std::string, redis_address, "127.0.0.1:6379", "Redis host:port (the redemption guard)");
 ABSL_FLAG(std::string, account_credit_address, "127.0.0.1:50052", "account-credit host:port");
 ABSL_FLAG(std::string, account_credit_token, "",
@@ -79,8 +77,7 @@ int main(int argc, char** argv) {
   pg::Pool pool(
       {.dsn = dsn, .size = server::PgPoolSizeFlag()},
       pg::JoinStatements({code_vault::PgCodeStore::Statements(), code_vault::AuditStatements()}));
-  code_vault::PgCodeStore store(
-      pool, {.max_batch = static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_sql_max_batch)))});
+  code_vault::PgCodeStore store(pool, {.max_batch = server::SqlMaxBatchFlag()});
   redis::Client redis_client(*redis_options);
   code_vault::RedisRedemptionGuard guard(redis_client);
   code_vault::AccountCreditGateway credit(

@@ -1,6 +1,11 @@
 #include "services/account_credit/storage/pg_ledger_store.h"
 
+#include <algorithm>
+#include <map>
+#include <optional>
+
 #include "absl/strings/str_cat.h"
+#include "errors/macros.h"
 #include "errors/status.h"
 #include "validate/validate.h"
 
@@ -181,6 +186,55 @@ const pg::Statement kWriteTransfer{
     " WHERE account_id = $4 AND $11::bigint <> 0 AND EXISTS (SELECT 1 FROM t)) "
     "SELECT transfer_id::text, " +
         Micros("create_time") + " FROM t"};
+// The accounts of a batch's postings, locked in account order: concurrent
+// batches lock in one order and never deadlock each other.
+const pg::Statement kLockAccounts{"ac_lock_accounts",
+                                  "SELECT " + AccountColumns() +
+                                      " FROM accounts WHERE account_id = ANY($1::text[]) "
+                                      "ORDER BY account_id FOR UPDATE"};
+// What each request id of a batch already decided (ac_find_request's
+// columns after the item's 1-based index).
+const pg::Statement kFindRequests{
+    "ac_find_requests", "SELECT q.i, " + TransferColumns() +
+                            ", r.request_fingerprint, r.code, r.reason, r.message "
+                            "FROM unnest($1::text[]) WITH ORDINALITY AS q(request_id, i) "
+                            "LEFT JOIN transfers t ON t.request_id = q.request_id "
+                            "LEFT JOIN refusals r ON r.request_id = q.request_id ORDER BY q.i"};
+// ac_write_transfer for a batch: every transfer, its two entries and each
+// account's new balance (the sum of its deltas) in one statement. A request
+// id another transaction decided first is missing from the result.
+const pg::Statement kWriteTransfers{
+    "ac_write_transfers",
+    "WITH input AS ("
+    " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],"
+    "   $6::text[], $7::bigint[], $8::bigint[], $9::text[], $10::bigint[]) WITH ORDINALITY"
+    "   AS i(request_id, request_fingerprint, kind, account_id, counter_account_id,"
+    "     currency_code, amount_minor, balance_after_minor, reference, delta, ord)), "
+    "d AS (INSERT INTO decisions (request_id, kind)"
+    " SELECT request_id, 'TRANSFER' FROM input ORDER BY ord"
+    " ON CONFLICT (request_id) DO NOTHING RETURNING request_id), "
+    "t AS ("
+    " INSERT INTO transfers (request_id, request_fingerprint, kind, account_id,"
+    "   counter_account_id, currency_code, amount_minor, balance_after_minor, reference)"
+    " SELECT i.request_id, i.request_fingerprint, i.kind, i.account_id, i.counter_account_id,"
+    "   i.currency_code, i.amount_minor, i.balance_after_minor, i.reference"
+    " FROM input i JOIN d USING (request_id) ORDER BY i.ord"
+    " RETURNING request_id, transfer_id, create_time), "
+    "e AS ("
+    " INSERT INTO ledger_entries (account_id, transfer_id, currency_code, amount_minor)"
+    " SELECT v.account_id, t.transfer_id, i.currency_code, v.amount"
+    " FROM t JOIN input i USING (request_id)"
+    " CROSS JOIN LATERAL (VALUES (i.account_id, i.delta, 1), (i.counter_account_id, -i.delta, 2))"
+    "   AS v(account_id, amount, side)"
+    " WHERE i.delta <> 0 ORDER BY i.ord, v.side), "
+    "b AS ("
+    " UPDATE accounts a SET balance_minor = a.balance_minor + s.delta, currency_locked = true,"
+    "   update_time = now()"
+    " FROM (SELECT i.account_id, sum(i.delta)::bigint AS delta FROM input i"
+    "   JOIN t USING (request_id) WHERE i.delta <> 0 GROUP BY i.account_id) s"
+    " WHERE a.account_id = s.account_id) "
+    "SELECT request_id, transfer_id::text, " +
+        Micros("create_time") + " FROM t"};
 const pg::Statement kAccountExists{"ac_account_exists",
                                    "SELECT 1 FROM accounts WHERE account_id = $1"};
 const pg::Statement kListEntries{
@@ -193,9 +247,9 @@ const pg::Statement kListEntries{
 }  // namespace
 
 std::vector<pg::Statement> PgLedgerStore::Statements() {
-  return {kUpsertAccount,          kGetAccount,    kLockAccount, kFindRequest,
-          kFindRequestLockAccount, kTransferById,  kReversalOf,  kInsertRefusal,
-          kWriteTransfer,          kAccountExists, kListEntries};
+  return {kUpsertAccount, kGetAccount,   kLockAccount,   kFindRequest,   kFindRequestLockAccount,
+          kTransferById,  kReversalOf,   kInsertRefusal, kWriteTransfer, kAccountExists,
+          kListEntries,   kLockAccounts, kFindRequests,  kWriteTransfers};
 }
 
 absl::StatusOr<Account> PgLedgerStore::UpsertAccount(const Account& account,
@@ -229,7 +283,166 @@ absl::StatusOr<Account> PgLedgerStore::GetAccount(const std::string& account_id)
   return out;
 }
 
+PgLedgerStore::PgLedgerStore(pg::Pool& pool, Options options)
+    : pool_(pool),
+      options_(options),
+      postings_([this](const std::vector<Posting>& batch) { return PostBatch(batch); },
+                {.max_batch = options.max_batch, .max_in_flight = options.batches_in_flight}) {}
+
 absl::StatusOr<Transfer> PgLedgerStore::Post(const Posting& posting) {
+  // A reversal decides its accounts from the transfer it reverses: alone.
+  if (!posting.reverses_transfer_id.empty() || options_.max_batch <= 1) return PostOne(posting);
+  return postings_.Run(posting);
+}
+
+std::vector<absl::StatusOr<Transfer>> PgLedgerStore::PostBatch(const std::vector<Posting>& batch) {
+  // Alone: the statements of a single posting, no arrays.
+  if (batch.size() == 1) return {PostOne(batch[0])};
+  const size_t n = batch.size();
+  std::vector<absl::StatusOr<Transfer>> answers;
+  absl::Status s = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+    answers.assign(n, absl::UnknownError("not decided"));
+    auto decided_concurrently = [] {
+      return errors::Error(absl::StatusCode::kAborted, errors::reason::kConflict,
+                           "concurrent request with the same request_id; retry");
+    };
+    // 1. The accounts, locked; from here on the batch owns their balances.
+    std::vector<std::string> account_ids, request_ids;
+    for (const Posting& p : batch) {
+      account_ids.push_back(p.account_id);
+      request_ids.push_back(p.request_id);
+    }
+    std::sort(account_ids.begin(), account_ids.end());
+    account_ids.erase(std::unique(account_ids.begin(), account_ids.end()), account_ids.end());
+    std::map<std::string, Account> accounts;
+    for (const auto& row : tx.exec_prepared(kLockAccounts.name, pg::TextArray(account_ids))) {
+      Account a = AccountFromRow(row);
+      accounts[a.account_id] = a;
+    }
+    // 2. What each request id decided before; read after the locks, so a
+    // posting to the same account that committed meanwhile is seen.
+    const pqxx::result found = tx.exec_prepared(kFindRequests.name, pg::TextArray(request_ids));
+    if (found.size() != n) return absl::InternalError("ac_find_requests lost a row");
+
+    // 3. Each posting decided in order, on the balance the earlier ones left.
+    struct Write {
+      size_t i;
+      int64_t amount_minor, balance_after_minor, delta;
+    };
+    std::vector<Write> writes;
+    std::vector<std::optional<size_t>> same_as(n);  // A request id seen earlier in the batch.
+    std::map<std::string, size_t> first_with_id;
+    for (size_t i = 0; i < n; ++i) {
+      const Posting& p = batch[i];
+      if (auto it = first_with_id.find(p.request_id); it != first_with_id.end()) {
+        same_as[i] = it->second;
+        continue;
+      }
+      first_with_id[p.request_id] = i;
+      const pqxx::row row = found[static_cast<pqxx::result::size_type>(i)];
+      const pqxx::row decided = row.slice(1, row.size());
+      if (!decided[0].is_null()) {
+        answers[i] = Replay(decided, p);
+        continue;
+      }
+      if (!decided[kRefusalColumn].is_null()) {
+        answers[i] = decided[kRefusalColumn].as<std::string>() != p.request_fingerprint
+                         ? Reused(p)
+                         : errors::MarkRecordedDecision(errors::Error(
+                               static_cast<absl::StatusCode>(decided[kRefusalColumn + 1].as<int>()),
+                               decided[kRefusalColumn + 2].as<std::string>(),
+                               decided[kRefusalColumn + 3].as<std::string>()));
+        continue;
+      }
+      auto refuse = [&](absl::Status why) -> absl::Status {
+        if (tx.exec_prepared(kInsertRefusal.name, p.request_id, p.request_fingerprint,
+                             static_cast<int>(why.code()), errors::ReasonOf(why),
+                             std::string(why.message()))
+                .empty()) {
+          return decided_concurrently();
+        }
+        answers[i] = errors::MarkRecordedDecision(std::move(why));
+        return absl::OkStatus();
+      };
+      auto account = accounts.find(p.account_id);
+      if (account == accounts.end()) {
+        GIFTCARD_RETURN_IF_ERROR(refuse(AccountNotFound(p.account_id)));
+        continue;
+      }
+      absl::StatusOr<Movement> movement = p.decide(PostingContext{account->second, nullptr, false});
+      if (!movement.ok()) {
+        if (IsRecordedRefusal(movement.status())) {
+          GIFTCARD_RETURN_IF_ERROR(refuse(movement.status()));
+        } else {
+          answers[i] = movement.status();  // Not an answer to record: nothing written.
+        }
+        continue;
+      }
+      const int64_t delta = movement->direction * movement->amount_minor;
+      account->second.balance_minor += delta;
+      if (delta != 0) account->second.currency_locked = true;
+      writes.push_back({i, movement->amount_minor, account->second.balance_minor, delta});
+    }
+
+    // 4. Every transfer, its entries and the balances: one statement.
+    if (!writes.empty()) {
+      std::vector<std::string> ids, fingerprints, kinds, accts, counters, currencies, amounts,
+          balances, references, deltas;
+      for (const Write& w : writes) {
+        const Posting& p = batch[w.i];
+        ids.push_back(p.request_id);
+        fingerprints.push_back(p.request_fingerprint);
+        kinds.push_back(KindName(p.kind));
+        accts.push_back(p.account_id);
+        counters.push_back(p.counter_account_id);
+        currencies.push_back(p.currency_code);
+        amounts.push_back(std::to_string(w.amount_minor));
+        balances.push_back(std::to_string(w.balance_after_minor));
+        references.push_back(p.reference);
+        deltas.push_back(std::to_string(w.delta));
+      }
+      const pqxx::result written = tx.exec_prepared(
+          kWriteTransfers.name, pg::TextArray(ids), pg::TextArray(fingerprints),
+          pg::TextArray(kinds), pg::TextArray(accts), pg::TextArray(counters),
+          pg::TextArray(currencies), pg::TextArray(amounts), pg::TextArray(balances),
+          pg::TextArray(references), pg::TextArray(deltas));
+      // A request id decided by another transaction since step 2: rerun the
+      // batch, which then replays it.
+      if (written.size() != writes.size()) return decided_concurrently();
+      std::map<std::string, std::pair<std::string, int64_t>> by_request;
+      for (const auto& row : written) {
+        by_request[row[0].as<std::string>()] = {row[1].as<std::string>(), row[2].as<int64_t>()};
+      }
+      for (const Write& w : writes) {
+        const Posting& p = batch[w.i];
+        const auto& [transfer_id, create_micros] = by_request[p.request_id];
+        Transfer t;
+        t.transfer_id = transfer_id;
+        t.request_id = p.request_id;
+        t.kind = p.kind;
+        t.account_id = p.account_id;
+        t.counter_account_id = p.counter_account_id;
+        t.amount = {p.currency_code, w.amount_minor};
+        t.balance_after_minor = w.balance_after_minor;
+        t.create_time = absl::FromUnixMicros(create_micros);
+        answers[w.i] = t;
+      }
+    }
+    // A request id twice in one batch: the second is a replay of the first.
+    for (size_t i = 0; i < n; ++i) {
+      if (!same_as[i]) continue;
+      const size_t first = *same_as[i];
+      answers[i] = batch[i].request_fingerprint == batch[first].request_fingerprint
+                       ? answers[first]
+                       : absl::StatusOr<Transfer>(Reused(batch[i]));
+    }
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return std::vector<absl::StatusOr<Transfer>>(n, s);
+  return answers;
+}
+
+absl::StatusOr<Transfer> PgLedgerStore::PostOne(const Posting& posting) {
   Transfer out;
   absl::Status refusal;  // A definite refusal, committed as the request's answer.
   absl::Status s = pool_.Transact([&](pqxx::work& tx) -> absl::Status {

@@ -155,9 +155,9 @@ TEST_F(VaultClaimsTest, CompletionsInOneBatchEachSettleTheirOwnRedemption) {
   }
   EXPECT_THAT(testing::QueryColumn(dsn_, "SELECT count(*) FROM codes WHERE state = 'REDEEMED'"),
               testing::AllEqual("24"));
-  EXPECT_THAT(testing::QueryColumn(dsn_,
-                                   "SELECT count(*) FROM redemptions WHERE state = 'COMPLETED'"),
-              testing::AllEqual("24"));
+  EXPECT_THAT(
+      testing::QueryColumn(dsn_, "SELECT count(*) FROM redemptions WHERE state = 'COMPLETED'"),
+      testing::AllEqual("24"));
   // A late completion with another transfer changes nothing and answers the first.
   auto late = store_.Complete((*claimed)[5], "transfer-late", 1);
   ASSERT_TRUE(late.ok()) << late.status();

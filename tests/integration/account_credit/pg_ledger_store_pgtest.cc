@@ -1,0 +1,142 @@
+// PgLedgerStore against the fixture's Postgres: concurrent credits and debits
+// go to Postgres together (one transaction per batch), and each keeps the
+// answer it would have had alone — its own transfer, a balance that counts
+// every earlier posting, refusals recorded, replays, no overdraft.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <set>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "errors/status.h"
+#include "pg/migrations.h"
+#include "pg/pool.h"
+#include "services/account_credit/account_credit_migrations.h"
+#include "services/account_credit/domain/account_service.h"
+#include "services/account_credit/storage/pg_ledger_store.h"
+#include "support/harness.h"
+
+namespace giftcard::account_credit {
+namespace {
+
+class LedgerBatchTest : public ::testing::Test {
+ protected:
+  LedgerBatchTest()
+      : dsn_(testing::CreateDatabase(testing::TestServers::Get().pg_port, "ledger_batch")),
+        migrated_(pg::Migrate(dsn_, Migrations(), kMigrationLockKey)),
+        pool_({.dsn = dsn_, .size = 4}, PgLedgerStore::Statements()),
+        store_(pool_, {.max_batch = 64, .batches_in_flight = 1}),
+        service_(store_) {}
+
+  void Open(const std::string& account) {
+    ASSERT_TRUE(migrated_.ok()) << migrated_;
+    Account a;
+    a.account_id = account;
+    a.country = "DE";
+    a.currency_code = "EUR";
+    a.billing_channel = BillingChannel::kDirect;
+    ASSERT_TRUE(service_.UpsertAccount(a, std::nullopt).ok());
+  }
+
+  std::string One(const std::string& sql) {
+    auto column = testing::QueryColumn(dsn_, sql);
+    return column.empty() ? "" : column[0];
+  }
+
+  const std::string dsn_;
+  const absl::Status migrated_;
+  pg::Pool pool_;
+  PgLedgerStore store_;
+  AccountService service_;
+};
+
+TEST_F(LedgerBatchTest, ConcurrentPostingsEachGetTheirOwnAnswerAndTheBooksAddUp) {
+  Open("a");
+  Open("b");
+  // 40 credits of 1.00 to a and b, 10 debits of up to 3.00 from a, a
+  // credit to an unknown account, and replays of two credits — all at once.
+  std::vector<std::function<absl::StatusOr<Transfer>()>> calls;
+  for (int i = 0; i < 40; ++i) {
+    const std::string account = i % 2 == 0 ? "a" : "b";
+    calls.push_back([this, account, i] {
+      return service_.CreditAccount({account, {"EUR", 100}, "DE", absl::StrCat("credit-", i), ""});
+    });
+  }
+  for (int i = 0; i < 10; ++i) {
+    calls.push_back([this, i] {
+      return service_.DebitAccount({"a", {"EUR", 300}, true, absl::StrCat("debit-", i), ""});
+    });
+  }
+  calls.push_back([this] {
+    return service_.CreditAccount({"nobody", {"EUR", 100}, "DE", "credit-nobody", ""});
+  });
+  for (int i = 0; i < 2; ++i) {
+    calls.push_back([this, i] {
+      return service_.CreditAccount({"b", {"EUR", 100}, "DE", absl::StrCat("credit-", 2 * i + 1), ""});
+    });
+  }
+  std::vector<absl::StatusOr<Transfer>> answers(calls.size(), absl::UnknownError("not run"));
+  // Both accounts locked from outside: the first posting's transaction waits
+  // on its lock while every other call queues, so the next batch holds them
+  // all (not left to timing).
+  testing::RowLock lock(dsn_, "SELECT 1 FROM accounts WHERE account_id IN ('a', 'b') FOR UPDATE");
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < calls.size(); ++i) {
+    threads.emplace_back([&, i] { answers[i] = calls[i](); });
+  }
+  while (store_.queued_postings() < calls.size() - 1) absl::SleepFor(absl::Milliseconds(5));
+  lock.Release();
+  for (auto& t : threads) t.join();
+
+  std::set<std::string> transfer_ids;
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_TRUE(answers[i].ok()) << i << ": " << answers[i].status();
+    EXPECT_EQ(answers[i]->amount.amount_minor, 100) << i;
+    transfer_ids.insert(answers[i]->transfer_id);
+  }
+  EXPECT_EQ(transfer_ids.size(), 40u) << "each credit is its own transfer";
+  int64_t debited = 0;
+  for (int i = 40; i < 50; ++i) {
+    ASSERT_TRUE(answers[i].ok()) << i << ": " << answers[i].status();
+    debited += answers[i]->amount.amount_minor;
+  }
+  EXPECT_FALSE(answers[50].ok());
+  EXPECT_TRUE(errors::Is(answers[50].status(), absl::StatusCode::kNotFound,
+                         errors::reason::kAccountNotFound));
+  EXPECT_TRUE(errors::IsRecordedDecision(answers[50].status()));
+  for (int i = 51; i < 53; ++i) {
+    ASSERT_TRUE(answers[i].ok()) << answers[i].status();
+    EXPECT_EQ(answers[i]->transfer_id, answers[2 * (i - 51) + 1]->transfer_id) << "a replay";
+  }
+
+  // The books: a never went below zero, each balance is its entries' sum,
+  // and each transfer's balance_after is the account's running balance.
+  const int64_t a_balance = 20 * 100 - debited;
+  EXPECT_GE(a_balance, 0);
+  EXPECT_EQ(One("SELECT balance_minor FROM accounts WHERE account_id = 'a'"),
+            std::to_string(a_balance));
+  EXPECT_EQ(One("SELECT balance_minor FROM accounts WHERE account_id = 'b'"), "2000");
+  EXPECT_EQ(One("SELECT count(*) FROM accounts a WHERE balance_minor <> (SELECT "
+                "coalesce(sum(amount_minor), 0) FROM ledger_entries e WHERE e.account_id = "
+                "a.account_id) AND account_id IN ('a', 'b')"),
+            "0");
+  // b had only credits of 1.00: its transfers' balances after are exactly
+  // 1.00, 2.00, … 20.00, each once, however the credits were batched.
+  std::string want;
+  for (int i = 1; i <= 20; ++i) absl::StrAppend(&want, i == 1 ? "" : ",", i * 100);
+  EXPECT_EQ(One("SELECT string_agg(balance_after_minor::text, ',' ORDER BY balance_after_minor) "
+                "FROM transfers WHERE account_id = 'b'"),
+            want);
+  EXPECT_EQ(One("SELECT count(*) FROM transfers"), std::to_string(40 + 10));
+  EXPECT_EQ(One("SELECT count(*) FROM refusals"), "1");
+  // And the batch was real: one transaction wrote the transfers of every
+  // posting but the first (which ran alone, waiting on the lock).
+  EXPECT_EQ(One("SELECT max(n) >= 49 FROM (SELECT count(*) AS n FROM transfers "
+                "GROUP BY xmin::text) x"),
+            "t");
+}
+
+}  // namespace
+}  // namespace giftcard::account_credit
