@@ -15,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -27,7 +28,12 @@ namespace giftcard::batch {
 struct Options {
   size_t max_batch = 64;  // Calls per batch at most.
   int max_in_flight = 2;  // Batches running at once (e.g. a share of the pool's connections).
+  // Told each batch's size before it runs (SizeObserver: a metric).
+  std::function<void(size_t)> on_batch;
 };
+
+// An on_batch that records sizes in giftcard_sql_batch_size{statement}.
+std::function<void(size_t)> SizeObserver(const std::string& statement);
 
 template <typename Item, typename Result>
 class Batcher {
@@ -95,6 +101,7 @@ class Batcher {
       latest = std::max(latest, w->deadline);
     }
     mu_.Unlock();
+    if (options_.on_batch) options_.on_batch(n);
     std::vector<Result> results;
     {
       const deadline::OverrideScope batch_deadline(latest);

@@ -213,8 +213,10 @@ class Suite {
   std::vector<v1::IssuedCode> IssueActiveCodes(int count, int64_t amount_minor,
                                                const std::string& currency,
                                                const std::string& region);
+  // From the suite's client address, or `from_client_ip` when given.
   grpc::Status Redeem(const std::string& code, const std::string& account_id,
-                      const std::string& request_id, v1::Redemption* out = nullptr);
+                      const std::string& request_id, v1::Redemption* out = nullptr,
+                      const std::string& from_client_ip = "");
   grpc::Status GetAccount(const std::string& account_id, v1::Account* out);
   grpc::Status ApplyCredit(const std::string& invoice_id, const std::string& account_id,
                            int64_t amount_due_minor, const std::string& currency,

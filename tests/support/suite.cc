@@ -188,12 +188,13 @@ std::vector<v1::IssuedCode> Suite::IssueActiveCodes(int count, int64_t amount_mi
 }
 
 grpc::Status Suite::Redeem(const std::string& code, const std::string& account_id,
-                           const std::string& request_id, v1::Redemption* out) {
+                           const std::string& request_id, v1::Redemption* out,
+                           const std::string& from_client_ip) {
   v1::RedeemCodeRequest request;
   request.set_code(code);
   request.set_account_id(account_id);
   request.set_request_id(request_id);
-  request.set_client_ip(client_ip);
+  request.set_client_ip(from_client_ip.empty() ? client_ip : from_client_ip);
   v1::Redemption redemption;
   return vault_stub->RedeemCode(Context(kStorefrontToken).get(), request,
                                 out != nullptr ? out : &redemption);

@@ -15,13 +15,15 @@ std::optional<std::string> ReadSecretLine(const char* prompt) {
   termios saved{};
   bool echo_off = false;
   if (terminal) {
-    std::fprintf(stderr, "%s", prompt);
-    std::fflush(stderr);
+    // Echo off first, then the prompt: what is typed once the prompt shows
+    // is neither echoed nor discarded by the flush of typed-ahead input.
     if (tcgetattr(STDIN_FILENO, &saved) == 0) {
       termios quiet = saved;
       quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
       echo_off = tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) == 0;
     }
+    std::fprintf(stderr, "%s", prompt);
+    std::fflush(stderr);
   }
   std::string line;
   const bool read = static_cast<bool>(std::getline(std::cin, line));

@@ -287,7 +287,9 @@ PgLedgerStore::PgLedgerStore(pg::Pool& pool, Options options)
     : pool_(pool),
       options_(options),
       postings_([this](const std::vector<Posting>& batch) { return PostBatch(batch); },
-                {.max_batch = options.max_batch, .max_in_flight = options.batches_in_flight}) {}
+                {.max_batch = options.max_batch,
+                 .max_in_flight = options.batches_in_flight,
+                 .on_batch = batch::SizeObserver("ac_post")}) {}
 
 absl::StatusOr<Transfer> PgLedgerStore::Post(const Posting& posting) {
   // A reversal decides its accounts from the transfer it reverses: alone.

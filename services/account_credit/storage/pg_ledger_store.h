@@ -20,7 +20,7 @@ class PgLedgerStore : public LedgerStore {
  public:
   struct Options {
     size_t max_batch = 64;  // Postings per transaction at most (1: each alone).
-    int batches_in_flight = 4;
+    int batches_in_flight = 2;
   };
 
   explicit PgLedgerStore(pg::Pool& pool) : PgLedgerStore(pool, Options{}) {}

@@ -214,6 +214,52 @@ const pg::Statement kReserve{
     "SELECT " +
         RedemptionColumns("ins") + ", " + CodeColumns("seen") +
         " FROM codes seen LEFT JOIN ins ON true WHERE seen.code_hash = ANY($1::bytea[])"};
+// cv_lookup for a batch: $1/$2 each item's account and request id, $3/$4
+// each item's index (1-based) and one of its hashes. One row per item, in
+// order: its index, the code, the caller's earlier redemption.
+const pg::Statement kLookupMany{
+    "cv_lookup_many",
+    "WITH q AS (SELECT * FROM unnest($1::text[], $2::text[]) WITH ORDINALITY"
+    "   AS q(account_id, request_id, i)), "
+    "h AS (SELECT * FROM unnest($3::bigint[], $4::bytea[]) AS h(i, code_hash)) "
+    "SELECT q.i, " +
+        CodeColumns("c") + ", " + RedemptionColumns("r") +
+        " FROM q"
+        " LEFT JOIN LATERAL (SELECT codes.* FROM h JOIN codes ON codes.code_hash = h.code_hash"
+        "   WHERE h.i = q.i LIMIT 1) c ON true"
+        " LEFT JOIN redemptions r ON r.account_id = q.account_id AND r.request_id = q.request_id"
+        " ORDER BY q.i"};
+// cv_reserve for a batch, with the parameters of cv_lookup_many. Two items
+// for one code: the UPDATE takes the code once, for one of them; the other
+// sees it ACTIVE yet not reserved, as a concurrent loser does. A request id
+// already taken fails the statement (unique violation): the batch is then
+// reserved item by item. One row per item, in order: its index, the new
+// redemption (null when none), the code as the statement's snapshot saw it
+// (null when no such code).
+const pg::Statement kReserveMany{
+    "cv_reserve_many",
+    "WITH q AS (SELECT * FROM unnest($1::text[], $2::text[]) WITH ORDINALITY"
+    "   AS q(account_id, request_id, i)), "
+    "h AS (SELECT * FROM unnest($3::bigint[], $4::bytea[]) AS h(i, code_hash)), "
+    "reserved AS ("
+    " UPDATE codes c SET state = 'REDEEMING', redemption_id = gen_random_uuid() FROM h"
+    " WHERE c.code_hash = h.code_hash AND c.state = 'ACTIVE'"
+    "   AND (c.expire_time IS NULL OR c.expire_time > now())"
+    " RETURNING h.i, c.code_hash, c.serial, c.currency_code, c.amount_minor, c.region,"
+    "   c.redemption_id), "
+    "ins AS ("
+    " INSERT INTO redemptions (account_id, request_id, redemption_id, code_hash, serial,"
+    "  currency_code, amount_minor, region, state)"
+    " SELECT q.account_id, q.request_id, r.redemption_id, r.code_hash, r.serial,"
+    "  r.currency_code, r.amount_minor, r.region, 'PENDING' FROM reserved r JOIN q ON q.i = r.i"
+    " RETURNING *) "
+    "SELECT q.i, " +
+        RedemptionColumns("ins") + ", " + CodeColumns("seen") +
+        " FROM q"
+        " LEFT JOIN ins ON ins.account_id = q.account_id AND ins.request_id = q.request_id"
+        " LEFT JOIN LATERAL (SELECT codes.* FROM h JOIN codes ON codes.code_hash = h.code_hash"
+        "   WHERE h.i = q.i LIMIT 1) seen ON true"
+        " ORDER BY q.i"};
 // Completion and rejection are one statement each (both tables, or
 // neither), so they run without BEGIN/COMMIT; they return the
 // redemption as it now is, or nothing when it was no longer PENDING.
@@ -257,7 +303,8 @@ std::vector<pg::Statement> PgCodeStore::Statements() {
           kBatchStateCount, kActivateBatch,    kActivateSerials,    kVoidBatch,
           kVoidSerials,     kListCodes,        kListAllCodes,       kListBatches,
           kClaimPending,    kCodeBySerial,     kCodeByHashes,       kFindRedemption,
-          kLookup,          kReserve,          kCompleteMany,       kReject};
+          kLookup,          kReserve,          kCompleteMany,       kReject,
+          kLookupMany,      kReserveMany};
 }
 
 absl::StatusOr<Batch> PgCodeStore::CreateBatch(const BatchSpec& spec,
@@ -471,6 +518,68 @@ absl::StatusOr<Code> PgCodeStore::GetCodeByHashes(const std::vector<std::string>
 absl::StatusOr<CodeLookup> PgCodeStore::Lookup(const std::vector<std::string>& code_hashes,
                                                const std::string& account_id,
                                                const std::string& request_id) {
+  return lookups_.Run({code_hashes, account_id, request_id});
+}
+
+namespace {
+
+// The batch parameters shared by cv_lookup_many and cv_reserve_many.
+struct BatchParams {
+  std::string account_ids, request_ids, hash_items, hashes;
+};
+
+BatchParams ParamsOf(const std::vector<ReserveRequest>& batch) {
+  std::vector<std::string> accounts, requests, items, hashes;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    accounts.push_back(batch[i].account_id);
+    requests.push_back(batch[i].request_id);
+    for (const std::string& h : batch[i].code_hashes) {
+      items.push_back(std::to_string(i + 1));
+      hashes.push_back(h);
+    }
+  }
+  return {pg::TextArray(accounts), pg::TextArray(requests), pg::TextArray(items),
+          pg::ByteaArray(hashes)};
+}
+
+}  // namespace
+
+std::vector<absl::StatusOr<CodeLookup>> PgCodeStore::LookupBatch(
+    const std::vector<ReserveRequest>& batch) {
+  if (batch.size() == 1) {
+    return {LookupOne(batch[0].code_hashes, batch[0].account_id, batch[0].request_id)};
+  }
+  const BatchParams params = ParamsOf(batch);
+  std::vector<CodeLookup> found(batch.size());
+  absl::Status s = pool_.Read([&](pqxx::transaction_base& tx) -> absl::Status {
+    const pqxx::result rows = tx.exec_prepared(
+        kLookupMany.name, params.account_ids, params.request_ids, params.hash_items, params.hashes);
+    if (rows.size() != batch.size()) return absl::InternalError("cv_lookup_many lost a row");
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const pqxx::row row = rows[static_cast<pqxx::result::size_type>(i)];
+      CodeLookup out;
+      if (!row[1].is_null()) out.code = CodeFromRow(row.slice(1, 1 + kCodeColumnCount));
+      if (!row[1 + kCodeColumnCount].is_null()) {
+        out.first = RedemptionFromRow(row.slice(1 + kCodeColumnCount, row.size()));
+      }
+      found[i] = std::move(out);
+    }
+    return absl::OkStatus();
+  });
+  std::vector<absl::StatusOr<CodeLookup>> out;
+  for (CodeLookup& l : found) {
+    if (s.ok()) {
+      out.push_back(std::move(l));
+    } else {
+      out.push_back(s);
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<CodeLookup> PgCodeStore::LookupOne(const std::vector<std::string>& code_hashes,
+                                                  const std::string& account_id,
+                                                  const std::string& request_id) {
   CodeLookup out;
   absl::Status s = pool_.Read([&](pqxx::transaction_base& tx) -> absl::Status {
     out = CodeLookup{};
@@ -487,6 +596,56 @@ absl::StatusOr<CodeLookup> PgCodeStore::Lookup(const std::vector<std::string>& c
 }
 
 absl::StatusOr<Reservation> PgCodeStore::Reserve(const ReserveRequest& request) {
+  return reservations_.Run(request);
+}
+
+std::vector<absl::StatusOr<Reservation>> PgCodeStore::ReserveBatch(
+    const std::vector<ReserveRequest>& batch) {
+  if (batch.size() == 1) return {ReserveOne(batch[0])};
+  const BatchParams params = ParamsOf(batch);
+  std::vector<Reservation> reservations(batch.size());
+  bool request_id_taken = false;
+  absl::Status s = pool_.Autocommit([&](pqxx::transaction_base& tx) -> absl::Status {
+    request_id_taken = false;
+    pqxx::result rows;
+    try {
+      rows = tx.exec_prepared(kReserveMany.name, params.account_ids, params.request_ids,
+                              params.hash_items, params.hashes);
+    } catch (const pqxx::unique_violation&) {
+      request_id_taken = true;  // Nothing changed; item by item below.
+      return absl::OkStatus();
+    }
+    if (rows.size() != batch.size()) return absl::InternalError("cv_reserve_many lost a row");
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const pqxx::row row = rows[static_cast<pqxx::result::size_type>(i)];
+      Reservation out;
+      if (!row[1 + 2].is_null()) {
+        out.kind = Reservation::Kind::kReserved;
+        out.redemption = RedemptionFromRow(row.slice(1, 1 + kRedemptionColumnCount));
+      } else {
+        out.kind = Reservation::Kind::kRefused;
+        if (!row[1 + kRedemptionColumnCount].is_null()) {
+          out.code = CodeFromRow(row.slice(1 + kRedemptionColumnCount, row.size()));
+        }
+      }
+      reservations[i] = std::move(out);
+    }
+    return absl::OkStatus();
+  });
+  std::vector<absl::StatusOr<Reservation>> out;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (request_id_taken) {
+      out.push_back(ReserveOne(batch[i]));
+    } else if (!s.ok()) {
+      out.push_back(s);
+    } else {
+      out.push_back(std::move(reservations[i]));
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<Reservation> PgCodeStore::ReserveOne(const ReserveRequest& request) {
   Reservation out;
   const std::string hashes = pg::ByteaArray(request.code_hashes);
   // Each statement commits on its own: cv_reserve is the one write, and it
@@ -530,8 +689,19 @@ absl::StatusOr<Reservation> PgCodeStore::Reserve(const ReserveRequest& request) 
 
 PgCodeStore::PgCodeStore(pg::Pool& pool, Options options)
     : pool_(pool),
+      lookups_([this](const std::vector<ReserveRequest>& batch) { return LookupBatch(batch); },
+               {.max_batch = options.max_batch,
+                .max_in_flight = options.batches_in_flight,
+                .on_batch = batch::SizeObserver("cv_lookup")}),
+      reservations_(
+          [this](const std::vector<ReserveRequest>& batch) { return ReserveBatch(batch); },
+          {.max_batch = options.max_batch,
+           .max_in_flight = options.batches_in_flight,
+           .on_batch = batch::SizeObserver("cv_reserve")}),
       completions_([this](const std::vector<Completion>& batch) { return CompleteBatch(batch); },
-                   {.max_batch = options.max_batch, .max_in_flight = options.batches_in_flight}) {}
+                   {.max_batch = options.max_batch,
+                    .max_in_flight = options.batches_in_flight,
+                    .on_batch = batch::SizeObserver("cv_complete")}) {}
 
 absl::StatusOr<Redemption> PgCodeStore::Complete(const Redemption& redemption,
                                                  const std::string& transfer_id,

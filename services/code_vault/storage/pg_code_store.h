@@ -19,7 +19,7 @@ class PgCodeStore : public CodeStore {
     // Concurrent completions go to Postgres together, up to this many in one
     // statement (1: each alone), with at most batches_in_flight at once.
     size_t max_batch = 64;
-    int batches_in_flight = 2;
+    int batches_in_flight = 1;
   };
 
   explicit PgCodeStore(pg::Pool& pool) : PgCodeStore(pool, Options{}) {}
@@ -45,6 +45,12 @@ class PgCodeStore : public CodeStore {
   absl::StatusOr<Redemption> Reject(const Redemption& redemption,
                                     const absl::Status& refusal) override;
 
+  // What Lookup and Reserve run for a batch of concurrent calls (one
+  // statement each: cv_lookup_many, cv_reserve_many; a batch of one runs the
+  // single statement). Public so that store tests can run a batch exactly.
+  std::vector<absl::StatusOr<CodeLookup>> LookupBatch(const std::vector<ReserveRequest>& batch);
+  std::vector<absl::StatusOr<Reservation>> ReserveBatch(const std::vector<ReserveRequest>& batch);
+
  private:
   // Runs cv_complete or cv_reject (one statement, no transaction block) and
   // returns the redemption as it is afterwards.
@@ -60,7 +66,14 @@ class PgCodeStore : public CodeStore {
   // One cv_complete_many for the batch; each completion's own answer.
   std::vector<absl::StatusOr<Redemption>> CompleteBatch(const std::vector<Completion>& batch);
 
+  absl::StatusOr<CodeLookup> LookupOne(const std::vector<std::string>& code_hashes,
+                                       const std::string& account_id,
+                                       const std::string& request_id);
+  absl::StatusOr<Reservation> ReserveOne(const ReserveRequest& request);
+
   pg::Pool& pool_;
+  batch::Batcher<ReserveRequest, absl::StatusOr<CodeLookup>> lookups_;
+  batch::Batcher<ReserveRequest, absl::StatusOr<Reservation>> reservations_;
   batch::Batcher<Completion, absl::StatusOr<Redemption>> completions_;
 };
 

@@ -74,7 +74,8 @@ TEST_F(LedgerBatchTest, ConcurrentPostingsEachGetTheirOwnAnswerAndTheBooksAddUp)
   });
   for (int i = 0; i < 2; ++i) {
     calls.push_back([this, i] {
-      return service_.CreditAccount({"b", {"EUR", 100}, "DE", absl::StrCat("credit-", 2 * i + 1), ""});
+      return service_.CreditAccount(
+          {"b", {"EUR", 100}, "DE", absl::StrCat("credit-", 2 * i + 1), ""});
     });
   }
   std::vector<absl::StatusOr<Transfer>> answers(calls.size(), absl::UnknownError("not run"));

@@ -172,14 +172,16 @@ class VaultAdminTest : public ::testing::Test {
         pool_({.dsn = dsn_, .size = 2}, PgCodeStore::Statements()),
         store_(pool_) {}
 
-  // A new batch of `n` ISSUED codes; its serials.
+  // A new batch of `n` ISSUED codes; its serials (their hashes in hashes_).
   Batch MakeBatch(int n) {
     EXPECT_TRUE(migrated_.ok()) << migrated_;
     auto hasher = *codes::CodeHasher::FromSpec(testing::kTestPepper);
     std::vector<NewCode> new_codes;
+    hashes_.clear();
     for (int i = 0; i < n; ++i) {
       const codes::CodeHash h = hasher.Hash(codes::GeneratePin());
       new_codes.push_back({h.digest, h.key_id, "ABCD"});
+      hashes_.push_back(h.digest);
     }
     BatchSpec spec{n, {"EUR", 500}, "DE", testing::UniqueName("batch"), "fp", std::nullopt};
     auto batch = store_.CreateBatch(spec, new_codes);
@@ -204,7 +206,78 @@ class VaultAdminTest : public ::testing::Test {
   const absl::Status migrated_;
   pg::Pool pool_;
   PgCodeStore store_;
+  std::vector<std::string> hashes_;
 };
+
+// A batch of reservations is one statement, and each item gets the answer
+// it would have had alone: distinct codes reserved, the same code twice
+// reserved once (the other sees it ACTIVE yet not reserved, as a concurrent
+// loser), an unknown code refused without a code; lookups likewise.
+TEST_F(VaultAdminTest, ABatchOfReservationsAnswersEachAsIfAlone) {
+  const Batch batch = MakeBatch(4);
+  ASSERT_TRUE(Change(BulkKind::kActivate, batch.batch_id, {}).ok());
+  const std::string unknown(32, 'x');
+  std::vector<ReserveRequest> requests = {
+      {{"other-key-hash", hashes_[0]}, "acct-0", "r"},  // The PIN under two keys.
+      {{hashes_[1]}, "acct-1", "r"},
+      {{hashes_[2]}, "acct-2", "r"},
+      {{hashes_[2]}, "acct-3", "r"},  // The same code again.
+      {{unknown}, "acct-4", "r"},
+  };
+  auto reserved = store_.ReserveBatch(requests);
+  ASSERT_EQ(reserved.size(), 5u);
+  for (auto& r : reserved) ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(reserved[0]->kind, Reservation::Kind::kReserved);
+  EXPECT_EQ(reserved[0]->redemption.serial, batch.serials[0]);
+  EXPECT_EQ(reserved[0]->redemption.account_id, "acct-0");
+  EXPECT_EQ(reserved[1]->kind, Reservation::Kind::kReserved);
+  EXPECT_EQ(reserved[1]->redemption.serial, batch.serials[1]);
+  const int winners = (reserved[2]->kind == Reservation::Kind::kReserved) +
+                      (reserved[3]->kind == Reservation::Kind::kReserved);
+  EXPECT_EQ(winners, 1) << "one code, reserved once";
+  const auto& loser = reserved[2]->kind == Reservation::Kind::kReserved ? reserved[3] : reserved[2];
+  EXPECT_EQ(loser->kind, Reservation::Kind::kRefused);
+  ASSERT_TRUE(loser->code.has_value());
+  EXPECT_EQ(loser->code->state, CodeState::kActive);
+  EXPECT_EQ(reserved[4]->kind, Reservation::Kind::kRefused);
+  EXPECT_FALSE(reserved[4]->code.has_value());
+  EXPECT_THAT(testing::QueryColumn(dsn_, "SELECT count(*) FROM redemptions"),
+              testing::AllEqual("3"));
+  EXPECT_THAT(testing::QueryColumn(dsn_, "SELECT count(DISTINCT xmin::text) FROM redemptions"),
+              testing::AllEqual("1"))
+      << "one statement";
+
+  // Lookups: each its code and its own earlier redemption.
+  auto looked = store_.LookupBatch(requests);
+  ASSERT_EQ(looked.size(), 5u);
+  for (auto& l : looked) ASSERT_TRUE(l.ok()) << l.status();
+  ASSERT_TRUE(looked[0]->code.has_value());
+  EXPECT_EQ(looked[0]->code->state, CodeState::kRedeeming);
+  ASSERT_TRUE(looked[0]->first.has_value());
+  EXPECT_EQ(looked[0]->first->redemption_id, reserved[0]->redemption.redemption_id);
+  EXPECT_EQ(looked[2]->first.has_value(), reserved[2]->kind == Reservation::Kind::kReserved);
+  EXPECT_EQ(looked[3]->first.has_value(), reserved[3]->kind == Reservation::Kind::kReserved);
+  EXPECT_FALSE(looked[4]->code.has_value());
+  EXPECT_FALSE(looked[4]->first.has_value());
+
+  // A request id already taken, on a code that is ACTIVE again (its first
+  // call was refused): the batch statement fails on the key and the batch
+  // goes item by item, that item replaying its first call.
+  auto first = store_.ReserveBatch({{{hashes_[3]}, "acct-9", "r"}});
+  ASSERT_TRUE(first[0].ok() && first[0]->kind == Reservation::Kind::kReserved);
+  ASSERT_TRUE(
+      store_
+          .Reject(first[0]->redemption, errors::Error(absl::StatusCode::kFailedPrecondition,
+                                                      errors::reason::kRegionMismatch, "not here"))
+          .ok());
+  auto second = store_.ReserveBatch({{{hashes_[3]}, "acct-9", "r"}, {{unknown}, "acct-6", "r"}});
+  ASSERT_EQ(second.size(), 2u);
+  ASSERT_TRUE(second[0].ok() && second[1].ok());
+  EXPECT_EQ(second[0]->kind, Reservation::Kind::kReplay);
+  EXPECT_EQ(second[0]->redemption.redemption_id, first[0]->redemption.redemption_id);
+  EXPECT_EQ(second[0]->redemption.state, RedemptionState::kRejected);
+  EXPECT_EQ(second[1]->kind, Reservation::Kind::kRefused);
+}
 
 TEST_F(VaultAdminTest, ActivatingAVoidedSerialRefusesTheWholeChangeAndNamesIt) {
   const Batch batch = MakeBatch(3);

@@ -47,7 +47,7 @@ TEST(BatcherTest, CallsThatArriveDuringABatchGoTogetherInTheNext) {
         for (int i : items) out.push_back(i * 2);
         return out;
       },
-      {.max_batch = 64, .max_in_flight = 1});
+      {.max_batch = 64, .max_in_flight = 1, .on_batch = {}});
   std::vector<int> answers(10, -1);
   std::vector<std::thread> callers;
   callers.emplace_back([&] { answers[0] = batcher.Run(0); });
@@ -70,7 +70,7 @@ TEST(BatcherTest, ABatchHoldsAtMostMaxBatchCalls) {
         if (executed.fetch_add(1) == 0) release_first.WaitForNotification();
         return items;
       },
-      {.max_batch = 4, .max_in_flight = 1});
+      {.max_batch = 4, .max_in_flight = 1, .on_batch = {}});
   std::vector<std::thread> callers;
   callers.emplace_back([&] { batcher.Run(0); });
   while (batcher.batches() < 1) absl::SleepFor(absl::Milliseconds(1));
@@ -92,7 +92,7 @@ TEST(BatcherTest, ABatchRunsUntilTheLatestDeadlineOfItsCallers) {
         if (deadlines.size() == 1) release_first.WaitForNotification();
         return items;
       },
-      {.max_batch = 64, .max_in_flight = 1});
+      {.max_batch = 64, .max_in_flight = 1, .on_batch = {}});
   const absl::Time soon = absl::Now() + absl::Seconds(1);
   const absl::Time later = absl::Now() + absl::Seconds(30);
   std::thread first([&] { batcher.Run(0); });
