@@ -25,6 +25,23 @@ namespace {
 using ::testing::IsEmpty;
 using ::testing::SizeIs;
 
+// A new batch of `n` ISSUED codes of 5.00 EUR for DE in `store`; their
+// hashes (one fresh PIN each) in `hashes`.
+Batch MakeIssuedBatch(PgCodeStore& store, int n, std::vector<std::string>& hashes) {
+  auto hasher = *codes::CodeHasher::FromSpec(testing::kTestPepper);
+  std::vector<NewCode> new_codes;
+  hashes.clear();
+  for (int i = 0; i < n; ++i) {
+    const codes::CodeHash h = hasher.Hash(codes::GeneratePin());
+    new_codes.push_back({h.digest, h.key_id, "ABCD"});
+    hashes.push_back(h.digest);
+  }
+  BatchSpec spec{n, {"EUR", 500}, "DE", testing::UniqueName("batch"), "fp", std::nullopt};
+  auto batch = store.CreateBatch(spec, new_codes);
+  EXPECT_TRUE(batch.ok()) << batch.status();
+  return batch.value_or(Batch{});
+}
+
 class VaultClaimsTest : public ::testing::Test {
  protected:
   VaultClaimsTest()
@@ -36,19 +53,10 @@ class VaultClaimsTest : public ::testing::Test {
   // `n` PENDING redemptions, created an hour ago, oldest first.
   std::vector<std::string> MakePending(int n) {
     EXPECT_TRUE(migrated_.ok()) << migrated_;
-    auto hasher = *codes::CodeHasher::FromSpec(testing::kTestPepper);
-    std::vector<NewCode> new_codes;
     std::vector<std::string> hashes;
-    for (int i = 0; i < n; ++i) {
-      const codes::CodeHash h = hasher.Hash(codes::GeneratePin());
-      new_codes.push_back({h.digest, h.key_id, "ABCD"});
-      hashes.push_back(h.digest);
-    }
-    BatchSpec spec{n, {"EUR", 500}, "DE", testing::UniqueName("batch"), "fp", std::nullopt};
-    auto batch = store_.CreateBatch(spec, new_codes);
-    EXPECT_TRUE(batch.ok()) << batch.status();
+    const Batch batch = MakeIssuedBatch(store_, n, hashes);
     BulkChange activate;
-    activate.batch_id = batch->batch_id;
+    activate.batch_id = batch.batch_id;
     activate.request_id = testing::UniqueName("activate");
     activate.request_fingerprint = "fp";
     EXPECT_TRUE(store_.ApplyBulkChange(activate).ok());
@@ -175,18 +183,7 @@ class VaultAdminTest : public ::testing::Test {
   // A new batch of `n` ISSUED codes; its serials (their hashes in hashes_).
   Batch MakeBatch(int n) {
     EXPECT_TRUE(migrated_.ok()) << migrated_;
-    auto hasher = *codes::CodeHasher::FromSpec(testing::kTestPepper);
-    std::vector<NewCode> new_codes;
-    hashes_.clear();
-    for (int i = 0; i < n; ++i) {
-      const codes::CodeHash h = hasher.Hash(codes::GeneratePin());
-      new_codes.push_back({h.digest, h.key_id, "ABCD"});
-      hashes_.push_back(h.digest);
-    }
-    BatchSpec spec{n, {"EUR", 500}, "DE", testing::UniqueName("batch"), "fp", std::nullopt};
-    auto batch = store_.CreateBatch(spec, new_codes);
-    EXPECT_TRUE(batch.ok()) << batch.status();
-    return *batch;
+    return MakeIssuedBatch(store_, n, hashes_);
   }
 
   absl::StatusOr<BulkResult> Change(BulkKind kind, const std::string& batch_id,
