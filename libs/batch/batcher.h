@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "deadline/deadline.h"
 
@@ -41,7 +42,11 @@ class Batcher {
   // Runs one batch: must return exactly one Result per item, in order.
   using Execute = std::function<std::vector<Result>(const std::vector<Item>&)>;
 
-  Batcher(Execute execute, Options options) : execute_(std::move(execute)), options_(options) {}
+  // `expired` answers a call whose deadline passes while it is still queued
+  // (a stalled database holding the batch before it): it leaves the queue
+  // with that answer, never having run. Null: calls wait however long.
+  Batcher(Execute execute, Options options, std::function<Result()> expired = nullptr)
+      : execute_(std::move(execute)), options_(options), expired_(std::move(expired)) {}
 
   // Blocks until the batch holding `item` has run; returns its Result. The
   // batch runs until the latest deadline of its callers (deadline::Current()
@@ -57,9 +62,24 @@ class Batcher {
         Lead();
         continue;
       }
+      if (expired_ && !waiter->taken) {
+        if (absl::Now() >= waiter->deadline) {
+          queue_.erase(std::find(queue_.begin(), queue_.end(), waiter));
+          ++expired_calls_;
+          return expired_();
+        }
+        cv_.WaitWithDeadline(&mu_, waiter->deadline);
+        continue;
+      }
       cv_.Wait(&mu_);
     }
     return std::move(*waiter->result);
+  }
+
+  // Calls whose deadline passed while they were queued.
+  int64_t expired_calls() const {
+    absl::MutexLock lock(&mu_);
+    return expired_calls_;
   }
 
   // Batches run so far and calls they held (for tests and metrics).
@@ -81,6 +101,7 @@ class Batcher {
   struct Waiter {
     Item item;
     absl::Time deadline;
+    bool taken = false;  // In a batch that runs: its answer will come.
     std::optional<Result> result;
   };
 
@@ -97,6 +118,7 @@ class Batcher {
     items.reserve(n);
     absl::Time latest = absl::InfinitePast();
     for (auto& w : taken) {
+      w->taken = true;
       items.push_back(std::move(w->item));
       latest = std::max(latest, w->deadline);
     }
@@ -116,12 +138,14 @@ class Batcher {
 
   const Execute execute_;
   const Options options_;
+  const std::function<Result()> expired_;
   mutable absl::Mutex mu_;
   absl::CondVar cv_;
   std::deque<std::shared_ptr<Waiter>> queue_ ABSL_GUARDED_BY(mu_);
   int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t batches_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t calls_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t expired_calls_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace giftcard::batch

@@ -289,7 +289,14 @@ PgLedgerStore::PgLedgerStore(pg::Pool& pool, Options options)
       postings_([this](const std::vector<Posting>& batch) { return PostBatch(batch); },
                 {.max_batch = options.max_batch,
                  .max_in_flight = options.batches_in_flight,
-                 .on_batch = batch::SizeObserver("ac_post")}) {}
+                 .on_batch = batch::SizeObserver("ac_post")},
+                [] {
+                  // A stalled database held the batch before this one.
+                  return absl::StatusOr<Transfer>(errors::DependencyUnavailable(
+                      "postgres",
+                      "the call's deadline passed while it waited for a batch; nothing was "
+                      "written"));
+                }) {}
 
 absl::StatusOr<Transfer> PgLedgerStore::Post(const Posting& posting) {
   // A reversal decides its accounts from the transfer it reverses: alone.

@@ -86,6 +86,14 @@ std::optional<int64_t> MicrosOf(const std::optional<absl::Time>& t) {
   return absl::ToUnixMicros(*t);
 }
 
+// The answer of a call whose deadline passed while it waited for a batch
+// (a stalled database holding the one before): it never ran.
+template <typename T>
+absl::StatusOr<T> QueuedPastDeadline() {
+  return errors::DependencyUnavailable(
+      "postgres", "the call's deadline passed while it waited for a batch; nothing was written");
+}
+
 absl::Status CodeNotFound() {
   return errors::Error(absl::StatusCode::kNotFound, errors::reason::kCodeNotFound, "no such code");
 }
@@ -692,16 +700,19 @@ PgCodeStore::PgCodeStore(pg::Pool& pool, Options options)
       lookups_([this](const std::vector<ReserveRequest>& batch) { return LookupBatch(batch); },
                {.max_batch = options.max_batch,
                 .max_in_flight = options.batches_in_flight,
-                .on_batch = batch::SizeObserver("cv_lookup")}),
+                .on_batch = batch::SizeObserver("cv_lookup")},
+               QueuedPastDeadline<CodeLookup>),
       reservations_(
           [this](const std::vector<ReserveRequest>& batch) { return ReserveBatch(batch); },
           {.max_batch = options.max_batch,
            .max_in_flight = options.batches_in_flight,
-           .on_batch = batch::SizeObserver("cv_reserve")}),
+           .on_batch = batch::SizeObserver("cv_reserve")},
+          QueuedPastDeadline<Reservation>),
       completions_([this](const std::vector<Completion>& batch) { return CompleteBatch(batch); },
                    {.max_batch = options.max_batch,
                     .max_in_flight = options.batches_in_flight,
-                    .on_batch = batch::SizeObserver("cv_complete")}) {}
+                    .on_batch = batch::SizeObserver("cv_complete")},
+                   QueuedPastDeadline<Redemption>) {}
 
 absl::StatusOr<Redemption> PgCodeStore::Complete(const Redemption& redemption,
                                                  const std::string& transfer_id,

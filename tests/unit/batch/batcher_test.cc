@@ -116,5 +116,33 @@ TEST(BatcherTest, ABatchRunsUntilTheLatestDeadlineOfItsCallers) {
   EXPECT_EQ(deadline::Current(), absl::InfiniteFuture()) << "the override ended with the batch";
 }
 
+// A stalled batch (a database that does not answer) must not hold the calls
+// queued behind it past their deadlines: they leave with the expired answer,
+// never having run.
+TEST(BatcherTest, ACallQueuedPastItsDeadlineLeavesWithoutRunning) {
+  absl::Notification release_first;
+  std::vector<int> ran;
+  Batcher<int, int> batcher(
+      [&](const std::vector<int>& items) {
+        ran.insert(ran.end(), items.begin(), items.end());
+        if (ran.size() == 1) release_first.WaitForNotification();
+        return items;
+      },
+      {.max_batch = 64, .max_in_flight = 1, .on_batch = {}}, [] { return -1; });
+  std::thread first([&] { EXPECT_EQ(batcher.Run(1), 1); });
+  while (batcher.batches() < 1) absl::SleepFor(absl::Milliseconds(1));
+  int answer = 0;
+  {
+    const deadline::Scope scope(absl::Now() + absl::Milliseconds(50));
+    answer = batcher.Run(2);  // Returns once its deadline passes; the first still runs.
+  }
+  EXPECT_EQ(answer, -1);
+  EXPECT_EQ(batcher.expired_calls(), 1);
+  EXPECT_EQ(batcher.queued(), 0u);
+  release_first.Notify();
+  first.join();
+  EXPECT_EQ(ran, std::vector<int>{1}) << "the expired call never ran";
+}
+
 }  // namespace
 }  // namespace giftcard::batch
