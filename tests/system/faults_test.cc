@@ -135,6 +135,64 @@ TEST(FaultsTest, AStalledPostgresTurnsHealthNotServingAndCallsFailInsteadOfHangi
   EXPECT_EQ(suite.AuditReport(), "");
 }
 
+// Calls queue for batches (issue 13): a stall holds the batch in flight,
+// and the calls queued behind it must still end by their deadlines, and,
+// once Postgres is back, every redemption retried with its request id is
+// credited once: nothing lost, nothing doubled.
+TEST(FaultsTest, RedemptionsQueuedBehindAStalledBatchEndAndRetriesCreditEachOnce) {
+  PgCluster pg;
+  ASSERT_GT(pg.port(), 0);
+  Suite suite({.pg_port = pg.port()});
+  constexpr int kCalls = 24;
+  std::vector<std::string> accounts;
+  for (int i = 0; i < kCalls; ++i) {
+    accounts.push_back(UniqueName("stalled"));
+    ASSERT_TRUE(suite.UpsertAccount(accounts.back(), "DE", "EUR", v1::BILLING_CHANNEL_DIRECT).ok());
+  }
+  auto codes = suite.IssueActiveCodes(kCalls, 1000, "EUR", "DE");
+  ASSERT_EQ(codes.size(), static_cast<size_t>(kCalls));
+
+  PgCluster::Frozen frozen(pg);
+  std::vector<std::future<grpc::Status>> calls;
+  for (int i = 0; i < kCalls; ++i) {
+    calls.push_back(std::async(std::launch::async, [&, i] {
+      v1::RedeemCodeRequest r;
+      r.set_code(codes[i].code());
+      r.set_account_id(accounts[i]);
+      r.set_request_id("during-stall");
+      r.set_client_ip(absl::StrCat("10.", 100 + i, ".0.1"));
+      v1::Redemption out;
+      return suite.vault_stub->RedeemCode(Context(kStorefrontToken, absl::Seconds(3)).get(), r,
+                                          &out);
+    }));
+  }
+  for (auto& call : calls) {
+    // A bound, not a timing assertion: a call that never ends fails here.
+    ASSERT_EQ(call.wait_for(std::chrono::seconds(60)), std::future_status::ready);
+    const grpc::Status s = call.get();
+    EXPECT_FALSE(s.ok()) << "nothing can succeed while Postgres is frozen";
+  }
+  frozen.Thaw();
+  ExpectHealthOfAll(suite, "SERVING", absl::Seconds(20));
+  for (int i = 0; i < kCalls; ++i) {
+    v1::Redemption redemption;
+    grpc::Status s = grpc::Status::CANCELLED;
+    // Retried with the same request id until it settles (a PENDING one is
+    // finished by the call or the recovery worker).
+    for (int attempt = 0; attempt < 100 && !s.ok(); ++attempt) {
+      s = suite.Redeem(codes[i].code(), accounts[i], "during-stall", &redemption,
+                       absl::StrCat("10.", 100 + i, ".0.1"));
+      if (!s.ok()) absl::SleepFor(absl::Milliseconds(200));
+    }
+    ASSERT_TRUE(s.ok()) << i << ": " << s.error_message();
+    EXPECT_EQ(redemption.balance().amount_minor(), 1000) << i;
+  }
+  EXPECT_THAT(
+      QueryColumn(suite.account_credit_dsn, "SELECT count(*) FROM transfers WHERE kind = 'CREDIT'"),
+      AllEqual(std::to_string(kCalls)));
+  EXPECT_EQ(suite.AuditReport(), "");
+}
+
 // Defect 6: a stalled database cannot keep shutdown past its grace.
 TEST(FaultsTest, AStalledPostgresCannotHoldShutdownPastItsGrace) {
   PgCluster pg;
