@@ -91,16 +91,18 @@ stack_running() {
   [[ -f "$STACK_DIR/pg/data/postmaster.pid" ]]
 }
 
-# Stops everything and deletes the data; the logs stay.
+# Stops everything and deletes the data; the logs stay. Only what `up`
+# made is deleted, by name: never whatever else the directory holds.
 stop_and_delete_data() {
-  local s entry
+  local s
   for s in billing code-vault account-credit; do stop_service "$s"; done
   giftcard_redis_stop "$STACK_DIR/redis"
   giftcard_pg_stop "$STACK_DIR/pg" fast
-  for entry in "$STACK_DIR"/* "$STACK_DIR"/.[!.]*; do
-    [[ -e "$entry" && "$entry" != "$STACK_DIR/logs" ]] && rm -rf "$entry"
+  rm -rf "$STACK_DIR/pg" "$STACK_DIR/redis" "$STACK_DIR/tls" "$STACK_DIR/caller-tokens" \
+    "$STACK_DIR/env" "$STACK_DIR/tokens"
+  for s in "${SERVICES[@]}"; do
+    rm -f "$STACK_DIR/$s.pid" "$STACK_DIR/$s.port" "$STACK_DIR/$s.metrics-port"
   done
-  return 0
 }
 
 cmd_down() {

@@ -33,7 +33,7 @@ class LocalStackTest : public ::testing::Test {
   }
   ~LocalStackTest() override {
     Stack("down");
-    std::system(("rm -rf " + stack_dir_).c_str());
+    std::system(("rm -rf " + stack_dir_ + " " + stack_dir_ + "-cards.csv").c_str());
   }
 
   ShellRun Stack(const std::string& verb) {
@@ -67,7 +67,7 @@ TEST_F(LocalStackTest, UpAndDownSayTheyDeleteTheDataAndKeepTheLogs) {
                                  "logs: " +
                                  stack_dir_ + "/logs (kept)"));
   run = Giftctl("--json codes issue --count=1 --amount=5 --currency=EUR --region=DE --out=" +
-                stack_dir_ + "/logs/../first.csv");
+                stack_dir_ + "-cards.csv");
   ASSERT_EQ(run.exit_code, 0) << Describe(run);
   run = Giftctl("batches list");
   ASSERT_EQ(run.exit_code, 0) << Describe(run);
@@ -91,7 +91,8 @@ TEST_F(LocalStackTest, UpAndDownSayTheyDeleteTheDataAndKeepTheLogs) {
   EXPECT_THAT(run.out,
               HasSubstr("stack: down (data deleted; logs kept in " + stack_dir_ + "/logs)"));
   EXPECT_FALSE(Exists(stack_dir_ + "/env"));
-  EXPECT_FALSE(Exists(stack_dir_ + "/first.csv"));
+  EXPECT_FALSE(Exists(stack_dir_ + "/tokens"));
+  EXPECT_FALSE(Exists(stack_dir_ + "/code-vault.pid"));
   EXPECT_FALSE(Exists(stack_dir_ + "/pg/pg.port"));
   const std::string kept = Slurp(stack_dir_ + "/logs/code-vault.log");
   EXPECT_EQ(kept.substr(0, log.size()), log) << "the log was replaced, not kept";
