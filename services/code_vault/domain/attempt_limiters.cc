@@ -46,6 +46,17 @@ absl::Status InProcessAttemptLimiter::Charge(const std::vector<LimitKey>& keys) 
   return absl::OkStatus();
 }
 
+absl::Status InProcessAttemptLimiter::Check(const std::vector<LimitKey>& keys) {
+  const absl::Time now = now_();
+  absl::MutexLock lock(&mu_);
+  for (const LimitKey& k : keys) {
+    auto it = windows_.find(k.key);
+    const Window& w = it != windows_.end() ? it->second : overflow_;
+    if (w.end > now && w.failures >= k.max_failures) return TooManyAttempts(w.end - now);
+  }
+  return absl::OkStatus();
+}
+
 absl::Status InProcessAttemptLimiter::Refund(const std::vector<LimitKey>& keys) {
   const absl::Time now = now_();
   absl::MutexLock lock(&mu_);
@@ -84,6 +95,10 @@ absl::Status FallbackAttemptLimiter::Charge(const std::vector<LimitKey>& keys) {
 // go below zero, so the error is at most one attempt in the caller's favour.
 absl::Status FallbackAttemptLimiter::Refund(const std::vector<LimitKey>& keys) {
   return Route(primary_.Refund(keys), [&] { return fallback_.Refund(keys); });
+}
+
+absl::Status FallbackAttemptLimiter::Check(const std::vector<LimitKey>& keys) {
+  return Route(primary_.Check(keys), [&] { return fallback_.Check(keys); });
 }
 
 }  // namespace giftcard::code_vault

@@ -31,6 +31,7 @@ class InProcessAttemptLimiter : public AttemptLimiter {
 
   absl::Status Charge(const std::vector<LimitKey>& keys) override;
   absl::Status Refund(const std::vector<LimitKey>& keys) override;
+  absl::Status Check(const std::vector<LimitKey>& keys) override;
 
   // Keys counted now (the overflow window not included).
   size_t size() const;
@@ -60,6 +61,7 @@ class FallbackAttemptLimiter : public AttemptLimiter {
 
   absl::Status Charge(const std::vector<LimitKey>& keys) override;
   absl::Status Refund(const std::vector<LimitKey>& keys) override;
+  absl::Status Check(const std::vector<LimitKey>& keys) override;
   int64_t fallback_count() const { return fallbacks_.load(); }
 
  private:

@@ -159,6 +159,10 @@ class AttemptLimiter {
   virtual absl::Status Charge(const std::vector<LimitKey>& keys) = 0;
   // Takes back a charged attempt that was not a failure.
   virtual absl::Status Refund(const std::vector<LimitKey>& keys) = 0;
+  // Whether every key is under its limit, counting nothing (an attempt that
+  // is not a guess: a code the storefront may know): OK, TOO_MANY_ATTEMPTS
+  // as Charge answers it, or UNAVAILABLE.
+  virtual absl::Status Check(const std::vector<LimitKey>& keys) = 0;
 };
 
 struct CreditResult {

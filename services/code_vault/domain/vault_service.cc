@@ -331,12 +331,17 @@ absl::StatusOr<Redemption> VaultService::Redeem(const RedeemCommand& command) {
       CodeLookup lookup, store_.Lookup(DigestsOf(hashes), command.account_id, command.request_id));
   if (lookup.first) return AnswerReplay(*lookup.first, hashes, command.request_id);
 
-  std::vector<LimitKey> limit_keys = LimitKeys(command.account_id, client_key);
-  GIFTCARD_RETURN_IF_ERROR(limiter_.Charge(limit_keys));
-  ChargedAttempt attempt(limiter_, std::move(limit_keys));
+  // A guess (a code the storefront may not know) is counted as it is
+  // checked, atomically, so parallel guesses cannot pass the limit. Any
+  // other attempt only has the limit checked: a caller over it is refused
+  // even a real code, but a real code's attempt never spends the budget of
+  // failures (and costs no refund).
+  const std::vector<LimitKey> limit_keys = LimitKeys(command.account_id, client_key);
   if (!lookup.code || !IsKnownToTheStorefront(EffectiveState(*lookup.code, options_.now()))) {
-    return attempt.Failed(CodeInvalid());
+    GIFTCARD_RETURN_IF_ERROR(limiter_.Charge(limit_keys));
+    return CodeInvalid();
   }
+  GIFTCARD_RETURN_IF_ERROR(limiter_.Check(limit_keys));
 
   const std::string guard_key = GuardKey(hashes.front());
   absl::StatusOr<std::string> token = guard_.Acquire(guard_key, options_.guard_ttl);
@@ -372,7 +377,10 @@ absl::StatusOr<Redemption> VaultService::Redeem(const RedeemCommand& command) {
           return errors::Error(absl::StatusCode::kAborted, errors::reason::kRedemptionInProgress,
                                "this code is being redeemed right now");
         default:
-          return attempt.Failed(CodeInvalid());
+          // Unknown to the storefront by now (voided or expired since the
+          // lookup): a failure, counted after the fact.
+          (void)limiter_.Charge(limit_keys);
+          return CodeInvalid();
       }
     case Reservation::Kind::kReplay:
       // A concurrent call with the same request id reserved first.

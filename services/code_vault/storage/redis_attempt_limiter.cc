@@ -25,6 +25,13 @@ constexpr char kRefundScript[] =
     "if n > 1 then redis.call('DECR', KEYS[1]) elseif n == 1 then redis.call('DEL', KEYS[1]) end "
     "return 0";
 
+// Check only: {1, 0} under the limit, {0, ms left in the window} at it.
+// ARGV: limit.
+constexpr char kCheckScript[] =
+    "local n = tonumber(redis.call('GET', KEYS[1]) or '0') "
+    "if n >= tonumber(ARGV[1]) then return {0, redis.call('PTTL', KEYS[1])} end "
+    "return {1, 0}";
+
 std::string CounterKey(const std::string& key) {
   return absl::StrCat("giftcard:{limit:", key, "}:fails");
 }
@@ -63,6 +70,23 @@ absl::Status RedisAttemptLimiter::Charge(const std::vector<LimitKey>& keys) {
   // Refused (or half-answered): nothing stays counted.
   if (!result.ok() && !charged.empty()) (void)Refund(charged);
   return result;
+}
+
+absl::Status RedisAttemptLimiter::Check(const std::vector<LimitKey>& keys) {
+  std::vector<redis::Client::ScriptCall> calls;
+  for (const LimitKey& k : keys) {
+    calls.push_back({{CounterKey(k.key)}, {absl::StrCat(k.max_failures)}});
+  }
+  std::vector<absl::StatusOr<redis::Reply>> replies = client_.EvalEach(kCheckScript, calls);
+  for (const absl::StatusOr<redis::Reply>& reply : replies) {
+    if (!reply.ok() || reply->elements.size() != 2) {
+      return Unavailable(reply.ok() ? absl::InternalError("bad reply") : reply.status());
+    }
+    if (reply->elements[0].integer != 1) {
+      return TooManyAttempts(absl::Milliseconds(std::max<int64_t>(reply->elements[1].integer, 1)));
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status RedisAttemptLimiter::Refund(const std::vector<LimitKey>& keys) {

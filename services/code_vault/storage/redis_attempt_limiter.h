@@ -18,6 +18,7 @@ class RedisAttemptLimiter : public AttemptLimiter {
 
   absl::Status Charge(const std::vector<LimitKey>& keys) override;
   absl::Status Refund(const std::vector<LimitKey>& keys) override;
+  absl::Status Check(const std::vector<LimitKey>& keys) override;
 
  private:
   redis::Client& client_;

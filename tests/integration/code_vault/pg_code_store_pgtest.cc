@@ -17,6 +17,7 @@
 #include "pg/pool.h"
 #include "services/code_vault/code_vault_migrations.h"
 #include "services/code_vault/storage/pg_code_store.h"
+#include "services/code_vault/storage/redis_attempt_limiter.h"
 #include "support/harness.h"
 
 namespace giftcard::code_vault {
@@ -349,6 +350,25 @@ TEST_F(VaultAdminTest, CodesListByStateAcrossBatchesAndBatchesNewestFirst) {
   ASSERT_TRUE(next.ok()) << next.status();
   ASSERT_THAT(next->batches, SizeIs(1));
   EXPECT_EQ(next->batches[0].batch_id, first.batch_id);
+}
+
+// The Redis limiter's Check (a real code's attempt) counts nothing and
+// refuses at the limit as Charge does, with the window's time left.
+TEST(RedisAttemptLimiterTest, CheckCountsNothingAndRefusesAtTheLimit) {
+  redis::Options options;
+  options.port = testing::TestServers::Get().redis_port;
+  redis::Client client(options);
+  RedisAttemptLimiter limiter(client, absl::Minutes(1));
+  const std::vector<LimitKey> keys = {{testing::UniqueName("acct:check"), 2}};
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(limiter.Check(keys).ok());
+  ASSERT_TRUE(limiter.Charge(keys).ok());
+  ASSERT_TRUE(limiter.Charge(keys).ok()) << "the checks counted nothing";
+  const absl::Status refused = limiter.Check(keys);
+  EXPECT_EQ(errors::ReasonOf(refused), "TOO_MANY_ATTEMPTS");
+  const std::optional<absl::Duration> retry = errors::RetryDelayOf(refused);
+  ASSERT_TRUE(retry.has_value());
+  EXPECT_GT(*retry, absl::ZeroDuration());
+  EXPECT_LE(*retry, absl::Minutes(1));
 }
 
 }  // namespace

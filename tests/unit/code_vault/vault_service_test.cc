@@ -476,7 +476,56 @@ class ScriptedLimiter : public AttemptLimiter {
     ++calls;
     return next;
   }
+  absl::Status Check(const std::vector<LimitKey>&) override {
+    ++calls;
+    return next;
+  }
 };
+
+// Counts what the vault asks of a limiter.
+class RecordingLimiter : public AttemptLimiter {
+ public:
+  int charges = 0, refunds = 0, checks = 0;
+  absl::Status Charge(const std::vector<LimitKey>& keys) override {
+    ++charges;
+    return inner.Charge(keys);
+  }
+  absl::Status Refund(const std::vector<LimitKey>& keys) override {
+    ++refunds;
+    return inner.Refund(keys);
+  }
+  absl::Status Check(const std::vector<LimitKey>& keys) override {
+    ++checks;
+    return inner.Check(keys);
+  }
+  InProcessAttemptLimiter inner{absl::Minutes(15)};
+};
+
+// A real code's attempt is not a guess: the limit is checked, nothing is
+// counted (so attempts in flight never crowd out a caller's budget), while
+// an unknown code is counted as it is checked.
+TEST_F(VaultServiceTest, ARealCodeChecksTheLimitAndCountsNothingAGuessIsCounted) {
+  RecordingLimiter limiter;
+  VaultService service(store_, guard_, credit_, limiter, hasher_, Options());
+  auto r = service.Redeem({codes::Format(pin_), "acct", "r1", "10.0.0.1"});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(limiter.checks, 1);
+  EXPECT_EQ(limiter.charges, 0);
+  EXPECT_EQ(limiter.refunds, 0);
+  auto guess = service.Redeem({codes::Format(codes::GeneratePin()), "acct", "r2", "10.0.0.1"});
+  EXPECT_EQ(errors::ReasonOf(guess.status()), "CODE_INVALID");
+  EXPECT_EQ(limiter.charges, 1);
+  EXPECT_EQ(limiter.refunds, 0);
+}
+
+TEST(InProcessAttemptLimiterTest, CheckCountsNothingAndRefusesAtTheLimit) {
+  InProcessAttemptLimiter limiter(absl::Minutes(1));
+  const std::vector<LimitKey> keys = {{"acct:a", 2}};
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(limiter.Check(keys).ok());
+  EXPECT_TRUE(limiter.Charge(keys).ok());
+  EXPECT_TRUE(limiter.Charge(keys).ok());
+  EXPECT_EQ(errors::ReasonOf(limiter.Check(keys)), "TOO_MANY_ATTEMPTS");
+}
 
 TEST(FallbackAttemptLimiterTest, FallsBackOnlyWhileThePrimaryIsUnavailable) {
   ScriptedLimiter primary;
