@@ -250,6 +250,15 @@ TEST_F(GiftctlTest, FailuresAreOneLineWithTheReasonAndTheirExitCode) {
     EXPECT_THAT(run.err, HasSubstr("that looks like a PIN, not a serial: use --pin_stdin"));
     EXPECT_THAT(run.err, Not(HasSubstr(pin)));
   }
+  // Nor does giftctl's own usage error repeat one typed where no argument
+  // belongs, as an unknown command, or as a flag's value.
+  for (const std::string& command : {"codes list " + pin, "codes " + pin, pin,
+                                     "codes issue --count=" + pin, "account show acct " + pin}) {
+    run = Giftctl(command);
+    EXPECT_EQ(run.exit_code, 2) << command;
+    EXPECT_THAT(run.err, Not(HasSubstr(pin))) << command;
+    EXPECT_THAT(run.err, HasSubstr("looks like a PIN")) << command;
+  }
   EXPECT_THAT(suite_.code_vault->Log(), Not(HasSubstr(pin)));
   run = Giftctl("codes list --colour=red");
   EXPECT_EQ(run.exit_code, 2);

@@ -4,9 +4,11 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "codes/codes.h"
 #include "common/tool_common.h"
 #include "config/files.h"
 #include "errors/grpc_status.h"
@@ -37,6 +39,40 @@ void CheckPemFile(const Session& session, const char* env, const char* what,
     std::exit(session.Failed(
         absl::StrCat(env, "=", path, ": holds no PEM ", pem_label, " (", what, ")"), kExitUsage));
   }
+}
+
+// A PIN typed where giftctl takes none (an extra argument, a command name, a
+// flag's value) must not be repeated on the screen or in a log that keeps
+// stderr: every run of symbols that reads as a PIN is replaced.
+std::string RedactPins(const std::string& message) {
+  std::string out;
+  bool redacted = false;
+  size_t i = 0;
+  while (i < message.size()) {
+    const auto symbol = [&](size_t at) {
+      return absl::ascii_isalnum(static_cast<unsigned char>(message[at])) || message[at] == '-';
+    };
+    if (!symbol(i)) {
+      out += message[i++];
+      continue;
+    }
+    size_t end = i;
+    while (end < message.size() && symbol(end)) ++end;
+    const std::string word = message.substr(i, end - i);
+    if (codes::Normalize(word).ok()) {
+      out += "[PIN]";
+      redacted = true;
+    } else {
+      out += word;
+    }
+    i = end;
+  }
+  if (redacted) {
+    absl::StrAppend(&out,
+                    "; [PIN] looks like a PIN: giftctl takes one only on stdin "
+                    "(codes status --pin_stdin)");
+  }
+  return out;
 }
 
 }  // namespace
@@ -94,7 +130,7 @@ std::shared_ptr<grpc::Channel> Session::Channel(Service service) const {
 int Session::CallFailed(const grpc::Status& status) const {
   const int exit_code =
       status.error_code() == grpc::StatusCode::INVALID_ARGUMENT ? kExitUsage : kExitFailed;
-  const std::string hint = TlsHint(status, Env(kTlsCaEnv), !Env(kTlsCertEnv).empty());
+  const std::string hint = TlsHintFor(status);
   if (json()) {
     const absl::Status error = errors::FromGrpcStatus(status);
     nlohmann::ordered_json out;
@@ -120,7 +156,12 @@ int Session::CallFailed(const grpc::Status& status) const {
   return exit_code;
 }
 
-int Session::UsageError(const std::string& command, const std::string& message) const {
+std::string Session::TlsHintFor(const grpc::Status& status) const {
+  return TlsHint(status, Env(kTlsCaEnv), !Env(kTlsCertEnv).empty());
+}
+
+int Session::UsageError(const std::string& command, const std::string& raw_message) const {
+  const std::string message = RedactPins(raw_message);
   const std::string where = command.empty() ? "giftctl" : "giftctl " + command;
   if (json()) {
     nlohmann::ordered_json out;
@@ -136,7 +177,8 @@ int Session::UsageError(const std::string& command, const std::string& message) 
   return kExitUsage;
 }
 
-int Session::Failed(const std::string& message, int exit_code) const {
+int Session::Failed(const std::string& raw_message, int exit_code) const {
+  const std::string message = RedactPins(raw_message);
   if (json()) {
     nlohmann::ordered_json out;
     out["code"] = exit_code == kExitUsage ? "USAGE" : "FAILED";
