@@ -154,7 +154,8 @@ int BulkAnswer(const Session& session, const grpc::Status& status,
 
 // One Health/Check; "SERVING", "NOT_SERVING", "SERVICE_UNKNOWN" (the
 // server has no such name) or the error.
-std::string CheckOnce(const std::string& address, const std::string& service) {
+std::string CheckOnce(const Session& session, const std::string& address,
+                      const std::string& service) {
   auto stub = grpc::health::v1::Health::NewStub(server::MakeChannel(address));
   grpc::ClientContext context;
   server::PrepareContext(context, "", absl::Seconds(2));
@@ -164,9 +165,7 @@ std::string CheckOnce(const std::string& address, const std::string& service) {
   grpc::Status status = stub->Check(&context, request, &response);
   if (status.error_code() == grpc::StatusCode::NOT_FOUND) return "SERVICE_UNKNOWN";
   if (!status.ok()) {
-    const char* ca = std::getenv(kTlsCaEnv);
-    const std::string hint =
-        TlsHint(status, ca == nullptr ? "" : ca, std::getenv(kTlsCertEnv) != nullptr);
+    const std::string hint = session.TlsHintFor(status);
     return tools::Describe(status) + (hint.empty() ? "" : " (hint: " + hint + ")");
   }
   return grpc::health::v1::HealthCheckResponse::ServingStatus_Name(response.status());
@@ -174,11 +173,11 @@ std::string CheckOnce(const std::string& address, const std::string& service) {
 
 // Which of the suite's services answers at `address` (each registers its
 // full name with health): its full name, or "".
-std::string ServiceAt(const std::string& address) {
+std::string ServiceAt(const Session& session, const std::string& address) {
   for (const char* name :
        {v1::CodeVault::service_full_name(), v1::AccountCredit::service_full_name(),
         v1::Billing::service_full_name()}) {
-    const std::string state = CheckOnce(address, name);
+    const std::string state = CheckOnce(session, address, name);
     if (state == "SERVING" || state == "NOT_SERVING") return name;
   }
   return "";
@@ -506,13 +505,13 @@ int Health(const Session& session, const HealthFlags& flags) {
   int exit_code = kExitOk;
   nlohmann::ordered_json json = nlohmann::ordered_json::object();
   for (const std::string& address : flags.addresses) {
-    std::string state = CheckOnce(address, flags.service);
+    std::string state = CheckOnce(session, address, flags.service);
     while (state != "SERVING" && absl::Now() < deadline) {
       absl::SleepFor(absl::Milliseconds(100));
-      state = CheckOnce(address, flags.service);
+      state = CheckOnce(session, address, flags.service);
     }
     const bool reachable = state == "SERVING" || state == "NOT_SERVING";
-    const std::string service = reachable ? ServiceAt(address) : "";
+    const std::string service = reachable ? ServiceAt(session, address) : "";
     if (session.json()) {
       json[address] = {{"status", state}, {"service", service}};
     } else {

@@ -57,6 +57,9 @@ class Session {
   // INVALID_ARGUMENT, else 1.
   int CallFailed(const grpc::Status& status) const;
 
+  // TlsHint for `status` with this caller's GIFTCARD_TLS_* settings.
+  std::string TlsHintFor(const grpc::Status& status) const;
+
   // Prints a usage error of `command` and returns 2.
   int UsageError(const std::string& command, const std::string& message) const;
 

@@ -767,17 +767,11 @@ std::vector<absl::StatusOr<Redemption>> PgCodeStore::CompleteBatch(
 
 absl::StatusOr<Redemption> PgCodeStore::Reject(const Redemption& redemption,
                                                const absl::Status& refusal) {
-  return Settle(kReject.name.c_str(), redemption, static_cast<int>(refusal.code()),
-                errors::ReasonOf(refusal), std::string(refusal.message()));
-}
-
-template <typename... Args>
-absl::StatusOr<Redemption> PgCodeStore::Settle(const char* statement, const Redemption& redemption,
-                                               const Args&... args) {
   Redemption out;
   absl::Status s = pool_.Autocommit([&](pqxx::transaction_base& tx) -> absl::Status {
-    pqxx::result r =
-        tx.exec_prepared(statement, redemption.account_id, redemption.request_id, args...);
+    pqxx::result r = tx.exec_prepared(kReject.name, redemption.account_id, redemption.request_id,
+                                      static_cast<int>(refusal.code()), errors::ReasonOf(refusal),
+                                      std::string(refusal.message()));
     // Empty: no longer PENDING (a concurrent retry or the recovery worker
     // settled it first); answer with what it became.
     if (r.empty()) {

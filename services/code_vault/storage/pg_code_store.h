@@ -52,12 +52,6 @@ class PgCodeStore : public CodeStore {
   std::vector<absl::StatusOr<Reservation>> ReserveBatch(const std::vector<ReserveRequest>& batch);
 
  private:
-  // Runs cv_complete or cv_reject (one statement, no transaction block) and
-  // returns the redemption as it is afterwards.
-  template <typename... Args>
-  absl::StatusOr<Redemption> Settle(const char* statement, const Redemption& redemption,
-                                    const Args&... args);
-
   struct Completion {
     Redemption redemption;
     std::string transfer_id;
