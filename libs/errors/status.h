@@ -51,6 +51,10 @@ inline constexpr absl::string_view kAccountClosed = "ACCOUNT_CLOSED";
 inline constexpr absl::string_view kCannotReverseReversal = "CANNOT_REVERSE_REVERSAL";
 inline constexpr absl::string_view kAlreadyReversed = "ALREADY_REVERSED";
 inline constexpr absl::string_view kBalanceLimit = "BALANCE_LIMIT";
+// INVALID_ARGUMENT: the request bytes are not the method's message.
+inline constexpr absl::string_view kRequestMalformed = "REQUEST_MALFORMED";
+// RESOURCE_EXHAUSTED with a RetryInfo: admission control refused the call.
+inline constexpr absl::string_view kOverloaded = "OVERLOADED";
 }  // namespace reason
 
 // Dynamic parts of an error, as ErrorInfo.metadata.

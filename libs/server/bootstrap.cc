@@ -21,7 +21,6 @@
 #include "log/log.h"
 #include "metrics/http_exporter.h"
 #include "metrics/registry.h"
-#include "server/test_hooks.h"
 
 namespace giftcard::server {
 namespace {
@@ -86,23 +85,11 @@ std::shared_ptr<grpc::ServerCredentials> Credentials(const ServeOptions& options
   return grpc::SslServerCredentials(ssl);
 }
 
-// The call log, and the test hooks when enabled; false on a bad hook spec.
-bool AddInterceptors(const ServeOptions& options, grpc::ServerBuilder& builder) {
+// The per-call log line (the test hooks run in the CallRunner's workers).
+void AddInterceptors(const ServeOptions& options, grpc::ServerBuilder& builder) {
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
   creators.push_back(MakeCallLogInterceptorFactory(options.principal_of));
-  if (options.enable_test_hooks) {
-    log::Warning("test_hooks_enabled", {{"why", "--enable_test_hooks; never use in production"}});
-    std::map<std::string, int64_t> delays, reply_delays;
-    if (!ParseMethodDelays(options.test_delay_methods, &delays) ||
-        !ParseMethodDelays(options.test_reply_delay_methods, &reply_delays)) {
-      log::Error("bad_test_delay_methods", {{"spec", options.test_delay_methods},
-                                            {"reply_spec", options.test_reply_delay_methods}});
-      return false;
-    }
-    creators.push_back(MakeTestHookInterceptorFactory(std::move(delays), std::move(reply_delays)));
-  }
   builder.experimental().SetInterceptorCreators(std::move(creators));
-  return true;
 }
 
 // Blocks until SIGTERM or SIGINT, running on_sighup for each SIGHUP; returns
@@ -216,7 +203,7 @@ int Serve(const ServeOptions& options, const std::vector<grpc::Service*>& servic
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.SetMaxSendMessageSize(options.max_message_bytes);
   for (grpc::Service* s : services) builder.RegisterService(s);
-  if (!AddInterceptors(options, builder)) return 2;
+  AddInterceptors(options, builder);
 
   // Metrics first: once the gRPC port file exists, /metrics answers too.
   std::unique_ptr<metrics::HttpExporter> metrics_exporter;

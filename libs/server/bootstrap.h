@@ -1,7 +1,8 @@
 // The server bootstrap every service shares. main() wires its objects, then
 // calls Serve(), which owns the process until SIGTERM/SIGINT:
-//   - synchronous gRPC services on a bounded thread pool (handlers may block
-//     on Postgres; gRPC's own threads are never borrowed for that);
+//   - gRPC services whose unary methods are callback handlers that give
+//     their work to a CallRunner (server/call_runner.h), and whose streaming
+//     admin methods stay synchronous on a bounded thread pool;
 //   - grpc.health.v1 (SERVING only while the dependency probe passes) and
 //     server reflection;
 //   - listening on an address whose port may be 0, with the chosen port
@@ -38,7 +39,7 @@ struct ServeOptions {
   // Prometheus text endpoint (GET /metrics) on its own HTTP port; empty: off.
   std::string metrics_listen;
   std::string metrics_port_file;  // If set, the metrics port is written here.
-  int max_threads = 128;          // Upper bound of handler threads.
+  int max_threads = 128;          // Upper bound of synchronous (streaming) handler threads.
   int max_message_bytes = 4 << 20;
   absl::Duration health_interval = absl::Milliseconds(500);
   absl::Duration shutdown_grace = absl::Seconds(20);
@@ -55,9 +56,6 @@ struct ServeOptions {
   std::function<void()> on_grace_expired;
   // Names the caller in the per-call log line (server/call_log.h).
   PrincipalOf principal_of;
-  bool enable_test_hooks = false;        // See test_hooks.h; never in production.
-  std::string test_delay_methods;        // "Method=ms,…", with enable_test_hooks.
-  std::string test_reply_delay_methods;  // Likewise, held after the handler ran.
 };
 
 // Must run first in main(), before any thread exists: blocks SIGTERM, SIGINT

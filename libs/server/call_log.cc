@@ -73,6 +73,7 @@ class CallLogInterceptor : public grpc::experimental::Interceptor {
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE)) {
       if (const auto* message =
               static_cast<const google::protobuf::Message*>(methods->GetRecvMessage())) {
+        parsed_ = true;
         const auto* descriptor = message->GetDescriptor();
         for (const LoggedField& logged : kLoggedFields) {
           const auto* field = descriptor->FindFieldByName(logged.name);
@@ -87,7 +88,23 @@ class CallLogInterceptor : public grpc::experimental::Interceptor {
       }
     }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
-      const grpc::Status status = methods->GetSendStatus();
+      grpc::Status status = methods->GetSendStatus();
+      // A request gRPC could not parse (a proto3 string that is not UTF-8)
+      // never reaches a handler; gRPC 1.51 answers it as UNIMPLEMENTED
+      // (callback unary: as if the method did not exist) or INTERNAL
+      // (synchronous streaming), neither with a reason.
+      using Type = grpc::experimental::ServerRpcInfo::Type;
+      if (!parsed_ &&
+          (status.error_code() == grpc::StatusCode::UNIMPLEMENTED ||
+           status.error_code() == grpc::StatusCode::INTERNAL) &&
+          (info_->type() == Type::UNARY || info_->type() == Type::SERVER_STREAMING) &&
+          MethodLabel(info_->method()) != "unknown") {
+        status = errors::ToGrpcStatus(
+            errors::Error(absl::StatusCode::kInvalidArgument, errors::reason::kRequestMalformed,
+                          "the request is not valid protobuf for this method (every string "
+                          "field must be UTF-8)"));
+        methods->ModifySendStatus(status);
+      }
       const absl::Status as_absl = errors::FromGrpcStatus(status);
       const double seconds = absl::ToDoubleSeconds(absl::Now() - start_);
       const std::string code = absl::StatusCodeToString(as_absl.code());
@@ -114,6 +131,7 @@ class CallLogInterceptor : public grpc::experimental::Interceptor {
   const PrincipalOf& principal_of_;
   const absl::Time start_;
   log::Fields fields_;
+  bool parsed_ = false;  // The request message arrived and parsed.
 };
 
 class CallLogInterceptorFactory : public grpc::experimental::ServerInterceptorFactoryInterface {

@@ -11,7 +11,13 @@ ABSL_FLAG(std::string, metrics_listen, "",
           "host:port of the Prometheus /metrics HTTP endpoint; empty: no endpoint");
 ABSL_FLAG(std::string, metrics_port_file, "", "if set, the metrics port is written to this file");
 ABSL_FLAG(int, max_threads, 128,
-          "upper bound of gRPC handler threads; calls beyond it are shed with RESOURCE_EXHAUSTED");
+          "upper bound of gRPC's threads for the synchronous (streaming admin) methods");
+ABSL_FLAG(int, write_workers, 128,
+          "workers that run calls which change state (each may wait on Postgres, Redis or a peer)");
+ABSL_FLAG(int, read_workers, 32, "workers that run read-only calls, apart from the writes");
+ABSL_FLAG(int, max_queued_calls, 256,
+          "per lane (reads, writes): calls waiting for a worker beyond this many are refused with "
+          "RESOURCE_EXHAUSTED/OVERLOADED and a RetryInfo");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(20),
           "how long in-flight calls may run after SIGTERM");
 ABSL_FLAG(bool, enable_test_hooks, false, "fault-injection hooks for tests; never in production");
@@ -49,12 +55,27 @@ ServeOptions ServeOptionsFromFlags(const std::string& service_name) {
   o.metrics_port_file = absl::GetFlag(FLAGS_metrics_port_file);
   o.max_threads = absl::GetFlag(FLAGS_max_threads);
   o.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
-  o.enable_test_hooks = absl::GetFlag(FLAGS_enable_test_hooks);
-  o.test_delay_methods = absl::GetFlag(FLAGS_test_delay_methods);
-  o.test_reply_delay_methods = absl::GetFlag(FLAGS_test_reply_delay_methods);
   o.tls_cert_file = absl::GetFlag(FLAGS_tls_cert_file);
   o.tls_key_file = absl::GetFlag(FLAGS_tls_key_file);
   o.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca_file);
+  return o;
+}
+
+std::optional<CallRunnerOptions> CallRunnerOptionsFromFlags() {
+  CallRunnerOptions o;
+  o.read_workers = absl::GetFlag(FLAGS_read_workers);
+  o.write_workers = absl::GetFlag(FLAGS_write_workers);
+  o.max_queued_calls = absl::GetFlag(FLAGS_max_queued_calls);
+  if (absl::GetFlag(FLAGS_enable_test_hooks)) {
+    o.test_hooks = TestHooks::FromSpecs(absl::GetFlag(FLAGS_test_delay_methods),
+                                        absl::GetFlag(FLAGS_test_reply_delay_methods));
+    if (!o.test_hooks) {
+      log::Error("bad_test_delay_methods",
+                 {{"spec", absl::GetFlag(FLAGS_test_delay_methods)},
+                  {"reply_spec", absl::GetFlag(FLAGS_test_reply_delay_methods)}});
+      return std::nullopt;
+    }
+  }
   return o;
 }
 

@@ -6,13 +6,18 @@
 #include <string>
 
 #include "server/bootstrap.h"
+#include "server/call_runner.h"
 #include "server/client.h"
 
 namespace giftcard::server {
 
-// ServeOptions from --listen, --port_file, --max_threads, --shutdown_grace,
-// --enable_test_hooks.
+// ServeOptions from --listen, --port_file, --max_threads, --shutdown_grace.
 ServeOptions ServeOptionsFromFlags(const std::string& service_name);
+
+// CallRunnerOptions from --read_workers, --write_workers, --max_queued_calls
+// and --enable_test_hooks with its delay specs; nullopt, after logging why,
+// when a delay spec is malformed.
+std::optional<CallRunnerOptions> CallRunnerOptionsFromFlags();
 
 // TLS towards peers: --peer_tls_ca, --peer_tls_cert, --peer_tls_key.
 ClientTls PeerTlsFromFlags();

@@ -25,6 +25,8 @@ int main(int argc, char** argv) {
   serve.grpc_service_name = giftcard::v1::AccountCredit::service_full_name();
   absl::StatusOr<std::unique_ptr<auth::Authorizer>> authorizer = auth::AuthorizerForServing(serve);
   if (!authorizer.ok()) return 2;
+  std::optional<server::CallRunnerOptions> call_options = server::CallRunnerOptionsFromFlags();
+  if (!call_options) return 2;
   const std::optional<std::string> pg_dsn = server::RequiredPgDsn();
   if (!pg_dsn) return 2;
   const std::string& dsn = *pg_dsn;
@@ -37,8 +39,9 @@ int main(int argc, char** argv) {
                                     account_credit::AuditStatements()}));
   account_credit::PgLedgerStore store(pool, {.max_batch = server::SqlMaxBatchFlag()});
   account_credit::AccountService service(store);
+  server::CallRunner calls(std::move(*call_options));  // Stops once the server has drained.
   account_credit::AccountCreditHandler handler(
-      service, **authorizer, [&pool] { return account_credit::ReadAuditFacts(pool); });
+      service, **authorizer, [&pool] { return account_credit::ReadAuditFacts(pool); }, calls);
   serve.on_grace_expired = [&pool] { pool.Abandon(); };
   return server::Serve(serve, {&handler}, [&pool] { return pool.Ping(); });
 }

@@ -38,6 +38,8 @@ int main(int argc, char** argv) {
   serve.grpc_service_name = giftcard::v1::Billing::service_full_name();
   absl::StatusOr<std::unique_ptr<auth::Authorizer>> authorizer = auth::AuthorizerForServing(serve);
   if (!authorizer.ok()) return 2;
+  std::optional<server::CallRunnerOptions> call_options = server::CallRunnerOptionsFromFlags();
+  if (!call_options) return 2;
   const std::optional<std::string> pg_dsn = server::RequiredPgDsn();
   if (!pg_dsn) return 2;
   const std::string& dsn = *pg_dsn;
@@ -53,8 +55,9 @@ int main(int argc, char** argv) {
       server::MakeChannel(absl::GetFlag(FLAGS_account_credit_address), server::PeerTlsFromFlags()),
       absl::GetFlag(FLAGS_account_credit_token), absl::GetFlag(FLAGS_debit_timeout));
   billing::BillingService service(store, debit);
-  billing::BillingHandler handler(service, **authorizer,
-                                  [&pool] { return billing::ReadAuditFacts(pool); });
+  server::CallRunner calls(std::move(*call_options));  // Stops once the server has drained.
+  billing::BillingHandler handler(
+      service, **authorizer, [&pool] { return billing::ReadAuditFacts(pool); }, calls);
   metrics::Global().AddCallback(
       "giftcard_saga_unknown_outcomes_total",
       "Debits and reversals whose outcome stayed unknown; the application stays unsettled and "

@@ -67,6 +67,8 @@ int main(int argc, char** argv) {
   serve.grpc_service_name = giftcard::v1::CodeVault::service_full_name();
   absl::StatusOr<std::unique_ptr<auth::Authorizer>> authorizer = auth::AuthorizerForServing(serve);
   if (!authorizer.ok()) return 2;
+  std::optional<server::CallRunnerOptions> call_options = server::CallRunnerOptionsFromFlags();
+  if (!call_options) return 2;
   const std::optional<std::string> pg_dsn = server::RequiredPgDsn();
   if (!pg_dsn) return 2;
   const std::string& dsn = *pg_dsn;
@@ -90,9 +92,11 @@ int main(int argc, char** argv) {
   code_vault::VaultService::Options options;
   options.max_failures_per_account = absl::GetFlag(FLAGS_max_failures_per_account);
   options.max_failures_per_client = absl::GetFlag(FLAGS_max_failures_per_client);
+  // Outlives the handler; its workers stop once the server has drained.
+  server::CallRunner calls(std::move(*call_options));
   code_vault::VaultService service(store, guard, credit, limiter, *hasher, options);
-  code_vault::CodeVaultHandler handler(service, **authorizer,
-                                       [&pool] { return code_vault::ReadAuditFacts(pool); });
+  code_vault::CodeVaultHandler handler(
+      service, **authorizer, [&pool] { return code_vault::ReadAuditFacts(pool); }, calls);
   metrics::Global().AddCallback("giftcard_redis_guard_bypasses_total",
                                 "Redemptions that went on without the Redis guard (Redis down).",
                                 "counter", [&service] { return service.guard_bypass_count(); });

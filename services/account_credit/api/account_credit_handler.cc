@@ -76,104 +76,122 @@ void ToProto(const Transfer& t, v1::Transfer* out) {
 
 }  // namespace
 
-grpc::Status AccountCreditHandler::UpsertAccount(grpc::ServerContext* context,
-                                                 const v1::UpsertAccountRequest* request,
-                                                 v1::Account* response) {
-  if (grpc::Status denied = Allow(context, "UpsertAccount"); !denied.ok()) return denied;
-  const deadline::Scope call_deadline(server::CallDeadline(*context));
-  Account a;
-  a.account_id = request->account().account_id();
-  a.country = request->account().country();
-  a.currency_code = request->account().currency_code();
-  a.billing_channel = FromProto(request->account().billing_channel());
-  // No state in the request: the account keeps the one it has.
-  std::optional<bool> closed;
-  if (request->account().state() != v1::ACCOUNT_STATE_UNSPECIFIED) {
-    closed = request->account().state() == v1::ACCOUNT_STATE_CLOSED;
-  }
-  auto result = service_.UpsertAccount(a, closed);
-  if (!result.ok()) return errors::ToGrpcStatus(result.status());
-  ToProto(*result, response);
-  return grpc::Status::OK;
+grpc::ServerUnaryReactor* AccountCreditHandler::UpsertAccount(
+    grpc::CallbackServerContext* context, const v1::UpsertAccountRequest* request,
+    v1::Account* response) {
+  return calls_.Run(context, "UpsertAccount", server::Lane::kWrite,
+                    [this, context, request, response]() -> grpc::Status {
+                      if (grpc::Status denied = Allow(context, "UpsertAccount"); !denied.ok())
+                        return denied;
+                      Account a;
+                      a.account_id = request->account().account_id();
+                      a.country = request->account().country();
+                      a.currency_code = request->account().currency_code();
+                      a.billing_channel = FromProto(request->account().billing_channel());
+                      // No state in the request: the account keeps the one it has.
+                      std::optional<bool> closed;
+                      if (request->account().state() != v1::ACCOUNT_STATE_UNSPECIFIED) {
+                        closed = request->account().state() == v1::ACCOUNT_STATE_CLOSED;
+                      }
+                      auto result = service_.UpsertAccount(a, closed);
+                      if (!result.ok()) return errors::ToGrpcStatus(result.status());
+                      ToProto(*result, response);
+                      return grpc::Status::OK;
+                    });
 }
 
-grpc::Status AccountCreditHandler::GetAccount(grpc::ServerContext* context,
-                                              const v1::GetAccountRequest* request,
-                                              v1::Account* response) {
-  if (grpc::Status denied = Allow(context, "GetAccount"); !denied.ok()) return denied;
-  const deadline::Scope call_deadline(server::CallDeadline(*context));
-  auto result = service_.GetAccount(request->account_id());
-  if (!result.ok()) return errors::ToGrpcStatus(result.status());
-  ToProto(*result, response);
-  return grpc::Status::OK;
+grpc::ServerUnaryReactor* AccountCreditHandler::GetAccount(grpc::CallbackServerContext* context,
+                                                           const v1::GetAccountRequest* request,
+                                                           v1::Account* response) {
+  return calls_.Run(context, "GetAccount", server::Lane::kRead,
+                    [this, context, request, response]() -> grpc::Status {
+                      if (grpc::Status denied = Allow(context, "GetAccount"); !denied.ok())
+                        return denied;
+                      auto result = service_.GetAccount(request->account_id());
+                      if (!result.ok()) return errors::ToGrpcStatus(result.status());
+                      ToProto(*result, response);
+                      return grpc::Status::OK;
+                    });
 }
 
-grpc::Status AccountCreditHandler::CreditAccount(grpc::ServerContext* context,
-                                                 const v1::CreditAccountRequest* request,
-                                                 v1::Transfer* response) {
-  if (grpc::Status denied = Allow(context, "CreditAccount"); !denied.ok()) return denied;
-  const deadline::Scope call_deadline(server::CallDeadline(*context));
-  CreditCommand cmd;
-  cmd.account_id = request->account_id();
-  cmd.amount = protoconv::FromProto(request->amount());
-  cmd.code_region = request->code_region();
-  cmd.request_id = request->request_id();
-  cmd.reference = request->reference();
-  auto result = service_.CreditAccount(cmd);
-  if (!result.ok()) return errors::ToGrpcStatus(result.status());
-  ToProto(*result, response);
-  return grpc::Status::OK;
+grpc::ServerUnaryReactor* AccountCreditHandler::CreditAccount(
+    grpc::CallbackServerContext* context, const v1::CreditAccountRequest* request,
+    v1::Transfer* response) {
+  return calls_.Run(context, "CreditAccount", server::Lane::kWrite,
+                    [this, context, request, response]() -> grpc::Status {
+                      if (grpc::Status denied = Allow(context, "CreditAccount"); !denied.ok())
+                        return denied;
+                      CreditCommand cmd;
+                      cmd.account_id = request->account_id();
+                      cmd.amount = protoconv::FromProto(request->amount());
+                      cmd.code_region = request->code_region();
+                      cmd.request_id = request->request_id();
+                      cmd.reference = request->reference();
+                      auto result = service_.CreditAccount(cmd);
+                      if (!result.ok()) return errors::ToGrpcStatus(result.status());
+                      ToProto(*result, response);
+                      return grpc::Status::OK;
+                    });
 }
 
-grpc::Status AccountCreditHandler::DebitAccount(grpc::ServerContext* context,
-                                                const v1::DebitAccountRequest* request,
-                                                v1::Transfer* response) {
-  if (grpc::Status denied = Allow(context, "DebitAccount"); !denied.ok()) return denied;
-  const deadline::Scope call_deadline(server::CallDeadline(*context));
-  DebitCommand cmd;
-  cmd.account_id = request->account_id();
-  cmd.max_amount = protoconv::FromProto(request->max_amount());
-  cmd.allow_partial = request->allow_partial();
-  cmd.request_id = request->request_id();
-  cmd.reference = request->reference();
-  auto result = service_.DebitAccount(cmd);
-  if (!result.ok()) return errors::ToGrpcStatus(result.status());
-  ToProto(*result, response);
-  return grpc::Status::OK;
+grpc::ServerUnaryReactor* AccountCreditHandler::DebitAccount(grpc::CallbackServerContext* context,
+                                                             const v1::DebitAccountRequest* request,
+                                                             v1::Transfer* response) {
+  return calls_.Run(context, "DebitAccount", server::Lane::kWrite,
+                    [this, context, request, response]() -> grpc::Status {
+                      if (grpc::Status denied = Allow(context, "DebitAccount"); !denied.ok())
+                        return denied;
+                      DebitCommand cmd;
+                      cmd.account_id = request->account_id();
+                      cmd.max_amount = protoconv::FromProto(request->max_amount());
+                      cmd.allow_partial = request->allow_partial();
+                      cmd.request_id = request->request_id();
+                      cmd.reference = request->reference();
+                      auto result = service_.DebitAccount(cmd);
+                      if (!result.ok()) return errors::ToGrpcStatus(result.status());
+                      ToProto(*result, response);
+                      return grpc::Status::OK;
+                    });
 }
 
-grpc::Status AccountCreditHandler::ReverseTransfer(grpc::ServerContext* context,
-                                                   const v1::ReverseTransferRequest* request,
-                                                   v1::Transfer* response) {
-  if (grpc::Status denied = Allow(context, "ReverseTransfer"); !denied.ok()) return denied;
-  const deadline::Scope call_deadline(server::CallDeadline(*context));
-  auto result = service_.ReverseTransfer({request->transfer_id(), request->request_id()});
-  if (!result.ok()) return errors::ToGrpcStatus(result.status());
-  ToProto(*result, response);
-  return grpc::Status::OK;
+grpc::ServerUnaryReactor* AccountCreditHandler::ReverseTransfer(
+    grpc::CallbackServerContext* context, const v1::ReverseTransferRequest* request,
+    v1::Transfer* response) {
+  return calls_.Run(
+      context, "ReverseTransfer", server::Lane::kWrite,
+      [this, context, request, response]() -> grpc::Status {
+        if (grpc::Status denied = Allow(context, "ReverseTransfer"); !denied.ok()) return denied;
+        auto result = service_.ReverseTransfer({request->transfer_id(), request->request_id()});
+        if (!result.ok()) return errors::ToGrpcStatus(result.status());
+        ToProto(*result, response);
+        return grpc::Status::OK;
+      });
 }
 
-grpc::Status AccountCreditHandler::ListLedgerEntries(grpc::ServerContext* context,
-                                                     const v1::ListLedgerEntriesRequest* request,
-                                                     v1::ListLedgerEntriesResponse* response) {
-  if (grpc::Status denied = Allow(context, "ListLedgerEntries"); !denied.ok()) return denied;
-  const deadline::Scope call_deadline(server::CallDeadline(*context));
-  auto page = service_.ListLedgerEntries(
-      {request->account_id(), request->page_size(), request->page_token()});
-  if (!page.ok()) return errors::ToGrpcStatus(page.status());
-  for (const LedgerEntry& e : page->entries) {
-    v1::LedgerEntry* out = response->add_entries();
-    out->set_entry_id(e.entry_id);
-    out->set_transfer_id(e.transfer_id);
-    out->set_account_id(e.account_id);
-    *out->mutable_amount() = protoconv::ToProto(e.amount);
-    protoconv::ToTimestamp(e.create_time, out->mutable_create_time());
-  }
-  response->set_next_page_token(page->next_page_token);
-  return grpc::Status::OK;
+grpc::ServerUnaryReactor* AccountCreditHandler::ListLedgerEntries(
+    grpc::CallbackServerContext* context, const v1::ListLedgerEntriesRequest* request,
+    v1::ListLedgerEntriesResponse* response) {
+  return calls_.Run(context, "ListLedgerEntries", server::Lane::kRead,
+                    [this, context, request, response]() -> grpc::Status {
+                      if (grpc::Status denied = Allow(context, "ListLedgerEntries"); !denied.ok())
+                        return denied;
+                      auto page = service_.ListLedgerEntries(
+                          {request->account_id(), request->page_size(), request->page_token()});
+                      if (!page.ok()) return errors::ToGrpcStatus(page.status());
+                      for (const LedgerEntry& e : page->entries) {
+                        v1::LedgerEntry* out = response->add_entries();
+                        out->set_entry_id(e.entry_id);
+                        out->set_transfer_id(e.transfer_id);
+                        out->set_account_id(e.account_id);
+                        *out->mutable_amount() = protoconv::ToProto(e.amount);
+                        protoconv::ToTimestamp(e.create_time, out->mutable_create_time());
+                      }
+                      response->set_next_page_token(page->next_page_token);
+                      return grpc::Status::OK;
+                    });
 }
 
-grpc::Status AccountCreditHandler::Allow(grpc::ServerContext* context,
+grpc::Status AccountCreditHandler::Allow(grpc::ServerContextBase* context,
                                          absl::string_view method) const {
   return auth_.Authorize(*context,
                          absl::StrCat("/", v1::AccountCredit::service_full_name(), "/", method));

@@ -6,30 +6,46 @@
 #include "audit/wire.h"
 #include "auth/authorizer.h"
 #include "giftcard/v1/account_credit.grpc.pb.h"
+#include "server/call_runner.h"
 #include "services/account_credit/domain/account_service.h"
 
 namespace giftcard::account_credit {
 
-class AccountCreditHandler final : public v1::AccountCredit::Service {
+// Unary methods are callback handlers whose work runs on the CallRunner's
+// workers; the streaming audit export stays synchronous.
+using AccountCreditCallbackBase = v1::AccountCredit::WithCallbackMethod_UpsertAccount<
+    v1::AccountCredit::WithCallbackMethod_GetAccount<
+        v1::AccountCredit::WithCallbackMethod_CreditAccount<
+            v1::AccountCredit::WithCallbackMethod_DebitAccount<
+                v1::AccountCredit::WithCallbackMethod_ReverseTransfer<
+                    v1::AccountCredit::WithCallbackMethod_ListLedgerEntries<
+                        v1::AccountCredit::Service>>>>>>;
+
+class AccountCreditHandler final : public AccountCreditCallbackBase {
  public:
   AccountCreditHandler(AccountService& service, const auth::Authorizer& auth,
-                       audit::FactsReader<audit::LedgerFacts> audit_facts)
-      : service_(service), auth_(auth), audit_facts_(std::move(audit_facts)) {}
+                       audit::FactsReader<audit::LedgerFacts> audit_facts,
+                       server::CallRunner& calls)
+      : service_(service), auth_(auth), audit_facts_(std::move(audit_facts)), calls_(calls) {}
 
-  grpc::Status UpsertAccount(grpc::ServerContext* context, const v1::UpsertAccountRequest* request,
-                             v1::Account* response) override;
-  grpc::Status GetAccount(grpc::ServerContext* context, const v1::GetAccountRequest* request,
-                          v1::Account* response) override;
-  grpc::Status CreditAccount(grpc::ServerContext* context, const v1::CreditAccountRequest* request,
-                             v1::Transfer* response) override;
-  grpc::Status DebitAccount(grpc::ServerContext* context, const v1::DebitAccountRequest* request,
-                            v1::Transfer* response) override;
-  grpc::Status ReverseTransfer(grpc::ServerContext* context,
-                               const v1::ReverseTransferRequest* request,
-                               v1::Transfer* response) override;
-  grpc::Status ListLedgerEntries(grpc::ServerContext* context,
-                                 const v1::ListLedgerEntriesRequest* request,
-                                 v1::ListLedgerEntriesResponse* response) override;
+  grpc::ServerUnaryReactor* UpsertAccount(grpc::CallbackServerContext* context,
+                                          const v1::UpsertAccountRequest* request,
+                                          v1::Account* response) override;
+  grpc::ServerUnaryReactor* GetAccount(grpc::CallbackServerContext* context,
+                                       const v1::GetAccountRequest* request,
+                                       v1::Account* response) override;
+  grpc::ServerUnaryReactor* CreditAccount(grpc::CallbackServerContext* context,
+                                          const v1::CreditAccountRequest* request,
+                                          v1::Transfer* response) override;
+  grpc::ServerUnaryReactor* DebitAccount(grpc::CallbackServerContext* context,
+                                         const v1::DebitAccountRequest* request,
+                                         v1::Transfer* response) override;
+  grpc::ServerUnaryReactor* ReverseTransfer(grpc::CallbackServerContext* context,
+                                            const v1::ReverseTransferRequest* request,
+                                            v1::Transfer* response) override;
+  grpc::ServerUnaryReactor* ListLedgerEntries(grpc::CallbackServerContext* context,
+                                              const v1::ListLedgerEntriesRequest* request,
+                                              v1::ListLedgerEntriesResponse* response) override;
   grpc::Status ExportAuditFacts(grpc::ServerContext* context,
                                 const v1::ExportAuditFactsRequest* request,
                                 grpc::ServerWriter<v1::LedgerAuditFacts>* writer) override;
@@ -38,9 +54,10 @@ class AccountCreditHandler final : public v1::AccountCredit::Service {
   AccountService& service_;
   const auth::Authorizer& auth_;
   const audit::FactsReader<audit::LedgerFacts> audit_facts_;
+  server::CallRunner& calls_;
 
   // The caller may call `method` of this service (auth/permissions.h).
-  grpc::Status Allow(grpc::ServerContext* context, absl::string_view method) const;
+  grpc::Status Allow(grpc::ServerContextBase* context, absl::string_view method) const;
 };
 
 }  // namespace giftcard::account_credit

@@ -39,41 +39,54 @@ void ToProto(const CreditApplication& a, v1::CreditApplication* out) {
 
 }  // namespace
 
-grpc::Status BillingHandler::ApplyCredit(grpc::ServerContext* context,
-                                         const v1::ApplyCreditRequest* request,
-                                         v1::CreditApplication* response) {
-  if (grpc::Status denied = Allow(context, "ApplyCredit"); !denied.ok()) return denied;
-  const deadline::Scope call_deadline(server::CallDeadline(*context));
-  auto result = service_.ApplyCredit(
-      {request->invoice_id(), request->account_id(), protoconv::FromProto(request->amount_due())});
-  if (!result.ok()) return errors::ToGrpcStatus(result.status());
-  ToProto(*result, response);
-  return grpc::Status::OK;
+grpc::ServerUnaryReactor* BillingHandler::ApplyCredit(grpc::CallbackServerContext* context,
+                                                      const v1::ApplyCreditRequest* request,
+                                                      v1::CreditApplication* response) {
+  return calls_.Run(context, "ApplyCredit", server::Lane::kWrite,
+                    [this, context, request, response]() -> grpc::Status {
+                      if (grpc::Status denied = Allow(context, "ApplyCredit"); !denied.ok())
+                        return denied;
+                      auto result =
+                          service_.ApplyCredit({request->invoice_id(), request->account_id(),
+                                                protoconv::FromProto(request->amount_due())});
+                      if (!result.ok()) return errors::ToGrpcStatus(result.status());
+                      ToProto(*result, response);
+                      return grpc::Status::OK;
+                    });
 }
 
-grpc::Status BillingHandler::ReverseCredit(grpc::ServerContext* context,
-                                           const v1::ReverseCreditRequest* request,
-                                           v1::CreditApplication* response) {
-  if (grpc::Status denied = Allow(context, "ReverseCredit"); !denied.ok()) return denied;
-  const deadline::Scope call_deadline(server::CallDeadline(*context));
-  auto result = service_.ReverseCredit(request->invoice_id(), request->reason());
-  if (!result.ok()) return errors::ToGrpcStatus(result.status());
-  ToProto(*result, response);
-  return grpc::Status::OK;
+grpc::ServerUnaryReactor* BillingHandler::ReverseCredit(grpc::CallbackServerContext* context,
+                                                        const v1::ReverseCreditRequest* request,
+                                                        v1::CreditApplication* response) {
+  return calls_.Run(context, "ReverseCredit", server::Lane::kWrite,
+                    [this, context, request, response]() -> grpc::Status {
+                      if (grpc::Status denied = Allow(context, "ReverseCredit"); !denied.ok())
+                        return denied;
+                      auto result =
+                          service_.ReverseCredit(request->invoice_id(), request->reason());
+                      if (!result.ok()) return errors::ToGrpcStatus(result.status());
+                      ToProto(*result, response);
+                      return grpc::Status::OK;
+                    });
 }
 
-grpc::Status BillingHandler::GetCreditApplication(grpc::ServerContext* context,
-                                                  const v1::GetCreditApplicationRequest* request,
-                                                  v1::CreditApplication* response) {
-  if (grpc::Status denied = Allow(context, "GetCreditApplication"); !denied.ok()) return denied;
-  const deadline::Scope call_deadline(server::CallDeadline(*context));
-  auto result = service_.GetCreditApplication(request->invoice_id());
-  if (!result.ok()) return errors::ToGrpcStatus(result.status());
-  ToProto(*result, response);
-  return grpc::Status::OK;
+grpc::ServerUnaryReactor* BillingHandler::GetCreditApplication(
+    grpc::CallbackServerContext* context, const v1::GetCreditApplicationRequest* request,
+    v1::CreditApplication* response) {
+  return calls_.Run(context, "GetCreditApplication", server::Lane::kRead,
+                    [this, context, request, response]() -> grpc::Status {
+                      if (grpc::Status denied = Allow(context, "GetCreditApplication");
+                          !denied.ok())
+                        return denied;
+                      auto result = service_.GetCreditApplication(request->invoice_id());
+                      if (!result.ok()) return errors::ToGrpcStatus(result.status());
+                      ToProto(*result, response);
+                      return grpc::Status::OK;
+                    });
 }
 
-grpc::Status BillingHandler::Allow(grpc::ServerContext* context, absl::string_view method) const {
+grpc::Status BillingHandler::Allow(grpc::ServerContextBase* context,
+                                   absl::string_view method) const {
   return auth_.Authorize(*context,
                          absl::StrCat("/", v1::Billing::service_full_name(), "/", method));
 }

@@ -6,23 +6,32 @@
 #include "audit/wire.h"
 #include "auth/authorizer.h"
 #include "giftcard/v1/billing.grpc.pb.h"
+#include "server/call_runner.h"
 #include "services/billing/domain/billing_service.h"
 
 namespace giftcard::billing {
 
-class BillingHandler final : public v1::Billing::Service {
+// Unary methods are callback handlers whose work runs on the CallRunner's
+// workers; the streaming audit export stays synchronous.
+using BillingCallbackBase =
+    v1::Billing::WithCallbackMethod_ApplyCredit<v1::Billing::WithCallbackMethod_ReverseCredit<
+        v1::Billing::WithCallbackMethod_GetCreditApplication<v1::Billing::Service>>>;
+
+class BillingHandler final : public BillingCallbackBase {
  public:
   BillingHandler(BillingService& service, const auth::Authorizer& auth,
-                 audit::FactsReader<audit::BillingFacts> audit_facts)
-      : service_(service), auth_(auth), audit_facts_(std::move(audit_facts)) {}
+                 audit::FactsReader<audit::BillingFacts> audit_facts, server::CallRunner& calls)
+      : service_(service), auth_(auth), audit_facts_(std::move(audit_facts)), calls_(calls) {}
 
-  grpc::Status ApplyCredit(grpc::ServerContext* context, const v1::ApplyCreditRequest* request,
-                           v1::CreditApplication* response) override;
-  grpc::Status GetCreditApplication(grpc::ServerContext* context,
-                                    const v1::GetCreditApplicationRequest* request,
-                                    v1::CreditApplication* response) override;
-  grpc::Status ReverseCredit(grpc::ServerContext* context, const v1::ReverseCreditRequest* request,
-                             v1::CreditApplication* response) override;
+  grpc::ServerUnaryReactor* ApplyCredit(grpc::CallbackServerContext* context,
+                                        const v1::ApplyCreditRequest* request,
+                                        v1::CreditApplication* response) override;
+  grpc::ServerUnaryReactor* GetCreditApplication(grpc::CallbackServerContext* context,
+                                                 const v1::GetCreditApplicationRequest* request,
+                                                 v1::CreditApplication* response) override;
+  grpc::ServerUnaryReactor* ReverseCredit(grpc::CallbackServerContext* context,
+                                          const v1::ReverseCreditRequest* request,
+                                          v1::CreditApplication* response) override;
   grpc::Status ExportAuditFacts(grpc::ServerContext* context,
                                 const v1::ExportAuditFactsRequest* request,
                                 grpc::ServerWriter<v1::BillingAuditFacts>* writer) override;
@@ -31,9 +40,10 @@ class BillingHandler final : public v1::Billing::Service {
   BillingService& service_;
   const auth::Authorizer& auth_;
   const audit::FactsReader<audit::BillingFacts> audit_facts_;
+  server::CallRunner& calls_;
 
   // The caller may call `method` of this service (auth/permissions.h).
-  grpc::Status Allow(grpc::ServerContext* context, absl::string_view method) const;
+  grpc::Status Allow(grpc::ServerContextBase* context, absl::string_view method) const;
 };
 
 }  // namespace giftcard::billing

@@ -88,92 +88,111 @@ void ToProto(const BatchInfo& batch, v1::Batch* out) {
 
 }  // namespace
 
-grpc::Status CodeVaultHandler::CheckCode(grpc::ServerContext* context,
-                                         const v1::CheckCodeRequest* request,
-                                         v1::CodeCheck* response) {
-  if (grpc::Status denied = Allow(context, "CheckCode"); !denied.ok()) return denied;
-  const deadline::Scope call_deadline(server::CallDeadline(*context));
-  auto check = service_.CheckCode(request->code(), request->client_ip());
-  if (!check.ok()) return errors::ToGrpcStatus(check.status());
-  *response->mutable_amount() = protoconv::ToProto(check->amount);
-  response->set_region(check->region);
-  response->set_redeemable(check->redeemable);
-  return grpc::Status::OK;
+grpc::ServerUnaryReactor* CodeVaultHandler::CheckCode(grpc::CallbackServerContext* context,
+                                                      const v1::CheckCodeRequest* request,
+                                                      v1::CodeCheck* response) {
+  return calls_.Run(context, "CheckCode", server::Lane::kRead,
+                    [this, context, request, response]() -> grpc::Status {
+                      if (grpc::Status denied = Allow(context, "CheckCode"); !denied.ok())
+                        return denied;
+                      auto check = service_.CheckCode(request->code(), request->client_ip());
+                      if (!check.ok()) return errors::ToGrpcStatus(check.status());
+                      *response->mutable_amount() = protoconv::ToProto(check->amount);
+                      response->set_region(check->region);
+                      response->set_redeemable(check->redeemable);
+                      return grpc::Status::OK;
+                    });
 }
 
-grpc::Status CodeVaultHandler::VoidCodes(grpc::ServerContext* context,
-                                         const v1::VoidCodesRequest* request,
-                                         v1::VoidCodesResponse* response) {
-  if (grpc::Status denied = Allow(context, "VoidCodes"); !denied.ok()) return denied;
-  const deadline::Scope call_deadline(server::CallDeadline(*context));
-  auto result = service_.VoidCodes({request->batch_id(),
-                                    {request->serials().begin(), request->serials().end()},
-                                    request->reason(),
-                                    request->request_id()});
-  if (!result.ok()) return errors::ToGrpcStatus(result.status());
-  response->set_voided_count(result->changed);
-  response->set_unchanged_count(result->unchanged);
-  response->set_skipped_count(result->skipped);
-  return grpc::Status::OK;
+grpc::ServerUnaryReactor* CodeVaultHandler::VoidCodes(grpc::CallbackServerContext* context,
+                                                      const v1::VoidCodesRequest* request,
+                                                      v1::VoidCodesResponse* response) {
+  return calls_.Run(
+      context, "VoidCodes", server::Lane::kWrite,
+      [this, context, request, response]() -> grpc::Status {
+        if (grpc::Status denied = Allow(context, "VoidCodes"); !denied.ok()) return denied;
+        auto result = service_.VoidCodes({request->batch_id(),
+                                          {request->serials().begin(), request->serials().end()},
+                                          request->reason(),
+                                          request->request_id()});
+        if (!result.ok()) return errors::ToGrpcStatus(result.status());
+        response->set_voided_count(result->changed);
+        response->set_unchanged_count(result->unchanged);
+        response->set_skipped_count(result->skipped);
+        return grpc::Status::OK;
+      });
 }
 
-grpc::Status CodeVaultHandler::ListCodes(grpc::ServerContext* context,
-                                         const v1::ListCodesRequest* request,
-                                         v1::ListCodesResponse* response) {
-  if (grpc::Status denied = Allow(context, "ListCodes"); !denied.ok()) return denied;
-  const deadline::Scope call_deadline(server::CallDeadline(*context));
-  ListCodesQuery query;
-  query.batch_id = request->batch_id();
-  query.state = FromProto(request->state());
-  query.page_size = request->page_size();
-  query.page_token = request->page_token();
-  auto page = service_.ListCodes(query);
-  if (!page.ok()) return errors::ToGrpcStatus(page.status());
-  for (const Code& code : page->codes) ToProto(code, response->add_codes());
-  response->set_next_page_token(page->next_page_token);
-  return grpc::Status::OK;
+grpc::ServerUnaryReactor* CodeVaultHandler::ListCodes(grpc::CallbackServerContext* context,
+                                                      const v1::ListCodesRequest* request,
+                                                      v1::ListCodesResponse* response) {
+  return calls_.Run(context, "ListCodes", server::Lane::kRead,
+                    [this, context, request, response]() -> grpc::Status {
+                      if (grpc::Status denied = Allow(context, "ListCodes"); !denied.ok())
+                        return denied;
+                      ListCodesQuery query;
+                      query.batch_id = request->batch_id();
+                      query.state = FromProto(request->state());
+                      query.page_size = request->page_size();
+                      query.page_token = request->page_token();
+                      auto page = service_.ListCodes(query);
+                      if (!page.ok()) return errors::ToGrpcStatus(page.status());
+                      for (const Code& code : page->codes) ToProto(code, response->add_codes());
+                      response->set_next_page_token(page->next_page_token);
+                      return grpc::Status::OK;
+                    });
 }
 
-grpc::Status CodeVaultHandler::ListBatches(grpc::ServerContext* context,
-                                           const v1::ListBatchesRequest* request,
-                                           v1::ListBatchesResponse* response) {
-  if (grpc::Status denied = Allow(context, "ListBatches"); !denied.ok()) return denied;
-  const deadline::Scope call_deadline(server::CallDeadline(*context));
-  auto page = service_.ListBatches(request->page_size(), request->page_token());
-  if (!page.ok()) return errors::ToGrpcStatus(page.status());
-  for (const BatchInfo& batch : page->batches) ToProto(batch, response->add_batches());
-  response->set_next_page_token(page->next_page_token);
-  return grpc::Status::OK;
+grpc::ServerUnaryReactor* CodeVaultHandler::ListBatches(grpc::CallbackServerContext* context,
+                                                        const v1::ListBatchesRequest* request,
+                                                        v1::ListBatchesResponse* response) {
+  return calls_.Run(context, "ListBatches", server::Lane::kRead,
+                    [this, context, request, response]() -> grpc::Status {
+                      if (grpc::Status denied = Allow(context, "ListBatches"); !denied.ok())
+                        return denied;
+                      auto page = service_.ListBatches(request->page_size(), request->page_token());
+                      if (!page.ok()) return errors::ToGrpcStatus(page.status());
+                      for (const BatchInfo& batch : page->batches)
+                        ToProto(batch, response->add_batches());
+                      response->set_next_page_token(page->next_page_token);
+                      return grpc::Status::OK;
+                    });
 }
 
-grpc::Status CodeVaultHandler::RedeemCode(grpc::ServerContext* context,
-                                          const v1::RedeemCodeRequest* request,
-                                          v1::Redemption* response) {
-  if (grpc::Status denied = Allow(context, "RedeemCode"); !denied.ok()) return denied;
-  const deadline::Scope call_deadline(server::CallDeadline(*context));
-  auto result = service_.Redeem(
-      {request->code(), request->account_id(), request->request_id(), request->client_ip()});
-  if (!result.ok()) return errors::ToGrpcStatus(result.status());
-  response->set_redemption_id(result->redemption_id);
-  response->set_account_id(result->account_id);
-  response->set_serial(result->serial);
-  *response->mutable_amount() = protoconv::ToProto(result->amount);
-  *response->mutable_balance() =
-      protoconv::ToProto({result->amount.currency_code, result->balance_after_minor.value_or(0)});
-  response->set_state(ToProto(result->state));
-  protoconv::ToTimestamp(result->create_time, response->mutable_create_time());
-  return grpc::Status::OK;
+grpc::ServerUnaryReactor* CodeVaultHandler::RedeemCode(grpc::CallbackServerContext* context,
+                                                       const v1::RedeemCodeRequest* request,
+                                                       v1::Redemption* response) {
+  return calls_.Run(context, "RedeemCode", server::Lane::kWrite,
+                    [this, context, request, response]() -> grpc::Status {
+                      if (grpc::Status denied = Allow(context, "RedeemCode"); !denied.ok())
+                        return denied;
+                      auto result = service_.Redeem({request->code(), request->account_id(),
+                                                     request->request_id(), request->client_ip()});
+                      if (!result.ok()) return errors::ToGrpcStatus(result.status());
+                      response->set_redemption_id(result->redemption_id);
+                      response->set_account_id(result->account_id);
+                      response->set_serial(result->serial);
+                      *response->mutable_amount() = protoconv::ToProto(result->amount);
+                      *response->mutable_balance() = protoconv::ToProto(
+                          {result->amount.currency_code, result->balance_after_minor.value_or(0)});
+                      response->set_state(ToProto(result->state));
+                      protoconv::ToTimestamp(result->create_time, response->mutable_create_time());
+                      return grpc::Status::OK;
+                    });
 }
 
-grpc::Status CodeVaultHandler::GetCodeStatus(grpc::ServerContext* context,
-                                             const v1::GetCodeStatusRequest* request,
-                                             v1::CodeStatus* response) {
-  if (grpc::Status denied = Allow(context, "GetCodeStatus"); !denied.ok()) return denied;
-  const deadline::Scope call_deadline(server::CallDeadline(*context));
-  auto code = service_.GetCodeStatus({request->serial(), request->code()});
-  if (!code.ok()) return errors::ToGrpcStatus(code.status());
-  ToProto(*code, response);
-  return grpc::Status::OK;
+grpc::ServerUnaryReactor* CodeVaultHandler::GetCodeStatus(grpc::CallbackServerContext* context,
+                                                          const v1::GetCodeStatusRequest* request,
+                                                          v1::CodeStatus* response) {
+  return calls_.Run(context, "GetCodeStatus", server::Lane::kRead,
+                    [this, context, request, response]() -> grpc::Status {
+                      if (grpc::Status denied = Allow(context, "GetCodeStatus"); !denied.ok())
+                        return denied;
+                      auto code = service_.GetCodeStatus({request->serial(), request->code()});
+                      if (!code.ok()) return errors::ToGrpcStatus(code.status());
+                      ToProto(*code, response);
+                      return grpc::Status::OK;
+                    });
 }
 
 grpc::Status CodeVaultHandler::IssueCodes(grpc::ServerContext* context,
@@ -201,22 +220,27 @@ grpc::Status CodeVaultHandler::IssueCodes(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-grpc::Status CodeVaultHandler::ActivateCodes(grpc::ServerContext* context,
-                                             const v1::ActivateCodesRequest* request,
-                                             v1::ActivateCodesResponse* response) {
-  if (grpc::Status denied = Allow(context, "ActivateCodes"); !denied.ok()) return denied;
-  const deadline::Scope call_deadline(server::CallDeadline(*context));
-  auto result = service_.ActivateCodes(request->batch_id(),
-                                       {request->serials().begin(), request->serials().end()},
-                                       request->request_id());
-  if (!result.ok()) return errors::ToGrpcStatus(result.status());
-  response->set_activated_count(result->changed);
-  response->set_unchanged_count(result->unchanged);
-  response->set_skipped_count(result->skipped);
-  return grpc::Status::OK;
+grpc::ServerUnaryReactor* CodeVaultHandler::ActivateCodes(grpc::CallbackServerContext* context,
+                                                          const v1::ActivateCodesRequest* request,
+                                                          v1::ActivateCodesResponse* response) {
+  return calls_.Run(context, "ActivateCodes", server::Lane::kWrite,
+                    [this, context, request, response]() -> grpc::Status {
+                      if (grpc::Status denied = Allow(context, "ActivateCodes"); !denied.ok())
+                        return denied;
+                      auto result = service_.ActivateCodes(
+                          request->batch_id(),
+                          {request->serials().begin(), request->serials().end()},
+                          request->request_id());
+                      if (!result.ok()) return errors::ToGrpcStatus(result.status());
+                      response->set_activated_count(result->changed);
+                      response->set_unchanged_count(result->unchanged);
+                      response->set_skipped_count(result->skipped);
+                      return grpc::Status::OK;
+                    });
 }
 
-grpc::Status CodeVaultHandler::Allow(grpc::ServerContext* context, absl::string_view method) const {
+grpc::Status CodeVaultHandler::Allow(grpc::ServerContextBase* context,
+                                     absl::string_view method) const {
   return auth_.Authorize(*context,
                          absl::StrCat("/", v1::CodeVault::service_full_name(), "/", method));
 }

@@ -6,32 +6,48 @@
 #include "audit/wire.h"
 #include "auth/authorizer.h"
 #include "giftcard/v1/code_vault.grpc.pb.h"
+#include "server/call_runner.h"
 #include "services/code_vault/domain/vault_service.h"
 
 namespace giftcard::code_vault {
 
-class CodeVaultHandler final : public v1::CodeVault::Service {
+// Unary methods are callback handlers whose work runs on the CallRunner's
+// workers; the streaming admin methods stay synchronous.
+using CodeVaultCallbackBase = v1::CodeVault::WithCallbackMethod_RedeemCode<
+    v1::CodeVault::WithCallbackMethod_CheckCode<v1::CodeVault::WithCallbackMethod_GetCodeStatus<
+        v1::CodeVault::WithCallbackMethod_ActivateCodes<
+            v1::CodeVault::WithCallbackMethod_VoidCodes<v1::CodeVault::WithCallbackMethod_ListCodes<
+                v1::CodeVault::WithCallbackMethod_ListBatches<v1::CodeVault::Service>>>>>>>;
+
+class CodeVaultHandler final : public CodeVaultCallbackBase {
  public:
   CodeVaultHandler(VaultService& service, const auth::Authorizer& auth,
-                   audit::FactsReader<audit::VaultFacts> audit_facts)
-      : service_(service), auth_(auth), audit_facts_(std::move(audit_facts)) {}
+                   audit::FactsReader<audit::VaultFacts> audit_facts, server::CallRunner& calls)
+      : service_(service), auth_(auth), audit_facts_(std::move(audit_facts)), calls_(calls) {}
 
-  grpc::Status RedeemCode(grpc::ServerContext* context, const v1::RedeemCodeRequest* request,
-                          v1::Redemption* response) override;
-  grpc::Status GetCodeStatus(grpc::ServerContext* context, const v1::GetCodeStatusRequest* request,
-                             v1::CodeStatus* response) override;
+  grpc::ServerUnaryReactor* RedeemCode(grpc::CallbackServerContext* context,
+                                       const v1::RedeemCodeRequest* request,
+                                       v1::Redemption* response) override;
+  grpc::ServerUnaryReactor* GetCodeStatus(grpc::CallbackServerContext* context,
+                                          const v1::GetCodeStatusRequest* request,
+                                          v1::CodeStatus* response) override;
   grpc::Status IssueCodes(grpc::ServerContext* context, const v1::IssueCodesRequest* request,
                           grpc::ServerWriter<v1::IssuedCode>* writer) override;
-  grpc::Status ActivateCodes(grpc::ServerContext* context, const v1::ActivateCodesRequest* request,
-                             v1::ActivateCodesResponse* response) override;
-  grpc::Status CheckCode(grpc::ServerContext* context, const v1::CheckCodeRequest* request,
-                         v1::CodeCheck* response) override;
-  grpc::Status VoidCodes(grpc::ServerContext* context, const v1::VoidCodesRequest* request,
-                         v1::VoidCodesResponse* response) override;
-  grpc::Status ListCodes(grpc::ServerContext* context, const v1::ListCodesRequest* request,
-                         v1::ListCodesResponse* response) override;
-  grpc::Status ListBatches(grpc::ServerContext* context, const v1::ListBatchesRequest* request,
-                           v1::ListBatchesResponse* response) override;
+  grpc::ServerUnaryReactor* ActivateCodes(grpc::CallbackServerContext* context,
+                                          const v1::ActivateCodesRequest* request,
+                                          v1::ActivateCodesResponse* response) override;
+  grpc::ServerUnaryReactor* CheckCode(grpc::CallbackServerContext* context,
+                                      const v1::CheckCodeRequest* request,
+                                      v1::CodeCheck* response) override;
+  grpc::ServerUnaryReactor* VoidCodes(grpc::CallbackServerContext* context,
+                                      const v1::VoidCodesRequest* request,
+                                      v1::VoidCodesResponse* response) override;
+  grpc::ServerUnaryReactor* ListCodes(grpc::CallbackServerContext* context,
+                                      const v1::ListCodesRequest* request,
+                                      v1::ListCodesResponse* response) override;
+  grpc::ServerUnaryReactor* ListBatches(grpc::CallbackServerContext* context,
+                                        const v1::ListBatchesRequest* request,
+                                        v1::ListBatchesResponse* response) override;
   grpc::Status ExportAuditFacts(grpc::ServerContext* context,
                                 const v1::ExportAuditFactsRequest* request,
                                 grpc::ServerWriter<v1::VaultAuditFacts>* writer) override;
@@ -40,9 +56,10 @@ class CodeVaultHandler final : public v1::CodeVault::Service {
   VaultService& service_;
   const auth::Authorizer& auth_;
   const audit::FactsReader<audit::VaultFacts> audit_facts_;
+  server::CallRunner& calls_;
 
   // The caller may call `method` of this service (auth/permissions.h).
-  grpc::Status Allow(grpc::ServerContext* context, absl::string_view method) const;
+  grpc::Status Allow(grpc::ServerContextBase* context, absl::string_view method) const;
 };
 
 }  // namespace giftcard::code_vault
