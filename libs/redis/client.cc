@@ -182,25 +182,39 @@ std::vector<absl::StatusOr<Reply>> Client::EvalEach(
   return EvalEach(script, calls);
 }
 
+namespace {
+
+std::vector<std::string> ScriptCommand(const std::string& verb, const std::string& body,
+                                       const Client::ScriptCall& call) {
+  std::vector<std::string> cmd = {verb, body, absl::StrCat(call.keys.size())};
+  cmd.insert(cmd.end(), call.keys.begin(), call.keys.end());
+  cmd.insert(cmd.end(), call.args.begin(), call.args.end());
+  return cmd;
+}
+
+}  // namespace
+
+std::vector<std::string> Client::EvalShaCommand(const std::string& script, const ScriptCall& call) {
+  return ScriptCommand("EVALSHA", Sha1Hex(script), call);
+}
+
+bool Client::IsNoScript(const absl::StatusOr<Reply>& reply) {
+  return !reply.ok() && absl::StrContains(reply.status().message(), "NOSCRIPT");
+}
+
 std::vector<absl::StatusOr<Reply>> Client::EvalEach(const std::string& script,
                                                     const std::vector<ScriptCall>& calls) {
-  auto command = [&](const std::string& verb, const std::string& body, const ScriptCall& call) {
-    std::vector<std::string> cmd = {verb, body, absl::StrCat(call.keys.size())};
-    cmd.insert(cmd.end(), call.keys.begin(), call.keys.end());
-    cmd.insert(cmd.end(), call.args.begin(), call.args.end());
-    return cmd;
-  };
   std::vector<std::vector<std::string>> by_sha;
-  for (const auto& call : calls) by_sha.push_back(command("EVALSHA", Sha1Hex(script), call));
+  for (const auto& call : calls) by_sha.push_back(EvalShaCommand(script, call));
   std::vector<absl::StatusOr<Reply>> replies = Pipeline(by_sha);
   // Those the server did not run because it has not loaded the script yet
   // (or restarted): EVAL runs and loads it.
   std::vector<size_t> missing;
   std::vector<std::vector<std::string>> by_body;
   for (size_t i = 0; i < replies.size(); ++i) {
-    if (!replies[i].ok() && absl::StrContains(replies[i].status().message(), "NOSCRIPT")) {
+    if (IsNoScript(replies[i])) {
       missing.push_back(i);
-      by_body.push_back(command("EVAL", script, calls[i]));
+      by_body.push_back(ScriptCommand("EVAL", script, calls[i]));
     }
   }
   if (missing.empty()) return replies;

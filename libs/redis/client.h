@@ -80,6 +80,12 @@ class Client {
   std::vector<absl::StatusOr<Reply>> EvalEach(const std::string& script,
                                               const std::vector<ScriptCall>& calls);
 
+  // The EVALSHA command of one script call, for a caller's own Pipeline;
+  // a reply that says NOSCRIPT (IsNoScript) means the server has not loaded
+  // the script: EvalEach loads it.
+  static std::vector<std::string> EvalShaCommand(const std::string& script, const ScriptCall& call);
+  static bool IsNoScript(const absl::StatusOr<Reply>& reply);
+
   absl::Status Ping();
 
  private:

@@ -115,7 +115,8 @@ class CodeStore {
                                             const std::string& request_id) = 0;
 
   // ACTIVE → REDEEMING with a new PENDING redemption, or the code as the
-  // same statement saw it; kReplay when (account_id, request_id) is taken.
+  // same statement saw it; kReplay, changing nothing, when (account_id,
+  // request_id) already has a redemption (an earlier or concurrent call).
   virtual absl::StatusOr<Reservation> Reserve(const ReserveRequest& request) = 0;
   // PENDING → COMPLETED and REDEEMING → REDEEMED. Returns the final record
   // (already final is fine: a concurrent retry completed it).
@@ -125,6 +126,22 @@ class CodeStore {
   // PENDING → REJECTED and REDEEMING → ACTIVE, remembering the refusal.
   virtual absl::StatusOr<Redemption> Reject(const Redemption& redemption,
                                             const absl::Status& refusal) = 0;
+};
+
+// Counts failed redemption attempts (codes that cannot be redeemed) per key
+// (an account, a client address) in a fixed window, to stop enumeration.
+struct LimitKey {
+  std::string key;
+  int max_failures = 0;
+};
+
+class AttemptLimiter;
+
+// What a redemption learns before it touches the store: whether the caller
+// is under its limits, and the code's guard.
+struct Admission {
+  absl::Status limits;                // As AttemptLimiter::Check answers.
+  absl::StatusOr<std::string> guard;  // As RedemptionGuard::Acquire answers.
 };
 
 // Guards a code against a second redemption in flight. A lost guard is not
@@ -137,13 +154,12 @@ class RedemptionGuard {
   virtual absl::StatusOr<std::string> Acquire(const std::string& key, absl::Duration ttl) = 0;
   // Releases only if `token` still holds it.
   virtual void Release(const std::string& key, const std::string& token) = 0;
-};
-
-// Counts failed redemption attempts (codes that cannot be redeemed) per key
-// (an account, a client address) in a fixed window, to stop enumeration.
-struct LimitKey {
-  std::string key;
-  int max_failures = 0;
+  // `limiter.Check(keys)` and Acquire(key, ttl) together; the guard is taken
+  // even when a limit is reached (the caller releases it). By default one
+  // after the other; a guard that lives where the limiter's counts do does
+  // both in one round trip.
+  virtual Admission Admit(AttemptLimiter& limiter, const std::vector<LimitKey>& keys,
+                          const std::string& key, absl::Duration ttl);
 };
 
 // Every attempt is charged before it is answered, in one atomic
@@ -164,6 +180,11 @@ class AttemptLimiter {
   // as Charge answers it, or UNAVAILABLE.
   virtual absl::Status Check(const std::vector<LimitKey>& keys) = 0;
 };
+
+inline Admission RedemptionGuard::Admit(AttemptLimiter& limiter, const std::vector<LimitKey>& keys,
+                                        const std::string& key, absl::Duration ttl) {
+  return {limiter.Check(keys), Acquire(key, ttl)};
+}
 
 struct CreditResult {
   std::string transfer_id;

@@ -322,35 +322,18 @@ absl::StatusOr<Redemption> VaultService::Redeem(const RedeemCommand& command) {
   GIFTCARD_ASSIGN_OR_RETURN(std::string normalized, codes::Normalize(command.code));
   const std::vector<codes::CodeHash> hashes = hasher_.AllHashes(normalized);
 
-  // One read finds the code and the caller's own earlier attempt: a replay
-  // is answered before the limiter (a caller over the limit still learns how
-  // its redemption ended), and a code the storefront may not know about —
-  // unknown, unsold, voided, blocked, expired — is answered right after it,
-  // all the same way, before the guard and the reservation.
-  GIFTCARD_ASSIGN_OR_RETURN(
-      CodeLookup lookup, store_.Lookup(DigestsOf(hashes), command.account_id, command.request_id));
-  if (lookup.first) return AnswerReplay(*lookup.first, hashes, command.request_id);
-
-  // A guess (a code the storefront may not know) is counted as it is
-  // checked, atomically, so parallel guesses cannot pass the limit. Any
-  // other attempt only has the limit checked: a caller over it is refused
-  // even a real code, but a real code's attempt never spends the budget of
-  // failures (and costs no refund).
+  // One round trip to Redis checks the caller's limits and takes the
+  // code's guard; one statement then reserves the code, or finds the
+  // caller's own earlier attempt (a replay), or sees why not. A caller over
+  // a limit, or a code another call holds, still gets its own earlier
+  // attempt's outcome (a replay is answered before either). A real code's
+  // attempt only has the limits checked, never counted; a guess (a code the
+  // storefront may not know — unknown, unsold, voided, blocked, expired) is
+  // counted after the reservation saw it, atomically, so parallel guesses
+  // cannot pass the limit.
   const std::vector<LimitKey> limit_keys = LimitKeys(command.account_id, client_key);
-  if (!lookup.code || !IsKnownToTheStorefront(EffectiveState(*lookup.code, options_.now()))) {
-    GIFTCARD_RETURN_IF_ERROR(limiter_.Charge(limit_keys));
-    return CodeInvalid();
-  }
-  GIFTCARD_RETURN_IF_ERROR(limiter_.Check(limit_keys));
-
   const std::string guard_key = GuardKey(hashes.front());
-  absl::StatusOr<std::string> token = guard_.Acquire(guard_key, options_.guard_ttl);
-  if (!token.ok()) {
-    if (token.status().code() != absl::StatusCode::kUnavailable) return token.status();
-    // Redis is only a guard: Postgres's conditional update still decides.
-    guard_bypasses_.fetch_add(1);
-    log::Warning("redemption_guard_bypassed", {{"reason", "redis unavailable"}});
-  }
+  Admission admission = guard_.Admit(limiter_, limit_keys, guard_key, options_.guard_ttl);
   struct ReleaseOnExit {
     RedemptionGuard& guard;
     const std::string& key;
@@ -358,32 +341,53 @@ absl::StatusOr<Redemption> VaultService::Redeem(const RedeemCommand& command) {
     ~ReleaseOnExit() {
       if (token.ok()) guard.Release(key, *token);
     }
-  } release{guard_, guard_key, token};
+  } release{guard_, guard_key, admission.guard};
+  const bool guard_held_elsewhere =
+      !admission.guard.ok() && admission.guard.status().code() != absl::StatusCode::kUnavailable;
+  if (!admission.limits.ok() || guard_held_elsewhere) {
+    GIFTCARD_ASSIGN_OR_RETURN(
+        CodeLookup lookup,
+        store_.Lookup(DigestsOf(hashes), command.account_id, command.request_id));
+    if (lookup.first) return AnswerReplay(*lookup.first, hashes, command.request_id);
+    if (!admission.limits.ok()) return admission.limits;
+    // Held by another call: "in progress" only for a code the storefront
+    // may know, or parallel calls would tell an unsold code from an unknown one.
+    if (!lookup.code || !IsKnownToTheStorefront(EffectiveState(*lookup.code, options_.now()))) {
+      GIFTCARD_RETURN_IF_ERROR(limiter_.Charge(limit_keys));
+      return CodeInvalid();
+    }
+    return admission.guard.status();
+  }
+  if (!admission.guard.ok()) {
+    // Redis is only a guard: Postgres's conditional update still decides.
+    guard_bypasses_.fetch_add(1);
+    log::Warning("redemption_guard_bypassed", {{"reason", "redis unavailable"}});
+  }
 
   GIFTCARD_ASSIGN_OR_RETURN(
       Reservation reservation,
       store_.Reserve({DigestsOf(hashes), command.account_id, command.request_id}));
   switch (reservation.kind) {
-    case Reservation::Kind::kRefused:
+    case Reservation::Kind::kRefused: {
       // Decided by the state the reserving statement itself saw.
-      switch (reservation.code ? EffectiveState(*reservation.code, options_.now())
-                               : CodeState::kVoided) {
-        case CodeState::kRedeemed:
-          return errors::Error(absl::StatusCode::kFailedPrecondition,
-                               errors::reason::kCodeAlreadyRedeemed,
-                               "this code has already been redeemed");
-        case CodeState::kActive:     // A concurrent call reserved it first.
-        case CodeState::kRedeeming:  // Another redemption is in flight.
-          return errors::Error(absl::StatusCode::kAborted, errors::reason::kRedemptionInProgress,
-                               "this code is being redeemed right now");
-        default:
-          // Unknown to the storefront by now (voided or expired since the
-          // lookup): a failure, counted after the fact.
-          (void)limiter_.Charge(limit_keys);
-          return CodeInvalid();
+      const CodeState seen =
+          reservation.code ? EffectiveState(*reservation.code, options_.now()) : CodeState::kVoided;
+      if (!IsKnownToTheStorefront(seen)) {
+        GIFTCARD_RETURN_IF_ERROR(limiter_.Charge(limit_keys));
+        return CodeInvalid();
       }
+      if (seen == CodeState::kRedeemed) {
+        return errors::Error(absl::StatusCode::kFailedPrecondition,
+                             errors::reason::kCodeAlreadyRedeemed,
+                             "this code has already been redeemed");
+      }
+      // ACTIVE: a concurrent call reserved it first; REDEEMING: another
+      // redemption is in flight.
+      return errors::Error(absl::StatusCode::kAborted, errors::reason::kRedemptionInProgress,
+                           "this code is being redeemed right now");
+    }
     case Reservation::Kind::kReplay:
-      // A concurrent call with the same request id reserved first.
+      // The caller's earlier call with this request id, or a concurrent one.
       return AnswerReplay(reservation.redemption, hashes, command.request_id);
     case Reservation::Kind::kReserved:
       return FinishCredit(reservation.redemption);

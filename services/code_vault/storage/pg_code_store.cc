@@ -202,17 +202,21 @@ const pg::Statement kLookup{
                      " LEFT JOIN codes c ON c.code_hash = ANY($1::bytea[])"
                      " LEFT JOIN redemptions r ON r.account_id = $2 AND r.request_id = $3"};
 // The heart of exactly-once: only a code still ACTIVE (and not expired)
-// moves to REDEEMING, and the PENDING redemption is written with it.
-// When it reserves nothing, the same statement returns the code as
-// its snapshot saw it, and that is the answer: its redemption columns
-// are null then. (Seen ACTIVE yet not reserved: a concurrent call
-// took it while this one waited on the row.)
+// moves to REDEEMING, and the PENDING redemption is written with it —
+// unless the caller's (account_id, request_id) already has a redemption:
+// then nothing changes, and that earlier redemption is returned (a replay).
+// When it reserves nothing, the same statement returns the code as its
+// snapshot saw it, and that is the answer: its new-redemption columns are
+// null then. (Seen ACTIVE yet not reserved: a concurrent call took it while
+// this one waited on the row.) One row: the new redemption, the code seen,
+// the earlier redemption, each null when absent.
 const pg::Statement kReserve{
     "cv_reserve",
     "WITH reserved AS ("
     " UPDATE codes SET state = 'REDEEMING', redemption_id = gen_random_uuid()"
     " WHERE code_hash = ANY($1::bytea[]) AND state = 'ACTIVE'"
     "   AND (expire_time IS NULL OR expire_time > now())"
+    "   AND NOT EXISTS (SELECT 1 FROM redemptions WHERE account_id = $2 AND request_id = $3)"
     " RETURNING code_hash, serial, currency_code, amount_minor, region, redemption_id), "
     "ins AS ("
     " INSERT INTO redemptions (account_id, request_id, redemption_id, code_hash, serial,"
@@ -220,8 +224,11 @@ const pg::Statement kReserve{
     " SELECT $2, $3, redemption_id, code_hash, serial, currency_code, amount_minor, region,"
     "  'PENDING' FROM reserved RETURNING *) "
     "SELECT " +
-        RedemptionColumns("ins") + ", " + CodeColumns("seen") +
-        " FROM codes seen LEFT JOIN ins ON true WHERE seen.code_hash = ANY($1::bytea[])"};
+        RedemptionColumns("ins") + ", " + CodeColumns("seen") + ", " + RedemptionColumns("prior") +
+        " FROM (SELECT 1) one"
+        " LEFT JOIN codes seen ON seen.code_hash = ANY($1::bytea[])"
+        " LEFT JOIN ins ON true"
+        " LEFT JOIN redemptions prior ON prior.account_id = $2 AND prior.request_id = $3"};
 // cv_lookup for a batch: $1/$2 each item's account and request id, $3/$4
 // each item's index (1-based) and one of its hashes. One row per item, in
 // order: its index, the code, the caller's earlier redemption.
@@ -239,11 +246,12 @@ const pg::Statement kLookupMany{
         " ORDER BY q.i"};
 // cv_reserve for a batch, with the parameters of cv_lookup_many. Two items
 // for one code: the UPDATE takes the code once, for one of them; the other
-// sees it ACTIVE yet not reserved, as a concurrent loser does. A request id
-// already taken fails the statement (unique violation): the batch is then
-// reserved item by item. One row per item, in order: its index, the new
-// redemption (null when none), the code as the statement's snapshot saw it
-// (null when no such code).
+// sees it ACTIVE yet not reserved, as a concurrent loser does. An item whose
+// request id has a redemption already reserves nothing and gets that one. A
+// request id taken by a concurrent call fails the statement (unique
+// violation): the batch is then reserved item by item. One row per item, in
+// order: its index, the new redemption, the code as the statement's
+// snapshot saw it, the earlier redemption (each null when none).
 const pg::Statement kReserveMany{
     "cv_reserve_many",
     "WITH q AS (SELECT * FROM unnest($1::text[], $2::text[]) WITH ORDINALITY"
@@ -253,6 +261,8 @@ const pg::Statement kReserveMany{
     " UPDATE codes c SET state = 'REDEEMING', redemption_id = gen_random_uuid() FROM h"
     " WHERE c.code_hash = h.code_hash AND c.state = 'ACTIVE'"
     "   AND (c.expire_time IS NULL OR c.expire_time > now())"
+    "   AND NOT EXISTS (SELECT 1 FROM q JOIN redemptions p ON p.account_id = q.account_id"
+    "     AND p.request_id = q.request_id WHERE q.i = h.i)"
     " RETURNING h.i, c.code_hash, c.serial, c.currency_code, c.amount_minor, c.region,"
     "   c.redemption_id), "
     "ins AS ("
@@ -262,11 +272,13 @@ const pg::Statement kReserveMany{
     "  r.currency_code, r.amount_minor, r.region, 'PENDING' FROM reserved r JOIN q ON q.i = r.i"
     " RETURNING *) "
     "SELECT q.i, " +
-        RedemptionColumns("ins") + ", " + CodeColumns("seen") +
+        RedemptionColumns("ins") + ", " + CodeColumns("seen") + ", " + RedemptionColumns("prior") +
         " FROM q"
         " LEFT JOIN ins ON ins.account_id = q.account_id AND ins.request_id = q.request_id"
         " LEFT JOIN LATERAL (SELECT codes.* FROM h JOIN codes ON codes.code_hash = h.code_hash"
         "   WHERE h.i = q.i LIMIT 1) seen ON true"
+        " LEFT JOIN redemptions prior ON prior.account_id = q.account_id"
+        "   AND prior.request_id = q.request_id"
         " ORDER BY q.i"};
 // Completion and rejection are one statement each (both tables, or
 // neither), so they run without BEGIN/COMMIT; they return the
@@ -531,6 +543,25 @@ absl::StatusOr<CodeLookup> PgCodeStore::Lookup(const std::vector<std::string>& c
 
 namespace {
 
+// A cv_reserve row (without cv_reserve_many's index): the new redemption,
+// the code seen, the earlier redemption.
+Reservation ReservationFromRow(const pqxx::row& row) {
+  const int code_at = kRedemptionColumnCount;
+  const int prior_at = kRedemptionColumnCount + kCodeColumnCount;
+  Reservation out;
+  if (!row[2].is_null()) {
+    out.kind = Reservation::Kind::kReserved;
+    out.redemption = RedemptionFromRow(row.slice(0, code_at));
+  } else if (!row[prior_at + 2].is_null()) {
+    out.kind = Reservation::Kind::kReplay;
+    out.redemption = RedemptionFromRow(row.slice(prior_at, prior_at + kRedemptionColumnCount));
+  } else {
+    out.kind = Reservation::Kind::kRefused;
+    if (!row[code_at].is_null()) out.code = CodeFromRow(row.slice(code_at, prior_at));
+  }
+  return out;
+}
+
 // The batch parameters shared by cv_lookup_many and cv_reserve_many.
 struct BatchParams {
   std::string account_ids, request_ids, hash_items, hashes;
@@ -626,17 +657,7 @@ std::vector<absl::StatusOr<Reservation>> PgCodeStore::ReserveBatch(
     if (rows.size() != batch.size()) return absl::InternalError("cv_reserve_many lost a row");
     for (size_t i = 0; i < batch.size(); ++i) {
       const pqxx::row row = rows[static_cast<pqxx::result::size_type>(i)];
-      Reservation out;
-      if (!row[1 + 2].is_null()) {
-        out.kind = Reservation::Kind::kReserved;
-        out.redemption = RedemptionFromRow(row.slice(1, 1 + kRedemptionColumnCount));
-      } else {
-        out.kind = Reservation::Kind::kRefused;
-        if (!row[1 + kRedemptionColumnCount].is_null()) {
-          out.code = CodeFromRow(row.slice(1 + kRedemptionColumnCount, row.size()));
-        }
-      }
-      reservations[i] = std::move(out);
+      reservations[i] = ReservationFromRow(row.slice(1, row.size()));
     }
     return absl::OkStatus();
   });
@@ -671,16 +692,9 @@ absl::StatusOr<Reservation> PgCodeStore::ReserveOne(const ReserveRequest& reques
       // put the code back to ACTIVE) or a concurrent first call that has
       // committed: the statement changed nothing, and below finds that call.
     }
-    if (!reserved.empty() && !reserved[0][2].is_null()) {
-      out.kind = Reservation::Kind::kReserved;
-      out.redemption = RedemptionFromRow(reserved[0]);
-      return absl::OkStatus();
-    }
     if (!request_id_taken) {
-      out.kind = Reservation::Kind::kRefused;
-      if (!reserved.empty()) {
-        out.code = CodeFromRow(reserved[0].slice(kRedemptionColumnCount, reserved[0].size()));
-      }
+      if (reserved.size() != 1) return absl::InternalError("cv_reserve returned no row");
+      out = ReservationFromRow(reserved[0].slice(0, reserved[0].size()));
       return absl::OkStatus();
     }
     // The request id is taken: a concurrent first call with it committed.

@@ -72,12 +72,21 @@ absl::Status RedisAttemptLimiter::Charge(const std::vector<LimitKey>& keys) {
   return result;
 }
 
-absl::Status RedisAttemptLimiter::Check(const std::vector<LimitKey>& keys) {
-  std::vector<redis::Client::ScriptCall> calls;
+std::vector<std::vector<std::string>> RedisAttemptLimiter::CheckCommands(
+    const std::vector<LimitKey>& keys) {
+  std::vector<std::vector<std::string>> commands;
   for (const LimitKey& k : keys) {
-    calls.push_back({{CounterKey(k.key)}, {absl::StrCat(k.max_failures)}});
+    commands.push_back(redis::Client::EvalShaCommand(
+        kCheckScript, {{CounterKey(k.key)}, {absl::StrCat(k.max_failures)}}));
   }
-  std::vector<absl::StatusOr<redis::Reply>> replies = client_.EvalEach(kCheckScript, calls);
+  return commands;
+}
+
+std::optional<absl::Status> RedisAttemptLimiter::CheckAnswer(
+    const std::vector<absl::StatusOr<redis::Reply>>& replies) {
+  for (const absl::StatusOr<redis::Reply>& reply : replies) {
+    if (redis::Client::IsNoScript(reply)) return std::nullopt;
+  }
   for (const absl::StatusOr<redis::Reply>& reply : replies) {
     if (!reply.ok() || reply->elements.size() != 2) {
       return Unavailable(reply.ok() ? absl::InternalError("bad reply") : reply.status());
@@ -87,6 +96,16 @@ absl::Status RedisAttemptLimiter::Check(const std::vector<LimitKey>& keys) {
     }
   }
   return absl::OkStatus();
+}
+
+absl::Status RedisAttemptLimiter::Check(const std::vector<LimitKey>& keys) {
+  std::vector<redis::Client::ScriptCall> calls;
+  for (const LimitKey& k : keys) {
+    calls.push_back({{CounterKey(k.key)}, {absl::StrCat(k.max_failures)}});
+  }
+  // EvalEach has loaded the script where it was missing.
+  return CheckAnswer(client_.EvalEach(kCheckScript, calls))
+      .value_or(Unavailable(absl::InternalError("script not loaded")));
 }
 
 absl::Status RedisAttemptLimiter::Refund(const std::vector<LimitKey>& keys) {

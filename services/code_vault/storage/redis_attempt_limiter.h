@@ -6,6 +6,10 @@
 #ifndef GIFTCARD_SERVICES_CODE_VAULT_STORAGE_REDIS_ATTEMPT_LIMITER_H_
 #define GIFTCARD_SERVICES_CODE_VAULT_STORAGE_REDIS_ATTEMPT_LIMITER_H_
 
+#include <optional>
+#include <string>
+#include <vector>
+
 #include "redis/client.h"
 #include "services/code_vault/domain/ports.h"
 
@@ -19,6 +23,13 @@ class RedisAttemptLimiter : public AttemptLimiter {
   absl::Status Charge(const std::vector<LimitKey>& keys) override;
   absl::Status Refund(const std::vector<LimitKey>& keys) override;
   absl::Status Check(const std::vector<LimitKey>& keys) override;
+
+  // Check as commands for a caller's own pipeline, and Check's answer from
+  // their replies; nullopt when one says NOSCRIPT (the script is not loaded
+  // yet: Check loads it).
+  static std::vector<std::vector<std::string>> CheckCommands(const std::vector<LimitKey>& keys);
+  static std::optional<absl::Status> CheckAnswer(
+      const std::vector<absl::StatusOr<redis::Reply>>& replies);
 
  private:
   redis::Client& client_;

@@ -1,6 +1,7 @@
 // RedemptionGuard on Redis: SET key token NX PX ttl to take it, a
 // compare-and-delete script to give it back, so a call whose guard expired
-// can never release someone else's.
+// can never release someone else's. Admit sends the attempt limiter's check
+// (RedisAttemptLimiter, on the same Redis) and the SET in one pipeline.
 #ifndef GIFTCARD_SERVICES_CODE_VAULT_STORAGE_REDIS_REDEMPTION_GUARD_H_
 #define GIFTCARD_SERVICES_CODE_VAULT_STORAGE_REDIS_REDEMPTION_GUARD_H_
 
@@ -15,6 +16,10 @@ class RedisRedemptionGuard : public RedemptionGuard {
 
   absl::StatusOr<std::string> Acquire(const std::string& key, absl::Duration ttl) override;
   void Release(const std::string& key, const std::string& token) override;
+  // One round trip; when the counts cannot be read there (Redis down, the
+  // script not loaded yet), `limiter.Check` answers for them.
+  Admission Admit(AttemptLimiter& limiter, const std::vector<LimitKey>& keys,
+                  const std::string& key, absl::Duration ttl) override;
 
  private:
   redis::Client& client_;

@@ -18,6 +18,7 @@
 #include "services/code_vault/code_vault_migrations.h"
 #include "services/code_vault/storage/pg_code_store.h"
 #include "services/code_vault/storage/redis_attempt_limiter.h"
+#include "services/code_vault/storage/redis_redemption_guard.h"
 #include "support/harness.h"
 
 namespace giftcard::code_vault {
@@ -277,6 +278,44 @@ TEST_F(VaultAdminTest, ABatchOfReservationsAnswersEachAsIfAlone) {
   EXPECT_EQ(second[1]->kind, Reservation::Kind::kRefused);
 }
 
+// The redemption path has no lookup before the reservation: the reserving
+// statement itself must answer a replay (the caller's request id has a
+// redemption already), whatever state the code is in, and change nothing.
+TEST_F(VaultAdminTest, AReservationUnderARequestIdWithARedemptionIsAReplayAndChangesNothing) {
+  const Batch batch = MakeBatch(3);
+  ASSERT_TRUE(Change(BulkKind::kActivate, batch.batch_id, {}).ok());
+  auto reserved = store_.Reserve({{hashes_[0]}, "acct-1", "r"});
+  ASSERT_TRUE(reserved.ok() && reserved->kind == Reservation::Kind::kReserved);
+  ASSERT_TRUE(store_.Complete(reserved->redemption, "tr-1", 500).ok());
+
+  // Alone: the code is REDEEMED now, yet the answer is the caller's own redemption.
+  auto replay = store_.Reserve({{hashes_[0]}, "acct-1", "r"});
+  ASSERT_TRUE(replay.ok()) << replay.status();
+  EXPECT_EQ(replay->kind, Reservation::Kind::kReplay);
+  EXPECT_EQ(replay->redemption.redemption_id, reserved->redemption.redemption_id);
+  EXPECT_EQ(replay->redemption.state, RedemptionState::kCompleted);
+
+  // The same request id with another, ACTIVE code: a replay too (the domain
+  // answers REQUEST_ID_REUSED), and that code stays ACTIVE.
+  auto other = store_.Reserve({{hashes_[1]}, "acct-1", "r"});
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_EQ(other->kind, Reservation::Kind::kReplay);
+  EXPECT_EQ(other->redemption.redemption_id, reserved->redemption.redemption_id);
+
+  // In a batch, beside a first call: one statement answers both.
+  auto both = store_.ReserveBatch({{{hashes_[0]}, "acct-1", "r"}, {{hashes_[2]}, "acct-2", "r"}});
+  ASSERT_EQ(both.size(), 2u);
+  ASSERT_TRUE(both[0].ok() && both[1].ok());
+  EXPECT_EQ(both[0]->kind, Reservation::Kind::kReplay);
+  EXPECT_EQ(both[0]->redemption.state, RedemptionState::kCompleted);
+  EXPECT_EQ(both[1]->kind, Reservation::Kind::kReserved);
+  EXPECT_THAT(testing::QueryColumn(dsn_, "SELECT count(*) FROM redemptions"),
+              testing::AllEqual("2"));
+  EXPECT_THAT(testing::QueryColumn(
+                  dsn_, "SELECT state FROM codes WHERE serial = '" + batch.serials[1] + "'"),
+              testing::AllEqual("ACTIVE"));
+}
+
 TEST_F(VaultAdminTest, ActivatingAVoidedSerialRefusesTheWholeChangeAndNamesIt) {
   const Batch batch = MakeBatch(3);
   const std::string& a = batch.serials[0];
@@ -369,6 +408,34 @@ TEST(RedisAttemptLimiterTest, CheckCountsNothingAndRefusesAtTheLimit) {
   ASSERT_TRUE(retry.has_value());
   EXPECT_GT(*retry, absl::ZeroDuration());
   EXPECT_LE(*retry, absl::Minutes(1));
+}
+
+// A redemption's one Redis round trip: the limits checked and the guard
+// taken together, also when the server has not loaded the check script.
+TEST(RedisRedemptionGuardTest, AdmitChecksTheLimitsAndTakesTheGuardInOnePipeline) {
+  redis::Options options;
+  options.port = testing::TestServers::Get().redis_port;
+  redis::Client client(options);
+  ASSERT_TRUE(client.Command({"SCRIPT", "FLUSH"}).ok());
+  RedisAttemptLimiter limiter(client, absl::Minutes(1));
+  RedisRedemptionGuard guard(client);
+  const std::vector<LimitKey> keys = {{testing::UniqueName("acct:admit"), 1},
+                                      {testing::UniqueName("ip:admit"), 5}};
+  const std::string key = testing::UniqueName("guard:admit");
+
+  Admission first = guard.Admit(limiter, keys, key, absl::Seconds(10));
+  EXPECT_TRUE(first.limits.ok()) << first.limits;
+  ASSERT_TRUE(first.guard.ok()) << first.guard.status();
+  Admission second = guard.Admit(limiter, keys, key, absl::Seconds(10));
+  EXPECT_TRUE(second.limits.ok()) << second.limits;
+  EXPECT_EQ(errors::ReasonOf(second.guard.status()), "REDEMPTION_IN_PROGRESS");
+
+  guard.Release(key, *first.guard);
+  ASSERT_TRUE(limiter.Charge({keys[0]}).ok());  // The account's one failure.
+  Admission over = guard.Admit(limiter, keys, key, absl::Seconds(10));
+  EXPECT_EQ(errors::ReasonOf(over.limits), "TOO_MANY_ATTEMPTS");
+  EXPECT_TRUE(errors::RetryDelayOf(over.limits).has_value());
+  EXPECT_TRUE(over.guard.ok()) << "taken all the same; the caller gives it back";
 }
 
 }  // namespace

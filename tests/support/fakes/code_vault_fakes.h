@@ -2,6 +2,7 @@
 #ifndef GIFTCARD_TESTS_SUPPORT_FAKES_CODE_VAULT_FAKES_H_
 #define GIFTCARD_TESTS_SUPPORT_FAKES_CODE_VAULT_FAKES_H_
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -15,6 +16,8 @@ namespace giftcard::code_vault::fakes {
 
 class FakeCodeStore : public CodeStore {
  public:
+  // The database's clock: the reservation refuses a code expired by it.
+  std::function<absl::Time()> now = [] { return absl::Now(); };
   int calls = 0;
   std::map<std::string, Code> codes;  // By hash.
   std::map<std::pair<std::string, std::string>, Redemption> redemptions;
@@ -131,7 +134,7 @@ class FakeCodeStore : public CodeStore {
     for (const auto& h : r.code_hashes) {
       if (!codes.count(h)) continue;
       Code& c = codes[h];
-      if (c.state != CodeState::kActive) {
+      if (c.state != CodeState::kActive || (c.expire_time && *c.expire_time <= now())) {
         out.code = c;
         return out;
       }

@@ -27,6 +27,7 @@ class VaultServiceTest : public ::testing::Test {
         limiter_(absl::Minutes(15), 1000, [this] { return now_; }),
         service_(store_, guard_, credit_, limiter_, hasher_, Options()) {
     pin_ = codes::GeneratePin();
+    store_.now = [this] { return now_; };
     store_.AddActive(hasher_.Hash(pin_).digest, "GC000001000001");
   }
 
@@ -219,8 +220,9 @@ TEST_F(VaultServiceTest, AReplayIsAnsweredBeforeTheLimiter) {
 }
 
 TEST_F(VaultServiceTest, CodesTheStorefrontMayNotKnowAreAnsweredLikeUnknownCodes) {
-  // Unsold, voided and expired codes: one read, no guard, no reservation,
-  // the same answer as a code that does not exist, counted as a failure.
+  // Unsold, voided and expired codes: one statement that reserves nothing
+  // (the guard taken with the limits check, then given back), the same
+  // answer as a code that does not exist, counted as a failure.
   for (CodeState state : {CodeState::kIssued, CodeState::kVoided, CodeState::kActive}) {
     Code& code = store_.codes.begin()->second;
     code.state = state;
@@ -233,7 +235,8 @@ TEST_F(VaultServiceTest, CodesTheStorefrontMayNotKnowAreAnsweredLikeUnknownCodes
     EXPECT_EQ(errors::ReasonOf(r.status()), "CODE_INVALID") << CodeStateName(state);
     EXPECT_EQ(store_.calls - calls_before, 1);
   }
-  EXPECT_EQ(guard_.acquired, 0);
+  EXPECT_EQ(guard_.acquired, 3);
+  EXPECT_EQ(guard_.released, 3);
   EXPECT_TRUE(store_.redemptions.empty());
   // Each counted: 3 of the client's 5.
   (void)service_.Redeem({UnknownCode(), "x", "r", "10.0.0.2"});
