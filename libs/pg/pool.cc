@@ -182,14 +182,21 @@ absl::Status Pool::Open(Slot& slot, absl::Time deadline) {
       // (`= ANY($1)`, every lookup by PIN hash) the planner would keep
       // choosing a custom plan, planning every execution anew; forcing
       // the generic one cut Postgres's CPU per redemption by about a
-      // sixth (docs/decisions.md, "Performance").
+      // sixth (docs/decisions.md, "Performance"). That plan is made at a
+      // statement's first execution, on a fresh database while its tables
+      // are empty: a sequential scan and a hash join would then stay as the
+      // table grows. Every statement of the request path has an index, so
+      // its sessions plan without those (snapshot reads, which read whole
+      // tables, turn them back on), and without JIT compilation, which an
+      // OLTP statement never repays.
       pqxx::nontransaction tx(*slot.conn);
       tx.exec(absl::StrCat(
           "SET statement_timeout = ", absl::ToInt64Milliseconds(options_.statement_timeout),
           "; SET lock_timeout = ", absl::ToInt64Milliseconds(options_.lock_timeout),
           "; SET idle_in_transaction_session_timeout = ",
           absl::ToInt64Milliseconds(options_.idle_in_transaction_timeout),
-          "; SET plan_cache_mode = force_generic_plan"));
+          "; SET plan_cache_mode = force_generic_plan; SET enable_seqscan = off"
+          "; SET enable_hashjoin = off; SET jit = off"));
       tx.commit();
       for (const auto& st : statements_) slot.conn->prepare(st.name, st.sql);
     } catch (const std::exception&) {
@@ -362,7 +369,8 @@ absl::Status Pool::ReadSnapshot(const std::function<absl::Status(pqxx::transacti
       [&](pqxx::transaction_base& tx) {
         // This transaction's statements get the longer limit; the session's
         // statement_timeout comes back at its end.
-        tx.exec(absl::StrCat("SET LOCAL statement_timeout = ", absl::ToInt64Milliseconds(limit)));
+        tx.exec(absl::StrCat("SET LOCAL statement_timeout = ", absl::ToInt64Milliseconds(limit),
+                             "; SET LOCAL enable_seqscan = on; SET LOCAL enable_hashjoin = on"));
         return body(tx);
       },
       limit);
