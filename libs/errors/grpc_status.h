@@ -8,6 +8,10 @@
 
 #include "absl/status/status.h"
 
+namespace google::rpc {
+class Status;
+}  // namespace google::rpc
+
 namespace giftcard::errors {
 
 // absl::Status (with ErrorInfo / BadRequest / RetryInfo payloads) → grpc::Status.
@@ -16,6 +20,11 @@ grpc::Status ToGrpcStatus(const absl::Status& status);
 // grpc::Status → absl::Status, keeping the details, so a service can reason
 // about a peer's answer (e.g. REGION_MISMATCH from account-credit).
 absl::Status FromGrpcStatus(const grpc::Status& status);
+
+// The same as a google.rpc.Status message, for one item's answer inside a
+// batch call's response; and back.
+void ToRpcStatus(const absl::Status& status, google::rpc::Status* out);
+absl::Status FromRpcStatus(const google::rpc::Status& status);
 
 }  // namespace giftcard::errors
 

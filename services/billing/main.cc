@@ -53,7 +53,8 @@ int main(int argc, char** argv) {
   billing::PgApplicationStore store(pool);
   billing::AccountCreditGateway debit(
       server::MakeChannel(absl::GetFlag(FLAGS_account_credit_address), server::PeerTlsFromFlags()),
-      absl::GetFlag(FLAGS_account_credit_token), absl::GetFlag(FLAGS_debit_timeout));
+      absl::GetFlag(FLAGS_account_credit_token), absl::GetFlag(FLAGS_debit_timeout),
+      {.max_batch = server::SqlMaxBatchFlag()});
   billing::BillingService service(store, debit);
   server::CallRunner calls(std::move(*call_options));  // Stops once the server has drained.
   billing::BillingHandler handler(

@@ -84,7 +84,8 @@ int main(int argc, char** argv) {
   code_vault::RedisRedemptionGuard guard(redis_client);
   code_vault::AccountCreditGateway credit(
       server::MakeChannel(absl::GetFlag(FLAGS_account_credit_address), server::PeerTlsFromFlags()),
-      absl::GetFlag(FLAGS_account_credit_token), absl::GetFlag(FLAGS_credit_timeout));
+      absl::GetFlag(FLAGS_account_credit_token), absl::GetFlag(FLAGS_credit_timeout),
+      {.max_batch = server::SqlMaxBatchFlag()});
   const absl::Duration window = absl::GetFlag(FLAGS_failed_attempts_window);
   code_vault::RedisAttemptLimiter redis_limiter(redis_client, window);
   code_vault::InProcessAttemptLimiter local_limiter(window);

@@ -10,6 +10,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "errors/grpc_status.h"
+#include "errors/status.h"
 #include "server/client.h"
 #include "support/harness.h"
 
@@ -249,12 +251,78 @@ TEST(LedgerBillingTest, ARefusedInvoiceKeepsItsAnswerAndANewInvoiceIdWorks) {
   EXPECT_EQ(suite.AuditReport(), "");
 }
 
+// BatchCreditAccounts is not atomic: each item gets the answer its own
+// CreditAccount call gets, with its own idempotency and its own error.
+TEST(LedgerBillingTest, ABatchOfCreditsAnswersEachItemAsItsOwnCallWould) {
+  Suite suite;
+  const std::string account = UniqueName("acct");
+  const std::string abroad = UniqueName("acct-fr");
+  ASSERT_TRUE(suite.UpsertAccount(account, "DE", "EUR", v1::BILLING_CHANNEL_DIRECT).ok());
+  ASSERT_TRUE(suite.UpsertAccount(abroad, "FR", "EUR", v1::BILLING_CHANNEL_DIRECT).ok());
+  auto credit = [](const std::string& account_id, int64_t minor, const std::string& request_id) {
+    v1::CreditAccountRequest r;
+    r.set_account_id(account_id);
+    r.mutable_amount()->set_currency_code("EUR");
+    r.mutable_amount()->set_amount_minor(minor);
+    r.set_code_region("DE");
+    r.set_request_id(request_id);
+    r.set_reference("batch-test");
+    return r;
+  };
+  v1::BatchCreditAccountsRequest batch;
+  *batch.add_requests() = credit(account, 500, "b-1");
+  *batch.add_requests() = credit(abroad, 500, "b-2");  // REGION_MISMATCH, recorded.
+  *batch.add_requests() = credit(account, -5, "b-3");  // Bad input: nothing recorded.
+  *batch.add_requests() = credit(account, 700, "b-4");
+  *batch.add_requests() = credit(account, 500, "b-1");  // The first item again: one transfer.
+  v1::BatchCreditAccountsResponse answer;
+  auto ctx = Context(kCodeVaultToken);
+  ASSERT_TRUE(suite.credit_stub->BatchCreditAccounts(ctx.get(), batch, &answer).ok());
+  ASSERT_EQ(answer.results_size(), 5);
+  ASSERT_TRUE(answer.results(0).has_transfer());
+  ASSERT_TRUE(answer.results(3).has_transfer());
+  ASSERT_TRUE(answer.results(4).has_transfer());
+  EXPECT_EQ(answer.results(4).transfer().transfer_id(), answer.results(0).transfer().transfer_id());
+  EXPECT_EQ(answer.results(3).transfer().balance().amount_minor(), 1200);
+  const absl::Status refused = errors::FromRpcStatus(answer.results(1).error());
+  EXPECT_EQ(errors::ReasonOf(refused), "REGION_MISMATCH");
+  EXPECT_TRUE(errors::IsRecordedDecision(refused));
+  const absl::Status invalid = errors::FromRpcStatus(answer.results(2).error());
+  EXPECT_EQ(invalid.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_FALSE(errors::IsRecordedDecision(invalid));
+
+  // The single calls with the same request ids get the same answers.
+  for (int i : {0, 1, 3}) {
+    v1::Transfer single;
+    auto single_ctx = Context(kCodeVaultToken);
+    const grpc::Status s =
+        suite.credit_stub->CreditAccount(single_ctx.get(), batch.requests(i), &single);
+    if (answer.results(i).has_transfer()) {
+      ASSERT_TRUE(s.ok()) << i << ": " << s.error_message();
+      EXPECT_EQ(single.transfer_id(), answer.results(i).transfer().transfer_id());
+    } else {
+      EXPECT_EQ(ReasonOf(s), "REGION_MISMATCH");
+    }
+  }
+  v1::Account got;
+  ASSERT_TRUE(suite.GetAccount(account, &got).ok());
+  EXPECT_EQ(got.balance().amount_minor(), 1200);
+
+  // An empty batch is refused as a whole.
+  v1::BatchCreditAccountsRequest empty;
+  auto empty_ctx = Context(kCodeVaultToken);
+  EXPECT_EQ(suite.credit_stub->BatchCreditAccounts(empty_ctx.get(), empty, &answer).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  // (No audit here: credits called directly have no redemption behind them,
+  // which the audit rightly reports.)
+}
+
 TEST(LedgerBillingTest, BillingKilledMidDebitRecoversToOneDebit) {
   // account-credit holds each DebitAccount 3 s, so billing has recorded the
   // application and its debit is in flight when billing is killed.
-  Suite suite(
-      {.account_credit_args = {"--enable_test_hooks", "--test_delay_methods=DebitAccount=3000"},
-       .billing_args = {"--recovery_interval=200ms", "--recovery_min_age=500ms"}});
+  Suite suite({.account_credit_args = {"--enable_test_hooks",
+                                       "--test_delay_methods=BatchDebitAccounts=3000"},
+               .billing_args = {"--recovery_interval=200ms", "--recovery_min_age=500ms"}});
   const std::string account = FundedAccount(suite, 3000);
   auto call = std::async(std::launch::async, [&] {
     v1::CreditApplication app;

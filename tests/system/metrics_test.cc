@@ -63,9 +63,10 @@ TEST(MetricsTest, ARedemptionMovesTheCountersAndNoRequestValueIsALabel) {
   EXPECT_THAT(vault, HasSubstr("giftcard_redis_guard_bypasses_total 0\n"));
 
   const std::string credit = ScrapeMetrics(*suite.account_credit);
-  EXPECT_THAT(credit, HasSubstr(Series(
-                          "giftcard_grpc_server_calls_total",
-                          "method=\"/giftcard.v1.AccountCredit/CreditAccount\",code=\"OK\"", "1")));
+  EXPECT_THAT(credit,
+              HasSubstr(Series(
+                  "giftcard_grpc_server_calls_total",
+                  "method=\"/giftcard.v1.AccountCredit/BatchCreditAccounts\",code=\"OK\"", "1")));
 
   // No secret and no per-request value in any scrape.
   const std::string all = vault + credit + ScrapeMetrics(*suite.billing);

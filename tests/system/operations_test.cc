@@ -91,7 +91,7 @@ int64_t BalanceOf(Suite& suite, const std::string& account) {
 TEST(OperationsTest, AnAuthErrorAfterACommittedCreditNeverPutsTheCodeBack) {
   const std::string tokens = WriteTokensFile(TempPath("tokens"), AllTestPrincipals());
   Suite suite({.account_credit_args = {"--tokens_file=" + tokens, "--enable_test_hooks",
-                                       "--test_reply_delay_methods=CreditAccount=3000"},
+                                       "--test_reply_delay_methods=BatchCreditAccounts=3000"},
                .code_vault_args = {"--credit_timeout=1s", "--recovery_interval=200ms",
                                    "--recovery_min_age=300ms"}});
   const std::string a = UniqueName("acct"), b = UniqueName("acct");
@@ -140,7 +140,7 @@ TEST(OperationsTest, AnAuthErrorAfterACommittedCreditNeverPutsTheCodeBack) {
 TEST(OperationsTest, AnAuthErrorAfterACommittedDebitOrReversalKeepsTheApplicationUnsettled) {
   const std::string tokens = WriteTokensFile(TempPath("tokens"), AllTestPrincipals());
   Suite suite({.account_credit_args = {"--tokens_file=" + tokens, "--enable_test_hooks",
-                                       "--test_reply_delay_methods=DebitAccount=3000"},
+                                       "--test_reply_delay_methods=BatchDebitAccounts=3000"},
                .billing_args = {"--debit_timeout=1s", "--recovery_interval=200ms",
                                 "--recovery_min_age=300ms"}});
   const std::string account = UniqueName("acct");

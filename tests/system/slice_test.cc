@@ -103,7 +103,7 @@ TEST_F(SliceTest, RedeemCreditsTheAccountAndBillingAppliesTheCredit) {
                                 std::regex("\"latency_ms\":[0-9]+(\\.[0-9]+)?(e-?[0-9]+)?[,}]")));
   EXPECT_TRUE(std::regex_search(suite_.code_vault->Log(), std::regex("\"port\":[0-9]+[,}]")));
   EXPECT_THAT(suite_.account_credit->Log(),
-              HasSubstr("\"method\":\"/giftcard.v1.AccountCredit/DebitAccount\","
+              HasSubstr("\"method\":\"/giftcard.v1.AccountCredit/BatchDebitAccounts\","
                         "\"principal\":\"billing\""));
   EXPECT_THAT(QueryColumn(suite_.account_credit_dsn,
                           "SELECT sum(amount_minor) FROM ledger_entries GROUP BY currency_code"),

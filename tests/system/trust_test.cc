@@ -131,6 +131,28 @@ class Caller {
       v1::Transfer out;
       return suite_.credit_stub->DebitAccount(ctx.get(), r, &out);
     }
+    if (name == "BatchCreditAccounts") {
+      v1::BatchCreditAccountsRequest r;
+      v1::CreditAccountRequest* item = r.add_requests();
+      item->set_account_id(account_);
+      item->mutable_amount()->set_currency_code("EUR");
+      item->mutable_amount()->set_amount_minor(100);
+      item->set_code_region("DE");
+      item->set_request_id(id);
+      v1::BatchCreditAccountsResponse out;
+      return suite_.credit_stub->BatchCreditAccounts(ctx.get(), r, &out);
+    }
+    if (name == "BatchDebitAccounts") {
+      v1::BatchDebitAccountsRequest r;
+      v1::DebitAccountRequest* item = r.add_requests();
+      item->set_account_id(account_);
+      item->mutable_max_amount()->set_currency_code("EUR");
+      item->mutable_max_amount()->set_amount_minor(1);
+      item->set_allow_partial(true);
+      item->set_request_id(id);
+      v1::BatchDebitAccountsResponse out;
+      return suite_.credit_stub->BatchDebitAccounts(ctx.get(), r, &out);
+    }
     if (name == "ReverseTransfer") {
       v1::ReverseTransferRequest r;
       r.set_transfer_id(
@@ -244,8 +266,9 @@ TEST(TrustTest, EveryRpcAsEveryCallerOnlyTheAllowedCellsGetThrough) {
     }
   }
   // The cells of DESIGN.md's permissions table, plus the admin's three
-  // ExportAuditFacts and ListBatches for admin and support (docs/decisions.md).
-  EXPECT_EQ(allowed_cells, 31);
+  // ExportAuditFacts, ListBatches for admin and support, and the batch forms
+  // of CreditAccount and DebitAccount for their services (docs/decisions.md).
+  EXPECT_EQ(allowed_cells, 33);
   EXPECT_EQ(HealthOf(suite.account_credit_addr), "SERVING");  // Health needs no identity.
 }
 

@@ -17,9 +17,9 @@ using ::testing::HasSubstr;
 TEST(VaultRecoveryTest, AccountCreditKilledMidCreditTheWorkerCompletesWithOneCredit) {
   // account-credit holds every CreditAccount 10 s (a test hook), so the
   // vault's credit call is deterministically in flight when we kill it.
-  Suite suite(
-      {.account_credit_args = {"--enable_test_hooks", "--test_delay_methods=CreditAccount=10000"},
-       .code_vault_args = {"--recovery_interval=200ms", "--recovery_min_age=500ms"}});
+  Suite suite({.account_credit_args = {"--enable_test_hooks",
+                                       "--test_delay_methods=BatchCreditAccounts=10000"},
+               .code_vault_args = {"--recovery_interval=200ms", "--recovery_min_age=500ms"}});
   const std::string account = UniqueName("acct");
   ASSERT_TRUE(suite.UpsertAccount(account, "DE", "EUR", v1::BILLING_CHANNEL_DIRECT).ok());
   auto codes = suite.IssueActiveCodes(1, 2500, "EUR", "DE");

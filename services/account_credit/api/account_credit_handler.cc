@@ -74,6 +74,41 @@ void ToProto(const Transfer& t, v1::Transfer* out) {
   protoconv::ToTimestamp(t.create_time, out->mutable_create_time());
 }
 
+CreditCommand CreditCommandOf(const v1::CreditAccountRequest& request) {
+  CreditCommand cmd;
+  cmd.account_id = request.account_id();
+  cmd.amount = protoconv::FromProto(request.amount());
+  cmd.code_region = request.code_region();
+  cmd.request_id = request.request_id();
+  cmd.reference = request.reference();
+  return cmd;
+}
+
+DebitCommand DebitCommandOf(const v1::DebitAccountRequest& request) {
+  DebitCommand cmd;
+  cmd.account_id = request.account_id();
+  cmd.max_amount = protoconv::FromProto(request.max_amount());
+  cmd.allow_partial = request.allow_partial();
+  cmd.request_id = request.request_id();
+  cmd.reference = request.reference();
+  return cmd;
+}
+
+// A batch call's answers: each item's transfer or its own error.
+grpc::Status ToProto(const absl::StatusOr<std::vector<absl::StatusOr<Transfer>>>& answers,
+                     google::protobuf::RepeatedPtrField<v1::TransferResult>* out) {
+  if (!answers.ok()) return errors::ToGrpcStatus(answers.status());
+  for (const absl::StatusOr<Transfer>& answer : *answers) {
+    v1::TransferResult* result = out->Add();
+    if (answer.ok()) {
+      ToProto(*answer, result->mutable_transfer());
+    } else {
+      errors::ToRpcStatus(answer.status(), result->mutable_error());
+    }
+  }
+  return grpc::Status::OK;
+}
+
 }  // namespace
 
 grpc::ServerUnaryReactor* AccountCreditHandler::UpsertAccount(
@@ -121,13 +156,7 @@ grpc::ServerUnaryReactor* AccountCreditHandler::CreditAccount(
                     [this, context, request, response]() -> grpc::Status {
                       if (grpc::Status denied = Allow(context, "CreditAccount"); !denied.ok())
                         return denied;
-                      CreditCommand cmd;
-                      cmd.account_id = request->account_id();
-                      cmd.amount = protoconv::FromProto(request->amount());
-                      cmd.code_region = request->code_region();
-                      cmd.request_id = request->request_id();
-                      cmd.reference = request->reference();
-                      auto result = service_.CreditAccount(cmd);
+                      auto result = service_.CreditAccount(CreditCommandOf(*request));
                       if (!result.ok()) return errors::ToGrpcStatus(result.status());
                       ToProto(*result, response);
                       return grpc::Status::OK;
@@ -141,16 +170,39 @@ grpc::ServerUnaryReactor* AccountCreditHandler::DebitAccount(grpc::CallbackServe
                     [this, context, request, response]() -> grpc::Status {
                       if (grpc::Status denied = Allow(context, "DebitAccount"); !denied.ok())
                         return denied;
-                      DebitCommand cmd;
-                      cmd.account_id = request->account_id();
-                      cmd.max_amount = protoconv::FromProto(request->max_amount());
-                      cmd.allow_partial = request->allow_partial();
-                      cmd.request_id = request->request_id();
-                      cmd.reference = request->reference();
-                      auto result = service_.DebitAccount(cmd);
+                      auto result = service_.DebitAccount(DebitCommandOf(*request));
                       if (!result.ok()) return errors::ToGrpcStatus(result.status());
                       ToProto(*result, response);
                       return grpc::Status::OK;
+                    });
+}
+
+grpc::ServerUnaryReactor* AccountCreditHandler::BatchCreditAccounts(
+    grpc::CallbackServerContext* context, const v1::BatchCreditAccountsRequest* request,
+    v1::BatchCreditAccountsResponse* response) {
+  return calls_.Run(context, "BatchCreditAccounts", server::Lane::kWrite,
+                    [this, context, request, response]() -> grpc::Status {
+                      if (grpc::Status denied = Allow(context, "BatchCreditAccounts"); !denied.ok())
+                        return denied;
+                      std::vector<CreditCommand> commands;
+                      for (const auto& item : request->requests())
+                        commands.push_back(CreditCommandOf(item));
+                      return ToProto(service_.CreditAccounts(commands),
+                                     response->mutable_results());
+                    });
+}
+
+grpc::ServerUnaryReactor* AccountCreditHandler::BatchDebitAccounts(
+    grpc::CallbackServerContext* context, const v1::BatchDebitAccountsRequest* request,
+    v1::BatchDebitAccountsResponse* response) {
+  return calls_.Run(context, "BatchDebitAccounts", server::Lane::kWrite,
+                    [this, context, request, response]() -> grpc::Status {
+                      if (grpc::Status denied = Allow(context, "BatchDebitAccounts"); !denied.ok())
+                        return denied;
+                      std::vector<DebitCommand> commands;
+                      for (const auto& item : request->requests())
+                        commands.push_back(DebitCommandOf(item));
+                      return ToProto(service_.DebitAccounts(commands), response->mutable_results());
                     });
 }
 

@@ -17,9 +17,11 @@ using AccountCreditCallbackBase = v1::AccountCredit::WithCallbackMethod_UpsertAc
     v1::AccountCredit::WithCallbackMethod_GetAccount<
         v1::AccountCredit::WithCallbackMethod_CreditAccount<
             v1::AccountCredit::WithCallbackMethod_DebitAccount<
-                v1::AccountCredit::WithCallbackMethod_ReverseTransfer<
-                    v1::AccountCredit::WithCallbackMethod_ListLedgerEntries<
-                        v1::AccountCredit::Service>>>>>>;
+                v1::AccountCredit::WithCallbackMethod_BatchCreditAccounts<
+                    v1::AccountCredit::WithCallbackMethod_BatchDebitAccounts<
+                        v1::AccountCredit::WithCallbackMethod_ReverseTransfer<
+                            v1::AccountCredit::WithCallbackMethod_ListLedgerEntries<
+                                v1::AccountCredit::Service>>>>>>>>;
 
 class AccountCreditHandler final : public AccountCreditCallbackBase {
  public:
@@ -40,6 +42,12 @@ class AccountCreditHandler final : public AccountCreditCallbackBase {
   grpc::ServerUnaryReactor* DebitAccount(grpc::CallbackServerContext* context,
                                          const v1::DebitAccountRequest* request,
                                          v1::Transfer* response) override;
+  grpc::ServerUnaryReactor* BatchCreditAccounts(grpc::CallbackServerContext* context,
+                                                const v1::BatchCreditAccountsRequest* request,
+                                                v1::BatchCreditAccountsResponse* response) override;
+  grpc::ServerUnaryReactor* BatchDebitAccounts(grpc::CallbackServerContext* context,
+                                               const v1::BatchDebitAccountsRequest* request,
+                                               v1::BatchDebitAccountsResponse* response) override;
   grpc::ServerUnaryReactor* ReverseTransfer(grpc::CallbackServerContext* context,
                                             const v1::ReverseTransferRequest* request,
                                             v1::Transfer* response) override;

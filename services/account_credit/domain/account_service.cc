@@ -44,6 +44,70 @@ absl::StatusOr<int64_t> DecodePageToken(const ListEntriesQuery& q) {
   return id;
 }
 
+absl::StatusOr<Posting> CreditPosting(const CreditCommand& command) {
+  GIFTCARD_RETURN_IF_ERROR(validate::Id("account_id", command.account_id));
+  GIFTCARD_RETURN_IF_ERROR(money::ValidatePositive("amount", command.amount));
+  GIFTCARD_RETURN_IF_ERROR(validate::Country("code_region", command.code_region));
+  GIFTCARD_RETURN_IF_ERROR(validate::Id("request_id", command.request_id));
+  GIFTCARD_RETURN_IF_ERROR(validate::Text("reference", command.reference, kMaxReferenceBytes));
+
+  Posting posting;
+  posting.kind = TransferKind::kCredit;
+  posting.account_id = command.account_id;
+  posting.counter_account_id = GiftFundingAccount(command.amount.currency_code);
+  posting.currency_code = command.amount.currency_code;
+  posting.request_id = command.request_id;
+  posting.request_fingerprint =
+      absl::StrCat("credit|", command.account_id, "|", command.amount.currency_code, "|",
+                   command.amount.amount_minor, "|", command.code_region);
+  posting.reference = command.reference;
+  const CreditCommand cmd = command;
+  posting.decide = [cmd](const PostingContext& ctx) -> absl::StatusOr<Movement> {
+    GIFTCARD_RETURN_IF_ERROR(
+        CheckGiftCreditEligibility(ctx.account, cmd.amount.currency_code, cmd.code_region));
+    if (ctx.account.balance_minor > kMaxBalanceMinor - cmd.amount.amount_minor) {
+      return Refusal(errors::reason::kBalanceLimit, "the account's balance would exceed its limit");
+    }
+    return Movement{cmd.amount.amount_minor, +1};
+  };
+  return posting;
+}
+
+absl::StatusOr<Posting> DebitPosting(const DebitCommand& command) {
+  GIFTCARD_RETURN_IF_ERROR(validate::Id("account_id", command.account_id));
+  GIFTCARD_RETURN_IF_ERROR(money::ValidatePositive("max_amount", command.max_amount));
+  GIFTCARD_RETURN_IF_ERROR(validate::Id("request_id", command.request_id));
+  GIFTCARD_RETURN_IF_ERROR(validate::Text("reference", command.reference, kMaxReferenceBytes));
+
+  Posting posting;
+  posting.kind = TransferKind::kDebit;
+  posting.account_id = command.account_id;
+  posting.counter_account_id = BillingRevenueAccount(command.max_amount.currency_code);
+  posting.currency_code = command.max_amount.currency_code;
+  posting.request_id = command.request_id;
+  posting.request_fingerprint = absl::StrCat(
+      "debit|", command.account_id, "|", command.max_amount.currency_code, "|",
+      command.max_amount.amount_minor, "|", command.allow_partial ? "partial" : "full");
+  posting.reference = command.reference;
+  const DebitCommand cmd = command;
+  posting.decide = [cmd](const PostingContext& ctx) -> absl::StatusOr<Movement> {
+    if (ctx.account.currency_code != cmd.max_amount.currency_code) {
+      return errors::Error(absl::StatusCode::kFailedPrecondition, errors::reason::kCurrencyMismatch,
+                           "the amount's currency is not the account's",
+                           {{"account_currency", ctx.account.currency_code}});
+    }
+    if (ctx.account.balance_minor >= cmd.max_amount.amount_minor) {
+      return Movement{cmd.max_amount.amount_minor, -1};
+    }
+    if (!cmd.allow_partial) {
+      return Refusal(errors::reason::kInsufficientCredit,
+                     "the account's credit does not cover the amount");
+    }
+    return Movement{std::max<int64_t>(ctx.account.balance_minor, 0), -1};
+  };
+  return posting;
+}
+
 }  // namespace
 
 absl::Status CheckGiftCreditEligibility(const Account& account, const std::string& currency_code,
@@ -113,67 +177,49 @@ absl::StatusOr<Account> AccountService::GetAccount(const std::string& account_id
 }
 
 absl::StatusOr<Transfer> AccountService::CreditAccount(const CreditCommand& command) {
-  GIFTCARD_RETURN_IF_ERROR(validate::Id("account_id", command.account_id));
-  GIFTCARD_RETURN_IF_ERROR(money::ValidatePositive("amount", command.amount));
-  GIFTCARD_RETURN_IF_ERROR(validate::Country("code_region", command.code_region));
-  GIFTCARD_RETURN_IF_ERROR(validate::Id("request_id", command.request_id));
-  GIFTCARD_RETURN_IF_ERROR(validate::Text("reference", command.reference, kMaxReferenceBytes));
-
-  Posting posting;
-  posting.kind = TransferKind::kCredit;
-  posting.account_id = command.account_id;
-  posting.counter_account_id = GiftFundingAccount(command.amount.currency_code);
-  posting.currency_code = command.amount.currency_code;
-  posting.request_id = command.request_id;
-  posting.request_fingerprint =
-      absl::StrCat("credit|", command.account_id, "|", command.amount.currency_code, "|",
-                   command.amount.amount_minor, "|", command.code_region);
-  posting.reference = command.reference;
-  const CreditCommand cmd = command;
-  posting.decide = [cmd](const PostingContext& ctx) -> absl::StatusOr<Movement> {
-    GIFTCARD_RETURN_IF_ERROR(
-        CheckGiftCreditEligibility(ctx.account, cmd.amount.currency_code, cmd.code_region));
-    if (ctx.account.balance_minor > kMaxBalanceMinor - cmd.amount.amount_minor) {
-      return Refusal(errors::reason::kBalanceLimit, "the account's balance would exceed its limit");
-    }
-    return Movement{cmd.amount.amount_minor, +1};
-  };
+  GIFTCARD_ASSIGN_OR_RETURN(Posting posting, CreditPosting(command));
   return store_.Post(posting);
 }
 
 absl::StatusOr<Transfer> AccountService::DebitAccount(const DebitCommand& command) {
-  GIFTCARD_RETURN_IF_ERROR(validate::Id("account_id", command.account_id));
-  GIFTCARD_RETURN_IF_ERROR(money::ValidatePositive("max_amount", command.max_amount));
-  GIFTCARD_RETURN_IF_ERROR(validate::Id("request_id", command.request_id));
-  GIFTCARD_RETURN_IF_ERROR(validate::Text("reference", command.reference, kMaxReferenceBytes));
-
-  Posting posting;
-  posting.kind = TransferKind::kDebit;
-  posting.account_id = command.account_id;
-  posting.counter_account_id = BillingRevenueAccount(command.max_amount.currency_code);
-  posting.currency_code = command.max_amount.currency_code;
-  posting.request_id = command.request_id;
-  posting.request_fingerprint = absl::StrCat(
-      "debit|", command.account_id, "|", command.max_amount.currency_code, "|",
-      command.max_amount.amount_minor, "|", command.allow_partial ? "partial" : "full");
-  posting.reference = command.reference;
-  const DebitCommand cmd = command;
-  posting.decide = [cmd](const PostingContext& ctx) -> absl::StatusOr<Movement> {
-    if (ctx.account.currency_code != cmd.max_amount.currency_code) {
-      return errors::Error(absl::StatusCode::kFailedPrecondition, errors::reason::kCurrencyMismatch,
-                           "the amount's currency is not the account's",
-                           {{"account_currency", ctx.account.currency_code}});
-    }
-    if (ctx.account.balance_minor >= cmd.max_amount.amount_minor) {
-      return Movement{cmd.max_amount.amount_minor, -1};
-    }
-    if (!cmd.allow_partial) {
-      return Refusal(errors::reason::kInsufficientCredit,
-                     "the account's credit does not cover the amount");
-    }
-    return Movement{std::max<int64_t>(ctx.account.balance_minor, 0), -1};
-  };
+  GIFTCARD_ASSIGN_OR_RETURN(Posting posting, DebitPosting(command));
   return store_.Post(posting);
+}
+
+template <typename Command>
+absl::StatusOr<std::vector<absl::StatusOr<Transfer>>> AccountService::PostMany(
+    const std::vector<Command>& commands, absl::StatusOr<Posting> (*posting_of)(const Command&)) {
+  if (commands.empty() || commands.size() > kMaxBatchCommands) {
+    return errors::InvalidField("requests", absl::StrCat("must hold 1 to ", kMaxBatchCommands));
+  }
+  std::vector<absl::StatusOr<Transfer>> answers(commands.size(),
+                                                absl::UnknownError("not answered"));
+  std::vector<Posting> postings;
+  std::vector<size_t> posted;  // The index of each posting's command.
+  for (size_t i = 0; i < commands.size(); ++i) {
+    absl::StatusOr<Posting> posting = posting_of(commands[i]);
+    if (!posting.ok()) {
+      answers[i] = posting.status();  // Bad input: this item only, nothing written.
+      continue;
+    }
+    postings.push_back(*std::move(posting));
+    posted.push_back(i);
+  }
+  if (!postings.empty()) {
+    std::vector<absl::StatusOr<Transfer>> results = store_.PostAll(postings);
+    for (size_t j = 0; j < posted.size(); ++j) answers[posted[j]] = std::move(results[j]);
+  }
+  return answers;
+}
+
+absl::StatusOr<std::vector<absl::StatusOr<Transfer>>> AccountService::CreditAccounts(
+    const std::vector<CreditCommand>& commands) {
+  return PostMany(commands, &CreditPosting);
+}
+
+absl::StatusOr<std::vector<absl::StatusOr<Transfer>>> AccountService::DebitAccounts(
+    const std::vector<DebitCommand>& commands) {
+  return PostMany(commands, &DebitPosting);
 }
 
 absl::StatusOr<Transfer> AccountService::ReverseTransfer(const ReverseCommand& command) {

@@ -36,6 +36,9 @@ struct ListEntriesResult {
   std::string next_page_token;
 };
 
+// The most commands one batch call may carry.
+inline constexpr size_t kMaxBatchCommands = 1000;
+
 class AccountService {
  public:
   explicit AccountService(LedgerStore& store) : store_(store) {}
@@ -46,10 +49,23 @@ class AccountService {
   absl::StatusOr<Account> GetAccount(const std::string& account_id);
   absl::StatusOr<Transfer> CreditAccount(const CreditCommand& command);
   absl::StatusOr<Transfer> DebitAccount(const DebitCommand& command);
+  // Many credits (debits) in one call, not atomic: one answer per command,
+  // in order, each exactly what CreditAccount (DebitAccount) would answer
+  // it; the valid ones are posted together (LedgerStore::PostAll).
+  // INVALID_ARGUMENT for the whole call when there are none or more than
+  // kMaxBatchCommands.
+  absl::StatusOr<std::vector<absl::StatusOr<Transfer>>> CreditAccounts(
+      const std::vector<CreditCommand>& commands);
+  absl::StatusOr<std::vector<absl::StatusOr<Transfer>>> DebitAccounts(
+      const std::vector<DebitCommand>& commands);
   absl::StatusOr<Transfer> ReverseTransfer(const ReverseCommand& command);
   absl::StatusOr<ListEntriesResult> ListLedgerEntries(const ListEntriesQuery& query);
 
  private:
+  template <typename Command>
+  absl::StatusOr<std::vector<absl::StatusOr<Transfer>>> PostMany(
+      const std::vector<Command>& commands, absl::StatusOr<Posting> (*posting_of)(const Command&));
+
   LedgerStore& store_;
 };
 

@@ -71,6 +71,14 @@ class LedgerStore {
   virtual absl::StatusOr<Account> GetAccount(const std::string& account_id) = 0;
   // See Posting.
   virtual absl::StatusOr<Transfer> Post(const Posting& posting) = 0;
+  // Every posting as Post makes it, one answer each, in order; a store that
+  // can makes them together (one transaction for many). By default one by one.
+  virtual std::vector<absl::StatusOr<Transfer>> PostAll(const std::vector<Posting>& postings) {
+    std::vector<absl::StatusOr<Transfer>> out;
+    out.reserve(postings.size());
+    for (const Posting& p : postings) out.push_back(Post(p));
+    return out;
+  }
   // The account's entries with entry_id < before_entry_id (0: from the
   // newest), newest first. ACCOUNT_NOT_FOUND for an unknown customer account.
   virtual absl::StatusOr<EntryPage> ListEntries(const std::string& account_id,

@@ -304,6 +304,27 @@ absl::StatusOr<Transfer> PgLedgerStore::Post(const Posting& posting) {
   return postings_.Run(posting);
 }
 
+std::vector<absl::StatusOr<Transfer>> PgLedgerStore::PostAll(const std::vector<Posting>& postings) {
+  std::vector<absl::StatusOr<Transfer>> out;
+  out.reserve(postings.size());
+  std::vector<Posting> chunk;
+  auto flush = [&] {
+    for (auto& answer : PostBatch(chunk)) out.push_back(std::move(answer));
+    chunk.clear();
+  };
+  for (const Posting& p : postings) {
+    if (!p.reverses_transfer_id.empty()) {
+      if (!chunk.empty()) flush();
+      out.push_back(PostOne(p));
+      continue;
+    }
+    chunk.push_back(p);
+    if (chunk.size() >= std::max<size_t>(1, options_.max_batch)) flush();
+  }
+  if (!chunk.empty()) flush();
+  return out;
+}
+
 std::vector<absl::StatusOr<Transfer>> PgLedgerStore::PostBatch(const std::vector<Posting>& batch) {
   // Alone: the statements of a single posting, no arrays.
   if (batch.size() == 1) return {PostOne(batch[0])};

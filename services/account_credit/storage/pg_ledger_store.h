@@ -33,6 +33,9 @@ class PgLedgerStore : public LedgerStore {
                                         std::optional<bool> closed) override;
   absl::StatusOr<Account> GetAccount(const std::string& account_id) override;
   absl::StatusOr<Transfer> Post(const Posting& posting) override;
+  // max_batch postings to a transaction (reversals alone), on this thread:
+  // a batch call brings its own batch.
+  std::vector<absl::StatusOr<Transfer>> PostAll(const std::vector<Posting>& postings) override;
   absl::StatusOr<EntryPage> ListEntries(const std::string& account_id, int64_t before_entry_id,
                                         int limit) override;
 

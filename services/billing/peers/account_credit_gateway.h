@@ -1,11 +1,15 @@
 // DebitGateway over gRPC to account-credit, with billing's own token and a
-// deadline on every call.
+// deadline on every call. Debits of concurrent applications go together in
+// one BatchDebitAccounts call (flat combining, libs/batch), each with its
+// own answer.
 #ifndef GIFTCARD_SERVICES_BILLING_PEERS_ACCOUNT_CREDIT_GATEWAY_H_
 #define GIFTCARD_SERVICES_BILLING_PEERS_ACCOUNT_CREDIT_GATEWAY_H_
 
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "batch/batcher.h"
 #include "giftcard/v1/account_credit.grpc.pb.h"
 #include "services/billing/domain/ports.h"
 
@@ -13,8 +17,12 @@ namespace giftcard::billing {
 
 class AccountCreditGateway : public DebitGateway {
  public:
+  struct Options {
+    size_t max_batch = 64;  // Debits per call at most.
+    int calls_in_flight = 2;
+  };
   AccountCreditGateway(std::shared_ptr<grpc::Channel> channel, std::string token,
-                       absl::Duration timeout);
+                       absl::Duration timeout, Options options);
 
   absl::StatusOr<DebitResult> DebitUpTo(const std::string& account_id,
                                         const money::Money& max_amount,
@@ -24,9 +32,13 @@ class AccountCreditGateway : public DebitGateway {
                                       const std::string& request_id) override;
 
  private:
+  std::vector<absl::StatusOr<DebitResult>> DebitBatch(
+      const std::vector<v1::DebitAccountRequest>& batch);
+
   std::unique_ptr<v1::AccountCredit::Stub> stub_;
   const std::string token_;
   const absl::Duration timeout_;
+  batch::Batcher<v1::DebitAccountRequest, absl::StatusOr<DebitResult>> debits_;
 };
 
 }  // namespace giftcard::billing

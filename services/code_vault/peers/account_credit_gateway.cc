@@ -1,15 +1,21 @@
 #include "services/code_vault/peers/account_credit_gateway.h"
 
-#include "errors/grpc_status.h"
-#include "errors/status.h"
+#include "protoconv/batch_results.h"
 #include "protoconv/protoconv.h"
 #include "server/client.h"
 
 namespace giftcard::code_vault {
 
 AccountCreditGateway::AccountCreditGateway(std::shared_ptr<grpc::Channel> channel,
-                                           std::string token, absl::Duration timeout)
-    : stub_(v1::AccountCredit::NewStub(channel)), token_(std::move(token)), timeout_(timeout) {}
+                                           std::string token, absl::Duration timeout,
+                                           Options options)
+    : stub_(v1::AccountCredit::NewStub(channel)),
+      token_(std::move(token)),
+      timeout_(timeout),
+      credits_([this](const std::vector<v1::CreditAccountRequest>& b) { return CreditBatch(b); },
+               {.max_batch = options.max_batch,
+                .max_in_flight = options.calls_in_flight,
+                .on_batch = batch::SizeObserver("BatchCreditAccounts")}) {}
 
 absl::StatusOr<CreditResult> AccountCreditGateway::Credit(const std::string& account_id,
                                                           const money::Money& amount,
@@ -22,12 +28,27 @@ absl::StatusOr<CreditResult> AccountCreditGateway::Credit(const std::string& acc
   request.set_code_region(code_region);
   request.set_request_id(request_id);
   request.set_reference(reference);
-  v1::Transfer transfer;
+  return credits_.Run(std::move(request));
+}
+
+std::vector<absl::StatusOr<CreditResult>> AccountCreditGateway::CreditBatch(
+    const std::vector<v1::CreditAccountRequest>& batch) {
+  v1::BatchCreditAccountsRequest request;
+  for (const auto& item : batch) *request.add_requests() = item;
+  v1::BatchCreditAccountsResponse response;
   grpc::ClientContext context;
   server::PrepareContext(context, token_, timeout_);
-  grpc::Status status = stub_->CreditAccount(&context, request, &transfer);
-  if (!status.ok()) return errors::PeerError(errors::FromGrpcStatus(status), "account-credit");
-  return CreditResult{transfer.transfer_id(), transfer.balance().amount_minor()};
+  const grpc::Status status = stub_->BatchCreditAccounts(&context, request, &response);
+  std::vector<absl::StatusOr<CreditResult>> out;
+  for (auto& transfer :
+       protoconv::TransferResults(status, response.results(), batch.size(), "account-credit")) {
+    if (!transfer.ok()) {
+      out.push_back(transfer.status());
+    } else {
+      out.push_back(CreditResult{transfer->transfer_id(), transfer->balance().amount_minor()});
+    }
+  }
+  return out;
 }
 
 }  // namespace giftcard::code_vault
