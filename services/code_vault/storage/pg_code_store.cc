@@ -5,6 +5,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "errors/macros.h"
 #include "errors/status.h"
 #include "validate/validate.h"
 
@@ -188,9 +189,12 @@ const pg::Statement kClaimPending{
         RedemptionColumns() + ", attempts"};
 const pg::Statement kCodeBySerial{"cv_code_by_serial",
                                   "SELECT " + CodeColumns() + " FROM codes WHERE serial = $1"};
-const pg::Statement kCodeByHashes{
-    "cv_code_by_hashes",
-    "SELECT " + CodeColumns() + " FROM codes WHERE code_hash = ANY($1::bytea[])"};
+// cv_code_by_serial for a batch: each found code after its item's
+// 1-based index (an unknown serial has no row).
+const pg::Statement kCodesBySerials{"cv_codes_by_serials",
+                                    "SELECT q.i, " + CodeColumns("c") +
+                                        " FROM unnest($1::text[]) WITH ORDINALITY AS q(serial, i)"
+                                        " JOIN codes c ON c.serial = q.serial"};
 const pg::Statement kFindRedemption{
     "cv_find_redemption", "SELECT " + RedemptionColumns() +
                               " FROM redemptions WHERE account_id = $1 AND request_id = $2"};
@@ -322,7 +326,7 @@ std::vector<pg::Statement> PgCodeStore::Statements() {
           kBatchExists,     kFindAdminRequest, kInsertAdminRequest, kSerialsInState,
           kBatchStateCount, kActivateBatch,    kActivateSerials,    kVoidBatch,
           kVoidSerials,     kListCodes,        kListAllCodes,       kListBatches,
-          kClaimPending,    kCodeBySerial,     kCodeByHashes,       kFindRedemption,
+          kClaimPending,    kCodeBySerial,     kCodesBySerials,     kFindRedemption,
           kLookup,          kReserve,          kCompleteMany,       kReject,
           kLookupMany,      kReserveMany};
 }
@@ -512,27 +516,32 @@ absl::StatusOr<std::vector<Redemption>> PgCodeStore::ClaimPending(absl::Duration
 }
 
 absl::StatusOr<Code> PgCodeStore::GetCodeBySerial(const std::string& serial) {
-  Code out;
+  return serials_.Run(serial);
+}
+
+std::vector<absl::StatusOr<Code>> PgCodeStore::SerialBatch(
+    const std::vector<std::string>& serials) {
+  std::vector<absl::StatusOr<Code>> out(serials.size(), CodeNotFound());
   absl::Status s = pool_.Read([&](pqxx::transaction_base& tx) -> absl::Status {
-    pqxx::result r = tx.exec_prepared(kCodeBySerial.name, serial);
-    if (r.empty()) return CodeNotFound();
-    out = CodeFromRow(r[0]);
+    if (serials.size() == 1) {
+      pqxx::result r = tx.exec_prepared(kCodeBySerial.name, serials[0]);
+      if (!r.empty()) out[0] = CodeFromRow(r[0]);
+      return absl::OkStatus();
+    }
+    for (const auto& row : tx.exec_prepared(kCodesBySerials.name, pg::TextArray(serials))) {
+      out[row[0].as<size_t>() - 1] = CodeFromRow(row.slice(1, row.size()));
+    }
     return absl::OkStatus();
   });
-  if (!s.ok()) return s;
+  if (!s.ok()) out.assign(serials.size(), s);
   return out;
 }
 
 absl::StatusOr<Code> PgCodeStore::GetCodeByHashes(const std::vector<std::string>& code_hashes) {
-  Code out;
-  absl::Status s = pool_.Read([&](pqxx::transaction_base& tx) -> absl::Status {
-    pqxx::result r = tx.exec_prepared(kCodeByHashes.name, pg::ByteaArray(code_hashes));
-    if (r.empty()) return CodeNotFound();
-    out = CodeFromRow(r[0]);
-    return absl::OkStatus();
-  });
-  if (!s.ok()) return s;
-  return out;
+  // A lookup without a caller: only the code.
+  GIFTCARD_ASSIGN_OR_RETURN(CodeLookup found, lookups_.Run({code_hashes, "", ""}));
+  if (!found.code) return CodeNotFound();
+  return *std::move(found.code);
 }
 
 absl::StatusOr<CodeLookup> PgCodeStore::Lookup(const std::vector<std::string>& code_hashes,
@@ -713,9 +722,14 @@ PgCodeStore::PgCodeStore(pg::Pool& pool, Options options)
     : pool_(pool),
       lookups_([this](const std::vector<ReserveRequest>& batch) { return LookupBatch(batch); },
                {.max_batch = options.max_batch,
-                .max_in_flight = options.batches_in_flight,
+                .max_in_flight = options.read_batches_in_flight,
                 .on_batch = batch::SizeObserver("cv_lookup")},
                QueuedPastDeadline<CodeLookup>),
+      serials_([this](const std::vector<std::string>& batch) { return SerialBatch(batch); },
+               {.max_batch = options.max_batch,
+                .max_in_flight = options.read_batches_in_flight,
+                .on_batch = batch::SizeObserver("cv_code_by_serial")},
+               QueuedPastDeadline<Code>),
       reservations_(
           [this](const std::vector<ReserveRequest>& batch) { return ReserveBatch(batch); },
           {.max_batch = options.max_batch,

@@ -20,6 +20,9 @@ class PgCodeStore : public CodeStore {
     // statement (1: each alone), with at most batches_in_flight at once.
     size_t max_batch = 64;
     int batches_in_flight = 1;
+    // Reads by serial or PIN hash (GetCodeStatus, CheckCode, the lookups
+    // of a redemption's rare paths) batch the same way, on their own.
+    int read_batches_in_flight = 2;
   };
 
   explicit PgCodeStore(pg::Pool& pool) : PgCodeStore(pool, Options{}) {}
@@ -50,6 +53,8 @@ class PgCodeStore : public CodeStore {
   // single statement). Public so that store tests can run a batch exactly.
   std::vector<absl::StatusOr<CodeLookup>> LookupBatch(const std::vector<ReserveRequest>& batch);
   std::vector<absl::StatusOr<Reservation>> ReserveBatch(const std::vector<ReserveRequest>& batch);
+  // What GetCodeBySerial runs for a batch (cv_codes_by_serials).
+  std::vector<absl::StatusOr<Code>> SerialBatch(const std::vector<std::string>& serials);
 
  private:
   struct Completion {
@@ -67,6 +72,7 @@ class PgCodeStore : public CodeStore {
 
   pg::Pool& pool_;
   batch::Batcher<ReserveRequest, absl::StatusOr<CodeLookup>> lookups_;
+  batch::Batcher<std::string, absl::StatusOr<Code>> serials_;
   batch::Batcher<ReserveRequest, absl::StatusOr<Reservation>> reservations_;
   batch::Batcher<Completion, absl::StatusOr<Redemption>> completions_;
 };

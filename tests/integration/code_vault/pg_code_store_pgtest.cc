@@ -259,6 +259,18 @@ TEST_F(VaultAdminTest, ABatchOfReservationsAnswersEachAsIfAlone) {
   EXPECT_FALSE(looked[4]->code.has_value());
   EXPECT_FALSE(looked[4]->first.has_value());
 
+  // Reads by serial in one statement: each its own code, an unknown serial
+  // its own NOT_FOUND.
+  auto by_serial =
+      store_.SerialBatch({batch.serials[1], "GC999999999999", batch.serials[0], batch.serials[1]});
+  ASSERT_EQ(by_serial.size(), 4u);
+  ASSERT_TRUE(by_serial[0].ok() && by_serial[2].ok() && by_serial[3].ok());
+  EXPECT_EQ(by_serial[0]->serial, batch.serials[1]);
+  EXPECT_EQ(by_serial[0]->state, CodeState::kRedeeming);
+  EXPECT_EQ(errors::ReasonOf(by_serial[1].status()), "CODE_NOT_FOUND");
+  EXPECT_EQ(by_serial[2]->serial, batch.serials[0]);
+  EXPECT_EQ(by_serial[3]->serial, batch.serials[1]);
+
   // A request id already taken, on a code that is ACTIVE again (its first
   // call was refused): the batch statement fails on the key and the batch
   // goes item by item, that item replaying its first call.
