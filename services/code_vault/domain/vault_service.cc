@@ -338,8 +338,9 @@ absl::StatusOr<Redemption> VaultService::Redeem(const RedeemCommand& command) {
     RedemptionGuard& guard;
     const std::string& key;
     const absl::StatusOr<std::string>& token;
+    bool keep = false;  // Left to expire with its TTL.
     ~ReleaseOnExit() {
-      if (token.ok()) guard.Release(key, *token);
+      if (token.ok() && !keep) guard.Release(key, *token);
     }
   } release{guard_, guard_key, admission.guard};
   const bool guard_held_elsewhere =
@@ -373,6 +374,10 @@ absl::StatusOr<Redemption> VaultService::Redeem(const RedeemCommand& command) {
       const CodeState seen =
           reservation.code ? EffectiveState(*reservation.code, options_.now()) : CodeState::kVoided;
       if (!IsKnownToTheStorefront(seen)) {
+        // No such code at all: its guard guards nothing any call could
+        // redeem, so it expires by itself and a guess costs no round trip
+        // to give it back.
+        release.keep = !reservation.code.has_value();
         GIFTCARD_RETURN_IF_ERROR(limiter_.Charge(limit_keys));
         return CodeInvalid();
       }

@@ -243,6 +243,11 @@ TEST_F(VaultServiceTest, CodesTheStorefrontMayNotKnowAreAnsweredLikeUnknownCodes
   (void)service_.Redeem({UnknownCode(), "y", "r", "10.0.0.2"});
   EXPECT_EQ(errors::ReasonOf(service_.Redeem({UnknownCode(), "z", "r", "10.0.0.2"}).status()),
             "TOO_MANY_ATTEMPTS");
+  // A code the reservation found not to exist at all guards nothing: its
+  // guard is left to expire (one Redis round trip fewer per guess). The
+  // third was refused at the limit before the store saw it: given back.
+  EXPECT_EQ(guard_.acquired, 6);
+  EXPECT_EQ(guard_.released, 4);
 }
 
 TEST_F(VaultServiceTest, TheReservationsRefusalIsDecidedByTheStateItSaw) {
