@@ -42,6 +42,13 @@ absl::StatusOr<std::string> GuardFromReply(const absl::StatusOr<redis::Reply>& r
 
 }  // namespace
 
+RedisRedemptionGuard::RedisRedemptionGuard(redis::Client& client)
+    : client_(client),
+      admissions_([this](const std::vector<AdmitItem>& batch) { return AdmitBatch(batch); },
+                  {.max_batch = 64, .max_in_flight = 2, .on_batch = nullptr}),
+      releases_([this](const std::vector<ReleaseItem>& batch) { return ReleaseBatch(batch); },
+                {.max_batch = 64, .max_in_flight = 1, .on_batch = nullptr}) {}
+
 absl::StatusOr<std::string> RedisRedemptionGuard::Acquire(const std::string& key,
                                                           absl::Duration ttl) {
   std::string token = RandomToken();
@@ -50,22 +57,49 @@ absl::StatusOr<std::string> RedisRedemptionGuard::Acquire(const std::string& key
 
 Admission RedisRedemptionGuard::Admit(AttemptLimiter& limiter, const std::vector<LimitKey>& keys,
                                       const std::string& key, absl::Duration ttl) {
-  std::string token = RandomToken();
-  std::vector<std::vector<std::string>> commands = RedisAttemptLimiter::CheckCommands(keys);
-  commands.push_back(SetCommand(key, token, ttl));
-  std::vector<absl::StatusOr<redis::Reply>> replies = client_.Pipeline(commands);
+  AdmitReply reply = admissions_.Run({keys, key, RandomToken(), ttl});
   Admission out;
-  out.guard = GuardFromReply(replies.back(), std::move(token));
-  replies.pop_back();
-  std::optional<absl::Status> limits = RedisAttemptLimiter::CheckAnswer(replies);
-  out.limits =
-      limits && limits->code() != absl::StatusCode::kUnavailable ? *limits : limiter.Check(keys);
+  out.guard = std::move(reply.guard);
+  // Counts not read there (Redis down, the script not loaded yet): the
+  // limiter answers, falling back in process when it must.
+  out.limits = reply.limits && reply.limits->code() != absl::StatusCode::kUnavailable
+                   ? *reply.limits
+                   : limiter.Check(keys);
+  return out;
+}
+
+std::vector<RedisRedemptionGuard::AdmitReply> RedisRedemptionGuard::AdmitBatch(
+    const std::vector<AdmitItem>& batch) {
+  std::vector<std::vector<std::string>> commands;
+  std::vector<size_t> first;  // Each item's first command.
+  for (const AdmitItem& item : batch) {
+    first.push_back(commands.size());
+    for (auto& c : RedisAttemptLimiter::CheckCommands(item.keys)) commands.push_back(std::move(c));
+    commands.push_back(SetCommand(item.key, item.token, item.ttl));
+  }
+  std::vector<absl::StatusOr<redis::Reply>> replies = client_.Pipeline(commands);
+  std::vector<AdmitReply> out;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const size_t set_at = first[i] + batch[i].keys.size();
+    std::vector<absl::StatusOr<redis::Reply>> checks(replies.begin() + first[i],
+                                                     replies.begin() + set_at);
+    out.push_back({RedisAttemptLimiter::CheckAnswer(checks),
+                   GuardFromReply(replies[set_at], batch[i].token)});
+  }
   return out;
 }
 
 void RedisRedemptionGuard::Release(const std::string& key, const std::string& token) {
   // Best effort: an unreleased guard expires with its TTL.
-  (void)client_.Eval(kCompareAndDelete, {key}, {token});
+  (void)releases_.Run({key, token});
+}
+
+std::vector<bool> RedisRedemptionGuard::ReleaseBatch(const std::vector<ReleaseItem>& batch) {
+  std::vector<redis::Client::ScriptCall> calls;
+  for (const ReleaseItem& item : batch) calls.push_back({{item.key}, {item.token}});
+  std::vector<bool> out;
+  for (const auto& reply : client_.EvalEach(kCompareAndDelete, calls)) out.push_back(reply.ok());
+  return out;
 }
 
 }  // namespace giftcard::code_vault

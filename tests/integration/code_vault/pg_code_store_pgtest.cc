@@ -450,5 +450,34 @@ TEST(RedisRedemptionGuardTest, AdmitChecksTheLimitsAndTakesTheGuardInOnePipeline
   EXPECT_TRUE(over.guard.ok()) << "taken all the same; the caller gives it back";
 }
 
+// Concurrent admissions share pipelines; each still gets its own answer:
+// of 16 at once for one code exactly one takes the guard, and each of 16
+// for 16 codes takes its own.
+TEST(RedisRedemptionGuardTest, ConcurrentAdmissionsEachGetTheirOwnAnswer) {
+  redis::Options options;
+  options.port = testing::TestServers::Get().redis_port;
+  redis::Client client(options);
+  RedisAttemptLimiter limiter(client, absl::Minutes(1));
+  RedisRedemptionGuard guard(client);
+  const std::vector<LimitKey> keys = {{testing::UniqueName("ip:many"), 5}};
+  const std::string one = testing::UniqueName("guard:one");
+  std::vector<Admission> same(16), own(16);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 16; ++i) {
+    threads.emplace_back([&, i] {
+      same[i] = guard.Admit(limiter, keys, one, absl::Seconds(10));
+      own[i] = guard.Admit(limiter, keys, one + "-" + std::to_string(i), absl::Seconds(10));
+    });
+  }
+  for (auto& t : threads) t.join();
+  int taken = 0;
+  for (int i = 0; i < 16; ++i) {
+    EXPECT_TRUE(same[i].limits.ok() && own[i].limits.ok());
+    taken += same[i].guard.ok();
+    EXPECT_TRUE(own[i].guard.ok()) << own[i].guard.status();
+  }
+  EXPECT_EQ(taken, 1);
+}
+
 }  // namespace
 }  // namespace giftcard::code_vault
