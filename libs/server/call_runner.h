@@ -42,7 +42,7 @@ struct CallRunnerOptions {
   int max_queued_calls = 256;
   // The RetryInfo delay of a refusal.
   absl::Duration retry_after = absl::Milliseconds(200);
-  std::optional<TestHooks> test_hooks;  // Set only with --enable_test_hooks.
+  std::optional<TestHooks> test_hooks{};  // Set only with --enable_test_hooks.
 };
 
 class CallRunner {

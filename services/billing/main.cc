@@ -50,7 +50,7 @@ int main(int argc, char** argv) {
   pg::Pool pool(
       {.dsn = dsn, .size = server::PgPoolSizeFlag()},
       pg::JoinStatements({billing::PgApplicationStore::Statements(), billing::AuditStatements()}));
-  billing::PgApplicationStore store(pool);
+  billing::PgApplicationStore store(pool, {.max_batch = server::SqlMaxBatchFlag()});
   billing::AccountCreditGateway debit(
       server::MakeChannel(absl::GetFlag(FLAGS_account_credit_address), server::PeerTlsFromFlags()),
       absl::GetFlag(FLAGS_account_credit_token), absl::GetFlag(FLAGS_debit_timeout),

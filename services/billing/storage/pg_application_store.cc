@@ -1,5 +1,8 @@
 #include "services/billing/storage/pg_application_store.h"
 
+#include <map>
+#include <set>
+
 #include "absl/strings/str_cat.h"
 #include "errors/status.h"
 
@@ -43,6 +46,15 @@ const pg::Statement kInsert{
     " state) VALUES ($1, $2, $3, $4, 'PENDING') ON CONFLICT (invoice_id) DO NOTHING"
     " RETURNING " +
         Columns()};
+// bl_insert for a batch; the rows it inserted (an invoice known already,
+// or twice in the batch, has none for its second).
+const pg::Statement kInsertMany{
+    "bl_insert_many",
+    "INSERT INTO credit_applications (invoice_id, account_id, currency_code, amount_due_minor,"
+    " state) SELECT i, a, c, m, 'PENDING' FROM unnest($1::text[], $2::text[], $3::text[],"
+    " $4::bigint[]) WITH ORDINALITY AS q(i, a, c, m, ord) ORDER BY ord"
+    " ON CONFLICT (invoice_id) DO NOTHING RETURNING " +
+        Columns()};
 const pg::Statement kGet{"bl_get",
                          "SELECT " + Columns() + " FROM credit_applications WHERE invoice_id = $1"};
 // Each state change starts a new saga step: its retries start afresh.
@@ -52,6 +64,17 @@ const pg::Statement kMarkApplied{
     " applied_minor = $3, remaining_credit_minor = $4, update_time = now(),"
     " attempts = 0, next_attempt_time = now()"
     " WHERE invoice_id = $1 AND state = 'PENDING'"
+    " RETURNING " +
+        Columns()};
+// bl_mark_applied for a batch; the rows it changed.
+const pg::Statement kMarkAppliedMany{
+    "bl_mark_applied_many",
+    "UPDATE credit_applications c SET state = 'APPLIED', debit_transfer_id = q.t,"
+    " applied_minor = q.applied, remaining_credit_minor = q.remaining, update_time = now(),"
+    " attempts = 0, next_attempt_time = now()"
+    " FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[])"
+    "   AS q(i, t, applied, remaining)"
+    " WHERE c.invoice_id = q.i AND c.state = 'PENDING'"
     " RETURNING " +
         Columns()};
 const pg::Statement kDropPending{
@@ -93,34 +116,105 @@ const pg::Statement kClaimUnsettled{
 }  // namespace
 
 std::vector<pg::Statement> PgApplicationStore::Statements() {
-  return {kInsert,
-          kGet,
-          kMarkApplied,
-          kDropPending,
-          kMarkReversalPending,
-          kMarkReversed,
-          kCancelReversal,
-          kClaimUnsettled};
+  return {kInsert,         kInsertMany,    kMarkAppliedMany,     kGet,
+          kMarkApplied,    kDropPending,   kMarkReversalPending, kMarkReversed,
+          kCancelReversal, kClaimUnsettled};
 }
 
+PgApplicationStore::PgApplicationStore(pg::Pool& pool, Options options)
+    : pool_(pool),
+      starts_([this](const std::vector<CreditApplication>& b) { return StartBatch(b); },
+              {.max_batch = options.max_batch,
+               .max_in_flight = options.batches_in_flight,
+               .on_batch = batch::SizeObserver("bl_insert")}),
+      applied_([this](const std::vector<Applied>& b) { return MarkAppliedBatch(b); },
+               {.max_batch = options.max_batch,
+                .max_in_flight = options.batches_in_flight,
+                .on_batch = batch::SizeObserver("bl_mark_applied")}) {}
+
 absl::StatusOr<CreditApplication> PgApplicationStore::Start(const CreditApplication& pending) {
-  CreditApplication out;
-  // Each statement commits on its own (the insert is the one write): a new
-  // invoice takes one round trip.
-  absl::Status s = pool_.Autocommit([&](pqxx::transaction_base& tx) -> absl::Status {
-    pqxx::result r =
-        tx.exec_prepared(kInsert.name, pending.invoice_id, pending.account_id,
-                         pending.amount_due.currency_code, pending.amount_due.amount_minor);
-    if (r.empty()) r = tx.exec_prepared(kGet.name, pending.invoice_id);  // Known invoice.
+  return starts_.Run(pending);
+}
+
+std::vector<absl::StatusOr<CreditApplication>> PgApplicationStore::RowsOrGet(
+    pqxx::transaction_base& tx, const pqxx::result& rows, const std::vector<std::string>& ids,
+    const std::function<absl::Status(const std::string&)>& missing) {
+  std::map<std::string, CreditApplication> by_invoice;
+  for (const auto& row : rows) {
+    CreditApplication a = FromRow(row);
+    by_invoice.emplace(a.invoice_id, std::move(a));
+  }
+  std::vector<absl::StatusOr<CreditApplication>> out;
+  std::set<std::string> answered;
+  for (const std::string& id : ids) {
+    auto it = by_invoice.find(id);
+    // The row this statement wrote goes to the first item with its invoice;
+    // any other item with it reads the row as it is (a concurrent call's).
+    if (it != by_invoice.end() && answered.insert(id).second) {
+      out.push_back(it->second);
+      continue;
+    }
+    pqxx::result r = tx.exec_prepared(kGet.name, id);
     if (r.empty()) {
+      out.push_back(missing(id));
+    } else {
+      out.push_back(FromRow(r[0]));
+    }
+  }
+  return out;
+}
+
+std::vector<absl::StatusOr<CreditApplication>> PgApplicationStore::StartBatch(
+    const std::vector<CreditApplication>& batch) {
+  std::vector<absl::StatusOr<CreditApplication>> out;
+  // Each statement commits on its own (the insert is the one write): new
+  // invoices take one round trip.
+  absl::Status s = pool_.Autocommit([&](pqxx::transaction_base& tx) -> absl::Status {
+    std::vector<std::string> ids, accounts, currencies, amounts;
+    for (const CreditApplication& a : batch) {
+      ids.push_back(a.invoice_id);
+      accounts.push_back(a.account_id);
+      currencies.push_back(a.amount_due.currency_code);
+      amounts.push_back(std::to_string(a.amount_due.amount_minor));
+    }
+    const pqxx::result rows =
+        batch.size() == 1
+            ? tx.exec_prepared(kInsert.name, ids[0], accounts[0], currencies[0],
+                               batch[0].amount_due.amount_minor)
+            : tx.exec_prepared(kInsertMany.name, pg::TextArray(ids), pg::TextArray(accounts),
+                               pg::TextArray(currencies), pg::TextArray(amounts));
+    out = RowsOrGet(tx, rows, ids, [](const std::string&) {
       // Dropped by a concurrent refusal between our two statements.
       return errors::Error(absl::StatusCode::kAborted, errors::reason::kConflict,
                            "concurrent request for this invoice; retry");
-    }
-    out = FromRow(r[0]);
+    });
     return absl::OkStatus();
   });
-  if (!s.ok()) return s;
+  if (!s.ok()) return std::vector<absl::StatusOr<CreditApplication>>(batch.size(), s);
+  return out;
+}
+
+std::vector<absl::StatusOr<CreditApplication>> PgApplicationStore::MarkAppliedBatch(
+    const std::vector<Applied>& batch) {
+  std::vector<absl::StatusOr<CreditApplication>> out;
+  absl::Status s = pool_.Autocommit([&](pqxx::transaction_base& tx) -> absl::Status {
+    std::vector<std::string> ids, transfers, applied, remaining;
+    for (const Applied& a : batch) {
+      ids.push_back(a.invoice_id);
+      transfers.push_back(a.transfer_id);
+      applied.push_back(std::to_string(a.applied_minor));
+      remaining.push_back(std::to_string(a.remaining_credit_minor));
+    }
+    const pqxx::result rows =
+        batch.size() == 1
+            ? tx.exec_prepared(kMarkApplied.name, ids[0], transfers[0], batch[0].applied_minor,
+                               batch[0].remaining_credit_minor)
+            : tx.exec_prepared(kMarkAppliedMany.name, pg::TextArray(ids), pg::TextArray(transfers),
+                               pg::TextArray(applied), pg::TextArray(remaining));
+    out = RowsOrGet(tx, rows, ids, [](const std::string& id) { return InvoiceNotFound(id); });
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return std::vector<absl::StatusOr<CreditApplication>>(batch.size(), s);
   return out;
 }
 
@@ -145,10 +239,7 @@ absl::StatusOr<CreditApplication> PgApplicationStore::MarkApplied(const std::str
                                                                   const std::string& transfer_id,
                                                                   int64_t applied_minor,
                                                                   int64_t remaining_credit_minor) {
-  return UpdateThenGet(invoice_id, [&](pqxx::transaction_base& tx) {
-    return tx.exec_prepared(kMarkApplied.name, invoice_id, transfer_id, applied_minor,
-                            remaining_credit_minor);
-  });
+  return applied_.Run({invoice_id, transfer_id, applied_minor, remaining_credit_minor});
 }
 
 absl::StatusOr<CreditApplication> PgApplicationStore::MarkReversalPending(

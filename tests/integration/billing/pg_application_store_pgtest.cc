@@ -8,6 +8,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "errors/status.h"
 #include "pg/migrations.h"
 #include "pg/pool.h"
 #include "services/billing/billing_migrations.h"
@@ -64,6 +65,41 @@ class BillingClaimsTest : public ::testing::Test {
   pg::Pool pool_;
   PgApplicationStore store_;
 };
+
+// Start and MarkApplied for a batch of concurrent calls: one statement
+// each, every item answered as if alone.
+TEST_F(BillingClaimsTest, ABatchOfStartsAndOfAppliedAnswersEachAsIfAlone) {
+  const std::vector<std::string> known = MakePending(1);
+  auto app = [](const std::string& invoice, int64_t due) {
+    CreditApplication a;
+    a.invoice_id = invoice;
+    a.account_id = "acct-" + invoice;
+    a.amount_due = {"EUR", due};
+    return a;
+  };
+  auto started = store_.StartBatch(
+      {app("inv-a", 100), app("inv-b", 200), app("inv-a", 999), app(known[0], 5)});
+  ASSERT_EQ(started.size(), 4u);
+  for (const auto& s : started) ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(started[0]->amount_due.amount_minor, 100);
+  EXPECT_EQ(started[1]->amount_due.amount_minor, 200);
+  EXPECT_EQ(started[2]->amount_due.amount_minor, 100) << "the invoice's row, as the first made it";
+  EXPECT_EQ(started[3]->amount_due.amount_minor, 1000) << "known before: its own row";
+  EXPECT_THAT(testing::QueryColumn(dsn_, "SELECT count(*) FROM credit_applications"),
+              ElementsAre("3"));
+
+  auto applied = store_.MarkAppliedBatch({{"inv-a", "tr-a", 100, 0},
+                                          {"inv-b", "tr-b", 150, 0},
+                                          {"inv-a", "tr-x", 1, 1},
+                                          {"inv-none", "tr-n", 1, 1}});
+  ASSERT_EQ(applied.size(), 4u);
+  ASSERT_TRUE(applied[0].ok() && applied[1].ok() && applied[2].ok());
+  EXPECT_EQ(applied[0]->state, ApplicationState::kApplied);
+  EXPECT_EQ(applied[0]->debit_transfer_id, "tr-a");
+  EXPECT_EQ(applied[1]->applied_minor, 150);
+  EXPECT_EQ(applied[2]->debit_transfer_id, "tr-a") << "applied already: the row as it is";
+  EXPECT_EQ(errors::ReasonOf(applied[3].status()), "INVOICE_NOT_FOUND");
+}
 
 TEST_F(BillingClaimsTest, TwoWorkersClaimDisjointRowsAndAClaimIsALease) {
   const std::vector<std::string> ids = MakePending(6);
