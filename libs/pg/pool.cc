@@ -129,6 +129,9 @@ Pool::~Pool() {
 
 namespace {
 
+// SQLSTATE of a write sent to a read-only session (a hot standby).
+constexpr char kReadOnlyTransaction[] = "25006";
+
 metrics::Histogram& PoolWait() {
   static metrics::Histogram& wait = metrics::Global().AddHistogram(
       "giftcard_pg_pool_wait_seconds", "Time a call waited for a free Postgres connection.", {},
@@ -160,6 +163,10 @@ absl::Status Pool::StatusFromException(const std::exception& e) {
     }
     if (sql->sqlstate() == "55P03") {  // lock_timeout
       return errors::DependencyUnavailable("postgres", "lock timeout");
+    }
+    if (sql->sqlstate() == kReadOnlyTransaction) {
+      return errors::DependencyUnavailable("postgres",
+                                           "the server is read-only (a standby, or failing over)");
     }
     log::Error("sql_error", {{"sqlstate", sql->sqlstate()}, {"what", sql->what()}});
     return errors::Error(absl::StatusCode::kInternal, errors::reason::kInternal,
@@ -303,6 +310,7 @@ absl::Status Pool::Run(const Body& body, absl::Duration limit) {
     Watch(**slot, deadline);
     bool broken = false;
     bool lost_before_commit = false;
+    bool read_only = false;  // A standby answered: the write did nothing.
     try {
       Tx tx(*(*slot)->conn);
       last = body(tx);
@@ -322,6 +330,7 @@ absl::Status Pool::Run(const Body& body, absl::Duration limit) {
       // when the server told us exactly what went wrong (its own timeouts
       // included: the session is fine).
       const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e);
+      read_only = sql != nullptr && sql->sqlstate() == kReadOnlyTransaction;
       const bool server_timeout =
           sql != nullptr && (sql->sqlstate() == "57014" || sql->sqlstate() == "55P03");
       broken = !server_timeout && (last.code() == absl::StatusCode::kUnavailable ||
@@ -334,9 +343,12 @@ absl::Status Pool::Run(const Body& body, absl::Duration limit) {
       return errors::DependencyUnavailable("postgres", "no answer before the deadline");
     }
     Release(*slot, broken);
-    // After a Postgres restart every pooled connection is stale: one fresh
-    // retry spares the caller that error (nothing was written).
-    if (lost_before_commit && !reconnected) {
+    // After a Postgres restart every pooled connection is stale, and after a
+    // failover the old primary answers as a read-only standby: one retry on
+    // a fresh connection (which libpq's target_session_attrs=read-write
+    // points at the new primary) spares the caller that error; nothing was
+    // written.
+    if ((lost_before_commit || read_only) && !reconnected) {
       reconnected = true;
       continue;
     }

@@ -133,6 +133,48 @@ TEST(PgLibTest, APlanMadeOnAnEmptyTableStillUsesTheIndexOnceTheTableGrew) {
   EXPECT_THAT(snapshot_plan, ::testing::HasSubstr("Seq Scan on things")) << snapshot_plan;
 }
 
+// After a failover the old primary is a standby: its sessions are read-only
+// and a write there fails with SQLSTATE 25006. That is an outage to retry
+// (UNAVAILABLE, nothing written), never an internal error, and the pool
+// drops the connection and retries the call once on a fresh one, which
+// finds the new primary. Here the database turns read-only for new
+// sessions and back, as a standby's would before and after promotion.
+TEST(PgLibTest, AWriteOnAReadOnlyServerIsUnavailableAndAFreshConnectionFollowsThePrimary) {
+  const std::string dsn = CreateDatabase(TestServers::Get().pg_port, "standby");
+  ASSERT_TRUE(pg::Migrate(dsn, kMigrations, 42).ok());
+  const std::string db = QueryColumn(dsn, "SELECT current_database()").at(0);
+  pg::Pool pool({.dsn = dsn, .size = 1},
+                {{"put", "INSERT INTO things (id, name) VALUES ($1, 'x')"}});
+  auto put = [&pool](int id) {
+    return pool.Transact([id](pqxx::work& tx) {
+      tx.exec_prepared("put", id);
+      return absl::OkStatus();
+    });
+  };
+  ASSERT_EQ(ExecSql(dsn, "ALTER DATABASE " + db + " SET default_transaction_read_only = on"), "");
+  const absl::Status refused = put(1);
+  EXPECT_TRUE(
+      errors::Is(refused, absl::StatusCode::kUnavailable, errors::reason::kDependencyUnavailable))
+      << refused;
+  EXPECT_THAT(std::string(refused.message()), ::testing::HasSubstr("read-only"));
+
+  // The pool holds a session opened read-only; the server is writable again
+  // (promoted). The next write fails on that session, and the pool retries
+  // it at once on a new one: the caller sees success.
+  ASSERT_TRUE(pool.Read([](pqxx::transaction_base& tx) {
+                    tx.exec("SELECT 1");
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  // From another database: this one's new sessions are read-only.
+  ASSERT_EQ(ExecSql(dsn + " dbname=postgres",
+                    "ALTER DATABASE " + db + " RESET default_transaction_read_only"),
+            "");
+  const absl::Status written = put(2);
+  EXPECT_TRUE(written.ok()) << written;
+  EXPECT_THAT(QueryColumn(dsn, "SELECT id FROM things"), AllEqual("2"));
+}
+
 // A lock wait past lock_timeout is an outage to retry, not an internal error.
 TEST(PgLibTest, ALockWaitPastLockTimeoutIsUnavailable) {
   const std::string dsn = CreateDatabase(TestServers::Get().pg_port, "locks");
