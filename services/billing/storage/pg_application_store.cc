@@ -34,6 +34,13 @@ CreditApplication FromRow(const pqxx::row& row) {
   return a;
 }
 
+// A call whose deadline passed while a batch before it held the database
+// (stalled): it leaves without running.
+absl::StatusOr<CreditApplication> QueuedPastDeadline() {
+  return errors::DependencyUnavailable(
+      "postgres", "the call's deadline passed while it waited for a batch; nothing was written");
+}
+
 absl::Status InvoiceNotFound(const std::string& invoice_id) {
   return errors::Error(absl::StatusCode::kNotFound, errors::reason::kInvoiceNotFound,
                        "no credit application for this invoice", {{"invoice_id", invoice_id}});
@@ -126,11 +133,13 @@ PgApplicationStore::PgApplicationStore(pg::Pool& pool, Options options)
       starts_([this](const std::vector<CreditApplication>& b) { return StartBatch(b); },
               {.max_batch = options.max_batch,
                .max_in_flight = options.batches_in_flight,
-               .on_batch = batch::SizeObserver("bl_insert")}),
+               .on_batch = batch::SizeObserver("bl_insert")},
+              QueuedPastDeadline),
       applied_([this](const std::vector<Applied>& b) { return MarkAppliedBatch(b); },
                {.max_batch = options.max_batch,
                 .max_in_flight = options.batches_in_flight,
-                .on_batch = batch::SizeObserver("bl_mark_applied")}) {}
+                .on_batch = batch::SizeObserver("bl_mark_applied")},
+               QueuedPastDeadline) {}
 
 absl::StatusOr<CreditApplication> PgApplicationStore::Start(const CreditApplication& pending) {
   return starts_.Run(pending);
