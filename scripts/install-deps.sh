@@ -31,6 +31,18 @@ if [[ ${#missing[@]} -gt 0 ]]; then
   DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -q \
     "${missing[@]}" >/dev/null
 fi
+# The highly available engines of `GIFTCARD_HA=1 deploy/local/stack.sh` and
+# the `ha` tests (deploy/local/ha.sh), without their recommended extras.
+ha_missing=()
+for p in patroni etcd-server redis-sentinel; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || ha_missing+=("$p")
+done
+if [[ ${#ha_missing[@]} -gt 0 ]]; then
+  echo "installing: ${ha_missing[*]}" >&2
+  [[ ${#missing[@]} -gt 0 ]] || "${SUDO[@]}" apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -q --no-install-recommends \
+    "${ha_missing[@]}" >/dev/null
+fi
 if ! command -v buf >/dev/null; then
   echo "installing: @bufbuild/buf (npm)" >&2
   "${SUDO[@]}" npm install -g --silent @bufbuild/buf@1.75.0 >/dev/null

@@ -14,8 +14,11 @@ for overlay in "$here"/overlays/*/; do
     status=1
     continue
   fi
-  if problems=$(printf '%s\n' "$rendered" | /usr/bin/python3 "$here/check.py"); then
-    echo "k8s $name: $(printf '%s\n' "$rendered" | grep -c '^kind:') objects, probes and limits ok"
+  # The prod overlay runs on highly available engines (check.py --ha).
+  ha=()
+  [[ $name == prod ]] && ha=(--ha)
+  if problems=$(printf '%s\n' "$rendered" | /usr/bin/python3 "$here/check.py" "${ha[@]}"); then
+    echo "k8s $name: $(printf '%s\n' "$rendered" | grep -c '^kind:') objects, probes and limits ok${ha:+, HA engines ok}"
   else
     echo "k8s $name: $problems" >&2
     status=1

@@ -88,14 +88,18 @@ giftcard_pg_createdb() {
     -c "CREATE DATABASE \"$2\"" >/dev/null
 }
 
-# giftcard_redis_start DIR → prints the port.
+# giftcard_redis_start DIR → prints the port. GIFTCARD_REDIS_REPLICAOF="HOST
+# PORT" starts a replica of that master.
 giftcard_redis_start() {
-  local dir=$1 port attempt
+  local dir=$1 port attempt replica_of=()
   mkdir -p "$dir"
+  # shellcheck disable=SC2206
+  [[ -n ${GIFTCARD_REDIS_REPLICAOF:-} ]] && replica_of=(--replicaof $GIFTCARD_REDIS_REPLICAOF)
   for attempt in 1 2 3 4 5; do
     port=${GIFTCARD_REDIS_PORT:-$(giftcard_random_port)}
     if redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no --daemonize yes \
-        --dir "$dir" --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" >/dev/null 2>&1; then
+        --dir "$dir" --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" "${replica_of[@]}" \
+        >/dev/null 2>&1; then
       local i
       for i in $(seq 1 100); do
         if redis-cli -p "$port" ping >/dev/null 2>&1; then

@@ -10,6 +10,12 @@
 # GIFTCARD_TLS=1      run with mutual TLS: a throwaway CA and certificates
 #                     (deploy/local/certs.sh); the env file then also
 #                     exports GIFTCARD_TLS_CA/CERT/KEY for clients
+# GIFTCARD_HA=1       run on highly available engines (deploy/local/ha.sh):
+#                     etcd, a Patroni cluster of three Postgres nodes per
+#                     service (synchronous_mode), Redis with a replica and
+#                     three Sentinels; the services get multi-host DSNs and
+#                     find Redis through the Sentinels. `status` shows who
+#                     leads. Needs patroni, etcd-server, redis-sentinel.
 #
 # `up` writes $GIFTCARD_STACK_DIR/env, a shell file with every address and
 # dev token a client needs. Works as root and as a normal user, without stdin,
@@ -22,6 +28,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=servers.sh
 source "$ROOT/deploy/local/servers.sh"
+# shellcheck source=ha.sh
+source "$ROOT/deploy/local/ha.sh"
 BUILD_DIR=${GIFTCARD_BUILD_DIR:-$ROOT/build}
 STACK_DIR=${GIFTCARD_STACK_DIR:-/tmp/giftcard-stack}
 SERVICES=(account-credit code-vault billing)
@@ -88,7 +96,27 @@ stack_running() {
   for s in "${SERVICES[@]}"; do
     [[ -f "$STACK_DIR/$s.pid" ]] && kill -0 "$(cat "$STACK_DIR/$s.pid")" 2>/dev/null && return 0
   done
-  [[ -f "$STACK_DIR/pg/data/postmaster.pid" ]]
+  [[ -f "$STACK_DIR/pg/data/postmaster.pid" ]] && return 0
+  compgen -G "$STACK_DIR/ha/*/node*/patroni.pid" >/dev/null
+}
+
+stop_ha_engines() {
+  local ha="$STACK_DIR/ha"
+  [[ -d "$ha" ]] || return 0
+  giftcard_ha_stop_all "$ha"
+  rm -rf "$ha"
+}
+
+# Starts the HA engines; prints each service's DSN base, then the sentinels.
+start_ha_engines() {
+  local ha="$STACK_DIR/ha" etcd_port s
+  giftcard_ha_check_tools || exit 1
+  mkdir -p "$ha"
+  chmod 755 "$ha"
+  etcd_port=$(giftcard_etcd_start "$ha/etcd")
+  for s in "${SERVICES[@]}"; do giftcard_patroni_start "$ha" "$s" "$etcd_port"; done
+  giftcard_redis_ha_start "$ha/redis" >/dev/null
+  for s in "${SERVICES[@]}"; do giftcard_patroni_wait_healthy "$ha" "$s" >/dev/null; done
 }
 
 # Stops everything and deletes the data; the logs stay. Only what `up`
@@ -98,6 +126,7 @@ stop_and_delete_data() {
   for s in billing code-vault account-credit; do stop_service "$s"; done
   giftcard_redis_stop "$STACK_DIR/redis"
   giftcard_pg_stop "$STACK_DIR/pg" fast
+  stop_ha_engines
   rm -rf "$STACK_DIR/pg" "$STACK_DIR/redis" "$STACK_DIR/tls" "$STACK_DIR/caller-tokens" \
     "$STACK_DIR/env" "$STACK_DIR/tokens"
   for s in "${SERVICES[@]}"; do
@@ -128,10 +157,31 @@ cmd_up() {
       >>"$STACK_DIR/logs/$s.log"
   done
 
-  local pg_port redis_port
-  pg_port=$(giftcard_pg_start "$STACK_DIR/pg")
-  for db in code_vault account_credit billing; do giftcard_pg_createdb "$pg_port" "$db"; done
-  redis_port=$(giftcard_redis_start "$STACK_DIR/redis")
+  # Each service's DSN (without dbname) and how code-vault finds Redis.
+  local pg_port="" redis_port="" dsn_account_credit dsn_code_vault dsn_billing redis_env
+  # With HA, support's reads that may be stale go to a standby.
+  local standby_account_credit="GIFTCARD_PG_STANDBY_DSN=" standby_code_vault="GIFTCARD_PG_STANDBY_DSN="
+  if [[ ${GIFTCARD_HA:-0} == 1 ]]; then
+    start_ha_engines
+    local s
+    for s in "${SERVICES[@]}"; do
+      local base
+      base="$(giftcard_patroni_dsn "$STACK_DIR/ha" "$s") target_session_attrs=read-write"
+      psql "$base dbname=postgres" -v ON_ERROR_STOP=1 -qAt -c "CREATE DATABASE ${s//-/_}" >/dev/null
+      printf -v "dsn_${s//-/_}" '%s' "$base"
+    done
+    standby_account_credit="GIFTCARD_PG_STANDBY_DSN=${dsn_account_credit/read-write/prefer-standby} dbname=account_credit"
+    standby_code_vault="GIFTCARD_PG_STANDBY_DSN=${dsn_code_vault/read-write/prefer-standby} dbname=code_vault"
+    redis_env="GIFTCARD_REDIS_SENTINELS=$(cat "$STACK_DIR/ha/redis/sentinels")"
+  else
+    pg_port=$(giftcard_pg_start "$STACK_DIR/pg")
+    for db in code_vault account_credit billing; do giftcard_pg_createdb "$pg_port" "$db"; done
+    redis_port=$(giftcard_redis_start "$STACK_DIR/redis")
+    dsn_account_credit="host=127.0.0.1 port=$pg_port user=postgres"
+    dsn_code_vault=$dsn_account_credit
+    dsn_billing=$dsn_account_credit
+    redis_env="GIFTCARD_REDIS_ADDRESS=127.0.0.1:$redis_port"
+  fi
 
   # Dev secrets, fresh for every stack. Services get them via the environment.
   local pepper token_storefront token_billing_system token_admin token_support
@@ -143,7 +193,6 @@ cmd_up() {
   token_support=$(random_hex 16)
   token_code_vault=$(random_hex 16)
   token_billing=$(random_hex 16)
-  local dsn="host=127.0.0.1 port=$pg_port user=postgres"
 
   # The services keep only SHA-256 hashes of the tokens.
   local tokens_file="$STACK_DIR/tokens"
@@ -175,15 +224,17 @@ cmd_up() {
     echo "GIFTCARD_PEER_TLS_CERT=$STACK_DIR/tls/$1.crt GIFTCARD_PEER_TLS_KEY=$STACK_DIR/tls/$1.key"
   }
 
-  start_service account-credit "GIFTCARD_PG_DSN=$dsn dbname=account_credit"
+  start_service account-credit "GIFTCARD_PG_DSN=$dsn_account_credit dbname=account_credit" \
+    "$standby_account_credit"
   local ac_addr="127.0.0.1:$(cat "$STACK_DIR/account-credit.port")"
   # shellcheck disable=SC2046
-  start_service code-vault "GIFTCARD_PG_DSN=$dsn dbname=code_vault" \
-    "GIFTCARD_PEPPER_KEYS=$pepper" "GIFTCARD_REDIS_ADDRESS=127.0.0.1:$redis_port" \
+  start_service code-vault "GIFTCARD_PG_DSN=$dsn_code_vault dbname=code_vault" \
+    "$standby_code_vault" \
+    "GIFTCARD_PEPPER_KEYS=$pepper" "$redis_env" \
     "GIFTCARD_ACCOUNT_CREDIT_ADDRESS=$ac_addr" "GIFTCARD_ACCOUNT_CREDIT_TOKEN=$token_code_vault" \
     $(peer_tls code-vault)
   # shellcheck disable=SC2046
-  start_service billing "GIFTCARD_PG_DSN=$dsn dbname=billing" \
+  start_service billing "GIFTCARD_PG_DSN=$dsn_billing dbname=billing" \
     "GIFTCARD_ACCOUNT_CREDIT_ADDRESS=$ac_addr" "GIFTCARD_ACCOUNT_CREDIT_TOKEN=$token_billing" \
     $(peer_tls billing)
 
@@ -202,8 +253,18 @@ export GIFTCARD_TOKEN_STOREFRONT=$token_storefront
 export GIFTCARD_TOKEN_BILLING_SYSTEM=$token_billing_system
 export GIFTCARD_TOKEN_ADMIN=$token_admin
 export GIFTCARD_TOKEN_SUPPORT=$token_support
-export PG_DSN="host=127.0.0.1 port=$pg_port user=postgres"
-export REDIS_ADDR=127.0.0.1:$redis_port
+# Each service's database.
+export ACCOUNT_CREDIT_PG_DSN="$dsn_account_credit dbname=account_credit"
+export CODE_VAULT_PG_DSN="$dsn_code_vault dbname=code_vault"
+export BILLING_PG_DSN="$dsn_billing dbname=billing"
+$(if [[ -n $pg_port ]]; then
+    echo "# The one Postgres and the one Redis of a stack without GIFTCARD_HA."
+    echo "export PG_DSN=\"host=127.0.0.1 port=$pg_port user=postgres\""
+    echo "export REDIS_ADDR=127.0.0.1:$redis_port"
+  else
+    echo "# GIFTCARD_HA=1: Redis through its Sentinels (master name $GIFTCARD_REDIS_MASTER_NAME)."
+    echo "export REDIS_SENTINELS=$(cat "$STACK_DIR/ha/redis/sentinels")"
+  fi)
 # Prometheus text endpoints: curl http://\$CODE_VAULT_METRICS/metrics
 export CODE_VAULT_METRICS=127.0.0.1:$(cat "$STACK_DIR/code-vault.metrics-port")
 export ACCOUNT_CREDIT_METRICS=127.0.0.1:$(cat "$STACK_DIR/account-credit.metrics-port")
@@ -229,15 +290,32 @@ cmd_status() {
       echo "$s: stopped"; all_up=3
     fi
   done
-  if [[ -f "$STACK_DIR/pg/data/postmaster.pid" ]]; then
-    echo "postgres: running (127.0.0.1:$(cat "$STACK_DIR/pg/pg.port"))"
+  if [[ -d "$STACK_DIR/ha" ]]; then
+    local leader
+    for s in "${SERVICES[@]}"; do
+      if leader=$(giftcard_patroni_leader "$STACK_DIR/ha" "$s" 2>/dev/null); then
+        echo "postgres $s: leader ${leader% *} (127.0.0.1:${leader#* })"
+      else
+        echo "postgres $s: no leader"; all_up=3
+      fi
+      giftcard_patroni_list "$STACK_DIR/ha" "$s" | sed 's/^/  /'
+    done
+    if leader=$(giftcard_redis_ha_master "$STACK_DIR/ha/redis") && [[ -n $leader ]]; then
+      echo "redis: master ${leader/ /:} (sentinels $(cat "$STACK_DIR/ha/redis/sentinels"))"
+    else
+      echo "redis: no master known to the sentinels"; all_up=3
+    fi
   else
-    echo "postgres: stopped"; all_up=3
-  fi
-  if [[ -f "$STACK_DIR/redis/redis.port" ]] && redis-cli -p "$(cat "$STACK_DIR/redis/redis.port")" ping >/dev/null 2>&1; then
-    echo "redis: running (127.0.0.1:$(cat "$STACK_DIR/redis/redis.port"))"
-  else
-    echo "redis: stopped"; all_up=3
+    if [[ -f "$STACK_DIR/pg/data/postmaster.pid" ]]; then
+      echo "postgres: running (127.0.0.1:$(cat "$STACK_DIR/pg/pg.port"))"
+    else
+      echo "postgres: stopped"; all_up=3
+    fi
+    if [[ -f "$STACK_DIR/redis/redis.port" ]] && redis-cli -p "$(cat "$STACK_DIR/redis/redis.port")" ping >/dev/null 2>&1; then
+      echo "redis: running (127.0.0.1:$(cat "$STACK_DIR/redis/redis.port"))"
+    else
+      echo "redis: stopped"; all_up=3
+    fi
   fi
   echo "data: $STACK_DIR (deleted by the next 'up' or 'down'); logs: $STACK_DIR/logs (kept)"
   return $all_up

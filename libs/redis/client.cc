@@ -3,9 +3,11 @@
 #include <hiredis/hiredis.h>
 #include <openssl/sha.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "errors/status.h"
 
@@ -51,14 +53,45 @@ std::string Sha1Hex(const std::string& s) {
 
 }  // namespace
 
-absl::StatusOr<Options> ParseAddress(const std::string& address) {
-  std::pair<std::string, std::string> hp = absl::StrSplit(address, absl::MaxSplits(':', 1));
-  Options options;
-  if (hp.first.empty() || !absl::SimpleAtoi(hp.second, &options.port) || options.port <= 0 ||
-      options.port > 65535) {
+namespace {
+
+absl::StatusOr<Address> ParseHostPort(absl::string_view text) {
+  std::pair<std::string, std::string> hp = absl::StrSplit(text, absl::MaxSplits(':', 1));
+  Address address;
+  if (hp.first.empty() || !absl::SimpleAtoi(hp.second, &address.port) || address.port <= 0 ||
+      address.port > 65535) {
     return absl::InvalidArgumentError("redis address must be host:port");
   }
-  options.host = hp.first;
+  address.host = hp.first;
+  return address;
+}
+
+}  // namespace
+
+absl::StatusOr<Options> ParseAddress(const std::string& address) {
+  absl::StatusOr<Address> parsed = ParseHostPort(address);
+  if (!parsed.ok()) return parsed.status();
+  Options options;
+  options.host = parsed->host;
+  options.port = parsed->port;
+  return options;
+}
+
+absl::StatusOr<Options> ParseSentinels(const std::string& sentinels,
+                                       const std::string& master_name) {
+  Options options;
+  for (absl::string_view part : absl::StrSplit(sentinels, ',', absl::SkipWhitespace())) {
+    absl::StatusOr<Address> parsed = ParseHostPort(absl::StripAsciiWhitespace(part));
+    if (!parsed.ok()) {
+      return absl::InvalidArgumentError("redis sentinels must be host:port,host:port,...");
+    }
+    options.sentinels.push_back(*parsed);
+  }
+  if (options.sentinels.empty()) return absl::InvalidArgumentError("no redis sentinel given");
+  if (master_name.empty()) {
+    return absl::InvalidArgumentError("redis sentinels need the master's name");
+  }
+  options.master_name = master_name;
   return options;
 }
 
@@ -75,6 +108,89 @@ Client::~Client() {
   }
 }
 
+namespace {
+
+redisContext* Connect(const Address& address, absl::Duration connect_timeout,
+                      absl::Duration command_timeout) {
+  timeval tv = absl::ToTimeval(connect_timeout);
+  redisContext* ctx = redisConnectWithTimeout(address.host.c_str(), address.port, tv);
+  if (ctx == nullptr || ctx->err != 0) {
+    if (ctx != nullptr) redisFree(ctx);
+    return nullptr;
+  }
+  timeval cmd_tv = absl::ToTimeval(command_timeout);
+  redisSetTimeout(ctx, cmd_tv);
+  return ctx;
+}
+
+// One command on a bare context; nullopt on an I/O error or an error reply.
+std::optional<Reply> RunOn(redisContext* ctx, const std::vector<std::string>& args) {
+  std::vector<const char*> argv;
+  std::vector<size_t> lens;
+  for (const auto& a : args) {
+    argv.push_back(a.data());
+    lens.push_back(a.size());
+  }
+  auto* reply = static_cast<redisReply*>(
+      redisCommandArgv(ctx, static_cast<int>(argv.size()), argv.data(), lens.data()));
+  if (reply == nullptr) return std::nullopt;
+  std::optional<Reply> out;
+  if (reply->type != REDIS_REPLY_ERROR) out = Convert(reply);
+  freeReplyObject(reply);
+  return out;
+}
+
+}  // namespace
+
+std::optional<Address> Client::CurrentServer() {
+  if (options_.sentinels.empty()) return Address{options_.host, options_.port};
+  absl::MutexLock lock(&master_mu_);
+  return master_;
+}
+
+absl::StatusOr<Address> Client::AskSentinels() {
+  sentinel_lookups_.fetch_add(1);
+  for (const Address& sentinel : options_.sentinels) {
+    redisContext* ctx = Connect(sentinel, options_.connect_timeout, options_.command_timeout);
+    if (ctx == nullptr) continue;
+    std::optional<Reply> reply =
+        RunOn(ctx, {"SENTINEL", "get-master-addr-by-name", options_.master_name});
+    redisFree(ctx);
+    Address master;
+    if (reply && reply->type == Reply::Type::kArray && reply->elements.size() == 2 &&
+        absl::SimpleAtoi(reply->elements[1].str, &master.port)) {
+      master.host = reply->elements[0].str;
+      return master;
+    }
+  }
+  return errors::DependencyUnavailable("redis", "no sentinel names a master");
+}
+
+absl::StatusOr<Address> Client::Target() {
+  if (options_.sentinels.empty()) return Address{options_.host, options_.port};
+  {
+    absl::MutexLock lock(&master_mu_);
+    if (master_) return *master_;
+  }
+  absl::StatusOr<Address> master = AskSentinels();
+  if (!master.ok()) return master.status();
+  absl::MutexLock lock(&master_mu_);
+  master_ = *master;
+  return *master;
+}
+
+void Client::Drop(Conn& conn) {
+  if (conn.ctx != nullptr) {
+    redisFree(conn.ctx);
+    conn.ctx = nullptr;
+  }
+  if (!options_.sentinels.empty()) {
+    // The master may have moved: the next connect asks the sentinels.
+    absl::MutexLock lock(&master_mu_);
+    master_.reset();
+  }
+}
+
 absl::Status Client::EnsureConnected(Conn& conn) {
   if (conn.ctx != nullptr) return absl::OkStatus();
   const absl::Time now = absl::Now();
@@ -82,15 +198,23 @@ absl::Status Client::EnsureConnected(Conn& conn) {
     return errors::DependencyUnavailable("redis", "reconnect backing off");
   }
   conn.next_connect_attempt = now + options_.reconnect_backoff;
-  timeval tv = absl::ToTimeval(options_.connect_timeout);
-  redisContext* ctx = redisConnectWithTimeout(options_.host.c_str(), options_.port, tv);
-  if (ctx == nullptr || ctx->err != 0) {
-    if (ctx != nullptr) redisFree(ctx);
+  absl::StatusOr<Address> target = Target();
+  if (!target.ok()) return target.status();
+  conn.ctx = Connect(*target, options_.connect_timeout, options_.command_timeout);
+  if (conn.ctx == nullptr) {
+    Drop(conn);
     return errors::DependencyUnavailable("redis", "cannot connect");
   }
-  timeval cmd_tv = absl::ToTimeval(options_.command_timeout);
-  redisSetTimeout(ctx, cmd_tv);
-  conn.ctx = ctx;
+  if (!options_.sentinels.empty()) {
+    // A sentinel may name a master that has just been demoted (its view
+    // lags a failover): only a server that says it is a master will do.
+    std::optional<Reply> role = RunOn(conn.ctx, {"ROLE"});
+    if (!role || role->type != Reply::Type::kArray || role->elements.empty() ||
+        role->elements[0].str != "master") {
+      Drop(conn);
+      return errors::DependencyUnavailable("redis", "the named master is not a master");
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -140,6 +264,14 @@ std::vector<absl::StatusOr<Reply>> Client::Pipeline(
       break;
     }
     auto* reply = static_cast<redisReply*>(raw);
+    if (reply->type == REDIS_REPLY_ERROR &&
+        absl::StrContains(absl::string_view(reply->str, reply->len), "READONLY")) {
+      // A master demoted by a failover (or a replica named by mistake):
+      // the write did nothing; find the master again.
+      freeReplyObject(reply);
+      failed = errors::DependencyUnavailable("redis", "the server is a read-only replica");
+      break;
+    }
     if (reply->type == REDIS_REPLY_ERROR) {
       results.push_back(
           absl::InternalError(absl::StrCat("redis: ", std::string(reply->str, reply->len))));
@@ -149,11 +281,8 @@ std::vector<absl::StatusOr<Reply>> Client::Pipeline(
     freeReplyObject(reply);
   }
   if (!failed.ok()) {
-    // I/O error or timeout: the connection's state is unknown, drop it.
-    if (c.ctx != nullptr) {
-      redisFree(c.ctx);
-      c.ctx = nullptr;
-    }
+    // I/O error, timeout or a replica: the connection's state is unknown, drop it.
+    Drop(c);
     results.assign(commands.size(), failed);
   }
   Release(&c);

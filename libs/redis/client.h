@@ -3,9 +3,17 @@
 // often than `reconnect_backoff`, so a dead Redis costs callers microseconds,
 // not a connect timeout each). Redis is only ever a guard in this suite;
 // callers treat UNAVAILABLE from here as "go on without it".
+//
+// With `sentinels`, the client finds the master through Redis Sentinel
+// (hiredis has no Sentinel support): before each connect it asks the
+// sentinels in turn for `SENTINEL get-master-addr-by-name master_name`,
+// checks with ROLE that the server it reached is a master, and forgets the
+// address after an I/O error or a READONLY reply (a master demoted by a
+// failover), so the next connect asks again.
 #ifndef GIFTCARD_LIBS_REDIS_CLIENT_H_
 #define GIFTCARD_LIBS_REDIS_CLIENT_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -20,9 +28,21 @@ struct redisContext;
 
 namespace giftcard::redis {
 
+struct Address {
+  std::string host;
+  int port = 0;
+  friend bool operator==(const Address& a, const Address& b) {
+    return a.host == b.host && a.port == b.port;
+  }
+};
+
 struct Options {
+  // The server, when there are no sentinels.
   std::string host = "127.0.0.1";
   int port = 6379;
+  // Sentinels that know the master named `master_name`; empty: no Sentinel.
+  std::vector<Address> sentinels = {};
+  std::string master_name = "";
   int connections = 4;
   absl::Duration connect_timeout = absl::Milliseconds(200);
   absl::Duration command_timeout = absl::Milliseconds(200);
@@ -31,6 +51,11 @@ struct Options {
 
 // "host:port" → Options with defaults for the rest.
 absl::StatusOr<Options> ParseAddress(const std::string& address);
+
+// "host:port,host:port,…" and a master name → Options that find the master
+// through those sentinels.
+absl::StatusOr<Options> ParseSentinels(const std::string& sentinels,
+                                       const std::string& master_name);
 
 // A reply reduced to what this suite uses.
 struct Reply {
@@ -88,6 +113,13 @@ class Client {
 
   absl::Status Ping();
 
+  // The server this client connects to next (with sentinels: the master
+  // they named last, or nullopt before it has asked them).
+  std::optional<Address> CurrentServer();
+
+  // How many times the client asked the sentinels for the master.
+  int64_t sentinel_lookups() const { return sentinel_lookups_.load(); }
+
  private:
   struct Conn {
     redisContext* ctx = nullptr;
@@ -96,11 +128,19 @@ class Client {
   absl::StatusOr<Conn*> Acquire();
   void Release(Conn* conn);
   absl::Status EnsureConnected(Conn& conn);
+  // The server to connect to: options' own, or the master the sentinels name.
+  absl::StatusOr<Address> Target();
+  absl::StatusOr<Address> AskSentinels();
+  // After a failure: drop the connection, forget the master's address.
+  void Drop(Conn& conn);
 
   const Options options_;
   absl::Mutex mu_;
   std::vector<std::unique_ptr<Conn>> conns_;
   std::vector<Conn*> free_ ABSL_GUARDED_BY(mu_);
+  absl::Mutex master_mu_;
+  std::optional<Address> master_ ABSL_GUARDED_BY(master_mu_);
+  std::atomic<int64_t> sentinel_lookups_{0};
 };
 
 }  // namespace giftcard::redis

@@ -39,6 +39,11 @@ ABSL_FLAG(std::string, tokens_file, "",
 ABSL_FLAG(bool, allow_unauthenticated, false,
           "local development only: calls without identity may call every method");
 ABSL_FLAG(std::string, pg_dsn, "", "libpq connection string of this service's own database");
+ABSL_FLAG(std::string, pg_standby_dsn, "",
+          "libpq connection string for the reads that may be a moment stale (GetCodeStatus by "
+          "serial, ListCodes, ListLedgerEntries; never a read a decision rests on): a standby, "
+          "e.g. the nodes' multi-host DSN with target_session_attrs=prefer-standby. Empty: "
+          "--pg_dsn");
 ABSL_FLAG(int, pg_pool_size, 8, "Postgres connections per process");
 ABSL_FLAG(int, sql_max_batch, 64,
           "concurrent writes of one kind (completions, postings) sent to Postgres as one "
@@ -89,6 +94,7 @@ bool AllowUnauthenticatedFlag() { return absl::GetFlag(FLAGS_allow_unauthenticat
 
 std::string PgDsnFlag() { return absl::GetFlag(FLAGS_pg_dsn); }
 int PgPoolSizeFlag() { return absl::GetFlag(FLAGS_pg_pool_size); }
+std::string PgStandbyDsnFlag() { return absl::GetFlag(FLAGS_pg_standby_dsn); }
 size_t SqlMaxBatchFlag() {
   return static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_sql_max_batch)));
 }

@@ -32,6 +32,9 @@ std::string PgDsnFlag();
 // environment variable when it is not set.
 std::optional<std::string> RequiredPgDsn();
 int PgPoolSizeFlag();
+// --pg_standby_dsn: where the reads whose staleness is harmless go (a
+// standby); empty when they go to --pg_dsn's primary like the rest.
+std::string PgStandbyDsnFlag();
 // --sql_max_batch: the most concurrent writes a store batches into one statement.
 size_t SqlMaxBatchFlag();
 

@@ -1,5 +1,6 @@
 // account-credit: accounts and the double-entry credit ledger. Wiring only.
 #include <cstdlib>
+#include <memory>
 
 #include "auth/serving.h"
 #include "config/config.h"
@@ -34,14 +35,23 @@ int main(int argc, char** argv) {
                             absl::Seconds(60))
            .ok())
     return 1;
-  pg::Pool pool({.dsn = dsn, .size = server::PgPoolSizeFlag()},
-                pg::JoinStatements({account_credit::PgLedgerStore::Statements(),
-                                    account_credit::AuditStatements()}));
-  account_credit::PgLedgerStore store(pool, {.max_batch = server::SqlMaxBatchFlag()});
+  const std::vector<pg::Statement> statements = pg::JoinStatements(
+      {account_credit::PgLedgerStore::Statements(), account_credit::AuditStatements()});
+  pg::Pool pool({.dsn = dsn, .size = server::PgPoolSizeFlag()}, statements);
+  std::unique_ptr<pg::Pool> standby;
+  if (const std::string standby_dsn = server::PgStandbyDsnFlag(); !standby_dsn.empty()) {
+    standby = std::make_unique<pg::Pool>(
+        pg::PoolOptions{.dsn = standby_dsn, .size = server::PgPoolSizeFlag()}, statements);
+  }
+  account_credit::PgLedgerStore store(
+      pool, {.max_batch = server::SqlMaxBatchFlag(), .standby = standby.get()});
   account_credit::AccountService service(store);
   server::CallRunner calls(std::move(*call_options));  // Stops once the server has drained.
   account_credit::AccountCreditHandler handler(
       service, **authorizer, [&pool] { return account_credit::ReadAuditFacts(pool); }, calls);
-  serve.on_grace_expired = [&pool] { pool.Abandon(); };
+  serve.on_grace_expired = [&pool, &standby] {
+    pool.Abandon();
+    if (standby) standby->Abandon();
+  };
   return server::Serve(serve, {&handler}, [&pool] { return pool.Ping(); });
 }

@@ -1,4 +1,6 @@
 // code-vault: codes, batches and redemptions. Wiring only.
+#include <memory>
+
 #include "absl/flags/flag.h"
 #include "auth/serving.h"
 #include "codes/hasher.h"
@@ -27,6 +29,11 @@ ABSL_FLAG(std::string, pepper_keys, "",
           "HMAC pepper keys 'kid:hex[,kid:hex]', active first; set it through the environment "
           "(GIFTCARD_PEPPER_KEYS), not the command line");
 ABSL_FLAG(std::string, redis_address, "127.0.0.1:6379", "Redis host:port (the redemption guard)");
+ABSL_FLAG(std::string, redis_sentinels, "",
+          "Redis Sentinels host:port,host:port,...: find the master through them (instead of "
+          "--redis_address) and follow its failovers");
+ABSL_FLAG(std::string, redis_master_name, "giftcard",
+          "the name the sentinels know the master by (with --redis_sentinels)");
 ABSL_FLAG(std::string, account_credit_address, "127.0.0.1:50052", "account-credit host:port");
 ABSL_FLAG(std::string, account_credit_token, "",
           "this service's bearer token towards account-credit");
@@ -55,8 +62,10 @@ int main(int argc, char** argv) {
     log::Error("bad_pepper_keys", {{"status", errors::Describe(hasher.status())}});
     return 2;
   }
+  const std::string sentinels = absl::GetFlag(FLAGS_redis_sentinels);
   absl::StatusOr<redis::Options> redis_options =
-      redis::ParseAddress(absl::GetFlag(FLAGS_redis_address));
+      sentinels.empty() ? redis::ParseAddress(absl::GetFlag(FLAGS_redis_address))
+                        : redis::ParseSentinels(sentinels, absl::GetFlag(FLAGS_redis_master_name));
   if (!redis_options.ok()) {
     log::Error("bad_redis_address", {{"status", errors::Describe(redis_options.status())}});
     return 2;
@@ -76,10 +85,16 @@ int main(int argc, char** argv) {
                             absl::Seconds(60))
            .ok())
     return 1;
-  pg::Pool pool(
-      {.dsn = dsn, .size = server::PgPoolSizeFlag()},
-      pg::JoinStatements({code_vault::PgCodeStore::Statements(), code_vault::AuditStatements()}));
-  code_vault::PgCodeStore store(pool, {.max_batch = server::SqlMaxBatchFlag()});
+  const std::vector<pg::Statement> statements =
+      pg::JoinStatements({code_vault::PgCodeStore::Statements(), code_vault::AuditStatements()});
+  pg::Pool pool({.dsn = dsn, .size = server::PgPoolSizeFlag()}, statements);
+  std::unique_ptr<pg::Pool> standby;
+  if (const std::string standby_dsn = server::PgStandbyDsnFlag(); !standby_dsn.empty()) {
+    standby = std::make_unique<pg::Pool>(
+        pg::PoolOptions{.dsn = standby_dsn, .size = server::PgPoolSizeFlag()}, statements);
+  }
+  code_vault::PgCodeStore store(pool,
+                                {.max_batch = server::SqlMaxBatchFlag(), .standby = standby.get()});
   redis::Client redis_client(*redis_options);
   code_vault::RedisRedemptionGuard guard(redis_client);
   code_vault::AccountCreditGateway credit(
@@ -114,6 +129,9 @@ int main(int argc, char** argv) {
         return service.RecoverPending(min_age, 100);
       }));
   // Health follows Postgres only: Redis down degrades the guard, not the service.
-  serve.on_grace_expired = [&pool] { pool.Abandon(); };
+  serve.on_grace_expired = [&pool, &standby] {
+    pool.Abandon();
+    if (standby) standby->Abandon();
+  };
   return server::Serve(serve, {&handler}, [&pool] { return pool.Ping(); });
 }

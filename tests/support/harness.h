@@ -137,6 +137,14 @@ struct SuiteOptions {
   // mutual TLS, code-vault and billing call account-credit with their own
   // certificates (and no token), and the stubs use the "tools" certificate.
   std::string tls_dir = "";
+  // Databases of the services' own (a Patroni cluster's multi-host DSNs,
+  // say): used as they are. Empty: a fresh database in pg_port's Postgres.
+  std::string account_credit_dsn = "";
+  std::string code_vault_dsn = "";
+  std::string billing_dsn = "";
+  // "host:port,…" of Redis Sentinels: code-vault finds its Redis through
+  // them (redis_port is then unused).
+  std::string redis_sentinels = "";
   std::vector<std::string> account_credit_args = {};
   std::vector<std::string> code_vault_args = {};
   std::vector<std::string> billing_args = {};

@@ -100,10 +100,14 @@ Suite::Suite(SuiteOptions options) {
   const int n = suites.fetch_add(1);
   client_ip =
       absl::StrCat("127.", getpid() % 250 + 1, ".", (getpid() / 250) % 250 + 1, ".", n % 250 + 1);
-  const int pg_port = options.pg_port != 0 ? options.pg_port : TestServers::Get().pg_port;
-  account_credit_dsn = CreateDatabase(pg_port, "account_credit");
-  code_vault_dsn = CreateDatabase(pg_port, "code_vault");
-  billing_dsn = CreateDatabase(pg_port, "billing");
+  auto database = [&](const std::string& given, const std::string& prefix) {
+    if (!given.empty()) return given;
+    return CreateDatabase(options.pg_port != 0 ? options.pg_port : TestServers::Get().pg_port,
+                          prefix);
+  };
+  account_credit_dsn = database(options.account_credit_dsn, "account_credit");
+  code_vault_dsn = database(options.code_vault_dsn, "code_vault");
+  billing_dsn = database(options.billing_dsn, "billing");
 
   const std::string& tls = options.tls_dir;
   // With TLS, every service serves mutual TLS; peers present their own certificates.
@@ -132,8 +136,12 @@ Suite::Suite(SuiteOptions options) {
   auto vault_env = peer("code-vault", kCodeVaultToken);
   vault_env["GIFTCARD_PG_DSN"] = code_vault_dsn;
   vault_env["GIFTCARD_PEPPER_KEYS"] = kTestPepper;
-  vault_env["GIFTCARD_REDIS_ADDRESS"] = absl::StrCat(
-      "127.0.0.1:", options.redis_port != 0 ? options.redis_port : TestServers::Get().redis_port);
+  if (!options.redis_sentinels.empty()) {
+    vault_env["GIFTCARD_REDIS_SENTINELS"] = options.redis_sentinels;
+  } else {
+    vault_env["GIFTCARD_REDIS_ADDRESS"] = absl::StrCat(
+        "127.0.0.1:", options.redis_port != 0 ? options.redis_port : TestServers::Get().redis_port);
+  }
   code_vault =
       StartService("code-vault", with_tls(options.code_vault_args), vault_env, &code_vault_addr);
   auto billing_env = peer("billing", kBillingToken);

@@ -586,7 +586,8 @@ absl::StatusOr<Transfer> PgLedgerStore::PostOne(const Posting& posting) {
 absl::StatusOr<EntryPage> PgLedgerStore::ListEntries(const std::string& account_id,
                                                      int64_t before_entry_id, int limit) {
   EntryPage out;
-  absl::Status s = pool_.Read([&](pqxx::transaction_base& tx) -> absl::Status {
+  pg::Pool& pool = options_.standby != nullptr ? *options_.standby : pool_;
+  absl::Status s = pool.Read([&](pqxx::transaction_base& tx) -> absl::Status {
     out = EntryPage{};
     if (!IsSystemAccount(account_id) && tx.exec_prepared(kAccountExists.name, account_id).empty()) {
       return AccountNotFound(account_id);

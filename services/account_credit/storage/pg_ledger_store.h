@@ -21,6 +21,9 @@ class PgLedgerStore : public LedgerStore {
   struct Options {
     size_t max_batch = 64;  // Postings per transaction at most (1: each alone).
     int batches_in_flight = 2;
+    // Where ListEntries reads (a standby: a statement may lag the primary
+    // by the replication delay); nullptr: the primary's pool.
+    pg::Pool* standby = nullptr;
   };
 
   explicit PgLedgerStore(pg::Pool& pool) : PgLedgerStore(pool, Options{}) {}

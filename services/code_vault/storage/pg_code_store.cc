@@ -447,7 +447,7 @@ absl::StatusOr<CodePage> PgCodeStore::ListCodes(const std::string& batch_id,
                                                 const std::string& after_serial, int limit) {
   CodePage out;
   const std::string state_name = state ? CodeStateName(*state) : "";
-  absl::Status s = pool_.Read([&](pqxx::transaction_base& tx) -> absl::Status {
+  absl::Status s = stale_reads_.Read([&](pqxx::transaction_base& tx) -> absl::Status {
     out = CodePage{};
     pqxx::result rows;
     if (batch_id.empty()) {
@@ -522,7 +522,7 @@ absl::StatusOr<Code> PgCodeStore::GetCodeBySerial(const std::string& serial) {
 std::vector<absl::StatusOr<Code>> PgCodeStore::SerialBatch(
     const std::vector<std::string>& serials) {
   std::vector<absl::StatusOr<Code>> out(serials.size(), CodeNotFound());
-  absl::Status s = pool_.Read([&](pqxx::transaction_base& tx) -> absl::Status {
+  absl::Status s = stale_reads_.Read([&](pqxx::transaction_base& tx) -> absl::Status {
     if (serials.size() == 1) {
       pqxx::result r = tx.exec_prepared(kCodeBySerial.name, serials[0]);
       if (!r.empty()) out[0] = CodeFromRow(r[0]);
@@ -720,6 +720,7 @@ absl::StatusOr<Reservation> PgCodeStore::ReserveOne(const ReserveRequest& reques
 
 PgCodeStore::PgCodeStore(pg::Pool& pool, Options options)
     : pool_(pool),
+      stale_reads_(options.standby != nullptr ? *options.standby : pool),
       lookups_([this](const std::vector<ReserveRequest>& batch) { return LookupBatch(batch); },
                {.max_batch = options.max_batch,
                 .max_in_flight = options.read_batches_in_flight,

@@ -23,6 +23,10 @@ class PgCodeStore : public CodeStore {
     // Reads by serial or PIN hash (GetCodeStatus, CheckCode, the lookups
     // of a redemption's rare paths) batch the same way, on their own.
     int read_batches_in_flight = 2;
+    // Where the reads that may be a moment stale go (ListCodes, codes by
+    // serial: GetCodeStatus), a standby; nullptr: the primary's pool. A
+    // lookup by PIN hash stays on the primary: redemptions use it.
+    pg::Pool* standby = nullptr;
   };
 
   explicit PgCodeStore(pg::Pool& pool) : PgCodeStore(pool, Options{}) {}
@@ -71,6 +75,7 @@ class PgCodeStore : public CodeStore {
   absl::StatusOr<Reservation> ReserveOne(const ReserveRequest& request);
 
   pg::Pool& pool_;
+  pg::Pool& stale_reads_;  // options.standby, else pool_
   batch::Batcher<ReserveRequest, absl::StatusOr<CodeLookup>> lookups_;
   batch::Batcher<std::string, absl::StatusOr<Code>> serials_;
   batch::Batcher<ReserveRequest, absl::StatusOr<Reservation>> reservations_;
