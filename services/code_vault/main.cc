@@ -120,6 +120,11 @@ int main(int argc, char** argv) {
                                 "Attempt-limit checks done in process because Redis was down.",
                                 "counter", [&limiter] { return limiter.fallback_count(); });
   metrics::Global().AddCallback(
+      "giftcard_redis_sentinel_lookups_total",
+      "Times the Redis client asked the Sentinels for the master (start-up, then after each "
+      "failover or lost master); 0 without --redis_sentinels.",
+      "counter", [&redis_client] { return redis_client.sentinel_lookups(); });
+  metrics::Global().AddCallback(
       "giftcard_saga_unknown_outcomes_total",
       "Credit calls whose outcome stayed unknown; the redemption stays PENDING and is retried.",
       "counter", [&service] { return service.unknown_outcome_count(); });

@@ -52,8 +52,7 @@ std::string AccountId(int i) { return absl::StrCat("ha-account-", i); }
 // Writes settled by retrying, with when each attempt failed or succeeded.
 class Load {
  public:
-  Load(Suite& suite, std::vector<v1::IssuedCode> codes)
-      : suite_(suite), codes_(std::move(codes)) {}
+  Load(Suite& suite, std::vector<v1::IssuedCode> codes) : suite_(suite), codes_(std::move(codes)) {}
   ~Load() { Stop(); }
 
   void Start(int redeemers, int appliers) {
@@ -198,8 +197,8 @@ class Load {
   std::vector<Redeemed> redeemed_ ABSL_GUARDED_BY(mu_);
   std::vector<Applied> applied_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> refusals_ ABSL_GUARDED_BY(mu_);
-  std::vector<absl::Time> redeem_ok_times_ ABSL_GUARDED_BY(mu_), apply_ok_times_ ABSL_GUARDED_BY(mu_),
-      failure_times_ ABSL_GUARDED_BY(mu_);
+  std::vector<absl::Time> redeem_ok_times_ ABSL_GUARDED_BY(mu_),
+      apply_ok_times_ ABSL_GUARDED_BY(mu_), failure_times_ ABSL_GUARDED_BY(mu_);
 };
 
 class FailoverTest : public ::testing::Test {
@@ -349,9 +348,10 @@ TEST_F(FailoverTest, KillingTheRedisMasterDuringA64WayRaceStillCreditsOnce) {
         absl::SleepFor(absl::Milliseconds(100));
       }
       ASSERT_NE(engines_.RedisMasterPort(), old_master) << "Sentinel promoted no replica";
-      std::printf("[ha] kill -9 of the Redis master: Sentinel named the replica after %.1f s; "
-                  "the race went on against Postgres meanwhile\n",
-                  absl::ToDoubleSeconds(absl::Now() - killed_at));
+      std::printf(
+          "[ha] kill -9 of the Redis master: Sentinel named the replica after %.1f s; "
+          "the race went on against Postgres meanwhile\n",
+          absl::ToDoubleSeconds(absl::Now() - killed_at));
       std::fflush(stdout);
     }
     std::atomic<int> ready{0}, completed{0}, already_redeemed{0};
@@ -436,6 +436,9 @@ TEST_F(FailoverTest, TheAttemptLimitKeepsCountingAcrossARedisFailover) {
   for (int n = 5; n < 10; ++n) EXPECT_EQ(ReasonOf(guess(n)), "CODE_INVALID") << n;
   EXPECT_EQ(ReasonOf(guess(10)), "TOO_MANY_ATTEMPTS");
   EXPECT_EQ(fallbacks(), fallbacks_before) << "the count was not kept by Redis";
+  // Once at start-up, at least once more after the failover.
+  EXPECT_GE(MetricValue(ScrapeMetrics(*suite_.code_vault), "giftcard_redis_sentinel_lookups_total"),
+            2);
 }
 
 // Reads whose staleness is harmless go to a standby (--pg_standby_dsn),
@@ -445,12 +448,13 @@ TEST_F(FailoverTest, TheAttemptLimitKeepsCountingAcrossARedisFailover) {
 class StandbyReadsTest : public ::testing::Test {
  protected:
   StandbyReadsTest()
-      : suite_({.account_credit_dsn = engines_.Dsn("account-credit"),
-                .code_vault_dsn = engines_.Dsn("code-vault"),
-                .billing_dsn = engines_.Dsn("billing"),
-                .redis_sentinels = engines_.Sentinels(),
-                .account_credit_args = {"--pg_standby_dsn=" + engines_.StandbyDsn("account-credit")},
-                .code_vault_args = {"--pg_standby_dsn=" + engines_.StandbyDsn("code-vault")}}) {}
+      : suite_(
+            {.account_credit_dsn = engines_.Dsn("account-credit"),
+             .code_vault_dsn = engines_.Dsn("code-vault"),
+             .billing_dsn = engines_.Dsn("billing"),
+             .redis_sentinels = engines_.Sentinels(),
+             .account_credit_args = {"--pg_standby_dsn=" + engines_.StandbyDsn("account-credit")},
+             .code_vault_args = {"--pg_standby_dsn=" + engines_.StandbyDsn("code-vault")}}) {}
   ~StandbyReadsTest() override {
     engines_.PauseReplay("code-vault", false);
     engines_.PauseReplay("account-credit", false);
@@ -460,7 +464,8 @@ class StandbyReadsTest : public ::testing::Test {
     v1::GetCodeStatusRequest request;
     request.set_serial(serial);
     v1::CodeStatus status;
-    grpc::Status s = suite_.vault_stub->GetCodeStatus(Context(kSupportToken).get(), request, &status);
+    grpc::Status s =
+        suite_.vault_stub->GetCodeStatus(Context(kSupportToken).get(), request, &status);
     EXPECT_TRUE(s.ok()) << s.error_message();
     return status.state();
   }

@@ -13,9 +13,7 @@
 namespace giftcard::testing {
 namespace {
 
-std::string Database(const std::string& scope) {
-  return absl::StrReplaceAll(scope, {{"-", "_"}});
-}
+std::string Database(const std::string& scope) { return absl::StrReplaceAll(scope, {{"-", "_"}}); }
 
 }  // namespace
 
@@ -81,15 +79,16 @@ std::string HaEngines::StandbyDsn(const std::string& scope) const {
 }
 
 void HaEngines::PauseReplay(const std::string& scope, bool pause) {
-  Ha(absl::StrCat("while read -r name pg rest; do psql \"host=127.0.0.1 port=$pg user=postgres "
-                  "dbname=postgres\" -qAt -c \"SELECT pg_wal_replay_",
-                  pause ? "pause" : "resume", "() WHERE pg_is_in_recovery()\" >/dev/null; done <",
-                  dir_, "/", scope, "/nodes"));
+  Ha(
+      absl::StrCat("while read -r name pg rest; do psql \"host=127.0.0.1 port=$pg user=postgres "
+                   "dbname=postgres\" -qAt -c \"SELECT pg_wal_replay_",
+                   pause ? "pause" : "resume", "() WHERE pg_is_in_recovery()\" >/dev/null; done <",
+                   dir_, "/", scope, "/nodes"));
 }
 
 std::string HaEngines::Sentinels() const {
-  return std::string(absl::StripAsciiWhitespace(
-      RunCommand(absl::StrCat("cat ", dir_, "/redis/sentinels")).out));
+  return std::string(
+      absl::StripAsciiWhitespace(RunCommand(absl::StrCat("cat ", dir_, "/redis/sentinels")).out));
 }
 
 int HaEngines::Leader(const std::string& scope) {
@@ -116,9 +115,9 @@ bool HaEngines::WaitHealthy(const std::string& scope, int seconds) {
 
 std::string HaEngines::Switchover(const std::string& scope) {
   const int leader = Leader(scope);
-  const ShellRun run = RunCommand(absl::StrCat(
-      "patronictl -c ", dir_, "/", scope, "/node1/patroni.yml switchover --force --leader ", scope,
-      "-", leader, " ", scope, " 2>&1"));
+  const ShellRun run = RunCommand(absl::StrCat("patronictl -c ", dir_, "/", scope,
+                                               "/node1/patroni.yml switchover --force --leader ",
+                                               scope, "-", leader, " ", scope, " 2>&1"));
   if (run.exit_code == 0 && run.out.find("Successfully switched over") != std::string::npos) {
     return "";
   }

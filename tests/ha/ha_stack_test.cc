@@ -39,8 +39,8 @@ class HaStackTest : public ::testing::Test {
   }
   // Engine processes whose command line names the stack's directory.
   std::string EnginesRunning() {
-    return RunCommand(absl::StrCat("ps -eo args | grep -F ", stack_dir_,
-                                   "/ha | grep -v grep | wc -l"))
+    return RunCommand(
+               absl::StrCat("ps -eo args | grep -F ", stack_dir_, "/ha | grep -v grep | wc -l"))
         .out;
   }
   std::string stack_dir_;

@@ -54,7 +54,7 @@ ABSL_FLAG(absl::Duration, warmup, absl::Seconds(1), "load before measuring, not 
 ABSL_FLAG(double, flood_rate, 0, "also send this many invalid-code redemptions per second");
 ABSL_FLAG(int, codes, 20000, "redeem: fresh codes to issue and activate first");
 ABSL_FLAG(int, accounts, 200, "accounts to spread the load over");
-ABSL_FLAG(bool, audit, false, "run the ledger audit after the run (needs PG_DSN)");
+ABSL_FLAG(bool, audit, false, "run the ledger audit after the run (over the admin RPCs)");
 ABSL_FLAG(std::string, label, "", "a name for this run in the JSON line");
 ABSL_FLAG(std::string, cpu_watch, "",
           "processes whose CPU to count over the measured window, 'name=pid[+],…' ('+': with "
