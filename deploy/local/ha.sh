@@ -82,23 +82,8 @@ giftcard_etcd_start() {
 giftcard_etcd_stop() {
   local dir=$1
   [[ -f "$dir/etcd.pid" ]] || return 0
-  giftcard_kill_and_wait TERM "$(cat "$dir/etcd.pid")"
+  giftcard_kill_and_wait TERM 15 "$(cat "$dir/etcd.pid")"
   rm -f "$dir/etcd.pid" "$dir/etcd.port"
-}
-
-# giftcard_kill_and_wait SIGNAL PID...: signals the pids, waits until they are gone.
-giftcard_kill_and_wait() {
-  local sig=$1 pid i
-  shift
-  kill "-$sig" "$@" 2>/dev/null || true
-  for pid in "$@"; do
-    for i in $(seq 1 150); do
-      kill -0 "$pid" 2>/dev/null || break
-      [[ $(ps -o stat= -p "$pid" 2>/dev/null) == Z* ]] && break
-      sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null || true
-  done
 }
 
 # giftcard_patroni_start DIR SCOPE ETCD_PORT [NODES]: a cluster of NODES
@@ -197,13 +182,13 @@ giftcard_patroni_stop() {
   for ndir in "$dir/$scope"/node*; do
     [[ -f "$ndir/patroni.pid" ]] && pids+=("$(cat "$ndir/patroni.pid")")
   done
-  [[ ${#pids[@]} -gt 0 ]] && giftcard_kill_and_wait TERM "${pids[@]}"
+  [[ ${#pids[@]} -gt 0 ]] && giftcard_kill_and_wait TERM 15 "${pids[@]}"
   for ndir in "$dir/$scope"/node*; do
     rm -f "$ndir/patroni.pid"
     # A Postgres left behind by a killed Patroni.
     if [[ -f "$ndir/data/postmaster.pid" ]]; then
       pm=$(head -1 "$ndir/data/postmaster.pid")
-      giftcard_kill_and_wait QUIT "$pm"
+      giftcard_kill_and_wait QUIT 15 "$pm"
     fi
   done
 }

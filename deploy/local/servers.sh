@@ -82,6 +82,23 @@ giftcard_pg_stop() {
   giftcard_as_pg "$bin/pg_ctl" -D "$dir/data" -m "$mode" -w -t 30 stop >/dev/null 2>&1 || true
 }
 
+# giftcard_kill_and_wait SIGNAL SECONDS PID...: signals the pids, waits up
+# to SECONDS for each to be gone (a zombie child of an exited shell counts
+# as gone), then SIGKILLs what is left.
+giftcard_kill_and_wait() {
+  local sig=$1 tenths=$(($2 * 10)) pid i
+  shift 2
+  kill "-$sig" "$@" 2>/dev/null || true
+  for pid in "$@"; do
+    for i in $(seq 1 "$tenths"); do
+      kill -0 "$pid" 2>/dev/null || break
+      [[ $(ps -o stat= -p "$pid" 2>/dev/null) == Z* ]] && break
+      sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+}
+
 # giftcard_pg_createdb PORT NAME
 giftcard_pg_createdb() {
   psql -h 127.0.0.1 -p "$1" -U postgres -d postgres -v ON_ERROR_STOP=1 -qAt \

@@ -75,18 +75,10 @@ start_service() {
 }
 
 stop_service() {
-  local name=$1 pid i
+  local name=$1 pid
   [[ -f "$STACK_DIR/$name.pid" ]] || return 0
   pid=$(cat "$STACK_DIR/$name.pid")
-  if kill -TERM "$pid" 2>/dev/null; then
-    for i in $(seq 1 250); do
-      kill -0 "$pid" 2>/dev/null || break
-      # A zombie child of an exited shell counts as gone.
-      [[ $(ps -o stat= -p "$pid" 2>/dev/null) == Z* ]] && break
-      sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
+  giftcard_kill_and_wait TERM 25 "$pid"
   rm -f "$STACK_DIR/$name.pid" "$STACK_DIR/$name.port"
 }
 
