@@ -30,7 +30,8 @@ class NoStore : public LedgerStore {
     (void)p.decide(PostingContext{a, p.reverses_transfer_id.empty() ? nullptr : &original});
     return Down();
   }
-  absl::StatusOr<EntryPage> ListEntries(const std::string&, int64_t, int) override {
+  absl::StatusOr<EntryPage> ListEntries(const std::string&, int64_t, int,
+                                        const TimeRange&) override {
     return Down();
   }
 

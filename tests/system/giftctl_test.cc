@@ -187,8 +187,9 @@ TEST_F(GiftctlTest, EveryCommandAnswersAsATableAndAsJson) {
               HasSubstr("\"balance\":{\"currency_code\":\"EUR\",\"amount_minor\":\"1500\"}"));
   run = Giftctl("account ledger " + account);
   ASSERT_EQ(run.exit_code, 0) << Describe(run);
-  EXPECT_THAT(run.out,
-              MatchesRegex("ENTRY +TIME +AMOUNT +TRANSFER\n.*-10.00 EUR.*\n.*25.00 EUR.*\n"));
+  EXPECT_THAT(run.out, MatchesRegex("ENTRY +TIME +KIND +REFERENCE +AMOUNT +BALANCE +TRANSFER\n"
+                                    ".* INVOICE +INV-1 +-10.00 EUR +15.00 EUR .*\n"
+                                    ".* REDEMPTION +GC[0-9]+ +25.00 EUR +25.00 EUR .*\n"));
   run = Giftctl("account ledger --json --page_size=1 " + account);
   EXPECT_THAT(run.out, HasSubstr("\"amount_minor\":\"-1000\""));
   EXPECT_FALSE(JsonString(run.out, "next_page_token").empty()) << run.out;

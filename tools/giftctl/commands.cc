@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -16,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "audit/audit.h"
@@ -420,6 +422,32 @@ int AccountShow(const Session& session, const OneIdFlags& flags) {
   });
 }
 
+namespace {
+
+// RFC 3339, or a date meaning its UTC midnight.
+bool ParseStatementTime(const std::string& text, google::protobuf::Timestamp* out) {
+  absl::Time t;
+  std::string error;
+  if (!absl::ParseTime(absl::RFC3339_full, text, &t, &error) &&
+      !absl::ParseTime("%Y-%m-%d", text, absl::UTCTimeZone(), &t, &error)) {
+    return false;
+  }
+  protoconv::ToTimestamp(t, out);
+  return true;
+}
+
+std::string EntryKindName(v1::LedgerEntryKind kind) {
+  return Short(v1::LedgerEntryKind_Name(kind), "LEDGER_ENTRY_KIND_");
+}
+
+// A CSV field: quoted when it holds a comma, a quote or a line break.
+std::string CsvField(const std::string& s) {
+  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
+  return absl::StrCat("\"", absl::StrReplaceAll(s, {{"\"", "\"\""}}), "\"");
+}
+
+}  // namespace
+
 int AccountLedger(const Session& session, const OneIdFlags& flags) {
   v1::ListLedgerEntriesRequest request;
   request.set_account_id(flags.id);
@@ -430,12 +458,65 @@ int AccountLedger(const Session& session, const OneIdFlags& flags) {
   return Answer(session, status, response, [&] {
     std::vector<std::vector<std::string>> rows;
     for (const auto& e : response.entries()) {
-      rows.push_back(
-          {absl::StrCat(e.entry_id()), Time(e.create_time()), Money(e.amount()), e.transfer_id()});
+      rows.push_back({absl::StrCat(e.entry_id()), Time(e.create_time()), EntryKindName(e.kind()),
+                      Or(e.reference()), Money(e.amount()), Money(e.balance_after()),
+                      e.transfer_id()});
     }
-    PrintTable({"ENTRY", "TIME", "AMOUNT", "TRANSFER"}, rows);
+    PrintTable({"ENTRY", "TIME", "KIND", "REFERENCE", "AMOUNT", "BALANCE", "TRANSFER"}, rows);
     PrintMore("account ledger " + flags.id, response.next_page_token());
   });
+}
+
+int AccountStatement(const Session& session, const StatementFlags& flags) {
+  const std::string cmd = "account statement";
+  v1::ListLedgerEntriesRequest request;
+  request.set_account_id(flags.account_id);
+  request.set_page_size(1000);
+  if (!flags.from.empty() && !ParseStatementTime(flags.from, request.mutable_start_time())) {
+    return session.UsageError(cmd, "--from wants RFC 3339 or YYYY-MM-DD, e.g. 2026-11-01");
+  }
+  if (!flags.to.empty() && !ParseStatementTime(flags.to, request.mutable_end_time())) {
+    return session.UsageError(cmd, "--to wants RFC 3339 or YYYY-MM-DD, e.g. 2026-12-01");
+  }
+  // Every page of the range (newest first), then printed oldest first as a
+  // statement reads. Paging by entry id stays stable while entries arrive.
+  v1::ListLedgerEntriesResponse all;
+  while (true) {
+    v1::ListLedgerEntriesResponse page;
+    grpc::Status status = Credit(session)->ListLedgerEntries(session.Call().get(), request, &page);
+    if (!status.ok()) return session.CallFailed(status);
+    for (const auto& e : page.entries()) *all.add_entries() = e;
+    if (page.next_page_token().empty()) break;
+    request.set_page_token(page.next_page_token());
+  }
+  std::reverse(all.mutable_entries()->begin(), all.mutable_entries()->end());
+  if (session.json()) {
+    std::printf("%s\n", ToJson(all).c_str());
+    return kExitOk;
+  }
+  if (flags.csv) {
+    std::printf("entry_id,time,kind,reference,currency,amount_minor,balance_after_minor\n");
+    for (const auto& e : all.entries()) {
+      std::printf(
+          "%s\n",
+          absl::StrJoin({absl::StrCat(e.entry_id()), Time(e.create_time()), EntryKindName(e.kind()),
+                         CsvField(e.reference()), e.amount().currency_code(),
+                         absl::StrCat(e.amount().amount_minor()),
+                         e.has_balance_after() ? absl::StrCat(e.balance_after().amount_minor())
+                                               : std::string()},
+                        ",")
+              .c_str());
+    }
+    return kExitOk;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& e : all.entries()) {
+    rows.push_back({Time(e.create_time()), EntryKindName(e.kind()), Or(e.reference()),
+                    Money(e.amount()), Money(e.balance_after()), absl::StrCat(e.entry_id())});
+  }
+  PrintTable({"TIME", "KIND", "REFERENCE", "AMOUNT", "BALANCE", "ENTRY"}, rows);
+  std::printf("%s\n", Count(all.entries_size(), "entry", "entries").c_str());
+  return kExitOk;
 }
 
 int InvoiceShow(const Session& session, const OneIdFlags& flags) {

@@ -59,6 +59,14 @@ int AccountShow(const Session& session, const OneIdFlags& flags);
 int AccountLedger(const Session& session, const OneIdFlags& flags);
 int InvoiceShow(const Session& session, const OneIdFlags& flags);
 
+struct StatementFlags {
+  std::string account_id;
+  std::string from;  // RFC 3339 or YYYY-MM-DD (UTC midnight); "" unbounded.
+  std::string to;    // Exclusive, same forms.
+  bool csv = false;
+};
+int AccountStatement(const Session& session, const StatementFlags& flags);
+
 struct AuditFlags {
   int chunk_size = 0;
 };

@@ -240,6 +240,15 @@ int Main(int argc, char** argv) {
               [&] { return AccountLedger(session, ledger); });
   c->add_option("account_id", ledger.id, "the account")->required();
   AddPageFlags(c, ledger.page);
+  StatementFlags statement;
+  c = command(account, "statement",
+              "an account's statement: every entry oldest first with its kind, reference and the "
+              "balance after it",
+              [&] { return AccountStatement(session, statement); });
+  c->add_option("account_id", statement.account_id, "the account")->required();
+  c->add_option("--from", statement.from, "entries at or after this time (RFC 3339 or YYYY-MM-DD)");
+  c->add_option("--to", statement.to, "entries before this time (RFC 3339 or YYYY-MM-DD)");
+  c->add_flag("--csv", statement.csv, "CSV for a spreadsheet instead of a table");
 
   // invoice
   CLI::App* invoice = group("invoice", "credit applied to invoices");

@@ -52,6 +52,20 @@ v1::TransferKind ToProto(TransferKind k) {
   return v1::TRANSFER_KIND_UNSPECIFIED;
 }
 
+v1::LedgerEntryKind ToProto(EntryKind k) {
+  switch (k) {
+    case EntryKind::kRedemption:
+      return v1::LEDGER_ENTRY_KIND_REDEMPTION;
+    case EntryKind::kInvoice:
+      return v1::LEDGER_ENTRY_KIND_INVOICE;
+    case EntryKind::kInvoiceReversal:
+      return v1::LEDGER_ENTRY_KIND_INVOICE_REVERSAL;
+    case EntryKind::kClawback:
+      return v1::LEDGER_ENTRY_KIND_CLAWBACK;
+  }
+  return v1::LEDGER_ENTRY_KIND_UNSPECIFIED;
+}
+
 void ToProto(const Account& a, v1::Account* out) {
   out->set_account_id(a.account_id);
   out->set_country(a.country);
@@ -223,24 +237,36 @@ grpc::ServerUnaryReactor* AccountCreditHandler::ReverseTransfer(
 grpc::ServerUnaryReactor* AccountCreditHandler::ListLedgerEntries(
     grpc::CallbackServerContext* context, const v1::ListLedgerEntriesRequest* request,
     v1::ListLedgerEntriesResponse* response) {
-  return calls_.Run(context, "ListLedgerEntries", server::Lane::kRead,
-                    [this, context, request, response]() -> grpc::Status {
-                      if (grpc::Status denied = Allow(context, "ListLedgerEntries"); !denied.ok())
-                        return denied;
-                      auto page = service_.ListLedgerEntries(
-                          {request->account_id(), request->page_size(), request->page_token()});
-                      if (!page.ok()) return errors::ToGrpcStatus(page.status());
-                      for (const LedgerEntry& e : page->entries) {
-                        v1::LedgerEntry* out = response->add_entries();
-                        out->set_entry_id(e.entry_id);
-                        out->set_transfer_id(e.transfer_id);
-                        out->set_account_id(e.account_id);
-                        *out->mutable_amount() = protoconv::ToProto(e.amount);
-                        protoconv::ToTimestamp(e.create_time, out->mutable_create_time());
-                      }
-                      response->set_next_page_token(page->next_page_token);
-                      return grpc::Status::OK;
-                    });
+  return calls_.Run(
+      context, "ListLedgerEntries", server::Lane::kRead,
+      [this, context, request, response]() -> grpc::Status {
+        if (grpc::Status denied = Allow(context, "ListLedgerEntries"); !denied.ok()) return denied;
+        ListEntriesQuery query{request->account_id(), request->page_size(), request->page_token()};
+        if (request->has_start_time()) {
+          query.start_time = protoconv::FromTimestamp(request->start_time());
+        }
+        if (request->has_end_time()) {
+          query.end_time = protoconv::FromTimestamp(request->end_time());
+        }
+        auto page = service_.ListLedgerEntries(query);
+        if (!page.ok()) return errors::ToGrpcStatus(page.status());
+        for (const LedgerEntry& e : page->entries) {
+          v1::LedgerEntry* out = response->add_entries();
+          out->set_entry_id(e.entry_id);
+          out->set_transfer_id(e.transfer_id);
+          out->set_account_id(e.account_id);
+          *out->mutable_amount() = protoconv::ToProto(e.amount);
+          protoconv::ToTimestamp(e.create_time, out->mutable_create_time());
+          out->set_kind(ToProto(e.kind));
+          out->set_reference(e.reference);
+          if (e.balance_after_minor) {
+            *out->mutable_balance_after() =
+                protoconv::ToProto(money::Money{e.amount.currency_code, *e.balance_after_minor});
+          }
+        }
+        response->set_next_page_token(page->next_page_token);
+        return grpc::Status::OK;
+      });
 }
 
 grpc::Status AccountCreditHandler::Allow(grpc::ServerContextBase* context,

@@ -24,9 +24,24 @@ absl::Status Refusal(absl::string_view reason, absl::string_view message) {
   return errors::Error(absl::StatusCode::kFailedPrecondition, reason, message);
 }
 
-// Page tokens: base64 of the account and the last entry id returned.
-std::string EncodePageToken(const std::string& account_id, int64_t last_entry_id) {
-  return absl::WebSafeBase64Escape(absl::StrCat("v1|", account_id, "|", last_entry_id));
+// Past the last time a statement can be asked for (Postgres's timestamps
+// end in 294276; a range this wide already means "unbounded").
+const absl::Time kEndOfStatementTime =
+    absl::FromCivil(absl::CivilSecond(10000, 1, 1, 0, 0, 0), absl::UTCTimeZone());
+
+// The time range as a page token carries it: microseconds, "" unbounded.
+std::string RangeText(const ListEntriesQuery& q) {
+  auto micros = [](const std::optional<absl::Time>& t) {
+    return t ? absl::StrCat(absl::ToUnixMicros(*t)) : std::string();
+  };
+  return absl::StrCat(micros(q.start_time), "|", micros(q.end_time));
+}
+
+// Page tokens: base64 of the account, the last entry id returned and the
+// time range, so that a token is only taken back with the query it paged.
+std::string EncodePageToken(const ListEntriesQuery& q, int64_t last_entry_id) {
+  return absl::WebSafeBase64Escape(
+      absl::StrCat("v2|", q.account_id, "|", last_entry_id, "|", RangeText(q)));
 }
 
 absl::StatusOr<int64_t> DecodePageToken(const ListEntriesQuery& q) {
@@ -35,11 +50,17 @@ absl::StatusOr<int64_t> DecodePageToken(const ListEntriesQuery& q) {
   std::vector<std::string> parts;
   int64_t id = 0;
   if (q.page_token.size() <= 512 && absl::WebSafeBase64Unescape(q.page_token, &raw)) {
-    parts = absl::StrSplit(raw, '|');
+    parts = absl::StrSplit(raw, absl::MaxSplits('|', 3));
   }
-  if (parts.size() != 3 || parts[0] != "v1" || parts[1] != q.account_id ||
-      !absl::SimpleAtoi(parts[2], &id) || id <= 0) {
+  if (parts.size() < 3 || parts[1] != q.account_id || !absl::SimpleAtoi(parts[2], &id) || id <= 0) {
     return errors::InvalidField("page_token", "is not a token this API returned for this account");
+  }
+  // v1 tokens (before time ranges) page a query without one.
+  const bool same_range = (parts[0] == "v1" && parts.size() == 3 && RangeText(q) == "|") ||
+                          (parts[0] == "v2" && parts.size() == 4 && parts[3] == RangeText(q));
+  if (!same_range) {
+    return errors::InvalidField("page_token",
+                                "was returned for another start_time/end_time; keep them");
   }
   return id;
 }
@@ -242,13 +263,24 @@ absl::StatusOr<ListEntriesResult> AccountService::ListLedgerEntries(const ListEn
   if (query.page_size < 0 || query.page_size > kMaxPageSize) {
     return errors::InvalidField("page_size", absl::StrCat("must be 0 to ", kMaxPageSize));
   }
+  for (const auto& [field, time] :
+       {std::pair{"start_time", query.start_time}, std::pair{"end_time", query.end_time}}) {
+    if (time && (*time < absl::UnixEpoch() || *time >= kEndOfStatementTime)) {
+      return errors::InvalidField(field, "must be between 1970-01-01 and 9999-12-31");
+    }
+  }
+  if (query.start_time && query.end_time && *query.end_time <= *query.start_time) {
+    return errors::InvalidField("end_time", "must be after start_time");
+  }
   GIFTCARD_ASSIGN_OR_RETURN(int64_t before, DecodePageToken(query));
   const int limit = query.page_size == 0 ? kDefaultPageSize : query.page_size;
-  GIFTCARD_ASSIGN_OR_RETURN(EntryPage page, store_.ListEntries(query.account_id, before, limit));
+  GIFTCARD_ASSIGN_OR_RETURN(EntryPage page,
+                            store_.ListEntries(query.account_id, before, limit,
+                                               TimeRange{query.start_time, query.end_time}));
   ListEntriesResult out;
   out.entries = std::move(page.entries);
   if (page.more && !out.entries.empty()) {
-    out.next_page_token = EncodePageToken(query.account_id, out.entries.back().entry_id);
+    out.next_page_token = EncodePageToken(query, out.entries.back().entry_id);
   }
   return out;
 }

@@ -4,6 +4,7 @@
 #ifndef GIFTCARD_SERVICES_ACCOUNT_CREDIT_DOMAIN_ACCOUNT_SERVICE_H_
 #define GIFTCARD_SERVICES_ACCOUNT_CREDIT_DOMAIN_ACCOUNT_SERVICE_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,9 @@ struct ListEntriesQuery {
   std::string account_id;
   int page_size = 0;  // 0: the default.
   std::string page_token;
+  // Entries written in [start_time, end_time); unset: unbounded.
+  std::optional<absl::Time> start_time = std::nullopt;
+  std::optional<absl::Time> end_time = std::nullopt;
 };
 
 struct ListEntriesResult {

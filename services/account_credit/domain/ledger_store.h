@@ -58,6 +58,12 @@ struct EntryPage {
   bool more = false;
 };
 
+// [start, end); an unset side is unbounded.
+struct TimeRange {
+  std::optional<absl::Time> start = std::nullopt;
+  std::optional<absl::Time> end = std::nullopt;
+};
+
 class LedgerStore {
  public:
   virtual ~LedgerStore() = default;
@@ -80,9 +86,11 @@ class LedgerStore {
     return out;
   }
   // The account's entries with entry_id < before_entry_id (0: from the
-  // newest), newest first. ACCOUNT_NOT_FOUND for an unknown customer account.
+  // newest) written within `range`, newest first. ACCOUNT_NOT_FOUND for an
+  // unknown customer account.
   virtual absl::StatusOr<EntryPage> ListEntries(const std::string& account_id,
-                                                int64_t before_entry_id, int limit) = 0;
+                                                int64_t before_entry_id, int limit,
+                                                const TimeRange& range) = 0;
 };
 
 }  // namespace giftcard::account_credit

@@ -45,12 +45,19 @@ struct Transfer {
 };
 
 // One side of a transfer, as booked on an account.
+// What moved the money (the transfer's kind, as a statement names it).
+enum class EntryKind { kRedemption, kInvoice, kInvoiceReversal, kClawback };
+
 struct LedgerEntry {
   int64_t entry_id = 0;
   std::string transfer_id;
   std::string account_id;
   money::Money amount;  // Signed.
   absl::Time create_time;
+  EntryKind kind = EntryKind::kRedemption;
+  std::string reference;  // The serial or the invoice id.
+  // The account's balance right after the entry; none on system accounts.
+  std::optional<int64_t> balance_after_minor;
 };
 
 // True for the system accounts of every currency (gift-funding/EUR, …).

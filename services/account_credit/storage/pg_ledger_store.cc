@@ -237,12 +237,35 @@ const pg::Statement kWriteTransfers{
         Micros("create_time") + " FROM t"};
 const pg::Statement kAccountExists{"ac_account_exists",
                                    "SELECT 1 FROM accounts WHERE account_id = $1"};
+// A statement's lines: each entry with its transfer's kind (a reversal's
+// with its original's too), its reference (a reversal's is its original's:
+// the invoice id) and, on the transfer's own account, the
+// balance the transfer left. Entries of one account are written under its
+// row lock, so their ids run in the order of those balances. $4/$5: the
+// time range in microseconds since the epoch, NULL for unbounded.
 const pg::Statement kListEntries{
     "ac_list_entries",
-    "SELECT entry_id, transfer_id::text, account_id, currency_code, amount_minor, " +
-        Micros("create_time") +
-        " FROM ledger_entries WHERE account_id = $1 AND ($2 = 0 OR entry_id < $2) "
-        "ORDER BY entry_id DESC LIMIT $3"};
+    "SELECT e.entry_id, e.transfer_id::text, e.account_id, e.currency_code, e.amount_minor, " +
+        Micros("e.create_time") +
+        ", t.kind, COALESCE(o.kind, ''), "
+        "CASE WHEN t.kind = 'REVERSAL' THEN COALESCE(o.reference, '') ELSE t.reference END, "
+        "CASE WHEN t.account_id = e.account_id THEN t.balance_after_minor END "
+        "FROM ledger_entries e JOIN transfers t ON t.transfer_id = e.transfer_id "
+        "LEFT JOIN transfers o ON o.transfer_id = t.reverses_transfer_id "
+        "WHERE e.account_id = $1 AND ($2 = 0 OR e.entry_id < $2) "
+        "AND ($4::bigint IS NULL OR e.create_time >= to_timestamp($4::bigint / 1e6)) "
+        "AND ($5::bigint IS NULL OR e.create_time < to_timestamp($5::bigint / 1e6)) "
+        "ORDER BY e.entry_id DESC LIMIT $3"};
+
+// Credits are redemptions and debits invoices; a reversal gives an invoice
+// its credit back, or (of a credit) takes a redemption's back.
+EntryKind EntryKindOf(const std::string& transfer_kind, const std::string& reversed_kind) {
+  if (transfer_kind == "DEBIT") return EntryKind::kInvoice;
+  if (transfer_kind == "REVERSAL") {
+    return reversed_kind == "CREDIT" ? EntryKind::kClawback : EntryKind::kInvoiceReversal;
+  }
+  return EntryKind::kRedemption;
+}
 
 }  // namespace
 
@@ -584,7 +607,12 @@ absl::StatusOr<Transfer> PgLedgerStore::PostOne(const Posting& posting) {
 }
 
 absl::StatusOr<EntryPage> PgLedgerStore::ListEntries(const std::string& account_id,
-                                                     int64_t before_entry_id, int limit) {
+                                                     int64_t before_entry_id, int limit,
+                                                     const TimeRange& range) {
+  auto micros = [](const std::optional<absl::Time>& t) -> std::optional<int64_t> {
+    if (!t) return std::nullopt;
+    return absl::ToUnixMicros(*t);
+  };
   EntryPage out;
   pg::Pool& pool = options_.standby != nullptr ? *options_.standby : pool_;
   absl::Status s = pool.Read([&](pqxx::transaction_base& tx) -> absl::Status {
@@ -592,8 +620,8 @@ absl::StatusOr<EntryPage> PgLedgerStore::ListEntries(const std::string& account_
     if (!IsSystemAccount(account_id) && tx.exec_prepared(kAccountExists.name, account_id).empty()) {
       return AccountNotFound(account_id);
     }
-    for (const auto& row :
-         tx.exec_prepared(kListEntries.name, account_id, before_entry_id, limit + 1)) {
+    for (const auto& row : tx.exec_prepared(kListEntries.name, account_id, before_entry_id,
+                                            limit + 1, micros(range.start), micros(range.end))) {
       if (static_cast<int>(out.entries.size()) == limit) {
         out.more = true;
         break;
@@ -604,6 +632,9 @@ absl::StatusOr<EntryPage> PgLedgerStore::ListEntries(const std::string& account_
       e.account_id = row[2].as<std::string>();
       e.amount = {row[3].as<std::string>(), row[4].as<int64_t>()};
       e.create_time = absl::FromUnixMicros(row[5].as<int64_t>());
+      e.kind = EntryKindOf(row[6].as<std::string>(), row[7].as<std::string>());
+      e.reference = row[8].as<std::string>();
+      if (!row[9].is_null()) e.balance_after_minor = row[9].as<int64_t>();
       out.entries.push_back(std::move(e));
     }
     return absl::OkStatus();

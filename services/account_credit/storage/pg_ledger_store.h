@@ -40,7 +40,7 @@ class PgLedgerStore : public LedgerStore {
   // a batch call brings its own batch.
   std::vector<absl::StatusOr<Transfer>> PostAll(const std::vector<Posting>& postings) override;
   absl::StatusOr<EntryPage> ListEntries(const std::string& account_id, int64_t before_entry_id,
-                                        int limit) override;
+                                        int limit, const TimeRange& range) override;
 
   // Postings waiting for a batch (tests make batches happen with it).
   size_t queued_postings() const { return postings_.queued(); }

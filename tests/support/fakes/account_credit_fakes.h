@@ -51,7 +51,8 @@ class FakeLedgerStore : public LedgerStore {
     transfers[p.request_id] = {p.request_fingerprint, t};
     return t;
   }
-  absl::StatusOr<EntryPage> ListEntries(const std::string&, int64_t, int) override {
+  absl::StatusOr<EntryPage> ListEntries(const std::string&, int64_t, int,
+                                        const TimeRange&) override {
     return EntryPage{};
   }
 };
