@@ -26,6 +26,7 @@ const std::map<std::string, std::set<std::string>>& Table() {
            Credit("UpsertAccount"), Credit("GetAccount")});
     allow(std::string(kAdmin),
           {Vault("GetCodeStatus"), Vault("IssueCodes"), Vault("ActivateCodes"), Vault("VoidCodes"),
+           Vault("BlockCodes"), Vault("UnblockCodes"),
            // Not in DESIGN.md's table: ListBatches, a read like ListCodes.
            Vault("ListCodes"), Vault("ListBatches"), Credit("GetAccount"),
            Credit("ListLedgerEntries"), Bill("GetCreditApplication"),
@@ -54,14 +55,14 @@ const std::vector<std::string>& AllPrincipals() {
 
 const std::vector<std::string>& AllMethods() {
   static const auto* all = new std::vector<std::string>{
-      Vault("RedeemCode"),         Vault("CheckCode"),           Vault("GetCodeStatus"),
-      Vault("IssueCodes"),         Vault("ActivateCodes"),       Vault("VoidCodes"),
-      Vault("ListCodes"),          Vault("ListBatches"),         Credit("UpsertAccount"),
-      Credit("GetAccount"),        Credit("CreditAccount"),      Credit("DebitAccount"),
-      Credit("ReverseTransfer"),   Credit("ListLedgerEntries"),  Bill("ApplyCredit"),
-      Bill("ReverseCredit"),       Bill("GetCreditApplication"), Vault("ExportAuditFacts"),
-      Credit("ExportAuditFacts"),  Bill("ExportAuditFacts"),     Credit("BatchCreditAccounts"),
-      Credit("BatchDebitAccounts")};
+      Vault("RedeemCode"),          Vault("CheckCode"),           Vault("GetCodeStatus"),
+      Vault("IssueCodes"),          Vault("ActivateCodes"),       Vault("VoidCodes"),
+      Vault("ListCodes"),           Vault("ListBatches"),         Credit("UpsertAccount"),
+      Credit("GetAccount"),         Credit("CreditAccount"),      Credit("DebitAccount"),
+      Credit("ReverseTransfer"),    Credit("ListLedgerEntries"),  Bill("ApplyCredit"),
+      Bill("ReverseCredit"),        Bill("GetCreditApplication"), Vault("ExportAuditFacts"),
+      Credit("ExportAuditFacts"),   Bill("ExportAuditFacts"),     Credit("BatchCreditAccounts"),
+      Credit("BatchDebitAccounts"), Vault("BlockCodes"),          Vault("UnblockCodes")};
   return *all;
 }
 

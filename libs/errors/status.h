@@ -46,6 +46,7 @@ inline constexpr absl::string_view kCodeNotFound = "CODE_NOT_FOUND";
 inline constexpr absl::string_view kBatchNotFound = "BATCH_NOT_FOUND";
 inline constexpr absl::string_view kCodeVoided = "CODE_VOIDED";    // Admin: cannot be activated.
 inline constexpr absl::string_view kCodeExpired = "CODE_EXPIRED";  // Admin: cannot be activated.
+inline constexpr absl::string_view kCodeBlocked = "CODE_BLOCKED";  // Admin: unblock first.
 inline constexpr absl::string_view kTransferNotFound = "TRANSFER_NOT_FOUND";
 inline constexpr absl::string_view kAccountClosed = "ACCOUNT_CLOSED";
 inline constexpr absl::string_view kCannotReverseReversal = "CANNOT_REVERSE_REVERSAL";

@@ -136,8 +136,8 @@ TEST_F(StatementTest, RunningBalancesEqualTheBalanceAfterEveryEntryUnderConcurre
   v1::ListLedgerEntriesRequest system;
   system.set_account_id("gift-funding/EUR");
   v1::ListLedgerEntriesResponse funding;
-  ASSERT_TRUE(suite_.credit_stub->ListLedgerEntries(Context(kSupportToken).get(), system, &funding)
-                  .ok());
+  ASSERT_TRUE(
+      suite_.credit_stub->ListLedgerEntries(Context(kSupportToken).get(), system, &funding).ok());
   ASSERT_GT(funding.entries_size(), 0);
   EXPECT_FALSE(funding.entries(0).has_balance_after());
   EXPECT_NE(funding.entries(0).kind(), v1::LEDGER_ENTRY_KIND_UNSPECIFIED);
@@ -146,7 +146,8 @@ TEST_F(StatementTest, RunningBalancesEqualTheBalanceAfterEveryEntryUnderConcurre
 TEST_F(StatementTest, APageWalkDuringWritesNeitherSkipsNorRepeatsAnEntry) {
   const std::vector<v1::IssuedCode> codes = suite_.IssueActiveCodes(60, kCodeValue, "EUR", "DE");
   ASSERT_EQ(codes.size(), 60u);
-  for (int i = 0; i < 20; ++i) ASSERT_TRUE(suite_.Redeem(codes[i].code(), "stmt", "w" + std::to_string(i)).ok());
+  for (int i = 0; i < 20; ++i)
+    ASSERT_TRUE(suite_.Redeem(codes[i].code(), "stmt", "w" + std::to_string(i)).ok());
   // New entries arrive while the walk goes on, page by page.
   std::atomic<bool> stop{false};
   std::thread writer([&] {
@@ -182,7 +183,8 @@ TEST_F(StatementTest, APageWalkDuringWritesNeitherSkipsNorRepeatsAnEntry) {
 
 TEST_F(StatementTest, ATimeRangeSelectsEntriesAndItsTokensStayWithIt) {
   const std::vector<v1::IssuedCode> codes = suite_.IssueActiveCodes(6, kCodeValue, "EUR", "DE");
-  for (int i = 0; i < 6; ++i) ASSERT_TRUE(suite_.Redeem(codes[i].code(), "stmt", "t" + std::to_string(i)).ok());
+  for (int i = 0; i < 6; ++i)
+    ASSERT_TRUE(suite_.Redeem(codes[i].code(), "stmt", "t" + std::to_string(i)).ok());
   std::vector<v1::LedgerEntry> all = All();
   std::reverse(all.begin(), all.end());
   ASSERT_EQ(all.size(), 6u);
@@ -238,7 +240,8 @@ TEST_F(StatementTest, GiftctlPrintsTheStatementOldestFirstAsATableOrCsv) {
   ASSERT_EQ(lines.size(), 4u) << run.out;
   EXPECT_EQ(lines[0], "entry_id,time,kind,reference,currency,amount_minor,balance_after_minor");
   EXPECT_THAT(lines[1], HasSubstr(absl::StrCat(",REDEMPTION,", codes[0].serial(), ",EUR,500,500")));
-  EXPECT_THAT(lines[2], HasSubstr(absl::StrCat(",REDEMPTION,", codes[1].serial(), ",EUR,500,1000")));
+  EXPECT_THAT(lines[2],
+              HasSubstr(absl::StrCat(",REDEMPTION,", codes[1].serial(), ",EUR,500,1000")));
   EXPECT_THAT(lines[3], HasSubstr(",INVOICE,stmt-g-inv,EUR,-150,850"));
 
   run = RunCommand(giftctl + " account statement stmt");

@@ -85,6 +85,22 @@ class Caller {
       v1::VoidCodesResponse out;
       return suite_.vault_stub->VoidCodes(ctx.get(), r, &out);
     }
+    if (name == "BlockCodes") {
+      v1::BlockCodesRequest r;
+      r.add_serials(codes_.back().serial());
+      r.set_reason("matrix");
+      r.set_request_id(id);
+      v1::BlockCodesResponse out;
+      return suite_.vault_stub->BlockCodes(ctx.get(), r, &out);
+    }
+    if (name == "UnblockCodes") {
+      v1::UnblockCodesRequest r;
+      r.add_serials(codes_.back().serial());
+      r.set_reason("matrix");
+      r.set_request_id(id);
+      v1::UnblockCodesResponse out;
+      return suite_.vault_stub->UnblockCodes(ctx.get(), r, &out);
+    }
     if (name == "ListCodes") {
       v1::ListCodesRequest r;
       r.set_batch_id(codes_.at(0).batch_id());
@@ -268,7 +284,7 @@ TEST(TrustTest, EveryRpcAsEveryCallerOnlyTheAllowedCellsGetThrough) {
   // The cells of DESIGN.md's permissions table, plus the admin's three
   // ExportAuditFacts, ListBatches for admin and support, and the batch forms
   // of CreditAccount and DebitAccount for their services (docs/decisions.md).
-  EXPECT_EQ(allowed_cells, 33);
+  EXPECT_EQ(allowed_cells, 35);
   EXPECT_EQ(HealthOf(suite.account_credit_addr), "SERVING");  // Health needs no identity.
 }
 

@@ -326,6 +326,38 @@ int CodesVoid(const Session& session, const SelectFlags& flags) {
                     response.voided_count(), response.unchanged_count(), response.skipped_count());
 }
 
+int CodesBlock(const Session& session, const SelectFlags& flags) {
+  if (AnyLooksLikeAPin(flags.serials)) return session.UsageError("codes block", kLooksLikeAPin);
+  if (std::string e = SelectionError(flags); !e.empty())
+    return session.UsageError("codes block", e);
+  v1::BlockCodesRequest request;
+  request.set_batch_id(flags.batch_id);
+  for (const std::string& serial : flags.serials) request.add_serials(serial);
+  request.set_reason(flags.reason);
+  request.set_request_id(RequestIdOr(flags.request_id, "giftctl-block"));
+  v1::BlockCodesResponse response;
+  grpc::Status status = Vault(session)->BlockCodes(session.Call().get(), request, &response);
+  return BulkAnswer(session, status, response, "blocked", "BLOCKED",
+                    "voided, expired, redeeming or redeemed", response.blocked_count(),
+                    response.unchanged_count(), response.skipped_count());
+}
+
+int CodesUnblock(const Session& session, const SelectFlags& flags) {
+  if (AnyLooksLikeAPin(flags.serials)) return session.UsageError("codes unblock", kLooksLikeAPin);
+  if (std::string e = SelectionError(flags); !e.empty()) {
+    return session.UsageError("codes unblock", e);
+  }
+  v1::UnblockCodesRequest request;
+  request.set_batch_id(flags.batch_id);
+  for (const std::string& serial : flags.serials) request.add_serials(serial);
+  request.set_reason(flags.reason);
+  request.set_request_id(RequestIdOr(flags.request_id, "giftctl-unblock"));
+  v1::UnblockCodesResponse response;
+  grpc::Status status = Vault(session)->UnblockCodes(session.Call().get(), request, &response);
+  return BulkAnswer(session, status, response, "unblocked", "not blocked", "",
+                    response.unblocked_count(), response.unchanged_count(), 0);
+}
+
 int CodesStatus(const Session& session, const StatusFlags& flags) {
   const std::string cmd = "codes status";
   v1::GetCodeStatusRequest request;
@@ -355,6 +387,8 @@ int CodesStatus(const Session& session, const StatusFlags& flags) {
                  {"redeem_time", Time(code.redeem_time())},
                  {"void_time", Time(code.void_time())},
                  {"void_reason", Or(code.void_reason())},
+                 {"block_reason", Or(code.block_reason())},
+                 {"block_time", Time(code.block_time())},
                  {"expire_time", Time(code.expire_time())},
                  {"redeemed_by_account_id", Or(code.redeemed_by_account_id())},
                  {"redemption_id", Or(code.redemption_id())}});

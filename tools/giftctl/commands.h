@@ -26,11 +26,13 @@ int CodesIssue(const Session& session, const IssueFlags& flags);
 struct SelectFlags {
   std::string batch_id;
   std::vector<std::string> serials;
-  std::string reason;  // Void only.
+  std::string reason;  // Void, block and unblock.
   std::string request_id;
 };
 int CodesActivate(const Session& session, const SelectFlags& flags);
 int CodesVoid(const Session& session, const SelectFlags& flags);
+int CodesBlock(const Session& session, const SelectFlags& flags);
+int CodesUnblock(const Session& session, const SelectFlags& flags);
 
 struct StatusFlags {
   std::vector<std::string> serials;  // One, unless --pin_stdin.

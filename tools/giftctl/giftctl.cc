@@ -199,6 +199,26 @@ int Main(int argc, char** argv) {
       ->required();
   AddRequestId(c, void_flags.request_id);
 
+  SelectFlags block_flags;
+  c = command(codes, "block", "hold codes for fraud (→ BLOCKED; reversible, unlike void)",
+              [&] { return CodesBlock(session, block_flags); });
+  c->add_option("serials", block_flags.serials, "serials to block (or --batch_id)");
+  c->add_option("--batch_id", block_flags.batch_id, "every ISSUED or ACTIVE code of this batch");
+  c->add_option("--reason", block_flags.reason, "why, shown to support ('codes status')")
+      ->required();
+  AddRequestId(c, block_flags.request_id);
+  Explain(c,
+          "A blocked code answers the storefront exactly as an unknown one. A voided, expired\n"
+          "or redeemed serial refuses the whole change; of a batch, such codes are skipped.");
+
+  SelectFlags unblock_flags;
+  c = command(codes, "unblock", "end a hold: BLOCKED codes go back to ISSUED or ACTIVE",
+              [&] { return CodesUnblock(session, unblock_flags); });
+  c->add_option("serials", unblock_flags.serials, "serials to unblock (or --batch_id)");
+  c->add_option("--batch_id", unblock_flags.batch_id, "every BLOCKED code of this batch");
+  c->add_option("--reason", unblock_flags.reason, "why the hold ends")->required();
+  AddRequestId(c, unblock_flags.request_id);
+
   StatusFlags status;
   c = command(codes, "status", "what happened to a card: state, times, who redeemed it",
               [&] { return CodesStatus(session, status); });

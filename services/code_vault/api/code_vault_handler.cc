@@ -23,6 +23,8 @@ v1::CodeState ToProto(CodeState s) {
       return v1::CODE_STATE_VOIDED;
     case CodeState::kExpired:
       return v1::CODE_STATE_EXPIRED;
+    case CodeState::kBlocked:
+      return v1::CODE_STATE_BLOCKED;
   }
   return v1::CODE_STATE_UNSPECIFIED;
 }
@@ -53,6 +55,8 @@ std::optional<CodeState> FromProto(v1::CodeState s) {
       return CodeState::kVoided;
     case v1::CODE_STATE_EXPIRED:
       return CodeState::kExpired;
+    case v1::CODE_STATE_BLOCKED:
+      return CodeState::kBlocked;
     default:
       return std::nullopt;
   }
@@ -74,6 +78,8 @@ void ToProto(const Code& code, v1::CodeStatus* out) {
   out->set_redeemed_by_account_id(code.redeemed_by_account_id);
   out->set_redemption_id(code.redemption_id);
   out->set_void_reason(code.void_reason);
+  out->set_block_reason(code.block_reason);
+  if (code.block_time) protoconv::ToTimestamp(*code.block_time, out->mutable_block_time());
 }
 
 void ToProto(const BatchInfo& batch, v1::Batch* out) {
@@ -119,6 +125,43 @@ grpc::ServerUnaryReactor* CodeVaultHandler::VoidCodes(grpc::CallbackServerContex
         response->set_voided_count(result->changed);
         response->set_unchanged_count(result->unchanged);
         response->set_skipped_count(result->skipped);
+        return grpc::Status::OK;
+      });
+}
+
+grpc::ServerUnaryReactor* CodeVaultHandler::BlockCodes(grpc::CallbackServerContext* context,
+                                                       const v1::BlockCodesRequest* request,
+                                                       v1::BlockCodesResponse* response) {
+  return calls_.Run(
+      context, "BlockCodes", server::Lane::kWrite,
+      [this, context, request, response]() -> grpc::Status {
+        if (grpc::Status denied = Allow(context, "BlockCodes"); !denied.ok()) return denied;
+        auto result = service_.BlockCodes({request->batch_id(),
+                                           {request->serials().begin(), request->serials().end()},
+                                           request->reason(),
+                                           request->request_id()});
+        if (!result.ok()) return errors::ToGrpcStatus(result.status());
+        response->set_blocked_count(result->changed);
+        response->set_unchanged_count(result->unchanged);
+        response->set_skipped_count(result->skipped);
+        return grpc::Status::OK;
+      });
+}
+
+grpc::ServerUnaryReactor* CodeVaultHandler::UnblockCodes(grpc::CallbackServerContext* context,
+                                                         const v1::UnblockCodesRequest* request,
+                                                         v1::UnblockCodesResponse* response) {
+  return calls_.Run(
+      context, "UnblockCodes", server::Lane::kWrite,
+      [this, context, request, response]() -> grpc::Status {
+        if (grpc::Status denied = Allow(context, "UnblockCodes"); !denied.ok()) return denied;
+        auto result = service_.UnblockCodes({request->batch_id(),
+                                             {request->serials().begin(), request->serials().end()},
+                                             request->reason(),
+                                             request->request_id()});
+        if (!result.ok()) return errors::ToGrpcStatus(result.status());
+        response->set_unblocked_count(result->changed);
+        response->set_unchanged_count(result->unchanged);
         return grpc::Status::OK;
       });
 }

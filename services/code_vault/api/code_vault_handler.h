@@ -15,9 +15,12 @@ namespace giftcard::code_vault {
 // workers; the streaming admin methods stay synchronous.
 using CodeVaultCallbackBase = v1::CodeVault::WithCallbackMethod_RedeemCode<
     v1::CodeVault::WithCallbackMethod_CheckCode<v1::CodeVault::WithCallbackMethod_GetCodeStatus<
-        v1::CodeVault::WithCallbackMethod_ActivateCodes<
-            v1::CodeVault::WithCallbackMethod_VoidCodes<v1::CodeVault::WithCallbackMethod_ListCodes<
-                v1::CodeVault::WithCallbackMethod_ListBatches<v1::CodeVault::Service>>>>>>>;
+        v1::CodeVault::WithCallbackMethod_ActivateCodes<v1::CodeVault::WithCallbackMethod_VoidCodes<
+            v1::CodeVault::WithCallbackMethod_BlockCodes<
+                v1::CodeVault::WithCallbackMethod_UnblockCodes<
+                    v1::CodeVault::WithCallbackMethod_ListCodes<
+                        v1::CodeVault::WithCallbackMethod_ListBatches<
+                            v1::CodeVault::Service>>>>>>>>>;
 
 class CodeVaultHandler final : public CodeVaultCallbackBase {
  public:
@@ -42,6 +45,12 @@ class CodeVaultHandler final : public CodeVaultCallbackBase {
   grpc::ServerUnaryReactor* VoidCodes(grpc::CallbackServerContext* context,
                                       const v1::VoidCodesRequest* request,
                                       v1::VoidCodesResponse* response) override;
+  grpc::ServerUnaryReactor* BlockCodes(grpc::CallbackServerContext* context,
+                                       const v1::BlockCodesRequest* request,
+                                       v1::BlockCodesResponse* response) override;
+  grpc::ServerUnaryReactor* UnblockCodes(grpc::CallbackServerContext* context,
+                                         const v1::UnblockCodesRequest* request,
+                                         v1::UnblockCodesResponse* response) override;
   grpc::ServerUnaryReactor* ListCodes(grpc::CallbackServerContext* context,
                                       const v1::ListCodesRequest* request,
                                       v1::ListCodesResponse* response) override;

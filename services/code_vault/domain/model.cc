@@ -20,13 +20,30 @@ const char* CodeStateName(CodeState state) {
       return "VOIDED";
     case CodeState::kExpired:
       return "EXPIRED";
+    case CodeState::kBlocked:
+      return "BLOCKED";
+  }
+  return "";
+}
+
+const char* BulkKindName(BulkKind kind) {
+  switch (kind) {
+    case BulkKind::kActivate:
+      return "ACTIVATE";
+    case BulkKind::kVoid:
+      return "VOID";
+    case BulkKind::kBlock:
+      return "BLOCK";
+    case BulkKind::kUnblock:
+      return "UNBLOCK";
   }
   return "";
 }
 
 std::optional<CodeState> CodeStateFromName(const std::string& name) {
-  for (CodeState s : {CodeState::kIssued, CodeState::kActive, CodeState::kRedeeming,
-                      CodeState::kRedeemed, CodeState::kVoided, CodeState::kExpired}) {
+  for (CodeState s :
+       {CodeState::kIssued, CodeState::kActive, CodeState::kRedeeming, CodeState::kRedeemed,
+        CodeState::kVoided, CodeState::kExpired, CodeState::kBlocked}) {
     if (name == CodeStateName(s)) return s;
   }
   return std::nullopt;
@@ -65,33 +82,53 @@ std::string MakeSerial(int64_t batch_no, int index) {
 }
 
 absl::StatusOr<bool> BulkChangeMoves(BulkKind kind, const std::string& serial, CodeState state) {
-  const bool activate = kind == BulkKind::kActivate;
-  const char* verb = activate ? "activated" : "voided";
+  const char* verb = kind == BulkKind::kActivate ? "activated"
+                     : kind == BulkKind::kVoid   ? "voided"
+                     : kind == BulkKind::kBlock  ? "blocked"
+                                                 : "unblocked";
   auto refuse = [&](absl::string_view reason, absl::string_view why) {
     return errors::Error(
         absl::StatusCode::kFailedPrecondition, reason,
         absl::StrCat(serial, " is ", CodeStateName(state), ": ", why, "; nothing was ", verb),
         {{"serial", serial}, {"state", CodeStateName(state)}});
   };
-  switch (state) {
-    case CodeState::kIssued:
-      return true;
-    case CodeState::kActive:
-      return !activate;
-    case CodeState::kVoided:
-      if (activate) return refuse(errors::reason::kCodeVoided, "a voided code cannot be activated");
-      return false;
-    case CodeState::kExpired:
-      if (activate) {
+  const bool redeemed = state == CodeState::kRedeeming || state == CodeState::kRedeemed;
+  switch (kind) {
+    case BulkKind::kActivate:
+      if (state == CodeState::kIssued) return true;
+      if (state == CodeState::kActive) return false;
+      if (state == CodeState::kVoided) {
+        return refuse(errors::reason::kCodeVoided, "a voided code cannot be activated");
+      }
+      if (state == CodeState::kExpired) {
         return refuse(errors::reason::kCodeExpired, "an expired code cannot be activated");
       }
-      return true;
-    case CodeState::kRedeeming:
-    case CodeState::kRedeemed:
+      if (state == CodeState::kBlocked) {
+        return refuse(errors::reason::kCodeBlocked,
+                      "a blocked code is activated only once unblocked");
+      }
+      return refuse(errors::reason::kCodeAlreadyRedeemed, "it was redeemed");
+    case BulkKind::kVoid:
+      if (state == CodeState::kVoided) return false;
+      if (redeemed) {
+        return refuse(errors::reason::kCodeAlreadyRedeemed, "a redeemed code cannot be voided");
+      }
+      return true;  // Issued, active, expired or blocked.
+    case BulkKind::kBlock:
+      if (state == CodeState::kIssued || state == CodeState::kActive) return true;
+      if (state == CodeState::kBlocked) return false;
+      if (state == CodeState::kVoided) {
+        return refuse(errors::reason::kCodeVoided, "a voided code cannot be blocked");
+      }
+      if (state == CodeState::kExpired) {
+        return refuse(errors::reason::kCodeExpired, "an expired code cannot be blocked");
+      }
       return refuse(errors::reason::kCodeAlreadyRedeemed,
-                    activate ? "it was redeemed" : "a redeemed code cannot be voided");
+                    "a redeemed code is blocked only through a clawback");
+    case BulkKind::kUnblock:
+      return state == CodeState::kBlocked;  // Anything else is not held: left as it is.
   }
-  return absl::InternalError("unknown code state");
+  return absl::InternalError("unknown bulk change");
 }
 
 }  // namespace giftcard::code_vault

@@ -16,7 +16,7 @@ namespace giftcard::code_vault {
 
 // Stored states. EXPIRED is not stored: an ISSUED or ACTIVE code past its
 // expire_time is reported as EXPIRED (see EffectiveState).
-enum class CodeState { kIssued, kActive, kRedeeming, kRedeemed, kVoided, kExpired };
+enum class CodeState { kIssued, kActive, kRedeeming, kRedeemed, kVoided, kExpired, kBlocked };
 enum class RedemptionState { kPending, kCompleted, kRejected };
 
 const char* CodeStateName(CodeState state);
@@ -38,21 +38,27 @@ struct Code {
   std::optional<absl::Time> expire_time;
   std::string redeemed_by_account_id;
   std::string redemption_id;
-  std::string void_reason;  // As the admin gave it; empty unless voided.
+  std::string void_reason;   // As the admin gave it; empty unless voided.
+  std::string block_reason;  // Empty unless blocked.
+  std::optional<absl::Time> block_time;
 };
 
 // The state a caller sees at `now`: an unredeemed code past expiry is EXPIRED.
 CodeState EffectiveState(const Code& code, absl::Time now);
 
-// An admin's bulk change: activate (ISSUED → ACTIVE) or void (ISSUED or
-// ACTIVE → VOIDED).
-enum class BulkKind { kActivate, kVoid };
+// An admin's bulk change: activate (ISSUED → ACTIVE), void (ISSUED, ACTIVE
+// or BLOCKED → VOIDED), block (ISSUED or ACTIVE → BLOCKED, a reversible
+// fraud hold) or unblock (BLOCKED → the state it was blocked from).
+enum class BulkKind { kActivate, kVoid, kBlock, kUnblock };
+// "ACTIVATE", "VOID", "BLOCK", "UNBLOCK".
+const char* BulkKindName(BulkKind kind);
 
 // What a bulk change does to a code named by serial whose effective state is
 // `state`: true, it moves; false, it is in the target state already; an error
 // naming the serial, the code cannot take this change and refuses the whole
-// change (a voided, expired or redeemed code is never activated, a redeemed
-// one never voided).
+// change (a voided, expired, blocked or redeemed code is never activated, a
+// redeemed one never voided, a voided, expired or redeemed one never blocked;
+// unblocking a code that is not blocked leaves it as it is).
 absl::StatusOr<bool> BulkChangeMoves(BulkKind kind, const std::string& serial, CodeState state);
 
 struct Redemption {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -209,10 +210,23 @@ absl::StatusOr<BulkResult> VaultService::ActivateCodes(const std::string& batch_
 }
 
 absl::StatusOr<BulkResult> VaultService::VoidCodes(const VoidCommand& command) {
+  return ReasonedBulkChange(BulkKind::kVoid, command);
+}
+
+absl::StatusOr<BulkResult> VaultService::BlockCodes(const VoidCommand& command) {
+  return ReasonedBulkChange(BulkKind::kBlock, command);
+}
+
+absl::StatusOr<BulkResult> VaultService::UnblockCodes(const VoidCommand& command) {
+  return ReasonedBulkChange(BulkKind::kUnblock, command);
+}
+
+absl::StatusOr<BulkResult> VaultService::ReasonedBulkChange(BulkKind kind,
+                                                            const VoidCommand& command) {
   GIFTCARD_RETURN_IF_ERROR(validate::Text("reason", command.reason, 512));
   if (command.reason.empty()) return errors::InvalidField("reason", "is required");
   BulkChange change;
-  change.kind = BulkChange::Kind::kVoid;
+  change.kind = kind;
   change.batch_id = command.batch_id;
   change.serials = command.serials;
   change.reason = command.reason;
@@ -227,9 +241,10 @@ absl::StatusOr<BulkResult> VaultService::ApplyBulkChange(BulkChange change) {
   std::sort(sorted.begin(), sorted.end());
   sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
   change.serials = sorted;
+  // The kind's name in the fingerprint: one request id is one change.
   change.request_fingerprint = codes::Sha256Hex(
-      absl::StrCat(change.kind == BulkChange::Kind::kActivate ? "activate" : "void", "|",
-                   change.batch_id, "|", absl::StrJoin(sorted, ","), "|", change.reason));
+      absl::StrCat(absl::AsciiStrToLower(BulkKindName(change.kind)), "|", change.batch_id, "|",
+                   absl::StrJoin(sorted, ","), "|", change.reason));
   return store_.ApplyBulkChange(change);
 }
 

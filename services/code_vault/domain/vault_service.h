@@ -43,6 +43,7 @@ struct IssuedBatch {
   std::vector<IssuedCode> codes;
 };
 
+// Void, block and unblock: a batch or serials, and why (required).
 struct VoidCommand {
   std::string batch_id;
   std::vector<std::string> serials;
@@ -105,6 +106,10 @@ class VaultService {
                                            const std::vector<std::string>& serials,
                                            const std::string& request_id);
   absl::StatusOr<BulkResult> VoidCodes(const VoidCommand& command);
+  // A reversible fraud hold: a blocked code answers the storefront exactly
+  // as an unknown one; support sees BLOCKED and why.
+  absl::StatusOr<BulkResult> BlockCodes(const VoidCommand& command);
+  absl::StatusOr<BulkResult> UnblockCodes(const VoidCommand& command);
   // A page token remembers its query: an empty batch_id or state takes the
   // token's, a given one must match it.
   absl::StatusOr<ListCodesResult> ListCodes(const ListCodesQuery& query);
@@ -132,6 +137,7 @@ class VaultService {
                                           const std::vector<codes::CodeHash>& hashes,
                                           const std::string& request_id);
   absl::StatusOr<BulkResult> ApplyBulkChange(BulkChange change);
+  absl::StatusOr<BulkResult> ReasonedBulkChange(BulkKind kind, const VoidCommand& command);
   // `client_key` as validate::ClientAddressKey made it.
   std::vector<LimitKey> LimitKeys(const std::string& account_id,
                                   const std::string& client_key) const;

@@ -22,9 +22,10 @@ std::string CodeColumns(const std::string& t = "") {
       "batch_id::text, ", p, "pin_last4, ", Micros(p + "create_time"), ", ",
       Micros(p + "activate_time"), ", ", Micros(p + "redeem_time"), ", ", Micros(p + "void_time"),
       ", ", Micros(p + "expire_time"), ", coalesce(", p, "redeemed_by_account_id, ''), coalesce(",
-      p, "redemption_id::text, ''), ", "coalesce(", p, "void_reason, '')");
+      p, "redemption_id::text, ''), ", "coalesce(", p, "void_reason, ''), coalesce(", p,
+      "block_reason, ''), ", Micros(p + "block_time"));
 }
-constexpr int kCodeColumnCount = 15;
+constexpr int kCodeColumnCount = 17;
 
 // The columns RedemptionFromRow reads, of the table aliased `t` ("" for none).
 std::string RedemptionColumns(const std::string& t = "") {
@@ -59,6 +60,8 @@ Code CodeFromRow(const pqxx::row& row) {
   c.redeemed_by_account_id = row[12].as<std::string>();
   c.redemption_id = row[13].as<std::string>();
   c.void_reason = row[14].as<std::string>();
+  c.block_reason = row[15].as<std::string>();
+  c.block_time = OptionalTime(row[16]);
   return c;
 }
 
@@ -137,10 +140,12 @@ const pg::Statement kSerialsInState{"cv_serials_in_state",
                                                  " FROM codes WHERE serial = ANY($1::text[]) "
                                                  "FOR UPDATE")};
 // After a batch change: its codes, and those now in the target state.
+// The batch's codes, and how many of them are in one of the states $2
+// (the change's target: unchanged unless the change just moved them).
 const pg::Statement kBatchStateCount{
     "cv_batch_state_count",
     absl::StrCat("SELECT count(*), count(*) FILTER (WHERE ", kEffectiveState,
-                 " = $2) FROM codes WHERE batch_id = $1::uuid")};
+                 " = ANY($2::text[])) FROM codes WHERE batch_id = $1::uuid")};
 const pg::Statement kActivateBatch{"cv_activate_batch",
                                    "UPDATE codes SET state = 'ACTIVE', activate_time = now() "
                                    "WHERE batch_id = $1::uuid AND state = 'ISSUED' "
@@ -150,12 +155,31 @@ const pg::Statement kActivateSerials{"cv_activate_serials",
                                      "WHERE serial = ANY($1::text[]) AND state = 'ISSUED'"};
 const pg::Statement kVoidBatch{
     "cv_void_batch",
-    "UPDATE codes SET state = 'VOIDED', void_time = now(), void_reason = $2 "
-    "WHERE batch_id = $1::uuid AND state IN ('ISSUED', 'ACTIVE')"};
+    "UPDATE codes SET state = 'VOIDED', void_time = now(), void_reason = $2, blocked_from = NULL "
+    "WHERE batch_id = $1::uuid AND state IN ('ISSUED', 'ACTIVE', 'BLOCKED')"};
 const pg::Statement kVoidSerials{
     "cv_void_serials",
-    "UPDATE codes SET state = 'VOIDED', void_time = now(), void_reason = $2 "
-    "WHERE serial = ANY($1::text[]) AND state IN ('ISSUED', 'ACTIVE')"};
+    "UPDATE codes SET state = 'VOIDED', void_time = now(), void_reason = $2, blocked_from = NULL "
+    "WHERE serial = ANY($1::text[]) AND state IN ('ISSUED', 'ACTIVE', 'BLOCKED')"};
+// A hold remembers the state it interrupts (SET reads the old row). An
+// expired code is not held: it can never be redeemed anyway.
+const pg::Statement kBlockBatch{
+    "cv_block_batch",
+    "UPDATE codes SET state = 'BLOCKED', blocked_from = state, block_reason = $2, "
+    "block_time = now() WHERE batch_id = $1::uuid AND state IN ('ISSUED', 'ACTIVE') "
+    "AND (expire_time IS NULL OR expire_time > now())"};
+const pg::Statement kBlockSerials{
+    "cv_block_serials",
+    "UPDATE codes SET state = 'BLOCKED', blocked_from = state, block_reason = $2, "
+    "block_time = now() WHERE serial = ANY($1::text[]) AND state IN ('ISSUED', 'ACTIVE')"};
+const pg::Statement kUnblockBatch{
+    "cv_unblock_batch",
+    "UPDATE codes SET state = blocked_from, blocked_from = NULL, block_reason = NULL, "
+    "block_time = NULL WHERE batch_id = $1::uuid AND state = 'BLOCKED'"};
+const pg::Statement kUnblockSerials{
+    "cv_unblock_serials",
+    "UPDATE codes SET state = blocked_from, blocked_from = NULL, block_reason = NULL, "
+    "block_time = NULL WHERE serial = ANY($1::text[]) AND state = 'BLOCKED'"};
 // $3 is the effective state to keep, or '' for all.
 const pg::Statement kListCodes{"cv_list_codes",
                                absl::StrCat("SELECT ", CodeColumns(),
@@ -322,13 +346,12 @@ const pg::Statement kReject{
 }  // namespace
 
 std::vector<pg::Statement> PgCodeStore::Statements() {
-  return {kFindBatch,       kInsertBatch,      kInsertCodes,        kBatchSerials,
-          kBatchExists,     kFindAdminRequest, kInsertAdminRequest, kSerialsInState,
-          kBatchStateCount, kActivateBatch,    kActivateSerials,    kVoidBatch,
-          kVoidSerials,     kListCodes,        kListAllCodes,       kListBatches,
-          kClaimPending,    kCodeBySerial,     kCodesBySerials,     kFindRedemption,
-          kLookup,          kReserve,          kCompleteMany,       kReject,
-          kLookupMany,      kReserveMany};
+  return {kFindBatch,        kInsertBatch,        kInsertCodes,    kBatchSerials,    kBatchExists,
+          kFindAdminRequest, kInsertAdminRequest, kSerialsInState, kBatchStateCount, kActivateBatch,
+          kActivateSerials,  kVoidBatch,          kVoidSerials,    kBlockBatch,      kBlockSerials,
+          kUnblockBatch,     kUnblockSerials,     kListCodes,      kListAllCodes,    kListBatches,
+          kClaimPending,     kCodeBySerial,       kCodesBySerials, kFindRedemption,  kLookup,
+          kReserve,          kCompleteMany,       kReject,         kLookupMany,      kReserveMany};
 }
 
 absl::StatusOr<Batch> PgCodeStore::CreateBatch(const BatchSpec& spec,
@@ -378,8 +401,41 @@ absl::StatusOr<Batch> PgCodeStore::CreateBatch(const BatchSpec& spec,
   return out;
 }
 
+namespace {
+
+// The statements of one kind of bulk change, by batch and by serials
+// (void and block take the reason as $2), and the states that count as
+// "done" for it.
+struct BulkStatements {
+  const pg::Statement* by_batch;
+  const pg::Statement* by_serials;
+  bool takes_reason;
+  const char* done_states;  // A text[] literal.
+};
+
+BulkStatements StatementsFor(BulkKind kind) {
+  switch (kind) {
+    case BulkKind::kActivate:
+      return {&kActivateBatch, &kActivateSerials, false, "{ACTIVE}"};
+    case BulkKind::kVoid:
+      return {&kVoidBatch, &kVoidSerials, true, "{VOIDED}"};
+    case BulkKind::kBlock:
+      return {&kBlockBatch, &kBlockSerials, true, "{BLOCKED}"};
+    case BulkKind::kUnblock:
+      break;
+  }
+  return {&kUnblockBatch, &kUnblockSerials, false, "{}"};  // Counts only the total.
+}
+
+}  // namespace
+
 absl::StatusOr<BulkResult> PgCodeStore::ApplyBulkChange(const BulkChange& change) {
-  const bool activate = change.kind == BulkChange::Kind::kActivate;
+  const BulkStatements statements = StatementsFor(change.kind);
+  auto run = [&](pqxx::work& tx, const pg::Statement& statement, const std::string& selection) {
+    return (statements.takes_reason ? tx.exec_prepared(statement.name, selection, change.reason)
+                                    : tx.exec_prepared(statement.name, selection))
+        .affected_rows();
+  };
   BulkResult out;
   absl::Status s = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
     out = BulkResult{};
@@ -399,16 +455,18 @@ absl::StatusOr<BulkResult> PgCodeStore::ApplyBulkChange(const BulkChange& change
         return errors::Error(absl::StatusCode::kNotFound, errors::reason::kBatchNotFound,
                              "no such batch", {{"batch_id", change.batch_id}});
       }
-      out.changed =
-          activate
-              ? tx.exec_prepared(kActivateBatch.name, change.batch_id).affected_rows()
-              : tx.exec_prepared(kVoidBatch.name, change.batch_id, change.reason).affected_rows();
-      pqxx::result counted =
-          tx.exec_prepared(kBatchStateCount.name, change.batch_id, activate ? "ACTIVE" : "VOIDED");
+      out.changed = run(tx, *statements.by_batch, change.batch_id);
+      pqxx::result counted = tx.exec_prepared(kBatchStateCount.name, change.batch_id,
+                                              std::string(statements.done_states));
       const int64_t total = counted[0][0].as<int64_t>();
-      const int64_t in_target = counted[0][1].as<int64_t>();
-      out.unchanged = in_target - out.changed;
-      out.skipped = total - in_target;
+      if (change.kind == BulkKind::kUnblock) {
+        // Every code that is not held is left as it is: none is skipped.
+        out.unchanged = total - out.changed;
+      } else {
+        const int64_t in_target = counted[0][1].as<int64_t>();
+        out.unchanged = in_target - out.changed;
+        out.skipped = total - in_target;
+      }
     } else {
       // Lock the named codes, then check them all before changing any.
       const std::string serials = pg::TextArray(change.serials);
@@ -422,19 +480,16 @@ absl::StatusOr<BulkResult> PgCodeStore::ApplyBulkChange(const BulkChange& change
         auto it = state_of.find(serial);
         if (it == state_of.end()) {
           return errors::Error(absl::StatusCode::kNotFound, errors::reason::kCodeNotFound,
-                               absl::StrCat("no such code: ", serial, "; nothing was ",
-                                            activate ? "activated" : "voided"),
+                               absl::StrCat("no such code: ", serial, "; nothing changed"),
                                {{"serial", serial}});
         }
         absl::StatusOr<bool> moves = BulkChangeMoves(change.kind, serial, it->second);
         if (!moves.ok()) return moves.status();
         if (!*moves) ++out.unchanged;
       }
-      out.changed =
-          activate ? tx.exec_prepared(kActivateSerials.name, serials).affected_rows()
-                   : tx.exec_prepared(kVoidSerials.name, serials, change.reason).affected_rows();
+      out.changed = run(tx, *statements.by_serials, serials);
     }
-    tx.exec_prepared(kInsertAdminRequest.name, change.request_id, activate ? "ACTIVATE" : "VOID",
+    tx.exec_prepared(kInsertAdminRequest.name, change.request_id, BulkKindName(change.kind),
                      change.request_fingerprint, out.changed, out.unchanged, out.skipped);
     return absl::OkStatus();
   });

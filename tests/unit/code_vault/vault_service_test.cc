@@ -456,10 +456,23 @@ TEST(BulkChangeMovesTest, EachStateEitherMovesIsDoneOrRefusesNamingTheSerial) {
       {BulkKind::kVoid, CodeState::kVoided, false},
       {BulkKind::kVoid, CodeState::kRedeeming, std::nullopt},
       {BulkKind::kVoid, CodeState::kRedeemed, std::nullopt},
+      {BulkKind::kActivate, CodeState::kBlocked, std::nullopt},
+      {BulkKind::kVoid, CodeState::kBlocked, true},
+      {BulkKind::kBlock, CodeState::kIssued, true},
+      {BulkKind::kBlock, CodeState::kActive, true},
+      {BulkKind::kBlock, CodeState::kBlocked, false},
+      {BulkKind::kBlock, CodeState::kVoided, std::nullopt},
+      {BulkKind::kBlock, CodeState::kExpired, std::nullopt},
+      {BulkKind::kBlock, CodeState::kRedeeming, std::nullopt},
+      {BulkKind::kBlock, CodeState::kRedeemed, std::nullopt},
+      {BulkKind::kUnblock, CodeState::kBlocked, true},
+      {BulkKind::kUnblock, CodeState::kIssued, false},
+      {BulkKind::kUnblock, CodeState::kActive, false},
+      {BulkKind::kUnblock, CodeState::kVoided, false},
+      {BulkKind::kUnblock, CodeState::kRedeemed, false},
   };
   for (const Case& c : cases) {
-    const std::string label =
-        absl::StrCat(c.kind == BulkKind::kActivate ? "activate " : "void ", CodeStateName(c.state));
+    const std::string label = absl::StrCat(BulkKindName(c.kind), " ", CodeStateName(c.state));
     absl::StatusOr<bool> got = BulkChangeMoves(c.kind, "GC000001000001", c.state);
     if (c.moves) {
       ASSERT_TRUE(got.ok()) << label;
