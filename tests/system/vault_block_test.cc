@@ -43,7 +43,8 @@ class VaultBlockTest : public ::testing::Test {
     v1::GetCodeStatusRequest request;
     request.set_serial(serial);
     v1::CodeStatus status;
-    grpc::Status s = suite_.vault_stub->GetCodeStatus(Context(kSupportToken).get(), request, &status);
+    grpc::Status s =
+        suite_.vault_stub->GetCodeStatus(Context(kSupportToken).get(), request, &status);
     EXPECT_TRUE(s.ok()) << s.error_message();
     return status;
   }
@@ -69,8 +70,9 @@ TEST_F(VaultBlockTest, ABlockedCodeAnswersTheStorefrontExactlyAsAnUnknownOne) {
   check.set_code(codes[0].code());
   check.set_client_ip(suite_.client_ip);
   v1::CodeCheck checked;
-  EXPECT_EQ(ReasonOf(suite_.vault_stub->CheckCode(Context(kStorefrontToken).get(), check, &checked)),
-            "CODE_INVALID");
+  EXPECT_EQ(
+      ReasonOf(suite_.vault_stub->CheckCode(Context(kStorefrontToken).get(), check, &checked)),
+      "CODE_INVALID");
 
   // Support sees the hold and why.
   v1::CodeStatus status = Status(codes[0].serial());
@@ -135,8 +137,7 @@ TEST_F(VaultBlockTest, BlockingIsReversibleVoidingIsNot) {
   void_request.set_reason("confirmed fraud");
   void_request.set_request_id("void-held");
   v1::VoidCodesResponse voided;
-  ASSERT_TRUE(
-      suite_.vault_stub->VoidCodes(Context(kAdminToken).get(), void_request, &voided).ok());
+  ASSERT_TRUE(suite_.vault_stub->VoidCodes(Context(kAdminToken).get(), void_request, &voided).ok());
   EXPECT_EQ(voided.voided_count(), 1);
   ASSERT_TRUE(Unblock({unsold[1].serial()}, "unblock-voided", &unblocked).ok());
   EXPECT_EQ(unblocked.unblocked_count(), 0);
@@ -191,8 +192,8 @@ TEST_F(VaultBlockTest, ARaceOfBlockAgainstRedeemEndsInExactlyOneOfThem) {
     b.join();
     const bool redeem_won = redeem.ok();
     const bool block_won = block.ok() && blocked.blocked_count() == 1;
-    EXPECT_NE(redeem_won, block_won) << i << ": redeem " << redeem.error_message() << ", block "
-                                     << block.error_message();
+    EXPECT_NE(redeem_won, block_won)
+        << i << ": redeem " << redeem.error_message() << ", block " << block.error_message();
     if (redeem_won) {
       ++redeemed;
       EXPECT_EQ(redemption.state(), v1::REDEMPTION_STATE_COMPLETED);
@@ -239,6 +240,29 @@ TEST_F(VaultBlockTest, ABatchBlockSkipsWhatCannotBeHeldAndSupportCannotBlock) {
   grpc::Status s = Block({codes[1].serial()}, "block-by-support", &blocked, kSupportToken);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(Status(codes[1].serial()).state(), v1::CODE_STATE_ACTIVE);
+}
+
+TEST_F(VaultBlockTest, GiftctlBlocksAndUnblocksAndSupportSeesWhy) {
+  const std::vector<v1::IssuedCode> codes = suite_.IssueActiveCodes(1, 500, "EUR", "DE");
+  const std::string& serial = codes[0].serial();
+  auto giftctl = [&](const std::string& token, const std::string& args) {
+    return RunCommand(absl::StrCat(AddressesEnv(suite_), "GIFTCTL_TOKEN=", token,
+                                   " GIFTCTL_TOKEN_FILE= ", GIFTCARD_GIFTCTL, " ", args));
+  };
+  ShellRun run = giftctl(kAdminToken, "codes block --reason='fraud case 18' " + serial);
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_THAT(run.out, HasSubstr("blocked 1 code"));
+  run = giftctl(kSupportToken, "codes status " + serial);
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_THAT(run.out, HasSubstr("BLOCKED"));
+  EXPECT_THAT(run.out, HasSubstr("fraud case 18"));
+  run = giftctl(kSupportToken, "codes unblock --reason=mine " + serial);
+  EXPECT_NE(run.exit_code, 0) << "support unblocked a code";
+  EXPECT_EQ(Status(serial).state(), v1::CODE_STATE_BLOCKED);
+  run = giftctl(kAdminToken, "codes unblock --reason=cleared " + serial);
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_THAT(run.out, HasSubstr("unblocked 1 code"));
+  EXPECT_EQ(Status(serial).state(), v1::CODE_STATE_ACTIVE);
 }
 
 }  // namespace

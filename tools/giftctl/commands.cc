@@ -10,6 +10,7 @@
 #include <cstring>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <random>
 
 #include "absl/strings/ascii.h"
@@ -312,14 +313,33 @@ int CodesActivate(const Session& session, const SelectFlags& flags) {
                     response.skipped_count());
 }
 
-int CodesVoid(const Session& session, const SelectFlags& flags) {
-  if (AnyLooksLikeAPin(flags.serials)) return session.UsageError("codes void", kLooksLikeAPin);
-  if (std::string e = SelectionError(flags); !e.empty()) return session.UsageError("codes void", e);
-  v1::VoidCodesRequest request;
+namespace {
+
+// The selection flags' usage error for `cmd`, if any: a PIN where a serial
+// goes, or not exactly one of --batch_id and serials.
+std::optional<int> SelectionUsageError(const Session& session, const std::string& cmd,
+                                       const SelectFlags& flags) {
+  if (AnyLooksLikeAPin(flags.serials)) return session.UsageError(cmd, kLooksLikeAPin);
+  if (std::string e = SelectionError(flags); !e.empty()) return session.UsageError(cmd, e);
+  return std::nullopt;
+}
+
+// A void, block or unblock request of the selection and its reason.
+template <typename Request>
+Request ReasonedSelection(const SelectFlags& flags, const std::string& request_id_prefix) {
+  Request request;
   request.set_batch_id(flags.batch_id);
   for (const std::string& serial : flags.serials) request.add_serials(serial);
   request.set_reason(flags.reason);
-  request.set_request_id(RequestIdOr(flags.request_id, "giftctl-void"));
+  request.set_request_id(RequestIdOr(flags.request_id, request_id_prefix));
+  return request;
+}
+
+}  // namespace
+
+int CodesVoid(const Session& session, const SelectFlags& flags) {
+  if (auto usage = SelectionUsageError(session, "codes void", flags)) return *usage;
+  auto request = ReasonedSelection<v1::VoidCodesRequest>(flags, "giftctl-void");
   v1::VoidCodesResponse response;
   grpc::Status status = Vault(session)->VoidCodes(session.Call().get(), request, &response);
   return BulkAnswer(session, status, response, "voided", "VOIDED", "redeeming or redeemed",
@@ -327,14 +347,8 @@ int CodesVoid(const Session& session, const SelectFlags& flags) {
 }
 
 int CodesBlock(const Session& session, const SelectFlags& flags) {
-  if (AnyLooksLikeAPin(flags.serials)) return session.UsageError("codes block", kLooksLikeAPin);
-  if (std::string e = SelectionError(flags); !e.empty())
-    return session.UsageError("codes block", e);
-  v1::BlockCodesRequest request;
-  request.set_batch_id(flags.batch_id);
-  for (const std::string& serial : flags.serials) request.add_serials(serial);
-  request.set_reason(flags.reason);
-  request.set_request_id(RequestIdOr(flags.request_id, "giftctl-block"));
+  if (auto usage = SelectionUsageError(session, "codes block", flags)) return *usage;
+  auto request = ReasonedSelection<v1::BlockCodesRequest>(flags, "giftctl-block");
   v1::BlockCodesResponse response;
   grpc::Status status = Vault(session)->BlockCodes(session.Call().get(), request, &response);
   return BulkAnswer(session, status, response, "blocked", "BLOCKED",
@@ -343,15 +357,8 @@ int CodesBlock(const Session& session, const SelectFlags& flags) {
 }
 
 int CodesUnblock(const Session& session, const SelectFlags& flags) {
-  if (AnyLooksLikeAPin(flags.serials)) return session.UsageError("codes unblock", kLooksLikeAPin);
-  if (std::string e = SelectionError(flags); !e.empty()) {
-    return session.UsageError("codes unblock", e);
-  }
-  v1::UnblockCodesRequest request;
-  request.set_batch_id(flags.batch_id);
-  for (const std::string& serial : flags.serials) request.add_serials(serial);
-  request.set_reason(flags.reason);
-  request.set_request_id(RequestIdOr(flags.request_id, "giftctl-unblock"));
+  if (auto usage = SelectionUsageError(session, "codes unblock", flags)) return *usage;
+  auto request = ReasonedSelection<v1::UnblockCodesRequest>(flags, "giftctl-unblock");
   v1::UnblockCodesResponse response;
   grpc::Status status = Vault(session)->UnblockCodes(session.Call().get(), request, &response);
   return BulkAnswer(session, status, response, "unblocked", "not blocked", "",
