@@ -243,9 +243,7 @@ class FailoverTest : public ::testing::Test {
       EXPECT_EQ(again.redemption_id(), r.redemption_id);
       EXPECT_EQ(again.state(), v1::REDEMPTION_STATE_COMPLETED);
       v1::CodeStatus status;
-      v1::GetCodeStatusRequest request;
-      request.set_serial(r.serial);
-      s = suite_.vault_stub->GetCodeStatus(Context(kSupportToken).get(), request, &status);
+      s = suite_.GetCodeStatus(r.serial, &status);
       ASSERT_TRUE(s.ok()) << s.error_message();
       EXPECT_EQ(status.state(), v1::CODE_STATE_REDEEMED) << r.serial;
     }
@@ -461,11 +459,8 @@ class StandbyReadsTest : public ::testing::Test {
   }
 
   v1::CodeState StateOf(const std::string& serial) {
-    v1::GetCodeStatusRequest request;
-    request.set_serial(serial);
     v1::CodeStatus status;
-    grpc::Status s =
-        suite_.vault_stub->GetCodeStatus(Context(kSupportToken).get(), request, &status);
+    grpc::Status s = suite_.GetCodeStatus(serial, &status);
     EXPECT_TRUE(s.ok()) << s.error_message();
     return status.state();
   }

@@ -226,6 +226,8 @@ class Suite {
                       const std::string& request_id, v1::Redemption* out = nullptr,
                       const std::string& from_client_ip = "");
   grpc::Status GetAccount(const std::string& account_id, v1::Account* out);
+  // As support: what support sees of the code with this serial.
+  grpc::Status GetCodeStatus(const std::string& serial, v1::CodeStatus* out);
   grpc::Status ApplyCredit(const std::string& invoice_id, const std::string& account_id,
                            int64_t amount_due_minor, const std::string& currency,
                            v1::CreditApplication* out);

@@ -214,6 +214,12 @@ grpc::Status Suite::GetAccount(const std::string& account_id, v1::Account* out) 
   return credit_stub->GetAccount(Context(kStorefrontToken).get(), request, out);
 }
 
+grpc::Status Suite::GetCodeStatus(const std::string& serial, v1::CodeStatus* out) {
+  v1::GetCodeStatusRequest request;
+  request.set_serial(serial);
+  return vault_stub->GetCodeStatus(Context(kSupportToken).get(), request, out);
+}
+
 grpc::Status Suite::ApplyCredit(const std::string& invoice_id, const std::string& account_id,
                                 int64_t amount_due_minor, const std::string& currency,
                                 v1::CreditApplication* out) {

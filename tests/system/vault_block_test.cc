@@ -40,11 +40,8 @@ class VaultBlockTest : public ::testing::Test {
     return suite_.vault_stub->UnblockCodes(Context(kAdminToken).get(), request, out);
   }
   v1::CodeStatus Status(const std::string& serial) {
-    v1::GetCodeStatusRequest request;
-    request.set_serial(serial);
     v1::CodeStatus status;
-    grpc::Status s =
-        suite_.vault_stub->GetCodeStatus(Context(kSupportToken).get(), request, &status);
+    grpc::Status s = suite_.GetCodeStatus(serial, &status);
     EXPECT_TRUE(s.ok()) << s.error_message();
     return status;
   }
