@@ -453,9 +453,14 @@ class StandbyReadsTest : public ::testing::Test {
              .redis_sentinels = engines_.Sentinels(),
              .account_credit_args = {"--pg_standby_dsn=" + engines_.StandbyDsn("account-credit")},
              .code_vault_args = {"--pg_standby_dsn=" + engines_.StandbyDsn("code-vault")}}) {}
-  ~StandbyReadsTest() override {
-    engines_.PauseReplay("code-vault", false);
-    engines_.PauseReplay("account-credit", false);
+  ~StandbyReadsTest() override { HoldStandbys(false); }
+
+  // Replay paused (or resumed) on both clusters' standbys.
+  void HoldStandbys(bool hold) {
+    if (hold == held_) return;
+    engines_.PauseReplay("code-vault", hold);
+    engines_.PauseReplay("account-credit", hold);
+    held_ = hold;
   }
 
   v1::CodeState StateOf(const std::string& serial) {
@@ -485,6 +490,7 @@ class StandbyReadsTest : public ::testing::Test {
 
   HaEngines engines_;
   Suite suite_;
+  bool held_ = false;
 };
 
 TEST_F(StandbyReadsTest, StatusAndListsReadAStandbyWhileDecisionsReadThePrimary) {
@@ -497,8 +503,7 @@ TEST_F(StandbyReadsTest, StatusAndListsReadAStandbyWhileDecisionsReadThePrimary)
   ASSERT_TRUE(Eventually([&] { return StateOf(serial) == v1::CODE_STATE_ACTIVE; }));
   ASSERT_TRUE(Eventually([&] { return EntriesOf("reader-a") == 0; }));
 
-  engines_.PauseReplay("code-vault", true);
-  engines_.PauseReplay("account-credit", true);
+  HoldStandbys(true);
   v1::Redemption redemption;
   grpc::Status s = suite_.Redeem(codes[0].code(), "reader-a", "standby-1", &redemption);
   ASSERT_TRUE(s.ok()) << s.error_message();
@@ -513,8 +518,7 @@ TEST_F(StandbyReadsTest, StatusAndListsReadAStandbyWhileDecisionsReadThePrimary)
   EXPECT_EQ(StateOf(serial), v1::CODE_STATE_ACTIVE);
   EXPECT_EQ(EntriesOf("reader-a"), 0);
 
-  engines_.PauseReplay("code-vault", false);
-  engines_.PauseReplay("account-credit", false);
+  HoldStandbys(false);
   EXPECT_TRUE(Eventually([&] { return StateOf(serial) == v1::CODE_STATE_REDEEMED; }));
   EXPECT_TRUE(Eventually([&] { return EntriesOf("reader-a") == 1; }));
 }

@@ -79,11 +79,20 @@ std::string HaEngines::StandbyDsn(const std::string& scope) const {
 }
 
 void HaEngines::PauseReplay(const std::string& scope, bool pause) {
-  Ha(
-      absl::StrCat("while read -r name pg rest; do psql \"host=127.0.0.1 port=$pg user=postgres "
-                   "dbname=postgres\" -qAt -c \"SELECT pg_wal_replay_",
-                   pause ? "pause" : "resume", "() WHERE pg_is_in_recovery()\" >/dev/null; done <",
-                   dir_, "/", scope, "/nodes"));
+  // Patroni resumes a replica's paused replay on its next loop unless the
+  // cluster is in maintenance mode (patronictl pause): hold that as long.
+  const std::string patronictl =
+      absl::StrCat("patronictl -c ", dir_, "/", scope, "/node1/patroni.yml ");
+  const std::string replay = absl::StrCat(
+      "while read -r name pg rest; do psql \"host=127.0.0.1 port=$pg user=postgres "
+      "dbname=postgres\" -qAt -c \"SELECT pg_wal_replay_",
+      pause ? "pause" : "resume", "() WHERE pg_is_in_recovery()\" </dev/null >/dev/null; done <",
+      dir_, "/", scope, "/nodes");
+  if (pause) {
+    Ha(absl::StrCat(patronictl, "pause --wait ", scope, " >/dev/null && ", replay));
+  } else {
+    Ha(absl::StrCat(replay, " && ", patronictl, "resume --wait ", scope, " >/dev/null"));
+  }
 }
 
 std::string HaEngines::Sentinels() const {

@@ -29,7 +29,8 @@ class HaEngines {
   std::string StandbyDsn(const std::string& scope) const;
   // Pauses (or resumes) WAL replay on every standby of `scope`: they keep
   // receiving and flushing (so synchronous commits go on) but show nothing
-  // new, as a standby that lags would.
+  // new, as a standby that lags would. The cluster is in Patroni's
+  // maintenance mode meanwhile (Patroni would resume the replay itself).
   void PauseReplay(const std::string& scope, bool pause);
   // "127.0.0.1:P1,…" of the three Sentinels.
   std::string Sentinels() const;
