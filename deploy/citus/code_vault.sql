@@ -15,3 +15,8 @@ SELECT create_distributed_table('redemptions', 'account_id');
 
 -- Admin idempotency keys: rare, by request_id.
 SELECT create_distributed_table('admin_requests', 'request_id');
+
+-- Clawbacks, by their idempotency key. Citus keeps unique indexes only on
+-- the distribution column: there, "one clawback per redemption" rests on
+-- the code's row lock every clawback takes first (FOR UPDATE OF codes).
+SELECT create_distributed_table('clawbacks', 'request_id');

@@ -10,6 +10,7 @@ namespace {
 
 constexpr char kApplyPrefix[] = "billing:apply:";
 constexpr char kReversePrefix[] = "billing:reverse:";
+constexpr char kClawbackPrefix[] = "vault:clawback:";
 
 class Report {
  public:
@@ -63,9 +64,17 @@ void CheckLedger(const LedgerFacts& ledger, Report& report) {
     }
     if (t.kind == "REVERSAL") {
       auto it = by_id.find(t.reverses_transfer_id);
-      if (it == by_id.end() || it->second->kind == "REVERSAL" ||
-          it->second->account_id != t.account_id || it->second->amount_minor != t.amount_minor ||
-          it->second->customer_side != -t.customer_side) {
+      // A clawback takes back what is left of a credit: at most all of it,
+      // out of the account; every other reversal mirrors its original.
+      const bool clawback = absl::StartsWith(t.request_id, kClawbackPrefix);
+      const bool mirrors =
+          it != by_id.end() && it->second->kind != "REVERSAL" &&
+          it->second->account_id == t.account_id &&
+          (clawback ? it->second->kind == "CREDIT" && t.amount_minor <= it->second->amount_minor &&
+                          (t.amount_minor == 0 || t.customer_side == -t.amount_minor)
+                    : it->second->amount_minor == t.amount_minor &&
+                          it->second->customer_side == -t.customer_side);
+      if (!mirrors) {
         report.Add("reversal_mirrors_original",
                    absl::StrCat("reversal ", t.transfer_id, " of ", t.reverses_transfer_id));
       }
@@ -76,14 +85,68 @@ void CheckLedger(const LedgerFacts& ledger, Report& report) {
   }
 }
 
+using CreditsByRequest = std::map<std::string, std::vector<const LedgerFacts::Transfer*>>;
+
+// Every clawback has its completed redemption and, once COMPLETED, its one
+// reversal of that redemption's credit, for the amount it reports, and its
+// code held (BLOCKED or VOIDED); no redemption is clawed back twice; every
+// clawback reversal in the ledger has its clawback. A COMPLETED clawback's
+// redemption counts as redeemed (`redeemed_ids`): its code left REDEEMED.
+void CheckClawbacks(const VaultFacts& vault, const LedgerFacts& ledger,
+                    const CreditsByRequest& credits, std::set<std::string>& redeemed_ids,
+                    Report& report) {
+  std::map<std::string, const VaultFacts::Redemption*> redemptions;
+  for (const auto& r : vault.redemptions) redemptions[r.redemption_id] = &r;
+  std::map<std::string, const LedgerFacts::Transfer*> by_request;
+  for (const auto& t : ledger.transfers) by_request[t.request_id] = &t;
+  std::map<std::string, const VaultFacts::Clawback*> by_ledger_request;
+  std::map<std::string, int> live_per_redemption;
+  for (const auto& c : vault.clawbacks) {
+    by_ledger_request[c.ledger_request_id] = &c;
+    auto r = redemptions.find(c.redemption_id);
+    if (r == redemptions.end() || r->second->state != "COMPLETED") {
+      report.Add("clawback_has_its_redemption",
+                 absl::StrCat("clawback ", c.clawback_id, " of redemption ", c.redemption_id));
+    }
+    if (c.state != "REJECTED" && ++live_per_redemption[c.redemption_id] > 1) {
+      report.Add("redemption_clawed_back_at_most_once",
+                 absl::StrCat("redemption ", c.redemption_id));
+    }
+    if (c.state != "COMPLETED") continue;
+    redeemed_ids.insert(c.redemption_id);
+    auto reversal = by_request.find(c.ledger_request_id);
+    auto credit = credits.find(c.redemption_id);
+    if (reversal == by_request.end() || reversal->second->kind != "REVERSAL" ||
+        credit == credits.end() || credit->second.size() != 1 ||
+        reversal->second->reverses_transfer_id != credit->second[0]->transfer_id ||
+        reversal->second->amount_minor != c.clawed_back_minor ||
+        reversal->second->currency_code != c.currency_code) {
+      report.Add("clawback_has_its_reversal", absl::StrCat("clawback ", c.clawback_id));
+    }
+    if (c.code_state != "BLOCKED" && c.code_state != "VOIDED") {
+      report.Add("clawed_back_code_is_held",
+                 absl::StrCat("clawback ", c.clawback_id, " left its code ", c.code_state));
+    }
+  }
+  for (const auto& t : ledger.transfers) {
+    if (!absl::StartsWith(t.request_id, kClawbackPrefix)) continue;
+    if (t.create_time >= vault.snapshot_time) continue;  // In flight at the snapshot.
+    auto it = by_ledger_request.find(t.request_id);
+    if (it == by_ledger_request.end() || it->second->state == "REJECTED") {
+      report.Add("clawback_reversal_has_clawback", absl::StrCat("reversal ", t.transfer_id));
+    }
+  }
+}
+
 void CheckVault(const VaultFacts& vault, const LedgerFacts& ledger, Report& report) {
   std::map<std::string, const VaultFacts::Redemption*> redemptions;
   for (const auto& r : vault.redemptions) redemptions[r.redemption_id] = &r;
-  std::map<std::string, std::vector<const LedgerFacts::Transfer*>> credits;  // By request id.
+  CreditsByRequest credits;  // By request id.
   for (const auto& t : ledger.transfers) {
     if (t.kind == "CREDIT") credits[t.request_id].push_back(&t);
   }
   std::set<std::string> redeemed_ids;
+  CheckClawbacks(vault, ledger, credits, redeemed_ids, report);
   for (const auto& c : vault.redeemed_codes) {
     redeemed_ids.insert(c.redemption_id);
     auto it = redemptions.find(c.redemption_id);

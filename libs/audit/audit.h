@@ -61,8 +61,14 @@ struct VaultFacts {
   struct RedeemedCode {
     std::string serial, redemption_id, account_id;
   };
+  struct Clawback {
+    std::string clawback_id, redemption_id, state, ledger_request_id, currency_code;
+    int64_t clawed_back_minor = 0;  // COMPLETED only.
+    std::string code_state;         // The stored state of the redemption's code.
+  };
   std::vector<Redemption> redemptions;
   std::vector<RedeemedCode> redeemed_codes;
+  std::vector<Clawback> clawbacks;
   absl::Time snapshot_time;
 };
 

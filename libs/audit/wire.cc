@@ -56,6 +56,16 @@ std::vector<v1::VaultAuditFacts> ToChunks(const VaultFacts& facts, int chunk_siz
     out->set_redemption_id(r.redemption_id);
     out->set_account_id(r.account_id);
   }
+  for (const auto& c : facts.clawbacks) {
+    auto* out = chunker.Next().add_clawbacks();
+    out->set_clawback_id(c.clawback_id);
+    out->set_redemption_id(c.redemption_id);
+    out->set_state(c.state);
+    out->set_ledger_request_id(c.ledger_request_id);
+    out->mutable_clawed_back()->set_currency_code(c.currency_code);
+    out->mutable_clawed_back()->set_amount_minor(c.clawed_back_minor);
+    out->set_code_state(c.code_state);
+  }
   return chunker.Take(facts.snapshot_time);
 }
 
@@ -111,6 +121,11 @@ void Append(const v1::VaultAuditFacts& chunk, VaultFacts* facts) {
   }
   for (const auto& c : chunk.redeemed_codes()) {
     facts->redeemed_codes.push_back({c.serial(), c.redemption_id(), c.account_id()});
+  }
+  for (const auto& c : chunk.clawbacks()) {
+    facts->clawbacks.push_back({c.clawback_id(), c.redemption_id(), c.state(),
+                                c.ledger_request_id(), c.clawed_back().currency_code(),
+                                c.clawed_back().amount_minor(), c.code_state()});
   }
 }
 

@@ -26,7 +26,7 @@ const std::map<std::string, std::set<std::string>>& Table() {
            Credit("UpsertAccount"), Credit("GetAccount")});
     allow(std::string(kAdmin),
           {Vault("GetCodeStatus"), Vault("IssueCodes"), Vault("ActivateCodes"), Vault("VoidCodes"),
-           Vault("BlockCodes"), Vault("UnblockCodes"),
+           Vault("BlockCodes"), Vault("UnblockCodes"), Vault("ReverseRedemption"),
            // Not in DESIGN.md's table: ListBatches, a read like ListCodes.
            Vault("ListCodes"), Vault("ListBatches"), Credit("GetAccount"),
            Credit("ListLedgerEntries"), Bill("GetCreditApplication"),
@@ -36,7 +36,8 @@ const std::map<std::string, std::set<std::string>>& Table() {
           {Vault("GetCodeStatus"), Vault("ListCodes"), Vault("ListBatches"), Credit("GetAccount"),
            Credit("ListLedgerEntries"), Bill("GetCreditApplication")});
     // Not in DESIGN.md's table: the batch forms of the single calls.
-    allow(std::string(kCodeVault), {Credit("CreditAccount"), Credit("BatchCreditAccounts")});
+    allow(std::string(kCodeVault),
+          {Credit("CreditAccount"), Credit("BatchCreditAccounts"), Credit("ClawBackCredit")});
     allow(std::string(kBilling), {Credit("DebitAccount"), Credit("BatchDebitAccounts"),
                                   Credit("ReverseTransfer"), Credit("GetAccount")});
     return t;
@@ -62,7 +63,8 @@ const std::vector<std::string>& AllMethods() {
       Credit("ReverseTransfer"),    Credit("ListLedgerEntries"),  Bill("ApplyCredit"),
       Bill("ReverseCredit"),        Bill("GetCreditApplication"), Vault("ExportAuditFacts"),
       Credit("ExportAuditFacts"),   Bill("ExportAuditFacts"),     Credit("BatchCreditAccounts"),
-      Credit("BatchDebitAccounts"), Vault("BlockCodes"),          Vault("UnblockCodes")};
+      Credit("BatchDebitAccounts"), Vault("BlockCodes"),          Vault("UnblockCodes"),
+      Vault("ReverseRedemption"),   Credit("ClawBackCredit")};
   return *all;
 }
 

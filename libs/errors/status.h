@@ -52,6 +52,11 @@ inline constexpr absl::string_view kAccountClosed = "ACCOUNT_CLOSED";
 inline constexpr absl::string_view kCannotReverseReversal = "CANNOT_REVERSE_REVERSAL";
 inline constexpr absl::string_view kAlreadyReversed = "ALREADY_REVERSED";
 inline constexpr absl::string_view kBalanceLimit = "BALANCE_LIMIT";
+inline constexpr absl::string_view kNotACredit = "NOT_A_CREDIT";   // Only credit is clawed back.
+inline constexpr absl::string_view kNotRedeemed = "NOT_REDEEMED";  // No redemption to claw back.
+inline constexpr absl::string_view kAlreadyClawedBack = "ALREADY_CLAWED_BACK";
+inline constexpr absl::string_view kCodeClawedBack = "CODE_CLAWED_BACK";  // Held for good.
+inline constexpr absl::string_view kRedemptionNotFound = "REDEMPTION_NOT_FOUND";
 // INVALID_ARGUMENT: the request bytes are not the method's message.
 inline constexpr absl::string_view kRequestMalformed = "REQUEST_MALFORMED";
 // RESOURCE_EXHAUSTED with a RetryInfo: admission control refused the call.

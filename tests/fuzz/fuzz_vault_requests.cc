@@ -44,6 +44,17 @@ class NoStore : public CodeStore {
   absl::StatusOr<Redemption> Reject(const Redemption&, const absl::Status&) override {
     return Down();
   }
+  absl::StatusOr<Clawback> StartClawback(const ClawbackRequest&) override { return Down(); }
+  absl::StatusOr<Clawback> CompleteClawback(const Clawback&, const std::string&, int64_t,
+                                            int64_t) override {
+    return Down();
+  }
+  absl::StatusOr<Clawback> RejectClawback(const Clawback&, const absl::Status&) override {
+    return Down();
+  }
+  absl::StatusOr<std::vector<Clawback>> ClaimPendingClawbacks(absl::Duration, int) override {
+    return Down();
+  }
 };
 
 class NoGuard : public RedemptionGuard {
@@ -59,6 +70,9 @@ class NoCredit : public CreditGateway {
   absl::StatusOr<CreditResult> Credit(const std::string&, const giftcard::money::Money&,
                                       const std::string&, const std::string&,
                                       const std::string&) override {
+    return Down();
+  }
+  absl::StatusOr<ClawbackOutcome> ClawBack(const std::string&, const std::string&) override {
     return Down();
   }
 };
@@ -87,7 +101,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static auto* limiter = new InProcessAttemptLimiter(absl::Minutes(1), 1000);
   static auto* service = new VaultService(*store, *guard, *credit, *limiter, *hasher, {});
   if (size == 0) return 0;
-  const uint8_t which = data[0] % 7;
+  const uint8_t which = data[0] % 8;
   const std::string bytes(reinterpret_cast<const char*>(data + 1), size - 1);
   switch (which) {
     case 0: {
@@ -136,6 +150,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       giftcard::v1::ListBatchesRequest r;
       if (!r.ParseFromString(bytes)) return 0;
       (void)service->ListBatches(r.page_size(), r.page_token());
+      break;
+    }
+    case 6: {
+      giftcard::v1::ReverseRedemptionRequest r;
+      if (!r.ParseFromString(bytes)) return 0;
+      ReverseRedemptionCommand cmd;
+      cmd.serial = r.serial();
+      cmd.redemption_id = r.redemption_id();
+      cmd.reason = r.reason();
+      cmd.request_id = r.request_id();
+      if (r.then_state() == giftcard::v1::CODE_STATE_BLOCKED) cmd.then_state = CodeState::kBlocked;
+      if (r.then_state() == giftcard::v1::CODE_STATE_VOIDED) cmd.then_state = CodeState::kVoided;
+      (void)service->ReverseRedemption(cmd);
       break;
     }
     default: {

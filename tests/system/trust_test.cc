@@ -101,6 +101,15 @@ class Caller {
       v1::UnblockCodesResponse out;
       return suite_.vault_stub->UnblockCodes(ctx.get(), r, &out);
     }
+    if (name == "ReverseRedemption") {
+      v1::ReverseRedemptionRequest r;
+      r.set_serial(codes_.at(0).serial());  // Redeemed by the test's seed.
+      r.set_reason("matrix");
+      r.set_request_id(id);
+      r.set_then_state(v1::CODE_STATE_BLOCKED);
+      v1::Clawback out;
+      return suite_.vault_stub->ReverseRedemption(ctx.get(), r, &out);
+    }
     if (name == "ListCodes") {
       v1::ListCodesRequest r;
       r.set_batch_id(codes_.at(0).batch_id());
@@ -178,6 +187,16 @@ class Caller {
       r.set_request_id(id);
       v1::Transfer out;
       return suite_.credit_stub->ReverseTransfer(ctx.get(), r, &out);
+    }
+    if (name == "ClawBackCredit") {
+      v1::ClawBackCreditRequest r;
+      r.set_transfer_id(QueryColumn(suite_.account_credit_dsn,
+                                    "SELECT transfer_id FROM transfers WHERE kind = 'CREDIT' "
+                                    "ORDER BY create_time LIMIT 1")
+                            .at(0));
+      r.set_request_id(id);
+      v1::Transfer out;
+      return suite_.credit_stub->ClawBackCredit(ctx.get(), r, &out);
     }
     if (name == "ListLedgerEntries") {
       v1::ListLedgerEntriesRequest r;
@@ -283,8 +302,9 @@ TEST(TrustTest, EveryRpcAsEveryCallerOnlyTheAllowedCellsGetThrough) {
   }
   // The cells of DESIGN.md's permissions table, plus the admin's three
   // ExportAuditFacts, ListBatches for admin and support, and the batch forms
-  // of CreditAccount and DebitAccount for their services (docs/decisions.md).
-  EXPECT_EQ(allowed_cells, 35);
+  // of CreditAccount and DebitAccount for their services (docs/decisions.md),
+  // and the clawback's two calls (admin → vault → account-credit).
+  EXPECT_EQ(allowed_cells, 37);
   EXPECT_EQ(HealthOf(suite.account_credit_addr), "SERVING");  // Health needs no identity.
 }
 

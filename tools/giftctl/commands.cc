@@ -365,6 +365,46 @@ int CodesUnblock(const Session& session, const SelectFlags& flags) {
                     response.unblocked_count(), response.unchanged_count(), 0);
 }
 
+int CodesClawback(const Session& session, const ClawbackFlags& flags) {
+  const std::string cmd = "codes clawback";
+  if (AnyLooksLikeAPin(flags.serials)) return session.UsageError(cmd, kLooksLikeAPin);
+  if (flags.serials.size() > 1 || flags.serials.empty() == flags.redemption_id.empty()) {
+    return session.UsageError(cmd, "give one SERIAL or --redemption_id");
+  }
+  v1::ReverseRedemptionRequest request;
+  if (flags.serials.empty()) {
+    request.set_redemption_id(flags.redemption_id);
+  } else {
+    request.set_serial(flags.serials[0]);
+  }
+  const std::string then = absl::AsciiStrToLower(flags.then);
+  if (then == "blocked") {
+    request.set_then_state(v1::CODE_STATE_BLOCKED);
+  } else if (then == "voided") {
+    request.set_then_state(v1::CODE_STATE_VOIDED);
+  } else {
+    return session.UsageError(cmd, "--then is blocked or voided");
+  }
+  request.set_reason(flags.reason);
+  request.set_request_id(RequestIdOr(flags.request_id, "giftctl-clawback"));
+  v1::Clawback clawback;
+  grpc::Status status = Vault(session)->ReverseRedemption(session.Call().get(), request, &clawback);
+  return Answer(session, status, clawback, [&] {
+    PrintFields({{"clawback_id", clawback.clawback_id()},
+                 {"serial", clawback.serial()},
+                 {"redemption_id", clawback.redemption_id()},
+                 {"account_id", clawback.account_id()},
+                 {"amount", Money(clawback.amount())},
+                 {"clawed_back", Money(clawback.clawed_back())},
+                 {"unrecovered", Money(clawback.unrecovered())},
+                 {"balance", Money(clawback.balance())},
+                 {"code_now", StateName(clawback.then_state())},
+                 {"reason", clawback.reason()},
+                 {"principal", clawback.principal()},
+                 {"request_id", clawback.request_id()}});
+  });
+}
+
 int CodesStatus(const Session& session, const StatusFlags& flags) {
   const std::string cmd = "codes status";
   v1::GetCodeStatusRequest request;

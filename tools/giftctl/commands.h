@@ -34,6 +34,16 @@ int CodesVoid(const Session& session, const SelectFlags& flags);
 int CodesBlock(const Session& session, const SelectFlags& flags);
 int CodesUnblock(const Session& session, const SelectFlags& flags);
 
+// A clawback of the redemption of SERIAL's code, or of --redemption_id.
+struct ClawbackFlags {
+  std::vector<std::string> serials;  // At most one.
+  std::string redemption_id;
+  std::string then;  // "blocked" or "voided".
+  std::string reason;
+  std::string request_id;
+};
+int CodesClawback(const Session& session, const ClawbackFlags& flags);
+
 struct StatusFlags {
   std::vector<std::string> serials;  // One, unless --pin_stdin.
   bool pin_stdin = false;

@@ -219,6 +219,19 @@ int Main(int argc, char** argv) {
   c->add_option("--reason", unblock_flags.reason, "why the hold ends")->required();
   AddRequestId(c, unblock_flags.request_id);
 
+  ClawbackFlags clawback;
+  c = command(codes, "clawback", "claw back a fraudulent redemption and hold its code for good",
+              [&] { return CodesClawback(session, clawback); });
+  c->add_option("serial", clawback.serials, "the redeemed card's serial (or --redemption_id)");
+  c->add_option("--redemption_id", clawback.redemption_id, "the redemption to claw back");
+  c->add_option("--then", clawback.then, "where the code goes: blocked or voided")->required();
+  c->add_option("--reason", clawback.reason, "why (the fraud case), shown to support")->required();
+  AddRequestId(c, clawback.request_id);
+  Explain(c,
+          "Takes the credit back from the account, up to its balance: what was already spent\n"
+          "is reported as unrecovered, never driven negative. Once per redemption; a clawed-\n"
+          "back code is never unblocked.");
+
   StatusFlags status;
   c = command(codes, "status", "what happened to a card: state, times, who redeemed it",
               [&] { return CodesStatus(session, status); });

@@ -234,6 +234,20 @@ grpc::ServerUnaryReactor* AccountCreditHandler::ReverseTransfer(
       });
 }
 
+grpc::ServerUnaryReactor* AccountCreditHandler::ClawBackCredit(
+    grpc::CallbackServerContext* context, const v1::ClawBackCreditRequest* request,
+    v1::Transfer* response) {
+  return calls_.Run(
+      context, "ClawBackCredit", server::Lane::kWrite,
+      [this, context, request, response]() -> grpc::Status {
+        if (grpc::Status denied = Allow(context, "ClawBackCredit"); !denied.ok()) return denied;
+        auto result = service_.ClawBackCredit({request->transfer_id(), request->request_id()});
+        if (!result.ok()) return errors::ToGrpcStatus(result.status());
+        ToProto(*result, response);
+        return grpc::Status::OK;
+      });
+}
+
 grpc::ServerUnaryReactor* AccountCreditHandler::ListLedgerEntries(
     grpc::CallbackServerContext* context, const v1::ListLedgerEntriesRequest* request,
     v1::ListLedgerEntriesResponse* response) {

@@ -20,8 +20,9 @@ using AccountCreditCallbackBase = v1::AccountCredit::WithCallbackMethod_UpsertAc
                 v1::AccountCredit::WithCallbackMethod_BatchCreditAccounts<
                     v1::AccountCredit::WithCallbackMethod_BatchDebitAccounts<
                         v1::AccountCredit::WithCallbackMethod_ReverseTransfer<
-                            v1::AccountCredit::WithCallbackMethod_ListLedgerEntries<
-                                v1::AccountCredit::Service>>>>>>>>;
+                            v1::AccountCredit::WithCallbackMethod_ClawBackCredit<
+                                v1::AccountCredit::WithCallbackMethod_ListLedgerEntries<
+                                    v1::AccountCredit::Service>>>>>>>>>;
 
 class AccountCreditHandler final : public AccountCreditCallbackBase {
  public:
@@ -48,6 +49,9 @@ class AccountCreditHandler final : public AccountCreditCallbackBase {
   grpc::ServerUnaryReactor* BatchDebitAccounts(grpc::CallbackServerContext* context,
                                                const v1::BatchDebitAccountsRequest* request,
                                                v1::BatchDebitAccountsResponse* response) override;
+  grpc::ServerUnaryReactor* ClawBackCredit(grpc::CallbackServerContext* context,
+                                           const v1::ClawBackCreditRequest* request,
+                                           v1::Transfer* response) override;
   grpc::ServerUnaryReactor* ReverseTransfer(grpc::CallbackServerContext* context,
                                             const v1::ReverseTransferRequest* request,
                                             v1::Transfer* response) override;

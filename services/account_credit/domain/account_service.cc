@@ -180,6 +180,24 @@ absl::StatusOr<Movement> PlanReversal(const PostingContext& context) {
   return Movement{original.amount.amount_minor, direction};
 }
 
+absl::StatusOr<Movement> PlanClawback(const PostingContext& context) {
+  const Transfer& original = *context.original;
+  if (original.kind != TransferKind::kCredit) {
+    return Refusal(errors::reason::kNotACredit, "only gift credit can be clawed back");
+  }
+  if (context.original_reversed) {
+    return Refusal(errors::reason::kAlreadyReversed, "this credit was already taken back");
+  }
+  if (context.account.currency_code != original.amount.currency_code) {
+    return Refusal(errors::reason::kCurrencyMismatch,
+                   "the credit's currency is no longer the account's");
+  }
+  // What was spent stays spent: take back what is left, at most the credit.
+  const int64_t left =
+      std::clamp<int64_t>(context.account.balance_minor, 0, original.amount.amount_minor);
+  return Movement{left, -1};
+}
+
 absl::StatusOr<Account> AccountService::UpsertAccount(const Account& account,
                                                       std::optional<bool> closed) {
   GIFTCARD_RETURN_IF_ERROR(validate::Id("account.account_id", account.account_id));
@@ -253,6 +271,19 @@ absl::StatusOr<Transfer> AccountService::ReverseTransfer(const ReverseCommand& c
   posting.request_fingerprint = absl::StrCat("reverse|", command.transfer_id);
   posting.reference = "reversal of " + command.transfer_id;
   posting.decide = PlanReversal;
+  return store_.Post(posting);
+}
+
+absl::StatusOr<Transfer> AccountService::ClawBackCredit(const ReverseCommand& command) {
+  GIFTCARD_RETURN_IF_ERROR(validate::Id("transfer_id", command.transfer_id));
+  GIFTCARD_RETURN_IF_ERROR(validate::Id("request_id", command.request_id));
+  Posting posting;
+  posting.kind = TransferKind::kReversal;
+  posting.reverses_transfer_id = command.transfer_id;
+  posting.request_id = command.request_id;
+  posting.request_fingerprint = absl::StrCat("clawback|", command.transfer_id);
+  posting.reference = "clawback of " + command.transfer_id;
+  posting.decide = PlanClawback;
   return store_.Post(posting);
 }
 

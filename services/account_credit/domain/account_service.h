@@ -26,6 +26,12 @@ absl::Status CheckGiftCreditEligibility(const Account& account, const std::strin
 // spent (INSUFFICIENT_CREDIT).
 absl::StatusOr<Movement> PlanReversal(const PostingContext& context);
 
+// What clawing back the gift credit `original` moves: the credit's amount,
+// or the account's balance when less was left (never below zero). Refused
+// (FAILED_PRECONDITION) for anything but a credit (NOT_A_CREDIT) or a credit
+// already reversed (ALREADY_REVERSED).
+absl::StatusOr<Movement> PlanClawback(const PostingContext& context);
+
 struct ListEntriesQuery {
   std::string account_id;
   int page_size = 0;  // 0: the default.
@@ -63,6 +69,8 @@ class AccountService {
   absl::StatusOr<std::vector<absl::StatusOr<Transfer>>> DebitAccounts(
       const std::vector<DebitCommand>& commands);
   absl::StatusOr<Transfer> ReverseTransfer(const ReverseCommand& command);
+  // A reversal of a credit that takes back what is left of it (PlanClawback).
+  absl::StatusOr<Transfer> ClawBackCredit(const ReverseCommand& command);
   absl::StatusOr<ListEntriesResult> ListLedgerEntries(const ListEntriesQuery& query);
 
  private:

@@ -62,6 +62,42 @@ std::optional<CodeState> FromProto(v1::CodeState s) {
   }
 }
 
+v1::ClawbackState ToProto(ClawbackState s) {
+  switch (s) {
+    case ClawbackState::kPending:
+      return v1::CLAWBACK_STATE_PENDING;
+    case ClawbackState::kCompleted:
+      return v1::CLAWBACK_STATE_COMPLETED;
+    case ClawbackState::kRejected:
+      return v1::CLAWBACK_STATE_REJECTED;
+  }
+  return v1::CLAWBACK_STATE_UNSPECIFIED;
+}
+
+void ToProto(const Clawback& c, v1::Clawback* out) {
+  out->set_clawback_id(c.clawback_id);
+  out->set_redemption_id(c.redemption_id);
+  out->set_serial(c.serial);
+  out->set_account_id(c.account_id);
+  *out->mutable_amount() = protoconv::ToProto(c.amount);
+  const std::string& currency = c.amount.currency_code;
+  if (c.clawed_back_minor) {
+    *out->mutable_clawed_back() = protoconv::ToProto({currency, *c.clawed_back_minor});
+    *out->mutable_unrecovered() =
+        protoconv::ToProto({currency, c.amount.amount_minor - *c.clawed_back_minor});
+  }
+  if (c.balance_after_minor) {
+    *out->mutable_balance() = protoconv::ToProto({currency, *c.balance_after_minor});
+  }
+  out->set_then_state(ToProto(c.then_state));
+  out->set_state(ToProto(c.state));
+  out->set_reason(c.reason);
+  out->set_principal(c.principal);
+  out->set_request_id(c.request_id);
+  protoconv::ToTimestamp(c.create_time, out->mutable_create_time());
+  out->set_transfer_id(c.transfer_id);
+}
+
 void ToProto(const Code& code, v1::CodeStatus* out) {
   out->set_serial(code.serial);
   out->set_state(ToProto(code.state));
@@ -164,6 +200,27 @@ grpc::ServerUnaryReactor* CodeVaultHandler::UnblockCodes(grpc::CallbackServerCon
         response->set_unchanged_count(result->unchanged);
         return grpc::Status::OK;
       });
+}
+
+grpc::ServerUnaryReactor* CodeVaultHandler::ReverseRedemption(
+    grpc::CallbackServerContext* context, const v1::ReverseRedemptionRequest* request,
+    v1::Clawback* response) {
+  return calls_.Run(context, "ReverseRedemption", server::Lane::kWrite,
+                    [this, context, request, response]() -> grpc::Status {
+                      if (grpc::Status denied = Allow(context, "ReverseRedemption"); !denied.ok())
+                        return denied;
+                      ReverseRedemptionCommand command;
+                      command.serial = request->serial();
+                      command.redemption_id = request->redemption_id();
+                      command.reason = request->reason();
+                      command.request_id = request->request_id();
+                      command.then_state = FromProto(request->then_state());
+                      command.principal = auth_.PrincipalOf(*context).value_or("");
+                      auto result = service_.ReverseRedemption(command);
+                      if (!result.ok()) return errors::ToGrpcStatus(result.status());
+                      ToProto(*result, response);
+                      return grpc::Status::OK;
+                    });
 }
 
 grpc::ServerUnaryReactor* CodeVaultHandler::ListCodes(grpc::CallbackServerContext* context,

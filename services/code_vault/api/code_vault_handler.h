@@ -18,9 +18,10 @@ using CodeVaultCallbackBase = v1::CodeVault::WithCallbackMethod_RedeemCode<
         v1::CodeVault::WithCallbackMethod_ActivateCodes<v1::CodeVault::WithCallbackMethod_VoidCodes<
             v1::CodeVault::WithCallbackMethod_BlockCodes<
                 v1::CodeVault::WithCallbackMethod_UnblockCodes<
-                    v1::CodeVault::WithCallbackMethod_ListCodes<
-                        v1::CodeVault::WithCallbackMethod_ListBatches<
-                            v1::CodeVault::Service>>>>>>>>>;
+                    v1::CodeVault::WithCallbackMethod_ReverseRedemption<
+                        v1::CodeVault::WithCallbackMethod_ListCodes<
+                            v1::CodeVault::WithCallbackMethod_ListBatches<
+                                v1::CodeVault::Service>>>>>>>>>>;
 
 class CodeVaultHandler final : public CodeVaultCallbackBase {
  public:
@@ -51,6 +52,9 @@ class CodeVaultHandler final : public CodeVaultCallbackBase {
   grpc::ServerUnaryReactor* UnblockCodes(grpc::CallbackServerContext* context,
                                          const v1::UnblockCodesRequest* request,
                                          v1::UnblockCodesResponse* response) override;
+  grpc::ServerUnaryReactor* ReverseRedemption(grpc::CallbackServerContext* context,
+                                              const v1::ReverseRedemptionRequest* request,
+                                              v1::Clawback* response) override;
   grpc::ServerUnaryReactor* ListCodes(grpc::CallbackServerContext* context,
                                       const v1::ListCodesRequest* request,
                                       v1::ListCodesResponse* response) override;

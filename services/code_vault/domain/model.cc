@@ -131,4 +131,28 @@ absl::StatusOr<bool> BulkChangeMoves(BulkKind kind, const std::string& serial, C
   return absl::InternalError("unknown bulk change");
 }
 
+const char* ClawbackStateName(ClawbackState state) {
+  switch (state) {
+    case ClawbackState::kPending:
+      return "PENDING";
+    case ClawbackState::kCompleted:
+      return "COMPLETED";
+    case ClawbackState::kRejected:
+      return "REJECTED";
+  }
+  return "";
+}
+
+std::optional<ClawbackState> ClawbackStateFromName(const std::string& name) {
+  for (ClawbackState s :
+       {ClawbackState::kPending, ClawbackState::kCompleted, ClawbackState::kRejected}) {
+    if (name == ClawbackStateName(s)) return s;
+  }
+  return std::nullopt;
+}
+
+std::string ClawbackLedgerRequestId(const std::string& clawback_id) {
+  return "vault:clawback:" + clawback_id;
+}
+
 }  // namespace giftcard::code_vault

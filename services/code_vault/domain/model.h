@@ -77,6 +77,38 @@ struct Redemption {
   int attempts = 0;  // Recovery attempts claimed so far (ClaimPending counts them).
 };
 
+// A fraudulent redemption's clawback (ReverseRedemption): PENDING until the
+// ledger answers its reversal, then COMPLETED (the code left BLOCKED or
+// VOIDED) or REJECTED (the ledger's final refusal; the code stays REDEEMED).
+enum class ClawbackState { kPending, kCompleted, kRejected };
+const char* ClawbackStateName(ClawbackState state);
+std::optional<ClawbackState> ClawbackStateFromName(const std::string& name);
+
+struct Clawback {
+  std::string clawback_id;
+  std::string request_id;
+  std::string redemption_id;
+  std::string serial;
+  std::string account_id;
+  std::string credit_transfer_id;  // The redemption's credit, being taken back.
+  money::Money amount;             // The redemption's amount.
+  CodeState then_state = CodeState::kBlocked;
+  std::string reason;
+  std::string principal;
+  ClawbackState state = ClawbackState::kPending;
+  // For kCompleted: the reversal, what it took back, the balance it left.
+  std::string transfer_id;
+  std::optional<int64_t> clawed_back_minor;
+  std::optional<int64_t> balance_after_minor;
+  absl::Status rejection;  // For kRejected: the refusal to replay.
+  absl::Time create_time;
+  int attempts = 0;  // Recovery attempts claimed so far.
+};
+
+// The request id of a clawback's reversal in the ledger: one per clawback,
+// so every retry of it is the same ledger request.
+std::string ClawbackLedgerRequestId(const std::string& clawback_id);
+
 // A code of a new batch, as stored: never the PIN itself.
 struct NewCode {
   std::string code_hash;

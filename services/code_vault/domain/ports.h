@@ -61,6 +61,18 @@ struct BulkResult {
   int64_t skipped = 0;    // Of a batch, in a state the change does not apply to.
 };
 
+// A clawback to start: of the redemption of `serial`'s code, or of
+// `redemption_id` (exactly one is set).
+struct ClawbackRequest {
+  std::string serial;
+  std::string redemption_id;
+  CodeState then_state = CodeState::kBlocked;  // kBlocked or kVoided.
+  std::string reason;
+  std::string principal;
+  std::string request_id;
+  std::string request_fingerprint;
+};
+
 struct BatchPage {
   std::vector<BatchInfo> batches;  // Newest first.
   bool more = false;
@@ -126,6 +138,26 @@ class CodeStore {
   // PENDING → REJECTED and REDEEMING → ACTIVE, remembering the refusal.
   virtual absl::StatusOr<Redemption> Reject(const Redemption& redemption,
                                             const absl::Status& refusal) = 0;
+
+  // In one transaction, under the code's row lock: the clawback the
+  // request_id made already (REQUEST_ID_REUSED when it asked for another),
+  // or a new PENDING one of the code's COMPLETED redemption. Refused:
+  // CODE_NOT_FOUND / REDEMPTION_NOT_FOUND (NOT_FOUND), NOT_REDEEMED when the
+  // code is not REDEEMED, ALREADY_CLAWED_BACK when the redemption has a
+  // clawback that was not refused (FAILED_PRECONDITION).
+  virtual absl::StatusOr<Clawback> StartClawback(const ClawbackRequest& request) = 0;
+  // PENDING → COMPLETED with the reversal's outcome, and the code
+  // REDEEMED → then_state, together. Already final: returns it as it is.
+  virtual absl::StatusOr<Clawback> CompleteClawback(const Clawback& clawback,
+                                                    const std::string& transfer_id,
+                                                    int64_t clawed_back_minor,
+                                                    int64_t balance_after_minor) = 0;
+  // PENDING → REJECTED, remembering the refusal; the code stays REDEEMED.
+  virtual absl::StatusOr<Clawback> RejectClawback(const Clawback& clawback,
+                                                  const absl::Status& refusal) = 0;
+  // ClaimPending for clawbacks.
+  virtual absl::StatusOr<std::vector<Clawback>> ClaimPendingClawbacks(absl::Duration min_age,
+                                                                      int limit) = 0;
 };
 
 // Counts failed redemption attempts (codes that cannot be redeemed) per key
@@ -191,9 +223,20 @@ struct CreditResult {
   int64_t balance_after_minor = 0;
 };
 
+// What the ledger's reversal of a clawed-back credit did.
+struct ClawbackOutcome {
+  std::string transfer_id;
+  int64_t clawed_back_minor = 0;
+  int64_t balance_after_minor = 0;
+};
+
 class CreditGateway {
  public:
   virtual ~CreditGateway() = default;
+  // Takes back what is left of the credit `credit_transfer_id`, idempotent
+  // on `request_id`; errors as Credit's.
+  virtual absl::StatusOr<ClawbackOutcome> ClawBack(const std::string& credit_transfer_id,
+                                                   const std::string& request_id) = 0;
   // Credits `amount` to the account, idempotent on `request_id`. Errors carry
   // the peer's reason (REGION_MISMATCH, …) or UNAVAILABLE when unknown.
   virtual absl::StatusOr<CreditResult> Credit(const std::string& account_id,

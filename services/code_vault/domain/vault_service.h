@@ -82,6 +82,17 @@ struct RedeemCommand {
   std::string client_ip;
 };
 
+// ReverseRedemption: the redemption of `serial`'s code or `redemption_id`
+// (exactly one), clawed back for `reason`, the code left in `then_state`.
+struct ReverseRedemptionCommand {
+  std::string serial;
+  std::string redemption_id;
+  std::string reason;
+  std::string request_id;
+  std::optional<CodeState> then_state;  // kBlocked or kVoided.
+  std::string principal;                // Who asked (the caller's token).
+};
+
 // Lookup of a code by exactly one of serial or PIN.
 struct CodeKey {
   std::string serial;
@@ -110,6 +121,13 @@ class VaultService {
   // as an unknown one; support sees BLOCKED and why.
   absl::StatusOr<BulkResult> BlockCodes(const VoidCommand& command);
   absl::StatusOr<BulkResult> UnblockCodes(const VoidCommand& command);
+  // Claws back a fraudulent redemption: a saga like the redemption's —
+  // record a PENDING clawback under the code's lock, ask the ledger to take
+  // back what is left of the credit (idempotent on the clawback), then
+  // complete it (the code REDEEMED → BLOCKED or VOIDED) or, on the ledger's
+  // recorded refusal, reject it. An unknown outcome leaves it PENDING for a
+  // retry or the recovery worker (UNAVAILABLE).
+  absl::StatusOr<Clawback> ReverseRedemption(const ReverseRedemptionCommand& command);
   // A page token remembers its query: an empty batch_id or state takes the
   // token's, a given one must match it.
   absl::StatusOr<ListCodesResult> ListCodes(const ListCodesQuery& query);
@@ -120,9 +138,10 @@ class VaultService {
   absl::StatusOr<Code> GetCodeStatus(const CodeKey& key);
   absl::StatusOr<Redemption> Redeem(const RedeemCommand& command);
 
-  // The recovery worker's pass: claims PENDING redemptions older than
-  // `min_age` whose next attempt is due and drives them to an outcome with
-  // the same credit request id. Returns how many reached one.
+  // The recovery worker's pass: claims PENDING redemptions, then PENDING
+  // clawbacks, older than `min_age` whose next attempt is due and drives
+  // them to an outcome with the same ledger request id. Returns how many
+  // reached one.
   int RecoverPending(absl::Duration min_age, int limit);
 
   // Redemptions that went on without the Redis guard (Redis unreachable).
@@ -133,6 +152,7 @@ class VaultService {
  private:
   class ChargedAttempt;
   absl::StatusOr<Redemption> FinishCredit(const Redemption& pending);
+  absl::StatusOr<Clawback> FinishClawback(const Clawback& pending);
   absl::StatusOr<Redemption> AnswerReplay(const Redemption& first,
                                           const std::vector<codes::CodeHash>& hashes,
                                           const std::string& request_id);

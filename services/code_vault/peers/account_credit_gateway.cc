@@ -1,5 +1,7 @@
 #include "services/code_vault/peers/account_credit_gateway.h"
 
+#include "errors/grpc_status.h"
+#include "errors/status.h"
 #include "protoconv/batch_results.h"
 #include "protoconv/protoconv.h"
 #include "server/client.h"
@@ -29,6 +31,22 @@ absl::StatusOr<CreditResult> AccountCreditGateway::Credit(const std::string& acc
   request.set_request_id(request_id);
   request.set_reference(reference);
   return credits_.Run(std::move(request));
+}
+
+absl::StatusOr<ClawbackOutcome> AccountCreditGateway::ClawBack(
+    const std::string& credit_transfer_id, const std::string& request_id) {
+  v1::ClawBackCreditRequest request;
+  request.set_transfer_id(credit_transfer_id);
+  request.set_request_id(request_id);
+  v1::Transfer transfer;
+  grpc::ClientContext context;
+  server::PrepareContext(context, token_, timeout_);
+  const grpc::Status status = stub_->ClawBackCredit(&context, request, &transfer);
+  // A failure without details (deadline, connection refused) is an unknown
+  // outcome; the peer's own error keeps its reason and decision.
+  if (!status.ok()) return errors::PeerError(errors::FromGrpcStatus(status), "account-credit");
+  return ClawbackOutcome{transfer.transfer_id(), transfer.amount().amount_minor(),
+                         transfer.balance().amount_minor()};
 }
 
 std::vector<absl::StatusOr<CreditResult>> AccountCreditGateway::CreditBatch(

@@ -13,11 +13,16 @@ const pg::Statement kRedeemedCodes{
     "cv_audit_redeemed_codes",
     "SELECT serial, coalesce(redemption_id::text, ''), coalesce(redeemed_by_account_id, '') "
     "FROM codes WHERE state = 'REDEEMED'"};
+const pg::Statement kClawbacks{"cv_audit_clawbacks",
+                               "SELECT k.clawback_id::text, k.redemption_id::text, k.state, "
+                               "'vault:clawback:' || k.clawback_id::text, k.currency_code, "
+                               "coalesce(k.clawed_back_minor, 0), coalesce(c.state, '') "
+                               "FROM clawbacks k LEFT JOIN codes c ON c.code_hash = k.code_hash"};
 
 }  // namespace
 
 std::vector<pg::Statement> AuditStatements() {
-  return {kSnapshotTime, kRedemptions, kRedeemedCodes};
+  return {kSnapshotTime, kRedemptions, kRedeemedCodes, kClawbacks};
 }
 
 absl::StatusOr<audit::VaultFacts> ReadAuditFacts(pg::Pool& pool) {
@@ -33,6 +38,12 @@ absl::StatusOr<audit::VaultFacts> ReadAuditFacts(pg::Pool& pool) {
     for (const auto& row : tx.exec_prepared(kRedeemedCodes.name)) {
       f.redeemed_codes.push_back(
           {row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>()});
+    }
+    for (const auto& row : tx.exec_prepared(kClawbacks.name)) {
+      f.clawbacks.push_back({row[0].as<std::string>(), row[1].as<std::string>(),
+                             row[2].as<std::string>(), row[3].as<std::string>(),
+                             row[4].as<std::string>(), row[5].as<int64_t>(),
+                             row[6].as<std::string>()});
     }
     return absl::OkStatus();
   });

@@ -39,6 +39,15 @@ std::string RedemptionColumns(const std::string& t = "") {
 }
 constexpr int kRedemptionColumnCount = 15;
 
+// The columns ClawbackFromRow reads.
+const std::string kClawbackColumns = absl::StrCat(
+    "request_id, clawback_id::text, redemption_id::text, serial, account_id, "
+    "credit_transfer_id, currency_code, amount_minor, then_state, reason, principal, state, "
+    "coalesce(transfer_id, ''), clawed_back_minor, balance_after_minor, reject_code, "
+    "coalesce(reject_reason, ''), coalesce(reject_message, ''), ",
+    Micros("create_time"), ", attempts");
+constexpr int kClawbackColumnCount = 20;
+
 std::optional<absl::Time> OptionalTime(const pqxx::field& f) {
   if (f.is_null()) return std::nullopt;
   return absl::FromUnixMicros(f.as<int64_t>());
@@ -83,6 +92,31 @@ Redemption RedemptionFromRow(const pqxx::row& row) {
   }
   r.create_time = absl::FromUnixMicros(row[14].as<int64_t>());
   return r;
+}
+
+Clawback ClawbackFromRow(const pqxx::row& row) {
+  Clawback c;
+  c.request_id = row[0].as<std::string>();
+  c.clawback_id = row[1].as<std::string>();
+  c.redemption_id = row[2].as<std::string>();
+  c.serial = row[3].as<std::string>();
+  c.account_id = row[4].as<std::string>();
+  c.credit_transfer_id = row[5].as<std::string>();
+  c.amount = {row[6].as<std::string>(), row[7].as<int64_t>()};
+  c.then_state = CodeStateFromName(row[8].as<std::string>()).value_or(CodeState::kBlocked);
+  c.reason = row[9].as<std::string>();
+  c.principal = row[10].as<std::string>();
+  c.state = ClawbackStateFromName(row[11].as<std::string>()).value_or(ClawbackState::kPending);
+  c.transfer_id = row[12].as<std::string>();
+  if (!row[13].is_null()) c.clawed_back_minor = row[13].as<int64_t>();
+  if (!row[14].is_null()) c.balance_after_minor = row[14].as<int64_t>();
+  if (!row[15].is_null()) {
+    c.rejection = errors::Error(static_cast<absl::StatusCode>(row[15].as<int>()),
+                                row[16].as<std::string>(), row[17].as<std::string>());
+  }
+  c.create_time = absl::FromUnixMicros(row[18].as<int64_t>());
+  c.attempts = row[19].as<int>();
+  return c;
 }
 
 std::optional<int64_t> MicrosOf(const std::optional<absl::Time>& t) {
@@ -137,6 +171,7 @@ constexpr char kEffectiveState[] =
     "ELSE state END)";
 const pg::Statement kSerialsInState{"cv_serials_in_state",
                                     absl::StrCat("SELECT serial, ", kEffectiveState,
+                                                 ", coalesce(blocked_from, '')"
                                                  " FROM codes WHERE serial = ANY($1::text[]) "
                                                  "FOR UPDATE")};
 // After a batch change: its codes, and those now in the target state.
@@ -161,7 +196,8 @@ const pg::Statement kVoidSerials{
     "cv_void_serials",
     "UPDATE codes SET state = 'VOIDED', void_time = now(), void_reason = $2, blocked_from = NULL "
     "WHERE serial = ANY($1::text[]) AND state IN ('ISSUED', 'ACTIVE', 'BLOCKED')"};
-// A hold remembers the state it interrupts (SET reads the old row). An
+// A hold remembers the state it interrupts (SET reads the old row); a
+// clawed-back code, held from REDEEMED, is never unblocked. An
 // expired code is not held: it can never be redeemed anyway.
 const pg::Statement kBlockBatch{
     "cv_block_batch",
@@ -175,11 +211,13 @@ const pg::Statement kBlockSerials{
 const pg::Statement kUnblockBatch{
     "cv_unblock_batch",
     "UPDATE codes SET state = blocked_from, blocked_from = NULL, block_reason = NULL, "
-    "block_time = NULL WHERE batch_id = $1::uuid AND state = 'BLOCKED'"};
+    "block_time = NULL WHERE batch_id = $1::uuid AND state = 'BLOCKED' "
+    "AND blocked_from <> 'REDEEMED'"};
 const pg::Statement kUnblockSerials{
     "cv_unblock_serials",
     "UPDATE codes SET state = blocked_from, blocked_from = NULL, block_reason = NULL, "
-    "block_time = NULL WHERE serial = ANY($1::text[]) AND state = 'BLOCKED'"};
+    "block_time = NULL WHERE serial = ANY($1::text[]) AND state = 'BLOCKED' "
+    "AND blocked_from <> 'REDEEMED'"};
 // $3 is the effective state to keep, or '' for all.
 const pg::Statement kListCodes{"cv_list_codes",
                                absl::StrCat("SELECT ", CodeColumns(),
@@ -343,15 +381,122 @@ const pg::Statement kReject{
     "SELECT " +
         RedemptionColumns() + " FROM rejected"};
 
+// A clawback's target, its code locked first: every clawback of a
+// redemption takes this lock before it looks for another one. One row:
+// the code's hash, state and redemption id, then that redemption's
+// account, state and credit transfer (null when there is none).
+const pg::Statement kClawbackTargetBySerial{
+    "cv_clawback_target_by_serial",
+    "SELECT encode(c.code_hash, 'hex'), c.state, coalesce(c.redemption_id::text, ''),"
+    " r.account_id, r.state, r.transfer_id, c.serial, c.currency_code, c.amount_minor "
+    "FROM codes c LEFT JOIN redemptions r ON r.redemption_id = c.redemption_id "
+    "WHERE c.serial = $1 FOR UPDATE OF c"};
+const pg::Statement kClawbackTargetByRedemption{
+    "cv_clawback_target_by_redemption",
+    "SELECT encode(c.code_hash, 'hex'), c.state, coalesce(c.redemption_id::text, ''),"
+    " r.account_id, r.state, r.transfer_id, c.serial, c.currency_code, c.amount_minor "
+    "FROM redemptions r JOIN codes c ON c.code_hash = r.code_hash "
+    "   AND c.redemption_id = r.redemption_id "
+    "WHERE r.redemption_id = $1::uuid FOR UPDATE OF c"};
+const pg::Statement kFindClawback{
+    "cv_find_clawback", absl::StrCat("SELECT ", kClawbackColumns,
+                                     ", request_fingerprint FROM clawbacks WHERE request_id = $1")};
+const pg::Statement kFindClawbackById{
+    "cv_find_clawback_by_id",
+    absl::StrCat("SELECT ", kClawbackColumns, " FROM clawbacks WHERE clawback_id = $1::uuid")};
+const pg::Statement kLiveClawbackOf{
+    "cv_live_clawback_of",
+    "SELECT request_id FROM clawbacks WHERE redemption_id = $1::uuid AND state <> 'REJECTED'"};
+const pg::Statement kInsertClawback{
+    "cv_insert_clawback",
+    absl::StrCat("INSERT INTO clawbacks (request_id, request_fingerprint, redemption_id,"
+                 " code_hash, serial, account_id, credit_transfer_id, currency_code,"
+                 " amount_minor, then_state, reason, principal, state) "
+                 "VALUES ($1, $2, $3::uuid, decode($4, 'hex'), $5, $6, $7, $8, $9, $10, $11,"
+                 " $12, 'PENDING') RETURNING ",
+                 kClawbackColumns)};
+// The clawback and its code together: PENDING → COMPLETED, and the code
+// REDEEMED → BLOCKED (held from REDEEMED, never unblocked) or VOIDED, the
+// reason being the clawback's.
+const pg::Statement kCompleteClawback{
+    "cv_complete_clawback",
+    absl::StrCat(
+        "WITH done AS ("
+        " UPDATE clawbacks SET state = 'COMPLETED', transfer_id = $2, clawed_back_minor = $3,"
+        "   balance_after_minor = $4, update_time = now()"
+        " WHERE clawback_id = $1::uuid AND state = 'PENDING' RETURNING *), "
+        "held AS ("
+        " UPDATE codes c SET state = done.then_state,"
+        "   blocked_from = CASE WHEN done.then_state = 'BLOCKED' THEN 'REDEEMED' END,"
+        "   block_reason = CASE WHEN done.then_state = 'BLOCKED' THEN done.reason END,"
+        "   block_time = CASE WHEN done.then_state = 'BLOCKED' THEN now() END,"
+        "   void_reason = CASE WHEN done.then_state = 'VOIDED' THEN done.reason END,"
+        "   void_time = CASE WHEN done.then_state = 'VOIDED' THEN now() END"
+        " FROM done WHERE c.code_hash = done.code_hash AND c.redemption_id = done.redemption_id"
+        "   AND c.state = 'REDEEMED' RETURNING 1) "
+        "SELECT ",
+        kClawbackColumns, " FROM done")};
+const pg::Statement kRejectClawback{
+    "cv_reject_clawback",
+    absl::StrCat("UPDATE clawbacks SET state = 'REJECTED', reject_code = $2, reject_reason = $3,"
+                 " reject_message = $4, update_time = now()"
+                 " WHERE clawback_id = $1::uuid AND state = 'PENDING' RETURNING ",
+                 kClawbackColumns)};
+// cv_claim_pending for clawbacks.
+const pg::Statement kClaimPendingClawbacks{
+    "cv_claim_pending_clawbacks",
+    absl::StrCat("UPDATE clawbacks SET attempts = attempts + 1, next_attempt_time = now() + "
+                 " make_interval(secs => least($3::float8,"
+                 "   $1::float8 * power(2, least(attempts, 30))) / 1000) "
+                 "FROM (SELECT request_id AS q FROM clawbacks"
+                 " WHERE state = 'PENDING' AND next_attempt_time <= now()"
+                 "   AND create_time < now() - make_interval(secs => $1::float8 / 1000)"
+                 " ORDER BY next_attempt_time LIMIT $2 FOR UPDATE SKIP LOCKED) due "
+                 "WHERE request_id = due.q RETURNING ",
+                 kClawbackColumns)};
+
 }  // namespace
 
 std::vector<pg::Statement> PgCodeStore::Statements() {
-  return {kFindBatch,        kInsertBatch,        kInsertCodes,    kBatchSerials,    kBatchExists,
-          kFindAdminRequest, kInsertAdminRequest, kSerialsInState, kBatchStateCount, kActivateBatch,
-          kActivateSerials,  kVoidBatch,          kVoidSerials,    kBlockBatch,      kBlockSerials,
-          kUnblockBatch,     kUnblockSerials,     kListCodes,      kListAllCodes,    kListBatches,
-          kClaimPending,     kCodeBySerial,       kCodesBySerials, kFindRedemption,  kLookup,
-          kReserve,          kCompleteMany,       kReject,         kLookupMany,      kReserveMany};
+  return {kFindBatch,
+          kInsertBatch,
+          kInsertCodes,
+          kBatchSerials,
+          kBatchExists,
+          kFindAdminRequest,
+          kInsertAdminRequest,
+          kSerialsInState,
+          kBatchStateCount,
+          kActivateBatch,
+          kActivateSerials,
+          kVoidBatch,
+          kVoidSerials,
+          kBlockBatch,
+          kBlockSerials,
+          kUnblockBatch,
+          kUnblockSerials,
+          kListCodes,
+          kListAllCodes,
+          kListBatches,
+          kClaimPending,
+          kCodeBySerial,
+          kCodesBySerials,
+          kFindRedemption,
+          kLookup,
+          kReserve,
+          kCompleteMany,
+          kReject,
+          kLookupMany,
+          kReserveMany,
+          kClawbackTargetBySerial,
+          kClawbackTargetByRedemption,
+          kFindClawback,
+          kFindClawbackById,
+          kLiveClawbackOf,
+          kInsertClawback,
+          kCompleteClawback,
+          kRejectClawback,
+          kClaimPendingClawbacks};
 }
 
 absl::StatusOr<Batch> PgCodeStore::CreateBatch(const BatchSpec& spec,
@@ -472,15 +617,25 @@ absl::StatusOr<BulkResult> PgCodeStore::ApplyBulkChange(const BulkChange& change
       const std::string serials = pg::TextArray(change.serials);
       pqxx::result found = tx.exec_prepared(kSerialsInState.name, serials);
       std::map<std::string, CodeState> state_of;
+      std::map<std::string, std::string> blocked_from;
       for (const auto& row : found) {
         state_of[row[0].as<std::string>()] =
             CodeStateFromName(row[1].as<std::string>()).value_or(CodeState::kIssued);
+        blocked_from[row[0].as<std::string>()] = row[2].as<std::string>();
       }
       for (const auto& serial : change.serials) {
         auto it = state_of.find(serial);
         if (it == state_of.end()) {
           return errors::Error(absl::StatusCode::kNotFound, errors::reason::kCodeNotFound,
                                absl::StrCat("no such code: ", serial, "; nothing changed"),
+                               {{"serial", serial}});
+        }
+        if (change.kind == BulkKind::kUnblock && blocked_from[serial] == "REDEEMED") {
+          return errors::Error(absl::StatusCode::kFailedPrecondition,
+                               errors::reason::kCodeClawedBack,
+                               absl::StrCat(serial,
+                                            " is held after a clawback and is never unblocked; "
+                                            "nothing was unblocked"),
                                {{"serial", serial}});
         }
         absl::StatusOr<bool> moves = BulkChangeMoves(change.kind, serial, it->second);
@@ -863,6 +1018,115 @@ absl::StatusOr<Redemption> PgCodeStore::Reject(const Redemption& redemption,
     }
     if (r.empty()) return absl::InternalError("redemption vanished");
     out = RedemptionFromRow(r[0]);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<Clawback> PgCodeStore::StartClawback(const ClawbackRequest& request) {
+  Clawback out;
+  absl::Status s = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+    const bool by_serial = !request.serial.empty();
+    pqxx::result target =
+        by_serial ? tx.exec_prepared(kClawbackTargetBySerial.name, request.serial)
+                  : tx.exec_prepared(kClawbackTargetByRedemption.name, request.redemption_id);
+    if (target.empty()) {
+      if (by_serial) {
+        return errors::Error(absl::StatusCode::kNotFound, errors::reason::kCodeNotFound,
+                             "no such code", {{"serial", request.serial}});
+      }
+      return errors::Error(absl::StatusCode::kNotFound, errors::reason::kRedemptionNotFound,
+                           "no redemption holds a code under this id",
+                           {{"redemption_id", request.redemption_id}});
+    }
+    // Under the code's lock: a concurrent call with the same request_id
+    // has committed by now, and is a replay.
+    pqxx::result first = tx.exec_prepared(kFindClawback.name, request.request_id);
+    if (!first.empty()) {
+      if (first[0][kClawbackColumnCount].as<std::string>() != request.request_fingerprint) {
+        return errors::Error(absl::StatusCode::kInvalidArgument, errors::reason::kRequestIdReused,
+                             "request_id was already used for a different clawback",
+                             {{"request_id", request.request_id}});
+      }
+      out = ClawbackFromRow(first[0]);
+      return absl::OkStatus();
+    }
+    const pqxx::row t = target[0];
+    const std::string code_state = t[1].as<std::string>();
+    const std::string redemption_id = t[2].as<std::string>();
+    const std::string serial = t[6].as<std::string>();
+    if (!redemption_id.empty()) {
+      pqxx::result live = tx.exec_prepared(kLiveClawbackOf.name, redemption_id);
+      if (!live.empty()) {
+        return errors::Error(absl::StatusCode::kFailedPrecondition,
+                             errors::reason::kAlreadyClawedBack,
+                             "this redemption was already clawed back",
+                             {{"serial", serial}, {"redemption_id", redemption_id}});
+      }
+    }
+    if (code_state != "REDEEMED" || t[4].is_null() || t[4].as<std::string>() != "COMPLETED" ||
+        t[5].is_null()) {
+      return errors::Error(absl::StatusCode::kFailedPrecondition, errors::reason::kNotRedeemed,
+                           absl::StrCat(serial, " is ", code_state,
+                                        ": only a redeemed code's redemption is clawed back"),
+                           {{"serial", serial}, {"state", code_state}});
+    }
+    out = ClawbackFromRow(
+        tx.exec_prepared1(kInsertClawback.name, request.request_id, request.request_fingerprint,
+                          redemption_id, t[0].as<std::string>(), serial, t[3].as<std::string>(),
+                          t[5].as<std::string>(), t[7].as<std::string>(), t[8].as<int64_t>(),
+                          CodeStateName(request.then_state), request.reason, request.principal));
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<Clawback> PgCodeStore::CompleteClawback(const Clawback& clawback,
+                                                       const std::string& transfer_id,
+                                                       int64_t clawed_back_minor,
+                                                       int64_t balance_after_minor) {
+  Clawback out;
+  absl::Status s = pool_.Autocommit([&](pqxx::transaction_base& tx) -> absl::Status {
+    pqxx::result r = tx.exec_prepared(kCompleteClawback.name, clawback.clawback_id, transfer_id,
+                                      clawed_back_minor, balance_after_minor);
+    // Empty: settled already (a concurrent retry or the recovery worker).
+    if (r.empty()) r = tx.exec_prepared(kFindClawbackById.name, clawback.clawback_id);
+    if (r.empty()) return absl::InternalError("clawback vanished");
+    out = ClawbackFromRow(r[0]);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<Clawback> PgCodeStore::RejectClawback(const Clawback& clawback,
+                                                     const absl::Status& refusal) {
+  Clawback out;
+  absl::Status s = pool_.Autocommit([&](pqxx::transaction_base& tx) -> absl::Status {
+    pqxx::result r = tx.exec_prepared(kRejectClawback.name, clawback.clawback_id,
+                                      static_cast<int>(refusal.code()), errors::ReasonOf(refusal),
+                                      std::string(refusal.message()));
+    if (r.empty()) r = tx.exec_prepared(kFindClawbackById.name, clawback.clawback_id);
+    if (r.empty()) return absl::InternalError("clawback vanished");
+    out = ClawbackFromRow(r[0]);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<std::vector<Clawback>> PgCodeStore::ClaimPendingClawbacks(absl::Duration min_age,
+                                                                         int limit) {
+  std::vector<Clawback> out;
+  absl::Status s = pool_.Autocommit([&](pqxx::transaction_base& tx) -> absl::Status {
+    out.clear();
+    for (const auto& row :
+         tx.exec_prepared(kClaimPendingClawbacks.name, absl::ToInt64Milliseconds(min_age), limit,
+                          absl::ToInt64Milliseconds(kMaxRetryBackoff))) {
+      out.push_back(ClawbackFromRow(row));
+    }
     return absl::OkStatus();
   });
   if (!s.ok()) return s;

@@ -51,6 +51,15 @@ class PgCodeStore : public CodeStore {
                                       int64_t balance_after_minor) override;
   absl::StatusOr<Redemption> Reject(const Redemption& redemption,
                                     const absl::Status& refusal) override;
+  absl::StatusOr<Clawback> StartClawback(const ClawbackRequest& request) override;
+  absl::StatusOr<Clawback> CompleteClawback(const Clawback& clawback,
+                                            const std::string& transfer_id,
+                                            int64_t clawed_back_minor,
+                                            int64_t balance_after_minor) override;
+  absl::StatusOr<Clawback> RejectClawback(const Clawback& clawback,
+                                          const absl::Status& refusal) override;
+  absl::StatusOr<std::vector<Clawback>> ClaimPendingClawbacks(absl::Duration min_age,
+                                                              int limit) override;
 
   // What Lookup and Reserve run for a batch of concurrent calls (one
   // statement each: cv_lookup_many, cv_reserve_many; a batch of one runs the

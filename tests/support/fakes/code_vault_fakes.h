@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "errors/status.h"
 #include "services/code_vault/domain/ports.h"
 
 namespace giftcard::code_vault::fakes {
@@ -27,6 +28,7 @@ class FakeCodeStore : public CodeStore {
   std::string list_batch_id;
   std::optional<CodeState> list_state;
   int64_t list_batches_before = -1;
+  std::map<std::string, Clawback> clawbacks;  // By request id.
   // The state the next reservation "saw" when it reserved nothing.
   std::optional<CodeState> refuse_next_reservation_as;
 
@@ -177,6 +179,77 @@ class FakeCodeStore : public CodeStore {
     return r;
   }
 
+  // Clawbacks of a REDEEMED code found by serial or by redemption id; the
+  // credit transfer is "transfer-" + the redemption id (FakeCredit's).
+  absl::StatusOr<Clawback> StartClawback(const ClawbackRequest& r) override {
+    ++calls;
+    if (auto it = clawbacks.find(r.request_id); it != clawbacks.end()) return it->second;
+    for (auto& [hash, code] : codes) {
+      if (r.serial.empty() ? code.redemption_id != r.redemption_id : code.serial != r.serial) {
+        continue;
+      }
+      for (const auto& [key, c] : clawbacks) {
+        if (c.redemption_id == code.redemption_id && c.state != ClawbackState::kRejected) {
+          return errors::Error(absl::StatusCode::kFailedPrecondition,
+                               errors::reason::kAlreadyClawedBack, "clawed back");
+        }
+      }
+      if (code.state != CodeState::kRedeemed) {
+        return errors::Error(absl::StatusCode::kFailedPrecondition, errors::reason::kNotRedeemed,
+                             "not redeemed");
+      }
+      Clawback c;
+      c.clawback_id = absl::StrCat("clawback-", ++next_id_);
+      c.request_id = r.request_id;
+      c.redemption_id = code.redemption_id;
+      c.serial = code.serial;
+      c.account_id = code.redeemed_by_account_id;
+      c.credit_transfer_id = "transfer-" + code.redemption_id;
+      c.amount = code.amount;
+      c.then_state = r.then_state;
+      c.reason = r.reason;
+      c.principal = r.principal;
+      return clawbacks[r.request_id] = c;
+    }
+    return errors::Error(absl::StatusCode::kNotFound, errors::reason::kCodeNotFound, "no code");
+  }
+  absl::StatusOr<Clawback> CompleteClawback(const Clawback& clawback,
+                                            const std::string& transfer_id, int64_t clawed_back,
+                                            int64_t balance) override {
+    ++calls;
+    Clawback& c = clawbacks[clawback.request_id];
+    if (c.state == ClawbackState::kPending) {
+      c.state = ClawbackState::kCompleted;
+      c.transfer_id = transfer_id;
+      c.clawed_back_minor = clawed_back;
+      c.balance_after_minor = balance;
+      for (auto& [hash, code] : codes) {
+        if (code.serial == c.serial) code.state = c.then_state;
+      }
+    }
+    return c;
+  }
+  absl::StatusOr<Clawback> RejectClawback(const Clawback& clawback,
+                                          const absl::Status& refusal) override {
+    ++calls;
+    Clawback& c = clawbacks[clawback.request_id];
+    if (c.state == ClawbackState::kPending) {
+      c.state = ClawbackState::kRejected;
+      c.rejection = refusal;
+    }
+    return c;
+  }
+  absl::StatusOr<std::vector<Clawback>> ClaimPendingClawbacks(absl::Duration, int) override {
+    ++calls;
+    std::vector<Clawback> out;
+    for (auto& [key, c] : clawbacks) {
+      if (c.state != ClawbackState::kPending) continue;
+      ++c.attempts;
+      out.push_back(c);
+    }
+    return out;
+  }
+
  private:
   std::map<std::string, size_t> batches_;
   int next_id_ = 0;
@@ -204,6 +277,16 @@ class FakeCredit : public CreditGateway {
     request_ids.push_back(request_id);
     if (!next.ok()) return next;
     return CreditResult{"transfer-" + request_id, amount.amount_minor};
+  }
+  // What ClawBack finds left on the account: it takes min(left, credit).
+  int64_t balance_left = 1 << 30;
+  absl::Status next_clawback = absl::OkStatus();
+  std::vector<std::pair<std::string, std::string>> clawbacks;  // (transfer, request) asked.
+  absl::StatusOr<ClawbackOutcome> ClawBack(const std::string& credit_transfer_id,
+                                           const std::string& request_id) override {
+    clawbacks.emplace_back(credit_transfer_id, request_id);
+    if (!next_clawback.ok()) return next_clawback;
+    return ClawbackOutcome{"reversal-" + request_id, balance_left, 0};
   }
 };
 

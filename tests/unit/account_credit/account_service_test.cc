@@ -152,5 +152,43 @@ TEST(PlanReversalTest, NeverPutsOneCurrencyIntoAnAccountOfAnother) {
             "CURRENCY_MISMATCH");
 }
 
+TEST(PlanClawbackTest, TakesBackWhatIsLeftOfTheCreditNeverMore) {
+  Account account;
+  account.currency_code = "EUR";
+  account.balance_minor = 500;
+  Transfer credit;
+  credit.kind = TransferKind::kCredit;
+  credit.amount = {"EUR", 300};
+  auto plan = [&](bool reversed) {
+    return PlanClawback(PostingContext{account, &credit, reversed});
+  };
+  auto m = plan(false);
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->amount_minor, 300);  // Untouched credit: all of it.
+  EXPECT_EQ(m->direction, -1);
+  account.balance_minor = 120;  // 180 of it was spent.
+  ASSERT_TRUE(plan(false).ok());
+  EXPECT_EQ(plan(false)->amount_minor, 120);
+  account.balance_minor = 0;  // All spent: a transfer of nothing, never a negative balance.
+  ASSERT_TRUE(plan(false).ok());
+  EXPECT_EQ(plan(false)->amount_minor, 0);
+  account.balance_minor = 120;
+  EXPECT_EQ(errors::ReasonOf(plan(true).status()), "ALREADY_REVERSED");
+  for (TransferKind kind : {TransferKind::kDebit, TransferKind::kReversal}) {
+    credit.kind = kind;
+    EXPECT_EQ(errors::ReasonOf(plan(false).status()), "NOT_A_CREDIT");
+  }
+}
+
+TEST_F(AccountServiceTest, ClawBackCreditNamesTheBadFieldAndWritesNothing) {
+  const int before = store_.posts;
+  auto bad = service_.ClawBackCredit({"", "claw-1"});
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(errors::MetadataOf(bad.status(), "field"), "transfer_id");
+  bad = service_.ClawBackCredit({"some-transfer", ""});
+  EXPECT_EQ(errors::MetadataOf(bad.status(), "field"), "request_id");
+  EXPECT_EQ(store_.posts, before);
+}
+
 }  // namespace
 }  // namespace giftcard::account_credit

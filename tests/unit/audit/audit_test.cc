@@ -8,6 +8,7 @@
 namespace giftcard::audit {
 namespace {
 
+using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::Field;
 using ::testing::IsEmpty;
@@ -100,6 +101,59 @@ TEST(AuditTest, BillingMustMatchItsDebitsAndReversals) {
   twice.ledger.transfers.back().transfer_id = "t-rev-2";
   twice.ledger.transfers.back().request_id = "other";
   EXPECT_THAT(twice.Check(), ElementsAre(Invariant("reversed_at_most_once")));
+}
+
+// Books after a partial clawback of red-1: 1000 of the 3000 taken back
+// (the rest spent elsewhere is not modelled), the code held.
+Books ClawedBack() {
+  Books b;
+  b.vault.redeemed_codes.clear();
+  b.vault.clawbacks.push_back(
+      {"claw-1", "red-1", "COMPLETED", "vault:clawback:claw-1", "EUR", 1000, "BLOCKED"});
+  b.ledger.balances[0] = {"acct", 2000, 2000, "EUR", 0};
+  b.ledger.transfers.push_back({"t-claw", "vault:clawback:claw-1", "REVERSAL", "acct", "EUR",
+                                "t-credit", 1000, kEarly, 2, 0, -1000});
+  return b;
+}
+
+TEST(AuditTest, ACompletedClawbackHasItsPartialReversalAndItsCodeHeld) {
+  EXPECT_THAT(ClawedBack().Check(), IsEmpty());
+  Books b = ClawedBack();
+  b.ledger.transfers.back().amount_minor = 1200;  // Not what the vault reports.
+  b.ledger.transfers.back().customer_side = -1200;
+  b.ledger.balances[0] = {"acct", 1800, 1800, "EUR", 0};
+  EXPECT_THAT(b.Check(), ElementsAre(Invariant("clawback_has_its_reversal")));
+  b = ClawedBack();
+  b.vault.clawbacks[0].code_state = "REDEEMED";
+  EXPECT_THAT(b.Check(), ElementsAre(Invariant("clawed_back_code_is_held")));
+  b = ClawedBack();
+  b.ledger.transfers.pop_back();  // The vault says COMPLETED; the ledger has nothing.
+  b.ledger.balances[0] = {"acct", 3000, 3000, "EUR", 0};
+  EXPECT_THAT(b.Check(), ElementsAre(Invariant("clawback_has_its_reversal")));
+}
+
+TEST(AuditTest, NoRedemptionIsClawedBackTwiceAndEveryClawbackHasItsRedemption) {
+  Books b = ClawedBack();
+  b.vault.clawbacks.push_back(
+      {"claw-2", "red-1", "PENDING", "vault:clawback:claw-2", "EUR", 0, "BLOCKED"});
+  EXPECT_THAT(b.Check(), ElementsAre(Invariant("redemption_clawed_back_at_most_once")));
+  b.vault.clawbacks.back().state = "REJECTED";  // A refused attempt does not count.
+  EXPECT_THAT(b.Check(), IsEmpty());
+  b = ClawedBack();
+  b.vault.clawbacks[0].redemption_id = "red-unknown";
+  EXPECT_THAT(b.Check(), Contains(Invariant("clawback_has_its_redemption")));
+}
+
+TEST(AuditTest, OnlyAClawbackReversesACreditPartly) {
+  Books b = ClawedBack();
+  b.ledger.transfers.back().request_id = "someone:else";
+  b.vault.clawbacks.clear();
+  b.vault.redeemed_codes.push_back({"GC1", "red-1", "acct"});
+  EXPECT_THAT(b.Check(), ElementsAre(Invariant("reversal_mirrors_original")));
+  b = ClawedBack();
+  b.vault.clawbacks.clear();  // A clawback reversal the vault never asked for.
+  b.vault.redeemed_codes.push_back({"GC1", "red-1", "acct"});
+  EXPECT_THAT(b.Check(), ElementsAre(Invariant("clawback_reversal_has_clawback")));
 }
 
 }  // namespace

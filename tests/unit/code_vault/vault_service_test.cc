@@ -133,6 +133,105 @@ TEST_F(VaultServiceTest, UnknownOutcomeStaysPendingAndARetryFinishesIt) {
   EXPECT_EQ(store_.codes.begin()->second.state, CodeState::kRedeemed);
 }
 
+// A redeemed code for the clawback tests: its redemption id and account set
+// as the store records them.
+class VaultClawbackTest : public VaultServiceTest {
+ protected:
+  VaultClawbackTest() {
+    auto r = Redeem("acct", "r1");
+    EXPECT_TRUE(r.ok()) << r.status();
+    Code& code = store_.codes.begin()->second;
+    code.redemption_id = r.ok() ? r->redemption_id : "";
+    code.redeemed_by_account_id = "acct";
+  }
+  ReverseRedemptionCommand Command(const std::string& request_id) {
+    ReverseRedemptionCommand c;
+    c.serial = "GC000001000001";
+    c.reason = "chargeback 42";
+    c.request_id = request_id;
+    c.then_state = CodeState::kBlocked;
+    c.principal = "admin";
+    return c;
+  }
+  CodeState StateOfCode() { return store_.codes.begin()->second.state; }
+};
+
+TEST_F(VaultClawbackTest, BadInputNamesTheFieldAndTouchesNothing) {
+  const int before = store_.calls;
+  auto field_of = [&](ReverseRedemptionCommand c) {
+    auto s = service_.ReverseRedemption(c);
+    EXPECT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument) << s.status();
+    return errors::MetadataOf(s.status(), "field").value_or("");
+  };
+  ReverseRedemptionCommand c = Command("c1");
+  c.redemption_id = "also-this";
+  EXPECT_EQ(field_of(c), "serial");  // Both targets.
+  c = Command("c1");
+  c.serial.clear();
+  EXPECT_EQ(field_of(c), "serial");  // Neither.
+  c.redemption_id = "not-a-uuid";
+  EXPECT_EQ(field_of(c), "redemption_id");
+  c = Command("c1");
+  c.reason.clear();
+  EXPECT_EQ(field_of(c), "reason");
+  c = Command("");
+  EXPECT_EQ(field_of(c), "request_id");
+  for (std::optional<CodeState> then :
+       {std::optional<CodeState>(), std::optional(CodeState::kActive),
+        std::optional(CodeState::kRedeemed)}) {
+    c = Command("c1");
+    c.then_state = then;
+    EXPECT_EQ(field_of(c), "then_state");
+  }
+  EXPECT_EQ(store_.calls, before);
+  EXPECT_TRUE(credit_.clawbacks.empty());
+}
+
+TEST_F(VaultClawbackTest, TakesBackWhatIsLeftAndHoldsTheCode) {
+  credit_.balance_left = 900;  // 1600 of the 2500 was spent.
+  auto c = service_.ReverseRedemption(Command("c1"));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->state, ClawbackState::kCompleted);
+  EXPECT_EQ(c->clawed_back_minor, 900);
+  EXPECT_EQ(c->principal, "admin");
+  EXPECT_EQ(StateOfCode(), CodeState::kBlocked);
+  ASSERT_EQ(credit_.clawbacks.size(), 1u);
+  EXPECT_EQ(credit_.clawbacks[0].first, "transfer-" + c->redemption_id);
+  EXPECT_EQ(credit_.clawbacks[0].second, "vault:clawback:" + c->clawback_id);
+  // A replay answers the same clawback without asking the ledger again.
+  auto again = service_.ReverseRedemption(Command("c1"));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->clawback_id, c->clawback_id);
+  EXPECT_EQ(credit_.clawbacks.size(), 1u);
+}
+
+TEST_F(VaultClawbackTest, AnUnknownOutcomeStaysPendingUntilRecoveryFinishesIt) {
+  credit_.next_clawback = errors::DependencyUnavailable("account-credit", "deadline");
+  auto c = service_.ReverseRedemption(Command("c1"));
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(errors::MetadataOf(c.status(), "clawback_id").has_value());
+  EXPECT_EQ(StateOfCode(), CodeState::kRedeemed);
+  EXPECT_EQ(service_.RecoverPending(absl::ZeroDuration(), 10), 0);  // Still down.
+  credit_.next_clawback = absl::OkStatus();
+  EXPECT_EQ(service_.RecoverPending(absl::ZeroDuration(), 10), 1);
+  EXPECT_EQ(StateOfCode(), CodeState::kBlocked);
+  ASSERT_EQ(credit_.clawbacks.size(), 3u);                // The call and two recovery passes.
+  EXPECT_EQ(credit_.clawbacks[0], credit_.clawbacks[2]);  // One ledger request id.
+  EXPECT_EQ(store_.clawbacks.at("c1").state, ClawbackState::kCompleted);
+}
+
+TEST_F(VaultClawbackTest, OnlyTheLedgersRecordedRefusalRejectsItAndTheCodeStaysRedeemed) {
+  credit_.next_clawback = errors::MarkRecordedDecision(errors::Error(
+      absl::StatusCode::kFailedPrecondition, errors::reason::kAlreadyReversed, "reversed"));
+  auto c = service_.ReverseRedemption(Command("c1"));
+  EXPECT_EQ(errors::ReasonOf(c.status()), "ALREADY_REVERSED");
+  EXPECT_EQ(store_.clawbacks.at("c1").state, ClawbackState::kRejected);
+  EXPECT_EQ(StateOfCode(), CodeState::kRedeemed);
+  credit_.next_clawback = absl::OkStatus();
+  EXPECT_EQ(errors::ReasonOf(service_.ReverseRedemption(Command("c1")).status()),
+            "ALREADY_REVERSED");  // The replay keeps the refusal.
+}
+
 TEST_F(VaultServiceTest, AHeldGuardIsAbortedAndADeadGuardIsBypassed) {
   guard_.next =
       errors::Error(absl::StatusCode::kAborted, errors::reason::kRedemptionInProgress, "");
