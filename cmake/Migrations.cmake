@@ -1,6 +1,7 @@
 # giftcard_embed_migrations(<target> <schema_dir> <namespace>)
 #
-# Compiles every schema/NNN_name.sql file into the target as a
+# Compiles every schema/NNN_name.sql file (with any psql "\ir FILE" line
+# replaced by that file) into the target as a
 # std::vector<giftcard::pg::Migration> returned by <namespace>::Migrations(),
 # so a service binary carries its own schema and needs no files at run time.
 function(giftcard_embed_migrations target schema_dir ns)
@@ -15,6 +16,17 @@ function(giftcard_embed_migrations target schema_dir ns)
     endif()
     math(EXPR version "${version}")
     file(READ "${f}" sql)
+    # psql's "\ir FILE" (include, relative to this file) is inlined: tables
+    # several services share are written once (libs/outbox/outbox_tables.sql).
+    string(REGEX MATCHALL "\\\\ir [^\n]+" includes "${sql}")
+    foreach(include IN LISTS includes)
+      string(REGEX REPLACE "^\\\\ir " "" relative "${include}")
+      get_filename_component(dir "${f}" DIRECTORY)
+      get_filename_component(included "${dir}/${relative}" ABSOLUTE)
+      file(READ "${included}" included_sql)
+      string(REPLACE "${include}" "${included_sql}" sql "${sql}")
+      set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${included}")
+    endforeach()
     string(APPEND body "      {${version}, \"${name}\", R\"giftcard_sql(${sql})giftcard_sql\"},\n")
   endforeach()
   set(out "${CMAKE_CURRENT_BINARY_DIR}/${target}_migrations.cc")

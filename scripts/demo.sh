@@ -4,7 +4,8 @@
 # The demo is one card's life: an admin issues and activates a batch with
 # giftctl, a customer redeems a card and the billing system takes the credit
 # (giftdemo plays the storefront and the billing system), then support
-# answers "what happened to this card?" and audits the books, with giftctl.
+# answers "what happened to this card?", audits the books, reads finance's
+# liability report and the card's events, with giftctl.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD_DIR=${GIFTCARD_BUILD_DIR:-$ROOT/build}
@@ -37,6 +38,11 @@ step 11 "Support: the account that redeemed it" account show "$account"
 step 12 "Support: its ledger, newest first" account ledger "$account"
 step 13 "Support: what the second invoice took" invoice show "inv-$run_id-2"
 step 14 "Admin: audit the books across the three services" audit
+step 15 "Finance: what is owed as credit, per currency" report liability
+step 16 "The card's events, as code-vault told them" \
+  events list --service=code-vault --serial="$serial"
+step 17 "The account's credit events, as account-credit told them" \
+  events list --service=account-credit --account="$account"
 
 echo
 echo "demo: done. The stack is still running: deploy/local/stack.sh status | down"

@@ -6,3 +6,12 @@
 -- Every statement of ApplyCredit, ReverseCredit and the recovery worker
 -- names one invoice.
 SELECT create_distributed_table('credit_applications', 'invoice_id');
+
+-- The transactional outbox (issue 15): reference tables for now, so the
+-- triggers on distributed tables can write them in the same transaction;
+-- every event write then reaches every node. A per-shard outbox, each with
+-- its own counter, is the plan once Citus is adopted (docs/decisions.md,
+-- "Events").
+SELECT create_reference_table('event_outbox');
+SELECT create_reference_table('events');
+SELECT create_reference_table('event_counter');

@@ -27,14 +27,23 @@ const std::map<std::string, std::set<std::string>>& Table() {
     allow(std::string(kAdmin),
           {Vault("GetCodeStatus"), Vault("IssueCodes"), Vault("ActivateCodes"), Vault("VoidCodes"),
            Vault("BlockCodes"), Vault("UnblockCodes"), Vault("ReverseRedemption"),
+           Vault("ListCodeChanges"),
            // Not in DESIGN.md's table: ListBatches, a read like ListCodes.
            Vault("ListCodes"), Vault("ListBatches"), Credit("GetAccount"),
            Credit("ListLedgerEntries"), Bill("GetCreditApplication"),
            // Not in DESIGN.md's table: the audit's reads (docs/decisions.md).
            Vault("ExportAuditFacts"), Credit("ExportAuditFacts"), Bill("ExportAuditFacts")});
-    allow(std::string(kSupport),
-          {Vault("GetCodeStatus"), Vault("ListCodes"), Vault("ListBatches"), Credit("GetAccount"),
-           Credit("ListLedgerEntries"), Bill("GetCreditApplication")});
+    allow(std::string(kSupport), {Vault("GetCodeStatus"), Vault("ListCodes"), Vault("ListBatches"),
+                                  Vault("ListCodeChanges"), Credit("GetAccount"),
+                                  Credit("ListLedgerEntries"), Bill("GetCreditApplication")});
+    // DESIGN.md's "the reports" (finance's reads) and WatchEvents, for admin
+    // and support.
+    for (absl::string_view reader : {kAdmin, kSupport}) {
+      allow(std::string(reader),
+            {Vault("GetCodeLiability"), Vault("GetBreakageReport"), Credit("GetCreditLiability"),
+             Credit("ListDormantAccounts"), Vault("WatchEvents"), Credit("WatchEvents"),
+             Bill("WatchEvents")});
+    }
     // Not in DESIGN.md's table: the batch forms of the single calls.
     allow(std::string(kCodeVault),
           {Credit("CreditAccount"), Credit("BatchCreditAccounts"), Credit("ClawBackCredit")});
@@ -55,16 +64,40 @@ const std::vector<std::string>& AllPrincipals() {
 }
 
 const std::vector<std::string>& AllMethods() {
-  static const auto* all = new std::vector<std::string>{
-      Vault("RedeemCode"),          Vault("CheckCode"),           Vault("GetCodeStatus"),
-      Vault("IssueCodes"),          Vault("ActivateCodes"),       Vault("VoidCodes"),
-      Vault("ListCodes"),           Vault("ListBatches"),         Credit("UpsertAccount"),
-      Credit("GetAccount"),         Credit("CreditAccount"),      Credit("DebitAccount"),
-      Credit("ReverseTransfer"),    Credit("ListLedgerEntries"),  Bill("ApplyCredit"),
-      Bill("ReverseCredit"),        Bill("GetCreditApplication"), Vault("ExportAuditFacts"),
-      Credit("ExportAuditFacts"),   Bill("ExportAuditFacts"),     Credit("BatchCreditAccounts"),
-      Credit("BatchDebitAccounts"), Vault("BlockCodes"),          Vault("UnblockCodes"),
-      Vault("ReverseRedemption"),   Credit("ClawBackCredit")};
+  static const auto* all = new std::vector<std::string>{Vault("RedeemCode"),
+                                                        Vault("CheckCode"),
+                                                        Vault("GetCodeStatus"),
+                                                        Vault("IssueCodes"),
+                                                        Vault("ActivateCodes"),
+                                                        Vault("VoidCodes"),
+                                                        Vault("ListCodes"),
+                                                        Vault("ListBatches"),
+                                                        Credit("UpsertAccount"),
+                                                        Credit("GetAccount"),
+                                                        Credit("CreditAccount"),
+                                                        Credit("DebitAccount"),
+                                                        Credit("ReverseTransfer"),
+                                                        Credit("ListLedgerEntries"),
+                                                        Bill("ApplyCredit"),
+                                                        Bill("ReverseCredit"),
+                                                        Bill("GetCreditApplication"),
+                                                        Vault("ExportAuditFacts"),
+                                                        Credit("ExportAuditFacts"),
+                                                        Bill("ExportAuditFacts"),
+                                                        Credit("BatchCreditAccounts"),
+                                                        Credit("BatchDebitAccounts"),
+                                                        Vault("BlockCodes"),
+                                                        Vault("UnblockCodes"),
+                                                        Vault("ReverseRedemption"),
+                                                        Credit("ClawBackCredit"),
+                                                        Vault("ListCodeChanges"),
+                                                        Vault("GetCodeLiability"),
+                                                        Vault("GetBreakageReport"),
+                                                        Credit("GetCreditLiability"),
+                                                        Credit("ListDormantAccounts"),
+                                                        Vault("WatchEvents"),
+                                                        Credit("WatchEvents"),
+                                                        Bill("WatchEvents")};
   return *all;
 }
 

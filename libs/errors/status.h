@@ -61,6 +61,8 @@ inline constexpr absl::string_view kRedemptionNotFound = "REDEMPTION_NOT_FOUND";
 inline constexpr absl::string_view kRequestMalformed = "REQUEST_MALFORMED";
 // RESOURCE_EXHAUSTED with a RetryInfo: admission control refused the call.
 inline constexpr absl::string_view kOverloaded = "OVERLOADED";
+// OUT_OF_RANGE: WatchEvents resumed after an event that was pruned since.
+inline constexpr absl::string_view kEventsPruned = "EVENTS_PRUNED";
 }  // namespace reason
 
 // Dynamic parts of an error, as ErrorInfo.metadata.

@@ -365,6 +365,18 @@ absl::Status Pool::Transact(const std::function<absl::Status(pqxx::work&)>& body
   return Run<pqxx::work>(body, options_.statement_timeout);
 }
 
+absl::Status Pool::BulkTransact(const std::function<absl::Status(pqxx::work&)>& body) {
+  const absl::Duration limit =
+      std::min(options_.bulk_write_timeout,
+               std::max(deadline::Current() - absl::Now(), options_.statement_timeout));
+  return Run<pqxx::work>(
+      [&](pqxx::work& tx) {
+        tx.exec(absl::StrCat("SET LOCAL statement_timeout = ", absl::ToInt64Milliseconds(limit)));
+        return body(tx);
+      },
+      limit);
+}
+
 absl::Status Pool::Read(const std::function<absl::Status(pqxx::transaction_base&)>& body) {
   return Run<pqxx::nontransaction>(body, options_.statement_timeout);
 }

@@ -57,6 +57,8 @@ struct PoolOptions {
   // ReadSnapshot's limit instead of statement_timeout (the audit's reads of
   // whole tables), still never past the call's own deadline.
   absl::Duration snapshot_read_timeout = absl::Minutes(5);
+  // BulkTransact's limit instead of statement_timeout.
+  absl::Duration bulk_write_timeout = absl::Minutes(1);
 };
 
 // How long past statement_timeout the watchdog waits before cutting off a
@@ -77,6 +79,11 @@ class Pool {
   // returns), then come back as ABORTED. A lost connection during COMMIT is an unknown outcome and
   // comes back as UNAVAILABLE: callers retry with the same idempotency key.
   absl::Status Transact(const std::function<absl::Status(pqxx::work&)>& body);
+
+  // Transact for an admin's bulk write (a batch of 100,000 codes): its
+  // statements may take up to bulk_write_timeout (SET LOCAL), within the
+  // call's deadline.
+  absl::Status BulkTransact(const std::function<absl::Status(pqxx::work&)>& body);
 
   // Runs read-only `body` outside a transaction block (autocommit): one
   // round trip per statement instead of three for BEGIN, SELECT, COMMIT. For

@@ -239,6 +239,7 @@ int Serve(const ServeOptions& options, const std::vector<grpc::Service*>& servic
     const int sig = AwaitTermination(options);
     log::Info("shutdown_started", {{"signal", sig}});
   }  // Health answers NOT_SERVING from here on.
+  if (options.on_shutdown) options.on_shutdown();
   Drain(options, *server);
   log::Info("shutdown_complete");
   return 0;

@@ -54,6 +54,9 @@ struct ServeOptions {
   // Run when the shutdown grace has passed with calls still in flight (a
   // stalled database): cut them off so the process can exit.
   std::function<void()> on_grace_expired;
+  // Run when shutdown starts, before draining: ends long-lived streams
+  // (WatchEvents) so the drain does not wait the whole grace for them.
+  std::function<void()> on_shutdown;
   // Names the caller in the per-call log line (server/call_log.h).
   PrincipalOf principal_of;
 };

@@ -48,6 +48,11 @@ ABSL_FLAG(int, pg_pool_size, 8, "Postgres connections per process");
 ABSL_FLAG(int, sql_max_batch, 64,
           "concurrent writes of one kind (completions, postings) sent to Postgres as one "
           "statement at most; 1: each alone");
+ABSL_FLAG(absl::Duration, event_relay_interval, absl::Milliseconds(100),
+          "how often the outbox relay moves committed events to the events table, and how "
+          "often a WatchEvents stream looks for new ones");
+ABSL_FLAG(absl::Duration, event_retention, absl::Hours(24 * 7),
+          "events older than this are pruned; a consumer must resume within it");
 
 namespace giftcard::server {
 
@@ -95,6 +100,12 @@ bool AllowUnauthenticatedFlag() { return absl::GetFlag(FLAGS_allow_unauthenticat
 std::string PgDsnFlag() { return absl::GetFlag(FLAGS_pg_dsn); }
 int PgPoolSizeFlag() { return absl::GetFlag(FLAGS_pg_pool_size); }
 std::string PgStandbyDsnFlag() { return absl::GetFlag(FLAGS_pg_standby_dsn); }
+absl::Duration EventRelayIntervalFlag() {
+  return std::max(absl::Milliseconds(10), absl::GetFlag(FLAGS_event_relay_interval));
+}
+absl::Duration EventRetentionFlag() {
+  return std::max(absl::Seconds(1), absl::GetFlag(FLAGS_event_retention));
+}
 size_t SqlMaxBatchFlag() {
   return static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_sql_max_batch)));
 }

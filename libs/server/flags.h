@@ -37,6 +37,10 @@ int PgPoolSizeFlag();
 std::string PgStandbyDsnFlag();
 // --sql_max_batch: the most concurrent writes a store batches into one statement.
 size_t SqlMaxBatchFlag();
+// --event_relay_interval: the outbox relay's and WatchEvents' polling period.
+absl::Duration EventRelayIntervalFlag();
+// --event_retention: how long events are kept.
+absl::Duration EventRetentionFlag();
 
 }  // namespace giftcard::server
 

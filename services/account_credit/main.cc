@@ -5,6 +5,8 @@
 #include "auth/serving.h"
 #include "config/config.h"
 #include "log/log.h"
+#include "outbox/event_log.h"
+#include "outbox/runtime.h"
 #include "pg/migrations.h"
 #include "pg/pool.h"
 #include "server/bootstrap.h"
@@ -14,6 +16,7 @@
 #include "services/account_credit/domain/account_service.h"
 #include "services/account_credit/storage/pg_audit_facts.h"
 #include "services/account_credit/storage/pg_ledger_store.h"
+#include "services/account_credit/storage/pg_report_store.h"
 
 int main(int argc, char** argv) {
   using namespace giftcard;
@@ -36,7 +39,8 @@ int main(int argc, char** argv) {
            .ok())
     return 1;
   const std::vector<pg::Statement> statements = pg::JoinStatements(
-      {account_credit::PgLedgerStore::Statements(), account_credit::AuditStatements()});
+      {outbox::EventLog::Statements(), account_credit::PgLedgerStore::Statements(),
+       account_credit::AuditStatements(), account_credit::PgReportStore::Statements()});
   pg::Pool pool({.dsn = dsn, .size = server::PgPoolSizeFlag()}, statements);
   std::unique_ptr<pg::Pool> standby;
   if (const std::string standby_dsn = server::PgStandbyDsnFlag(); !standby_dsn.empty()) {
@@ -46,9 +50,18 @@ int main(int argc, char** argv) {
   account_credit::PgLedgerStore store(
       pool, {.max_batch = server::SqlMaxBatchFlag(), .standby = standby.get()});
   account_credit::AccountService service(store);
+  account_credit::PgReportStore report_store(standby ? *standby : pool);
+  account_credit::ReportService reports(report_store);
+  // The outbox's relay and WatchEvents (the event types of schema/005_events.sql).
+  outbox::Runtime events(pool, {.types = {"credit.added", "credit.applied", "credit.reversed",
+                                          "credit.clawed_back", "credit.depleted"},
+                                .relay_interval = server::EventRelayIntervalFlag(),
+                                .retention = server::EventRetentionFlag()});
+  serve.on_shutdown = [&events] { events.Stop(); };
   server::CallRunner calls(std::move(*call_options));  // Stops once the server has drained.
   account_credit::AccountCreditHandler handler(
-      service, **authorizer, [&pool] { return account_credit::ReadAuditFacts(pool); }, calls);
+      service, reports, **authorizer, [&pool] { return account_credit::ReadAuditFacts(pool); },
+      calls, events.watch());
   serve.on_grace_expired = [&pool, &standby] {
     pool.Abandon();
     if (standby) standby->Abandon();

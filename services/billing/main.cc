@@ -4,6 +4,8 @@
 #include "config/config.h"
 #include "log/log.h"
 #include "metrics/registry.h"
+#include "outbox/event_log.h"
+#include "outbox/runtime.h"
 #include "pg/migrations.h"
 #include "pg/pool.h"
 #include "server/bootstrap.h"
@@ -49,16 +51,23 @@ int main(int argc, char** argv) {
     return 1;
   pg::Pool pool(
       {.dsn = dsn, .size = server::PgPoolSizeFlag()},
-      pg::JoinStatements({billing::PgApplicationStore::Statements(), billing::AuditStatements()}));
+      pg::JoinStatements({outbox::EventLog::Statements(), billing::PgApplicationStore::Statements(),
+                          billing::AuditStatements()}));
   billing::PgApplicationStore store(pool, {.max_batch = server::SqlMaxBatchFlag()});
   billing::AccountCreditGateway debit(
       server::MakeChannel(absl::GetFlag(FLAGS_account_credit_address), server::PeerTlsFromFlags()),
       absl::GetFlag(FLAGS_account_credit_token), absl::GetFlag(FLAGS_debit_timeout),
       {.max_batch = server::SqlMaxBatchFlag()});
   billing::BillingService service(store, debit);
+  // The outbox's relay and WatchEvents (the event types of schema/004_events.sql).
+  outbox::Runtime events(pool, {.types = {"credit.low"},
+                                .relay_interval = server::EventRelayIntervalFlag(),
+                                .retention = server::EventRetentionFlag()});
+  serve.on_shutdown = [&events] { events.Stop(); };
   server::CallRunner calls(std::move(*call_options));  // Stops once the server has drained.
   billing::BillingHandler handler(
-      service, **authorizer, [&pool] { return billing::ReadAuditFacts(pool); }, calls);
+      service, **authorizer, [&pool] { return billing::ReadAuditFacts(pool); }, calls,
+      events.watch());
   metrics::Global().AddCallback(
       "giftcard_saga_unknown_outcomes_total",
       "Debits and reversals whose outcome stayed unknown; the application stays unsettled and "

@@ -8,6 +8,8 @@
 #include "errors/status.h"
 #include "log/log.h"
 #include "metrics/registry.h"
+#include "outbox/event_log.h"
+#include "outbox/runtime.h"
 #include "pg/migrations.h"
 #include "pg/pool.h"
 #include "redis/client.h"
@@ -22,6 +24,7 @@
 #include "services/code_vault/peers/account_credit_gateway.h"
 #include "services/code_vault/storage/pg_audit_facts.h"
 #include "services/code_vault/storage/pg_code_store.h"
+#include "services/code_vault/storage/pg_report_store.h"
 #include "services/code_vault/storage/redis_attempt_limiter.h"
 #include "services/code_vault/storage/redis_redemption_guard.h"
 
@@ -86,7 +89,8 @@ int main(int argc, char** argv) {
            .ok())
     return 1;
   const std::vector<pg::Statement> statements =
-      pg::JoinStatements({code_vault::PgCodeStore::Statements(), code_vault::AuditStatements()});
+      pg::JoinStatements({outbox::EventLog::Statements(), code_vault::PgCodeStore::Statements(),
+                          code_vault::AuditStatements(), code_vault::PgReportStore::Statements()});
   pg::Pool pool({.dsn = dsn, .size = server::PgPoolSizeFlag()}, statements);
   std::unique_ptr<pg::Pool> standby;
   if (const std::string standby_dsn = server::PgStandbyDsnFlag(); !standby_dsn.empty()) {
@@ -109,10 +113,19 @@ int main(int argc, char** argv) {
   options.max_failures_per_account = absl::GetFlag(FLAGS_max_failures_per_account);
   options.max_failures_per_client = absl::GetFlag(FLAGS_max_failures_per_client);
   // Outlives the handler; its workers stop once the server has drained.
+  // The outbox's relay and WatchEvents (the event types of schema/008_events.sql).
+  outbox::Runtime events(pool, {.types = {"code.activated", "code.redeemed", "code.blocked",
+                                          "code.unblocked", "code.voided"},
+                                .relay_interval = server::EventRelayIntervalFlag(),
+                                .retention = server::EventRetentionFlag()});
+  serve.on_shutdown = [&events] { events.Stop(); };
   server::CallRunner calls(std::move(*call_options));
   code_vault::VaultService service(store, guard, credit, limiter, *hasher, options);
+  code_vault::PgReportStore report_store(standby ? *standby : pool);
+  code_vault::ReportService reports(report_store);
   code_vault::CodeVaultHandler handler(
-      service, **authorizer, [&pool] { return code_vault::ReadAuditFacts(pool); }, calls);
+      service, reports, **authorizer, [&pool] { return code_vault::ReadAuditFacts(pool); }, calls,
+      events.watch());
   metrics::Global().AddCallback("giftcard_redis_guard_bypasses_total",
                                 "Redemptions that went on without the Redis guard (Redis down).",
                                 "counter", [&service] { return service.guard_bypass_count(); });

@@ -36,6 +36,12 @@ class NoStore : public CodeStore {
     return Down();
   }
   absl::StatusOr<Code> GetCodeBySerial(const std::string&) override { return Down(); }
+  absl::StatusOr<CodeChangePage> ListCodeChanges(const std::string&, int64_t, int) override {
+    return Down();
+  }
+  absl::StatusOr<std::optional<CodeChange>> LastCodeChange(const std::string&) override {
+    return Down();
+  }
   absl::StatusOr<Code> GetCodeByHashes(const std::vector<std::string>&) override { return Down(); }
   absl::StatusOr<Reservation> Reserve(const ReserveRequest&) override { return Down(); }
   absl::StatusOr<Redemption> Complete(const Redemption&, const std::string&, int64_t) override {

@@ -27,7 +27,7 @@ for f in "$SRC"/services/*/domain/*.cc; do
 done
 sql=$(grep -rlE '"(SELECT|INSERT INTO|UPDATE [a-z_]+ SET|DELETE FROM|WITH [a-z_]+ AS) ' \
         "$SRC/services" "$SRC/tools" "$SRC/libs" --include='*.cc' --include='*.h' |
-      grep -vE '/services/[a-z_]+/storage/|/libs/pg/' || true)
+      grep -vE '/services/[a-z_]+/storage/|/libs/pg/|/libs/outbox/event_log\.cc' || true)
 if [[ -n $sql ]]; then
   echo "FAIL: SQL outside storage/ and schema/:"; echo "$sql"; fail=1
 fi

@@ -251,11 +251,20 @@ void Suite::RestartAccountCredit(const std::vector<std::string>& args) {
 }
 
 std::string Suite::ContentsDigest() {
+  const std::vector<std::pair<std::string, std::string>> databases = {
+      {"account_credit", account_credit_dsn},
+      {"code_vault", code_vault_dsn},
+      {"billing", billing_dsn}};
+  // The outbox relay moves events on its own schedule: let it drain what
+  // earlier calls wrote, so only a change made since shows.
+  for (const auto& [db, dsn] : databases) {
+    const absl::Time give_up = absl::Now() + absl::Seconds(10);
+    while (QueryValue(dsn, "SELECT count(*) FROM event_outbox") != "0" && absl::Now() < give_up) {
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+  }
   std::vector<std::string> digests;
-  for (const auto& [db, dsn] :
-       std::vector<std::pair<std::string, std::string>>{{"account_credit", account_credit_dsn},
-                                                        {"code_vault", code_vault_dsn},
-                                                        {"billing", billing_dsn}}) {
+  for (const auto& [db, dsn] : databases) {
     const std::vector<std::string> tables =
         QueryColumn(dsn, "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1");
     EXPECT_FALSE(tables.empty()) << db;

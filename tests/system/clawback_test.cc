@@ -70,9 +70,9 @@ TEST(ClawbackTest, AFullClawbackTakesTheCreditBackOnceAndHoldsTheCodeForGood) {
 
   // Support may look, never claw back.
   v1::Clawback refused;
-  EXPECT_EQ(Reverse(suite, BySerial(card.code.serial(), "c1"), &refused, kSupportToken)
-                .error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(
+      Reverse(suite, BySerial(card.code.serial(), "c1"), &refused, kSupportToken).error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
 
   v1::Clawback c;
   grpc::Status s = Reverse(suite, BySerial(card.code.serial(), "c1"), &c);
@@ -112,9 +112,9 @@ TEST(ClawbackTest, AFullClawbackTakesTheCreditBackOnceAndHoldsTheCodeForGood) {
   EXPECT_EQ(again.transfer_id(), c.transfer_id());
   EXPECT_EQ(ClawbackTransfers(suite), "1");
   // The same request id for something else is refused.
-  EXPECT_EQ(ReasonOf(Reverse(suite, BySerial(card.code.serial(), "c1", v1::CODE_STATE_VOIDED),
-                             &again)),
-            "REQUEST_ID_REUSED");
+  EXPECT_EQ(
+      ReasonOf(Reverse(suite, BySerial(card.code.serial(), "c1", v1::CODE_STATE_VOIDED), &again)),
+      "REQUEST_ID_REUSED");
   // Twice, by serial or by redemption id: refused, nothing moves.
   const std::string before = suite.ContentsDigest();
   EXPECT_EQ(ReasonOf(Reverse(suite, BySerial(card.code.serial(), "c2"), &again)),
@@ -128,9 +128,9 @@ TEST(ClawbackTest, AFullClawbackTakesTheCreditBackOnceAndHoldsTheCodeForGood) {
   unblock.set_reason("customer called");
   unblock.set_request_id("u1");
   v1::UnblockCodesResponse unblocked;
-  EXPECT_EQ(ReasonOf(suite.vault_stub->UnblockCodes(Context(kAdminToken).get(), unblock,
-                                                     &unblocked)),
-            "CODE_CLAWED_BACK");
+  EXPECT_EQ(
+      ReasonOf(suite.vault_stub->UnblockCodes(Context(kAdminToken).get(), unblock, &unblocked)),
+      "CODE_CLAWED_BACK");
   EXPECT_EQ(suite.ContentsDigest(), before);
   EXPECT_EQ(ClawbackTransfers(suite), "1");
   EXPECT_EQ(suite.AuditReport(), "");
@@ -245,8 +245,7 @@ TEST(ClawbackTest, AnUnknownOutcomeIsFinishedByRecoveryWithOneReversal) {
     absl::SleepFor(absl::Milliseconds(100));
   }
   EXPECT_THAT(state, ElementsAre("COMPLETED"));
-  EXPECT_THAT(QueryColumn(suite.code_vault_dsn, "SELECT state FROM codes"),
-              ElementsAre("BLOCKED"));
+  EXPECT_THAT(QueryColumn(suite.code_vault_dsn, "SELECT state FROM codes"), ElementsAre("BLOCKED"));
   EXPECT_EQ(ClawbackTransfers(suite), "1");
   EXPECT_EQ(BalanceOf(suite, card.account), 0);
   // A retry of the caller's request answers the finished clawback.

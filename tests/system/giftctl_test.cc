@@ -379,8 +379,9 @@ TEST_F(GiftctlTest, ANewcomersMistakesGetAnswersThatSayWhatToDo) {
   EXPECT_THAT(run.err, HasSubstr("activate"));
   run = Giftctl("codes frobnicate");
   EXPECT_EQ(run.exit_code, 2) << Describe(run);
-  EXPECT_THAT(run.err, HasSubstr("giftctl codes: unknown command 'frobnicate'; giftctl codes has: "
-                                 "issue, activate, void, block, unblock, clawback, status, list"));
+  EXPECT_THAT(run.err,
+              HasSubstr("giftctl codes: unknown command 'frobnicate'; giftctl codes has: "
+                        "issue, activate, void, block, unblock, clawback, status, history, list"));
   // Global flags before or after the command.
   const std::string account = UniqueName("newcomer");
   ASSERT_TRUE(suite_.UpsertAccount(account, "DE", "EUR", v1::BILLING_CHANNEL_DIRECT).ok());

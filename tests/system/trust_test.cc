@@ -40,6 +40,17 @@ class Caller {
       }
       return Drain<v1::BillingAuditFacts>(suite_.billing_stub->ExportAuditFacts(ctx.get(), r));
     }
+    if (name == "WatchEvents") {
+      v1::WatchEventsRequest r;
+      r.set_stop_when_caught_up(true);
+      if (absl::StartsWith(method, "/giftcard.v1.CodeVault/")) {
+        return Drain<v1::Event>(suite_.vault_stub->WatchEvents(ctx.get(), r));
+      }
+      if (absl::StartsWith(method, "/giftcard.v1.AccountCredit/")) {
+        return Drain<v1::Event>(suite_.credit_stub->WatchEvents(ctx.get(), r));
+      }
+      return Drain<v1::Event>(suite_.billing_stub->WatchEvents(ctx.get(), r));
+    }
     if (name == "RedeemCode") {
       v1::RedeemCodeRequest r;
       r.set_code(codes_.at(n_ % codes_.size()).code());
@@ -109,6 +120,31 @@ class Caller {
       r.set_then_state(v1::CODE_STATE_BLOCKED);
       v1::Clawback out;
       return suite_.vault_stub->ReverseRedemption(ctx.get(), r, &out);
+    }
+    if (name == "ListCodeChanges") {
+      v1::ListCodeChangesRequest r;
+      r.set_serial(codes_.at(0).serial());
+      v1::ListCodeChangesResponse out;
+      return suite_.vault_stub->ListCodeChanges(ctx.get(), r, &out);
+    }
+    if (name == "GetCodeLiability") {
+      v1::CodeLiability out;
+      return suite_.vault_stub->GetCodeLiability(ctx.get(), v1::GetCodeLiabilityRequest(), &out);
+    }
+    if (name == "GetBreakageReport") {
+      v1::BreakageReport out;
+      return suite_.vault_stub->GetBreakageReport(ctx.get(), v1::GetBreakageReportRequest(), &out);
+    }
+    if (name == "GetCreditLiability") {
+      v1::CreditLiability out;
+      return suite_.credit_stub->GetCreditLiability(ctx.get(), v1::GetCreditLiabilityRequest(),
+                                                    &out);
+    }
+    if (name == "ListDormantAccounts") {
+      v1::ListDormantAccountsRequest r;
+      r.set_days(30);
+      v1::ListDormantAccountsResponse out;
+      return suite_.credit_stub->ListDormantAccounts(ctx.get(), r, &out);
     }
     if (name == "ListCodes") {
       v1::ListCodesRequest r;
@@ -303,8 +339,11 @@ TEST(TrustTest, EveryRpcAsEveryCallerOnlyTheAllowedCellsGetThrough) {
   // The cells of DESIGN.md's permissions table, plus the admin's three
   // ExportAuditFacts, ListBatches for admin and support, and the batch forms
   // of CreditAccount and DebitAccount for their services (docs/decisions.md),
-  // and the clawback's two calls (admin → vault → account-credit).
-  EXPECT_EQ(allowed_cells, 37);
+  // the clawback's two calls (admin → vault → account-credit), and a code's
+  // history for admin and support; the four report reads for admin and
+  // support (DESIGN.md's "the reports"), and each service's WatchEvents for
+  // admin and support.
+  EXPECT_EQ(allowed_cells, 53);
   EXPECT_EQ(HealthOf(suite.account_credit_addr), "SERVING");  // Health needs no identity.
 }
 

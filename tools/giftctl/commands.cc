@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
@@ -365,6 +366,23 @@ int CodesUnblock(const Session& session, const SelectFlags& flags) {
                     response.unblocked_count(), response.unchanged_count(), 0);
 }
 
+namespace {
+
+// "2026-12-02T10:00:00Z ACTIVE → BLOCKED by admin: fraud case 17".
+std::string LastChange(const v1::CodeChange& c) {
+  if (c.change_id() == 0) return "-";
+  std::string out =
+      absl::StrCat(Time(c.change_time()), " ",
+                   c.from_state() == v1::CODE_STATE_UNSPECIFIED ? std::string("created")
+                                                                : StateName(c.from_state()),
+                   " → ", StateName(c.to_state()));
+  if (!c.principal().empty()) absl::StrAppend(&out, " by ", c.principal());
+  if (!c.reason().empty()) absl::StrAppend(&out, ": ", c.reason());
+  return out;
+}
+
+}  // namespace
+
 int CodesClawback(const Session& session, const ClawbackFlags& flags) {
   const std::string cmd = "codes clawback";
   if (AnyLooksLikeAPin(flags.serials)) return session.UsageError(cmd, kLooksLikeAPin);
@@ -438,7 +456,8 @@ int CodesStatus(const Session& session, const StatusFlags& flags) {
                  {"block_time", Time(code.block_time())},
                  {"expire_time", Time(code.expire_time())},
                  {"redeemed_by_account_id", Or(code.redeemed_by_account_id())},
-                 {"redemption_id", Or(code.redemption_id())}});
+                 {"redemption_id", Or(code.redemption_id())},
+                 {"last_change", LastChange(code.last_change())}});
   });
 }
 
@@ -466,6 +485,27 @@ int CodesList(const Session& session, const ListCodesFlags& flags) {
     }
     PrintTable({"SERIAL", "STATE", "AMOUNT", "REGION", "LAST4", "REDEEMED_BY"}, rows);
     PrintMore("codes list", response.next_page_token());
+  });
+}
+
+int CodesHistory(const Session& session, const OneIdFlags& flags) {
+  if (AnyLooksLikeAPin({flags.id})) return session.UsageError("codes history", kLooksLikeAPin);
+  v1::ListCodeChangesRequest request;
+  request.set_serial(flags.id);
+  SetPage(flags.page, request);
+  v1::ListCodeChangesResponse response;
+  grpc::Status status = Vault(session)->ListCodeChanges(session.Call().get(), request, &response);
+  return Answer(session, status, response, [&] {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& c : response.changes()) {
+      const std::string from =
+          c.from_state() == v1::CODE_STATE_UNSPECIFIED ? "-" : StateName(c.from_state());
+      rows.push_back({Time(c.change_time()), absl::StrCat(from, " → ", StateName(c.to_state())),
+                      Or(c.principal()), Or(c.reason()), Or(c.request_id()),
+                      Or(c.redemption_id())});
+    }
+    PrintTable({"WHEN", "CHANGE", "WHO", "WHY", "REQUEST_ID", "REDEMPTION_ID"}, rows);
+    PrintMore(absl::StrCat("codes history ", flags.id), response.next_page_token());
   });
 }
 
@@ -685,6 +725,244 @@ int Health(const Session& session, const HealthFlags& flags) {
   }
   if (session.json()) std::printf("%s\n", DumpJson(json).c_str());
   return exit_code;
+}
+
+namespace {
+
+// A report's rows as a table (money formatted) or as CSV (minor units).
+struct ReportTable {
+  std::vector<std::string> header, csv_header;
+  std::vector<std::vector<std::string>> rows, csv_rows;
+};
+
+int PrintReport(const ReportTable& t, bool csv) {
+  if (csv) {
+    std::printf("%s\n", absl::StrJoin(t.csv_header, ",").c_str());
+    for (const auto& row : t.csv_rows) {
+      std::vector<std::string> fields;
+      for (const std::string& f : row) fields.push_back(CsvField(f));
+      std::printf("%s\n", absl::StrJoin(fields, ",").c_str());
+    }
+  } else {
+    PrintTable(t.header, t.rows);
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+int ReportLiability(const Session& session, const ReportFlags& flags) {
+  v1::CreditLiability credit;
+  grpc::Status status = Credit(session)->GetCreditLiability(
+      session.Call().get(), v1::GetCreditLiabilityRequest(), &credit);
+  if (!status.ok()) return session.CallFailed(status);
+  v1::CodeLiability codes;
+  status =
+      Vault(session)->GetCodeLiability(session.Call().get(), v1::GetCodeLiabilityRequest(), &codes);
+  if (!status.ok()) return session.CallFailed(status);
+  // Per currency: the credit accounts hold plus the codes sold and not yet
+  // redeemed (held ones included); REDEEMING codes are shown, not added:
+  // their credit may already be on an account.
+  struct Line {
+    v1::CreditLiability::Currency credit;
+    v1::CodeLiability::Currency codes;
+  };
+  std::map<std::string, Line> lines;
+  for (const auto& c : credit.currencies()) lines[c.currency_code()].credit = c;
+  for (const auto& c : codes.currencies()) lines[c.currency_code()].codes = c;
+  auto minor = [](const v1::Money& m) { return m.amount_minor(); };
+  if (session.json()) {
+    nlohmann::ordered_json out;
+    out["credit"] = nlohmann::ordered_json::parse(ToJson(credit));
+    out["codes"] = nlohmann::ordered_json::parse(ToJson(codes));
+    out["total"] = nlohmann::ordered_json::array();
+    for (const auto& [cur, l] : lines) {
+      out["total"].push_back(
+          {{"currency_code", cur},
+           {"amount_minor", absl::StrCat(minor(l.credit.balance()) + minor(l.codes.active_value()) +
+                                         minor(l.codes.held_value()))}});
+    }
+    std::printf("%s\n", DumpJson(out).c_str());
+    return kExitOk;
+  }
+  ReportTable t;
+  t.header = {"CURRENCY",   "ACCOUNT_CREDIT", "ACCOUNTS", "ACTIVE_CODES", "CODES",
+              "HELD_CODES", "HELD",           "TOTAL",    "REDEEMING"};
+  t.csv_header = {"currency",           "account_credit_minor", "accounts",
+                  "active_codes_minor", "active_codes",         "held_codes_minor",
+                  "held_codes",         "total_minor",          "redeeming_minor"};
+  for (const auto& [cur, l] : lines) {
+    const int64_t total =
+        minor(l.credit.balance()) + minor(l.codes.active_value()) + minor(l.codes.held_value());
+    auto money = [&cur](int64_t m) { return money::ToString({cur, m}); };
+    t.rows.push_back({cur, money(minor(l.credit.balance())),
+                      absl::StrCat(l.credit.accounts_with_credit()),
+                      money(minor(l.codes.active_value())), absl::StrCat(l.codes.active_count()),
+                      money(minor(l.codes.held_value())), absl::StrCat(l.codes.held_count()),
+                      money(total), money(minor(l.codes.redeeming_value()))});
+    t.csv_rows.push_back(
+        {cur, absl::StrCat(minor(l.credit.balance())),
+         absl::StrCat(l.credit.accounts_with_credit()), absl::StrCat(minor(l.codes.active_value())),
+         absl::StrCat(l.codes.active_count()), absl::StrCat(minor(l.codes.held_value())),
+         absl::StrCat(l.codes.held_count()), absl::StrCat(total),
+         absl::StrCat(minor(l.codes.redeeming_value()))});
+  }
+  return PrintReport(t, flags.csv);
+}
+
+int ReportBreakage(const Session& session, const ReportFlags& flags) {
+  v1::BreakageReport report;
+  grpc::Status status = Vault(session)->GetBreakageReport(session.Call().get(),
+                                                          v1::GetBreakageReportRequest(), &report);
+  if (!status.ok()) return session.CallFailed(status);
+  if (session.json()) {
+    std::printf("%s\n", ToJson(report).c_str());
+    return kExitOk;
+  }
+  ReportTable t;
+  t.header = {"MONTH", "BATCH_ID", "KIND", "CODES", "VALUE"};
+  t.csv_header = {"month", "batch_id", "kind", "codes", "currency", "value_minor"};
+  for (const auto& r : report.rows()) {
+    const std::string kind = Short(v1::BreakageKind_Name(r.kind()), "BREAKAGE_KIND_");
+    t.rows.push_back(
+        {r.month(), r.batch_id(), kind, absl::StrCat(r.code_count()), Money(r.value())});
+    t.csv_rows.push_back({r.month(), r.batch_id(), kind, absl::StrCat(r.code_count()),
+                          r.value().currency_code(), absl::StrCat(r.value().amount_minor())});
+  }
+  return PrintReport(t, flags.csv);
+}
+
+int ReportDormant(const Session& session, const ReportFlags& flags) {
+  if (flags.days < 1) return session.UsageError("report dormant", "--days is at least 1");
+  v1::ListDormantAccountsRequest request;
+  request.set_days(flags.days);
+  request.set_page_size(1000);
+  v1::ListDormantAccountsResponse all;
+  while (true) {
+    v1::ListDormantAccountsResponse page;
+    grpc::Status status =
+        Credit(session)->ListDormantAccounts(session.Call().get(), request, &page);
+    if (!status.ok()) return session.CallFailed(status);
+    for (const auto& a : page.accounts()) *all.add_accounts() = a;
+    if (page.next_page_token().empty()) break;
+    request.set_page_token(page.next_page_token());
+  }
+  if (session.json()) {
+    std::printf("%s\n", ToJson(all).c_str());
+    return kExitOk;
+  }
+  ReportTable t;
+  t.header = {"ACCOUNT_ID", "COUNTRY", "BALANCE", "LAST_ENTRY"};
+  t.csv_header = {"account_id", "country", "currency", "balance_minor", "last_entry_time"};
+  for (const auto& a : all.accounts()) {
+    t.rows.push_back({a.account_id(), a.country(), Money(a.balance()), Time(a.last_entry_time())});
+    t.csv_rows.push_back({a.account_id(), a.country(), a.balance().currency_code(),
+                          absl::StrCat(a.balance().amount_minor()), Time(a.last_entry_time())});
+  }
+  return PrintReport(t, flags.csv);
+}
+
+namespace {
+
+// "17 2026-12-04T12:00:00Z code.redeemed serial=GC… account=… amount=25.00 EUR":
+// the fields an event carries, those it leaves empty left out.
+std::string EventLine(const v1::Event& e) {
+  std::string out = absl::StrCat(e.event_id(), " ", Time(e.event_time()), " ", e.type());
+  for (const auto& [key, value] : std::vector<std::pair<const char*, std::string>>{
+           {"serial", e.serial()},
+           {"batch", e.batch_id()},
+           {"account", e.account_id()},
+           {"amount", e.has_amount() ? Money(e.amount()) : ""},
+           {"balance", e.has_balance() ? Money(e.balance()) : ""},
+           {"invoice", e.invoice_id()},
+           {"redemption", e.redemption_id()},
+           {"transfer", e.transfer_id()},
+           {"request", e.request_id()}}) {
+    if (!value.empty()) absl::StrAppend(&out, " ", key, "=", value);
+  }
+  return out;
+}
+
+std::optional<Service> ServiceNamed(const std::string& name) {
+  if (name == "code-vault") return Service::kCodeVault;
+  if (name == "account-credit") return Service::kAccountCredit;
+  if (name == "billing") return Service::kBilling;
+  return std::nullopt;
+}
+
+// One WatchEvents stream of the chosen service.
+std::unique_ptr<grpc::ClientReader<v1::Event>> OpenWatch(const Session& session, Service service,
+                                                         grpc::ClientContext* context,
+                                                         const v1::WatchEventsRequest& request) {
+  switch (service) {
+    case Service::kCodeVault:
+      return Vault(session)->WatchEvents(context, request);
+    case Service::kAccountCredit:
+      return Credit(session)->WatchEvents(context, request);
+    case Service::kBilling:
+      break;
+  }
+  return Billing(session)->WatchEvents(context, request);
+}
+
+}  // namespace
+
+int Events(const Session& session, const EventsFlags& flags) {
+  const std::string cmd = flags.follow ? "events follow" : "events list";
+  const std::optional<Service> service = ServiceNamed(flags.service);
+  if (!service) {
+    return session.UsageError(cmd, "--service is code-vault, account-credit or billing");
+  }
+  if (AnyLooksLikeAPin({flags.serial, flags.account_id})) {
+    return session.UsageError(cmd, kLooksLikeAPin);
+  }
+  v1::WatchEventsRequest request;
+  request.set_after_event_id(flags.after);
+  for (const auto& t : flags.types) request.add_types(t);
+  request.set_serial(flags.serial);
+  request.set_account_id(flags.account_id);
+  request.set_stop_when_caught_up(!flags.follow);
+  nlohmann::ordered_json listed = nlohmann::ordered_json::array();
+  int printed = 0;
+  absl::Duration backoff = absl::Milliseconds(200);
+  while (true) {
+    // A follower reconnects for as long as it runs; each stream lasts a day.
+    auto context = session.Call(flags.follow ? absl::Hours(24) : absl::Minutes(1));
+    auto reader = OpenWatch(session, *service, context.get(), request);
+    v1::Event e;
+    while (reader->Read(&e)) {
+      backoff = absl::Milliseconds(200);
+      request.set_after_event_id(e.event_id());  // Resume after it.
+      if (session.json() && !flags.follow) {
+        listed.push_back(nlohmann::ordered_json::parse(ToJson(e)));
+      } else {
+        std::printf("%s\n", session.json() ? ToJson(e).c_str() : EventLine(e).c_str());
+        std::fflush(stdout);
+      }
+      if (flags.count > 0 && ++printed == flags.count) {
+        context->TryCancel();
+        reader->Finish();
+        return kExitOk;
+      }
+    }
+    const grpc::Status status = reader->Finish();
+    if (!flags.follow) {
+      if (!status.ok()) return session.CallFailed(status);
+      if (session.json()) std::printf("%s\n", DumpJson(listed).c_str());
+      return kExitOk;
+    }
+    // A follower outlives restarts and failovers: it resumes after the last
+    // event it printed. What a retry cannot mend ends it.
+    const grpc::StatusCode code = status.error_code();
+    if (code != grpc::StatusCode::UNAVAILABLE && code != grpc::StatusCode::DEADLINE_EXCEEDED &&
+        code != grpc::StatusCode::RESOURCE_EXHAUSTED) {
+      return session.CallFailed(status);
+    }
+    std::fprintf(stderr, "giftctl: %s; resuming after event %lld\n", status.error_message().c_str(),
+                 static_cast<long long>(request.after_event_id()));
+    absl::SleepFor(backoff);
+    backoff = std::min(backoff * 2, absl::Seconds(5));
+  }
 }
 
 }  // namespace giftcard::giftctl

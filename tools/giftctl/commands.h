@@ -68,6 +68,7 @@ struct OneIdFlags {
   PageFlags page;
 };
 int AccountShow(const Session& session, const OneIdFlags& flags);
+int CodesHistory(const Session& session, const OneIdFlags& flags);
 int AccountLedger(const Session& session, const OneIdFlags& flags);
 int InvoiceShow(const Session& session, const OneIdFlags& flags);
 
@@ -78,6 +79,27 @@ struct StatementFlags {
   bool csv = false;
 };
 int AccountStatement(const Session& session, const StatementFlags& flags);
+
+// Finance's reports: a table, --csv, or (global) --json.
+struct ReportFlags {
+  bool csv = false;
+  int days = 0;  // report dormant.
+};
+int ReportLiability(const Session& session, const ReportFlags& flags);
+int ReportBreakage(const Session& session, const ReportFlags& flags);
+int ReportDormant(const Session& session, const ReportFlags& flags);
+
+// events list (a bounded read) and events follow (until interrupted).
+struct EventsFlags {
+  bool follow = false;
+  std::string service;
+  int64_t after = 0;
+  std::vector<std::string> types;
+  std::string serial;
+  std::string account_id;
+  int count = 0;  // Stop after this many; 0: no limit.
+};
+int Events(const Session& session, const EventsFlags& flags);
 
 struct AuditFlags {
   int chunk_size = 0;

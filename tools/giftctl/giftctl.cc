@@ -242,6 +242,15 @@ int Main(int argc, char** argv) {
           "Give the serial printed on the card, or --pin_stdin and type the PIN (or redirect\n"
           "it from a file) so that it stays out of shell history and the process list.");
 
+  OneIdFlags history;
+  c = command(codes, "history", "a code's every change: when, who, why (the audit trail)",
+              [&] { return CodesHistory(session, history); });
+  c->add_option("serial", history.id, "the serial printed on the card")->required();
+  AddPageFlags(c, history.page);
+  Explain(c,
+          "Oldest first. WHO is the principal whose token made an admin change; a\n"
+          "redemption's steps name their redemption instead.");
+
   ListCodesFlags list;
   c = command(codes, "list", "list codes of a batch, in a state, or both, a page at a time",
               [&] { return CodesList(session, list); });
@@ -283,12 +292,59 @@ int Main(int argc, char** argv) {
   c->add_option("--to", statement.to, "entries before this time (RFC 3339 or YYYY-MM-DD)");
   c->add_flag("--csv", statement.csv, "CSV for a spreadsheet instead of a table");
 
+  // report
+  CLI::App* report = group("report", "finance's reports (admin): liability, breakage, dormancy");
+  ReportFlags liability;
+  c = command(report, "liability",
+              "what is owed as credit, per currency: account credit plus sold, unredeemed codes",
+              [&] { return ReportLiability(session, liability); });
+  c->add_flag("--csv", liability.csv, "CSV (minor units) instead of a table");
+  Explain(c,
+          "TOTAL is ACCOUNT_CREDIT + ACTIVE_CODES + HELD (blocked while active). REDEEMING\n"
+          "codes are in flight and shown apart: their credit may already be on an account.");
+  ReportFlags breakage;
+  c = command(report, "breakage",
+              "value of sold codes that expired or were voided unredeemed, by batch and month",
+              [&] { return ReportBreakage(session, breakage); });
+  c->add_flag("--csv", breakage.csv, "CSV (minor units) instead of a table");
+  ReportFlags dormant;
+  c = command(report, "dormant",
+              "accounts holding credit with no ledger entry for --days days (unclaimed property)",
+              [&] { return ReportDormant(session, dormant); });
+  c->add_option("--days", dormant.days, "days without an entry")->required();
+  c->add_flag("--csv", dormant.csv, "CSV (minor units) instead of a table");
+
   // invoice
   CLI::App* invoice = group("invoice", "credit applied to invoices");
   OneIdFlags invoice_show;
   c = command(invoice, "show", "the credit applied to an invoice and what is left to charge",
               [&] { return InvoiceShow(session, invoice_show); });
   c->add_option("invoice_id", invoice_show.id, "the invoice")->required();
+
+  // events
+  CLI::App* events = group("events", "what happened, as each service tells it (admin, support)");
+  EventsFlags events_list, events_follow;
+  events_follow.follow = true;
+  for (EventsFlags* flags : {&events_list, &events_follow}) {
+    c = flags->follow
+            ? command(events, "follow", "print a service's events as they happen; resumes by id",
+                      [&session, flags] { return Events(session, *flags); })
+            : command(events, "list", "print a service's events so far, oldest first",
+                      [&session, flags] { return Events(session, *flags); });
+    c->add_option("--service", flags->service, "code-vault, account-credit or billing")->required();
+    c->add_option("--after", flags->after, "events after this id (0: from the oldest kept)");
+    c->add_option("--type", flags->types, "only this type (repeatable), e.g. code.redeemed");
+    c->add_option("--serial", flags->serial, "only this card's events");
+    c->add_option("--account", flags->account_id, "only this account's events");
+    c->add_option("--count", flags->count, "stop after this many events");
+    Explain(c,
+            "One line per event: id, time, type, then the ids and amounts it carries (never a\n"
+            "PIN). --json prints each event as protobuf JSON (follow: one object per line).\n"
+            "Types: code.activated, code.redeemed, code.blocked, code.unblocked, code.voided\n"
+            "(code-vault); credit.added, credit.applied, credit.reversed, credit.clawed_back,\n"
+            "credit.depleted (account-credit); credit.low (billing). Delivery is at least\n"
+            "once: a consumer resumes with --after=<the last id it processed>.");
+  }
 
   // audit, health
   AuditFlags audit;

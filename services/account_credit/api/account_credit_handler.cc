@@ -234,6 +234,49 @@ grpc::ServerUnaryReactor* AccountCreditHandler::ReverseTransfer(
       });
 }
 
+grpc::ServerUnaryReactor* AccountCreditHandler::GetCreditLiability(
+    grpc::CallbackServerContext* context, const v1::GetCreditLiabilityRequest* /*request*/,
+    v1::CreditLiability* response) {
+  return calls_.Run(
+      context, "GetCreditLiability", server::Lane::kRead,
+      [this, context, response]() -> grpc::Status {
+        if (grpc::Status denied = Allow(context, "GetCreditLiability"); !denied.ok()) return denied;
+        auto report = reports_.CreditLiabilityReport();
+        if (!report.ok()) return errors::ToGrpcStatus(report.status());
+        for (const CurrencyCredit& c : report->currencies) {
+          v1::CreditLiability::Currency* out = response->add_currencies();
+          out->set_currency_code(c.currency_code);
+          *out->mutable_balance() = protoconv::ToProto({c.currency_code, c.balance_minor});
+          out->set_accounts_with_credit(c.accounts_with_credit);
+        }
+        protoconv::ToTimestamp(report->read_time, response->mutable_read_time());
+        return grpc::Status::OK;
+      });
+}
+
+grpc::ServerUnaryReactor* AccountCreditHandler::ListDormantAccounts(
+    grpc::CallbackServerContext* context, const v1::ListDormantAccountsRequest* request,
+    v1::ListDormantAccountsResponse* response) {
+  return calls_.Run(
+      context, "ListDormantAccounts", server::Lane::kRead,
+      [this, context, request, response]() -> grpc::Status {
+        if (grpc::Status denied = Allow(context, "ListDormantAccounts"); !denied.ok())
+          return denied;
+        auto page = reports_.DormantAccounts(
+            {request->days(), request->page_size(), request->page_token()});
+        if (!page.ok()) return errors::ToGrpcStatus(page.status());
+        for (const DormantAccount& a : page->accounts) {
+          v1::DormantAccount* out = response->add_accounts();
+          out->set_account_id(a.account_id);
+          out->set_country(a.country);
+          *out->mutable_balance() = protoconv::ToProto({a.currency_code, a.balance_minor});
+          protoconv::ToTimestamp(a.last_entry_time, out->mutable_last_entry_time());
+        }
+        response->set_next_page_token(page->next_page_token);
+        return grpc::Status::OK;
+      });
+}
+
 grpc::ServerUnaryReactor* AccountCreditHandler::ClawBackCredit(
     grpc::CallbackServerContext* context, const v1::ClawBackCreditRequest* request,
     v1::Transfer* response) {
@@ -295,6 +338,13 @@ grpc::Status AccountCreditHandler::ExportAuditFacts(
   if (grpc::Status denied = Allow(context, "ExportAuditFacts"); !denied.ok()) return denied;
   const deadline::Scope call_deadline(server::CallDeadline(*context));
   return audit::WriteChunks(audit_facts_, request->chunk_size(), writer);
+}
+
+grpc::Status AccountCreditHandler::WatchEvents(grpc::ServerContext* context,
+                                               const v1::WatchEventsRequest* request,
+                                               grpc::ServerWriter<v1::Event>* writer) {
+  if (grpc::Status denied = Allow(context, "WatchEvents"); !denied.ok()) return denied;
+  return events_.Serve(*context, *request, *writer);
 }
 
 }  // namespace giftcard::account_credit

@@ -6,8 +6,10 @@
 #include "audit/wire.h"
 #include "auth/authorizer.h"
 #include "giftcard/v1/account_credit.grpc.pb.h"
+#include "outbox/watch.h"
 #include "server/call_runner.h"
 #include "services/account_credit/domain/account_service.h"
+#include "services/account_credit/domain/report_service.h"
 
 namespace giftcard::account_credit {
 
@@ -22,14 +24,22 @@ using AccountCreditCallbackBase = v1::AccountCredit::WithCallbackMethod_UpsertAc
                         v1::AccountCredit::WithCallbackMethod_ReverseTransfer<
                             v1::AccountCredit::WithCallbackMethod_ClawBackCredit<
                                 v1::AccountCredit::WithCallbackMethod_ListLedgerEntries<
-                                    v1::AccountCredit::Service>>>>>>>>>;
+                                    v1::AccountCredit::WithCallbackMethod_GetCreditLiability<
+                                        v1::AccountCredit::WithCallbackMethod_ListDormantAccounts<
+                                            v1::AccountCredit::Service>>>>>>>>>>>;
 
 class AccountCreditHandler final : public AccountCreditCallbackBase {
  public:
-  AccountCreditHandler(AccountService& service, const auth::Authorizer& auth,
+  AccountCreditHandler(AccountService& service, ReportService& reports,
+                       const auth::Authorizer& auth,
                        audit::FactsReader<audit::LedgerFacts> audit_facts,
-                       server::CallRunner& calls)
-      : service_(service), auth_(auth), audit_facts_(std::move(audit_facts)), calls_(calls) {}
+                       server::CallRunner& calls, outbox::EventWatch& events)
+      : service_(service),
+        reports_(reports),
+        auth_(auth),
+        audit_facts_(std::move(audit_facts)),
+        calls_(calls),
+        events_(events) {}
 
   grpc::ServerUnaryReactor* UpsertAccount(grpc::CallbackServerContext* context,
                                           const v1::UpsertAccountRequest* request,
@@ -49,6 +59,12 @@ class AccountCreditHandler final : public AccountCreditCallbackBase {
   grpc::ServerUnaryReactor* BatchDebitAccounts(grpc::CallbackServerContext* context,
                                                const v1::BatchDebitAccountsRequest* request,
                                                v1::BatchDebitAccountsResponse* response) override;
+  grpc::ServerUnaryReactor* GetCreditLiability(grpc::CallbackServerContext* context,
+                                               const v1::GetCreditLiabilityRequest* request,
+                                               v1::CreditLiability* response) override;
+  grpc::ServerUnaryReactor* ListDormantAccounts(grpc::CallbackServerContext* context,
+                                                const v1::ListDormantAccountsRequest* request,
+                                                v1::ListDormantAccountsResponse* response) override;
   grpc::ServerUnaryReactor* ClawBackCredit(grpc::CallbackServerContext* context,
                                            const v1::ClawBackCreditRequest* request,
                                            v1::Transfer* response) override;
@@ -61,12 +77,17 @@ class AccountCreditHandler final : public AccountCreditCallbackBase {
   grpc::Status ExportAuditFacts(grpc::ServerContext* context,
                                 const v1::ExportAuditFactsRequest* request,
                                 grpc::ServerWriter<v1::LedgerAuditFacts>* writer) override;
+  // Admin and support: the service's events (libs/outbox), a stream.
+  grpc::Status WatchEvents(grpc::ServerContext* context, const v1::WatchEventsRequest* request,
+                           grpc::ServerWriter<v1::Event>* writer) override;
 
  private:
   AccountService& service_;
+  ReportService& reports_;
   const auth::Authorizer& auth_;
   const audit::FactsReader<audit::LedgerFacts> audit_facts_;
   server::CallRunner& calls_;
+  outbox::EventWatch& events_;
 
   // The caller may call `method` of this service (auth/permissions.h).
   grpc::Status Allow(grpc::ServerContextBase* context, absl::string_view method) const;

@@ -99,4 +99,11 @@ grpc::Status BillingHandler::ExportAuditFacts(grpc::ServerContext* context,
   return audit::WriteChunks(audit_facts_, request->chunk_size(), writer);
 }
 
+grpc::Status BillingHandler::WatchEvents(grpc::ServerContext* context,
+                                         const v1::WatchEventsRequest* request,
+                                         grpc::ServerWriter<v1::Event>* writer) {
+  if (grpc::Status denied = Allow(context, "WatchEvents"); !denied.ok()) return denied;
+  return events_.Serve(*context, *request, *writer);
+}
+
 }  // namespace giftcard::billing

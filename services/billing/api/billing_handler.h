@@ -6,6 +6,7 @@
 #include "audit/wire.h"
 #include "auth/authorizer.h"
 #include "giftcard/v1/billing.grpc.pb.h"
+#include "outbox/watch.h"
 #include "server/call_runner.h"
 #include "services/billing/domain/billing_service.h"
 
@@ -20,8 +21,13 @@ using BillingCallbackBase =
 class BillingHandler final : public BillingCallbackBase {
  public:
   BillingHandler(BillingService& service, const auth::Authorizer& auth,
-                 audit::FactsReader<audit::BillingFacts> audit_facts, server::CallRunner& calls)
-      : service_(service), auth_(auth), audit_facts_(std::move(audit_facts)), calls_(calls) {}
+                 audit::FactsReader<audit::BillingFacts> audit_facts, server::CallRunner& calls,
+                 outbox::EventWatch& events)
+      : service_(service),
+        auth_(auth),
+        audit_facts_(std::move(audit_facts)),
+        calls_(calls),
+        events_(events) {}
 
   grpc::ServerUnaryReactor* ApplyCredit(grpc::CallbackServerContext* context,
                                         const v1::ApplyCreditRequest* request,
@@ -35,12 +41,16 @@ class BillingHandler final : public BillingCallbackBase {
   grpc::Status ExportAuditFacts(grpc::ServerContext* context,
                                 const v1::ExportAuditFactsRequest* request,
                                 grpc::ServerWriter<v1::BillingAuditFacts>* writer) override;
+  // Admin and support: the service's events (libs/outbox), a stream.
+  grpc::Status WatchEvents(grpc::ServerContext* context, const v1::WatchEventsRequest* request,
+                           grpc::ServerWriter<v1::Event>* writer) override;
 
  private:
   BillingService& service_;
   const auth::Authorizer& auth_;
   const audit::FactsReader<audit::BillingFacts> audit_facts_;
   server::CallRunner& calls_;
+  outbox::EventWatch& events_;
 
   // The caller may call `method` of this service (auth/permissions.h).
   grpc::Status Allow(grpc::ServerContextBase* context, absl::string_view method) const;

@@ -98,6 +98,17 @@ void ToProto(const Clawback& c, v1::Clawback* out) {
   out->set_transfer_id(c.transfer_id);
 }
 
+void ToProto(const CodeChange& c, v1::CodeChange* out) {
+  out->set_change_id(c.change_id);
+  if (c.from_state) out->set_from_state(ToProto(*c.from_state));
+  out->set_to_state(ToProto(c.to_state));
+  protoconv::ToTimestamp(c.change_time, out->mutable_change_time());
+  out->set_principal(c.principal);
+  out->set_reason(c.reason);
+  out->set_request_id(c.request_id);
+  out->set_redemption_id(c.redemption_id);
+}
+
 void ToProto(const Code& code, v1::CodeStatus* out) {
   out->set_serial(code.serial);
   out->set_state(ToProto(code.state));
@@ -114,6 +125,7 @@ void ToProto(const Code& code, v1::CodeStatus* out) {
   out->set_redeemed_by_account_id(code.redeemed_by_account_id);
   out->set_redemption_id(code.redemption_id);
   out->set_void_reason(code.void_reason);
+  if (code.last_change) ToProto(*code.last_change, out->mutable_last_change());
   out->set_block_reason(code.block_reason);
   if (code.block_time) protoconv::ToTimestamp(*code.block_time, out->mutable_block_time());
 }
@@ -156,7 +168,8 @@ grpc::ServerUnaryReactor* CodeVaultHandler::VoidCodes(grpc::CallbackServerContex
         auto result = service_.VoidCodes({request->batch_id(),
                                           {request->serials().begin(), request->serials().end()},
                                           request->reason(),
-                                          request->request_id()});
+                                          request->request_id(),
+                                          PrincipalOf(*context)});
         if (!result.ok()) return errors::ToGrpcStatus(result.status());
         response->set_voided_count(result->changed);
         response->set_unchanged_count(result->unchanged);
@@ -175,7 +188,8 @@ grpc::ServerUnaryReactor* CodeVaultHandler::BlockCodes(grpc::CallbackServerConte
         auto result = service_.BlockCodes({request->batch_id(),
                                            {request->serials().begin(), request->serials().end()},
                                            request->reason(),
-                                           request->request_id()});
+                                           request->request_id(),
+                                           PrincipalOf(*context)});
         if (!result.ok()) return errors::ToGrpcStatus(result.status());
         response->set_blocked_count(result->changed);
         response->set_unchanged_count(result->unchanged);
@@ -194,7 +208,8 @@ grpc::ServerUnaryReactor* CodeVaultHandler::UnblockCodes(grpc::CallbackServerCon
         auto result = service_.UnblockCodes({request->batch_id(),
                                              {request->serials().begin(), request->serials().end()},
                                              request->reason(),
-                                             request->request_id()});
+                                             request->request_id(),
+                                             PrincipalOf(*context)});
         if (!result.ok()) return errors::ToGrpcStatus(result.status());
         response->set_unblocked_count(result->changed);
         response->set_unchanged_count(result->unchanged);
@@ -215,10 +230,74 @@ grpc::ServerUnaryReactor* CodeVaultHandler::ReverseRedemption(
                       command.reason = request->reason();
                       command.request_id = request->request_id();
                       command.then_state = FromProto(request->then_state());
-                      command.principal = auth_.PrincipalOf(*context).value_or("");
+                      command.principal = PrincipalOf(*context);
                       auto result = service_.ReverseRedemption(command);
                       if (!result.ok()) return errors::ToGrpcStatus(result.status());
                       ToProto(*result, response);
+                      return grpc::Status::OK;
+                    });
+}
+
+grpc::ServerUnaryReactor* CodeVaultHandler::GetCodeLiability(
+    grpc::CallbackServerContext* context, const v1::GetCodeLiabilityRequest* /*request*/,
+    v1::CodeLiability* response) {
+  return calls_.Run(
+      context, "GetCodeLiability", server::Lane::kRead,
+      [this, context, response]() -> grpc::Status {
+        if (grpc::Status denied = Allow(context, "GetCodeLiability"); !denied.ok()) return denied;
+        auto report = reports_.CodeLiabilityReport();
+        if (!report.ok()) return errors::ToGrpcStatus(report.status());
+        for (const CurrencyCodes& c : report->currencies) {
+          v1::CodeLiability::Currency* out = response->add_currencies();
+          const std::string& cur = c.currency_code;
+          out->set_currency_code(cur);
+          out->set_active_count(c.active_count);
+          *out->mutable_active_value() = protoconv::ToProto({cur, c.active_minor});
+          out->set_held_count(c.held_count);
+          *out->mutable_held_value() = protoconv::ToProto({cur, c.held_minor});
+          out->set_redeeming_count(c.redeeming_count);
+          *out->mutable_redeeming_value() = protoconv::ToProto({cur, c.redeeming_minor});
+        }
+        protoconv::ToTimestamp(report->read_time, response->mutable_read_time());
+        return grpc::Status::OK;
+      });
+}
+
+grpc::ServerUnaryReactor* CodeVaultHandler::GetBreakageReport(
+    grpc::CallbackServerContext* context, const v1::GetBreakageReportRequest* /*request*/,
+    v1::BreakageReport* response) {
+  return calls_.Run(
+      context, "GetBreakageReport", server::Lane::kRead,
+      [this, context, response]() -> grpc::Status {
+        if (grpc::Status denied = Allow(context, "GetBreakageReport"); !denied.ok()) return denied;
+        auto report = reports_.Breakage();
+        if (!report.ok()) return errors::ToGrpcStatus(report.status());
+        for (const BreakageRow& r : report->rows) {
+          v1::BreakageReport::Row* out = response->add_rows();
+          out->set_batch_id(r.batch_id);
+          out->set_month(r.month);
+          out->set_kind(r.kind == BreakageKind::kVoided ? v1::BREAKAGE_KIND_VOIDED
+                                                        : v1::BREAKAGE_KIND_EXPIRED);
+          out->set_code_count(r.code_count);
+          *out->mutable_value() = protoconv::ToProto({r.currency_code, r.value_minor});
+        }
+        protoconv::ToTimestamp(report->read_time, response->mutable_read_time());
+        return grpc::Status::OK;
+      });
+}
+
+grpc::ServerUnaryReactor* CodeVaultHandler::ListCodeChanges(
+    grpc::CallbackServerContext* context, const v1::ListCodeChangesRequest* request,
+    v1::ListCodeChangesResponse* response) {
+  return calls_.Run(context, "ListCodeChanges", server::Lane::kRead,
+                    [this, context, request, response]() -> grpc::Status {
+                      if (grpc::Status denied = Allow(context, "ListCodeChanges"); !denied.ok())
+                        return denied;
+                      auto page = service_.ListCodeChanges(
+                          {request->serial(), request->page_size(), request->page_token()});
+                      if (!page.ok()) return errors::ToGrpcStatus(page.status());
+                      for (const CodeChange& c : page->changes) ToProto(c, response->add_changes());
+                      response->set_next_page_token(page->next_page_token);
                       return grpc::Status::OK;
                     });
 }
@@ -295,12 +374,17 @@ grpc::ServerUnaryReactor* CodeVaultHandler::GetCodeStatus(grpc::CallbackServerCo
                     });
 }
 
+std::string CodeVaultHandler::PrincipalOf(const grpc::ServerContextBase& context) const {
+  return auth_.PrincipalOf(context).value_or("");
+}
+
 grpc::Status CodeVaultHandler::IssueCodes(grpc::ServerContext* context,
                                           const v1::IssueCodesRequest* request,
                                           grpc::ServerWriter<v1::IssuedCode>* writer) {
   if (grpc::Status denied = Allow(context, "IssueCodes"); !denied.ok()) return denied;
   const deadline::Scope call_deadline(server::CallDeadline(*context));
   IssueCommand cmd;
+  cmd.principal = PrincipalOf(*context);
   cmd.count = request->count();
   cmd.amount = protoconv::FromProto(request->amount());
   cmd.region = request->region();
@@ -330,7 +414,7 @@ grpc::ServerUnaryReactor* CodeVaultHandler::ActivateCodes(grpc::CallbackServerCo
                       auto result = service_.ActivateCodes(
                           request->batch_id(),
                           {request->serials().begin(), request->serials().end()},
-                          request->request_id());
+                          request->request_id(), PrincipalOf(*context));
                       if (!result.ok()) return errors::ToGrpcStatus(result.status());
                       response->set_activated_count(result->changed);
                       response->set_unchanged_count(result->unchanged);
@@ -351,6 +435,13 @@ grpc::Status CodeVaultHandler::ExportAuditFacts(grpc::ServerContext* context,
   if (grpc::Status denied = Allow(context, "ExportAuditFacts"); !denied.ok()) return denied;
   const deadline::Scope call_deadline(server::CallDeadline(*context));
   return audit::WriteChunks(audit_facts_, request->chunk_size(), writer);
+}
+
+grpc::Status CodeVaultHandler::WatchEvents(grpc::ServerContext* context,
+                                           const v1::WatchEventsRequest* request,
+                                           grpc::ServerWriter<v1::Event>* writer) {
+  if (grpc::Status denied = Allow(context, "WatchEvents"); !denied.ok()) return denied;
+  return events_.Serve(*context, *request, *writer);
 }
 
 }  // namespace giftcard::code_vault

@@ -6,7 +6,9 @@
 #include "audit/wire.h"
 #include "auth/authorizer.h"
 #include "giftcard/v1/code_vault.grpc.pb.h"
+#include "outbox/watch.h"
 #include "server/call_runner.h"
+#include "services/code_vault/domain/report_service.h"
 #include "services/code_vault/domain/vault_service.h"
 
 namespace giftcard::code_vault {
@@ -19,15 +21,24 @@ using CodeVaultCallbackBase = v1::CodeVault::WithCallbackMethod_RedeemCode<
             v1::CodeVault::WithCallbackMethod_BlockCodes<
                 v1::CodeVault::WithCallbackMethod_UnblockCodes<
                     v1::CodeVault::WithCallbackMethod_ReverseRedemption<
-                        v1::CodeVault::WithCallbackMethod_ListCodes<
-                            v1::CodeVault::WithCallbackMethod_ListBatches<
-                                v1::CodeVault::Service>>>>>>>>>>;
+                        v1::CodeVault::WithCallbackMethod_ListCodeChanges<
+                            v1::CodeVault::WithCallbackMethod_ListCodes<
+                                v1::CodeVault::WithCallbackMethod_ListBatches<
+                                    v1::CodeVault::WithCallbackMethod_GetCodeLiability<
+                                        v1::CodeVault::WithCallbackMethod_GetBreakageReport<
+                                            v1::CodeVault::Service>>>>>>>>>>>>>;
 
 class CodeVaultHandler final : public CodeVaultCallbackBase {
  public:
-  CodeVaultHandler(VaultService& service, const auth::Authorizer& auth,
-                   audit::FactsReader<audit::VaultFacts> audit_facts, server::CallRunner& calls)
-      : service_(service), auth_(auth), audit_facts_(std::move(audit_facts)), calls_(calls) {}
+  CodeVaultHandler(VaultService& service, ReportService& reports, const auth::Authorizer& auth,
+                   audit::FactsReader<audit::VaultFacts> audit_facts, server::CallRunner& calls,
+                   outbox::EventWatch& events)
+      : service_(service),
+        reports_(reports),
+        auth_(auth),
+        audit_facts_(std::move(audit_facts)),
+        calls_(calls),
+        events_(events) {}
 
   grpc::ServerUnaryReactor* RedeemCode(grpc::CallbackServerContext* context,
                                        const v1::RedeemCodeRequest* request,
@@ -55,6 +66,15 @@ class CodeVaultHandler final : public CodeVaultCallbackBase {
   grpc::ServerUnaryReactor* ReverseRedemption(grpc::CallbackServerContext* context,
                                               const v1::ReverseRedemptionRequest* request,
                                               v1::Clawback* response) override;
+  grpc::ServerUnaryReactor* GetCodeLiability(grpc::CallbackServerContext* context,
+                                             const v1::GetCodeLiabilityRequest* request,
+                                             v1::CodeLiability* response) override;
+  grpc::ServerUnaryReactor* GetBreakageReport(grpc::CallbackServerContext* context,
+                                              const v1::GetBreakageReportRequest* request,
+                                              v1::BreakageReport* response) override;
+  grpc::ServerUnaryReactor* ListCodeChanges(grpc::CallbackServerContext* context,
+                                            const v1::ListCodeChangesRequest* request,
+                                            v1::ListCodeChangesResponse* response) override;
   grpc::ServerUnaryReactor* ListCodes(grpc::CallbackServerContext* context,
                                       const v1::ListCodesRequest* request,
                                       v1::ListCodesResponse* response) override;
@@ -64,13 +84,20 @@ class CodeVaultHandler final : public CodeVaultCallbackBase {
   grpc::Status ExportAuditFacts(grpc::ServerContext* context,
                                 const v1::ExportAuditFactsRequest* request,
                                 grpc::ServerWriter<v1::VaultAuditFacts>* writer) override;
+  // Admin and support: the service's events (libs/outbox), a stream.
+  grpc::Status WatchEvents(grpc::ServerContext* context, const v1::WatchEventsRequest* request,
+                           grpc::ServerWriter<v1::Event>* writer) override;
 
  private:
   VaultService& service_;
+  ReportService& reports_;
   const auth::Authorizer& auth_;
   const audit::FactsReader<audit::VaultFacts> audit_facts_;
   server::CallRunner& calls_;
+  outbox::EventWatch& events_;
 
+  // Who calls: recorded with every admin change ("" if unknown).
+  std::string PrincipalOf(const grpc::ServerContextBase& context) const;
   // The caller may call `method` of this service (auth/permissions.h).
   grpc::Status Allow(grpc::ServerContextBase* context, absl::string_view method) const;
 };

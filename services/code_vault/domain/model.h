@@ -24,6 +24,25 @@ std::optional<CodeState> CodeStateFromName(const std::string& name);
 const char* RedemptionStateName(RedemptionState state);
 std::optional<RedemptionState> RedemptionStateFromName(const std::string& name);
 
+// One change of a code's stored state, with who made it and why.
+struct CodeChange {
+  int64_t change_id = 0;
+  std::optional<CodeState> from_state;  // None for the code's creation.
+  CodeState to_state = CodeState::kIssued;
+  absl::Time change_time;
+  std::string principal;  // The caller whose call made it; may be empty.
+  std::string reason;
+  std::string request_id;
+  std::string redemption_id;
+};
+
+// Who makes a change and why, recorded with each change it makes.
+struct Actor {
+  std::string principal;
+  std::string reason;
+  std::string request_id;
+};
+
 struct Code {
   std::string serial;
   CodeState state = CodeState::kIssued;
@@ -41,6 +60,8 @@ struct Code {
   std::string void_reason;   // As the admin gave it; empty unless voided.
   std::string block_reason;  // Empty unless blocked.
   std::optional<absl::Time> block_time;
+  // The latest change (GetCodeStatus fills it; other reads leave it unset).
+  std::optional<CodeChange> last_change;
 };
 
 // The state a caller sees at `now`: an unredeemed code past expiry is EXPIRED.
@@ -123,6 +144,7 @@ struct BatchSpec {
   std::string request_id;
   std::string request_fingerprint;
   std::optional<absl::Time> expire_time;
+  std::string principal = "";  // Who issues it.
 };
 
 struct Batch {

@@ -49,9 +49,10 @@ struct BulkChange {
   Kind kind = Kind::kActivate;
   std::string batch_id;              // Either this…
   std::vector<std::string> serials;  // …or these.
-  std::string reason;                // For kVoid.
+  std::string reason;                // For kVoid, kBlock, kUnblock.
   std::string request_id;
   std::string request_fingerprint;
+  std::string principal;  // Who asks; recorded with each change, not fingerprinted.
 };
 
 // What one bulk change did.
@@ -75,6 +76,11 @@ struct ClawbackRequest {
 
 struct BatchPage {
   std::vector<BatchInfo> batches;  // Newest first.
+  bool more = false;
+};
+
+struct CodeChangePage {
+  std::vector<CodeChange> changes;  // Oldest first.
   bool more = false;
 };
 
@@ -120,6 +126,13 @@ class CodeStore {
   virtual absl::StatusOr<std::vector<Redemption>> ClaimPending(absl::Duration min_age,
                                                                int limit) = 0;
   virtual absl::StatusOr<Code> GetCodeBySerial(const std::string& serial) = 0;
+  // The changes of `serial`'s code after change `after_change_id`, oldest
+  // first. CODE_NOT_FOUND for an unknown serial.
+  virtual absl::StatusOr<CodeChangePage> ListCodeChanges(const std::string& serial,
+                                                         int64_t after_change_id, int limit) = 0;
+  // The latest change of `serial`'s code (none only for a code that
+  // predates the change log).
+  virtual absl::StatusOr<std::optional<CodeChange>> LastCodeChange(const std::string& serial) = 0;
   virtual absl::StatusOr<Code> GetCodeByHashes(const std::vector<std::string>& code_hashes) = 0;
   // One statement: the code and the caller's earlier redemption (CodeLookup).
   virtual absl::StatusOr<CodeLookup> Lookup(const std::vector<std::string>& code_hashes,

@@ -166,6 +166,7 @@ absl::StatusOr<IssuedBatch> VaultService::IssueCodes(const IssueCommand& command
   }
 
   BatchSpec spec;
+  spec.principal = command.principal;
   spec.count = command.count;
   spec.amount = command.amount;
   spec.region = command.region;
@@ -200,12 +201,14 @@ absl::StatusOr<IssuedBatch> VaultService::IssueCodes(const IssueCommand& command
 
 absl::StatusOr<BulkResult> VaultService::ActivateCodes(const std::string& batch_id,
                                                        const std::vector<std::string>& serials,
-                                                       const std::string& request_id) {
+                                                       const std::string& request_id,
+                                                       const std::string& principal) {
   BulkChange change;
   change.kind = BulkChange::Kind::kActivate;
   change.batch_id = batch_id;
   change.serials = serials;
   change.request_id = request_id;
+  change.principal = principal;
   return ApplyBulkChange(std::move(change));
 }
 
@@ -231,6 +234,7 @@ absl::StatusOr<BulkResult> VaultService::ReasonedBulkChange(BulkKind kind,
   change.serials = command.serials;
   change.reason = command.reason;
   change.request_id = command.request_id;
+  change.principal = command.principal;
   return ApplyBulkChange(std::move(change));
 }
 
@@ -364,7 +368,39 @@ absl::StatusOr<Code> VaultService::GetCodeStatus(const CodeKey& key) {
   }
   if (!code.ok()) return code.status();
   code->state = EffectiveState(*code, options_.now());
+  GIFTCARD_ASSIGN_OR_RETURN(code->last_change, store_.LastCodeChange(code->serial));
   return code;
+}
+
+absl::StatusOr<ListCodeChangesResult> VaultService::ListCodeChanges(
+    const ListCodeChangesQuery& query) {
+  GIFTCARD_RETURN_IF_ERROR(validate::Serial("serial", query.serial));
+  if (query.page_size < 0 || query.page_size > kMaxPageSize) {
+    return errors::InvalidField("page_size", absl::StrCat("must be 0 to ", kMaxPageSize));
+  }
+  // Page tokens: base64 of the serial and the last change id returned.
+  int64_t after = 0;
+  if (!query.page_token.empty()) {
+    std::string raw;
+    std::vector<std::string> parts;
+    if (query.page_token.size() <= 512 && absl::WebSafeBase64Unescape(query.page_token, &raw)) {
+      parts = absl::StrSplit(raw, '|');
+    }
+    if (parts.size() != 3 || parts[0] != "v1" || parts[1] != query.serial ||
+        !absl::SimpleAtoi(parts[2], &after) || after <= 0) {
+      return errors::InvalidField("page_token", "is not a token this API returned for this serial");
+    }
+  }
+  const int limit = query.page_size == 0 ? kDefaultPageSize : query.page_size;
+  GIFTCARD_ASSIGN_OR_RETURN(CodeChangePage page,
+                            store_.ListCodeChanges(query.serial, after, limit));
+  ListCodeChangesResult out;
+  out.changes = std::move(page.changes);
+  if (page.more && !out.changes.empty()) {
+    out.next_page_token = absl::WebSafeBase64Escape(
+        absl::StrCat("v1|", query.serial, "|", out.changes.back().change_id));
+  }
+  return out;
 }
 
 absl::StatusOr<Redemption> VaultService::Redeem(const RedeemCommand& command) {

@@ -30,6 +30,7 @@ struct IssueCommand {
   std::string region;
   std::string request_id;
   std::optional<absl::Time> expire_time;
+  std::string principal = "";  // Who issues (recorded with each code's creation).
 };
 
 struct IssuedCode {
@@ -49,6 +50,18 @@ struct VoidCommand {
   std::vector<std::string> serials;
   std::string reason;
   std::string request_id;
+  std::string principal = "";  // Who asks (recorded with each change).
+};
+
+struct ListCodeChangesQuery {
+  std::string serial;
+  int page_size = 0;  // 0: the default.
+  std::string page_token;
+};
+
+struct ListCodeChangesResult {
+  std::vector<CodeChange> changes;  // Oldest first.
+  std::string next_page_token;
 };
 
 struct ListCodesQuery {
@@ -115,7 +128,8 @@ class VaultService {
   absl::StatusOr<IssuedBatch> IssueCodes(const IssueCommand& command);
   absl::StatusOr<BulkResult> ActivateCodes(const std::string& batch_id,
                                            const std::vector<std::string>& serials,
-                                           const std::string& request_id);
+                                           const std::string& request_id,
+                                           const std::string& principal = "");
   absl::StatusOr<BulkResult> VoidCodes(const VoidCommand& command);
   // A reversible fraud hold: a blocked code answers the storefront exactly
   // as an unknown one; support sees BLOCKED and why.
@@ -134,8 +148,11 @@ class VaultService {
   absl::StatusOr<ListBatchesResult> ListBatches(int page_size, const std::string& page_token);
   // Storefront: value and region of a code, without redeeming it.
   absl::StatusOr<CodeCheck> CheckCode(const std::string& code, const std::string& client_ip);
-  // Admin view: the exact state (EXPIRED when past expiry).
+  // Admin view: the exact state (EXPIRED when past expiry) and the latest
+  // change with who made it.
   absl::StatusOr<Code> GetCodeStatus(const CodeKey& key);
+  // A code's every change, oldest first, a page at a time.
+  absl::StatusOr<ListCodeChangesResult> ListCodeChanges(const ListCodeChangesQuery& query);
   absl::StatusOr<Redemption> Redeem(const RedeemCommand& command);
 
   // The recovery worker's pass: claims PENDING redemptions, then PENDING

@@ -94,6 +94,19 @@ Redemption RedemptionFromRow(const pqxx::row& row) {
   return r;
 }
 
+CodeChange CodeChangeFromRow(const pqxx::row& row) {
+  CodeChange c;
+  c.change_id = row[0].as<int64_t>();
+  c.from_state = CodeStateFromName(row[1].as<std::string>());
+  c.to_state = CodeStateFromName(row[2].as<std::string>()).value_or(CodeState::kIssued);
+  c.change_time = absl::FromUnixMicros(row[3].as<int64_t>());
+  c.principal = row[4].as<std::string>();
+  c.reason = row[5].as<std::string>();
+  c.request_id = row[6].as<std::string>();
+  c.redemption_id = row[7].as<std::string>();
+  return c;
+}
+
 Clawback ClawbackFromRow(const pqxx::row& row) {
   Clawback c;
   c.request_id = row[0].as<std::string>();
@@ -381,6 +394,33 @@ const pg::Statement kReject{
     "SELECT " +
         RedemptionColumns() + " FROM rejected"};
 
+// Names the caller, reason and request id of this transaction's changes
+// for the change log's trigger (migration 007); transaction-local.
+const pg::Statement kSetActor{
+    "cv_set_actor",
+    "SELECT set_config('giftcard.principal', $1, true), set_config('giftcard.reason', $2, true),"
+    " set_config('giftcard.request_id', $3, true)"};
+// A code's changes after change $2, oldest first.
+const std::string kChangeColumns =
+    absl::StrCat("e.event_id, coalesce(e.from_state, ''), e.to_state, ", Micros("e.event_time"),
+                 ", coalesce(e.principal, ''), coalesce(e.reason, ''), coalesce(e.request_id, ''), "
+                 "coalesce(e.redemption_id::text, '')");
+const pg::Statement kCodeChanges{
+    "cv_code_changes",
+    absl::StrCat("SELECT ", kChangeColumns,
+                 " FROM codes c JOIN code_events e ON e.code_hash = c.code_hash"
+                 " WHERE c.serial = $1 AND e.event_id > $2 ORDER BY e.event_id LIMIT $3")};
+const pg::Statement kLastCodeChange{
+    "cv_last_code_change",
+    absl::StrCat("SELECT ", kChangeColumns,
+                 " FROM codes c JOIN code_events e ON e.code_hash = c.code_hash"
+                 " WHERE c.serial = $1 ORDER BY e.event_id DESC LIMIT 1")};
+const pg::Statement kCodeExists{"cv_code_exists", "SELECT 1 FROM codes WHERE serial = $1"};
+
+void SetActor(pqxx::transaction_base& tx, const Actor& actor) {
+  tx.exec_prepared(kSetActor.name, actor.principal, actor.reason, actor.request_id);
+}
+
 // A clawback's target, its code locked first: every clawback of a
 // redemption takes this lock before it looks for another one. One row:
 // the code's hash, state and redemption id, then that redemption's
@@ -496,14 +536,20 @@ std::vector<pg::Statement> PgCodeStore::Statements() {
           kInsertClawback,
           kCompleteClawback,
           kRejectClawback,
-          kClaimPendingClawbacks};
+          kClaimPendingClawbacks,
+          kSetActor,
+          kCodeChanges,
+          kLastCodeChange,
+          kCodeExists};
 }
 
 absl::StatusOr<Batch> PgCodeStore::CreateBatch(const BatchSpec& spec,
                                                const std::vector<NewCode>& codes) {
   Batch out;
-  absl::Status s = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+  // A batch of up to 100,000 codes (and their change log) in one INSERT.
+  absl::Status s = pool_.BulkTransact([&](pqxx::work& tx) -> absl::Status {
     out = Batch{};
+    SetActor(tx, {spec.principal, "", spec.request_id});
     pqxx::result inserted =
         tx.exec_prepared(kInsertBatch.name, spec.request_id, spec.request_fingerprint, spec.count,
                          spec.amount.currency_code, spec.amount.amount_minor, spec.region,
@@ -582,8 +628,10 @@ absl::StatusOr<BulkResult> PgCodeStore::ApplyBulkChange(const BulkChange& change
         .affected_rows();
   };
   BulkResult out;
-  absl::Status s = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+  // A whole batch's codes may change at once.
+  absl::Status s = pool_.BulkTransact([&](pqxx::work& tx) -> absl::Status {
     out = BulkResult{};
+    SetActor(tx, {change.principal, change.reason, change.request_id});
     pqxx::result first = tx.exec_prepared(kFindAdminRequest.name, change.request_id);
     if (!first.empty()) {
       if (first[0][0].as<std::string>() != change.request_fingerprint) {
@@ -1024,6 +1072,38 @@ absl::StatusOr<Redemption> PgCodeStore::Reject(const Redemption& redemption,
   return out;
 }
 
+absl::StatusOr<CodeChangePage> PgCodeStore::ListCodeChanges(const std::string& serial,
+                                                            int64_t after_change_id, int limit) {
+  CodeChangePage out;
+  absl::Status s = stale_reads_.Read([&](pqxx::transaction_base& tx) -> absl::Status {
+    out = CodeChangePage{};
+    pqxx::result rows = tx.exec_prepared(kCodeChanges.name, serial, after_change_id, limit + 1);
+    if (rows.empty() && tx.exec_prepared(kCodeExists.name, serial).empty()) return CodeNotFound();
+    for (const auto& row : rows) {
+      if (static_cast<int>(out.changes.size()) == limit) {
+        out.more = true;
+        break;
+      }
+      out.changes.push_back(CodeChangeFromRow(row));
+    }
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<std::optional<CodeChange>> PgCodeStore::LastCodeChange(const std::string& serial) {
+  std::optional<CodeChange> out;
+  absl::Status s = stale_reads_.Read([&](pqxx::transaction_base& tx) -> absl::Status {
+    out.reset();
+    pqxx::result rows = tx.exec_prepared(kLastCodeChange.name, serial);
+    if (!rows.empty()) out = CodeChangeFromRow(rows[0]);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
 absl::StatusOr<Clawback> PgCodeStore::StartClawback(const ClawbackRequest& request) {
   Clawback out;
   absl::Status s = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
@@ -1088,7 +1168,10 @@ absl::StatusOr<Clawback> PgCodeStore::CompleteClawback(const Clawback& clawback,
                                                        int64_t clawed_back_minor,
                                                        int64_t balance_after_minor) {
   Clawback out;
-  absl::Status s = pool_.Autocommit([&](pqxx::transaction_base& tx) -> absl::Status {
+  // The code's change names the clawback's caller, reason and request id,
+  // also when the recovery worker completes it.
+  absl::Status s = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+    SetActor(tx, {clawback.principal, clawback.reason, clawback.request_id});
     pqxx::result r = tx.exec_prepared(kCompleteClawback.name, clawback.clawback_id, transfer_id,
                                       clawed_back_minor, balance_after_minor);
     // Empty: settled already (a concurrent retry or the recovery worker).

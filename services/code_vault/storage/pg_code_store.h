@@ -42,6 +42,9 @@ class PgCodeStore : public CodeStore {
                                      const std::string& after_serial, int limit) override;
   absl::StatusOr<std::vector<Redemption>> ClaimPending(absl::Duration min_age, int limit) override;
   absl::StatusOr<Code> GetCodeBySerial(const std::string& serial) override;
+  absl::StatusOr<CodeChangePage> ListCodeChanges(const std::string& serial, int64_t after_change_id,
+                                                 int limit) override;
+  absl::StatusOr<std::optional<CodeChange>> LastCodeChange(const std::string& serial) override;
   absl::StatusOr<Code> GetCodeByHashes(const std::vector<std::string>& code_hashes) override;
   absl::StatusOr<CodeLookup> Lookup(const std::vector<std::string>& code_hashes,
                                     const std::string& account_id,

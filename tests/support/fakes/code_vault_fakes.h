@@ -108,6 +108,29 @@ class FakeCodeStore : public CodeStore {
     if (it != redemptions.end()) out.first = it->second;
     return out;
   }
+  // Changes by serial, as the test sets them.
+  std::map<std::string, std::vector<CodeChange>> changes;
+  absl::StatusOr<CodeChangePage> ListCodeChanges(const std::string& serial, int64_t after,
+                                                 int limit) override {
+    ++calls;
+    if (!changes.count(serial)) {
+      return errors::Error(absl::StatusCode::kNotFound, errors::reason::kCodeNotFound, "no code");
+    }
+    CodeChangePage page;
+    for (const CodeChange& c : changes[serial]) {
+      if (c.change_id <= after) continue;
+      if (static_cast<int>(page.changes.size()) == limit) {
+        page.more = true;
+        break;
+      }
+      page.changes.push_back(c);
+    }
+    return page;
+  }
+  absl::StatusOr<std::optional<CodeChange>> LastCodeChange(const std::string& serial) override {
+    if (!changes.count(serial) || changes[serial].empty()) return std::nullopt;
+    return changes[serial].back();
+  }
   absl::StatusOr<Code> GetCodeBySerial(const std::string&) override {
     ++calls;
     return absl::NotFoundError("x");
