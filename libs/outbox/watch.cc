@@ -86,17 +86,22 @@ grpc::Status EventWatch::Serve(grpc::ServerContext& context, const v1::WatchEven
   query.serial = request.serial();
   query.account_id = request.account_id();
   query.limit = options_.batch;
-  bool first = true;
+  // Past the newest event: a cursor from another database, say a restored
+  // backup's. Said once, at the start.
+  absl::StatusOr<EventBounds> start = log_.Bounds();
+  if (!start.ok()) return errors::ToGrpcStatus(start.status());
+  if (query.after_event_id > start->last) {
+    return errors::ToGrpcStatus(errors::InvalidField(
+        "after_event_id", absl::StrCat("is past the newest event (", start->last, ")")));
+  }
   while (!context.IsCancelled()) {
-    // Before each read: has pruning passed the cursor? Then events the
-    // consumer never saw are gone, and it must be told, not skip them.
+    absl::StatusOr<std::vector<Event>> events = log_.Read(query);
+    if (!events.ok()) return errors::ToGrpcStatus(events.status());
+    // Read, then check: if pruning has passed the cursor (it removes the
+    // oldest ids first), events the consumer never saw may be gone, and it
+    // must be told rather than skip them.
     absl::StatusOr<EventBounds> bounds = log_.Bounds();
     if (!bounds.ok()) return errors::ToGrpcStatus(bounds.status());
-    if (first && query.after_event_id > bounds->last) {
-      return errors::ToGrpcStatus(errors::InvalidField(
-          "after_event_id", absl::StrCat("is past the newest event (", bounds->last, ")")));
-    }
-    first = false;
     if (query.after_event_id > 0 && query.after_event_id < bounds->oldest_kept - 1) {
       return errors::ToGrpcStatus(
           errors::Error(absl::StatusCode::kOutOfRange, errors::reason::kEventsPruned,
@@ -104,8 +109,6 @@ grpc::Status EventWatch::Serve(grpc::ServerContext& context, const v1::WatchEven
                                      " were pruned; the oldest kept is ", bounds->oldest_kept),
                         {{"oldest_event_id", absl::StrCat(bounds->oldest_kept)}}));
     }
-    absl::StatusOr<std::vector<Event>> events = log_.Read(query);
-    if (!events.ok()) return errors::ToGrpcStatus(events.status());
     for (const Event& e : *events) {
       v1::Event out;
       ToProto(e, &out);
