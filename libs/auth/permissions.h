@@ -29,6 +29,9 @@ bool Allowed(absl::string_view principal, absl::string_view method);
 // The principals that may call `method`, in AllPrincipals() order.
 std::vector<std::string> PrincipalsAllowed(absl::string_view method);
 
+// The methods `principal` may call, sorted.
+std::vector<std::string> MethodsAllowed(absl::string_view principal);
+
 // Health checks and reflection need no identity.
 bool IsOpenMethod(absl::string_view method);
 

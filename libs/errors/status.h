@@ -63,6 +63,10 @@ inline constexpr absl::string_view kRequestMalformed = "REQUEST_MALFORMED";
 inline constexpr absl::string_view kOverloaded = "OVERLOADED";
 // OUT_OF_RANGE: WatchEvents resumed after an event that was pruned since.
 inline constexpr absl::string_view kEventsPruned = "EVENTS_PRUNED";
+// The HTTP gateway's own: no route has the path (404) or not this HTTP
+// method (405); the body is over the gateway's limit (413).
+inline constexpr absl::string_view kRouteNotFound = "ROUTE_NOT_FOUND";
+inline constexpr absl::string_view kRequestTooLarge = "REQUEST_TOO_LARGE";
 }  // namespace reason
 
 // Dynamic parts of an error, as ErrorInfo.metadata.

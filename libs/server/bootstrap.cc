@@ -34,6 +34,8 @@ sigset_t TerminationSignals() {
   return set;
 }
 
+}  // namespace
+
 bool WritePortFile(const std::string& path, int port) {
   // Write then rename, so a reader never sees a half-written file.
   const std::string tmp = path + ".tmp";
@@ -43,8 +45,6 @@ bool WritePortFile(const std::string& path, int port) {
   if (std::fclose(f) != 0) return false;
   return std::rename(tmp.c_str(), path.c_str()) == 0;
 }
-
-}  // namespace
 
 void BlockTerminationSignals() {
   sigset_t set = TerminationSignals();

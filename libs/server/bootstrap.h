@@ -69,6 +69,9 @@ void BlockTerminationSignals();
 // dumps, and no ptrace or /proc/<pid>/mem reads by other unprivileged users.
 void DisableCoreDumps();
 
+// Writes `port` to `path` (then renames, so a reader never sees half a file).
+bool WritePortFile(const std::string& path, int port);
+
 // Builds and runs the server; returns the process exit code. `probe` checks
 // the service's own dependencies (its database) and drives health.
 int Serve(const ServeOptions& options, const std::vector<grpc::Service*>& services,

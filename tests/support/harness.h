@@ -255,6 +255,24 @@ class Suite {
                                                std::string* address);
 };
 
+// giftcard-gateway in front of a suite's three services, its HTTP API on an
+// ephemeral loopback port.
+struct GatewayProcess {
+  std::unique_ptr<Process> process;
+  int http_port = 0;
+};
+GatewayProcess StartGateway(const Suite& suite, const std::vector<std::string>& args = {});
+
+// One HTTP exchange with a gateway: `token` (if any) as a bearer token.
+struct HttpAnswer {
+  int status = -1;  // -1: no answer.
+  std::string body;
+  std::multimap<std::string, std::string> headers;
+  std::string Header(const std::string& name) const;
+};
+HttpAnswer HttpCall(int port, const std::string& method, const std::string& target,
+                    const std::string& token, const std::string& body = "");
+
 // GET /metrics of a service started by Suite::StartService (each serves its
 // metrics on an ephemeral port written next to its log).
 std::string ScrapeMetrics(const Process& service);

@@ -13,6 +13,7 @@
 #include <pqxx/pqxx>
 #include <sstream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -95,6 +96,58 @@ bool WaitForHealth(const std::string& address, const std::string& want, absl::Du
     absl::SleepFor(absl::Milliseconds(100));
   }
   return HealthOf(address) == want;
+}
+
+}  // namespace giftcard::testing
+
+namespace giftcard::testing {
+
+GatewayProcess StartGateway(const Suite& suite, const std::vector<std::string>& args) {
+  GatewayProcess gateway;
+  const std::string http_port_file = TempPath("gateway-http-port");
+  std::vector<std::string> all_args = {"--http_listen=127.0.0.1:0",
+                                       "--http_port_file=" + http_port_file,
+                                       "--code_vault_address=" + suite.code_vault_addr,
+                                       "--account_credit_address=" + suite.account_credit_addr,
+                                       "--billing_address=" + suite.billing_addr};
+  all_args.insert(all_args.end(), args.begin(), args.end());
+  std::string grpc_address;
+  gateway.process = Suite::StartService("giftcard-gateway", all_args, {}, &grpc_address);
+  // The HTTP port file is written before the gRPC one.
+  if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(ReadFile(http_port_file)), &gateway.http_port)) {
+    ADD_FAILURE() << "giftcard-gateway wrote no HTTP port; log:\n" << gateway.process->Log();
+  }
+  return gateway;
+}
+
+std::string HttpAnswer::Header(const std::string& name) const {
+  for (const auto& [key, value] : headers) {
+    if (absl::EqualsIgnoreCase(key, name)) return value;
+  }
+  return "";
+}
+
+HttpAnswer HttpCall(int port, const std::string& method, const std::string& target,
+                    const std::string& token, const std::string& body) {
+  httplib::Client client("127.0.0.1", port);
+  client.set_connection_timeout(5);
+  client.set_read_timeout(30);
+  httplib::Headers headers;
+  if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
+  auto send = [&]() -> httplib::Result {
+    if (method == "POST") return client.Post(target, headers, body, "application/json");
+    if (method == "PUT") return client.Put(target, headers, body, "application/json");
+    if (method == "PATCH") return client.Patch(target, headers, body, "application/json");
+    if (method == "DELETE") return client.Delete(target, headers, body, "application/json");
+    return client.Get(target, headers);
+  };
+  httplib::Result result = send();
+  HttpAnswer answer;
+  if (!result) return answer;
+  answer.status = result->status;
+  answer.body = result->body;
+  answer.headers.insert(result->headers.begin(), result->headers.end());
+  return answer;
 }
 
 }  // namespace giftcard::testing

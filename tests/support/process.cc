@@ -43,6 +43,8 @@ std::string BinaryOf(const std::string& name) {
     return absl::StrCat(GIFTCARD_BUILD_DIR, "/services/account_credit/account-credit");
   if (name == "code-vault")
     return absl::StrCat(GIFTCARD_BUILD_DIR, "/services/code_vault/code-vault");
+  if (name == "giftcard-gateway")
+    return absl::StrCat(GIFTCARD_BUILD_DIR, "/services/gateway/giftcard-gateway");
   return absl::StrCat(GIFTCARD_BUILD_DIR, "/services/billing/billing");
 }
 

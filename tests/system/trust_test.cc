@@ -152,6 +152,10 @@ class Caller {
       v1::ListCodesResponse out;
       return suite_.vault_stub->ListCodes(ctx.get(), r, &out);
     }
+    if (name == "GetCaller") {
+      v1::Caller out;
+      return suite_.vault_stub->GetCaller(ctx.get(), v1::GetCallerRequest(), &out);
+    }
     if (name == "ListBatches") {
       v1::ListBatchesRequest r;
       v1::ListBatchesResponse out;
@@ -342,8 +346,8 @@ TEST(TrustTest, EveryRpcAsEveryCallerOnlyTheAllowedCellsGetThrough) {
   // the clawback's two calls (admin → vault → account-credit), and a code's
   // history for admin and support; the four report reads for admin and
   // support (DESIGN.md's "the reports"), and each service's WatchEvents for
-  // admin and support.
-  EXPECT_EQ(allowed_cells, 53);
+  // admin and support; GetCaller for every principal.
+  EXPECT_EQ(allowed_cells, 59);
   EXPECT_EQ(HealthOf(suite.account_credit_addr), "SERVING");  // Health needs no identity.
 }
 

@@ -1,6 +1,7 @@
 #include "services/code_vault/api/code_vault_handler.h"
 
 #include "absl/strings/str_cat.h"
+#include "auth/permissions.h"
 #include "deadline/deadline.h"
 #include "errors/grpc_status.h"
 #include "protoconv/protoconv.h"
@@ -261,6 +262,22 @@ grpc::ServerUnaryReactor* CodeVaultHandler::GetCodeLiability(
         protoconv::ToTimestamp(report->read_time, response->mutable_read_time());
         return grpc::Status::OK;
       });
+}
+
+grpc::ServerUnaryReactor* CodeVaultHandler::GetCaller(grpc::CallbackServerContext* context,
+                                                      const v1::GetCallerRequest* /*request*/,
+                                                      v1::Caller* response) {
+  return calls_.Run(context, "GetCaller", server::Lane::kRead,
+                    [this, context, response]() -> grpc::Status {
+                      if (grpc::Status denied = Allow(context, "GetCaller"); !denied.ok())
+                        return denied;
+                      const std::string principal = PrincipalOf(*context);
+                      response->set_principal(principal);
+                      for (std::string& m : auth::MethodsAllowed(principal)) {
+                        response->add_methods(std::move(m));
+                      }
+                      return grpc::Status::OK;
+                    });
 }
 
 grpc::ServerUnaryReactor* CodeVaultHandler::GetBreakageReport(

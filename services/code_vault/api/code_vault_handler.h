@@ -26,7 +26,8 @@ using CodeVaultCallbackBase = v1::CodeVault::WithCallbackMethod_RedeemCode<
                                 v1::CodeVault::WithCallbackMethod_ListBatches<
                                     v1::CodeVault::WithCallbackMethod_GetCodeLiability<
                                         v1::CodeVault::WithCallbackMethod_GetBreakageReport<
-                                            v1::CodeVault::Service>>>>>>>>>>>>>;
+                                            v1::CodeVault::WithCallbackMethod_GetCaller<
+                                                v1::CodeVault::Service>>>>>>>>>>>>>>;
 
 class CodeVaultHandler final : public CodeVaultCallbackBase {
  public:
@@ -81,6 +82,9 @@ class CodeVaultHandler final : public CodeVaultCallbackBase {
   grpc::ServerUnaryReactor* ListBatches(grpc::CallbackServerContext* context,
                                         const v1::ListBatchesRequest* request,
                                         v1::ListBatchesResponse* response) override;
+  grpc::ServerUnaryReactor* GetCaller(grpc::CallbackServerContext* context,
+                                      const v1::GetCallerRequest* request,
+                                      v1::Caller* response) override;
   grpc::Status ExportAuditFacts(grpc::ServerContext* context,
                                 const v1::ExportAuditFactsRequest* request,
                                 grpc::ServerWriter<v1::VaultAuditFacts>* writer) override;

@@ -1,0 +1,250 @@
+#include "services/gateway/openapi/openapi.h"
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+
+namespace giftcard::gateway {
+namespace {
+
+using google::protobuf::Descriptor;
+using google::protobuf::EnumDescriptor;
+using google::protobuf::FieldDescriptor;
+using nlohmann::json;
+
+constexpr char kErrorSchema[] = "giftcard.Error";
+
+template <typename D>
+std::string CommentOf(const D* d) {
+  google::protobuf::SourceLocation location;
+  if (!d->GetSourceLocation(&location)) return "";
+  std::vector<std::string> lines = absl::StrSplit(location.leading_comments, '\n');
+  for (std::string& line : lines) line = std::string(absl::StripAsciiWhitespace(line));
+  return std::string(absl::StripAsciiWhitespace(absl::StrJoin(lines, "\n")));
+}
+
+std::string Ref(const std::string& name) { return "#/components/schemas/" + name; }
+
+class SchemaBuilder {
+ public:
+  // The schema of one field's value (a repeated field: of the list).
+  json FieldSchema(const FieldDescriptor* field) {
+    json schema = ValueSchema(field);
+    if (field->is_map()) {
+      schema = {{"type", "object"},
+                {"additionalProperties", ValueSchema(field->message_type()->map_value())}};
+    } else if (field->is_repeated()) {
+      schema = {{"type", "array"}, {"items", schema}};
+    }
+    const std::string comment = CommentOf(field);
+    if (!comment.empty()) {
+      if (schema.contains("$ref")) schema = {{"allOf", json::array({schema})}};
+      schema["description"] = comment;
+    }
+    return schema;
+  }
+
+  // A $ref to the message's schema, which is added with those it refers to.
+  json MessageRef(const Descriptor* message) {
+    if (auto wk = WellKnown(message)) return *wk;
+    const std::string& name = message->full_name();
+    if (!done_.insert(name).second) return {{"$ref", Ref(name)}};
+    json properties = json::object();
+    for (int i = 0; i < message->field_count(); ++i) {
+      const FieldDescriptor* f = message->field(i);
+      properties[f->name()] = FieldSchema(f);
+    }
+    json schema = {{"type", "object"}, {"properties", properties}};
+    const std::string comment = CommentOf(message);
+    if (!comment.empty()) schema["description"] = comment;
+    schemas_[name] = schema;
+    return {{"$ref", Ref(name)}};
+  }
+
+  json& schemas() { return schemas_; }
+
+ private:
+  static std::optional<json> WellKnown(const Descriptor* m) {
+    const std::string& n = m->full_name();
+    if (n == "google.protobuf.Timestamp") return json{{"type", "string"}, {"format", "date-time"}};
+    if (n == "google.protobuf.Duration") return json{{"type", "string"}, {"example", "1.5s"}};
+    if (n == "google.protobuf.Any") return json{{"type", "object"}};
+    return std::nullopt;
+  }
+
+  json ValueSchema(const FieldDescriptor* field) {
+    switch (field->cpp_type()) {
+      case FieldDescriptor::CPPTYPE_STRING:
+        if (field->type() == FieldDescriptor::TYPE_BYTES) {
+          return {{"type", "string"}, {"format", "byte"}};
+        }
+        return {{"type", "string"}};
+      case FieldDescriptor::CPPTYPE_INT32:
+      case FieldDescriptor::CPPTYPE_UINT32:
+        return {{"type", "integer"}, {"format", "int32"}};
+      case FieldDescriptor::CPPTYPE_INT64:
+      case FieldDescriptor::CPPTYPE_UINT64:
+        // proto3 JSON: 64-bit integers are strings.
+        return {{"type", "string"}, {"format", "int64"}};
+      case FieldDescriptor::CPPTYPE_DOUBLE:
+      case FieldDescriptor::CPPTYPE_FLOAT:
+        return {{"type", "number"}};
+      case FieldDescriptor::CPPTYPE_BOOL:
+        return {{"type", "boolean"}};
+      case FieldDescriptor::CPPTYPE_ENUM: {
+        json values = json::array();
+        const EnumDescriptor* e = field->enum_type();
+        for (int i = 0; i < e->value_count(); ++i) values.push_back(e->value(i)->name());
+        return {{"type", "string"}, {"enum", values}};
+      }
+      case FieldDescriptor::CPPTYPE_MESSAGE:
+        return MessageRef(field->message_type());
+    }
+    return json::object();
+  }
+
+  std::set<std::string> done_;
+  json schemas_ = json::object();
+};
+
+// The name a path variable has in the document: its field path's last part.
+// OpenAPI's templates have no patterns, and two paths that differ only in
+// their variables' names are the same path to it ("/v1/accounts/{account_id}"
+// for UpsertAccount's account.account_id and GetAccount's account_id).
+std::string ParameterName(const std::string& field_path) {
+  const size_t dot = field_path.rfind('.');
+  return dot == std::string::npos ? field_path : field_path.substr(dot + 1);
+}
+
+}  // namespace
+
+std::string OpenApiPath(const std::string& text) {
+  std::string out;
+  size_t i = 0;
+  while (i < text.size()) {
+    if (text[i] != '{') {
+      out.push_back(text[i++]);
+      continue;
+    }
+    const size_t close = text.find('}', i);
+    if (close == std::string::npos) return out + text.substr(i);
+    std::string inside = text.substr(i + 1, close - i - 1);
+    inside = inside.substr(0, inside.find('='));
+    absl::StrAppend(&out, "{", ParameterName(inside), "}");
+    i = close + 1;
+  }
+  return out;
+}
+
+namespace {
+
+bool ScalarForQuery(const FieldDescriptor* f) {
+  return f->message_type() == nullptr ||
+         f->message_type()->full_name() == "google.protobuf.Timestamp";
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> OpenApiDocument(const RouteTable& routes) {
+  SchemaBuilder schemas;
+  json paths = json::object();
+  const json error_response = {
+      {"description",
+       "An error: google.rpc.Status as JSON (AIP-193), its details carrying a "
+       "google.rpc.ErrorInfo whose reason names the case."},
+      {"content", {{"application/json", {{"schema", {{"$ref", Ref(kErrorSchema)}}}}}}}};
+  for (const Route& route : routes.routes()) {
+    const google::protobuf::MethodDescriptor* method = route.method;
+    const Descriptor* input = method->input_type();
+    json op = {{"operationId", absl::StrCat(method->service()->name(), "_", method->name())},
+               {"tags", json::array({method->service()->name()})},
+               {"summary", absl::StrCat(method->service()->name(), ".", method->name())}};
+    const std::string comment = CommentOf(method);
+    if (!comment.empty()) op["description"] = comment;
+    json parameters = json::array();
+    std::set<std::string> in_path;
+    for (const std::string& field : route.path.VariableFields()) {
+      in_path.insert(field.substr(0, field.find('.')));
+      json parameter = {{"name", ParameterName(field)},
+                        {"in", "path"},
+                        {"required", true},
+                        {"schema", {{"type", "string"}}}};
+      if (ParameterName(field) != field) parameter["description"] = "Sets " + field + ".";
+      parameters.push_back(parameter);
+    }
+    if (route.body != "*") {
+      for (int i = 0; i < input->field_count(); ++i) {
+        const FieldDescriptor* f = input->field(i);
+        if (in_path.count(f->name()) || f->name() == route.body || !ScalarForQuery(f)) continue;
+        json p = {{"name", f->name()}, {"in", "query"}, {"schema", schemas.FieldSchema(f)}};
+        if (f->is_repeated()) {
+          p["explode"] = true;
+          p["style"] = "form";
+        }
+        parameters.push_back(p);
+      }
+    }
+    if (!parameters.empty()) op["parameters"] = parameters;
+    if (!route.body.empty()) {
+      json body_schema = route.body == "*"
+                             ? schemas.MessageRef(input)
+                             : schemas.FieldSchema(input->FindFieldByName(route.body));
+      op["requestBody"] = {{"required", true},
+                           {"content", {{"application/json", {{"schema", body_schema}}}}}};
+    }
+    json ok_content;
+    if (route.server_streaming()) {
+      ok_content = {
+          {"application/x-ndjson", {{"schema", schemas.MessageRef(method->output_type())}}}};
+    } else {
+      ok_content = {{"application/json", {{"schema", schemas.MessageRef(method->output_type())}}}};
+    }
+    op["responses"] = {
+        {"200",
+         {{"description", route.server_streaming()
+                              ? "A stream: one JSON object per line; an error after the first "
+                                "line comes as a last line {\"error\": …}."
+                              : "OK"},
+          {"content", ok_content}}},
+        {"default", error_response}};
+    std::string http_method = route.http_method;
+    absl::AsciiStrToLower(&http_method);
+    paths[OpenApiPath(route.path.text())][http_method] = op;
+  }
+  schemas.schemas()[kErrorSchema] = {
+      {"type", "object"},
+      {"properties",
+       {{"error",
+         {{"type", "object"},
+          {"properties",
+           {{"code", {{"type", "integer"}, {"description", "The HTTP status."}}},
+            {"message", {{"type", "string"}}},
+            {"status", {{"type", "string"}, {"description", "The google.rpc.Code name."}}},
+            {"details",
+             {{"type", "array"},
+              {"items", {{"type", "object"}}},
+              {"description",
+               "google.rpc.ErrorInfo (reason, domain \"giftcard.v1\", metadata), "
+               "BadRequest, RetryInfo: each with its \"@type\"."}}}}}}}}}};
+  json doc = {
+      {"openapi", "3.0.3"},
+      {"info",
+       {{"title", "Gift-card suite HTTP/JSON API"},
+        {"version", "v1"},
+        {"description",
+         "giftcard-gateway's transcoding of the giftcard.v1 gRPC services (google.api.http "
+         "annotations). Send `Authorization: Bearer <token>`; JSON uses proto field names."}}},
+      {"security", json::array({{{"bearer", json::array()}}})},
+      {"paths", paths},
+      {"components",
+       {{"securitySchemes", {{"bearer", {{"type", "http"}, {"scheme", "bearer"}}}}},
+        {"schemas", schemas.schemas()}}}};
+  return doc.dump(2) + "\n";
+}
+
+}  // namespace giftcard::gateway
