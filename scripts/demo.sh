@@ -5,7 +5,9 @@
 # giftctl, a customer redeems a card and the billing system takes the credit
 # (giftdemo plays the storefront and the billing system), then support
 # answers "what happened to this card?", audits the books, reads finance's
-# liability report and the card's events, with giftctl.
+# liability report and the card's events, with giftctl. It ends over HTTP/JSON:
+# the storefront redeems the third card with curl through giftcard-gateway,
+# and the support console's address is printed.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD_DIR=${GIFTCARD_BUILD_DIR:-$ROOT/build}
@@ -44,5 +46,30 @@ step 16 "The card's events, as code-vault told them" \
 step 17 "The account's credit events, as account-credit told them" \
   events list --service=account-credit --account="$account"
 
+# The storefront over HTTP/JSON (README, "HTTP API"): the third card, with curl.
+account2="demo-http-$run_id"
+printf '\n[18] The storefront over HTTP/JSON, with curl: open an account, redeem the third card\n'
+printf '    $ PIN=$(sed -n 4p cards.csv | cut -d, -f2)   # the PIN file of step 1\n'
+printf '    $ curl -sS -X PUT %s/v1/accounts/%s -H "Authorization: Bearer $GIFTCARD_TOKEN_STOREFRONT" \\\n' \
+  "$GATEWAY_URL" "$account2"
+printf '        -d %s\n' "'{\"country\":\"DE\",\"currency_code\":\"EUR\",\"billing_channel\":\"BILLING_CHANNEL_DIRECT\"}'"
+curl -fsS -X PUT "$GATEWAY_URL/v1/accounts/$account2" \
+  -H "Authorization: Bearer $GIFTCARD_TOKEN_STOREFRONT" -H 'Content-Type: application/json' \
+  -d '{"country":"DE","currency_code":"EUR","billing_channel":"BILLING_CHANNEL_DIRECT"}' | sed 's/^/    /'
+echo
+printf '    $ curl -sS -X POST %s/v1/codes:redeem -H "Authorization: Bearer $GIFTCARD_TOKEN_STOREFRONT" \\\n' \
+  "$GATEWAY_URL"
+printf '        -d "{\\"code\\":\\"$PIN\\",\\"account_id\\":\\"%s\\",\\"request_id\\":\\"http-%s\\",\\"client_ip\\":\\"203.0.113.7\\"}"\n' \
+  "$account2" "$run_id"
+pin3=$(sed -n 4p "$cards" | cut -d, -f2)
+curl -fsS -X POST "$GATEWAY_URL/v1/codes:redeem" \
+  -H "Authorization: Bearer $GIFTCARD_TOKEN_STOREFRONT" -H 'Content-Type: application/json' \
+  -d "{\"code\":\"$pin3\",\"account_id\":\"$account2\",\"request_id\":\"http-$run_id\",\"client_ip\":\"203.0.113.7\"}" |
+  sed 's/^/    /'
+echo
+
 echo
 echo "demo: done. The stack is still running: deploy/local/stack.sh status | down"
+echo "demo: HTTP/JSON API at $GATEWAY_URL/v1/ (OpenAPI document: $GATEWAY_URL/v1/openapi.json)"
+echo "demo: support console at $GATEWAY_URL/console/ (sign in with GIFTCARD_TOKEN_SUPPORT or"
+echo "      GIFTCARD_TOKEN_ADMIN from ${GIFTCARD_STACK_DIR:-/tmp/giftcard-stack}/env)"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole suite on one machine: throwaway Postgres and Redis on loopback and
-# the three services from the build directory.
+# the three services from the build directory, and giftcard-gateway (HTTP/JSON
+# and the support console) in front of them.
 #
 #   deploy/local/stack.sh up|down|status
 #
@@ -39,6 +40,7 @@ binary_of() {
     account-credit) echo "$BUILD_DIR/services/account_credit/account-credit" ;;
     code-vault) echo "$BUILD_DIR/services/code_vault/code-vault" ;;
     billing) echo "$BUILD_DIR/services/billing/billing" ;;
+    gateway) echo "$BUILD_DIR/services/gateway/giftcard-gateway" ;;
   esac
 }
 
@@ -85,7 +87,7 @@ stop_service() {
 # Whether any part of a stack is running.
 stack_running() {
   local s
-  for s in "${SERVICES[@]}"; do
+  for s in "${SERVICES[@]}" gateway; do
     [[ -f "$STACK_DIR/$s.pid" ]] && kill -0 "$(cat "$STACK_DIR/$s.pid")" 2>/dev/null && return 0
   done
   [[ -f "$STACK_DIR/pg/data/postmaster.pid" ]] && return 0
@@ -115,15 +117,16 @@ start_ha_engines() {
 # made is deleted, by name: never whatever else the directory holds.
 stop_and_delete_data() {
   local s
-  for s in billing code-vault account-credit; do stop_service "$s"; done
+  for s in gateway billing code-vault account-credit; do stop_service "$s"; done
   giftcard_redis_stop "$STACK_DIR/redis"
   giftcard_pg_stop "$STACK_DIR/pg" fast
   stop_ha_engines
   rm -rf "$STACK_DIR/pg" "$STACK_DIR/redis" "$STACK_DIR/tls" "$STACK_DIR/caller-tokens" \
     "$STACK_DIR/env" "$STACK_DIR/tokens"
-  for s in "${SERVICES[@]}"; do
+  for s in "${SERVICES[@]}" gateway; do
     rm -f "$STACK_DIR/$s.pid" "$STACK_DIR/$s.port" "$STACK_DIR/$s.metrics-port"
   done
+  rm -f "$STACK_DIR/gateway.http-port"
 }
 
 cmd_down() {
@@ -144,7 +147,7 @@ cmd_up() {
   mkdir -p "$STACK_DIR/logs"
   chmod 755 "$STACK_DIR"
   local s
-  for s in "${SERVICES[@]}"; do
+  for s in "${SERVICES[@]}" gateway; do
     echo "==== deploy/local/stack.sh up at $(date -u +%FT%TZ): a new stack, empty databases ====" \
       >>"$STACK_DIR/logs/$s.log"
   done
@@ -229,6 +232,16 @@ cmd_up() {
   start_service billing "GIFTCARD_PG_DSN=$dsn_billing dbname=billing" \
     "GIFTCARD_ACCOUNT_CREDIT_ADDRESS=$ac_addr" "GIFTCARD_ACCOUNT_CREDIT_TOKEN=$token_billing" \
     $(peer_tls billing)
+  # The gateway forwards each HTTP caller's bearer token; under TLS it
+  # presents the tools certificate, which names no principal.
+  rm -f "$STACK_DIR/gateway.http-port"
+  # shellcheck disable=SC2046
+  start_service gateway "GIFTCARD_HTTP_LISTEN=127.0.0.1:${GIFTCARD_GATEWAY_PORT:-0}" \
+    "GIFTCARD_HTTP_PORT_FILE=$STACK_DIR/gateway.http-port" \
+    "GIFTCARD_CODE_VAULT_ADDRESS=127.0.0.1:$(cat "$STACK_DIR/code-vault.port")" \
+    "GIFTCARD_ACCOUNT_CREDIT_ADDRESS=$ac_addr" \
+    "GIFTCARD_BILLING_ADDRESS=127.0.0.1:$(cat "$STACK_DIR/billing.port")" \
+    $(peer_tls tools)
 
   local env_file="$STACK_DIR/env"
   umask 077
@@ -241,6 +254,8 @@ cmd_up() {
 export CODE_VAULT_ADDR=127.0.0.1:$(cat "$STACK_DIR/code-vault.port")
 export ACCOUNT_CREDIT_ADDR=$ac_addr
 export BILLING_ADDR=127.0.0.1:$(cat "$STACK_DIR/billing.port")
+# HTTP/JSON (README, "HTTP API") and the support console at \$GATEWAY_URL/console/.
+export GATEWAY_URL=http://127.0.0.1:$(cat "$STACK_DIR/gateway.http-port")
 export GIFTCARD_TOKEN_STOREFRONT=$token_storefront
 export GIFTCARD_TOKEN_BILLING_SYSTEM=$token_billing_system
 export GIFTCARD_TOKEN_ADMIN=$token_admin
@@ -261,6 +276,7 @@ $(if [[ -n $pg_port ]]; then
 export CODE_VAULT_METRICS=127.0.0.1:$(cat "$STACK_DIR/code-vault.metrics-port")
 export ACCOUNT_CREDIT_METRICS=127.0.0.1:$(cat "$STACK_DIR/account-credit.metrics-port")
 export BILLING_METRICS=127.0.0.1:$(cat "$STACK_DIR/billing.metrics-port")
+export GATEWAY_METRICS=127.0.0.1:$(cat "$STACK_DIR/gateway.metrics-port")
 export GIFTCTL_TOKEN_FILE=$STACK_DIR/caller-tokens/admin
 $tls_env
 ENV
@@ -268,16 +284,29 @@ ENV
   source "$env_file"
   "$BUILD_DIR/tools/giftctl/giftctl" health --wait=30s "$CODE_VAULT_ADDR" "$ACCOUNT_CREDIT_ADDR" \
     "$BILLING_ADDR" >/dev/null
+  # The gateway is ready once it reaches the three services.
+  local i
+  for i in $(seq 1 100); do
+    curl -fsS "$GATEWAY_URL/readyz" >/dev/null 2>&1 && break
+    [[ $i == 100 ]] && { echo "gateway not ready: $(curl -sS "$GATEWAY_URL/readyz" 2>&1)" >&2; exit 1; }
+    sleep 0.2
+  done
   echo "stack: up (env: $env_file, logs: $STACK_DIR/logs; the next 'up' or 'down' deletes the" \
     "data, not the logs)"
+  echo "stack: HTTP/JSON at $GATEWAY_URL/v1/ (OpenAPI: $GATEWAY_URL/v1/openapi.json)," \
+    "support console at $GATEWAY_URL/console/"
 }
 
 cmd_status() {
   local all_up=0 s pid
-  for s in "${SERVICES[@]}"; do
+  for s in "${SERVICES[@]}" gateway; do
     pid=$(cat "$STACK_DIR/$s.pid" 2>/dev/null || true)
     if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
-      echo "$s: running (pid $pid, 127.0.0.1:$(cat "$STACK_DIR/$s.port" 2>/dev/null))"
+      if [[ $s == gateway ]]; then
+        echo "$s: running (pid $pid, http://127.0.0.1:$(cat "$STACK_DIR/gateway.http-port" 2>/dev/null))"
+      else
+        echo "$s: running (pid $pid, 127.0.0.1:$(cat "$STACK_DIR/$s.port" 2>/dev/null))"
+      fi
     else
       echo "$s: stopped"; all_up=3
     fi
