@@ -5,16 +5,21 @@
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "services/gateway/openapi/openapi.h"
 #include "services/gateway/transcoding/route_table.h"
 #include "support/harness.h"
@@ -480,6 +485,55 @@ TEST_F(GatewayTest, AServiceDownIsUnavailableAndRetryable) {
   EXPECT_NE(ready.body.find("giftcard.v1.Billing"), std::string::npos) << ready.body;
   EXPECT_EQ(Call("GET", "/readyz", "").status, 200);
   EXPECT_EQ(Call("GET", "/healthz", "").status, 200);
+}
+
+// Polls `read` until it returns `want` or 20 s pass; the last value read.
+double WaitForValue(const std::function<double()>& read, double want) {
+  double got = read();
+  for (int i = 0; i < 200 && got != want; ++i) {
+    absl::SleepFor(absl::Milliseconds(100));
+    got = read();
+  }
+  return got;
+}
+
+TEST_F(GatewayTest, AStreamFollowsUntilItsClientLeavesAndStreamsAreBounded) {
+  GatewayProcess gateway = StartGateway(suite_, {"--max_streams=1"});
+  suite_.IssueActiveCodes(1, 1000, "EUR", "DE");  // Events to follow.
+  absl::Notification first_line, release;
+  std::thread follower([&] {
+    httplib::Client client("127.0.0.1", gateway.http_port);
+    client.set_read_timeout(60);
+    client.Get("/v1/codeVault/events", {{"Authorization", std::string("Bearer ") + kAdminToken}},
+               [&](const char*, size_t) {
+                 if (!first_line.HasBeenNotified()) first_line.Notify();
+                 release.WaitForNotification();
+                 return false;  // Hang up.
+               });
+  });
+  ASSERT_TRUE(first_line.WaitForNotificationWithTimeout(absl::Seconds(20)));
+  auto watchers = [&] {
+    return MetricValue(ScrapeMetrics(*suite_.code_vault), "giftcard_event_watchers");
+  };
+  EXPECT_EQ(WaitForValue(watchers, 1), 1);
+  // The one stream slot is taken: the next stream is turned away, a unary
+  // call is not.
+  HttpAnswer second = HttpCall(gateway.http_port, "GET",
+                               "/v1/billing/events?stop_when_caught_up=true", kAdminToken);
+  EXPECT_EQ(second.status, 429) << second.body;
+  EXPECT_EQ(ReasonOfBody(second.body), "OVERLOADED") << second.body;
+  EXPECT_EQ(HttpCall(gateway.http_port, "GET", "/v1/caller", kAdminToken).status, 200);
+  // The client leaves: the gateway cancels its call to the vault and frees
+  // the slot.
+  release.Notify();
+  follower.join();
+  EXPECT_EQ(WaitForValue(watchers, 0), 0) << "the vault still streams to a client that left";
+  auto third_status = [&] {
+    return static_cast<double>(HttpCall(gateway.http_port, "GET",
+                                        "/v1/billing/events?stop_when_caught_up=true", kAdminToken)
+                                   .status);
+  };
+  EXPECT_EQ(WaitForValue(third_status, 200), 200);
 }
 
 TEST_F(GatewayTest, NoPinInTheLogOrTheMetrics) {

@@ -236,7 +236,12 @@ void HttpFrontend::Transcode(const Route& route, const PathTemplate::Bindings& b
   spec.timeout = options_.stream_timeout;
   std::shared_ptr<GrpcUpstream::Stream> stream = upstream_.StartStream(spec, *request);
   std::shared_ptr<google::protobuf::Message> first(NewMessage(route.method->output_type()));
-  if (!stream->Next(first.get(), [] { return true; })) {
+  // The status line waits for the first message or the end, so a refusal
+  // is a real HTTP error, but not for long: a stream that follows quiet
+  // events starts at once, and then a client that leaves is noticed.
+  const GrpcUpstream::Stream::Polled polled =
+      stream->Poll(first.get(), absl::Seconds(1), [] { return true; });
+  if (polled == GrpcUpstream::Stream::Polled::kEnd) {
     const grpc::Status status = stream->Finish();
     streams_.fetch_sub(1);
     if (!status.ok()) {
@@ -248,20 +253,21 @@ void HttpFrontend::Transcode(const Route& route, const PathTemplate::Bindings& b
     }
     return;
   }
+  const bool have_first = polled == GrpcUpstream::Stream::Polled::kMessage;
   res.status = 200;
   res.set_chunked_content_provider(
       "application/x-ndjson",
-      [stream, first](size_t, httplib::DataSink& sink) {
+      [stream, first, have_first](size_t, httplib::DataSink& sink) {
         auto write_line = [&sink](const std::string& json) {
           const std::string line = json + "\n";
           return sink.write(line.data(), line.size());
         };
-        bool client_here = write_line(MessageToJson(*first));
+        bool client_here = !have_first || write_line(MessageToJson(*first));
         std::unique_ptr<google::protobuf::Message> next(first->New());
         while (client_here && stream->Next(next.get(), [&sink] { return sink.is_writable(); })) {
           client_here = write_line(MessageToJson(*next));
         }
-        if (!client_here) return false;  // The stream's destructor cancels the call.
+        if (!client_here || !sink.is_writable()) return false;  // ~Stream cancels the call.
         const grpc::Status status = stream->Finish();
         if (!status.ok()) {
           write_line(

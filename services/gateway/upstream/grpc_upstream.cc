@@ -1,5 +1,6 @@
 #include "services/gateway/upstream/grpc_upstream.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -113,48 +114,73 @@ std::unique_ptr<GrpcUpstream::Stream> GrpcUpstream::StartStream(
   stream->call_ = stub->PrepareCall(&stream->context_, spec.method, &stream->cq_);
   stream->call_->StartCall(Tag(1));
   const auto always = [] { return true; };
-  stream->open_ = stream->Await(Tag(1), always);
+  using Waited = Stream::Waited;
+  stream->open_ = stream->Await(Tag(1), absl::InfiniteFuture(), always) == Waited::kOk;
   if (stream->open_) {
     stream->call_->WriteLast(ToBuffer(request), grpc::WriteOptions(), Tag(2));
-    stream->open_ = stream->Await(Tag(2), always);
+    stream->open_ = stream->Await(Tag(2), absl::InfiniteFuture(), always) == Waited::kOk;
   }
   return stream;
 }
 
-bool GrpcUpstream::Stream::Await(void* want, const std::function<bool()>& keep_going) {
+GrpcUpstream::Stream::Waited GrpcUpstream::Stream::Await(void* want, absl::Time deadline,
+                                                         const std::function<bool()>& keep_going) {
   while (true) {
+    const absl::Time step = std::min(deadline, absl::Now() + absl::Milliseconds(500));
     void* tag = nullptr;
     bool ok = false;
-    const auto next =
-        cq_.AsyncNext(&tag, &ok, std::chrono::system_clock::now() + std::chrono::milliseconds(500));
-    if (next == grpc::CompletionQueue::GOT_EVENT && tag == want) return ok;
-    if (next == grpc::CompletionQueue::SHUTDOWN) return false;
-    if (next == grpc::CompletionQueue::TIMEOUT && !keep_going()) context_.TryCancel();
+    const auto next = cq_.AsyncNext(&tag, &ok, absl::ToChronoTime(step));
+    if (next == grpc::CompletionQueue::SHUTDOWN) return Waited::kFailed;
+    if (next == grpc::CompletionQueue::GOT_EVENT) {
+      if (tag == want) return ok ? Waited::kOk : Waited::kFailed;
+      continue;  // An earlier operation's completion (a read given up on).
+    }
+    if (!keep_going()) context_.TryCancel();
+    if (absl::Now() >= deadline) return Waited::kTimedOut;
   }
+}
+
+GrpcUpstream::Stream::Polled GrpcUpstream::Stream::Poll(google::protobuf::Message* out,
+                                                        absl::Duration wait,
+                                                        const std::function<bool()>& keep_going) {
+  const absl::Time deadline = absl::Now() + wait;
+  while (open_) {
+    if (!read_pending_) {
+      read_buffer_.Clear();
+      call_->Read(&read_buffer_, Tag(3));
+      read_pending_ = true;
+    }
+    const Waited waited = Await(Tag(3), deadline, keep_going);
+    if (waited == Waited::kTimedOut) return Polled::kNotYet;
+    read_pending_ = false;
+    if (waited == Waited::kFailed) {
+      open_ = false;
+      break;
+    }
+    if (FromBuffer(read_buffer_, out)) return Polled::kMessage;
+    parse_failed_ = true;
+    context_.TryCancel();  // The next Read fails.
+  }
+  return Polled::kEnd;
 }
 
 bool GrpcUpstream::Stream::Next(google::protobuf::Message* out,
                                 const std::function<bool()>& keep_going) {
-  while (open_) {
-    grpc::ByteBuffer buffer;
-    call_->Read(&buffer, Tag(3));
-    if (!Await(Tag(3), keep_going)) {
-      open_ = false;
-      break;
-    }
-    if (FromBuffer(buffer, out)) return true;
-    parse_failed_ = true;
-    context_.TryCancel();  // The next Read fails.
-  }
-  return false;
+  return Poll(out, absl::InfiniteDuration(), keep_going) == Polled::kMessage;
 }
 
 grpc::Status GrpcUpstream::Stream::Finish() {
   if (finished_) return status_;
   finished_ = true;
   if (call_ != nullptr) {
+    const auto always = [] { return true; };
+    if (read_pending_) {  // Given up on: cancel, and let it complete first.
+      context_.TryCancel();
+      Await(Tag(3), absl::InfiniteFuture(), always);
+      read_pending_ = false;
+    }
     call_->Finish(&status_, Tag(4));
-    Await(Tag(4), [] { return true; });
+    Await(Tag(4), absl::InfiniteFuture(), always);
   }
   if (parse_failed_) status_ = Malformed(method_);
   return status_;

@@ -48,13 +48,20 @@ class GrpcUpstream {
     // how it ended). `keep_going` is polled while no message arrives: when
     // it turns false (the HTTP client left) the call is cancelled.
     bool Next(google::protobuf::Message* out, const std::function<bool()>& keep_going);
+    // Next(), waiting at most `wait`: kNotYet leaves the read in flight for
+    // the next Poll() or Next().
+    enum class Polled { kMessage, kEnd, kNotYet };
+    Polled Poll(google::protobuf::Message* out, absl::Duration wait,
+                const std::function<bool()>& keep_going);
     // The call's status, once Next() returned false.
     grpc::Status Finish();
 
    private:
     friend class GrpcUpstream;
     explicit Stream(GrpcUpstream* upstream) : upstream_(upstream) {}
-    bool Await(void* tag, const std::function<bool()>& keep_going);
+    enum class Waited { kOk, kFailed, kTimedOut };
+    // Waits for `tag`'s completion until `deadline`, polling keep_going.
+    Waited Await(void* tag, absl::Time deadline, const std::function<bool()>& keep_going);
 
     GrpcUpstream* const upstream_;
     std::string method_;
@@ -63,6 +70,8 @@ class GrpcUpstream {
     std::unique_ptr<grpc::GenericClientAsyncReaderWriter> call_;
     bool tracked_ = false;
     bool open_ = false;  // Started and not yet at its end.
+    bool read_pending_ = false;
+    grpc::ByteBuffer read_buffer_;
     bool parse_failed_ = false;
     bool finished_ = false;
     grpc::Status status_;
