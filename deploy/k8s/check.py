@@ -81,8 +81,8 @@ def main():
         by_kind.setdefault(d["kind"], {})[d["metadata"]["name"]] = d
     problems = []
     deployments = by_kind.get("Deployment", {})
-    if len(deployments) != 3:
-        problems.append(f"want 3 Deployments, got {sorted(deployments)}")
+    if sorted(deployments) != sorted(SERVICES + ("gateway",)):
+        problems.append(f"want the Deployments {sorted(SERVICES + ('gateway',))}, got {sorted(deployments)}")
     for name, sts in by_kind.get("StatefulSet", {}).items():
         check_pods(name, sts["spec"]["template"]["spec"], problems)
     if "--ha" in sys.argv[1:]:
