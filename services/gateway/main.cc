@@ -38,12 +38,8 @@ int main(int argc, char** argv) {
 
   server::ServeOptions serve = server::ServeOptionsFromFlags("gateway");
   serve.grpc_service_name = "giftcard.gateway";
-  // The linked services' descriptors (referencing a message links its file).
-  const std::vector<const google::protobuf::ServiceDescriptor*> services = {
-      v1::RedeemCodeRequest::descriptor()->file()->FindServiceByName("CodeVault"),
-      v1::GetAccountRequest::descriptor()->file()->FindServiceByName("AccountCredit"),
-      v1::ApplyCreditRequest::descriptor()->file()->FindServiceByName("Billing")};
-  absl::StatusOr<gateway::RouteTable> routes = gateway::RouteTable::FromServices(services);
+  absl::StatusOr<gateway::RouteTable> routes =
+      gateway::RouteTable::FromServices(gateway::LinkedApiServices());
   if (!routes.ok()) {
     log::Error("routes_invalid", {{"status", std::string(routes.status().message())}});
     return 2;

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <algorithm>
 #include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -20,6 +21,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "auth/permissions.h"
 #include "services/gateway/openapi/openapi.h"
 #include "services/gateway/transcoding/route_table.h"
 #include "support/harness.h"
@@ -69,10 +71,7 @@ std::vector<std::string> Lines(const std::string& body) {
 
 // The routes the gateway serves, read from the same descriptors.
 gateway::RouteTable Routes() {
-  auto table = gateway::RouteTable::FromServices(
-      {v1::RedeemCodeRequest::descriptor()->file()->FindServiceByName("CodeVault"),
-       v1::GetAccountRequest::descriptor()->file()->FindServiceByName("AccountCredit"),
-       v1::ApplyCreditRequest::descriptor()->file()->FindServiceByName("Billing")});
+  auto table = gateway::RouteTable::FromServices(gateway::LinkedApiServices());
   EXPECT_TRUE(table.ok()) << table.status();
   return *std::move(table);
 }
@@ -470,6 +469,40 @@ TEST_F(GatewayTest, ErrorsAreJsonStatusesWithTheirReasons) {
   EXPECT_EQ(region.status, 400) << region.body;
   EXPECT_EQ(json::parse(region.body)["error"]["status"], "FAILED_PRECONDITION");
   EXPECT_EQ(ReasonOfBody(region.body), "REGION_MISMATCH") << region.body;
+}
+
+TEST_F(GatewayTest, EveryRouteRefusesAStrangerAndAPrincipalItIsNotFor) {
+  const std::string before = suite_.ContentsDigest();
+  const gateway::RouteTable routes = Routes();
+  int refused_403 = 0;
+  for (const gateway::Route& route : routes.routes()) {
+    // The route's path with every variable filled in.
+    std::string path;
+    for (size_t i = 0; i < route.path.text().size(); ++i) {
+      if (route.path.text()[i] == '{') {
+        i = route.path.text().find('}', i);
+        path += "x1";
+      } else {
+        path += route.path.text()[i];
+      }
+    }
+    const std::string body = route.body.empty() ? "" : "{}";
+    HttpAnswer stranger = Call(route.http_method, path, "", body);
+    EXPECT_EQ(stranger.status, 401) << route.name() << ": " << stranger.body;
+    EXPECT_EQ(ReasonOfBody(stranger.body), "CALLER_UNKNOWN") << route.name();
+    const std::vector<std::string> allowed = auth::PrincipalsAllowed(route.grpc_method());
+    for (const std::string& principal : AllTestPrincipals()) {
+      if (std::find(allowed.begin(), allowed.end(), principal) != allowed.end()) continue;
+      HttpAnswer wrong = Call(route.http_method, path, absl::StrCat("test-", principal), body);
+      EXPECT_EQ(wrong.status, 403) << route.name() << " as " << principal << ": " << wrong.body;
+      EXPECT_EQ(ReasonOfBody(wrong.body), "METHOD_NOT_ALLOWED") << route.name();
+      ++refused_403;
+      break;  // One such principal per route.
+    }
+  }
+  // Every route but GetCaller's (open to every principal) had one.
+  EXPECT_EQ(refused_403, static_cast<int>(routes.routes().size()) - 1);
+  EXPECT_EQ(suite_.ContentsDigest(), before);
 }
 
 TEST_F(GatewayTest, AServiceDownIsUnavailableAndRetryable) {

@@ -8,6 +8,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "giftcard/v1/account_credit.pb.h"
+#include "giftcard/v1/billing.pb.h"
+#include "giftcard/v1/code_vault.pb.h"
 #include "google/api/annotations.pb.h"
 #include "google/api/http.pb.h"
 
@@ -131,6 +134,14 @@ bool PathTemplate::Match(absl::string_view path, Bindings* bindings) const {
     bindings->emplace_back(v.field_path, absl::StrJoin(value, "/"));
   }
   return true;
+}
+
+std::vector<const google::protobuf::ServiceDescriptor*> LinkedApiServices() {
+  // Naming a message of each file links its generated code, and so its
+  // descriptors, into the binary.
+  return {v1::RedeemCodeRequest::descriptor()->file()->FindServiceByName("CodeVault"),
+          v1::GetAccountRequest::descriptor()->file()->FindServiceByName("AccountCredit"),
+          v1::ApplyCreditRequest::descriptor()->file()->FindServiceByName("Billing")};
 }
 
 std::string Route::grpc_method() const {

@@ -66,6 +66,10 @@ struct Route {
   bool server_streaming() const { return method->server_streaming(); }
 };
 
+// The giftcard.v1 services linked into this binary (CodeVault,
+// AccountCredit, Billing), from their generated descriptors.
+std::vector<const google::protobuf::ServiceDescriptor*> LinkedApiServices();
+
 class RouteTable {
  public:
   // Every binding (and additional binding) of every method of `services`

@@ -20,10 +20,7 @@ using nlohmann::json;
 
 const RouteTable& Table() {
   static const RouteTable* table = [] {
-    auto t = RouteTable::FromServices(
-        {v1::RedeemCodeRequest::descriptor()->file()->FindServiceByName("CodeVault"),
-         v1::GetAccountRequest::descriptor()->file()->FindServiceByName("AccountCredit"),
-         v1::ApplyCreditRequest::descriptor()->file()->FindServiceByName("Billing")});
+    auto t = RouteTable::FromServices(LinkedApiServices());
     EXPECT_TRUE(t.ok()) << t.status();
     return new RouteTable(*std::move(t));
   }();
