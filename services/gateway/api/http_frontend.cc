@@ -152,7 +152,6 @@ bool HttpFrontend::ServeAsset(const httplib::Request& req, httplib::Response& re
 void HttpFrontend::Handle(const httplib::Request& req, httplib::Response& res) {
   const absl::Time start = absl::Now();
   std::string route_name = "unmatched";
-  std::string reason;
   res.status = 200;
   if (req.path == "/healthz") {
     res.set_content("ok\n", "text/plain");
@@ -170,7 +169,7 @@ void HttpFrontend::Handle(const httplib::Request& req, httplib::Response& res) {
     const Route* route = routes_.Find(req.method, req.path, &bindings, &other_methods);
     if (route != nullptr) {
       route_name = route->name();
-      Transcode(*route, bindings, req, res, &reason);
+      Transcode(*route, bindings, req, res);
     } else if (!other_methods.empty()) {
       res.set_header("Allow", absl::StrJoin(other_methods, ", "));
       SetError(res,
@@ -182,7 +181,7 @@ void HttpFrontend::Handle(const httplib::Request& req, httplib::Response& res) {
                                  "no API route has this path; see /v1/openapi.json"));
     }
   }
-  if (reason.empty() && res.status >= 400) reason = ReasonOf(res.body);
+  const std::string reason = res.status >= 400 ? ReasonOf(res.body) : "";
   Requests().Increment({route_name, std::to_string(res.status)});
   Latency().Observe({route_name}, absl::ToDoubleSeconds(absl::Now() - start));
   log::Fields fields = {{"route", route_name}, {"status", res.status}};
@@ -192,8 +191,7 @@ void HttpFrontend::Handle(const httplib::Request& req, httplib::Response& res) {
 }
 
 void HttpFrontend::Transcode(const Route& route, const PathTemplate::Bindings& bindings,
-                             const httplib::Request& req, httplib::Response& res,
-                             std::string* reason) {
+                             const httplib::Request& req, httplib::Response& res) {
   std::unique_ptr<google::protobuf::Message> request = NewMessage(route.method->input_type());
   std::string field;
   // From the URL only: httplib also puts a form-encoded body into
@@ -277,7 +275,6 @@ void HttpFrontend::Transcode(const Route& route, const PathTemplate::Bindings& b
         return true;
       },
       [this, stream](bool) { streams_.fetch_sub(1); });
-  *reason = "";
 }
 
 }  // namespace giftcard::gateway

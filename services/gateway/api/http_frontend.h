@@ -57,7 +57,7 @@ class HttpFrontend {
   void Handle(const httplib::Request& request, httplib::Response& response);
   // One route's call: unary or streamed as newline-delimited JSON.
   void Transcode(const Route& route, const PathTemplate::Bindings& bindings,
-                 const httplib::Request& request, httplib::Response& response, std::string* reason);
+                 const httplib::Request& request, httplib::Response& response);
   bool ServeAsset(const httplib::Request& request, httplib::Response& response) const;
 
   const RouteTable& routes_;
