@@ -46,6 +46,40 @@ const FieldDescriptor* ResolveField(const Descriptor* message, absl::string_view
   return field;
 }
 
+// Well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing
+// past U+10FFFF). A percent-decoded path or query may be any bytes; JSON
+// and proto3 strings may not.
+bool IsUtf8(absl::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    int extra = 0;
+    uint32_t min = 0;
+    uint32_t cp = 0;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xE0) == 0xC0) {
+      extra = 1, min = 0x80, cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      extra = 2, min = 0x800, cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      extra = 3, min = 0x10000, cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + extra >= s.size()) return false;
+    for (int k = 1; k <= extra; ++k) {
+      const auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += extra + 1;
+  }
+  return true;
+}
+
 bool IsStringLikeWellKnown(const Descriptor* d) {
   const std::string& n = d->full_name();
   return n == "google.protobuf.Timestamp" || n == "google.protobuf.Duration" ||
@@ -202,6 +236,8 @@ absl::Status BuildRequest(const Route& route, const PathTemplate::Bindings& bind
   }
   std::vector<std::string> canonical;
   for (const auto& [name, value] : query) {
+    if (!IsUtf8(name)) return FieldStatus({"query", "a parameter name is not UTF-8"}, field);
+    if (!IsUtf8(value)) return FieldStatus({name, "is not UTF-8"}, field);
     const FieldDescriptor* f = ResolveField(input, name, &canonical);
     if (f == nullptr) return FieldStatus({name, "no such field"}, field);
     if (!route.body.empty() && canonical.front() == route.body) {
@@ -212,6 +248,7 @@ absl::Status BuildRequest(const Route& route, const PathTemplate::Bindings& bind
     if (auto e = Place(root, canonical, f, *std::move(v), false)) return FieldStatus(*e, field);
   }
   for (const auto& [name, value] : bindings) {
+    if (!IsUtf8(value)) return FieldStatus({name, "is not UTF-8"}, field);
     const FieldDescriptor* f = ResolveField(input, name, &canonical);
     if (f == nullptr) return FieldStatus({name, "no such field"}, field);
     absl::StatusOr<json> v = ScalarJson(f, value);
@@ -221,7 +258,8 @@ absl::Status BuildRequest(const Route& route, const PathTemplate::Bindings& bind
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = false;
   request->Clear();
-  const auto parsed = google::protobuf::util::JsonStringToMessage(root.dump(), request, options);
+  const auto parsed = google::protobuf::util::JsonStringToMessage(
+      root.dump(-1, ' ', false, json::error_handler_t::replace), request, options);
   if (!parsed.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("not a ", input->full_name(), ": ", std::string(parsed.message())));

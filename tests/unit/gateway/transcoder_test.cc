@@ -155,6 +155,29 @@ TEST(BuildRequestTest, BadInputNamesTheField) {
   EXPECT_EQ(r.account_id(), "a");
 }
 
+// Found by fuzz_gateway_requests: a percent-decoded path or query that is
+// not UTF-8 made the JSON writer throw (a 500 at best), not a 400.
+TEST(BuildRequestTest, TextThatIsNotUtf8IsRefusedNamingTheField) {
+  PathTemplate::Bindings b;
+  std::string field;
+  const Route& get = RouteOf("GET", "/v1/accounts/a\xCE" "e", &b);
+  v1::GetAccountRequest account;
+  absl::Status s = BuildRequest(get, b, {}, "", &account, &field);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_EQ(field, "account_id");
+  const Route& list = RouteOf("GET", "/v1/codes", &b);
+  v1::ListCodesRequest codes;
+  s = BuildRequest(list, b, {{"batch_id", "\xFF"}}, "", &codes, &field);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_EQ(field, "batch_id");
+  s = BuildRequest(list, b, {{"\xFF", "x"}}, "", &codes, &field);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  const Route& redeem = RouteOf("POST", "/v1/codes:redeem", &b);
+  v1::RedeemCodeRequest r;
+  s = BuildRequest(redeem, b, {}, "{\"code\": \"\xCE\"}", &r, &field);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+}
+
 TEST(ErrorTest, StatusesMapToHttpWithAip193Bodies) {
   EXPECT_EQ(HttpStatusOf(absl::StatusCode::kFailedPrecondition), 400);
   EXPECT_EQ(HttpStatusOf(absl::StatusCode::kResourceExhausted), 429);
