@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -98,7 +99,9 @@ absl::StatusOr<json> ScalarJson(const FieldDescriptor* field, const std::string&
       return absl::InvalidArgumentError("must be true or false");
     case FieldDescriptor::TYPE_ENUM:
       if (!text.empty() && std::all_of(text.begin(), text.end(), absl::ascii_isdigit)) {
-        return json(std::stoll(text));
+        int32_t number = 0;  // Enum numbers are int32.
+        if (!absl::SimpleAtoi(text, &number)) return absl::InvalidArgumentError("is no enum value");
+        return json(number);
       }
       return json(text);
     case FieldDescriptor::TYPE_MESSAGE:

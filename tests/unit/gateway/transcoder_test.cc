@@ -156,8 +156,9 @@ TEST(BuildRequestTest, BadInputNamesTheField) {
 }
 
 // Found by fuzz_gateway_requests: a percent-decoded path or query that is
-// not UTF-8 made the JSON writer throw (a 500 at best), not a 400.
-TEST(BuildRequestTest, TextThatIsNotUtf8IsRefusedNamingTheField) {
+// not UTF-8 made the JSON writer throw (a 500 at best), not a 400. Found by
+// reading it again: so did an enum given as a number past int64.
+TEST(BuildRequestTest, TextThatIsNotUtf8OrANumberTooLargeIsRefusedNamingTheField) {
   PathTemplate::Bindings b;
   std::string field;
   const Route& get = RouteOf("GET", "/v1/accounts/a\xCE" "e", &b);
@@ -172,6 +173,10 @@ TEST(BuildRequestTest, TextThatIsNotUtf8IsRefusedNamingTheField) {
   EXPECT_EQ(field, "batch_id");
   s = BuildRequest(list, b, {{"\xFF", "x"}}, "", &codes, &field);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  // An enum by a number too large for any integer (std::stoll threw).
+  s = BuildRequest(list, b, {{"state", "99999999999999999999999"}}, "", &codes, &field);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_EQ(field, "state");
   const Route& redeem = RouteOf("POST", "/v1/codes:redeem", &b);
   v1::RedeemCodeRequest r;
   s = BuildRequest(redeem, b, {}, "{\"code\": \"\xCE\"}", &r, &field);
