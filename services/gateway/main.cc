@@ -29,6 +29,8 @@ ABSL_FLAG(int, max_streams, 8, "concurrent streamed answers; more get 429");
 ABSL_FLAG(int, http_threads, 16, "HTTP worker threads");
 ABSL_FLAG(absl::Duration, http_io_timeout, absl::Seconds(10),
           "time to read a request or write an answer");
+ABSL_FLAG(int64_t, http_keep_alive_requests, 1000,
+          "requests on one kept-alive connection before it is closed");
 
 int main(int argc, char** argv) {
   using namespace giftcard;
@@ -59,7 +61,9 @@ int main(int argc, char** argv) {
        .stream_timeout = absl::GetFlag(FLAGS_stream_timeout),
        .max_streams = absl::GetFlag(FLAGS_max_streams),
        .threads = absl::GetFlag(FLAGS_http_threads),
-       .io_timeout = absl::GetFlag(FLAGS_http_io_timeout)});
+       .io_timeout = absl::GetFlag(FLAGS_http_io_timeout),
+       .keep_alive_max_requests =
+           static_cast<size_t>(absl::GetFlag(FLAGS_http_keep_alive_requests))});
   absl::StatusOr<int> http_port = frontend.Start(absl::GetFlag(FLAGS_http_listen));
   if (!http_port.ok()) {
     log::Error("http_listen_failed", {{"status", std::string(http_port.status().message())}});

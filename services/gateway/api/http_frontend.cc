@@ -76,6 +76,12 @@ HttpFrontend::HttpFrontend(const RouteTable& routes, GrpcUpstream& upstream, Ass
   server_->set_read_timeout(io);
   server_->set_write_timeout(io);
   server_->set_keep_alive_timeout(5);
+  // httplib closes a kept-alive connection after 5 requests by default: a
+  // storefront's connection pool would reconnect every fifth call.
+  server_->set_keep_alive_max_count(options_.keep_alive_max_requests);
+  // httplib writes an answer's headers and body apart: with Nagle's
+  // algorithm the body waits for the client's delayed ACK (40 ms).
+  server_->set_tcp_nodelay(true);
   server_->set_default_headers({{"Cache-Control", "no-store"},
                                 {"X-Content-Type-Options", "nosniff"},
                                 {"Referrer-Policy", "no-referrer"}});

@@ -39,6 +39,7 @@ struct FrontendOptions {
   int max_streams = 8;  // Concurrent streams (each holds a worker); more: 429.
   int threads = 16;     // HTTP worker threads.
   absl::Duration io_timeout = absl::Seconds(10);  // Reading a request, writing an answer.
+  size_t keep_alive_max_requests = 1000;          // Per connection, then it is closed.
 };
 
 class HttpFrontend {
