@@ -6,6 +6,7 @@
 #include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <signal.h>
 
 #include <algorithm>
 #include <fstream>
@@ -571,6 +572,31 @@ TEST_F(GatewayTest, AStreamFollowsUntilItsClientLeavesAndStreamsAreBounded) {
                                    .status);
   };
   EXPECT_EQ(WaitForValue(third_status, 200), 200);
+}
+
+// SIGTERM: the gateway stops accepting and lets a call it holds finish
+// (it cancelled it at first: the caller got an error for a call the vault
+// went on to answer).
+TEST(GatewayShutdownTest, SigtermLetsACallInFlightFinish) {
+  SuiteOptions options;
+  options.code_vault_args = {"--enable_test_hooks", "--test_delay_methods=GetCaller=1500"};
+  Suite suite(options);
+  GatewayProcess gateway = StartGateway(suite);
+  HttpAnswer answer;
+  std::thread caller(
+      [&] { answer = HttpCall(gateway.http_port, "GET", "/v1/caller", kSupportToken); });
+  // The vault holds the call and says so: the gateway has it in flight.
+  bool held = false;
+  for (int i = 0; i < 200 && !held; ++i) {
+    held = suite.code_vault->Log().find("test_hook_delay") != std::string::npos;
+    if (!held) absl::SleepFor(absl::Milliseconds(50));
+  }
+  ASSERT_TRUE(held) << "the call never reached the vault";
+  gateway.process->Signal(SIGTERM);
+  caller.join();
+  EXPECT_EQ(answer.status, 200) << answer.body;
+  EXPECT_EQ(json::parse(answer.body, nullptr, false).value("principal", ""), "support");
+  EXPECT_EQ(gateway.process->WaitExit(absl::Seconds(30)), 0) << gateway.process->Log();
 }
 
 TEST_F(GatewayTest, NoPinInTheLogOrTheMetrics) {

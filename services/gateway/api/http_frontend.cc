@@ -133,9 +133,13 @@ absl::StatusOr<int> HttpFrontend::Start(const std::string& listen_address) {
 }
 
 void HttpFrontend::Stop() {
-  upstream_.Shutdown();  // Streams end at once; unary calls are cancelled.
+  // Streams end at once; the server stops accepting and its workers finish
+  // the requests they hold (each bounded by --call_timeout); then whatever
+  // is still in flight is cancelled.
+  upstream_.CancelStreams();
   server_->stop();
   if (thread_.joinable()) thread_.join();
+  upstream_.Shutdown();
 }
 
 bool HttpFrontend::ServeAsset(const httplib::Request& req, httplib::Response& res) const {

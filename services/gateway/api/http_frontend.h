@@ -51,7 +51,7 @@ class HttpFrontend {
   // Binds "host:port" (port 0: any) and serves on a thread of its own;
   // returns the port.
   absl::StatusOr<int> Start(const std::string& listen_address);
-  // Stops accepting, cancels upstream calls in flight, joins.
+  // Ends streams, stops accepting, lets the requests in flight finish, joins.
   void Stop();
 
  private:

@@ -51,10 +51,10 @@ void GrpcUpstream::Prepare(const CallSpec& spec, grpc::ClientContext& context) c
   if (!spec.authorization.empty()) context.AddMetadata("authorization", spec.authorization);
 }
 
-bool GrpcUpstream::Track(grpc::ClientContext* context) {
+bool GrpcUpstream::Track(grpc::ClientContext* context, bool stream) {
   absl::MutexLock lock(&mu_);
-  if (shut_down_) return false;
-  active_.insert(context);
+  if (shut_down_ || (stream && streams_cancelled_)) return false;
+  active_.emplace(context, stream);
   return true;
 }
 
@@ -63,10 +63,18 @@ void GrpcUpstream::Untrack(grpc::ClientContext* context) {
   active_.erase(context);
 }
 
+void GrpcUpstream::CancelStreams() {
+  absl::MutexLock lock(&mu_);
+  streams_cancelled_ = true;
+  for (const auto& [context, stream] : active_) {
+    if (stream) context->TryCancel();
+  }
+}
+
 void GrpcUpstream::Shutdown() {
   absl::MutexLock lock(&mu_);
   shut_down_ = true;
-  for (grpc::ClientContext* context : active_) context->TryCancel();
+  for (const auto& [context, stream] : active_) context->TryCancel();
 }
 
 grpc::Status GrpcUpstream::Unary(const CallSpec& spec, const google::protobuf::Message& request,
@@ -77,7 +85,9 @@ grpc::Status GrpcUpstream::Unary(const CallSpec& spec, const google::protobuf::M
   }
   grpc::ClientContext context;
   Prepare(spec, context);
-  if (!Track(&context)) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "gateway shutting down");
+  if (!Track(&context, /*stream=*/false)) {
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "gateway shutting down");
+  }
   const grpc::ByteBuffer sent = ToBuffer(request);
   grpc::ByteBuffer received;
   grpc::Status status;
@@ -105,7 +115,7 @@ std::unique_ptr<GrpcUpstream::Stream> GrpcUpstream::StartStream(
     return stream;
   }
   Prepare(spec, stream->context_);
-  if (!Track(&stream->context_)) {
+  if (!Track(&stream->context_, /*stream=*/true)) {
     stream->status_ = grpc::Status(grpc::StatusCode::UNAVAILABLE, "gateway shutting down");
     stream->finished_ = true;
     return stream;

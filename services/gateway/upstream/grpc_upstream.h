@@ -12,7 +12,6 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -81,6 +80,9 @@ class GrpcUpstream {
   std::unique_ptr<Stream> StartStream(const CallSpec& spec,
                                       const google::protobuf::Message& request);
 
+  // Shutdown's first step: cancels the streams in flight (they follow
+  // events for minutes) and refuses new ones; unary calls go on.
+  void CancelStreams();
   // Cancels every call in flight and refuses new ones (UNAVAILABLE).
   void Shutdown();
 
@@ -89,8 +91,9 @@ class GrpcUpstream {
   std::vector<std::string> Unreachable(absl::Duration wait);
 
  private:
-  // Registers a call's context for Shutdown(); false once shut down.
-  bool Track(grpc::ClientContext* context);
+  // Registers a call's context for Shutdown(); false once shut down (or,
+  // for a stream, once streams are cancelled).
+  bool Track(grpc::ClientContext* context, bool stream);
   void Untrack(grpc::ClientContext* context);
   grpc::GenericStub* StubFor(const std::string& service) const;  // nullptr: unknown.
   void Prepare(const CallSpec& spec, grpc::ClientContext& context) const;
@@ -99,7 +102,8 @@ class GrpcUpstream {
   std::map<std::string, std::unique_ptr<grpc::GenericStub>> stubs_;
   absl::Mutex mu_;
   bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
-  std::set<grpc::ClientContext*> active_ ABSL_GUARDED_BY(mu_);
+  bool streams_cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  std::map<grpc::ClientContext*, bool> active_ ABSL_GUARDED_BY(mu_);  // → is a stream.
 };
 
 }  // namespace giftcard::gateway
