@@ -1,5 +1,6 @@
 #include "services/gateway/openapi/openapi.h"
 
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
@@ -153,6 +154,7 @@ bool ScalarForQuery(const FieldDescriptor* f) {
 absl::StatusOr<std::string> OpenApiDocument(const RouteTable& routes) {
   SchemaBuilder schemas;
   json paths = json::object();
+  std::map<const google::protobuf::MethodDescriptor*, int> bindings_of;
   const json error_response = {
       {"description",
        "An error: google.rpc.Status as JSON (AIP-193), its details carrying a "
@@ -161,7 +163,11 @@ absl::StatusOr<std::string> OpenApiDocument(const RouteTable& routes) {
   for (const Route& route : routes.routes()) {
     const google::protobuf::MethodDescriptor* method = route.method;
     const Descriptor* input = method->input_type();
-    json op = {{"operationId", absl::StrCat(method->service()->name(), "_", method->name())},
+    // Unique, as OpenAPI requires: a method's additional bindings are
+    // CodeVault_GetCodeStatus_2, _3, ….
+    std::string operation_id = absl::StrCat(method->service()->name(), "_", method->name());
+    if (const int n = ++bindings_of[method]; n > 1) absl::StrAppend(&operation_id, "_", n);
+    json op = {{"operationId", operation_id},
                {"tags", json::array({method->service()->name()})},
                {"summary", absl::StrCat(method->service()->name(), ".", method->name())}};
     const std::string comment = CommentOf(method);
