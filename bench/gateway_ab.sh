@@ -11,22 +11,15 @@
 #                          GIFTCARD_BENCH_ROUNDS=3; installs Debian's wrk if missing)
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BUILD_DIR=${GIFTCARD_BUILD_DIR:-$ROOT/build}
-SECONDS_PER_RUN=${GIFTCARD_BENCH_SECONDS:-10}
-CONCURRENCY=${GIFTCARD_BENCH_CONCURRENCY:-16}
-ROUNDS=${GIFTCARD_BENCH_ROUNDS:-3}
-BENCH="$BUILD_DIR/tools/giftbench/giftbench"
-STACK=${GIFTCARD_STACK_DIR:-/tmp/giftcard-stack}
+# shellcheck source=lib.sh
+source "$ROOT/bench/lib.sh"
 
 if ! command -v wrk >/dev/null; then
   SUDO=()
   [[ $(id -u) -eq 0 ]] || SUDO=(sudo -n)
   DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -q wrk >/dev/null
 fi
-"$ROOT/scripts/build.sh" >/dev/null
-"$ROOT/deploy/local/stack.sh" up >/dev/null
-# shellcheck disable=SC1091
-source "$STACK/env"
+bench_stack_up
 
 # CPU ticks (utime + stime) of a process, or of the postmaster and its children.
 ticks() {
@@ -43,7 +36,6 @@ VAULT_PID=$(cat "$STACK/code-vault.pid")
 GATEWAY_PID=$(cat "$STACK/gateway.pid")
 snapshot() { echo "$(ticks "$GATEWAY_PID") $(ticks "$VAULT_PID") $(ticks "$PG_PID" +)"; }
 HZ=$(getconf CLK_TCK)
-cpu() { grep -o "\"cpu_us_per_call\":{[^}]*}" | grep -o "\"$1\":[0-9.]*" | head -1 | cut -d: -f2; }
 # per_call BEFORE AFTER CALLS → "gateway vault pg services" in µs of CPU per call.
 per_call() {
   awk -v b="$1" -v a="$2" -v n="$3" -v hz="$HZ" 'BEGIN {
@@ -85,12 +77,6 @@ http_run() {  # → "calls gateway vault pg services"
     exit 1
   fi
   echo "$calls $(per_call "$before" "$after" "$calls")"
-}
-
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
-median() {
-  printf '%s\n' "$@" | sort -g |
-    awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 RATIOS=()

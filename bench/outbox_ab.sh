@@ -11,28 +11,9 @@
 #                         GIFTCARD_BENCH_ROUNDS=3)
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BUILD_DIR=${GIFTCARD_BUILD_DIR:-$ROOT/build}
-SECONDS_PER_RUN=${GIFTCARD_BENCH_SECONDS:-10}
-CONCURRENCY=${GIFTCARD_BENCH_CONCURRENCY:-16}
-ROUNDS=${GIFTCARD_BENCH_ROUNDS:-3}
-BENCH="$BUILD_DIR/tools/giftbench/giftbench"
-STACK=${GIFTCARD_STACK_DIR:-/tmp/giftcard-stack}
-
-"$ROOT/scripts/build.sh" >/dev/null
-"$ROOT/deploy/local/stack.sh" up >/dev/null
-# shellcheck disable=SC1091
-source "$STACK/env"
-
-cpu_watch() {
-  echo "code-vault=$(cat "$STACK/code-vault.pid"),account-credit=$(cat "$STACK/account-credit.pid"),billing=$(cat "$STACK/billing.pid"),postgres=$(head -1 "$STACK/pg/data/postmaster.pid")+,redis=$(cat "$STACK/redis/redis.pid")"
-}
-cpu() { grep -o "\"cpu_us_per_call\":{[^}]*}" | grep -o "\"$1\":[0-9.]*" | head -1 | cut -d: -f2; }
-field() { grep -o "\"$1\":[0-9.]*" | head -1 | cut -d: -f2; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "n/a" }'; }
-median() {
-  printf '%s\n' "$@" | sort -g |
-    awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
+# shellcheck source=lib.sh
+source "$ROOT/bench/lib.sh"
+bench_stack_up
 
 triggers() {  # triggers ENABLE|DISABLE
   psql "$CODE_VAULT_PG_DSN" -qAt -c "ALTER TABLE codes $1 TRIGGER codes_emit_events"

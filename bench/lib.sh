@@ -1,0 +1,32 @@
+# Shared by the A/B scripts (bench/outbox_ab.sh, bench/gateway_ab.sh):
+# settings from the environment, the stack's processes, and the arithmetic
+# of ratios. Source it after setting ROOT.
+# shellcheck shell=bash
+BUILD_DIR=${GIFTCARD_BUILD_DIR:-$ROOT/build}
+SECONDS_PER_RUN=${GIFTCARD_BENCH_SECONDS:-10}
+CONCURRENCY=${GIFTCARD_BENCH_CONCURRENCY:-16}
+ROUNDS=${GIFTCARD_BENCH_ROUNDS:-3}
+BENCH="$BUILD_DIR/tools/giftbench/giftbench"
+STACK=${GIFTCARD_STACK_DIR:-/tmp/giftcard-stack}
+
+# Builds, starts a fresh local stack and sources its env file.
+bench_stack_up() {
+  "$ROOT/scripts/build.sh" >/dev/null
+  "$ROOT/deploy/local/stack.sh" up >/dev/null
+  # shellcheck disable=SC1091
+  source "$STACK/env"
+}
+
+# giftbench's --cpu_watch for the stack's processes (Postgres with its children).
+cpu_watch() {
+  echo "code-vault=$(cat "$STACK/code-vault.pid"),account-credit=$(cat "$STACK/account-credit.pid"),billing=$(cat "$STACK/billing.pid"),gateway=$(cat "$STACK/gateway.pid"),postgres=$(head -1 "$STACK/pg/data/postmaster.pid")+,redis=$(cat "$STACK/redis/redis.pid")"
+}
+# cpu NAME < giftbench JSON → µs of CPU per call of that process ("all": every one).
+cpu() { grep -o "\"cpu_us_per_call\":{[^}]*}" | grep -o "\"$1\":[0-9.]*" | head -1 | cut -d: -f2; }
+# field NAME < giftbench JSON → that number.
+field() { grep -o "\"$1\":[0-9.]*" | head -1 | cut -d: -f2; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+median() {
+  printf '%s\n' "$@" | sort -g |
+    awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
