@@ -8,6 +8,8 @@
 # GIFTCARD_BUILD_DIR  build directory with the service binaries (default: build)
 # GIFTCARD_STACK_DIR  where state, logs and the env file go (default: /tmp/giftcard-stack)
 #
+# GIFTCARD_GATEWAY_PORT  the gateway's HTTP port (default 0: a free one; the
+#                     env file's GATEWAY_URL says which)
 # GIFTCARD_TLS=1      run with mutual TLS: a throwaway CA and certificates
 #                     (deploy/local/certs.sh); the env file then also
 #                     exports GIFTCARD_TLS_CA/CERT/KEY for clients
