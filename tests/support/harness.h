@@ -217,6 +217,11 @@ class Suite {
   grpc::Status UpsertAccount(const std::string& account_id, const std::string& country,
                              const std::string& currency, v1::BillingChannel channel,
                              v1::Account* out = nullptr);
+  // Issues `count` codes (ISSUED: printed, not sold) with `request_id` (""
+  // picks a unique one); returns their PINs and serials.
+  std::vector<v1::IssuedCode> IssueCodes(int count, int64_t amount_minor,
+                                         const std::string& currency, const std::string& region,
+                                         const std::string& request_id = "");
   // Issues and activates `count` codes; returns their PINs and serials.
   std::vector<v1::IssuedCode> IssueActiveCodes(int count, int64_t amount_minor,
                                                const std::string& currency,

@@ -168,15 +168,16 @@ grpc::Status Suite::UpsertAccount(const std::string& account_id, const std::stri
                                     out != nullptr ? out : &account);
 }
 
-std::vector<v1::IssuedCode> Suite::IssueActiveCodes(int count, int64_t amount_minor,
-                                                    const std::string& currency,
-                                                    const std::string& region) {
+std::vector<v1::IssuedCode> Suite::IssueCodes(int count, int64_t amount_minor,
+                                              const std::string& currency,
+                                              const std::string& region,
+                                              const std::string& request_id) {
   v1::IssueCodesRequest issue;
   issue.set_count(count);
   issue.mutable_amount()->set_currency_code(currency);
   issue.mutable_amount()->set_amount_minor(amount_minor);
   issue.set_region(region);
-  issue.set_request_id(UniqueName("batch"));
+  issue.set_request_id(request_id.empty() ? UniqueName("batch") : request_id);
   std::vector<v1::IssuedCode> codes;
   auto ctx = Context(kAdminToken);
   auto reader = vault_stub->IssueCodes(ctx.get(), issue);
@@ -184,12 +185,19 @@ std::vector<v1::IssuedCode> Suite::IssueActiveCodes(int count, int64_t amount_mi
   while (reader->Read(&code)) codes.push_back(code);
   grpc::Status s = reader->Finish();
   EXPECT_TRUE(s.ok()) << s.error_message();
+  return codes;
+}
+
+std::vector<v1::IssuedCode> Suite::IssueActiveCodes(int count, int64_t amount_minor,
+                                                    const std::string& currency,
+                                                    const std::string& region) {
+  std::vector<v1::IssuedCode> codes = IssueCodes(count, amount_minor, currency, region);
   if (codes.empty()) return codes;
   v1::ActivateCodesRequest activate;
   activate.set_batch_id(codes[0].batch_id());
   activate.set_request_id(UniqueName("activate"));
   v1::ActivateCodesResponse activated;
-  s = vault_stub->ActivateCodes(Context(kAdminToken).get(), activate, &activated);
+  grpc::Status s = vault_stub->ActivateCodes(Context(kAdminToken).get(), activate, &activated);
   EXPECT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(activated.activated_count(), count);
   return codes;

@@ -43,20 +43,7 @@ std::vector<v1::CodeChange> History(Suite& suite, const std::string& serial, int
 TEST(CodeHistoryTest, EveryAdminChangeNamesItsCallerReasonAndRequest) {
   Suite suite;
   ASSERT_TRUE(suite.UpsertAccount("holder", "DE", "EUR", v1::BILLING_CHANNEL_DIRECT).ok());
-  v1::IssueCodesRequest issue;
-  issue.set_count(2);
-  issue.mutable_amount()->set_currency_code("EUR");
-  issue.mutable_amount()->set_amount_minor(2500);
-  issue.set_region("DE");
-  issue.set_request_id("issue-1");
-  std::vector<v1::IssuedCode> codes;
-  {
-    auto ctx = Context(kAdminToken);
-    auto reader = suite.vault_stub->IssueCodes(ctx.get(), issue);
-    v1::IssuedCode code;
-    while (reader->Read(&code)) codes.push_back(code);
-    ASSERT_TRUE(reader->Finish().ok());
-  }
+  const std::vector<v1::IssuedCode> codes = suite.IssueCodes(2, 2500, "EUR", "DE", "issue-1");
   ASSERT_EQ(codes.size(), 2u);
   const std::string serial = codes[0].serial();
   auto admin = [&] { return Context(kAdminToken); };

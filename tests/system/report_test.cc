@@ -62,19 +62,7 @@ class ReportTest : public ::testing::Test {
   }
   // Issued, not activated (unsold).
   std::vector<v1::IssuedCode> IssueUnsold(int count) {
-    v1::IssueCodesRequest issue;
-    issue.set_count(count);
-    issue.mutable_amount()->set_currency_code("EUR");
-    issue.mutable_amount()->set_amount_minor(kEur);
-    issue.set_region("DE");
-    issue.set_request_id(UniqueName("unsold"));
-    std::vector<v1::IssuedCode> codes;
-    auto ctx = Context(kAdminToken);
-    auto reader = suite_.vault_stub->IssueCodes(ctx.get(), issue);
-    v1::IssuedCode code;
-    while (reader->Read(&code)) codes.push_back(code);
-    EXPECT_TRUE(reader->Finish().ok());
-    return codes;
+    return suite_.IssueCodes(count, kEur, "EUR", "DE");
   }
   void Void(const std::vector<std::string>& serials) {
     v1::VoidCodesRequest r;
