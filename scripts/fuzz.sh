@@ -11,7 +11,7 @@ RUNS=${GIFTCARD_FUZZ_RUNS:-20000}
 # A fixed seed keeps CI repeatable; set another (or 0 for a random one) to explore.
 SEED=${GIFTCARD_FUZZ_SEED:-1}
 TARGETS=(fuzz_codes fuzz_vault_requests fuzz_account_requests fuzz_billing_requests
-  fuzz_gateway_requests)
+  fuzz_gateway_requests fuzz_gateway_http)
 
 "$ROOT/scripts/install-deps.sh"
 if ! dpkg-query -W -f='${Status}' clang libclang-rt-14-dev 2>/dev/null | grep -q "^install ok installed.*install ok installed$" ||

@@ -1,48 +1,47 @@
 #include "metrics/http_exporter.h"
 
-#include <httplib.h>
-
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "http/server.h"
 
 namespace giftcard::metrics {
 
 absl::StatusOr<std::unique_ptr<HttpExporter>> HttpExporter::Start(const std::string& listen_address,
                                                                   const Registry& registry) {
-  const size_t colon = listen_address.rfind(':');
-  int port = -1;
-  if (colon == std::string::npos || !absl::SimpleAtoi(listen_address.substr(colon + 1), &port) ||
-      port < 0 || port > 65535) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("metrics address '", listen_address, "' is not host:port"));
+  http::ServerOptions options;
+  // Scrapes are rare and cheap; nothing but GET /metrics is served, and a
+  // request body has no use.
+  options.worker_threads = 2;
+  options.max_connections = 64;
+  options.max_body_bytes = 0;
+  auto handle = [&registry](const http::Request& request) {
+    http::Response response;
+    if (request.RawPath() != "/metrics") {
+      response.status = 404;
+      response.SetContent("not found: GET /metrics\n", "text/plain");
+    } else if (request.method != "GET" && request.method != "HEAD") {
+      response.status = 405;
+      response.SetHeader("Allow", "GET, HEAD");
+      response.SetContent("GET /metrics\n", "text/plain");
+    } else {
+      response.SetContent(registry.Render(), "text/plain; version=0.0.4; charset=utf-8");
+    }
+    return response;
+  };
+  absl::StatusOr<std::unique_ptr<http::Server>> server =
+      http::Server::Start(listen_address, options, handle);
+  if (!server.ok()) {
+    return absl::Status(server.status().code(),
+                        absl::StrCat("metrics: ", server.status().message()));
   }
-  const std::string host = listen_address.substr(0, colon);
   std::unique_ptr<HttpExporter> exporter(new HttpExporter);
-  exporter->server_ = std::make_unique<httplib::Server>();
-  // Scrapes are rare and cheap: a couple of threads is plenty.
-  exporter->server_->new_task_queue = [] { return new httplib::ThreadPool(2); };
-  exporter->server_->Get("/metrics", [&registry](const httplib::Request&, httplib::Response& res) {
-    res.set_content(registry.Render(), "text/plain; version=0.0.4; charset=utf-8");
-  });
-  if (port == 0) {
-    exporter->port_ = exporter->server_->bind_to_any_port(host);
-  } else if (exporter->server_->bind_to_port(host, port)) {
-    exporter->port_ = port;
-  } else {
-    exporter->port_ = -1;
-  }
-  if (exporter->port_ <= 0) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot listen on ", listen_address, " for metrics"));
-  }
-  httplib::Server* server = exporter->server_.get();
-  exporter->thread_ = std::thread([server] { server->listen_after_bind(); });
+  exporter->server_ = *std::move(server);
   return exporter;
 }
 
+int HttpExporter::port() const { return server_->port(); }
+
 HttpExporter::~HttpExporter() {
-  if (server_ != nullptr) server_->stop();
-  if (thread_.joinable()) thread_.join();
+  if (server_ != nullptr) server_->Stop(absl::ZeroDuration());
 }
 
 }  // namespace giftcard::metrics

@@ -1,17 +1,16 @@
 // Serves a metrics::Registry as GET /metrics on its own HTTP port (apart from
-// gRPC, so scraping needs no gRPC client and no caller identity), with
-// cpp-httplib from Debian.
+// gRPC, so scraping needs no gRPC client and no caller identity), on the
+// project's hardened HTTP server (giftcard::http).
 #ifndef GIFTCARD_LIBS_METRICS_HTTP_EXPORTER_H_
 #define GIFTCARD_LIBS_METRICS_HTTP_EXPORTER_H_
 
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "absl/status/statusor.h"
 #include "metrics/registry.h"
 
-namespace httplib {
+namespace giftcard::http {
 class Server;
 }
 
@@ -27,13 +26,11 @@ class HttpExporter {
   HttpExporter(const HttpExporter&) = delete;
   HttpExporter& operator=(const HttpExporter&) = delete;
 
-  int port() const { return port_; }
+  int port() const;
 
  private:
   HttpExporter() = default;
-  std::unique_ptr<httplib::Server> server_;
-  std::thread thread_;
-  int port_ = 0;
+  std::unique_ptr<http::Server> server_;
 };
 
 }  // namespace giftcard::metrics

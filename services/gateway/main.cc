@@ -21,14 +21,25 @@ ABSL_FLAG(std::string, http_port_file, "", "if set, the bound HTTP port is writt
 ABSL_FLAG(std::string, code_vault_address, "127.0.0.1:50051", "code-vault host:port");
 ABSL_FLAG(std::string, account_credit_address, "127.0.0.1:50052", "account-credit host:port");
 ABSL_FLAG(std::string, billing_address, "127.0.0.1:50053", "billing host:port");
-ABSL_FLAG(int64_t, max_body_bytes, 64 * 1024, "largest request body; larger is 413");
+ABSL_FLAG(int64_t, max_body_bytes, 64 * 1024,
+          "largest request body, however framed (chunked too); larger is 413");
 ABSL_FLAG(absl::Duration, call_timeout, absl::Seconds(10), "deadline of each unary upstream call");
 ABSL_FLAG(absl::Duration, stream_timeout, absl::Minutes(5),
           "longest life of a streamed answer (WatchEvents, IssueCodes, audit facts)");
 ABSL_FLAG(int, max_streams, 8, "concurrent streamed answers; more get 429");
-ABSL_FLAG(int, http_threads, 16, "HTTP worker threads");
-ABSL_FLAG(absl::Duration, http_io_timeout, absl::Seconds(10),
-          "time to read a request or write an answer");
+ABSL_FLAG(int64_t, http_max_header_bytes, 16 * 1024,
+          "request line and headers together; more is 431");
+ABSL_FLAG(int64_t, http_max_header_count, 100, "headers in one request; more is 431");
+ABSL_FLAG(absl::Duration, http_header_timeout, absl::Seconds(10),
+          "a new connection's deadline for its whole request header (never restarts per byte)");
+ABSL_FLAG(absl::Duration, http_idle_timeout, absl::Seconds(5),
+          "a kept-alive connection's deadline for its next request header");
+ABSL_FLAG(absl::Duration, http_body_timeout, absl::Seconds(10), "deadline to read a body");
+ABSL_FLAG(absl::Duration, http_write_timeout, absl::Seconds(10),
+          "deadline to write an answer (and each streamed chunk)");
+ABSL_FLAG(int64_t, http_max_connections, 1024,
+          "open connections; past it a new one is answered 503 and closed");
+ABSL_FLAG(int, http_threads, 16, "HTTP worker threads (they wait on the upstream calls)");
 ABSL_FLAG(int64_t, http_keep_alive_requests, 1000,
           "requests on one kept-alive connection before it is closed");
 
@@ -54,16 +65,23 @@ int main(int argc, char** argv) {
         server::MakeChannel(absl::GetFlag(FLAGS_account_credit_address), tls)},
        {v1::Billing::service_full_name(),
         server::MakeChannel(absl::GetFlag(FLAGS_billing_address), tls)}});
-  gateway::HttpFrontend frontend(
-      *routes, upstream, gateway::EmbeddedAssets(),
-      {.max_body_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_body_bytes)),
-       .call_timeout = absl::GetFlag(FLAGS_call_timeout),
-       .stream_timeout = absl::GetFlag(FLAGS_stream_timeout),
-       .max_streams = absl::GetFlag(FLAGS_max_streams),
-       .threads = absl::GetFlag(FLAGS_http_threads),
-       .io_timeout = absl::GetFlag(FLAGS_http_io_timeout),
-       .keep_alive_max_requests =
-           static_cast<size_t>(absl::GetFlag(FLAGS_http_keep_alive_requests))});
+  http::ServerOptions server_options;
+  server_options.max_header_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_http_max_header_bytes));
+  server_options.max_header_count = static_cast<size_t>(absl::GetFlag(FLAGS_http_max_header_count));
+  server_options.max_body_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_body_bytes));
+  server_options.header_timeout = absl::GetFlag(FLAGS_http_header_timeout);
+  server_options.idle_timeout = absl::GetFlag(FLAGS_http_idle_timeout);
+  server_options.body_timeout = absl::GetFlag(FLAGS_http_body_timeout);
+  server_options.write_timeout = absl::GetFlag(FLAGS_http_write_timeout);
+  server_options.max_connections = static_cast<size_t>(absl::GetFlag(FLAGS_http_max_connections));
+  server_options.max_requests_per_connection =
+      static_cast<size_t>(absl::GetFlag(FLAGS_http_keep_alive_requests));
+  server_options.worker_threads = absl::GetFlag(FLAGS_http_threads);
+  gateway::HttpFrontend frontend(*routes, upstream, gateway::EmbeddedAssets(),
+                                 {.call_timeout = absl::GetFlag(FLAGS_call_timeout),
+                                  .stream_timeout = absl::GetFlag(FLAGS_stream_timeout),
+                                  .max_streams = absl::GetFlag(FLAGS_max_streams),
+                                  .server = server_options});
   absl::StatusOr<int> http_port = frontend.Start(absl::GetFlag(FLAGS_http_listen));
   if (!http_port.ok()) {
     log::Error("http_listen_failed", {{"status", std::string(http_port.status().message())}});

@@ -4,13 +4,13 @@
 // and, printed as the gateway prints it, parses back to the same message.
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/message_differencer.h>
-#include <httplib.h>
 
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
 #include <string>
 
+#include "http/url.h"
 #include "services/gateway/transcoding/route_table.h"
 #include "services/gateway/transcoding/transcoder.h"
 
@@ -38,7 +38,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string path = line.substr(space + 1);
   std::multimap<std::string, std::string> query;
   if (const size_t mark = path.find('?'); mark != std::string::npos) {
-    httplib::detail::parse_query_text(path.substr(mark + 1), query);
+    query = giftcard::http::ParseQuery(path.substr(mark + 1));
     path = path.substr(0, mark);
   }
   giftcard::gateway::PathTemplate::Bindings bindings;

@@ -1,4 +1,4 @@
-// The gateway's HTTP side (cpp-httplib): every route of the RouteTable is
+// The gateway's HTTP side (giftcard::http, on Boost.Beast): every route of the RouteTable is
 // transcoded to its gRPC method through GrpcUpstream; the OpenAPI document
 // and the support console are served from memory; /healthz and /readyz
 // answer load balancers. Logs and metrics name the route's template, never
@@ -10,18 +10,13 @@
 #include <map>
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "services/gateway/transcoding/route_table.h"
 #include "services/gateway/upstream/grpc_upstream.h"
 
-namespace httplib {
-class Server;
-struct Request;
-struct Response;
-}  // namespace httplib
+#include "http/server.h"
 
 namespace giftcard::gateway {
 
@@ -33,13 +28,12 @@ struct Asset {
 using Assets = std::map<std::string, Asset>;  // By path: "/console/index.html".
 
 struct FrontendOptions {
-  size_t max_body_bytes = 64 * 1024;                 // Larger: 413.
   absl::Duration call_timeout = absl::Seconds(10);   // Each unary call's deadline.
   absl::Duration stream_timeout = absl::Minutes(5);  // A stream's whole life.
   int max_streams = 8;  // Concurrent streams (each holds a worker); more: 429.
-  int threads = 16;     // HTTP worker threads.
-  absl::Duration io_timeout = absl::Seconds(10);  // Reading a request, writing an answer.
-  size_t keep_alive_max_requests = 1000;          // Per connection, then it is closed.
+  // The server's limits (bytes, counts, deadlines, connections, threads);
+  // docs/security.md lists them with what each refusal answers.
+  http::ServerOptions server;
 };
 
 class HttpFrontend {
@@ -55,18 +49,18 @@ class HttpFrontend {
   void Stop();
 
  private:
-  void Handle(const httplib::Request& request, httplib::Response& response);
+  http::Response Handle(const http::Request& request);
+  http::Response Refused(http::Refusal refusal);
   // One route's call: unary or streamed as newline-delimited JSON.
   void Transcode(const Route& route, const PathTemplate::Bindings& bindings,
-                 const httplib::Request& request, httplib::Response& response);
-  bool ServeAsset(const httplib::Request& request, httplib::Response& response) const;
+                 const http::Request& request, http::Response& response);
+  bool ServeAsset(const http::Request& request, http::Response& response) const;
 
   const RouteTable& routes_;
   GrpcUpstream& upstream_;
   const Assets assets_;
   const FrontendOptions options_;
-  std::unique_ptr<httplib::Server> server_;
-  std::thread thread_;
+  std::unique_ptr<http::Server> server_;
   std::atomic<int> streams_{0};
 };
 

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "http/url.h"
 #include "giftcard/v1/account_credit.pb.h"
 #include "giftcard/v1/billing.pb.h"
 #include "giftcard/v1/code_vault.pb.h"
@@ -110,27 +111,37 @@ std::vector<std::string> PathTemplate::VariableFields() const {
   return out;
 }
 
-bool PathTemplate::Match(absl::string_view path, Bindings* bindings) const {
-  if (path.empty() || path[0] != '/') return false;
-  path.remove_prefix(1);
+bool PathTemplate::Match(absl::string_view raw_path, Bindings* bindings) const {
+  if (raw_path.empty() || raw_path[0] != '/') return false;
+  raw_path.remove_prefix(1);
   if (!verb_.empty()) {
+    // On the raw path: an encoded ':' (%3A) is data, never the verb's mark.
     const std::string suffix = absl::StrCat(":", verb_);
-    if (path.size() <= suffix.size() || path.substr(path.size() - suffix.size()) != suffix) {
+    if (raw_path.size() <= suffix.size() ||
+        raw_path.substr(raw_path.size() - suffix.size()) != suffix) {
       return false;
     }
-    path.remove_suffix(suffix.size());
+    raw_path.remove_suffix(suffix.size());
   }
-  std::vector<absl::string_view> parts = absl::StrSplit(path, '/');
+  // Split at '/' first, then decode each segment (AIP-127): an encoded
+  // slash (%2F) inside a segment is data and never starts another segment.
+  std::vector<std::string> parts;
+  for (absl::string_view raw : absl::StrSplit(raw_path, '/')) {
+    parts.push_back(http::PercentDecode(raw));
+  }
   const bool rest = !segments_.empty() && segments_.back().kind == Segment::kRest;
   if (rest ? parts.size() < segments_.size() : parts.size() != segments_.size()) return false;
-  for (size_t s = 0; s < segments_.size(); ++s) {
+  for (size_t s = 0; s < parts.size(); ++s) {
     if (parts[s].empty()) return false;
-    if (segments_[s].kind == Segment::kLiteral && parts[s] != segments_[s].literal) return false;
+    if (s < segments_.size() && segments_[s].kind == Segment::kLiteral &&
+        parts[s] != segments_[s].literal) {
+      return false;
+    }
   }
   bindings->clear();
   for (const Variable& v : variables_) {
     const size_t end = v.end_segment == segments_.size() && rest ? parts.size() : v.end_segment;
-    std::vector<absl::string_view> value(parts.begin() + v.first_segment, parts.begin() + end);
+    std::vector<std::string> value(parts.begin() + v.first_segment, parts.begin() + end);
     bindings->emplace_back(v.field_path, absl::StrJoin(value, "/"));
   }
   return true;
@@ -216,7 +227,7 @@ absl::StatusOr<RouteTable> RouteTable::FromServices(
   return table;
 }
 
-const Route* RouteTable::Find(absl::string_view http_method, absl::string_view path,
+const Route* RouteTable::Find(absl::string_view http_method, absl::string_view raw_path,
                               PathTemplate::Bindings* bindings,
                               std::vector<std::string>* other_methods) const {
   other_methods->clear();
@@ -225,7 +236,7 @@ const Route* RouteTable::Find(absl::string_view http_method, absl::string_view p
   for (bool with_verb : {true, false}) {
     for (const Route& route : routes_) {
       if (route.path.verb().empty() == with_verb) continue;
-      if (!route.path.Match(path, bindings)) continue;
+      if (!route.path.Match(raw_path, bindings)) continue;
       if (route.http_method == http_method) return &route;
       other_methods->push_back(route.http_method);
     }

@@ -25,9 +25,11 @@ class PathTemplate {
  public:
   static absl::StatusOr<PathTemplate> Parse(absl::string_view text);
 
-  // (field path, value) per variable; the path is already percent-decoded.
+  // (field path, value) per variable, percent-decoded. `raw_path` is the
+  // path as it came, not decoded: it is split at '/' first and each segment
+  // decoded after, so "%2F" is data inside a segment, never a separator.
   using Bindings = std::vector<std::pair<std::string, std::string>>;
-  bool Match(absl::string_view path, Bindings* bindings) const;
+  bool Match(absl::string_view raw_path, Bindings* bindings) const;
 
   const std::string& text() const { return text_; }
   const std::string& verb() const { return verb_; }
@@ -79,10 +81,11 @@ class RouteTable {
   static absl::StatusOr<RouteTable> FromServices(
       const std::vector<const google::protobuf::ServiceDescriptor*>& services);
 
-  // The route for a request, its variables bound; nullptr when none matches.
+  // The route for a request (its path raw, not decoded), its variables
+  // bound; nullptr when none matches.
   // Then `other_methods` lists the HTTP methods the path has routes for (405
   // rather than 404).
-  const Route* Find(absl::string_view http_method, absl::string_view path,
+  const Route* Find(absl::string_view http_method, absl::string_view raw_path,
                     PathTemplate::Bindings* bindings,
                     std::vector<std::string>* other_methods) const;
 

@@ -308,6 +308,21 @@ int HttpStatusOf(absl::StatusCode code) {
   }
 }
 
+std::string ForwardableHeaderProblem(absl::string_view value) {
+  constexpr size_t kMaxAuthorizationBytes = 4096;
+  if (value.size() > kMaxAuthorizationBytes) {
+    return absl::StrCat("the Authorization header is longer than ", kMaxAuthorizationBytes,
+                        " bytes");
+  }
+  for (const char c : value) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u > 0x7e) {
+      return "the Authorization header may hold printable ASCII only (a bearer token)";
+    }
+  }
+  return "";
+}
+
 HttpError ErrorFromStatus(absl::StatusCode code, const std::string& message,
                           const std::string& status_details) {
   google::rpc::Status details;
@@ -316,13 +331,18 @@ HttpError ErrorFromStatus(absl::StatusCode code, const std::string& message,
   for (const google::protobuf::Any& any : details.details()) {
     has_info = has_info || any.Is<google::rpc::ErrorInfo>();
   }
-  if (!has_info) {
-    const bool dependency =
-        code == absl::StatusCode::kUnavailable || code == absl::StatusCode::kDeadlineExceeded;
-    AddErrorInfo(details,
-                 dependency ? errors::reason::kDependencyUnavailable : errors::reason::kInternal);
-  }
-  return MakeError(code, message, details, 0);
+  if (has_info) return MakeError(code, message, details, 0);
+  const bool dependency =
+      code == absl::StatusCode::kUnavailable || code == absl::StatusCode::kDeadlineExceeded;
+  AddErrorInfo(details,
+               dependency ? errors::reason::kDependencyUnavailable : errors::reason::kInternal);
+  HttpError error = MakeError(
+      code,
+      dependency ? "a service this call needs did not answer; retry with the same request_id"
+                 : "the call failed inside the gateway's path to the service",
+      details, 0);
+  error.transport_message_dropped = true;
+  return error;
 }
 
 HttpError GatewayError(absl::StatusCode code, absl::string_view reason, const std::string& message,

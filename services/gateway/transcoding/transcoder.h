@@ -36,11 +36,20 @@ absl::Status BuildRequest(const Route& route, const PathTemplate::Bindings& bind
                           const std::string& body, google::protobuf::Message* request,
                           std::string* field);
 
+// Why an Authorization header is refused before anything is forwarded: gRPC
+// metadata carries printable ASCII only (gRPC 1.51 aborts the process on
+// anything else, and logs the value), and a token longer than any we issue
+// is no token. "" when it may be forwarded.
+std::string ForwardableHeaderProblem(absl::string_view value);
+
 // An HTTP answer to a failed call.
 struct HttpError {
   int http_status = 500;
   std::string json;  // {"error": {"code", "message", "status", "details"}}
   std::vector<std::pair<std::string, std::string>> headers;  // Retry-After, WWW-Authenticate.
+  // ErrorFromStatus: the upstream's message was gRPC's own (no ErrorInfo:
+  // a transport failure) and was replaced; the caller logs the original.
+  bool transport_message_dropped = false;
 };
 
 // The HTTP status for a canonical code (google/rpc/code.proto's table).
@@ -48,8 +57,10 @@ int HttpStatusOf(absl::StatusCode code);
 
 // From a failed upstream call: its code, message and the serialized
 // google.rpc.Status of its details (empty if none). An error without an
-// ErrorInfo gets one: DEPENDENCY_UNAVAILABLE for UNAVAILABLE and
-// DEADLINE_EXCEEDED, INTERNAL otherwise.
+// ErrorInfo did not come from our services but from gRPC itself (a refused
+// connection, a deadline): it gets DEPENDENCY_UNAVAILABLE for UNAVAILABLE
+// and DEADLINE_EXCEEDED, INTERNAL otherwise, and a message of ours, never
+// the transport's (addresses, ports, resolver errors).
 HttpError ErrorFromStatus(absl::StatusCode code, const std::string& message,
                           const std::string& status_details);
 
