@@ -202,7 +202,9 @@ const pg::Statement kFindRequests{
                             "LEFT JOIN refusals r ON r.request_id = q.request_id ORDER BY q.i"};
 // ac_write_transfer for a batch: every transfer, its two entries and each
 // account's new balance (the sum of its deltas) in one statement. A request
-// id another transaction decided first is missing from the result.
+// id another transaction decided first is missing from the result. Each
+// row names its input's ordinal (request ids are distinct here: a repeat
+// within a batch never reaches this statement).
 const pg::Statement kWriteTransfers{
     "ac_write_transfers",
     "WITH input AS ("
@@ -233,8 +235,8 @@ const pg::Statement kWriteTransfers{
     " FROM (SELECT i.account_id, sum(i.delta)::bigint AS delta FROM input i"
     "   JOIN t USING (request_id) WHERE i.delta <> 0 GROUP BY i.account_id) s"
     " WHERE a.account_id = s.account_id) "
-    "SELECT request_id, transfer_id::text, " +
-        Micros("create_time") + " FROM t"};
+    "SELECT i.ord, t.transfer_id::text, " +
+        Micros("t.create_time") + " FROM t JOIN input i USING (request_id) ORDER BY i.ord"};
 const pg::Statement kAccountExists{"ac_account_exists",
                                    "SELECT 1 FROM accounts WHERE account_id = $1"};
 // A statement's lines: each entry with its transfer's kind (a reversal's
@@ -462,13 +464,17 @@ std::vector<absl::StatusOr<Transfer>> PgLedgerStore::PostBatch(const std::vector
       // A request id decided by another transaction since step 2: rerun the
       // batch, which then replays it.
       if (written.size() != writes.size()) return decided_concurrently();
-      std::map<std::string, std::pair<std::string, int64_t>> by_request;
+      // Answered by the write's ordinal (1-based), never by its request id.
+      std::vector<std::pair<std::string, int64_t>> by_ordinal(writes.size());
       for (const auto& row : written) {
-        by_request[row[0].as<std::string>()] = {row[1].as<std::string>(), row[2].as<int64_t>()};
+        const size_t ord = row[0].as<size_t>();
+        if (ord < 1 || ord > writes.size()) return absl::InternalError("ac_write_transfers ordinal");
+        by_ordinal[ord - 1] = {row[1].as<std::string>(), row[2].as<int64_t>()};
       }
-      for (const Write& w : writes) {
+      for (size_t k = 0; k < writes.size(); ++k) {
+        const Write& w = writes[k];
         const Posting& p = batch[w.i];
-        const auto& [transfer_id, create_micros] = by_request[p.request_id];
+        const auto& [transfer_id, create_micros] = by_ordinal[k];
         Transfer t;
         t.transfer_id = transfer_id;
         t.request_id = p.request_id;

@@ -2,6 +2,8 @@
 
 #include <map>
 #include <optional>
+#include <set>
+#include <utility>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -329,8 +331,10 @@ const pg::Statement kLookupMany{
 // request id has a redemption already reserves nothing and gets that one. A
 // request id taken by a concurrent call fails the statement (unique
 // violation): the batch is then reserved item by item. One row per item, in
-// order: its index, the new redemption, the code as the statement's
-// snapshot saw it, the earlier redemption (each null when none).
+// order, joined by the item's ordinal (never by its request id): its index,
+// the new redemption, the code as the statement's snapshot saw it, the
+// earlier redemption (each null when none). The caller never puts one
+// (account, request id) in a batch twice.
 const pg::Statement kReserveMany{
     "cv_reserve_many",
     "WITH q AS (SELECT * FROM unnest($1::text[], $2::text[]) WITH ORDINALITY"
@@ -353,7 +357,8 @@ const pg::Statement kReserveMany{
     "SELECT q.i, " +
         RedemptionColumns("ins") + ", " + CodeColumns("seen") + ", " + RedemptionColumns("prior") +
         " FROM q"
-        " LEFT JOIN ins ON ins.account_id = q.account_id AND ins.request_id = q.request_id"
+        " LEFT JOIN reserved r ON r.i = q.i"
+        " LEFT JOIN ins ON ins.redemption_id = r.redemption_id"
         " LEFT JOIN LATERAL (SELECT codes.* FROM h JOIN codes ON codes.code_hash = h.code_hash"
         "   WHERE h.i = q.i LIMIT 1) seen ON true"
         " LEFT JOIN redemptions prior ON prior.account_id = q.account_id"
@@ -908,6 +913,26 @@ absl::StatusOr<Reservation> PgCodeStore::Reserve(const ReserveRequest& request) 
 std::vector<absl::StatusOr<Reservation>> PgCodeStore::ReserveBatch(
     const std::vector<ReserveRequest>& batch) {
   if (batch.size() == 1) return {ReserveOne(batch[0])};
+  // One (account, request id) twice in a batch: the later item must see the
+  // earlier one's redemption as a call after it would (a replay, or
+  // REQUEST_ID_REUSED for another code), so it runs after the batch, alone.
+  std::vector<size_t> firsts, repeats;
+  {
+    std::set<std::pair<std::string, std::string>> seen;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      (seen.insert({batch[i].account_id, batch[i].request_id}).second ? firsts : repeats)
+          .push_back(i);
+    }
+  }
+  if (!repeats.empty()) {
+    std::vector<ReserveRequest> first_items;
+    for (size_t i : firsts) first_items.push_back(batch[i]);
+    std::vector<absl::StatusOr<Reservation>> first_answers = ReserveBatch(first_items);
+    std::vector<absl::StatusOr<Reservation>> out(batch.size(), absl::InternalError("unanswered"));
+    for (size_t k = 0; k < firsts.size(); ++k) out[firsts[k]] = std::move(first_answers[k]);
+    for (size_t i : repeats) out[i] = ReserveOne(batch[i]);
+    return out;
+  }
   const BatchParams params = ParamsOf(batch);
   std::vector<Reservation> reservations(batch.size());
   bool request_id_taken = false;

@@ -139,5 +139,39 @@ TEST_F(LedgerBatchTest, ConcurrentPostingsEachGetTheirOwnAnswerAndTheBooksAddUp)
             "t");
 }
 
+// Items of one batch that share a request id (issue 27, item 8), at the
+// store: each is answered by its own position, as in sequence: the same
+// parameters replay the first's transfer, other parameters are
+// REQUEST_ID_REUSED, and only one transfer is written.
+TEST_F(LedgerBatchTest, ItemsOfABatchWithOneRequestIdAreAnsweredAsInSequence) {
+  Open("c");
+  auto credit = [](const std::string& request_id, int64_t amount, const std::string& fp) {
+    Posting p;
+    p.kind = TransferKind::kCredit;
+    p.account_id = "c";
+    p.counter_account_id = "gift-funding/EUR";
+    p.currency_code = "EUR";
+    p.request_id = request_id;
+    p.request_fingerprint = fp;
+    p.decide = [amount](const PostingContext&) -> absl::StatusOr<Movement> {
+      return Movement{amount, +1};
+    };
+    return p;
+  };
+  auto answers = store_.PostAll({credit("same", 100, "fp-100"), credit("other", 7, "fp-7"),
+                                   credit("same", 100, "fp-100"), credit("same", 900, "fp-900")});
+  ASSERT_EQ(answers.size(), 4u);
+  ASSERT_TRUE(answers[0].ok()) << answers[0].status();
+  ASSERT_TRUE(answers[1].ok()) << answers[1].status();
+  ASSERT_TRUE(answers[2].ok()) << answers[2].status();
+  EXPECT_EQ(answers[0]->amount.amount_minor, 100);
+  EXPECT_EQ(answers[1]->amount.amount_minor, 7);
+  EXPECT_NE(answers[1]->transfer_id, answers[0]->transfer_id);
+  EXPECT_EQ(answers[2]->transfer_id, answers[0]->transfer_id);
+  EXPECT_EQ(errors::ReasonOf(answers[3].status()), "REQUEST_ID_REUSED");
+  EXPECT_EQ(One("SELECT count(*) FROM transfers WHERE request_id IN ('same', 'other')"), "2");
+  EXPECT_EQ(One("SELECT balance_minor FROM accounts WHERE account_id = 'c'"), "107");
+}
+
 }  // namespace
 }  // namespace giftcard::account_credit

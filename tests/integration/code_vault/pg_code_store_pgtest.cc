@@ -290,6 +290,42 @@ TEST_F(VaultAdminTest, ABatchOfReservationsAnswersEachAsIfAlone) {
   EXPECT_EQ(second[1]->kind, Reservation::Kind::kRefused);
 }
 
+// Two items of one batch with the same account and request id but other
+// codes (issue 27, item 8): each is answered by its own position, as the
+// same calls one after the other would be. The second is a replay of the
+// first (the domain answers REQUEST_ID_REUSED), never the first's
+// reservation as its own; and its code is left as it was.
+TEST_F(VaultAdminTest, ItemsOfABatchWithOneRequestIdAreAnsweredAsInSequence) {
+  const Batch batch = MakeBatch(3);
+  ASSERT_TRUE(Change(BulkKind::kActivate, batch.batch_id, {}).ok());
+  const std::string unknown(32, 'y');
+  // An unknown code second (a guess under a reused request id).
+  auto guessed = store_.ReserveBatch({{{hashes_[0]}, "acct-1", "dup"},
+                                      {{unknown}, "acct-1", "dup"},
+                                      {{hashes_[1]}, "acct-2", "dup"}});
+  ASSERT_EQ(guessed.size(), 3u);
+  for (auto& r : guessed) ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(guessed[0]->kind, Reservation::Kind::kReserved);
+  EXPECT_EQ(guessed[0]->redemption.serial, batch.serials[0]);
+  EXPECT_EQ(guessed[1]->kind, Reservation::Kind::kReplay);
+  EXPECT_EQ(guessed[1]->redemption.redemption_id, guessed[0]->redemption.redemption_id);
+  EXPECT_EQ(guessed[2]->kind, Reservation::Kind::kReserved);
+  EXPECT_EQ(guessed[2]->redemption.serial, batch.serials[1]);
+  // Another ACTIVE code second: a replay too, and that code stays ACTIVE.
+  auto other = store_.ReserveBatch({{{hashes_[2]}, "acct-3", "dup"},
+                                    {{hashes_[0]}, "acct-1", "dup"},
+                                    {{hashes_[2]}, "acct-3", "dup"}});
+  ASSERT_EQ(other.size(), 3u);
+  for (auto& r : other) ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(other[0]->kind, Reservation::Kind::kReserved);
+  EXPECT_EQ(other[1]->kind, Reservation::Kind::kReplay);
+  EXPECT_EQ(other[1]->redemption.redemption_id, guessed[0]->redemption.redemption_id);
+  EXPECT_EQ(other[2]->kind, Reservation::Kind::kReplay);
+  EXPECT_EQ(other[2]->redemption.redemption_id, other[0]->redemption.redemption_id);
+  EXPECT_THAT(testing::QueryColumn(dsn_, "SELECT count(*) FROM redemptions"),
+              testing::AllEqual("3"));
+}
+
 // The redemption path has no lookup before the reservation: the reserving
 // statement itself must answer a replay (the caller's request id has a
 // redemption already), whatever state the code is in, and change nothing.
