@@ -571,6 +571,10 @@ ParseResult ParseRequest(absl::string_view bytes, const ServerOptions& options) 
   beast::error_code ec;
   bool counted = false;
   while (!parser.is_done()) {
+    if (used >= bytes.size()) {  // A body still owed: no more bytes to give.
+      result.need_more = true;
+      return result;
+    }
     const size_t n = parser.put(net::buffer(bytes.data() + used, bytes.size() - used), ec);
     used += n;
     if (!counted && parser.is_header_done()) {
@@ -590,6 +594,10 @@ ParseResult ParseRequest(absl::string_view bytes, const ServerOptions& options) 
     }
     if (ec) {
       result.refusal = RefusalOf(ec).value_or(Refusal::kMalformed);
+      return result;
+    }
+    if (n == 0) {  // No progress and no error: the parser wants more.
+      result.need_more = true;
       return result;
     }
   }
