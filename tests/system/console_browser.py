@@ -29,6 +29,8 @@ def parse_args():
     p.add_argument("--account", required=True)
     p.add_argument("--invoice", required=True)
     p.add_argument("--active-serial", required=True)
+    p.add_argument("--redeemed-pin", required=True,
+                   help="the redeemed card's PIN, typed where a serial belongs")
     p.add_argument("--shots", required=True, help="directory for the screenshots")
     return p.parse_args()
 
@@ -110,6 +112,26 @@ def main():
         text_is("code-state", "ACTIVE")
         check(not driver.find_elements(By.ID, "block") and not driver.find_elements(By.ID, "unblock"),
               "support sees a block button")
+        # Its PIN typed into the serial box, as a hurried agent would (in
+        # lower case, with spaces): the card is found, and the PIN is in no
+        # URL, no history entry, no request line, nor left in the field.
+        field = by_id("serial")
+        field.clear()
+        typed = args.redeemed_pin.lower().replace("-", " ")
+        field.send_keys(typed, Keys.ENTER)
+        wait.until(EC.text_to_be_present_in_element((By.ID, "result-title"), args.redeemed_serial))
+        text_is("code-state", "REDEEMED")
+        pin = args.redeemed_pin.replace("-", "").upper()
+        seen = driver.execute_script(
+            "return [location.href, document.getElementById('serial').value,"
+            " performance.getEntriesByType('resource').map((e) => e.name).join(' ')]")
+        for where, value in zip(("the address bar", "the serial box", "a request line"), seen):
+            flat = value.upper().replace("-", "").replace("%20", "").replace(" ", "")
+            check(pin not in flat, f"the PIN is in {where}")
+        check("PIN" in by_id("status").text, "no word that a PIN was recognized")
+        driver.back()  # The history holds serials only: back to the active card.
+        wait.until(EC.text_to_be_present_in_element((By.ID, "result-title"), args.active_serial))
+        check(pin not in driver.current_url.upper().replace("-", ""), "the PIN is in the history")
         look_up(args.redeemed_serial)
         text_is("code-state", "REDEEMED")
         by_id("code-account").click()

@@ -5,8 +5,11 @@
 // Screenshots of each page land in build/Testing/artifacts/console/.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <fstream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "support/harness.h"
 
@@ -37,8 +40,15 @@ TEST(ConsoleTest, SupportLooksUpAdminBlocksAndUnblocksInARealBrowser) {
       " --url=http://127.0.0.1:", gateway.http_port, " --support-token=", kSupportToken,
       " --admin-token=", kAdminToken, " --redeemed-serial=", codes[0].serial(),
       " --account=console-dana --invoice=console-inv-1 --active-serial=", codes[1].serial(),
+      " --redeemed-pin=", codes[0].code(),
       " --shots=", shots));
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+  // The PIN typed into the serial box left no trace in the gateway's log.
+  std::string pin = codes[0].code();
+  pin.erase(std::remove(pin.begin(), pin.end(), '-'), pin.end());
+  ASSERT_EQ(pin.size(), 16u);
+  EXPECT_FALSE(absl::StrContains(gateway.process->Log(), pin));
+  EXPECT_FALSE(absl::StrContains(gateway.process->Log(), codes[0].code()));
   for (const char* name : {"01-sign-in.png", "02-support-card.png", "03-support-statement.png",
                            "04-support-invoice.png", "05-admin-blocked.png",
                            "06-admin-unblocked.png", "07-phone-card.png"}) {

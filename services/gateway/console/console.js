@@ -93,6 +93,28 @@
 
   // --- Views -------------------------------------------------------------
 
+  // A PIN typed where a serial belongs (DESIGN.md, Codes: 16 symbols of
+  // Crockford base32, separators and case ignored, O→0, I/L→1). It must
+  // never reach the address bar, the history or a request line: it is looked
+  // up in a POST body and the page goes on by the card's serial.
+  let noteAfterLookup = '';
+  const SERIAL = /^GC\d{12,19}$/;
+  function asPin(text) {
+    const folded = text.toUpperCase().replace(/[^0-9A-Z]/g, '')
+      .replace(/O/g, '0').replace(/[IL]/g, '1');
+    if (SERIAL.test(folded)) return null;
+    return /^[0-9A-HJKMNP-TV-Z]{16}$/.test(folded) ? folded : null;
+  }
+
+  async function lookUpByPin(pin) {
+    clearMessages();
+    status('Looking the card up by its PIN…');
+    const code = await api('POST', '/v1/codes:lookup', { code: pin });
+    noteAfterLookup = 'That was the card\'s PIN, not its serial: it was looked up without ' +
+      'entering the address bar or the history.';
+    go(`#/code/${encodeURIComponent(code.serial)}`);
+  }
+
   async function showCode(serial) {
     clearMessages();
     status(`Looking up ${serial}…`);
@@ -122,7 +144,8 @@
       nodes.push(holdForm(code.serial, 'block', 'Block card', 'codes:block', 'Card blocked.'));
     }
     render(`Card ${code.serial}`, ...nodes);
-    status('');
+    status(noteAfterLookup);
+    noteAfterLookup = '';
   }
 
   // Admin: block or unblock one card, with the reason the audit trail keeps.
@@ -261,9 +284,21 @@
       }
     });
     $('sign-out').addEventListener('click', signOut);
-    $('lookup-form').addEventListener('submit', (event) => {
+    $('lookup-form').addEventListener('submit', async (event) => {
       event.preventDefault();
-      go(`#/code/${encodeURIComponent($('serial').value.trim())}`);
+      const typed = $('serial').value.trim();
+      const pin = asPin(typed);
+      if (!pin) {
+        go(`#/code/${encodeURIComponent(typed)}`);
+        return;
+      }
+      $('serial').value = '';  // Nor left in the form for the browser to remember.
+      try {
+        await lookUpByPin(pin);
+      } catch (e) {
+        status('');
+        showError(e);
+      }
     });
     $('account-form').addEventListener('submit', (event) => {
       event.preventDefault();
