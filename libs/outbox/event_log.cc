@@ -28,12 +28,20 @@ const pg::Statement kMove{
                             " FROM moved")};
 const pg::Statement kAdvanceCounter{"ob_advance_counter",
                                     "UPDATE event_counter SET last_event_id = last_event_id + $1"};
-// Among the oldest events by id only (bounded work), those written before $1.
+// A prefix of the ids only: among the oldest $2 events by id, everything
+// before the first one written at or after $1 (bounded work). Never an id
+// from the middle: a consumer behind the prefix is told by pruned_through.
 const pg::Statement kPrune{
     "ob_prune",
-    "DELETE FROM events WHERE event_id IN (SELECT event_id FROM"
-    " (SELECT event_id, event_time FROM events ORDER BY event_id LIMIT $2) oldest"
-    " WHERE event_time < to_timestamp($1::double precision / 1000000))"};
+    "WITH oldest AS (SELECT event_id, event_time FROM events ORDER BY event_id LIMIT $2), "
+    "cut AS (SELECT coalesce("
+    "   (SELECT min(event_id) - 1 FROM oldest"
+    "     WHERE event_time >= to_timestamp($1::double precision / 1000000)),"
+    "   (SELECT max(event_id) FROM oldest)) AS through), "
+    "gone AS (DELETE FROM events WHERE event_id <= (SELECT through FROM cut) RETURNING 1), "
+    "mark AS (UPDATE event_counter SET pruned_through = greatest(pruned_through, through)"
+    "   FROM cut WHERE through IS NOT NULL RETURNING 1) "
+    "SELECT count(*) FROM gone"};
 const pg::Statement kRead{
     "ob_read", absl::StrCat("SELECT event_id, ", kColumns, ", ", pg::Micros("event_time"),
                             " FROM events WHERE event_id > $1"
@@ -42,8 +50,7 @@ const pg::Statement kRead{
                             " ORDER BY event_id LIMIT $5")};
 const pg::Statement kBounds{
     "ob_bounds",
-    "SELECT coalesce((SELECT min(event_id) FROM events), last_event_id + 1), last_event_id"
-    " FROM event_counter"};
+    "SELECT pruned_through + 1, last_event_id FROM event_counter"};
 
 std::optional<int64_t> OptionalInt(const pqxx::field& f) {
   if (f.is_null()) return std::nullopt;
@@ -75,7 +82,7 @@ absl::StatusOr<int> EventLog::Prune(absl::Time before, int max_events) {
   int pruned = 0;
   absl::Status s = pool_.Autocommit([&](pqxx::transaction_base& tx) -> absl::Status {
     pruned = static_cast<int>(
-        tx.exec_prepared(kPrune.name, absl::ToUnixMicros(before), max_events).affected_rows());
+        tx.exec_prepared1(kPrune.name, absl::ToUnixMicros(before), max_events)[0].as<int64_t>());
     return absl::OkStatus();
   });
   if (!s.ok()) return s;

@@ -365,6 +365,52 @@ TEST(EventsTest, OldEventsArePrunedAndAConsumerBehindThemIsTold) {
   EXPECT_EQ(next[0].event_id(), 4);
 }
 
+// Pruning by age must never open a gap in the middle of the ids (issue 27,
+// item 9): event_time is when a change happened, ids follow commit order, so
+// an older id can carry a newer time. Here event 1 is new and 2 and 3 are
+// old: an age-based DELETE took 2 and 3 and kept 1, and a consumer resuming
+// after 1 silently skipped them. Now pruning takes a prefix only, and a
+// consumer behind it is told, in giftctl too.
+TEST(EventsTest, PruningNeverLeavesASilentGap) {
+  Suite suite({.code_vault_args = {"--event_retention=2s"}});
+  suite.IssueActiveCodes(3, 500, "EUR", "DE");
+  ASSERT_EQ(AwaitEvents(*suite.vault_stub, 3, {}).size(), 3u);
+  ASSERT_EQ(ExecSql(suite.code_vault_dsn,
+                    "UPDATE events SET event_time = CASE WHEN event_id = 1 THEN now() + "
+                    "interval '1 hour' ELSE now() - interval '1 hour' END"),
+            "");
+  // Several pruning rounds (one every 2 s here).
+  absl::SleepFor(absl::Seconds(5));
+  v1::WatchEventsRequest after_first;
+  after_first.set_after_event_id(1);
+  after_first.set_stop_when_caught_up(true);
+  std::vector<v1::Event> read;
+  const grpc::Status s = Watch(*suite.vault_stub, after_first, &read);
+  if (s.ok()) {
+    ASSERT_EQ(read.size(), 2u) << "events after 1 went missing without a word";
+    EXPECT_EQ(read[0].event_id(), 2);
+    EXPECT_EQ(read[1].event_id(), 3);
+  } else {
+    EXPECT_EQ(ReasonOf(s), "EVENTS_PRUNED") << s.error_message();
+  }
+  // Once event 1 is old too, the whole prefix goes, and a consumer behind
+  // it hears so, with where to resume.
+  ASSERT_EQ(ExecSql(suite.code_vault_dsn,
+                    "UPDATE events SET event_time = now() - interval '1 hour'"),
+            "");
+  const absl::Time give_up = absl::Now() + absl::Seconds(20);
+  while (!All(*suite.vault_stub).empty() && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  ASSERT_THAT(All(*suite.vault_stub), IsEmpty());
+  const ShellRun run = RunCommand(absl::StrCat(
+      "timeout 60 env ", AddressesEnv(suite), "GIFTCTL_TOKEN=", kSupportToken,
+      " GIFTCTL_TOKEN_FILE= ", GIFTCARD_GIFTCTL, " events follow --service=code-vault --after=1"));
+  EXPECT_NE(run.exit_code, 0) << run.out;
+  EXPECT_TRUE(absl::StrContains(run.err, "events after 1 are gone")) << run.err;
+  EXPECT_TRUE(absl::StrContains(run.err, "--after=3")) << run.err;
+}
+
 TEST(EventsTest, GiftctlListsACardsEventsAndFollowsNewOnes) {
   Suite suite;
   ASSERT_TRUE(suite.UpsertAccount("ctl", "DE", "EUR", v1::BILLING_CHANNEL_DIRECT).ok());

@@ -946,6 +946,18 @@ int Events(const Session& session, const EventsFlags& flags) {
       }
     }
     const grpc::Status status = reader->Finish();
+    if (const absl::Status pruned = errors::FromGrpcStatus(status);
+        errors::ReasonOf(pruned) == errors::reason::kEventsPruned) {
+      // Said in plain words: what is lost, and where reading can go on.
+      int64_t oldest = 0;
+      (void)absl::SimpleAtoi(errors::MetadataOf(pruned, "oldest_event_id").value_or(""), &oldest);
+      return session.Failed(absl::StrCat(
+          "events after ", request.after_event_id(),
+          " are gone: the service prunes events older than its --event_retention, and the "
+          "oldest it still keeps is ",
+          oldest, "; the ones between were never read here. To read on from what is kept: giftctl ",
+          cmd, " --service=", flags.service, " --after=", std::max<int64_t>(oldest - 1, 0)));
+    }
     if (!flags.follow) {
       if (!status.ok()) return session.CallFailed(status);
       if (session.json()) std::printf("%s\n", DumpJson(listed).c_str());
