@@ -17,6 +17,10 @@ const std::string kColumns =
 // relay that finds it held leaves the work to the one holding it.
 const pg::Statement kLockCounter{"ob_lock_counter",
                                  "SELECT last_event_id FROM event_counter FOR UPDATE SKIP LOCKED"};
+// The same lock, waited for: a reader that must see every event committed
+// before its call lets the running relay finish, then moves the rest itself.
+const pg::Statement kLockCounterWait{"ob_lock_counter_wait",
+                                     "SELECT last_event_id FROM event_counter FOR UPDATE"};
 // Oldest outbox rows first; each gets the next id. One statement, so the
 // rows deleted are exactly the rows numbered.
 const pg::Statement kMove{
@@ -60,7 +64,7 @@ std::optional<int64_t> OptionalInt(const pqxx::field& f) {
 }  // namespace
 
 std::vector<pg::Statement> EventLog::Statements() {
-  return {kLockCounter, kMove, kAdvanceCounter, kPrune, kRead, kBounds};
+  return {kLockCounter, kLockCounterWait, kMove, kAdvanceCounter, kPrune, kRead, kBounds};
 }
 
 absl::StatusOr<int> EventLog::Relay(int max_events) {
@@ -76,6 +80,20 @@ absl::StatusOr<int> EventLog::Relay(int max_events) {
   });
   if (!s.ok()) return s;
   return moved;
+}
+
+absl::Status EventLog::CatchUp(int chunk) {
+  return pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+    int64_t last = tx.exec_prepared1(kLockCounterWait.name)[0].as<int64_t>();
+    while (true) {
+      const int moved = static_cast<int>(tx.exec_prepared(kMove.name, last, chunk).affected_rows());
+      if (moved == 0) break;
+      tx.exec_prepared(kAdvanceCounter.name, moved);
+      last += moved;
+      if (moved < chunk) break;
+    }
+    return absl::OkStatus();
+  });
 }
 
 absl::StatusOr<int> EventLog::Prune(absl::Time before, int max_events) {

@@ -53,6 +53,10 @@ class EventLog {
   // outbox order after the last id handed out, in one transaction. Returns
   // how many; 0 when another replica's relay holds the counter.
   absl::StatusOr<int> Relay(int max_events);
+  // Moves every outbox row committed before the call to events (waiting for
+  // a relay that holds the counter), `chunk` rows a statement: afterwards a
+  // read sees every event committed before the call.
+  absl::Status CatchUp(int chunk);
   // Deletes up to `max_events` of the oldest events written before
   // `before`. Returns how many.
   absl::StatusOr<int> Prune(absl::Time before, int max_events);

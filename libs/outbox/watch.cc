@@ -94,6 +94,14 @@ grpc::Status EventWatch::Serve(grpc::ServerContext& context, const v1::WatchEven
     return errors::ToGrpcStatus(errors::InvalidField(
         "after_event_id", absl::StrCat("is past the newest event (", start->last, ")")));
   }
+  // The promise of stop_when_caught_up: every event committed before the
+  // call, including those the relay has not moved yet (it runs every
+  // poll interval).
+  if (request.stop_when_caught_up()) {
+    if (absl::Status caught_up = log_.CatchUp(options_.batch); !caught_up.ok()) {
+      return errors::ToGrpcStatus(caught_up);
+    }
+  }
   while (!context.IsCancelled()) {
     absl::StatusOr<std::vector<Event>> events = log_.Read(query);
     if (!events.ok()) return errors::ToGrpcStatus(events.status());

@@ -11,6 +11,7 @@
 #include "outbox/event_log.h"
 #include "outbox/runtime.h"
 #include "pg/migrations.h"
+#include "pg/health_probe.h"
 #include "pg/pool.h"
 #include "redis/client.h"
 #include "server/bootstrap.h"
@@ -151,5 +152,8 @@ int main(int argc, char** argv) {
     pool.Abandon();
     if (standby) standby->Abandon();
   };
-  return server::Serve(serve, {&handler}, [&pool] { return pool.Ping(); });
+  // Health asks the database on a connection of its own, under a deadline
+  // this process keeps: a stalled Postgres is NOT_SERVING within ~2 s.
+  pg::HealthProbe database(dsn, absl::Milliseconds(1500));
+  return server::Serve(serve, {&handler}, [&database] { return database.Check(); });
 }
