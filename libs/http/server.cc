@@ -538,8 +538,6 @@ int StatusOf(Refusal refusal) {
       return 431;
     case Refusal::kBodyTooLarge:
       return 413;
-    case Refusal::kTimeout:
-      return 408;
     case Refusal::kOverloaded:
       return 503;
   }
@@ -554,8 +552,6 @@ absl::string_view NameOf(Refusal refusal) {
       return "headers_too_large";
     case Refusal::kBodyTooLarge:
       return "body_too_large";
-    case Refusal::kTimeout:
-      return "timeout";
     case Refusal::kOverloaded:
       return "overloaded";
   }

@@ -4,9 +4,9 @@
 //
 //   header bytes and count     431   (max_header_bytes, max_header_count)
 //   body bytes, however framed 413   (max_body_bytes; chunked bodies too)
-//   headers not read in time   408   (header_timeout; the deadline is for the
-//                                     whole header, it never restarts per byte)
-//   body not read in time      408   (body_timeout)
+//   headers not read in time   closed (header_timeout; the deadline is for
+//                                     the whole header, never per byte)
+//   body not read in time      closed (body_timeout)
 //   an unreadable request      400
 //   over max_connections       503   (then the connection is closed)
 //
@@ -78,7 +78,6 @@ enum class Refusal {
   kMalformed,        // 400
   kHeadersTooLarge,  // 431
   kBodyTooLarge,     // 413
-  kTimeout,          // 408
   kOverloaded,       // 503
 };
 int StatusOf(Refusal refusal);

@@ -124,7 +124,6 @@ http::Response HttpFrontend::Refused(http::Refusal refusal) {
       error.headers.emplace_back("Retry-After", "1");
       break;
     case http::Refusal::kMalformed:
-    case http::Refusal::kTimeout:
       error = GatewayError(absl::StatusCode::kInvalidArgument, errors::reason::kRequestMalformed,
                            "the HTTP request could not be read", "", http::StatusOf(refusal));
       break;
