@@ -11,6 +11,7 @@ namespace {
 constexpr char kApplyPrefix[] = "billing:apply:";
 constexpr char kReversePrefix[] = "billing:reverse:";
 constexpr char kClawbackPrefix[] = "vault:clawback:";
+constexpr char kRepaymentPrefix[] = "owed-repayment/";
 
 class Report {
  public:
@@ -22,6 +23,37 @@ class Report {
  private:
   std::vector<Violation> out_;
 };
+
+// Every credit that repaid owed has its repayment, of that amount, out of
+// the same account back to gift-funding; every repayment has its credit;
+// only a clawback adds to what an account owes.
+void CheckRepayments(const LedgerFacts& ledger,
+                     const std::map<std::string, const LedgerFacts::Transfer*>& by_request,
+                     Report& report) {
+  for (const auto& t : ledger.transfers) {
+    if (t.owed_added_minor > 0 && !absl::StartsWith(t.request_id, kClawbackPrefix)) {
+      report.Add("only_clawbacks_add_owed", absl::StrCat("transfer ", t.transfer_id));
+    }
+    if (t.owed_repaid_minor > 0) {
+      auto r = by_request.find(kRepaymentPrefix + t.request_id);
+      if (t.kind == "DEBIT" || t.kind == "REPAYMENT" || r == by_request.end() ||
+          r->second->kind != "REPAYMENT" || r->second->amount_minor != t.owed_repaid_minor ||
+          r->second->account_id != t.account_id || t.owed_repaid_minor > t.amount_minor) {
+        report.Add("repaid_owed_has_its_repayment",
+                   absl::StrCat("transfer ", t.transfer_id, " repaid ", t.owed_repaid_minor));
+      }
+    }
+    if (t.kind == "REPAYMENT") {
+      auto credit = by_request.find(t.request_id.substr(
+          absl::StartsWith(t.request_id, kRepaymentPrefix) ? sizeof(kRepaymentPrefix) - 1 : 0));
+      if (!absl::StartsWith(t.request_id, kRepaymentPrefix) || credit == by_request.end() ||
+          credit->second->owed_repaid_minor != t.amount_minor || t.amount_minor <= 0 ||
+          t.customer_side != -t.amount_minor) {
+        report.Add("repayment_has_its_credit", absl::StrCat("repayment ", t.transfer_id));
+      }
+    }
+  }
+}
 
 void CheckLedger(const LedgerFacts& ledger, Report& report) {
   for (const auto& [currency, sum] : ledger.currency_sums) {
@@ -43,9 +75,24 @@ void CheckLedger(const LedgerFacts& ledger, Report& report) {
       report.Add("customer_balance_non_negative",
                  absl::StrCat(b.account_id, " balance ", b.balance_minor));
     }
+    if (b.owed_minor != b.owed_from_transfers || b.owed_minor < 0) {
+      report.Add("owed_equals_transfers",
+                 absl::StrCat(b.account_id, " owes ", b.owed_minor, " but its transfers say ",
+                              b.owed_from_transfers));
+    }
+    // Every credit pays owed first: credit on the balance beside an owed
+    // amount is money the account was given twice.
+    if (b.owed_minor > 0 && b.balance_minor != 0) {
+      report.Add("owed_only_at_zero_balance", absl::StrCat(b.account_id, " owes ", b.owed_minor,
+                                                           " with a balance of ", b.balance_minor));
+    }
   }
-  std::map<std::string, const LedgerFacts::Transfer*> by_id;
-  for (const auto& t : ledger.transfers) by_id[t.transfer_id] = &t;
+  std::map<std::string, const LedgerFacts::Transfer*> by_id, by_request;
+  for (const auto& t : ledger.transfers) {
+    by_id[t.transfer_id] = &t;
+    by_request[t.request_id] = &t;
+  }
+  CheckRepayments(ledger, by_request, report);
   std::map<std::string, int> reversals_of;
   for (const auto& t : ledger.transfers) {
     const int want_entries = t.amount_minor > 0 ? 2 : 0;
@@ -64,13 +111,18 @@ void CheckLedger(const LedgerFacts& ledger, Report& report) {
     }
     if (t.kind == "REVERSAL") {
       auto it = by_id.find(t.reverses_transfer_id);
-      // A clawback takes back what is left of a credit: at most all of it,
-      // out of the account; every other reversal mirrors its original.
+      // A clawback recovers its credit whole: what it took out of the
+      // account plus what it left owed (before owed amounts were recorded,
+      // -1: at most all of it); every other reversal mirrors its original.
       const bool clawback = absl::StartsWith(t.request_id, kClawbackPrefix);
+      const bool recovers_whole =
+          it != by_id.end() && (t.owed_added_minor < 0 ? t.amount_minor <= it->second->amount_minor
+                                                       : t.amount_minor + t.owed_added_minor ==
+                                                             it->second->amount_minor);
       const bool mirrors =
           it != by_id.end() && it->second->kind != "REVERSAL" &&
           it->second->account_id == t.account_id &&
-          (clawback ? it->second->kind == "CREDIT" && t.amount_minor <= it->second->amount_minor &&
+          (clawback ? it->second->kind == "CREDIT" && recovers_whole &&
                           (t.amount_minor == 0 || t.customer_side == -t.amount_minor)
                     : it->second->amount_minor == t.amount_minor &&
                           it->second->customer_side == -t.customer_side);

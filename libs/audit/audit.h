@@ -36,9 +36,11 @@ struct LedgerFacts {
     std::string transfer_id, request_id, kind, account_id, currency_code, reverses_transfer_id;
     int64_t amount_minor = 0;
     absl::Time create_time;
-    int entries = 0;            // Number of ledger entries.
-    int64_t entries_sum = 0;    // Their signed sum (0 for a balanced transfer).
-    int64_t customer_side = 0;  // The entry on the customer account.
+    int entries = 0;                // Number of ledger entries.
+    int64_t entries_sum = 0;        // Their signed sum (0 for a balanced transfer).
+    int64_t customer_side = 0;      // The entry on the customer account.
+    int64_t owed_added_minor = 0;   // A clawback's unrecovered part; -1: not recorded.
+    int64_t owed_repaid_minor = 0;  // A credit's part that paid owed.
   };
   std::map<std::string, int64_t> currency_sums;  // Sum of all entries per currency.
   struct Balance {
@@ -47,6 +49,8 @@ struct LedgerFacts {
     int64_t entries_sum = 0;  // Of its entries in the account's currency.
     std::string currency_code;
     int64_t foreign_currency_entries = 0;  // Entries in any other currency.
+    int64_t owed_minor = 0;
+    int64_t owed_from_transfers = 0;  // Owed added minus repaid over its transfers.
   };
   std::vector<Balance> balances;
   std::vector<Transfer> transfers;

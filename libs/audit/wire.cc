@@ -95,6 +95,8 @@ std::vector<v1::LedgerAuditFacts> ToChunks(const LedgerFacts& facts, int chunk_s
     out->set_entries_sum(b.entries_sum);
     out->set_currency_code(b.currency_code);
     out->set_foreign_currency_entries(b.foreign_currency_entries);
+    out->set_owed_minor(b.owed_minor);
+    out->set_owed_from_transfers(b.owed_from_transfers);
   }
   for (const auto& t : facts.transfers) {
     auto* out = chunker.Next().add_transfers();
@@ -109,6 +111,8 @@ std::vector<v1::LedgerAuditFacts> ToChunks(const LedgerFacts& facts, int chunk_s
     out->set_entries(t.entries);
     out->set_entries_sum(t.entries_sum);
     out->set_customer_side(t.customer_side);
+    out->set_owed_added_minor(t.owed_added_minor);
+    out->set_owed_repaid_minor(t.owed_repaid_minor);
   }
   return chunker.Take();
 }
@@ -141,7 +145,8 @@ void Append(const v1::LedgerAuditFacts& chunk, LedgerFacts* facts) {
   for (const auto& [currency, sum] : chunk.currency_sums()) facts->currency_sums[currency] += sum;
   for (const auto& b : chunk.balances()) {
     facts->balances.push_back({b.account_id(), b.balance_minor(), b.entries_sum(),
-                               b.currency_code(), b.foreign_currency_entries()});
+                               b.currency_code(), b.foreign_currency_entries(), b.owed_minor(),
+                               b.owed_from_transfers()});
   }
   for (const auto& t : chunk.transfers()) {
     LedgerFacts::Transfer out;
@@ -156,6 +161,8 @@ void Append(const v1::LedgerAuditFacts& chunk, LedgerFacts* facts) {
     out.entries = t.entries();
     out.entries_sum = t.entries_sum();
     out.customer_side = t.customer_side();
+    out.owed_added_minor = t.owed_added_minor();
+    out.owed_repaid_minor = t.owed_repaid_minor();
     facts->transfers.push_back(std::move(out));
   }
 }

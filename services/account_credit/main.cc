@@ -7,8 +7,8 @@
 #include "log/log.h"
 #include "outbox/event_log.h"
 #include "outbox/runtime.h"
-#include "pg/migrations.h"
 #include "pg/health_probe.h"
+#include "pg/migrations.h"
 #include "pg/pool.h"
 #include "server/bootstrap.h"
 #include "server/flags.h"
@@ -53,11 +53,12 @@ int main(int argc, char** argv) {
   account_credit::AccountService service(store);
   account_credit::PgReportStore report_store(standby ? *standby : pool);
   account_credit::ReportService reports(report_store);
-  // The outbox's relay and WatchEvents (the event types of schema/005_events.sql).
-  outbox::Runtime events(pool, {.types = {"credit.added", "credit.applied", "credit.reversed",
-                                          "credit.clawed_back", "credit.depleted"},
-                                .relay_interval = server::EventRelayIntervalFlag(),
-                                .retention = server::EventRetentionFlag()});
+  // The outbox's relay and WatchEvents (the event types of schema/005_events.sql and 008_owed.sql).
+  outbox::Runtime events(
+      pool, {.types = {"credit.added", "credit.applied", "credit.reversed", "credit.clawed_back",
+                       "credit.depleted", "credit.owed_repaid"},
+             .relay_interval = server::EventRelayIntervalFlag(),
+             .retention = server::EventRetentionFlag()});
   serve.on_shutdown = [&events] { events.Stop(); };
   server::CallRunner calls(std::move(*call_options));  // Stops once the server has drained.
   account_credit::AccountCreditHandler handler(

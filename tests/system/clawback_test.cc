@@ -1,6 +1,7 @@
-// Clawbacks of fraudulent redemptions (issue 15, item 3): ReverseRedemption
-// takes the credit back up to the account's balance, exactly once, reports
-// what was already spent, and leaves the code BLOCKED or VOIDED; the audit
+// Clawbacks of fraudulent redemptions: ReverseRedemption takes the credit
+// back up to the account's balance, exactly once, records what was already
+// spent as owed (the next credits pay it first), and leaves the code BLOCKED
+// or VOIDED; the audit
 // stays clean after each, and an unknown outcome is finished by recovery
 // with the one ledger request.
 #include <gmock/gmock.h>
@@ -167,6 +168,57 @@ TEST(ClawbackTest, APartialClawbackReportsWhatWasSpentAndNeverDrivesTheBalanceNe
   EXPECT_EQ(c.unrecovered().amount_minor(), 2500);
   EXPECT_EQ(BalanceOf(suite, spent.account), 0);
   EXPECT_EQ(suite.AuditReport(), "");
+}
+
+// A clawback at zero balance and the reversal of the invoice that spent the
+// fraud's credit end the same in either order: what the balance did not
+// cover is owed, and the reversal's credit pays it first. Then a good card
+// of 5.00 is the account's whole balance either way.
+TEST(ClawbackTest, ClawbackAndInvoiceReversalEndTheSameInEitherOrder) {
+  Suite suite;
+  for (const bool clawback_first : {true, false}) {
+    SCOPED_TRACE(clawback_first ? "clawback, then reversal" : "reversal, then clawback");
+    const Redeemed fraud = RedeemOne(suite);
+    const std::string invoice = UniqueName("inv");
+    v1::CreditApplication app;
+    ASSERT_TRUE(suite.ApplyCredit(invoice, fraud.account, 2500, "EUR", &app).ok());
+    ASSERT_EQ(BalanceOf(suite, fraud.account), 0);
+    v1::Clawback c;
+    if (clawback_first) {
+      ASSERT_TRUE(Reverse(suite, BySerial(fraud.code.serial(), "first"), &c).ok());
+      EXPECT_EQ(c.clawed_back().amount_minor(), 0);
+      EXPECT_EQ(c.unrecovered().amount_minor(), 2500);
+      v1::Account owing;
+      ASSERT_TRUE(suite.GetAccount(fraud.account, &owing).ok());
+      EXPECT_EQ(owing.owed().amount_minor(), 2500);
+      ASSERT_TRUE(suite.ReverseCredit(invoice, &app).ok());
+      // The reversal's credit went to what was owed; the statement says so.
+      v1::ListLedgerEntriesRequest list;
+      list.set_account_id(fraud.account);
+      v1::ListLedgerEntriesResponse entries;
+      ASSERT_TRUE(
+          suite.credit_stub->ListLedgerEntries(Context(kSupportToken).get(), list, &entries).ok());
+      ASSERT_GE(entries.entries_size(), 2);
+      EXPECT_EQ(entries.entries(0).kind(), v1::LEDGER_ENTRY_KIND_OWED_REPAYMENT);
+      EXPECT_EQ(entries.entries(0).amount().amount_minor(), -2500);
+      EXPECT_EQ(entries.entries(0).reference(), invoice);
+      EXPECT_EQ(entries.entries(1).kind(), v1::LEDGER_ENTRY_KIND_INVOICE_REVERSAL);
+    } else {
+      ASSERT_TRUE(suite.ReverseCredit(invoice, &app).ok());
+      ASSERT_TRUE(Reverse(suite, BySerial(fraud.code.serial(), "second"), &c).ok());
+      EXPECT_EQ(c.clawed_back().amount_minor(), 2500);
+      EXPECT_EQ(c.unrecovered().amount_minor(), 0);
+    }
+    EXPECT_EQ(BalanceOf(suite, fraud.account), 0);
+    v1::Account settled;
+    ASSERT_TRUE(suite.GetAccount(fraud.account, &settled).ok());
+    EXPECT_EQ(settled.owed().amount_minor(), 0);
+    auto good = suite.IssueActiveCodes(1, 500, "EUR", "DE");
+    ASSERT_EQ(good.size(), 1u);
+    ASSERT_TRUE(suite.Redeem(good[0].code(), fraud.account, "r2").ok());
+    EXPECT_EQ(BalanceOf(suite, fraud.account), 500);
+    EXPECT_EQ(suite.AuditReport(), "");
+  }
 }
 
 TEST(ClawbackTest, OnlyARedeemedCodesRedemptionIsClawedBack) {

@@ -414,7 +414,8 @@ int CodesClawback(const Session& session, const ClawbackFlags& flags) {
                  {"account_id", clawback.account_id()},
                  {"amount", Money(clawback.amount())},
                  {"clawed_back", Money(clawback.clawed_back())},
-                 {"unrecovered", Money(clawback.unrecovered())},
+                 {"unrecovered", Money(clawback.unrecovered()) +
+                                     " (now owed; the account's next credits pay it first)"},
                  {"balance", Money(clawback.balance())},
                  {"code_now", StateName(clawback.then_state())},
                  {"reason", clawback.reason()},
@@ -538,6 +539,7 @@ int AccountShow(const Session& session, const OneIdFlags& flags) {
                  {"billing_channel",
                   Short(v1::BillingChannel_Name(account.billing_channel()), "BILLING_CHANNEL_")},
                  {"balance", Money(account.balance())},
+                 {"owed", Money(account.owed())},
                  {"create_time", Time(account.create_time())},
                  {"update_time", Time(account.update_time())}});
   });

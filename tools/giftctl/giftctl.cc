@@ -228,9 +228,10 @@ int Main(int argc, char** argv) {
   c->add_option("--reason", clawback.reason, "why (the fraud case), shown to support")->required();
   AddRequestId(c, clawback.request_id);
   Explain(c,
-          "Takes the credit back from the account, up to its balance: what was already spent\n"
-          "is reported as unrecovered, never driven negative. Once per redemption; a clawed-\n"
-          "back code is never unblocked.");
+          "Takes the credit back from the account, up to its balance; what was already spent\n"
+          "(unrecovered) is owed by the account, and its next credits pay it first. The\n"
+          "balance never goes negative. Once per redemption; a clawed-back code is never\n"
+          "unblocked.");
 
   StatusFlags status;
   c = command(codes, "status", "what happened to a card: state, times, who redeemed it",

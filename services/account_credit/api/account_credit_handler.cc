@@ -48,6 +48,8 @@ v1::TransferKind ToProto(TransferKind k) {
       return v1::TRANSFER_KIND_DEBIT;
     case TransferKind::kReversal:
       return v1::TRANSFER_KIND_REVERSAL;
+    case TransferKind::kRepayment:
+      return v1::TRANSFER_KIND_REPAYMENT;
   }
   return v1::TRANSFER_KIND_UNSPECIFIED;
 }
@@ -62,6 +64,8 @@ v1::LedgerEntryKind ToProto(EntryKind k) {
       return v1::LEDGER_ENTRY_KIND_INVOICE_REVERSAL;
     case EntryKind::kClawback:
       return v1::LEDGER_ENTRY_KIND_CLAWBACK;
+    case EntryKind::kOwedRepayment:
+      return v1::LEDGER_ENTRY_KIND_OWED_REPAYMENT;
   }
   return v1::LEDGER_ENTRY_KIND_UNSPECIFIED;
 }
@@ -75,6 +79,7 @@ void ToProto(const Account& a, v1::Account* out) {
   protoconv::ToTimestamp(a.create_time, out->mutable_create_time());
   protoconv::ToTimestamp(a.update_time, out->mutable_update_time());
   out->set_state(a.closed ? v1::ACCOUNT_STATE_CLOSED : v1::ACCOUNT_STATE_OPEN);
+  *out->mutable_owed() = protoconv::ToProto({a.currency_code, a.owed_minor});
 }
 
 void ToProto(const Transfer& t, v1::Transfer* out) {
@@ -86,6 +91,12 @@ void ToProto(const Transfer& t, v1::Transfer* out) {
   out->set_request_id(t.request_id);
   out->set_reverses_transfer_id(t.reverses_transfer_id);
   protoconv::ToTimestamp(t.create_time, out->mutable_create_time());
+  if (t.owed_repaid_minor > 0) {
+    *out->mutable_owed_repaid() = protoconv::ToProto({t.amount.currency_code, t.owed_repaid_minor});
+  }
+  if (t.owed_added_minor > 0) {
+    *out->mutable_owed_added() = protoconv::ToProto({t.amount.currency_code, t.owed_added_minor});
+  }
 }
 
 CreditCommand CreditCommandOf(const v1::CreditAccountRequest& request) {

@@ -20,6 +20,11 @@ constexpr int kMaxPageSize = 1000;
 // below overflow.
 constexpr int64_t kMaxBalanceMinor = money::kMaxAmountMinor * 1000;
 
+// What an incoming credit pays of the account's owed amount: first, all it can.
+int64_t OwedRepaidBy(const Account& account, int64_t incoming_minor) {
+  return std::clamp<int64_t>(account.owed_minor, 0, incoming_minor);
+}
+
 absl::Status Refusal(absl::string_view reason, absl::string_view message) {
   return errors::Error(absl::StatusCode::kFailedPrecondition, reason, message);
 }
@@ -86,10 +91,11 @@ absl::StatusOr<Posting> CreditPosting(const CreditCommand& command) {
   posting.decide = [cmd](const PostingContext& ctx) -> absl::StatusOr<Movement> {
     GIFTCARD_RETURN_IF_ERROR(
         CheckGiftCreditEligibility(ctx.account, cmd.amount.currency_code, cmd.code_region));
-    if (ctx.account.balance_minor > kMaxBalanceMinor - cmd.amount.amount_minor) {
+    const int64_t repaid = OwedRepaidBy(ctx.account, cmd.amount.amount_minor);
+    if (ctx.account.balance_minor > kMaxBalanceMinor - (cmd.amount.amount_minor - repaid)) {
       return Refusal(errors::reason::kBalanceLimit, "the account's balance would exceed its limit");
     }
-    return Movement{cmd.amount.amount_minor, +1};
+    return Movement{cmd.amount.amount_minor, +1, 0, repaid};
   };
   return posting;
 }
@@ -177,7 +183,11 @@ absl::StatusOr<Movement> PlanReversal(const PostingContext& context) {
     return Refusal(errors::reason::kInsufficientCredit,
                    "the credit was already spent and cannot be taken back in full");
   }
-  return Movement{original.amount.amount_minor, direction};
+  if (direction > 0) {  // Credit given back: it pays what the account owes first.
+    return Movement{original.amount.amount_minor, +1, 0,
+                    OwedRepaidBy(context.account, original.amount.amount_minor)};
+  }
+  return Movement{original.amount.amount_minor, -1};
 }
 
 absl::StatusOr<Movement> PlanClawback(const PostingContext& context) {
@@ -192,10 +202,12 @@ absl::StatusOr<Movement> PlanClawback(const PostingContext& context) {
     return Refusal(errors::reason::kCurrencyMismatch,
                    "the credit's currency is no longer the account's");
   }
-  // What was spent stays spent: take back what is left, at most the credit.
+  // The whole credit is recovered: what the balance holds now, the rest as
+  // owed, which the account's next credits pay first. So the outcome does
+  // not depend on whether an invoice that spent it is reversed before or after.
   const int64_t left =
       std::clamp<int64_t>(context.account.balance_minor, 0, original.amount.amount_minor);
-  return Movement{left, -1};
+  return Movement{left, -1, original.amount.amount_minor - left, 0};
 }
 
 absl::StatusOr<Account> AccountService::UpsertAccount(const Account& account,

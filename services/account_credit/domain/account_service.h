@@ -20,14 +20,16 @@ namespace giftcard::account_credit {
 absl::Status CheckGiftCreditEligibility(const Account& account, const std::string& currency_code,
                                         const std::string& code_region);
 
-// What reversing `original` moves: the same amount, the other way. Refused
+// What reversing `original` moves: the same amount, the other way (a debit's
+// reversal pays what the account owes first, as every credit does). Refused
 // (FAILED_PRECONDITION) for a reversal of a reversal (CANNOT_REVERSE_REVERSAL),
 // a transfer already reversed (ALREADY_REVERSED), or gift credit already
 // spent (INSUFFICIENT_CREDIT).
 absl::StatusOr<Movement> PlanReversal(const PostingContext& context);
 
 // What clawing back the gift credit `original` moves: the credit's amount,
-// or the account's balance when less was left (never below zero). Refused
+// or the account's balance when less was left (never below zero), the rest
+// added to what the account owes. Refused
 // (FAILED_PRECONDITION) for anything but a credit (NOT_A_CREDIT) or a credit
 // already reversed (ALREADY_REVERSED).
 absl::StatusOr<Movement> PlanClawback(const PostingContext& context);
@@ -69,7 +71,8 @@ class AccountService {
   absl::StatusOr<std::vector<absl::StatusOr<Transfer>>> DebitAccounts(
       const std::vector<DebitCommand>& commands);
   absl::StatusOr<Transfer> ReverseTransfer(const ReverseCommand& command);
-  // A reversal of a credit that takes back what is left of it (PlanClawback).
+  // A reversal of a credit that takes back what is left of it and records
+  // the rest as owed (PlanClawback).
   absl::StatusOr<Transfer> ClawBackCredit(const ReverseCommand& command);
   absl::StatusOr<ListEntriesResult> ListLedgerEntries(const ListEntriesQuery& query);
 

@@ -22,10 +22,14 @@ struct PostingContext {
 };
 
 // How much moves, and which way for the customer (+1 in, -1 out). An amount
-// of 0 records a transfer without entries.
+// of 0 records a transfer without entries. A clawback adds what it could not
+// take to the account's owed amount; a credit pays owed first, and storage
+// moves that part back in a repayment transfer in the same transaction.
 struct Movement {
   int64_t amount_minor = 0;
   int direction = +1;
+  int64_t owed_added_minor = 0;
+  int64_t owed_repaid_minor = 0;
 };
 
 // A posting the domain asks storage to make atomically. Storage:
@@ -36,7 +40,8 @@ struct Movement {
 //     none), whose account and counter account the reversal uses;
 //  3. locks the customer account and asks `decide` what moves — the domain's
 //     rules run on the locked row (eligibility, partial debits, reversals);
-//  4. records the transfer, its two entries and the new balance, all in one
+//  4. records the transfer, its two entries, the new balance and owed amount
+//     and, when the movement repays owed, the repayment transfer, all in one
 //     transaction.
 // A definite refusal (FAILED_PRECONDITION or NOT_FOUND, from `decide` or for
 // a missing account or transfer) is recorded under the request_id and

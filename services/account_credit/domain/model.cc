@@ -34,6 +34,11 @@ std::string BillingRevenueAccount(const std::string& currency_code) {
   return "billing-revenue/" + currency_code;
 }
 
+std::string RepaymentRequestId(const std::string& credit_request_id) {
+  // '/' is never in a caller's request id (validate::Id): no collision.
+  return "owed-repayment/" + credit_request_id;
+}
+
 bool IsSystemAccount(const std::string& account_id) {
   for (const char* prefix : {"gift-funding/", "billing-revenue/"}) {
     const std::string p(prefix);

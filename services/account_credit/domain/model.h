@@ -26,11 +26,19 @@ struct Account {
   // Set once the account has a ledger entry: its currency is fixed from then on.
   bool currency_locked = false;
   int64_t balance_minor = 0;
+  // What clawbacks could not take from the balance; later credits pay it
+  // first, so it is only ever owed while the balance is 0.
+  int64_t owed_minor = 0;
   absl::Time create_time;
   absl::Time update_time;
 };
 
-enum class TransferKind { kCredit, kDebit, kReversal };
+// kRepayment: the part of a credit that paid what the account owed, moved
+// back to gift-funding in a transfer of its own (never asked for by a caller).
+enum class TransferKind { kCredit, kDebit, kReversal, kRepayment };
+
+// The request id of the repayment a credit's request id paid.
+std::string RepaymentRequestId(const std::string& credit_request_id);
 
 struct Transfer {
   std::string transfer_id;
@@ -39,14 +47,20 @@ struct Transfer {
   std::string account_id;
   std::string counter_account_id;  // The system account on the other side.
   money::Money amount;
+  // The account's balance once the posting is done (after any repayment).
   int64_t balance_after_minor = 0;
   std::string reverses_transfer_id;
+  std::string reference;  // As the caller gave it: the serial, the invoice id.
+  // A clawback: the part of the credit the balance did not cover, now owed.
+  int64_t owed_added_minor = 0;
+  // A credit: the part of it that paid what the account owed.
+  int64_t owed_repaid_minor = 0;
   absl::Time create_time;
 };
 
 // One side of a transfer, as booked on an account.
 // What moved the money (the transfer's kind, as a statement names it).
-enum class EntryKind { kRedemption, kInvoice, kInvoiceReversal, kClawback };
+enum class EntryKind { kRedemption, kInvoice, kInvoiceReversal, kClawback, kOwedRepayment };
 
 struct LedgerEntry {
   int64_t entry_id = 0;

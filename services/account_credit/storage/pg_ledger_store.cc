@@ -17,7 +17,7 @@ using pg::Micros;
 const std::string& AccountColumns() {
   static const auto* cols = new std::string(absl::StrCat(
       "account_id, country, currency_code, billing_channel, balance_minor, ", Micros("create_time"),
-      ", ", Micros("update_time"), ", closed, currency_locked"));
+      ", ", Micros("update_time"), ", closed, currency_locked, owed_minor"));
   return *cols;
 }
 
@@ -26,12 +26,14 @@ const std::string& TransferColumns() {
   static const auto* cols = new std::string(absl::StrCat(
       "t.request_fingerprint, t.transfer_id::text, t.kind, t.account_id, t.currency_code, "
       "t.amount_minor, t.balance_after_minor, coalesce(t.reverses_transfer_id::text, ''), ",
-      Micros("t.create_time"), ", t.request_id, t.counter_account_id"));
+      Micros("t.create_time"),
+      ", t.request_id, t.counter_account_id, coalesce(t.owed_added_minor, 0), "
+      "t.owed_repaid_minor, t.reference"));
   return *cols;
 }
 
 // Index of the refusal's columns after the transfer's in ac_find_request.
-constexpr int kRefusalColumn = 11;
+constexpr int kRefusalColumn = 14;
 // ac_find_request_lock_account: the account's columns follow the refusal's.
 constexpr int kAccountColumn = kRefusalColumn + 4;
 
@@ -47,12 +49,14 @@ Account AccountFromRow(const pqxx::row& row) {
   a.update_time = absl::FromUnixMicros(row[6].as<int64_t>());
   a.closed = row[7].as<bool>();
   a.currency_locked = row[8].as<bool>();
+  a.owed_minor = row[9].as<int64_t>();
   return a;
 }
 
 TransferKind KindFromName(const std::string& name) {
   if (name == "DEBIT") return TransferKind::kDebit;
   if (name == "REVERSAL") return TransferKind::kReversal;
+  if (name == "REPAYMENT") return TransferKind::kRepayment;
   return TransferKind::kCredit;
 }
 
@@ -62,6 +66,8 @@ const char* KindName(TransferKind kind) {
       return "DEBIT";
     case TransferKind::kReversal:
       return "REVERSAL";
+    case TransferKind::kRepayment:
+      return "REPAYMENT";
     case TransferKind::kCredit:
       break;
   }
@@ -74,12 +80,32 @@ Transfer TransferFromRow(const pqxx::row& row) {
   t.kind = KindFromName(row[2].as<std::string>());
   t.account_id = row[3].as<std::string>();
   t.amount = {row[4].as<std::string>(), row[5].as<int64_t>()};
-  t.balance_after_minor = row[6].as<int64_t>();
   t.reverses_transfer_id = row[7].as<std::string>();
   t.create_time = absl::FromUnixMicros(row[8].as<int64_t>());
   t.request_id = row[9].as<std::string>();
   t.counter_account_id = row[10].as<std::string>();
+  t.owed_added_minor = row[11].as<int64_t>();
+  t.owed_repaid_minor = row[12].as<int64_t>();
+  t.reference = row[13].as<std::string>();
+  // The row keeps the balance its own entry left; the caller is answered
+  // the balance after the posting, its repayment included.
+  t.balance_after_minor = row[6].as<int64_t>() - t.owed_repaid_minor;
   return t;
+}
+
+// The repayment a credit posting makes when it pays owed: from the account
+// back to gift-funding, under a request id derived from the credit's.
+// `reference` names what paid it (the serial or the invoice id).
+Posting RepaymentOf(const Posting& credit, const std::string& reference) {
+  Posting r;
+  r.kind = TransferKind::kRepayment;
+  r.account_id = credit.account_id;
+  r.counter_account_id = GiftFundingAccount(credit.currency_code);
+  r.currency_code = credit.currency_code;
+  r.request_id = RepaymentRequestId(credit.request_id);
+  r.request_fingerprint = "repayment|" + credit.request_id;
+  r.reference = reference;
+  return r;
 }
 
 absl::Status AccountNotFound(const std::string& account_id) {
@@ -160,11 +186,12 @@ const pg::Statement kInsertRefusal{
     " ON CONFLICT (request_id) DO NOTHING RETURNING request_id) "
     "INSERT INTO refusals (request_id, request_fingerprint, code, reason, message) "
     "SELECT d.request_id, $2, $3, $4, $5 FROM d RETURNING 1"};
-// The transfer, its two entries and the new balance in one statement
-// (one round trip). $11 is the signed change for the customer; a
-// transfer of 0 has no entries. When the request_id is decided already
-// (a concurrent call's transfer or refusal), nothing is written and no
-// row comes back. The first entry locks the account's currency.
+// The transfer, its two entries, the new balance and owed amount in one
+// statement (one round trip). $11 is the signed change for the customer; a
+// transfer of 0 has no entries. $12/$13: what it adds to and repays of the
+// account's owed amount (a repayment's money moves in its own transfer). When the request_id is
+// decided already (a concurrent call's transfer or refusal), nothing is written and no row comes
+// back. The first entry locks the account's currency.
 const pg::Statement kWriteTransfer{
     "ac_write_transfer",
     "WITH d AS (INSERT INTO decisions (request_id, kind) VALUES ($1, 'TRANSFER')"
@@ -172,8 +199,10 @@ const pg::Statement kWriteTransfer{
     "t AS ("
     " INSERT INTO transfers (request_id, request_fingerprint, kind, account_id,"
     "   counter_account_id, currency_code, amount_minor, balance_after_minor, reference,"
-    "   reverses_transfer_id)"
-    " SELECT d.request_id, $2, $3, $4, $5, $6, $7, $8, $9, nullif($10, '')::uuid FROM d"
+    "   reverses_transfer_id, owed_added_minor, owed_repaid_minor)"
+    " SELECT d.request_id, $2, $3, $4, $5, $6, $7, $8, $9, nullif($10, '')::uuid, $12::bigint,"
+    " $13::bigint"
+    " FROM d"
     " RETURNING transfer_id, create_time), "
     "e AS ("
     " INSERT INTO ledger_entries (account_id, transfer_id, currency_code, amount_minor)"
@@ -181,9 +210,11 @@ const pg::Statement kWriteTransfer{
     " FROM t, (VALUES ($4, $11::bigint), ($5, -$11::bigint)) AS v(account_id, amount)"
     " WHERE $11::bigint <> 0), "
     "b AS ("
-    " UPDATE accounts SET balance_minor = balance_minor + $11::bigint, currency_locked = true,"
+    " UPDATE accounts SET balance_minor = balance_minor + $11::bigint,"
+    "   owed_minor = owed_minor + $12::bigint - $13::bigint, currency_locked = true,"
     "   update_time = now()"
-    " WHERE account_id = $4 AND $11::bigint <> 0 AND EXISTS (SELECT 1 FROM t)) "
+    " WHERE account_id = $4 AND ($11::bigint <> 0 OR $12::bigint <> 0 OR $13::bigint <> 0)"
+    " AND EXISTS (SELECT 1 FROM t)) "
     "SELECT transfer_id::text, " +
         Micros("create_time") + " FROM t"};
 // The accounts of a batch's postings, locked in account order: concurrent
@@ -204,22 +235,27 @@ const pg::Statement kFindRequests{
 // account's new balance (the sum of its deltas) in one statement. A request
 // id another transaction decided first is missing from the result. Each
 // row names its input's ordinal (request ids are distinct here: a repeat
-// within a batch never reaches this statement).
+// within a batch never reaches this statement). A credit that repays owed
+// is followed by its repayment's row.
 const pg::Statement kWriteTransfers{
     "ac_write_transfers",
     "WITH input AS ("
     " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],"
-    "   $6::text[], $7::bigint[], $8::bigint[], $9::text[], $10::bigint[]) WITH ORDINALITY"
+    "   $6::text[], $7::bigint[], $8::bigint[], $9::text[], $10::bigint[], $11::bigint[],"
+    "   $12::bigint[]) WITH ORDINALITY"
     "   AS i(request_id, request_fingerprint, kind, account_id, counter_account_id,"
-    "     currency_code, amount_minor, balance_after_minor, reference, delta, ord)), "
+    "     currency_code, amount_minor, balance_after_minor, reference, delta, owed_added,"
+    "     owed_repaid, ord)), "
     "d AS (INSERT INTO decisions (request_id, kind)"
     " SELECT request_id, 'TRANSFER' FROM input ORDER BY ord"
     " ON CONFLICT (request_id) DO NOTHING RETURNING request_id), "
     "t AS ("
     " INSERT INTO transfers (request_id, request_fingerprint, kind, account_id,"
-    "   counter_account_id, currency_code, amount_minor, balance_after_minor, reference)"
+    "   counter_account_id, currency_code, amount_minor, balance_after_minor, reference,"
+    "   owed_added_minor, owed_repaid_minor)"
     " SELECT i.request_id, i.request_fingerprint, i.kind, i.account_id, i.counter_account_id,"
-    "   i.currency_code, i.amount_minor, i.balance_after_minor, i.reference"
+    "   i.currency_code, i.amount_minor, i.balance_after_minor, i.reference, i.owed_added,"
+    "   i.owed_repaid"
     " FROM input i JOIN d USING (request_id) ORDER BY i.ord"
     " RETURNING request_id, transfer_id, create_time), "
     "e AS ("
@@ -230,10 +266,12 @@ const pg::Statement kWriteTransfers{
     "   AS v(account_id, amount, side)"
     " WHERE i.delta <> 0 ORDER BY i.ord, v.side), "
     "b AS ("
-    " UPDATE accounts a SET balance_minor = a.balance_minor + s.delta, currency_locked = true,"
-    "   update_time = now()"
-    " FROM (SELECT i.account_id, sum(i.delta)::bigint AS delta FROM input i"
-    "   JOIN t USING (request_id) WHERE i.delta <> 0 GROUP BY i.account_id) s"
+    " UPDATE accounts a SET balance_minor = a.balance_minor + s.delta,"
+    "   owed_minor = a.owed_minor + s.owed, currency_locked = true, update_time = now()"
+    " FROM (SELECT i.account_id, sum(i.delta)::bigint AS delta,"
+    "     sum(i.owed_added - i.owed_repaid)::bigint AS owed FROM input i"
+    "   JOIN t USING (request_id) WHERE i.delta <> 0 OR i.owed_added <> 0 OR i.owed_repaid <> 0"
+    "   GROUP BY i.account_id) s"
     " WHERE a.account_id = s.account_id) "
     "SELECT i.ord, t.transfer_id::text, " +
         Micros("t.create_time") + " FROM t JOIN input i USING (request_id) ORDER BY i.ord"};
@@ -260,9 +298,11 @@ const pg::Statement kListEntries{
         "ORDER BY e.entry_id DESC LIMIT $3"};
 
 // Credits are redemptions and debits invoices; a reversal gives an invoice
-// its credit back, or (of a credit) takes a redemption's back.
+// its credit back, or (of a credit) takes a redemption's back; a repayment
+// pays what a clawback left owed.
 EntryKind EntryKindOf(const std::string& transfer_kind, const std::string& reversed_kind) {
   if (transfer_kind == "DEBIT") return EntryKind::kInvoice;
+  if (transfer_kind == "REPAYMENT") return EntryKind::kOwedRepayment;
   if (transfer_kind == "REVERSAL") {
     return reversed_kind == "CREDIT" ? EntryKind::kClawback : EntryKind::kInvoiceReversal;
   }
@@ -382,7 +422,8 @@ std::vector<absl::StatusOr<Transfer>> PgLedgerStore::PostBatch(const std::vector
     // 3. Each posting decided in order, on the balance the earlier ones left.
     struct Write {
       size_t i;
-      int64_t amount_minor, balance_after_minor, delta;
+      int64_t amount_minor, balance_after_minor, delta, owed_added, owed_repaid;
+      bool repayment = false;  // The repayment that follows posting i's credit.
     };
     std::vector<Write> writes;
     std::vector<std::optional<size_t>> same_as(n);  // A request id seen earlier in the batch.
@@ -434,33 +475,51 @@ std::vector<absl::StatusOr<Transfer>> PgLedgerStore::PostBatch(const std::vector
         continue;
       }
       const int64_t delta = movement->direction * movement->amount_minor;
-      account->second.balance_minor += delta;
-      if (delta != 0) account->second.currency_locked = true;
-      writes.push_back({i, movement->amount_minor, account->second.balance_minor, delta});
+      Account& a = account->second;
+      a.balance_minor += delta;
+      a.owed_minor += movement->owed_added_minor - movement->owed_repaid_minor;
+      if (delta != 0) a.currency_locked = true;
+      writes.push_back({i, movement->amount_minor, a.balance_minor, delta,
+                        movement->owed_added_minor, movement->owed_repaid_minor});
+      if (const int64_t repaid = movement->owed_repaid_minor; repaid > 0) {
+        a.balance_minor -= repaid;
+        writes.push_back({i, repaid, a.balance_minor, -repaid, 0, 0, /*repayment=*/true});
+      }
     }
 
     // 4. Every transfer, its entries and the balances: one statement.
     if (!writes.empty()) {
       std::vector<std::string> ids, fingerprints, kinds, accts, counters, currencies, amounts,
-          balances, references, deltas;
+          balances, references, deltas, owed_added, owed_repaid;
       for (const Write& w : writes) {
         const Posting& p = batch[w.i];
-        ids.push_back(p.request_id);
-        fingerprints.push_back(p.request_fingerprint);
-        kinds.push_back(KindName(p.kind));
+        if (w.repayment) {
+          const Posting r = RepaymentOf(p, p.reference);
+          ids.push_back(r.request_id);
+          fingerprints.push_back(r.request_fingerprint);
+          kinds.push_back(KindName(r.kind));
+          counters.push_back(r.counter_account_id);
+        } else {
+          ids.push_back(p.request_id);
+          fingerprints.push_back(p.request_fingerprint);
+          kinds.push_back(KindName(p.kind));
+          counters.push_back(p.counter_account_id);
+        }
         accts.push_back(p.account_id);
-        counters.push_back(p.counter_account_id);
         currencies.push_back(p.currency_code);
         amounts.push_back(std::to_string(w.amount_minor));
         balances.push_back(std::to_string(w.balance_after_minor));
         references.push_back(p.reference);
         deltas.push_back(std::to_string(w.delta));
+        owed_added.push_back(std::to_string(w.owed_added));
+        owed_repaid.push_back(std::to_string(w.owed_repaid));
       }
       const pqxx::result written = tx.exec_prepared(
           kWriteTransfers.name, pg::TextArray(ids), pg::TextArray(fingerprints),
           pg::TextArray(kinds), pg::TextArray(accts), pg::TextArray(counters),
           pg::TextArray(currencies), pg::TextArray(amounts), pg::TextArray(balances),
-          pg::TextArray(references), pg::TextArray(deltas));
+          pg::TextArray(references), pg::TextArray(deltas), pg::TextArray(owed_added),
+          pg::TextArray(owed_repaid));
       // A request id decided by another transaction since step 2: rerun the
       // batch, which then replays it.
       if (written.size() != writes.size()) return decided_concurrently();
@@ -468,11 +527,13 @@ std::vector<absl::StatusOr<Transfer>> PgLedgerStore::PostBatch(const std::vector
       std::vector<std::pair<std::string, int64_t>> by_ordinal(writes.size());
       for (const auto& row : written) {
         const size_t ord = row[0].as<size_t>();
-        if (ord < 1 || ord > writes.size()) return absl::InternalError("ac_write_transfers ordinal");
+        if (ord < 1 || ord > writes.size())
+          return absl::InternalError("ac_write_transfers ordinal");
         by_ordinal[ord - 1] = {row[1].as<std::string>(), row[2].as<int64_t>()};
       }
       for (size_t k = 0; k < writes.size(); ++k) {
         const Write& w = writes[k];
+        if (w.repayment) continue;  // Part of the credit before it.
         const Posting& p = batch[w.i];
         const auto& [transfer_id, create_micros] = by_ordinal[k];
         Transfer t;
@@ -482,8 +543,11 @@ std::vector<absl::StatusOr<Transfer>> PgLedgerStore::PostBatch(const std::vector
         t.account_id = p.account_id;
         t.counter_account_id = p.counter_account_id;
         t.amount = {p.currency_code, w.amount_minor};
-        t.balance_after_minor = w.balance_after_minor;
+        t.balance_after_minor = w.balance_after_minor - w.owed_repaid;
+        t.owed_added_minor = w.owed_added;
+        t.owed_repaid_minor = w.owed_repaid;
         t.create_time = absl::FromUnixMicros(create_micros);
+        t.reference = p.reference;
         answers[w.i] = t;
       }
     }
@@ -588,12 +652,27 @@ absl::StatusOr<Transfer> PgLedgerStore::PostOne(const Posting& posting) {
     const int64_t balance_after = account.balance_minor + delta;
 
     // 4. The transfer, its entries, the balance.
-    pqxx::result inserted =
-        tx.exec_prepared(kWriteTransfer.name, posting.request_id, posting.request_fingerprint,
-                         KindName(posting.kind), account_id, counter_account_id, currency_code,
-                         movement->amount_minor, balance_after, posting.reference,
-                         posting.reverses_transfer_id, delta);
+    pqxx::result inserted = tx.exec_prepared(
+        kWriteTransfer.name, posting.request_id, posting.request_fingerprint,
+        KindName(posting.kind), account_id, counter_account_id, currency_code,
+        movement->amount_minor, balance_after, posting.reference, posting.reverses_transfer_id,
+        delta, movement->owed_added_minor, movement->owed_repaid_minor);
     if (inserted.empty()) return decided_concurrently();
+    // 5. The part that paid what the account owed goes back where the
+    // clawed-back credit came from.
+    if (const int64_t repaid = movement->owed_repaid_minor; repaid > 0) {
+      Posting credit = posting;
+      credit.currency_code = currency_code;
+      credit.account_id = account_id;
+      const Posting r = RepaymentOf(credit, original ? original->reference : posting.reference);
+      if (tx.exec_prepared(kWriteTransfer.name, r.request_id, r.request_fingerprint,
+                           KindName(r.kind), account_id, r.counter_account_id, currency_code,
+                           repaid, balance_after - repaid, r.reference, std::string(), -repaid,
+                           int64_t{0}, int64_t{0})
+              .empty()) {
+        return decided_concurrently();
+      }
+    }
     const std::string transfer_id = inserted[0][0].as<std::string>();
     out.transfer_id = transfer_id;
     out.request_id = posting.request_id;
@@ -601,8 +680,11 @@ absl::StatusOr<Transfer> PgLedgerStore::PostOne(const Posting& posting) {
     out.account_id = account_id;
     out.counter_account_id = counter_account_id;
     out.amount = {currency_code, movement->amount_minor};
-    out.balance_after_minor = balance_after;
+    out.balance_after_minor = balance_after - movement->owed_repaid_minor;
+    out.owed_added_minor = movement->owed_added_minor;
+    out.owed_repaid_minor = movement->owed_repaid_minor;
     out.reverses_transfer_id = posting.reverses_transfer_id;
+    out.reference = posting.reference;
     out.create_time = absl::FromUnixMicros(inserted[0][1].as<int64_t>());
     return absl::OkStatus();
   });

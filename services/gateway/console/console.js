@@ -196,6 +196,9 @@
     render(`Account ${account.account_id}`,
       list([
         ['Balance', money(account.balance), 'account-balance'],
+        // Owed from a clawback the balance did not cover; next credits pay it first.
+        ...(Number(account.owed?.amount_minor || 0) > 0
+          ? [['Owed (clawback)', money(account.owed), 'account-owed']] : []),
         ['Country', account.country],
         ['Currency', account.currency_code],
         ['Billing', enumName(account.billing_channel, 'BILLING_CHANNEL_')],

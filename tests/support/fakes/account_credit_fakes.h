@@ -43,11 +43,14 @@ class FakeLedgerStore : public LedgerStore {
     Account& a = accounts[p.account_id];
     auto movement = p.decide(PostingContext{a});
     if (!movement.ok()) return movement.status();
-    a.balance_minor += movement->direction * movement->amount_minor;
+    a.balance_minor += movement->direction * movement->amount_minor - movement->owed_repaid_minor;
+    a.owed_minor += movement->owed_added_minor - movement->owed_repaid_minor;
     Transfer t;
     t.request_id = p.request_id;
     t.amount = money::Money{p.currency_code, movement->amount_minor};
     t.balance_after_minor = a.balance_minor;
+    t.owed_added_minor = movement->owed_added_minor;
+    t.owed_repaid_minor = movement->owed_repaid_minor;
     transfers[p.request_id] = {p.request_fingerprint, t};
     return t;
   }

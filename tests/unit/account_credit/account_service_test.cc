@@ -135,6 +135,17 @@ TEST(PlanReversalTest, PutsTheSameAmountBackTheOtherWayOnce) {
   m = PlanReversal(PostingContext{account, &debit, false});
   ASSERT_TRUE(m.ok());
   EXPECT_EQ(m->direction, +1);
+  EXPECT_EQ(m->owed_repaid_minor, 0);
+  // Credit given back pays what the account owes first.
+  Account owing = account;
+  owing.balance_minor = 0;
+  owing.owed_minor = 200;
+  m = PlanReversal(PostingContext{owing, &debit, false});
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->amount_minor, 300);
+  EXPECT_EQ(m->owed_repaid_minor, 200);
+  owing.owed_minor = 900;
+  EXPECT_EQ(PlanReversal(PostingContext{owing, &debit, false})->owed_repaid_minor, 300);
   Transfer reversal = credit;
   reversal.kind = TransferKind::kReversal;
   EXPECT_EQ(errors::ReasonOf(PlanReversal(PostingContext{account, &reversal, false}).status()),
@@ -166,12 +177,15 @@ TEST(PlanClawbackTest, TakesBackWhatIsLeftOfTheCreditNeverMore) {
   ASSERT_TRUE(m.ok());
   EXPECT_EQ(m->amount_minor, 300);  // Untouched credit: all of it.
   EXPECT_EQ(m->direction, -1);
-  account.balance_minor = 120;  // 180 of it was spent.
+  EXPECT_EQ(m->owed_added_minor, 0);
+  account.balance_minor = 120;  // 180 of it was spent: owed.
   ASSERT_TRUE(plan(false).ok());
   EXPECT_EQ(plan(false)->amount_minor, 120);
-  account.balance_minor = 0;  // All spent: a transfer of nothing, never a negative balance.
+  EXPECT_EQ(plan(false)->owed_added_minor, 180);
+  account.balance_minor = 0;  // All spent: nothing moves, never a negative balance; all owed.
   ASSERT_TRUE(plan(false).ok());
   EXPECT_EQ(plan(false)->amount_minor, 0);
+  EXPECT_EQ(plan(false)->owed_added_minor, 300);
   account.balance_minor = 120;
   EXPECT_EQ(errors::ReasonOf(plan(true).status()), "ALREADY_REVERSED");
   for (TransferKind kind : {TransferKind::kDebit, TransferKind::kReversal}) {

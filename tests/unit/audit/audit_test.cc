@@ -105,6 +105,8 @@ TEST(AuditTest, BillingMustMatchItsDebitsAndReversals) {
 
 // Books after a partial clawback of red-1: 1000 of the 3000 taken back
 // (the rest spent elsewhere is not modelled), the code held.
+// A clawback written before owed amounts were recorded (owed_added -1):
+// it took back part of the credit and recorded nothing for the rest.
 Books ClawedBack() {
   Books b;
   b.vault.redeemed_codes.clear();
@@ -112,8 +114,52 @@ Books ClawedBack() {
       {"claw-1", "red-1", "COMPLETED", "vault:clawback:claw-1", "EUR", 1000, "BLOCKED"});
   b.ledger.balances[0] = {"acct", 2000, 2000, "EUR", 0};
   b.ledger.transfers.push_back({"t-claw", "vault:clawback:claw-1", "REVERSAL", "acct", "EUR",
-                                "t-credit", 1000, kEarly, 2, 0, -1000});
+                                "t-credit", 1000, kEarly, 2, 0, -1000, -1});
   return b;
+}
+
+// The fraud's 30.00 spent on inv-2, clawed back at balance 0 (all of it
+// owed), then inv-2 reversed: its credit repays the owed amount first.
+Books Owed() {
+  Books b;
+  b.vault.redeemed_codes.clear();
+  b.vault.clawbacks.push_back(
+      {"claw-1", "red-1", "COMPLETED", "vault:clawback:claw-1", "EUR", 0, "BLOCKED"});
+  b.billing.applications.push_back({"inv-2", "acct", "REVERSED", "t-debit2", "t-rev2", 3000});
+  b.ledger.transfers.push_back(
+      {"t-debit2", "billing:apply:inv-2", "DEBIT", "acct", "EUR", "", 3000, kEarly, 2, 0, -3000});
+  b.ledger.transfers.push_back({"t-claw", "vault:clawback:claw-1", "REVERSAL", "acct", "EUR",
+                                "t-credit", 0, kEarly, 0, 0, 0, 3000});
+  b.ledger.transfers.push_back({"t-rev2", "billing:reverse:inv-2", "REVERSAL", "acct", "EUR",
+                                "t-debit2", 3000, kEarly, 2, 0, 3000, 0, 3000});
+  b.ledger.transfers.push_back({"t-repay", "owed-repayment/billing:reverse:inv-2", "REPAYMENT",
+                                "acct", "EUR", "", 3000, kEarly, 2, 0, -3000});
+  b.ledger.balances[0] = {"acct", 0, 0, "EUR", 0, 0, 0};
+  return b;
+}
+
+TEST(AuditTest, AClawbackRecoversItsCreditWholeAndACreditRepaysOwedFirst) {
+  EXPECT_THAT(Owed().Check(), IsEmpty());
+  Books b = Owed();
+  b.ledger.transfers.pop_back();  // The reversal says it repaid; no repayment moved the money.
+  b.ledger.balances[0] = {"acct", 3000, 3000, "EUR", 0, 0, 0};
+  EXPECT_THAT(b.Check(), ElementsAre(Invariant("repaid_owed_has_its_repayment")));
+  b = Owed();
+  b.ledger.balances[0].owed_minor = 500;  // Stored owed that no transfer explains.
+  EXPECT_THAT(b.Check(), ElementsAre(Invariant("owed_equals_transfers")));
+  b = Owed();
+  b.ledger.balances[0] = {"acct", 100, 100, "EUR", 0, 100, 100};  // Credit beside a debt.
+  EXPECT_THAT(b.Check(), ElementsAre(Invariant("owed_only_at_zero_balance")));
+  b = Owed();
+  b.ledger.transfers[4].owed_added_minor = 2000;  // Not the whole credit.
+  EXPECT_THAT(b.Check(), ElementsAre(Invariant("reversal_mirrors_original")));
+  b = Owed();
+  b.ledger.transfers[3].owed_added_minor = 10;  // A debit cannot add owed.
+  EXPECT_THAT(b.Check(), ElementsAre(Invariant("only_clawbacks_add_owed")));
+  b = Owed();
+  b.ledger.transfers.back().request_id = "owed-repayment/nothing";  // Whose repayment?
+  EXPECT_THAT(b.Check(), ElementsAre(Invariant("repaid_owed_has_its_repayment"),
+                                     Invariant("repayment_has_its_credit")));
 }
 
 TEST(AuditTest, ACompletedClawbackHasItsPartialReversalAndItsCodeHeld) {
