@@ -49,7 +49,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cards="$work/cards.csv"
 "$BUILD_DIR/tools/giftctl/giftctl" codes issue --count=1 --amount=5.00 --currency=EUR --region=DE \
-  --out="$cards" >/dev/null
+  --plaintext --out="$cards" >/dev/null
 SERIAL=$(sed -n 2p "$cards" | cut -d, -f1)
 
 grpc_run() {  # → "calls gateway vault pg services", over giftbench's measured window

@@ -62,8 +62,9 @@ TEST_F(HaStackTest, UpRunsOnPatroniAndSentinelStatusShowsLeadersDownStopsThemAll
   EXPECT_THAT(env.out, HasSubstr("export REDIS_SENTINELS=127.0.0.1:"));
 
   // Issue, redeem and audit over the HA engines.
-  run = Giftctl("--json codes issue --count=1 --amount=5 --currency=EUR --region=DE --out=" +
-                stack_dir_ + "-cards.csv");
+  run = Giftctl(
+      "--json codes issue --plaintext --count=1 --amount=5 --currency=EUR --region=DE --out=" +
+      stack_dir_ + "-cards.csv");
   ASSERT_EQ(run.exit_code, 0) << Describe(run);
   run = Giftctl("audit");
   EXPECT_EQ(run.exit_code, 0) << Describe(run);

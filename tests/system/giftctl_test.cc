@@ -70,7 +70,8 @@ TEST_F(GiftctlTest, EveryCommandAnswersAsATableAndAsJson) {
   // codes issue: a 0600 CSV, never overwritten.
   const std::string csv = dir_ + "/codes.csv";
   ShellRun run = Giftctl(
-      "codes issue --count=4 --amount=25.00 --currency=EUR --region=DE --out=" + csv + " --json");
+      "codes issue --plaintext --count=4 --amount=25.00 --currency=EUR --region=DE --out=" + csv +
+      " --json");
   ASSERT_EQ(run.exit_code, 0) << Describe(run);
   const std::string batch = JsonString(run.out, "batch_id");
   ASSERT_FALSE(batch.empty()) << run.out;
@@ -91,7 +92,8 @@ TEST_F(GiftctlTest, EveryCommandAnswersAsATableAndAsJson) {
   }
   ASSERT_EQ(cards.size(), 4u);
 
-  run = Giftctl("codes issue --count=1 --amount=5 --currency=EUR --region=DE --out=" + csv);
+  run = Giftctl("codes issue --plaintext --count=1 --amount=5 --currency=EUR --region=DE --out=" +
+                csv);
   EXPECT_EQ(run.exit_code, 1) << Describe(run);
   EXPECT_THAT(run.err, HasSubstr("refusing to overwrite"));
   ASSERT_EQ(stat(csv.c_str(), &st), 0);
@@ -99,18 +101,19 @@ TEST_F(GiftctlTest, EveryCommandAnswersAsATableAndAsJson) {
 
   // A big batch: no progress frames when stderr is no terminal (a pipe, a
   // log), and the table form.
-  run = Giftctl("codes issue --count=1000 --amount=1 --currency=EUR --region=DE --out=" + dir_ +
-                "/big.csv");
+  run = Giftctl(
+      "codes issue --plaintext --count=1000 --amount=1 --currency=EUR --region=DE --out=" + dir_ +
+      "/big.csv");
   ASSERT_EQ(run.exit_code, 0) << Describe(run);
   EXPECT_THAT(run.err, Not(HasSubstr("\r"))) << run.err;
   EXPECT_THAT(run.err, Not(HasSubstr("issuing [")));
   // On a terminal (script(1) gives it one), the bar is drawn.
-  run =
-      RunCommand(absl::StrCat("script -qec '", AddressesEnv(suite_), "GIFTCTL_TOKEN=", kAdminToken,
-                              " GIFTCTL_TOKEN_FILE= ", GIFTCARD_GIFTCTL,
-                              " codes issue --count=1000 --amount=1 --currency=EUR --region=DE "
-                              "--out=",
-                              dir_, "/big-tty.csv' /dev/null"));
+  run = RunCommand(
+      absl::StrCat("script -qec '", AddressesEnv(suite_), "GIFTCTL_TOKEN=", kAdminToken,
+                   " GIFTCTL_TOKEN_FILE= ", GIFTCARD_GIFTCTL,
+                   " codes issue --plaintext --count=1000 --amount=1 --currency=EUR --region=DE "
+                   "--out=",
+                   dir_, "/big-tty.csv' /dev/null"));
   ASSERT_EQ(run.exit_code, 0) << Describe(run);
   EXPECT_THAT(run.out, HasSubstr("100% 1000/1000"));
   EXPECT_THAT(Field(run.out, "issued"), HasSubstr("1000 codes of 1.00 EUR, DE"));
@@ -227,6 +230,99 @@ TEST_F(GiftctlTest, EveryCommandAnswersAsATableAndAsJson) {
   EXPECT_EQ(run.exit_code, 1) << Describe(run);
 }
 
+// The issuance file travels to the card printer encrypted to its OpenPGP
+// key: the issuing machine holds only the printer's public key, the file
+// holds no PIN in clear, and the printer's secret key opens it to cards
+// that every one redeem. Without --recipient or --plaintext nothing is
+// issued; a key named by email that this keyring has not certified is
+// refused before anything is issued.
+TEST_F(GiftctlTest, TheIssuanceFileIsEncryptedToThePrintersKeyAndEveryPinRedeems) {
+  const std::string printer = dir_ + "/printer-gnupg", issuer = dir_ + "/issuer-gnupg";
+  auto gpg = [](const std::string& home, const std::string& args) {
+    return RunCommand("GNUPGHOME=" + home + " gpg --batch --quiet " + args);
+  };
+  ASSERT_EQ(RunCommand("mkdir -m 0700 " + printer + " " + issuer).exit_code, 0);
+  ShellRun run = gpg(printer,
+                     "--passphrase '' --quick-gen-key 'Card Printer <printer@example.test>' "
+                     "future-default default never");
+  ASSERT_EQ(run.exit_code, 0) << Describe(run);
+  run = gpg(printer, "--with-colons --list-keys printer@example.test");
+  std::string fingerprint;
+  for (absl::string_view line : absl::StrSplit(run.out, '\n')) {
+    std::vector<std::string> f = absl::StrSplit(line, ':');
+    if (f.size() > 9 && f[0] == "fpr") {
+      fingerprint = f[9];
+      break;
+    }
+  }
+  ASSERT_EQ(fingerprint.size(), 40u) << run.out;
+  ASSERT_EQ(RunCommand("GNUPGHOME=" + printer + " gpg --batch --export " + fingerprint +
+                       " | GNUPGHOME=" + issuer + " gpg --batch --quiet --import")
+                .exit_code,
+            0);
+  auto issue = [&](const std::string& flags, const std::string& file) {
+    return RunCommand(
+        absl::StrCat("GNUPGHOME=", issuer, " ", AddressesEnv(suite_), "GIFTCTL_TOKEN=", kAdminToken,
+                     " GIFTCTL_TOKEN_FILE= ", GIFTCARD_GIFTCTL,
+                     " --json codes issue --count=5 --amount=25.00 --currency=EUR --region=DE ",
+                     flags, " --out=", dir_, "/", file));
+  };
+  const std::string batches = "SELECT count(*) FROM batches";
+  const std::string before = QueryValue(suite_.code_vault_dsn, batches);
+
+  // Neither flag, a key by email that is not certified here, an unknown
+  // key: a usage error each, nothing issued, no file.
+  run = issue("", "none.csv");
+  EXPECT_EQ(run.exit_code, 2) << Describe(run);
+  EXPECT_THAT(run.err, HasSubstr("give --recipient=<the printer's OpenPGP key fingerprint>"));
+  run = issue("--recipient=printer@example.test", "email.csv.gpg");
+  EXPECT_EQ(run.exit_code, 2) << Describe(run);
+  EXPECT_THAT(run.err, HasSubstr("is not certified in this keyring"));
+  run = issue("--recipient=0000000000000000000000000000000000000000", "unknown.csv.gpg");
+  EXPECT_EQ(run.exit_code, 2) << Describe(run);
+  EXPECT_THAT(run.err, HasSubstr("no such public key"));
+  EXPECT_EQ(QueryValue(suite_.code_vault_dsn, batches), before);
+  EXPECT_EQ(RunCommand("ls " + dir_ + "/*.csv*").out, "");
+
+  // By fingerprint: sealed.
+  run = issue("--recipient=" + fingerprint, "batch.csv.gpg");
+  ASSERT_EQ(run.exit_code, 0) << Describe(run);
+  EXPECT_THAT(run.out, HasSubstr("\"encrypted_to\":[\"" + fingerprint + "\"]"));
+  const std::string batch = JsonString(run.out, "batch_id");
+  const std::string sealed = dir_ + "/batch.csv.gpg";
+  struct stat st;
+  ASSERT_EQ(stat(sealed.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  std::ifstream in(sealed, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_THAT(bytes, Not(HasSubstr("serial,pin")));
+  EXPECT_THAT(bytes, Not(HasSubstr("GC0")));
+  // The issuer cannot read it back; the printer can.
+  EXPECT_NE(gpg(issuer, "--decrypt " + sealed).exit_code, 0);
+  run = gpg(printer, "--decrypt " + sealed);
+  ASSERT_EQ(run.exit_code, 0) << Describe(run);
+  std::vector<std::string> lines = absl::StrSplit(run.out, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 6u) << run.out;
+  EXPECT_EQ(lines[0], "serial,pin");
+  ASSERT_EQ(Giftctl("codes activate --batch_id=" + batch).exit_code, 0);
+  const std::string account = UniqueName("sealed");
+  ASSERT_TRUE(suite_.UpsertAccount(account, "DE", "EUR", v1::BILLING_CHANNEL_DIRECT).ok());
+  for (size_t i = 1; i < lines.size(); ++i) {
+    std::vector<std::string> card = absl::StrSplit(lines[i], ',');
+    ASSERT_EQ(card.size(), 2u) << lines[i];
+    EXPECT_THAT(bytes, Not(HasSubstr(card[1])));
+    v1::Redemption redemption;
+    grpc::Status s = suite_.Redeem(card[1], account, absl::StrCat("r", i), &redemption);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(redemption.serial(), card[0]);
+  }
+  v1::Account credited;
+  ASSERT_TRUE(suite_.GetAccount(account, &credited).ok());
+  EXPECT_EQ(credited.balance().amount_minor(), 5 * 2500);
+  RunCommand("gpgconf --homedir " + printer + " --kill all");
+  RunCommand("gpgconf --homedir " + issuer + " --kill all");
+}
+
 TEST_F(GiftctlTest, FailuresAreOneLineWithTheReasonAndTheirExitCode) {
   ShellRun run = Giftctl("account show nobody");
   EXPECT_EQ(run.exit_code, 1);
@@ -253,8 +349,9 @@ TEST_F(GiftctlTest, FailuresAreOneLineWithTheReasonAndTheirExitCode) {
   }
   // Nor does giftctl's own usage error repeat one typed where no argument
   // belongs, as an unknown command, or as a flag's value.
-  for (const std::string& command : {"codes list " + pin, "codes " + pin, pin,
-                                     "codes issue --count=" + pin, "account show acct " + pin}) {
+  for (const std::string& command :
+       {"codes list " + pin, "codes " + pin, pin, "codes issue --plaintext --count=" + pin,
+        "account show acct " + pin}) {
     run = Giftctl(command);
     EXPECT_EQ(run.exit_code, 2) << command;
     EXPECT_THAT(run.err, Not(HasSubstr(pin))) << command;
@@ -264,13 +361,14 @@ TEST_F(GiftctlTest, FailuresAreOneLineWithTheReasonAndTheirExitCode) {
   run = Giftctl("codes list --colour=red");
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_THAT(run.err, HasSubstr("unknown flag --colour"));
-  run = Giftctl("codes issue --count=1 --amount=1.001 --currency=EUR --region=DE --out=" + dir_ +
-                "/x.csv");
+  run = Giftctl(
+      "codes issue --plaintext --count=1 --amount=1.001 --currency=EUR --region=DE --out=" + dir_ +
+      "/x.csv");
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_THAT(run.err, HasSubstr("more decimals than EUR"));
   // The server's INVALID_ARGUMENT is a usage mistake too: exit 2.
-  run = Giftctl("codes issue --count=0 --amount=1 --currency=EUR --region=DE --out=" + dir_ +
-                "/y.csv");
+  run = Giftctl("codes issue --plaintext --count=0 --amount=1 --currency=EUR --region=DE --out=" +
+                dir_ + "/y.csv");
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_THAT(run.err, HasSubstr("INVALID_ARGUMENT"));
   run = Giftctl("codes void --reason=x");
@@ -404,7 +502,8 @@ TEST_F(GiftctlTest, ANewcomersMistakesGetAnswersThatSayWhatToDo) {
   EXPECT_THAT(run.err, HasSubstr("{\"error\":{\"code\":\"USAGE\""));
 
   // --out names a directory.
-  run = Giftctl("codes issue --count=1 --amount=1 --currency=EUR --region=DE --out=" + dir_);
+  run = Giftctl("codes issue --plaintext --count=1 --amount=1 --currency=EUR --region=DE --out=" +
+                dir_);
   EXPECT_EQ(run.exit_code, 2) << Describe(run);
   EXPECT_THAT(run.err, HasSubstr("is a directory: give the path of a new file, e.g. " + dir_ +
                                  "/batch.csv"));
@@ -439,8 +538,9 @@ TEST_F(GiftctlTest, ANewcomersMistakesGetAnswersThatSayWhatToDo) {
   EXPECT_EQ(run.exit_code, 1) << Describe(run);
   EXPECT_THAT(run.err, HasSubstr("no such code: GC999999000001"));
   // A batch where nothing can be activated exits 1.
-  run = Giftctl("--json codes issue --count=2 --amount=1 --currency=EUR --region=DE --out=" + dir_ +
-                "/voided.csv");
+  run = Giftctl(
+      "--json codes issue --plaintext --count=2 --amount=1 --currency=EUR --region=DE --out=" +
+      dir_ + "/voided.csv");
   ASSERT_EQ(run.exit_code, 0) << Describe(run);
   const std::string voided_batch = JsonString(run.out, "batch_id");
   ASSERT_EQ(Giftctl("codes void --reason=test --batch_id=" + voided_batch).exit_code, 0);

@@ -66,8 +66,9 @@ TEST_F(LocalStackTest, UpAndDownSayTheyDeleteTheDataAndKeepTheLogs) {
                                  " (deleted by the next 'up' or 'down'); "
                                  "logs: " +
                                  stack_dir_ + "/logs (kept)"));
-  run = Giftctl("--json codes issue --count=1 --amount=5 --currency=EUR --region=DE --out=" +
-                stack_dir_ + "-cards.csv");
+  run = Giftctl(
+      "--json codes issue --plaintext --count=1 --amount=5 --currency=EUR --region=DE --out=" +
+      stack_dir_ + "-cards.csv");
   ASSERT_EQ(run.exit_code, 0) << Describe(run);
   run = Giftctl("batches list");
   ASSERT_EQ(run.exit_code, 0) << Describe(run);

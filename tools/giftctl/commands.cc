@@ -14,6 +14,7 @@
 #include <optional>
 #include <random>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -34,6 +35,7 @@
 #include "money/money.h"
 #include "output.h"
 #include "protoconv/protoconv.h"
+#include "sealed_file.h"
 #include "server/client.h"
 #include "terminal.h"
 
@@ -216,8 +218,28 @@ int CodesIssue(const Session& session, const IssueFlags& flags) {
     protoconv::ToTimestamp(expire, request.mutable_expire_time());
   }
 
-  // The PINs exist nowhere else: the file is created for the owner only, and
-  // an existing file is never replaced.
+  // The PINs exist nowhere else. They travel to the printer encrypted to its
+  // OpenPGP key, held in memory until then; plain text only when asked.
+  if (flags.recipients.empty() == !flags.plaintext) {
+    return session.UsageError(
+        cmd, flags.plaintext
+                 ? "give --recipient or --plaintext, not both"
+                 : "give --recipient=<the printer's OpenPGP key fingerprint> (the file is "
+                   "encrypted to it) or --plaintext (the PINs in clear; keep that file off shared "
+                   "disks)");
+  }
+  std::optional<Recipients> recipients;
+  if (!flags.recipients.empty()) {
+    absl::StatusOr<Recipients> found = FindRecipients(flags.recipients);
+    if (!found.ok()) return session.UsageError(cmd, std::string(found.status().message()));
+    recipients = *std::move(found);
+  }
+  std::string sealed_plaintext;  // The CSV on its way to encryption.
+  auto wipe = absl::MakeCleanup(
+      [&sealed_plaintext] { ::explicit_bzero(sealed_plaintext.data(), sealed_plaintext.size()); });
+
+  // The file is created for the owner only, and an existing file is never
+  // replaced.
   const std::string& path = flags.out;
   struct stat st;
   if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
@@ -232,7 +254,14 @@ int CodesIssue(const Session& session, const IssueFlags& flags) {
   }
   ::fchmod(fd, 0600);  // Whatever the umask.
   std::FILE* csv = ::fdopen(fd, "w");
-  std::fprintf(csv, "serial,pin\n");
+  auto emit = [&](const std::string& line) {
+    if (recipients) {
+      sealed_plaintext += line;
+    } else {
+      std::fputs(line.c_str(), csv);
+    }
+  };
+  emit("serial,pin\n");
 
   auto context = session.Call(absl::Minutes(10));
   auto reader = Vault(session)->IssueCodes(context.get(), request);
@@ -248,7 +277,7 @@ int CodesIssue(const Session& session, const IssueFlags& flags) {
       replayed = true;  // A replay of an earlier request: PINs are shown once only.
       continue;
     }
-    std::fprintf(csv, "%s,%s\n", code.serial().c_str(), code.code().c_str());
+    emit(absl::StrCat(code.serial(), ",", code.code(), "\n"));
     ++written;
     const int percent = static_cast<int>(100LL * written / flags.count);
     if (show_progress && percent != shown_percent) {
@@ -260,7 +289,9 @@ int CodesIssue(const Session& session, const IssueFlags& flags) {
   }
   if (show_progress && written > 0) std::fprintf(stderr, "\n");
   grpc::Status status = reader->Finish();
-  const bool flushed = std::fflush(csv) == 0 && ::fsync(fd) == 0;
+  absl::Status sealed = absl::OkStatus();
+  if (recipients && written > 0) sealed = WriteSealed(*recipients, sealed_plaintext, fd);
+  const bool flushed = sealed.ok() && std::fflush(csv) == 0 && ::fsync(fd) == 0;
   std::fclose(csv);
   if (written == 0) ::unlink(path.c_str());
   if (replayed) {
@@ -271,7 +302,10 @@ int CodesIssue(const Session& session, const IssueFlags& flags) {
   }
   if (!status.ok() || !flushed || written != flags.count) {
     const int exit_code = status.ok() ? kExitFailed : session.CallFailed(status);
-    if (!flushed) session.Failed(absl::StrCat("writing ", path, " failed"));
+    if (!flushed) {
+      session.Failed(absl::StrCat("writing ", path, " failed",
+                                  sealed.ok() ? "" : ": " + std::string(sealed.message())));
+    }
     if (!batch_id.empty()) {
       session.Failed(absl::StrCat("only ", written, " of ", flags.count, " codes of batch ",
                                   batch_id, " reached ", path,
@@ -285,6 +319,7 @@ int CodesIssue(const Session& session, const IssueFlags& flags) {
     out["batch_id"] = batch_id;
     out["issued"] = written;
     out["file"] = path;
+    out["encrypted_to"] = recipients ? recipients->fingerprints : std::vector<std::string>{};
     out["request_id"] = request.request_id();
     std::printf("%s\n", DumpJson(out).c_str());
   } else {
@@ -292,7 +327,9 @@ int CodesIssue(const Session& session, const IssueFlags& flags) {
         {{"batch_id", batch_id},
          {"issued", absl::StrCat(Count(written, "code", "codes"), " of ", Money(request.amount()),
                                  ", ", request.region(), ", state ISSUED")},
-         {"file", absl::StrCat(path, " (mode 0600: serial,pin)")},
+         {"file", recipients ? absl::StrCat(path, " (mode 0600: serial,pin encrypted to ",
+                                            absl::StrJoin(recipients->fingerprints, ", "), ")")
+                             : absl::StrCat(path, " (mode 0600: serial,pin in plain text)")},
          {"request_id", request.request_id()}});
   }
   return kExitOk;

@@ -16,6 +16,9 @@ struct IssueFlags {
   std::string currency;
   std::string region;
   std::string out;
+  // OpenPGP keys (fingerprints, ideally) the file is encrypted to.
+  std::vector<std::string> recipients;
+  bool plaintext = false;  // Write the PINs in clear instead: asked for explicitly.
   std::string expire_time;
   bool progress = false;
   std::string request_id;

@@ -162,12 +162,18 @@ int Main(int argc, char** argv) {
   IssueFlags issue;
   CLI::App* c = command(codes, "issue",
                         "issue a batch of new codes (state ISSUED) and write serial,PIN to a new "
-                        "CSV file",
+                        "file, encrypted to the printer's key",
                         [&] { return CodesIssue(session, issue); });
   Explain(
       c,
-      "The file is created with mode 0600 and never overwritten: it holds the only copy of the\n"
-      "PINs. A progress bar goes to stderr, on a terminal, for 1,000 codes or more.");
+      "The file holds the only copy of the PINs. With --recipient it is encrypted (OpenPGP,\n"
+      "GPGME) to the card printer's public key from the keyring (GNUPGHOME): the PINs never\n"
+      "touch the disk in clear. A key named by its full fingerprint is used as pinned; one named\n"
+      "by email or key id must be certified in the keyring. --plaintext writes them in clear\n"
+      "instead. Either way the file is created with mode 0600 and never overwritten. A progress\n"
+      "bar goes to stderr, on a terminal, for 1,000 codes or more.\n"
+      "  e.g. giftctl codes issue --count=500 --amount=25.00 --currency=EUR --region=DE \\\n"
+      "         --recipient=<printer's fingerprint> --out=batch-0042.csv.gpg");
   c->add_option("--count", issue.count, "how many codes (1 to 100,000)")->required();
   c->add_option("--amount", issue.amount, "value of each code, e.g. 25.00")->required();
   c->add_option("--currency", issue.currency, "ISO-4217 code, e.g. EUR")->required();
@@ -175,6 +181,10 @@ int Main(int argc, char** argv) {
       ->required();
   c->add_option("--out", issue.out, "the CSV file to create (a new file, not a directory)")
       ->required();
+  c->add_option("--recipient", issue.recipients,
+                "OpenPGP key to encrypt the file to: the printer's fingerprint (repeatable)");
+  c->add_flag("--plaintext", issue.plaintext,
+              "write serial,PIN in clear instead of encrypting (needs saying)");
   c->add_option("--expire_time", issue.expire_time,
                 "RFC 3339 time after which unredeemed codes expire");
   c->add_flag("--progress", issue.progress, "show the progress bar for small batches too");
