@@ -50,7 +50,10 @@ void CollectMutations(const pb::Descriptor* d, std::vector<const pb::FieldDescri
       return m;
     };
     // Output-only fields are ignored on input (AIP-203): nothing to refuse.
-    if (f->full_name() == "giftcard.v1.Account.balance") continue;
+    if (f->full_name() == "giftcard.v1.Account.balance" ||
+        f->full_name() == "giftcard.v1.Account.owed") {
+      continue;
+    }
     std::string name;
     for (const auto* p : here) name += (name.empty() ? "" : ".") + p->name();
     if (f->type() == pb::FieldDescriptor::TYPE_MESSAGE && !f->is_repeated()) {
