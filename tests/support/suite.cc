@@ -263,26 +263,32 @@ std::string Suite::ContentsDigest() {
       {"account_credit", account_credit_dsn},
       {"code_vault", code_vault_dsn},
       {"billing", billing_dsn}};
-  // The outbox relay moves events on its own schedule: let it drain what
-  // earlier calls wrote, so only a change made since shows.
-  for (const auto& [db, dsn] : databases) {
-    const absl::Time give_up = absl::Now() + absl::Seconds(10);
-    while (QueryValue(dsn, "SELECT count(*) FROM event_outbox") != "0" && absl::Now() < give_up) {
-      absl::SleepFor(absl::Milliseconds(20));
-    }
-  }
   std::vector<std::string> digests;
   for (const auto& [db, dsn] : databases) {
-    const std::vector<std::string> tables =
-        QueryColumn(dsn, "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1");
-    EXPECT_FALSE(tables.empty()) << db;
-    for (const auto& table : tables) {
-      digests.push_back(absl::StrCat(
-          db, ".", table, "=",
-          QueryColumn(dsn, absl::StrCat("SELECT md5(coalesce(string_agg(x::text, '|' ORDER BY "
-                                        "x::text), '')) FROM ",
-                                        table, " x"))
-              .at(0)));
+    // One connection per database, and every table's digest in one query:
+    // tests take this digest around every refused call.
+    pqxx::connection conn(dsn);
+    pqxx::nontransaction tx(conn);
+    // The outbox relay moves events on its own schedule: let it drain what
+    // earlier calls wrote, so only a change made since shows.
+    const absl::Time give_up = absl::Now() + absl::Seconds(10);
+    while (tx.exec1("SELECT count(*) FROM event_outbox")[0].as<int64_t>() != 0 &&
+           absl::Now() < give_up) {
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    std::vector<std::string> parts;
+    for (const auto& row :
+         tx.exec("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")) {
+      const std::string table = row[0].as<std::string>();
+      parts.push_back(absl::StrCat("SELECT ", tx.quote(absl::StrCat(db, ".", table, "=")),
+                                   " || md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), "
+                                   "'')) FROM ",
+                                   tx.quote_name(table), " x"));
+    }
+    EXPECT_FALSE(parts.empty()) << db;
+    if (parts.empty()) continue;
+    for (const auto& row : tx.exec(absl::StrJoin(parts, " UNION ALL "))) {
+      digests.push_back(row[0].as<std::string>());
     }
   }
   return absl::StrJoin(digests, " ");

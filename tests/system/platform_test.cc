@@ -83,5 +83,18 @@ TEST_F(PlatformTest, TheDatabaseRefusesToChangeOrDeleteLedgerEntries) {
               AllEqual("2"));
 }
 
+// The harness's digest, which tests take around calls that must write
+// nothing, sees a change in any of the three databases, and only a change.
+TEST_F(PlatformTest, TheContentsDigestSeesEveryChangeAndOnlyAChange) {
+  const std::string before = suite_.ContentsDigest();
+  EXPECT_EQ(suite_.ContentsDigest(), before);
+  for (const std::string& dsn :
+       {suite_.account_credit_dsn, suite_.code_vault_dsn, suite_.billing_dsn}) {
+    const std::string start = suite_.ContentsDigest();
+    ASSERT_EQ(ExecSql(dsn, "UPDATE event_counter SET pruned_through = pruned_through + 1"), "");
+    EXPECT_NE(suite_.ContentsDigest(), start) << dsn;
+  }
+}
+
 }  // namespace
 }  // namespace giftcard::testing
