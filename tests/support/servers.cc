@@ -82,8 +82,11 @@ void PgCluster::Stop(const std::string& mode) {
 void PgCluster::SignalAll(const char* signal) {
   // The postmaster's pid is the first line of postmaster.pid; its children
   // are the backends and auxiliary processes.
+  // The postmaster must take the signal; a child may exit between pgrep
+  // and kill (a backend ending its session), which is no failure.
   RunShell(absl::StrCat("pid=$(head -1 ", dir_, "/data/postmaster.pid) && kill -", signal,
-                        " $pid $(pgrep -P $pid)"));
+                        " $pid && for child in $(pgrep -P $pid); do kill -", signal,
+                        " $child 2>/dev/null || true; done"));
 }
 
 void PgCluster::Restart() {
