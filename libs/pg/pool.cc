@@ -141,6 +141,31 @@ metrics::Histogram& PoolWait() {
 
 }  // namespace
 
+absl::Status StatusFromSqlState(const std::string& sqlstate, const std::string& what) {
+  if (IsConnectionClass(sqlstate)) {
+    return errors::DependencyUnavailable("postgres", sqlstate);
+  }
+  // Serialization failures, deadlocks, and unique violations from two
+  // requests racing for one key: rerunning the transaction sees the winner.
+  if (sqlstate == "40001" || sqlstate == "40P01" || sqlstate == "23505") {
+    return errors::Error(absl::StatusCode::kAborted, errors::reason::kConflict,
+                         "concurrent update; retry");
+  }
+  if (sqlstate == "57014") {  // statement_timeout
+    return errors::DependencyUnavailable("postgres", "statement timeout");
+  }
+  if (sqlstate == "55P03") {  // lock_timeout
+    return errors::DependencyUnavailable("postgres", "lock timeout");
+  }
+  if (sqlstate == kReadOnlyTransaction) {
+    return errors::DependencyUnavailable("postgres",
+                                         "the server is read-only (a standby, or failing over)");
+  }
+  log::Error("sql_error", {{"sqlstate", sqlstate}, {"what", what}});
+  return errors::Error(absl::StatusCode::kInternal, errors::reason::kInternal,
+                       absl::StrCat("database error ", sqlstate));
+}
+
 absl::Status Pool::StatusFromException(const std::exception& e) {
   if (dynamic_cast<const pqxx::broken_connection*>(&e) != nullptr) {
     return errors::DependencyUnavailable("postgres", "connection lost");
@@ -149,28 +174,7 @@ absl::Status Pool::StatusFromException(const std::exception& e) {
     return errors::DependencyUnavailable("postgres", "commit outcome unknown");
   }
   if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e)) {
-    if (IsConnectionClass(sql->sqlstate())) {
-      return errors::DependencyUnavailable("postgres", sql->sqlstate());
-    }
-    // Serialization failures, deadlocks, and unique violations from two
-    // requests racing for one key: rerunning the transaction sees the winner.
-    if (sql->sqlstate() == "40001" || sql->sqlstate() == "40P01" || sql->sqlstate() == "23505") {
-      return errors::Error(absl::StatusCode::kAborted, errors::reason::kConflict,
-                           "concurrent update; retry");
-    }
-    if (sql->sqlstate() == "57014") {  // statement_timeout
-      return errors::DependencyUnavailable("postgres", "statement timeout");
-    }
-    if (sql->sqlstate() == "55P03") {  // lock_timeout
-      return errors::DependencyUnavailable("postgres", "lock timeout");
-    }
-    if (sql->sqlstate() == kReadOnlyTransaction) {
-      return errors::DependencyUnavailable("postgres",
-                                           "the server is read-only (a standby, or failing over)");
-    }
-    log::Error("sql_error", {{"sqlstate", sql->sqlstate()}, {"what", sql->what()}});
-    return errors::Error(absl::StatusCode::kInternal, errors::reason::kInternal,
-                         absl::StrCat("database error ", sql->sqlstate()));
+    return StatusFromSqlState(sql->sqlstate(), sql->what());
   }
   log::Error("storage_exception", {{"what", e.what()}});
   return errors::Error(absl::StatusCode::kInternal, errors::reason::kInternal, "storage error");

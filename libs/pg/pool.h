@@ -41,6 +41,12 @@ struct Statement {
 // The statements of several stores, for the one pool they share.
 std::vector<Statement> JoinStatements(std::vector<std::vector<Statement>> sets);
 
+// A Postgres error as a status, by its SQLSTATE: a lost or read-only server
+// and timeouts are DEPENDENCY_UNAVAILABLE, a race a rerun resolves is
+// ABORTED/CONFLICT, anything else INTERNAL (logged with `what`, never
+// returned: it may quote a row).
+absl::Status StatusFromSqlState(const std::string& sqlstate, const std::string& what);
+
 struct PoolOptions {
   // libpq connection string; connect_timeout is added when missing.
   std::string dsn;

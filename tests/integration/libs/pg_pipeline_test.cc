@@ -1,0 +1,111 @@
+// pg::PipelineConnection against the fixture's Postgres: a transaction's
+// statements and its sync go out in one flight and commit once; several
+// transactions ride the connection at once and are answered in order; a
+// failing statement rolls back its whole transaction and no other.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "pg/pipeline.h"
+#include "support/harness.h"
+
+namespace giftcard::testing {
+namespace {
+
+using ::testing::ElementsAre;
+
+const std::vector<pg::Statement> kStatements = {
+    {"put", "INSERT INTO items (id, note) VALUES ($1::int, $2) RETURNING id * 10"},
+    {"count", "SELECT count(*) FROM items"},
+    {"put_xid", "INSERT INTO items (id) VALUES ($1::int) RETURNING pg_current_xact_id()::text"},
+};
+
+class PipelineTest : public ::testing::Test {
+ protected:
+  PipelineTest() : dsn_(CreateDatabase(TestServers::Get().pg_port, "pipeline")) {
+    EXPECT_EQ(ExecSql(dsn_, "CREATE TABLE items (id int PRIMARY KEY, note text)"), "");
+  }
+
+  const std::string dsn_;
+};
+
+pg::PipelineQuery Put(int id, std::optional<std::string> note = std::nullopt) {
+  return {"put", {std::to_string(id), std::move(note)}};
+}
+
+TEST_F(PipelineTest, TransactionsInFlightTogetherAreAnsweredInOrderAndAFailureRollsBackOnlyItsOwn) {
+  auto conn = pg::PipelineConnection::Connect(dsn_, kStatements);
+  ASSERT_TRUE(conn.ok()) << conn.status();
+  std::vector<std::string> answers;
+  auto record = [&answers](absl::StatusOr<std::vector<pg::PipelineRows>> r) {
+    if (!r.ok()) {
+      answers.push_back(absl::StrCat("error ", absl::StatusCodeToString(r.status().code())));
+      return;
+    }
+    std::string text;
+    for (const auto& rows : *r) {
+      for (const auto& row : rows) absl::StrAppend(&text, text.empty() ? "" : ",", *row[0]);
+    }
+    answers.push_back(text);
+  };
+  // Three transactions sent before any answer is read: the second repeats
+  // id 2, so it fails, and its id 3 must not stay.
+  ASSERT_TRUE((*conn)->Send({Put(1, "a"), Put(2), Put(4)}, record).ok());
+  ASSERT_TRUE((*conn)->Send({Put(3), Put(2)}, record).ok());
+  ASSERT_TRUE((*conn)->Send({Put(5), {"count", {}}}, record).ok());
+  EXPECT_EQ((*conn)->in_flight(), 3u);
+  ASSERT_TRUE(pg::RunUntilIdle(**conn, absl::Now() + absl::Seconds(10)).ok());
+  EXPECT_THAT(answers, ElementsAre("10,20,40", "error ABORTED", "50,4"));
+  EXPECT_THAT(QueryColumn(dsn_, "SELECT id::text FROM items ORDER BY id"),
+              ElementsAre("1", "2", "4", "5"));
+  EXPECT_EQ(QueryValue(dsn_, "SELECT note FROM items WHERE id = 2"), "NULL");
+}
+
+// The 16 statements of one Send run in one transaction: every row they
+// write carries the same transaction id.
+TEST_F(PipelineTest, ATransactionOfManyStatementsIsOneTransaction) {
+  auto conn = pg::PipelineConnection::Connect(dsn_, kStatements);
+  ASSERT_TRUE(conn.ok()) << conn.status();
+  std::vector<pg::PipelineQuery> batch;
+  for (int i = 100; i < 116; ++i) batch.push_back({"put_xid", {std::to_string(i)}});
+  std::set<std::string> xids;
+  size_t answered = 0;
+  ASSERT_TRUE((*conn)
+                  ->Send(batch,
+                         [&](absl::StatusOr<std::vector<pg::PipelineRows>> r) {
+                           ASSERT_TRUE(r.ok()) << r.status();
+                           answered = r->size();
+                           for (const auto& rows : *r) xids.insert(*rows.at(0).at(0));
+                         })
+                  .ok());
+  ASSERT_TRUE(pg::RunUntilIdle(**conn, absl::Now() + absl::Seconds(10)).ok());
+  EXPECT_EQ(answered, 16u);
+  EXPECT_EQ(xids.size(), 1u);
+  EXPECT_EQ(QueryValue(dsn_, "SELECT count(DISTINCT xmin::text) FROM items"), "1");
+  EXPECT_EQ(QueryValue(dsn_, "SELECT count(*) FROM items"), "16");
+}
+
+TEST_F(PipelineTest, ALostServerFailsWhatIsInFlight) {
+  auto conn = pg::PipelineConnection::Connect(dsn_, kStatements);
+  ASSERT_TRUE(conn.ok()) << conn.status();
+  ASSERT_EQ(ExecSql(dsn_,
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+                    "datname = current_database() AND pid <> pg_backend_pid()"),
+            "");
+  absl::Status answer = absl::OkStatus();
+  bool answered = false;
+  (void)(*conn)->Send({Put(1)}, [&](absl::StatusOr<std::vector<pg::PipelineRows>> r) {
+    answered = true;
+    answer = r.status();
+  });
+  (void)pg::RunUntilIdle(**conn, absl::Now() + absl::Seconds(10));
+  EXPECT_TRUE(answered);
+  EXPECT_EQ(answer.code(), absl::StatusCode::kUnavailable) << answer;
+  EXPECT_EQ((*conn)->in_flight(), 0u);
+}
+
+}  // namespace
+}  // namespace giftcard::testing
