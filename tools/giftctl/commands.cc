@@ -451,8 +451,10 @@ int CodesClawback(const Session& session, const ClawbackFlags& flags) {
                  {"account_id", clawback.account_id()},
                  {"amount", Money(clawback.amount())},
                  {"clawed_back", Money(clawback.clawed_back())},
-                 {"unrecovered", Money(clawback.unrecovered()) +
-                                     " (now owed; the account's next credits pay it first)"},
+                 {"unrecovered", clawback.unrecovered().amount_minor() > 0
+                                     ? Money(clawback.unrecovered()) +
+                                           " (now owed; the account's next credits pay it first)"
+                                     : Money(clawback.unrecovered())},
                  {"balance", Money(clawback.balance())},
                  {"code_now", StateName(clawback.then_state())},
                  {"reason", clawback.reason()},
