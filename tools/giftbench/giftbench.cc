@@ -59,6 +59,10 @@ ABSL_FLAG(std::string, label, "", "a name for this run in the JSON line");
 ABSL_FLAG(std::string, cpu_watch, "",
           "processes whose CPU to count over the measured window, 'name=pid[+],…' ('+': with "
           "its children, for Postgres); giftbench counts itself too");
+ABSL_FLAG(std::string, window_command, "",
+          "a command run with the argument 'start' just before the measured window and 'end' "
+          "just after it (bench/counters.sh: server counters over the window); outside the CPU "
+          "figures");
 
 namespace {
 
@@ -338,11 +342,22 @@ int main(int argc, char** argv) {
   const absl::Time end = measure_from + absl::GetFlag(FLAGS_duration);
   // CPU of each watched process over exactly the measured window.
   std::vector<double> cpu_before(watched->size()), cpu_after(watched->size());
+  const std::string window_command = absl::GetFlag(FLAGS_window_command);
+  auto run_window_command = [&window_command](const char* when) {
+    if (window_command.empty()) return;
+    const std::string command = absl::StrCat(window_command, " ", when);
+    if (std::system(command.c_str()) != 0) {
+      std::fprintf(stderr, "giftbench: --window_command failed: %s\n", command.c_str());
+    }
+  };
   std::thread cpu_sampler([&] {
+    absl::SleepFor(measure_from - absl::Now() - absl::Milliseconds(100));
+    run_window_command("start");
     absl::SleepFor(measure_from - absl::Now());
     for (size_t i = 0; i < watched->size(); ++i) cpu_before[i] = bench::CpuSeconds((*watched)[i]);
     absl::SleepFor(end - absl::Now());
     for (size_t i = 0; i < watched->size(); ++i) cpu_after[i] = bench::CpuSeconds((*watched)[i]);
+    run_window_command("end");
   });
   auto make = [&](std::mt19937_64& rng) { return workload.Make(scenario, rng); };
 
