@@ -7,7 +7,7 @@ PACKAGES=(
   cmake ninja-build ccache g++ pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
   libhiredis-dev libpqxx-dev libssl-dev libgtest-dev libgmock-dev libcpp-httplib-dev curl
-  nlohmann-json3-dev libcli11-dev libboost1.81-dev libgpgmepp-dev libgpgme-dev gnupg
+  nlohmann-json3-dev libcli11-dev libboost1.81-dev libgpgmepp-dev libgpgme-dev gnupg libevent-dev
   postgresql redis-server golang-github-gogo-googleapis-dev grpc-proto
   python3-yaml  # deploy/k8s/check.py
 )

@@ -8,7 +8,10 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "engine/loop.h"
+#include "pg/loop_client.h"
 #include "pg/pipeline.h"
 #include "support/harness.h"
 
@@ -105,6 +108,68 @@ TEST_F(PipelineTest, ALostServerFailsWhatIsInFlight) {
   EXPECT_TRUE(answered);
   EXPECT_EQ(answer.code(), absl::StatusCode::kUnavailable) << answer;
   EXPECT_EQ((*conn)->in_flight(), 0u);
+}
+
+// pg::LoopClient: the same connection driven by an engine::Loop. It
+// connects in the background; a terminated backend fails what was in flight
+// as UNAVAILABLE, and the client connects again by itself.
+TEST_F(PipelineTest, ALoopClientAnswersOnTheLoopAndConnectsAgainAfterALoss) {
+  engine::Loop loop("pg-test");
+  loop.Start();
+  std::unique_ptr<pg::LoopClient> client;
+  loop.Post([&] {
+    client = std::make_unique<pg::LoopClient>(
+        loop, pg::LoopClientOptions{.dsn = dsn_,
+                                    .statements = kStatements,
+                                    // Long enough that the send after the
+                                    // loss cannot find a new connection.
+                                    .reconnect_backoff = absl::Milliseconds(500)});
+  });
+  // Sends one transaction from the loop and waits for its answer.
+  auto send = [&](std::vector<pg::PipelineQuery> queries) {
+    absl::Notification answered;
+    absl::StatusOr<std::vector<pg::PipelineRows>> out = absl::UnknownError("unanswered");
+    loop.Post([&] {
+      client->Send(queries, [&](absl::StatusOr<std::vector<pg::PipelineRows>> r) {
+        EXPECT_TRUE(loop.InLoopThread());
+        out = std::move(r);
+        answered.Notify();
+      });
+    });
+    EXPECT_TRUE(answered.WaitForNotificationWithTimeout(absl::Seconds(10)));
+    return out;
+  };
+  // Until connected, sends fail at once; then they succeed.
+  auto until_ok = [&](int id) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    absl::StatusOr<std::vector<pg::PipelineRows>> r = send({Put(id)});
+    while (!r.ok() && absl::Now() < deadline) {
+      EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable) << r.status();
+      absl::SleepFor(absl::Milliseconds(10));
+      r = send({Put(id)});
+    }
+    return r;
+  };
+  auto first = until_ok(1);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(*first->at(0).at(0).at(0), "10");
+  ASSERT_EQ(ExecSql(dsn_,
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+                    "datname = current_database() AND pid <> pg_backend_pid()"),
+            "");
+  auto lost = send({Put(2)});
+  EXPECT_EQ(lost.status().code(), absl::StatusCode::kUnavailable) << lost.status();
+  auto again = until_ok(3);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(*again->at(0).at(0).at(0), "30");
+  EXPECT_EQ(QueryValue(dsn_, "SELECT string_agg(id::text, ',' ORDER BY id) FROM items"), "1,3");
+  absl::Notification gone;
+  loop.Post([&] {
+    client.reset();
+    gone.Notify();
+  });
+  gone.WaitForNotification();
+  loop.Stop();
 }
 
 }  // namespace

@@ -1,0 +1,101 @@
+#include "pg/loop_client.h"
+
+#include "errors/status.h"
+#include "log/log.h"
+
+namespace giftcard::pg {
+
+LoopClient::LoopClient(engine::Loop& loop, LoopClientOptions options)
+    : loop_(loop), options_(std::move(options)) {
+  loop_.Post([this, alive = alive_] {
+    if (*alive) Connect();
+  });
+}
+
+LoopClient::~LoopClient() {
+  *alive_ = false;
+  if (connector_.joinable()) connector_.join();
+  watch_.reset();
+  conn_.reset();
+}
+
+void LoopClient::Connect() {
+  if (connecting_ || conn_) return;
+  connecting_ = true;
+  if (connector_.joinable()) connector_.join();  // The last attempt's, done.
+  // The answer comes back through the loop and is dropped if this client is
+  // gone by then.
+  connector_ = std::thread(
+      [&loop = loop_, dsn = options_.dsn, statements = options_.statements, this, alive = alive_] {
+        absl::StatusOr<std::unique_ptr<PipelineConnection>> conn =
+            PipelineConnection::Connect(dsn, statements);
+        loop.Post([this, alive, conn = std::move(conn)]() mutable {
+          if (!*alive) return;
+          connecting_ = false;
+          if (conn.ok()) {
+            Adopt(*std::move(conn));
+            return;
+          }
+          log::Warning("pg_loop_connect_failed", {{"status", errors::Describe(conn.status())}});
+          loop_.RunAfter(options_.reconnect_backoff, [this, alive] {
+            if (*alive) Connect();
+          });
+        });
+      });
+}
+
+void LoopClient::Adopt(std::unique_ptr<PipelineConnection> conn) {
+  conn_ = std::move(conn);
+  watch_ = std::make_unique<engine::FdWatch>(loop_, conn_->socket(),
+                                             [this](bool r, bool w) { OnEvent(r, w); });
+}
+
+void LoopClient::Send(const std::vector<PipelineQuery>& queries, PipelineDone done) {
+  if (dispatching_ || !conn_) {
+    // Answers run from the connection's own code: a send from one of them
+    // must not re-enter it (a failure there could free the connection under
+    // its own frame), and a `done` never runs inside Send.
+    loop_.RunSoon([this, alive = alive_, queries, done = std::move(done)]() mutable {
+      if (!*alive) return;
+      if (!conn_) {
+        done(errors::DependencyUnavailable("postgres", "not connected"));
+        return;
+      }
+      Send(queries, std::move(done));
+    });
+    return;
+  }
+  dispatching_ = true;
+  const absl::Status sent = conn_->Send(queries, std::move(done));
+  dispatching_ = false;
+  if (!sent.ok()) {
+    Lose(sent);
+    return;
+  }
+  watch_->SetWantWrite(conn_->WantsWrite());
+}
+
+void LoopClient::OnEvent(bool readable, bool writable) {
+  absl::Status s;
+  dispatching_ = true;
+  if (writable) s = conn_->OnWritable();
+  if (s.ok() && readable) s = conn_->OnReadable();
+  dispatching_ = false;
+  if (!s.ok()) {
+    Lose(s);
+    return;
+  }
+  watch_->SetWantWrite(conn_->WantsWrite());
+}
+
+void LoopClient::Lose(const absl::Status& why) {
+  // The connection already failed what it had in flight.
+  log::Warning("pg_loop_connection_lost", {{"status", errors::Describe(why)}});
+  watch_.reset();
+  conn_.reset();
+  loop_.RunAfter(options_.reconnect_backoff, [this, alive = alive_] {
+    if (*alive) Connect();
+  });
+}
+
+}  // namespace giftcard::pg

@@ -1,0 +1,63 @@
+// A Postgres connection owned by an engine::Loop: a PipelineConnection whose
+// socket the loop watches, answered on the loop's thread. A lost
+// connection fails what was in flight (UNAVAILABLE: outcome unknown, the
+// saga's recovery settles it) and fails new sends at once while a helper
+// thread connects again (libpq's connect and prepares block, so they never
+// run on the loop), not more often than `reconnect_backoff`.
+#ifndef GIFTCARD_LIBS_PG_LOOP_CLIENT_H_
+#define GIFTCARD_LIBS_PG_LOOP_CLIENT_H_
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "engine/loop.h"
+#include "pg/pipeline.h"
+
+namespace giftcard::pg {
+
+struct LoopClientOptions {
+  std::string dsn;
+  std::vector<Statement> statements;
+  absl::Duration reconnect_backoff = absl::Milliseconds(200);
+};
+
+class LoopClient {
+ public:
+  // Starts connecting at once (on a helper thread).
+  LoopClient(engine::Loop& loop, LoopClientOptions options);
+  // On the loop's thread, or after the loop stopped; waits for a connect
+  // under way.
+  ~LoopClient();
+  LoopClient(const LoopClient&) = delete;
+  LoopClient& operator=(const LoopClient&) = delete;
+
+  // Loop thread: one transaction (PipelineConnection::Send); `done` runs on
+  // the loop: UNAVAILABLE in a later turn when there is no connection,
+  // inside this call only when the connection breaks in it. A `done` may
+  // send again.
+  void Send(const std::vector<PipelineQuery>& queries, PipelineDone done);
+  bool connected() const { return conn_ != nullptr; }
+  size_t in_flight() const { return conn_ ? conn_->in_flight() : 0; }
+
+ private:
+  void Connect();
+  void Adopt(std::unique_ptr<PipelineConnection> conn);
+  void OnEvent(bool readable, bool writable);
+  void Lose(const absl::Status& why);
+
+  engine::Loop& loop_;
+  const LoopClientOptions options_;
+  std::unique_ptr<PipelineConnection> conn_;
+  std::unique_ptr<engine::FdWatch> watch_;
+  bool connecting_ = false;
+  bool dispatching_ = false;  // Inside the connection's code: sends wait for RunSoon.
+  std::thread connector_;     // Connects; joined before the next attempt and at the end.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace giftcard::pg
+
+#endif  // GIFTCARD_LIBS_PG_LOOP_CLIENT_H_
