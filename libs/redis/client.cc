@@ -12,9 +12,8 @@
 #include "errors/status.h"
 
 namespace giftcard::redis {
-namespace {
 
-Reply Convert(const redisReply* r) {
+Reply ConvertReply(const redisReply* r) {
   Reply out;
   switch (r->type) {
     case REDIS_REPLY_STRING:
@@ -31,7 +30,9 @@ Reply Convert(const redisReply* r) {
       break;
     case REDIS_REPLY_ARRAY:
       out.type = Reply::Type::kArray;
-      for (size_t i = 0; i < r->elements; ++i) out.elements.push_back(Convert(r->element[i]));
+      for (size_t i = 0; i < r->elements; ++i) {
+        out.elements.push_back(ConvertReply(r->element[i]));
+      }
       break;
     default:
       out.type = Reply::Type::kNil;
@@ -39,7 +40,7 @@ Reply Convert(const redisReply* r) {
   return out;
 }
 
-std::string Sha1Hex(const std::string& s) {
+std::string ScriptSha1(const std::string& s) {
   unsigned char digest[SHA_DIGEST_LENGTH];
   SHA1(reinterpret_cast<const unsigned char*>(s.data()), s.size(), digest);
   static constexpr char kHex[] = "0123456789abcdef";
@@ -50,8 +51,6 @@ std::string Sha1Hex(const std::string& s) {
   }
   return out;
 }
-
-}  // namespace
 
 namespace {
 
@@ -135,7 +134,7 @@ std::optional<Reply> RunOn(redisContext* ctx, const std::vector<std::string>& ar
       redisCommandArgv(ctx, static_cast<int>(argv.size()), argv.data(), lens.data()));
   if (reply == nullptr) return std::nullopt;
   std::optional<Reply> out;
-  if (reply->type != REDIS_REPLY_ERROR) out = Convert(reply);
+  if (reply->type != REDIS_REPLY_ERROR) out = ConvertReply(reply);
   freeReplyObject(reply);
   return out;
 }
@@ -150,11 +149,15 @@ std::optional<Address> Client::CurrentServer() {
 
 absl::StatusOr<Address> Client::AskSentinels() {
   sentinel_lookups_.fetch_add(1);
-  for (const Address& sentinel : options_.sentinels) {
-    redisContext* ctx = Connect(sentinel, options_.connect_timeout, options_.command_timeout);
+  return AskSentinelsForMaster(options_);
+}
+
+absl::StatusOr<Address> AskSentinelsForMaster(const Options& options) {
+  for (const Address& sentinel : options.sentinels) {
+    redisContext* ctx = Connect(sentinel, options.connect_timeout, options.command_timeout);
     if (ctx == nullptr) continue;
     std::optional<Reply> reply =
-        RunOn(ctx, {"SENTINEL", "get-master-addr-by-name", options_.master_name});
+        RunOn(ctx, {"SENTINEL", "get-master-addr-by-name", options.master_name});
     redisFree(ctx);
     Address master;
     if (reply && reply->type == Reply::Type::kArray && reply->elements.size() == 2 &&
@@ -276,7 +279,7 @@ std::vector<absl::StatusOr<Reply>> Client::Pipeline(
       results.push_back(
           absl::InternalError(absl::StrCat("redis: ", std::string(reply->str, reply->len))));
     } else {
-      results.push_back(Convert(reply));
+      results.push_back(ConvertReply(reply));
     }
     freeReplyObject(reply);
   }
@@ -324,7 +327,7 @@ std::vector<std::string> ScriptCommand(const std::string& verb, const std::strin
 }  // namespace
 
 std::vector<std::string> Client::EvalShaCommand(const std::string& script, const ScriptCall& call) {
-  return ScriptCommand("EVALSHA", Sha1Hex(script), call);
+  return ScriptCommand("EVALSHA", ScriptSha1(script), call);
 }
 
 bool Client::IsNoScript(const absl::StatusOr<Reply>& reply) {

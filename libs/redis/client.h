@@ -25,6 +25,7 @@
 #include "absl/time/time.h"
 
 struct redisContext;
+struct redisReply;
 
 namespace giftcard::redis {
 
@@ -65,6 +66,14 @@ struct Reply {
   int64_t integer = 0;
   std::vector<Reply> elements;
 };
+
+// hiredis's reply as a Reply (the blocking and the loop clients share it).
+Reply ConvertReply(const redisReply* reply);
+// The SHA-1 EVALSHA names `script` by, in hex.
+std::string ScriptSha1(const std::string& script);
+// Asks the sentinels of `options` in turn for the master's address;
+// blocking (connect and command timeouts of `options`).
+absl::StatusOr<Address> AskSentinelsForMaster(const Options& options);
 
 class Client {
  public:
