@@ -1,6 +1,8 @@
 #include "services/code_vault/domain/vault_service.h"
 
 #include <algorithm>
+#include <memory>
+#include <optional>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -117,7 +119,8 @@ VaultService::VaultService(CodeStore& store, RedemptionGuard& guard, CreditGatew
       credit_(credit),
       limiter_(limiter),
       hasher_(hasher),
-      options_(std::move(options)) {}
+      options_(std::move(options)),
+      sync_ports_(store, guard, credit, limiter) {}
 
 std::vector<LimitKey> VaultService::LimitKeys(const std::string& account_id,
                                               const std::string& client_key) const {
@@ -403,106 +406,171 @@ absl::StatusOr<ListCodeChangesResult> VaultService::ListCodeChanges(
   return out;
 }
 
-absl::StatusOr<Redemption> VaultService::Redeem(const RedeemCommand& command) {
-  GIFTCARD_RETURN_IF_ERROR(validate::Id("account_id", command.account_id));
-  GIFTCARD_RETURN_IF_ERROR(validate::Id("request_id", command.request_id));
-  GIFTCARD_ASSIGN_OR_RETURN(std::string client_key,
-                            validate::ClientAddressKey("client_ip", command.client_ip));
-  // Malformed and mistyped codes are answered here, before any storage.
-  GIFTCARD_ASSIGN_OR_RETURN(std::string normalized, codes::Normalize(command.code));
-  const std::vector<codes::CodeHash> hashes = hasher_.AllHashes(normalized);
+// One redemption on its way through the saga: each step asks the ports and
+// goes on in their callback, so on the engine nothing waits on I/O. The
+// guard taken on admission is released when the answer goes out, unless it
+// is left to expire (a code that does not exist).
+class VaultService::RedeemCall : public std::enable_shared_from_this<RedeemCall> {
+ public:
+  RedeemCall(VaultService& service, RedeemPorts& ports, RedeemCommand command, RedeemDone done)
+      : service_(service), ports_(ports), command_(std::move(command)), done_(std::move(done)) {}
 
-  // One round trip to Redis checks the caller's limits and takes the
-  // code's guard; one statement then reserves the code, or finds the
-  // caller's own earlier attempt (a replay), or sees why not. A caller over
-  // a limit, or a code another call holds, still gets its own earlier
-  // attempt's outcome (a replay is answered before either). A real code's
-  // attempt only has the limits checked, never counted; a guess (a code the
-  // storefront may not know — unknown, unsold, voided, blocked, expired) is
-  // counted after the reservation saw it, atomically, so parallel guesses
-  // cannot pass the limit.
-  const std::vector<LimitKey> limit_keys = LimitKeys(command.account_id, client_key);
-  const std::string guard_key = GuardKey(hashes.front());
-  Admission admission = guard_.Admit(limiter_, limit_keys, guard_key, options_.guard_ttl);
-  struct ReleaseOnExit {
-    RedemptionGuard& guard;
-    const std::string& key;
-    const absl::StatusOr<std::string>& token;
-    bool keep = false;  // Left to expire with its TTL.
-    ~ReleaseOnExit() {
-      if (token.ok() && !keep) guard.Release(key, *token);
+  void Start() {
+    absl::Status valid = Validate();
+    if (!valid.ok()) return Answer(valid);
+    // One round trip to Redis checks the caller's limits and takes the
+    // code's guard; one statement then reserves the code, or finds the
+    // caller's own earlier attempt (a replay), or sees why not. A caller
+    // over a limit, or a code another call holds, still gets its own
+    // earlier attempt's outcome (a replay is answered before either). A
+    // real code's attempt only has the limits checked, never counted; a
+    // guess (a code the storefront may not know — unknown, unsold, voided,
+    // blocked, expired) is counted after the reservation saw it,
+    // atomically, so parallel guesses cannot pass the limit.
+    limit_keys_ = service_.LimitKeys(command_.account_id, client_key_);
+    guard_key_ = GuardKey(hashes_.front());
+    request_ = {DigestsOf(hashes_), command_.account_id, command_.request_id};
+    ports_.Admit(limit_keys_, guard_key_, service_.options_.guard_ttl,
+                 [self = shared_from_this()](Admission a) { self->Admitted(std::move(a)); });
+  }
+
+ private:
+  absl::Status Validate() {
+    GIFTCARD_RETURN_IF_ERROR(validate::Id("account_id", command_.account_id));
+    GIFTCARD_RETURN_IF_ERROR(validate::Id("request_id", command_.request_id));
+    GIFTCARD_ASSIGN_OR_RETURN(client_key_,
+                              validate::ClientAddressKey("client_ip", command_.client_ip));
+    // Malformed and mistyped codes are answered here, before any storage.
+    GIFTCARD_ASSIGN_OR_RETURN(std::string normalized, codes::Normalize(command_.code));
+    hashes_ = service_.hasher_.AllHashes(normalized);
+    return absl::OkStatus();
+  }
+
+  void Admitted(Admission admission) {
+    guard_ = std::move(admission.guard);
+    limits_ = std::move(admission.limits);
+    const bool guard_held_elsewhere =
+        !guard_.ok() && guard_.status().code() != absl::StatusCode::kUnavailable;
+    if (!limits_.ok() || guard_held_elsewhere) {
+      ports_.Lookup(request_, [self = shared_from_this()](absl::StatusOr<CodeLookup> lookup) {
+        self->LookedUp(std::move(lookup));
+      });
+      return;
     }
-  } release{guard_, guard_key, admission.guard};
-  const bool guard_held_elsewhere =
-      !admission.guard.ok() && admission.guard.status().code() != absl::StatusCode::kUnavailable;
-  if (!admission.limits.ok() || guard_held_elsewhere) {
-    GIFTCARD_ASSIGN_OR_RETURN(
-        CodeLookup lookup,
-        store_.Lookup(DigestsOf(hashes), command.account_id, command.request_id));
-    if (lookup.first) return AnswerReplay(*lookup.first, hashes, command.request_id);
-    if (!admission.limits.ok()) return admission.limits;
+    if (!guard_.ok()) {
+      // Redis is only a guard: Postgres's conditional update still decides.
+      service_.guard_bypasses_.fetch_add(1);
+      log::Warning("redemption_guard_bypassed", {{"reason", "redis unavailable"}});
+    }
+    ports_.Reserve(request_, [self = shared_from_this()](absl::StatusOr<Reservation> r) {
+      self->Reserved(std::move(r));
+    });
+  }
+
+  // Over a limit, or the code held by another call.
+  void LookedUp(absl::StatusOr<CodeLookup> lookup) {
+    if (!lookup.ok()) return Answer(lookup.status());
+    if (lookup->first) return Replay(*lookup->first);
+    if (!limits_.ok()) return Answer(limits_);
     // Held by another call: "in progress" only for a code the storefront
     // may know, or parallel calls would tell an unsold code from an unknown one.
-    if (!lookup.code || !IsKnownToTheStorefront(EffectiveState(*lookup.code, options_.now()))) {
-      GIFTCARD_RETURN_IF_ERROR(limiter_.Charge(limit_keys));
-      return CodeInvalid();
+    if (!lookup->code ||
+        !IsKnownToTheStorefront(EffectiveState(*lookup->code, service_.options_.now()))) {
+      return ChargeAndRefuse();
     }
-    return admission.guard.status();
-  }
-  if (!admission.guard.ok()) {
-    // Redis is only a guard: Postgres's conditional update still decides.
-    guard_bypasses_.fetch_add(1);
-    log::Warning("redemption_guard_bypassed", {{"reason", "redis unavailable"}});
+    Answer(guard_.status());
   }
 
-  GIFTCARD_ASSIGN_OR_RETURN(
-      Reservation reservation,
-      store_.Reserve({DigestsOf(hashes), command.account_id, command.request_id}));
-  switch (reservation.kind) {
-    case Reservation::Kind::kRefused: {
-      // Decided by the state the reserving statement itself saw.
-      const CodeState seen =
-          reservation.code ? EffectiveState(*reservation.code, options_.now()) : CodeState::kVoided;
-      if (!IsKnownToTheStorefront(seen)) {
-        // No such code at all: its guard guards nothing any call could
-        // redeem, so it expires by itself and a guess costs no round trip
-        // to give it back.
-        release.keep = !reservation.code.has_value();
-        GIFTCARD_RETURN_IF_ERROR(limiter_.Charge(limit_keys));
-        return CodeInvalid();
+  void Reserved(absl::StatusOr<Reservation> reservation) {
+    if (!reservation.ok()) return Answer(reservation.status());
+    switch (reservation->kind) {
+      case Reservation::Kind::kRefused: {
+        // Decided by the state the reserving statement itself saw.
+        const CodeState seen = reservation->code
+                                   ? EffectiveState(*reservation->code, service_.options_.now())
+                                   : CodeState::kVoided;
+        if (!IsKnownToTheStorefront(seen)) {
+          // No such code at all: its guard guards nothing any call could
+          // redeem, so it expires by itself and a guess costs no round trip
+          // to give it back.
+          keep_guard_ = !reservation->code.has_value();
+          return ChargeAndRefuse();
+        }
+        if (seen == CodeState::kRedeemed) {
+          return Answer(errors::Error(absl::StatusCode::kFailedPrecondition,
+                                      errors::reason::kCodeAlreadyRedeemed,
+                                      "this code has already been redeemed"));
+        }
+        // ACTIVE: a concurrent call reserved it first; REDEEMING: another
+        // redemption is in flight.
+        return Answer(errors::Error(absl::StatusCode::kAborted,
+                                    errors::reason::kRedemptionInProgress,
+                                    "this code is being redeemed right now"));
       }
-      if (seen == CodeState::kRedeemed) {
-        return errors::Error(absl::StatusCode::kFailedPrecondition,
-                             errors::reason::kCodeAlreadyRedeemed,
-                             "this code has already been redeemed");
-      }
-      // ACTIVE: a concurrent call reserved it first; REDEEMING: another
-      // redemption is in flight.
-      return errors::Error(absl::StatusCode::kAborted, errors::reason::kRedemptionInProgress,
-                           "this code is being redeemed right now");
+      case Reservation::Kind::kReplay:
+        // The caller's earlier call with this request id, or a concurrent one.
+        return Replay(reservation->redemption);
+      case Reservation::Kind::kReserved:
+        return FinishCredit(reservation->redemption);
     }
-    case Reservation::Kind::kReplay:
-      // The caller's earlier call with this request id, or a concurrent one.
-      return AnswerReplay(reservation.redemption, hashes, command.request_id);
-    case Reservation::Kind::kReserved:
-      return FinishCredit(reservation.redemption);
+    Answer(absl::InternalError("unreachable"));
   }
-  return absl::InternalError("unreachable");
+
+  // A guess: counted against the caller's limits, then answered as unknown.
+  void ChargeAndRefuse() {
+    ports_.Charge(limit_keys_, [self = shared_from_this()](absl::Status charged) {
+      self->Answer(charged.ok() ? CodeInvalid() : charged);
+    });
+  }
+
+  void Replay(const Redemption& first) {
+    bool same_code = false;
+    for (const auto& h : hashes_) same_code |= (h.digest == first.code_hash);
+    if (!same_code) {
+      return Answer(errors::Error(absl::StatusCode::kInvalidArgument,
+                                  errors::reason::kRequestIdReused,
+                                  "request_id was already used with a different code",
+                                  {{"request_id", command_.request_id}}));
+    }
+    if (first.state == RedemptionState::kCompleted) return Answer(first);
+    if (first.state == RedemptionState::kRejected) return Answer(first.rejection);
+    FinishCredit(first);  // Still PENDING: drive it to an outcome.
+  }
+
+  void FinishCredit(const Redemption& pending) {
+    service_.FinishCreditAsync(
+        ports_, pending,
+        [self = shared_from_this()](absl::StatusOr<Redemption> r) { self->Answer(std::move(r)); });
+  }
+
+  void Answer(absl::StatusOr<Redemption> answer) {
+    if (guard_.ok() && !keep_guard_) ports_.Release(guard_key_, *guard_);
+    std::move(done_)(std::move(answer));
+  }
+
+  VaultService& service_;
+  RedeemPorts& ports_;
+  const RedeemCommand command_;
+  RedeemDone done_;
+  std::string client_key_;
+  std::vector<codes::CodeHash> hashes_;
+  std::vector<LimitKey> limit_keys_;
+  std::string guard_key_;
+  ReserveRequest request_;
+  absl::Status limits_;
+  absl::StatusOr<std::string> guard_ = absl::UnavailableError("not taken");
+  bool keep_guard_ = false;  // Left to expire with its TTL.
+};
+
+void VaultService::StartRedeem(RedeemPorts& ports, RedeemCommand command, RedeemDone done) {
+  std::make_shared<RedeemCall>(*this, ports, std::move(command), std::move(done))->Start();
 }
 
-absl::StatusOr<Redemption> VaultService::AnswerReplay(const Redemption& first,
-                                                      const std::vector<codes::CodeHash>& hashes,
-                                                      const std::string& request_id) {
-  bool same_code = false;
-  for (const auto& h : hashes) same_code |= (h.digest == first.code_hash);
-  if (!same_code) {
-    return errors::Error(absl::StatusCode::kInvalidArgument, errors::reason::kRequestIdReused,
-                         "request_id was already used with a different code",
-                         {{"request_id", request_id}});
-  }
-  if (first.state == RedemptionState::kCompleted) return first;
-  if (first.state == RedemptionState::kRejected) return first.rejection;
-  return FinishCredit(first);  // Still PENDING: drive it to an outcome.
+absl::StatusOr<Redemption> VaultService::Redeem(const RedeemCommand& command) {
+  std::optional<absl::StatusOr<Redemption>> answer;
+  StartRedeem(sync_ports_, command, [&answer](absl::StatusOr<Redemption> r) { answer = r; });
+  if (!answer) return absl::InternalError("the blocking ports left a redemption unanswered");
+  return *std::move(answer);
 }
 
 int VaultService::RecoverPending(absl::Duration min_age, int limit) {
@@ -576,41 +644,62 @@ absl::StatusOr<Clawback> VaultService::FinishClawback(const Clawback& pending) {
 }
 
 absl::StatusOr<Redemption> VaultService::FinishCredit(const Redemption& pending) {
-  absl::StatusOr<CreditResult> credit = credit_.Credit(
-      pending.account_id, pending.amount, pending.region, pending.redemption_id, pending.serial);
-  if (credit.ok()) {
-    absl::StatusOr<Redemption> done =
-        store_.Complete(pending, credit->transfer_id, credit->balance_after_minor);
-    if (done.ok()) return done;
-    // The credit is durable; only our bookkeeping failed. A retry with the
-    // same request_id completes it (the credit call is idempotent).
-    log::Warning("redemption_complete_failed", {{"redemption_id", pending.redemption_id},
-                                                {"status", errors::Describe(done.status())}});
-    return errors::Error(absl::StatusCode::kUnavailable, errors::reason::kDependencyUnavailable,
-                         "the redemption is being finished; retry with the same request_id",
-                         {{"redemption_id", pending.redemption_id}});
-  }
-  // Only account-credit's recorded answer for this request id ends the saga
-  // as refused; anything else (even UNAUTHENTICATED or INVALID_ARGUMENT)
-  // says nothing about whether the credit exists, so the code stays
-  // REDEEMING and the redemption PENDING for the recovery worker.
-  if (errors::IsRecordedDecision(credit.status())) {
-    absl::StatusOr<Redemption> rejected = store_.Reject(pending, credit.status());
-    if (!rejected.ok()) {
-      log::Warning("redemption_reject_failed", {{"redemption_id", pending.redemption_id},
-                                                {"status", errors::Describe(rejected.status())}});
+  std::optional<absl::StatusOr<Redemption>> answer;
+  FinishCreditAsync(sync_ports_, pending, [&answer](absl::StatusOr<Redemption> r) { answer = r; });
+  if (!answer) return absl::InternalError("the blocking ports left a redemption unanswered");
+  return *std::move(answer);
+}
+
+void VaultService::FinishCreditAsync(RedeemPorts& ports, const Redemption& pending,
+                                     RedeemDone done) {
+  ports.Credit(pending, [this, &ports, pending,
+                         done = std::move(done)](absl::StatusOr<CreditResult> credit) mutable {
+    if (credit.ok()) {
+      ports.Complete(
+          pending, *credit,
+          [pending, done = std::move(done)](absl::StatusOr<Redemption> completed) mutable {
+            if (completed.ok()) return std::move(done)(std::move(completed));
+            // The credit is durable; only our bookkeeping failed. A retry with
+            // the same request_id completes it (the credit call is idempotent).
+            log::Warning("redemption_complete_failed",
+                         {{"redemption_id", pending.redemption_id},
+                          {"status", errors::Describe(completed.status())}});
+            std::move(done)(errors::Error(
+                absl::StatusCode::kUnavailable, errors::reason::kDependencyUnavailable,
+                "the redemption is being finished; retry with the same request_id",
+                {{"redemption_id", pending.redemption_id}}));
+          });
+      return;
     }
-    return credit.status();
-  }
-  unknown_outcomes_.fetch_add(1);
-  // Logged when the saga becomes stuck, not on every retry (the metric counts those).
-  if (pending.attempts <= 1) {
-    log::Warning("redemption_outcome_unknown", {{"redemption_id", pending.redemption_id},
-                                                {"status", errors::Describe(credit.status())}});
-  }
-  return errors::Error(absl::StatusCode::kUnavailable, errors::reason::kDependencyUnavailable,
-                       "the credit could not be confirmed yet; retry with the same request_id",
-                       {{"redemption_id", pending.redemption_id}});
+    // Only account-credit's recorded answer for this request id ends the
+    // saga as refused; anything else (even UNAUTHENTICATED or
+    // INVALID_ARGUMENT) says nothing about whether the credit exists, so the
+    // code stays REDEEMING and the redemption PENDING for the recovery worker.
+    if (errors::IsRecordedDecision(credit.status())) {
+      const absl::Status refusal = credit.status();
+      ports.Reject(
+          pending, refusal,
+          [pending, refusal, done = std::move(done)](absl::StatusOr<Redemption> rejected) mutable {
+            if (!rejected.ok()) {
+              log::Warning("redemption_reject_failed",
+                           {{"redemption_id", pending.redemption_id},
+                            {"status", errors::Describe(rejected.status())}});
+            }
+            std::move(done)(refusal);
+          });
+      return;
+    }
+    unknown_outcomes_.fetch_add(1);
+    // Logged when the saga becomes stuck, not on every retry (the metric counts those).
+    if (pending.attempts <= 1) {
+      log::Warning("redemption_outcome_unknown", {{"redemption_id", pending.redemption_id},
+                                                  {"status", errors::Describe(credit.status())}});
+    }
+    std::move(done)(
+        errors::Error(absl::StatusCode::kUnavailable, errors::reason::kDependencyUnavailable,
+                      "the credit could not be confirmed yet; retry with the same request_id",
+                      {{"redemption_id", pending.redemption_id}}));
+  });
 }
 
 }  // namespace giftcard::code_vault

@@ -19,6 +19,7 @@
 #include "codes/hasher.h"
 #include "services/code_vault/domain/model.h"
 #include "services/code_vault/domain/ports.h"
+#include "services/code_vault/domain/redeem_ports.h"
 
 namespace giftcard::code_vault {
 
@@ -153,7 +154,13 @@ class VaultService {
   absl::StatusOr<Code> GetCodeStatus(const CodeKey& key);
   // A code's every change, oldest first, a page at a time.
   absl::StatusOr<ListCodeChangesResult> ListCodeChanges(const ListCodeChangesQuery& query);
+  // The redemption saga, through the blocking ports: returns its answer.
   absl::StatusOr<Redemption> Redeem(const RedeemCommand& command);
+  using RedeemDone = Callback<absl::StatusOr<Redemption>>;
+  // The same saga without waiting: each step asks `ports` and goes on in
+  // its callback; `done` gets the answer (on the thread the ports answer on:
+  // the engine's, in the service). `ports` outlives the call.
+  void StartRedeem(RedeemPorts& ports, RedeemCommand command, RedeemDone done);
 
   // The recovery worker's pass: claims PENDING redemptions, then PENDING
   // clawbacks, older than `min_age` whose next attempt is due and drives
@@ -168,11 +175,12 @@ class VaultService {
 
  private:
   class ChargedAttempt;
+  class RedeemCall;
+  // Credit, then complete or reject: the saga's second half, shared by a
+  // redemption, its replay and the recovery worker.
   absl::StatusOr<Redemption> FinishCredit(const Redemption& pending);
+  void FinishCreditAsync(RedeemPorts& ports, const Redemption& pending, RedeemDone done);
   absl::StatusOr<Clawback> FinishClawback(const Clawback& pending);
-  absl::StatusOr<Redemption> AnswerReplay(const Redemption& first,
-                                          const std::vector<codes::CodeHash>& hashes,
-                                          const std::string& request_id);
   absl::StatusOr<BulkResult> ApplyBulkChange(BulkChange change);
   absl::StatusOr<BulkResult> ReasonedBulkChange(BulkKind kind, const VoidCommand& command);
   // `client_key` as validate::ClientAddressKey made it.
@@ -185,6 +193,7 @@ class VaultService {
   AttemptLimiter& limiter_;
   const codes::CodeHasher& hasher_;
   const Options options_;
+  SyncRedeemPorts sync_ports_;
   std::atomic<int64_t> guard_bypasses_{0};
   std::atomic<int64_t> unknown_outcomes_{0};
 };

@@ -1,0 +1,95 @@
+// What a redemption asks the outside, without waiting: each answer comes
+// back through its callback. In the service the engine's ports answer on
+// the engine's one thread (Redis, Postgres and account-credit over
+// non-blocking connections, storage/engine_redeem_ports.h); SyncRedeemPorts
+// answers at once on the caller's thread through the blocking ports, for
+// the recovery worker, admin paths and unit tests with fakes. The saga's
+// rules are written once, in VaultService, against this interface.
+#ifndef GIFTCARD_SERVICES_CODE_VAULT_DOMAIN_REDEEM_PORTS_H_
+#define GIFTCARD_SERVICES_CODE_VAULT_DOMAIN_REDEEM_PORTS_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "services/code_vault/domain/ports.h"
+
+namespace giftcard::code_vault {
+
+template <typename T>
+using Callback = absl::AnyInvocable<void(T) &&>;
+
+class RedeemPorts {
+ public:
+  virtual ~RedeemPorts() = default;
+  // RedemptionGuard::Admit.
+  virtual void Admit(const std::vector<LimitKey>& keys, const std::string& guard_key,
+                     absl::Duration ttl, Callback<Admission> done) = 0;
+  // RedemptionGuard::Release; nobody waits for it.
+  virtual void Release(const std::string& key, const std::string& token) = 0;
+  // AttemptLimiter::Charge.
+  virtual void Charge(const std::vector<LimitKey>& keys, Callback<absl::Status> done) = 0;
+  // CodeStore::Lookup of the request's hashes, account and request id.
+  virtual void Lookup(const ReserveRequest& request, Callback<absl::StatusOr<CodeLookup>> done) = 0;
+  // CodeStore::Reserve.
+  virtual void Reserve(const ReserveRequest& request,
+                       Callback<absl::StatusOr<Reservation>> done) = 0;
+  // CreditGateway::Credit of a PENDING redemption (its id is the request id).
+  virtual void Credit(const Redemption& pending, Callback<absl::StatusOr<CreditResult>> done) = 0;
+  // CodeStore::Complete.
+  virtual void Complete(const Redemption& pending, const CreditResult& credit,
+                        Callback<absl::StatusOr<Redemption>> done) = 0;
+  // CodeStore::Reject.
+  virtual void Reject(const Redemption& pending, const absl::Status& refusal,
+                      Callback<absl::StatusOr<Redemption>> done) = 0;
+};
+
+// The blocking ports behind RedeemPorts: every callback runs before the
+// call returns.
+class SyncRedeemPorts : public RedeemPorts {
+ public:
+  SyncRedeemPorts(CodeStore& store, RedemptionGuard& guard, CreditGateway& credit,
+                  AttemptLimiter& limiter)
+      : store_(store), guard_(guard), credit_(credit), limiter_(limiter) {}
+
+  void Admit(const std::vector<LimitKey>& keys, const std::string& guard_key, absl::Duration ttl,
+             Callback<Admission> done) override {
+    std::move(done)(guard_.Admit(limiter_, keys, guard_key, ttl));
+  }
+  void Release(const std::string& key, const std::string& token) override {
+    guard_.Release(key, token);
+  }
+  void Charge(const std::vector<LimitKey>& keys, Callback<absl::Status> done) override {
+    std::move(done)(limiter_.Charge(keys));
+  }
+  void Lookup(const ReserveRequest& request, Callback<absl::StatusOr<CodeLookup>> done) override {
+    std::move(done)(store_.Lookup(request.code_hashes, request.account_id, request.request_id));
+  }
+  void Reserve(const ReserveRequest& request, Callback<absl::StatusOr<Reservation>> done) override {
+    std::move(done)(store_.Reserve(request));
+  }
+  void Credit(const Redemption& pending, Callback<absl::StatusOr<CreditResult>> done) override {
+    std::move(done)(credit_.Credit(pending.account_id, pending.amount, pending.region,
+                                   pending.redemption_id, pending.serial));
+  }
+  void Complete(const Redemption& pending, const CreditResult& credit,
+                Callback<absl::StatusOr<Redemption>> done) override {
+    std::move(done)(store_.Complete(pending, credit.transfer_id, credit.balance_after_minor));
+  }
+  void Reject(const Redemption& pending, const absl::Status& refusal,
+              Callback<absl::StatusOr<Redemption>> done) override {
+    std::move(done)(store_.Reject(pending, refusal));
+  }
+
+ private:
+  CodeStore& store_;
+  RedemptionGuard& guard_;
+  CreditGateway& credit_;
+  AttemptLimiter& limiter_;
+};
+
+}  // namespace giftcard::code_vault
+
+#endif  // GIFTCARD_SERVICES_CODE_VAULT_DOMAIN_REDEEM_PORTS_H_
