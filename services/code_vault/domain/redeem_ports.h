@@ -1,10 +1,10 @@
 // What a redemption asks the outside, without waiting: each answer comes
 // back through its callback. In the service the engine's ports answer on
 // the engine's one thread (Redis, Postgres and account-credit over
-// non-blocking connections, storage/engine_redeem_ports.h); SyncRedeemPorts
-// answers at once on the caller's thread through the blocking ports, for
-// the recovery worker, admin paths and unit tests with fakes. The saga's
-// rules are written once, in VaultService, against this interface.
+// non-blocking connections: storage/loop_*.h, peers/loop_*.h); the Sync*
+// ports answer at once on the caller's thread through the blocking ports,
+// for the recovery worker and unit tests with fakes. The saga's rules are
+// written once, in VaultService, against these interfaces.
 #ifndef GIFTCARD_SERVICES_CODE_VAULT_DOMAIN_REDEEM_PORTS_H_
 #define GIFTCARD_SERVICES_CODE_VAULT_DOMAIN_REDEEM_PORTS_H_
 
@@ -21,9 +21,10 @@ namespace giftcard::code_vault {
 template <typename T>
 using Callback = absl::AnyInvocable<void(T) &&>;
 
-class RedeemPorts {
+// The guard and the attempt limits (Redis, with the in-process fallback).
+class AsyncAdmission {
  public:
-  virtual ~RedeemPorts() = default;
+  virtual ~AsyncAdmission() = default;
   // RedemptionGuard::Admit.
   virtual void Admit(const std::vector<LimitKey>& keys, const std::string& guard_key,
                      absl::Duration ttl, Callback<Admission> done) = 0;
@@ -31,13 +32,17 @@ class RedeemPorts {
   virtual void Release(const std::string& key, const std::string& token) = 0;
   // AttemptLimiter::Charge.
   virtual void Charge(const std::vector<LimitKey>& keys, Callback<absl::Status> done) = 0;
+};
+
+// The redemption's rows (Postgres).
+class AsyncRedemptionStore {
+ public:
+  virtual ~AsyncRedemptionStore() = default;
   // CodeStore::Lookup of the request's hashes, account and request id.
   virtual void Lookup(const ReserveRequest& request, Callback<absl::StatusOr<CodeLookup>> done) = 0;
   // CodeStore::Reserve.
   virtual void Reserve(const ReserveRequest& request,
                        Callback<absl::StatusOr<Reservation>> done) = 0;
-  // CreditGateway::Credit of a PENDING redemption (its id is the request id).
-  virtual void Credit(const Redemption& pending, Callback<absl::StatusOr<CreditResult>> done) = 0;
   // CodeStore::Complete.
   virtual void Complete(const Redemption& pending, const CreditResult& credit,
                         Callback<absl::StatusOr<Redemption>> done) = 0;
@@ -46,14 +51,26 @@ class RedeemPorts {
                       Callback<absl::StatusOr<Redemption>> done) = 0;
 };
 
-// The blocking ports behind RedeemPorts: every callback runs before the
-// call returns.
-class SyncRedeemPorts : public RedeemPorts {
+// The credit (account-credit).
+class AsyncCredit {
  public:
-  SyncRedeemPorts(CodeStore& store, RedemptionGuard& guard, CreditGateway& credit,
-                  AttemptLimiter& limiter)
-      : store_(store), guard_(guard), credit_(credit), limiter_(limiter) {}
+  virtual ~AsyncCredit() = default;
+  // CreditGateway::Credit of a PENDING redemption (its id is the request id).
+  virtual void Credit(const Redemption& pending, Callback<absl::StatusOr<CreditResult>> done) = 0;
+};
 
+struct RedeemPorts {
+  AsyncAdmission& admission;
+  AsyncRedemptionStore& store;
+  AsyncCredit& credit;
+};
+
+// The blocking ports behind the async ones: every callback runs before the
+// call returns.
+class SyncAdmission : public AsyncAdmission {
+ public:
+  SyncAdmission(RedemptionGuard& guard, AttemptLimiter& limiter)
+      : guard_(guard), limiter_(limiter) {}
   void Admit(const std::vector<LimitKey>& keys, const std::string& guard_key, absl::Duration ttl,
              Callback<Admission> done) override {
     std::move(done)(guard_.Admit(limiter_, keys, guard_key, ttl));
@@ -64,15 +81,20 @@ class SyncRedeemPorts : public RedeemPorts {
   void Charge(const std::vector<LimitKey>& keys, Callback<absl::Status> done) override {
     std::move(done)(limiter_.Charge(keys));
   }
+
+ private:
+  RedemptionGuard& guard_;
+  AttemptLimiter& limiter_;
+};
+
+class SyncRedemptionStore : public AsyncRedemptionStore {
+ public:
+  explicit SyncRedemptionStore(CodeStore& store) : store_(store) {}
   void Lookup(const ReserveRequest& request, Callback<absl::StatusOr<CodeLookup>> done) override {
     std::move(done)(store_.Lookup(request.code_hashes, request.account_id, request.request_id));
   }
   void Reserve(const ReserveRequest& request, Callback<absl::StatusOr<Reservation>> done) override {
     std::move(done)(store_.Reserve(request));
-  }
-  void Credit(const Redemption& pending, Callback<absl::StatusOr<CreditResult>> done) override {
-    std::move(done)(credit_.Credit(pending.account_id, pending.amount, pending.region,
-                                   pending.redemption_id, pending.serial));
   }
   void Complete(const Redemption& pending, const CreditResult& credit,
                 Callback<absl::StatusOr<Redemption>> done) override {
@@ -85,9 +107,18 @@ class SyncRedeemPorts : public RedeemPorts {
 
  private:
   CodeStore& store_;
-  RedemptionGuard& guard_;
+};
+
+class SyncCredit : public AsyncCredit {
+ public:
+  explicit SyncCredit(CreditGateway& credit) : credit_(credit) {}
+  void Credit(const Redemption& pending, Callback<absl::StatusOr<CreditResult>> done) override {
+    std::move(done)(credit_.Credit(pending.account_id, pending.amount, pending.region,
+                                   pending.redemption_id, pending.serial));
+  }
+
+ private:
   CreditGateway& credit_;
-  AttemptLimiter& limiter_;
 };
 
 }  // namespace giftcard::code_vault

@@ -120,7 +120,9 @@ VaultService::VaultService(CodeStore& store, RedemptionGuard& guard, CreditGatew
       limiter_(limiter),
       hasher_(hasher),
       options_(std::move(options)),
-      sync_ports_(store, guard, credit, limiter) {}
+      sync_admission_(guard, limiter),
+      sync_store_(store),
+      sync_credit_(credit) {}
 
 std::vector<LimitKey> VaultService::LimitKeys(const std::string& account_id,
                                               const std::string& client_key) const {
@@ -412,7 +414,7 @@ absl::StatusOr<ListCodeChangesResult> VaultService::ListCodeChanges(
 // is left to expire (a code that does not exist).
 class VaultService::RedeemCall : public std::enable_shared_from_this<RedeemCall> {
  public:
-  RedeemCall(VaultService& service, RedeemPorts& ports, RedeemCommand command, RedeemDone done)
+  RedeemCall(VaultService& service, RedeemPorts ports, RedeemCommand command, RedeemDone done)
       : service_(service), ports_(ports), command_(std::move(command)), done_(std::move(done)) {}
 
   void Start() {
@@ -430,8 +432,9 @@ class VaultService::RedeemCall : public std::enable_shared_from_this<RedeemCall>
     limit_keys_ = service_.LimitKeys(command_.account_id, client_key_);
     guard_key_ = GuardKey(hashes_.front());
     request_ = {DigestsOf(hashes_), command_.account_id, command_.request_id};
-    ports_.Admit(limit_keys_, guard_key_, service_.options_.guard_ttl,
-                 [self = shared_from_this()](Admission a) { self->Admitted(std::move(a)); });
+    ports_.admission.Admit(
+        limit_keys_, guard_key_, service_.options_.guard_ttl,
+        [self = shared_from_this()](Admission a) { self->Admitted(std::move(a)); });
   }
 
  private:
@@ -452,7 +455,7 @@ class VaultService::RedeemCall : public std::enable_shared_from_this<RedeemCall>
     const bool guard_held_elsewhere =
         !guard_.ok() && guard_.status().code() != absl::StatusCode::kUnavailable;
     if (!limits_.ok() || guard_held_elsewhere) {
-      ports_.Lookup(request_, [self = shared_from_this()](absl::StatusOr<CodeLookup> lookup) {
+      ports_.store.Lookup(request_, [self = shared_from_this()](absl::StatusOr<CodeLookup> lookup) {
         self->LookedUp(std::move(lookup));
       });
       return;
@@ -462,7 +465,7 @@ class VaultService::RedeemCall : public std::enable_shared_from_this<RedeemCall>
       service_.guard_bypasses_.fetch_add(1);
       log::Warning("redemption_guard_bypassed", {{"reason", "redis unavailable"}});
     }
-    ports_.Reserve(request_, [self = shared_from_this()](absl::StatusOr<Reservation> r) {
+    ports_.store.Reserve(request_, [self = shared_from_this()](absl::StatusOr<Reservation> r) {
       self->Reserved(std::move(r));
     });
   }
@@ -518,7 +521,7 @@ class VaultService::RedeemCall : public std::enable_shared_from_this<RedeemCall>
 
   // A guess: counted against the caller's limits, then answered as unknown.
   void ChargeAndRefuse() {
-    ports_.Charge(limit_keys_, [self = shared_from_this()](absl::Status charged) {
+    ports_.admission.Charge(limit_keys_, [self = shared_from_this()](absl::Status charged) {
       self->Answer(charged.ok() ? CodeInvalid() : charged);
     });
   }
@@ -544,12 +547,12 @@ class VaultService::RedeemCall : public std::enable_shared_from_this<RedeemCall>
   }
 
   void Answer(absl::StatusOr<Redemption> answer) {
-    if (guard_.ok() && !keep_guard_) ports_.Release(guard_key_, *guard_);
+    if (guard_.ok() && !keep_guard_) ports_.admission.Release(guard_key_, *guard_);
     std::move(done_)(std::move(answer));
   }
 
   VaultService& service_;
-  RedeemPorts& ports_;
+  const RedeemPorts ports_;
   const RedeemCommand command_;
   RedeemDone done_;
   std::string client_key_;
@@ -562,13 +565,13 @@ class VaultService::RedeemCall : public std::enable_shared_from_this<RedeemCall>
   bool keep_guard_ = false;  // Left to expire with its TTL.
 };
 
-void VaultService::StartRedeem(RedeemPorts& ports, RedeemCommand command, RedeemDone done) {
+void VaultService::StartRedeem(RedeemPorts ports, RedeemCommand command, RedeemDone done) {
   std::make_shared<RedeemCall>(*this, ports, std::move(command), std::move(done))->Start();
 }
 
 absl::StatusOr<Redemption> VaultService::Redeem(const RedeemCommand& command) {
   std::optional<absl::StatusOr<Redemption>> answer;
-  StartRedeem(sync_ports_, command, [&answer](absl::StatusOr<Redemption> r) { answer = r; });
+  StartRedeem(SyncPorts(), command, [&answer](absl::StatusOr<Redemption> r) { answer = r; });
   if (!answer) return absl::InternalError("the blocking ports left a redemption unanswered");
   return *std::move(answer);
 }
@@ -645,17 +648,17 @@ absl::StatusOr<Clawback> VaultService::FinishClawback(const Clawback& pending) {
 
 absl::StatusOr<Redemption> VaultService::FinishCredit(const Redemption& pending) {
   std::optional<absl::StatusOr<Redemption>> answer;
-  FinishCreditAsync(sync_ports_, pending, [&answer](absl::StatusOr<Redemption> r) { answer = r; });
+  FinishCreditAsync(SyncPorts(), pending, [&answer](absl::StatusOr<Redemption> r) { answer = r; });
   if (!answer) return absl::InternalError("the blocking ports left a redemption unanswered");
   return *std::move(answer);
 }
 
-void VaultService::FinishCreditAsync(RedeemPorts& ports, const Redemption& pending,
+void VaultService::FinishCreditAsync(RedeemPorts ports, const Redemption& pending,
                                      RedeemDone done) {
-  ports.Credit(pending, [this, &ports, pending,
-                         done = std::move(done)](absl::StatusOr<CreditResult> credit) mutable {
+  ports.credit.Credit(pending, [this, ports, pending, done = std::move(done)](
+                                   absl::StatusOr<CreditResult> credit) mutable {
     if (credit.ok()) {
-      ports.Complete(
+      ports.store.Complete(
           pending, *credit,
           [pending, done = std::move(done)](absl::StatusOr<Redemption> completed) mutable {
             if (completed.ok()) return std::move(done)(std::move(completed));
@@ -677,7 +680,7 @@ void VaultService::FinishCreditAsync(RedeemPorts& ports, const Redemption& pendi
     // code stays REDEEMING and the redemption PENDING for the recovery worker.
     if (errors::IsRecordedDecision(credit.status())) {
       const absl::Status refusal = credit.status();
-      ports.Reject(
+      ports.store.Reject(
           pending, refusal,
           [pending, refusal, done = std::move(done)](absl::StatusOr<Redemption> rejected) mutable {
             if (!rejected.ok()) {

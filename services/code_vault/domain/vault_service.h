@@ -159,8 +159,8 @@ class VaultService {
   using RedeemDone = Callback<absl::StatusOr<Redemption>>;
   // The same saga without waiting: each step asks `ports` and goes on in
   // its callback; `done` gets the answer (on the thread the ports answer on:
-  // the engine's, in the service). `ports` outlives the call.
-  void StartRedeem(RedeemPorts& ports, RedeemCommand command, RedeemDone done);
+  // the engine's, in the service). The ports outlive the call.
+  void StartRedeem(RedeemPorts ports, RedeemCommand command, RedeemDone done);
 
   // The recovery worker's pass: claims PENDING redemptions, then PENDING
   // clawbacks, older than `min_age` whose next attempt is due and drives
@@ -179,7 +179,8 @@ class VaultService {
   // Credit, then complete or reject: the saga's second half, shared by a
   // redemption, its replay and the recovery worker.
   absl::StatusOr<Redemption> FinishCredit(const Redemption& pending);
-  void FinishCreditAsync(RedeemPorts& ports, const Redemption& pending, RedeemDone done);
+  void FinishCreditAsync(RedeemPorts ports, const Redemption& pending, RedeemDone done);
+  RedeemPorts SyncPorts() { return {sync_admission_, sync_store_, sync_credit_}; }
   absl::StatusOr<Clawback> FinishClawback(const Clawback& pending);
   absl::StatusOr<BulkResult> ApplyBulkChange(BulkChange change);
   absl::StatusOr<BulkResult> ReasonedBulkChange(BulkKind kind, const VoidCommand& command);
@@ -193,7 +194,9 @@ class VaultService {
   AttemptLimiter& limiter_;
   const codes::CodeHasher& hasher_;
   const Options options_;
-  SyncRedeemPorts sync_ports_;
+  SyncAdmission sync_admission_;
+  SyncRedemptionStore sync_store_;
+  SyncCredit sync_credit_;
   std::atomic<int64_t> guard_bypasses_{0};
   std::atomic<int64_t> unknown_outcomes_{0};
 };
