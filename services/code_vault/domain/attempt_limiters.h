@@ -64,10 +64,14 @@ class FallbackAttemptLimiter : public AttemptLimiter {
   absl::Status Check(const std::vector<LimitKey>& keys) override;
   int64_t fallback_count() const { return fallbacks_.load(); }
 
- private:
+  // The primary's answer, or, when it says UNAVAILABLE, `on_fallback`'s
+  // (counted, and logged when an outage starts): for an answer the primary
+  // gave without this class, as the engine's admission gets it from Redis.
   absl::Status Route(const absl::Status& primary_result,
                      const std::function<absl::Status()>& on_fallback);
+  AttemptLimiter& fallback() { return fallback_; }
 
+ private:
   AttemptLimiter& primary_;
   AttemptLimiter& fallback_;
   std::atomic<int64_t> fallbacks_{0};

@@ -32,15 +32,49 @@ constexpr char kCheckScript[] =
     "if n >= tonumber(ARGV[1]) then return {0, redis.call('PTTL', KEYS[1])} end "
     "return {1, 0}";
 
-std::string CounterKey(const std::string& key) {
-  return absl::StrCat("giftcard:{limit:", key, "}:fails");
-}
-
 absl::Status Unavailable(const absl::Status& s) {
   return errors::DependencyUnavailable("redis", s.message());
 }
 
 }  // namespace
+
+std::string RedisAttemptLimiter::CounterKey(const std::string& key) {
+  return absl::StrCat("giftcard:{limit:", key, "}:fails");
+}
+
+const redis::Script& RedisAttemptLimiter::ChargeScript() {
+  static const redis::Script* script = new redis::Script(kChargeScript);
+  return *script;
+}
+const redis::Script& RedisAttemptLimiter::RefundScript() {
+  static const redis::Script* script = new redis::Script(kRefundScript);
+  return *script;
+}
+const redis::Script& RedisAttemptLimiter::CheckScript() {
+  static const redis::Script* script = new redis::Script(kCheckScript);
+  return *script;
+}
+
+absl::Status RedisAttemptLimiter::ChargeAnswer(
+    const std::vector<LimitKey>& keys, const std::vector<absl::StatusOr<redis::Reply>>& replies,
+    std::vector<LimitKey>* charged) {
+  absl::Status result = absl::OkStatus();
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const absl::StatusOr<redis::Reply>& reply = replies[i];
+    if (!reply.ok() || reply->elements.size() != 2) {
+      if (result.ok())
+        result = Unavailable(reply.ok() ? absl::InternalError("bad reply") : reply.status());
+      continue;
+    }
+    if (reply->elements[0].integer == 1) {
+      charged->push_back(keys[i]);
+    } else if (result.ok()) {
+      result =
+          TooManyAttempts(absl::Milliseconds(std::max<int64_t>(reply->elements[1].integer, 1)));
+    }
+  }
+  return result;
+}
 
 absl::Status RedisAttemptLimiter::Charge(const std::vector<LimitKey>& keys) {
   // Every key is its own script call (each stays in one Redis Cluster
@@ -51,22 +85,8 @@ absl::Status RedisAttemptLimiter::Charge(const std::vector<LimitKey>& keys) {
     calls.push_back({{CounterKey(k.key)}, {window_ms, absl::StrCat(k.max_failures)}});
   }
   std::vector<absl::StatusOr<redis::Reply>> replies = client_.EvalEach(kChargeScript, calls);
-  absl::Status result = absl::OkStatus();
   std::vector<LimitKey> charged;
-  for (size_t i = 0; i < keys.size(); ++i) {
-    const absl::StatusOr<redis::Reply>& reply = replies[i];
-    if (!reply.ok() || reply->elements.size() != 2) {
-      if (result.ok())
-        result = Unavailable(reply.ok() ? absl::InternalError("bad reply") : reply.status());
-      continue;
-    }
-    if (reply->elements[0].integer == 1) {
-      charged.push_back(keys[i]);
-    } else if (result.ok()) {
-      result =
-          TooManyAttempts(absl::Milliseconds(std::max<int64_t>(reply->elements[1].integer, 1)));
-    }
-  }
+  const absl::Status result = ChargeAnswer(keys, replies, &charged);
   // Refused (or half-answered): nothing stays counted.
   if (!result.ok() && !charged.empty()) (void)Refund(charged);
   return result;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "redis/client.h"
+#include "redis/loop_client.h"
 #include "services/code_vault/domain/ports.h"
 
 namespace giftcard::code_vault {
@@ -30,6 +31,18 @@ class RedisAttemptLimiter : public AttemptLimiter {
   static std::vector<std::vector<std::string>> CheckCommands(const std::vector<LimitKey>& keys);
   static std::optional<absl::Status> CheckAnswer(
       const std::vector<absl::StatusOr<redis::Reply>>& replies);
+
+  // For the engine's admission (storage/loop_admission.h), which runs the
+  // same scripts over redis::LoopClient: the scripts, each key's counter,
+  // and Charge's answer from the replies of one charge script per key
+  // (`charged`: the keys it counted on, to refund when the answer is no).
+  static const redis::Script& ChargeScript();
+  static const redis::Script& RefundScript();
+  static const redis::Script& CheckScript();
+  static std::string CounterKey(const std::string& key);
+  static absl::Status ChargeAnswer(const std::vector<LimitKey>& keys,
+                                   const std::vector<absl::StatusOr<redis::Reply>>& replies,
+                                   std::vector<LimitKey>* charged);
 
  private:
   redis::Client& client_;

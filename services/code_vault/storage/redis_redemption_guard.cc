@@ -14,21 +14,31 @@ constexpr char kCompareAndDelete[] =
     "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) "
     "else return 0 end";
 
-std::string RandomToken() {
+std::string RandomTokenHex() {
   unsigned char bytes[16];
   if (RAND_bytes(bytes, sizeof(bytes)) != 1) std::abort();
   return absl::BytesToHexString(
       absl::string_view(reinterpret_cast<const char*>(bytes), sizeof(bytes)));
 }
 
-std::vector<std::string> SetCommand(const std::string& key, const std::string& token,
-                                    absl::Duration ttl) {
+}  // namespace
+
+std::string RedisRedemptionGuard::NewToken() { return RandomTokenHex(); }
+
+std::vector<std::string> RedisRedemptionGuard::SetCommand(const std::string& key,
+                                                          const std::string& token,
+                                                          absl::Duration ttl) {
   return {"SET", key, token, "NX", "PX", absl::StrCat(absl::ToInt64Milliseconds(ttl))};
 }
 
+const redis::Script& RedisRedemptionGuard::ReleaseScript() {
+  static const redis::Script* script = new redis::Script(kCompareAndDelete);
+  return *script;
+}
+
 // The guard from the SET's reply: "OK" when taken, nil when held.
-absl::StatusOr<std::string> GuardFromReply(const absl::StatusOr<redis::Reply>& reply,
-                                           std::string token) {
+absl::StatusOr<std::string> RedisRedemptionGuard::GuardFromReply(
+    const absl::StatusOr<redis::Reply>& reply, std::string token) {
   if (!reply.ok()) {
     // Any Redis trouble means "no guard", never "no redemption".
     return errors::DependencyUnavailable("redis", reply.status().message());
@@ -40,8 +50,6 @@ absl::StatusOr<std::string> GuardFromReply(const absl::StatusOr<redis::Reply>& r
   return token;
 }
 
-}  // namespace
-
 RedisRedemptionGuard::RedisRedemptionGuard(redis::Client& client)
     : client_(client),
       admissions_([this](const std::vector<AdmitItem>& batch) { return AdmitBatch(batch); },
@@ -51,13 +59,13 @@ RedisRedemptionGuard::RedisRedemptionGuard(redis::Client& client)
 
 absl::StatusOr<std::string> RedisRedemptionGuard::Acquire(const std::string& key,
                                                           absl::Duration ttl) {
-  std::string token = RandomToken();
+  std::string token = RandomTokenHex();
   return GuardFromReply(client_.Command(SetCommand(key, token, ttl)), std::move(token));
 }
 
 Admission RedisRedemptionGuard::Admit(AttemptLimiter& limiter, const std::vector<LimitKey>& keys,
                                       const std::string& key, absl::Duration ttl) {
-  AdmitReply reply = admissions_.Run({keys, key, RandomToken(), ttl});
+  AdmitReply reply = admissions_.Run({keys, key, RandomTokenHex(), ttl});
   Admission out;
   out.guard = std::move(reply.guard);
   // Counts not read there (Redis down, the script not loaded yet): the

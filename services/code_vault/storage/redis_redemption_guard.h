@@ -13,6 +13,7 @@
 
 #include "batch/batcher.h"
 #include "redis/client.h"
+#include "redis/loop_client.h"
 #include "services/code_vault/domain/ports.h"
 
 namespace giftcard::code_vault {
@@ -27,6 +28,16 @@ class RedisRedemptionGuard : public RedemptionGuard {
   // script not loaded yet), `limiter.Check` answers for them.
   Admission Admit(AttemptLimiter& limiter, const std::vector<LimitKey>& keys,
                   const std::string& key, absl::Duration ttl) override;
+
+  // For the engine's admission (storage/loop_admission.h): a new guard
+  // token, the SET that takes the guard, the guard from its reply, and the
+  // compare-and-delete script that gives it back.
+  static std::string NewToken();
+  static std::vector<std::string> SetCommand(const std::string& key, const std::string& token,
+                                             absl::Duration ttl);
+  static absl::StatusOr<std::string> GuardFromReply(const absl::StatusOr<redis::Reply>& reply,
+                                                    std::string token);
+  static const redis::Script& ReleaseScript();
 
  private:
   struct AdmitItem {
