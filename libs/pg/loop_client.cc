@@ -66,8 +66,16 @@ void LoopClient::Send(const std::vector<PipelineQuery>& queries, PipelineDone do
     return;
   }
   dispatching_ = true;
-  const absl::Status sent = conn_->Send(queries, std::move(done));
+  sent_.push_back(absl::Now());
+  // Answers come in order: each pops the oldest send time.
+  const absl::Status sent =
+      conn_->Send(queries, [this, alive = alive_, done = std::move(done)](
+                               absl::StatusOr<std::vector<PipelineRows>> rows) {
+        if (*alive && !sent_.empty()) sent_.pop_front();
+        done(std::move(rows));
+      });
   dispatching_ = false;
+  WatchInFlight();
   if (!sent.ok()) {
     Lose(sent);
     return;
@@ -88,11 +96,30 @@ void LoopClient::OnEvent(bool readable, bool writable) {
   watch_->SetWantWrite(conn_->WantsWrite());
 }
 
+void LoopClient::WatchInFlight() {
+  if (watch_scheduled_ || sent_.empty()) return;
+  watch_scheduled_ = true;
+  loop_.RunAfter(
+      std::max(absl::Milliseconds(10), options_.transaction_timeout / 4), [this, alive = alive_] {
+        if (!*alive) return;
+        watch_scheduled_ = false;
+        if (conn_ && !sent_.empty() && absl::Now() - sent_.front() > options_.transaction_timeout) {
+          Lose(errors::DependencyUnavailable("postgres", "no answer in time"));
+          return;
+        }
+        WatchInFlight();
+      });
+}
+
 void LoopClient::Lose(const absl::Status& why) {
   // The connection already failed what it had in flight.
   log::Warning("pg_loop_connection_lost", {{"status", errors::Describe(why)}});
   watch_.reset();
-  conn_.reset();
+  // Fails what it had in flight (each answer pops its send time), unless a
+  // broken send or read did already.
+  std::unique_ptr<PipelineConnection> lost = std::move(conn_);
+  lost->FailInFlight(why);
+  sent_.clear();
   loop_.RunAfter(options_.reconnect_backoff, [this, alive = alive_] {
     if (*alive) Connect();
   });

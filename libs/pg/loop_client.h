@@ -7,6 +7,7 @@
 #ifndef GIFTCARD_LIBS_PG_LOOP_CLIENT_H_
 #define GIFTCARD_LIBS_PG_LOOP_CLIENT_H_
 
+#include <deque>
 #include <memory>
 #include <string>
 #include <thread>
@@ -21,7 +22,14 @@ namespace giftcard::pg {
 struct LoopClientOptions {
   std::string dsn;
   std::vector<Statement> statements;
+  // Run once per connection before the statements are prepared
+  // (pg::SessionSettings: the server's own statement and lock timeouts).
+  std::string setup_sql = "";
   absl::Duration reconnect_backoff = absl::Milliseconds(200);
+  // A transaction unanswered this long (a stalled server, which its own
+  // statement_timeout cannot cut off) drops the connection: everything in
+  // flight fails UNAVAILABLE.
+  absl::Duration transaction_timeout = absl::Seconds(6);
 };
 
 class LoopClient {
@@ -47,12 +55,15 @@ class LoopClient {
   void Adopt(std::unique_ptr<PipelineConnection> conn);
   void OnEvent(bool readable, bool writable);
   void Lose(const absl::Status& why);
+  void WatchInFlight();
 
   engine::Loop& loop_;
   const LoopClientOptions options_;
   std::unique_ptr<PipelineConnection> conn_;
   std::unique_ptr<engine::FdWatch> watch_;
   bool connecting_ = false;
+  std::deque<absl::Time> sent_;  // Send times of the transactions in flight, oldest first.
+  bool watch_scheduled_ = false;
   bool dispatching_ = false;  // Inside the connection's code: sends wait for RunSoon.
   std::thread connector_;     // Connects; joined before the next attempt and at the end.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

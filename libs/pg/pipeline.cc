@@ -41,13 +41,21 @@ PipelineRows RowsOf(const PGresult* result) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<PipelineConnection>> PipelineConnection::Connect(
-    const std::string& dsn, const std::vector<Statement>& statements) {
+    const std::string& dsn, const std::vector<Statement>& statements,
+    const std::string& setup_sql) {
   PGconn* conn = PQconnectdb(dsn.c_str());
   if (PQstatus(conn) != CONNECTION_OK) {
     PQfinish(conn);
     return Unavailable("cannot connect");
   }
   std::unique_ptr<PipelineConnection> out(new PipelineConnection(conn));
+  if (!setup_sql.empty()) {
+    PGresult* r = PQexec(conn, setup_sql.c_str());
+    const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    absl::Status why = ok ? absl::OkStatus() : StatusOfResult(r);
+    PQclear(r);
+    if (!ok) return why;
+  }
   for (const Statement& s : statements) {
     PGresult* r = PQprepare(conn, s.name.c_str(), s.sql.c_str(), 0, nullptr);
     const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
@@ -67,11 +75,15 @@ int PipelineConnection::socket() const { return PQsocket(conn_); }
 
 absl::Status PipelineConnection::Broken(absl::string_view what) {
   const absl::Status status = Unavailable(what);
+  FailInFlight(status);
+  return status;
+}
+
+void PipelineConnection::FailInFlight(const absl::Status& why) {
   // Whatever was in flight has no answer now: its outcome is unknown.
   std::deque<Transaction> lost;
   lost.swap(in_flight_);
-  for (Transaction& t : lost) t.done(status);
-  return status;
+  for (Transaction& t : lost) t.done(why);
 }
 
 absl::Status PipelineConnection::Send(const std::vector<PipelineQuery>& queries,

@@ -44,10 +44,11 @@ using PipelineDone = std::function<void(absl::StatusOr<std::vector<PipelineRows>
 
 class PipelineConnection {
  public:
-  // Connects, prepares `statements` and enters pipeline mode; blocking (at
-  // start-up only).
+  // Connects, runs `setup_sql` (session settings), prepares `statements`
+  // and enters pipeline mode; blocking (at start-up, or on a helper thread).
   static absl::StatusOr<std::unique_ptr<PipelineConnection>> Connect(
-      const std::string& dsn, const std::vector<Statement>& statements);
+      const std::string& dsn, const std::vector<Statement>& statements,
+      const std::string& setup_sql = "");
   ~PipelineConnection();
   PipelineConnection(const PipelineConnection&) = delete;
   PipelineConnection& operator=(const PipelineConnection&) = delete;
@@ -64,6 +65,9 @@ class PipelineConnection {
   absl::Status OnReadable();
   // Transactions sent and not answered yet.
   size_t in_flight() const { return in_flight_.size(); }
+  // Answers every transaction in flight with `why` (the owner gives up on
+  // the connection: a stall); the connection is not to be used afterwards.
+  void FailInFlight(const absl::Status& why);
 
  private:
   explicit PipelineConnection(PGconn* conn) : conn_(conn) {}

@@ -180,6 +180,16 @@ absl::Status Pool::StatusFromException(const std::exception& e) {
   return errors::Error(absl::StatusCode::kInternal, errors::reason::kInternal, "storage error");
 }
 
+std::string SessionSettings(const PoolOptions& options) {
+  return absl::StrCat(
+      "SET statement_timeout = ", absl::ToInt64Milliseconds(options.statement_timeout),
+      "; SET lock_timeout = ", absl::ToInt64Milliseconds(options.lock_timeout),
+      "; SET idle_in_transaction_session_timeout = ",
+      absl::ToInt64Milliseconds(options.idle_in_transaction_timeout),
+      "; SET plan_cache_mode = force_generic_plan; SET enable_seqscan = off"
+      "; SET enable_hashjoin = off; SET jit = off");
+}
+
 absl::Status Pool::Open(Slot& slot, absl::Time deadline) {
   try {
     // connect_timeout bounds the connection itself; the watchdog what follows.
@@ -201,13 +211,7 @@ absl::Status Pool::Open(Slot& slot, absl::Time deadline) {
       // tables, turn them back on), and without JIT compilation, which an
       // OLTP statement never repays.
       pqxx::nontransaction tx(*slot.conn);
-      tx.exec(absl::StrCat(
-          "SET statement_timeout = ", absl::ToInt64Milliseconds(options_.statement_timeout),
-          "; SET lock_timeout = ", absl::ToInt64Milliseconds(options_.lock_timeout),
-          "; SET idle_in_transaction_session_timeout = ",
-          absl::ToInt64Milliseconds(options_.idle_in_transaction_timeout),
-          "; SET plan_cache_mode = force_generic_plan; SET enable_seqscan = off"
-          "; SET enable_hashjoin = off; SET jit = off"));
+      tx.exec(SessionSettings(options_));
       tx.commit();
       for (const auto& st : statements_) slot.conn->prepare(st.name, st.sql);
     } catch (const std::exception&) {

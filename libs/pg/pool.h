@@ -67,6 +67,10 @@ struct PoolOptions {
   absl::Duration bulk_write_timeout = absl::Minutes(1);
 };
 
+// The SET commands every session of the request path starts with: the
+// server-side limits of `options`, and plans made for indexes (see Open).
+std::string SessionSettings(const PoolOptions& options);
+
 // How long past statement_timeout the watchdog waits before cutting off a
 // call the server should have cancelled itself.
 inline constexpr absl::Duration kDeadlineMargin = absl::Seconds(1);

@@ -3,17 +3,21 @@
 
 #include "absl/flags/flag.h"
 #include "auth/serving.h"
+#include "batch/batcher.h"
 #include "codes/hasher.h"
 #include "config/config.h"
+#include "engine/loop.h"
 #include "errors/status.h"
 #include "log/log.h"
 #include "metrics/registry.h"
 #include "outbox/event_log.h"
 #include "outbox/runtime.h"
-#include "pg/migrations.h"
 #include "pg/health_probe.h"
+#include "pg/loop_client.h"
+#include "pg/migrations.h"
 #include "pg/pool.h"
 #include "redis/client.h"
+#include "redis/loop_client.h"
 #include "server/bootstrap.h"
 #include "server/client.h"
 #include "server/flags.h"
@@ -23,6 +27,9 @@
 #include "services/code_vault/domain/attempt_limiters.h"
 #include "services/code_vault/domain/vault_service.h"
 #include "services/code_vault/peers/account_credit_gateway.h"
+#include "services/code_vault/peers/loop_account_credit.h"
+#include "services/code_vault/storage/loop_admission.h"
+#include "services/code_vault/storage/loop_redemption_store.h"
 #include "services/code_vault/storage/pg_audit_facts.h"
 #include "services/code_vault/storage/pg_code_store.h"
 #include "services/code_vault/storage/pg_report_store.h"
@@ -50,6 +57,9 @@ ABSL_FLAG(absl::Duration, failed_attempts_window, absl::Minutes(15),
           "length of the window in which failed attempts are counted");
 ABSL_FLAG(absl::Duration, recovery_interval, absl::Seconds(5),
           "how often the recovery worker looks for PENDING redemptions");
+ABSL_FLAG(bool, engine, false,
+          "run RedeemCode on one event-loop thread (libs/engine) with non-blocking Postgres, "
+          "Redis and account-credit connections, instead of the call runner's workers");
 ABSL_FLAG(absl::Duration, recovery_min_age, absl::Seconds(10),
           "a PENDING redemption younger than this is left to its own call");
 
@@ -152,8 +162,43 @@ int main(int argc, char** argv) {
     pool.Abandon();
     if (standby) standby->Abandon();
   };
+  // The engine: RedeemCode from the handler to the answer on one thread
+  // that owns its connections (docs/decisions.md, "One engine per service").
+  // Its parts are destroyed after the loop has stopped.
+  engine::Loop loop("code-vault-engine");
+  std::unique_ptr<pg::LoopClient> engine_pg;
+  std::unique_ptr<redis::LoopClient> engine_redis;
+  std::unique_ptr<code_vault::LoopRedemptionStore> engine_store;
+  std::unique_ptr<code_vault::LoopAdmission> engine_admission;
+  std::unique_ptr<code_vault::LoopAccountCredit> engine_credit;
+  if (absl::GetFlag(FLAGS_engine)) {
+    engine_pg = std::make_unique<pg::LoopClient>(
+        loop, pg::LoopClientOptions{.dsn = dsn,
+                                    .statements = code_vault::LoopRedemptionStore::Statements(),
+                                    .setup_sql = pg::SessionSettings({})});
+    engine_redis = std::make_unique<redis::LoopClient>(loop, *redis_options);
+    engine_store = std::make_unique<code_vault::LoopRedemptionStore>(
+        loop, *engine_pg,
+        code_vault::LoopRedemptionStore::Options{
+            .max_batch = static_cast<size_t>(server::SqlMaxBatchFlag()),
+            .on_batch = [](const std::string& stage) { return batch::SizeObserver(stage); }});
+    engine_admission = std::make_unique<code_vault::LoopAdmission>(*engine_redis, limiter, window);
+    engine_credit = std::make_unique<code_vault::LoopAccountCredit>(
+        loop,
+        server::MakeChannel(absl::GetFlag(FLAGS_account_credit_address),
+                            server::PeerTlsFromFlags()),
+        absl::GetFlag(FLAGS_account_credit_token), absl::GetFlag(FLAGS_credit_timeout),
+        code_vault::LoopAccountCredit::Options{.max_batch =
+                                                   static_cast<size_t>(server::SqlMaxBatchFlag())});
+    loop.Start();
+    handler.UseEngine(
+        {.run = [&loop](absl::AnyInvocable<void() &&> task) { loop.Post(std::move(task)); },
+         .ports = {*engine_admission, *engine_store, *engine_credit}});
+  }
   // Health asks the database on a connection of its own, under a deadline
   // this process keeps: a stalled Postgres is NOT_SERVING within ~2 s.
   pg::HealthProbe database(dsn, absl::Milliseconds(1500));
-  return server::Serve(serve, {&handler}, [&database] { return database.Check(); });
+  const int exit_code = server::Serve(serve, {&handler}, [&database] { return database.Check(); });
+  loop.Stop();  // The server has drained: no call is on the engine any more.
+  return exit_code;
 }

@@ -355,26 +355,65 @@ grpc::ServerUnaryReactor* CodeVaultHandler::ListBatches(grpc::CallbackServerCont
                     });
 }
 
+namespace {
+
+void ToProto(const Redemption& r, v1::Redemption* response) {
+  response->set_redemption_id(r.redemption_id);
+  response->set_account_id(r.account_id);
+  response->set_serial(r.serial);
+  *response->mutable_amount() = protoconv::ToProto(r.amount);
+  *response->mutable_balance() =
+      protoconv::ToProto({r.amount.currency_code, r.balance_after_minor.value_or(0)});
+  response->set_state(ToProto(r.state));
+  protoconv::ToTimestamp(r.create_time, response->mutable_create_time());
+}
+
+}  // namespace
+
 grpc::ServerUnaryReactor* CodeVaultHandler::RedeemCode(grpc::CallbackServerContext* context,
                                                        const v1::RedeemCodeRequest* request,
                                                        v1::Redemption* response) {
-  return calls_.Run(context, "RedeemCode", server::Lane::kWrite,
-                    [this, context, request, response]() -> grpc::Status {
-                      if (grpc::Status denied = Allow(context, "RedeemCode"); !denied.ok())
-                        return denied;
-                      auto result = service_.Redeem({request->code(), request->account_id(),
-                                                     request->request_id(), request->client_ip()});
-                      if (!result.ok()) return errors::ToGrpcStatus(result.status());
-                      response->set_redemption_id(result->redemption_id);
-                      response->set_account_id(result->account_id);
-                      response->set_serial(result->serial);
-                      *response->mutable_amount() = protoconv::ToProto(result->amount);
-                      *response->mutable_balance() = protoconv::ToProto(
-                          {result->amount.currency_code, result->balance_after_minor.value_or(0)});
-                      response->set_state(ToProto(result->state));
-                      protoconv::ToTimestamp(result->create_time, response->mutable_create_time());
-                      return grpc::Status::OK;
-                    });
+  RedeemCommand command{request->code(), request->account_id(), request->request_id(),
+                        request->client_ip()};
+  if (!engine_) {
+    return calls_.Run(context, "RedeemCode", server::Lane::kWrite,
+                      [this, context, command, response]() -> grpc::Status {
+                        if (grpc::Status denied = Allow(context, "RedeemCode"); !denied.ok())
+                          return denied;
+                        auto result = service_.Redeem(command);
+                        if (!result.ok()) return errors::ToGrpcStatus(result.status());
+                        ToProto(*result, response);
+                        return grpc::Status::OK;
+                      });
+  }
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (grpc::Status denied = Allow(context, "RedeemCode"); !denied.ok()) {
+    reactor->Finish(denied);
+    return reactor;
+  }
+  if (engine_in_flight_.fetch_add(1) >= engine_->max_in_flight) {
+    engine_in_flight_.fetch_sub(1);
+    reactor->Finish(errors::ToGrpcStatus(errors::WithRetryDelay(
+        errors::Error(
+            absl::StatusCode::kResourceExhausted, errors::reason::kOverloaded,
+            "the service is at its bound of redemptions in flight; retry after the delay",
+            {{"method", "RedeemCode"}, {"max_in_flight", absl::StrCat(engine_->max_in_flight)}}),
+        engine_->retry_after)));
+    return reactor;
+  }
+  engine_->run([this, reactor, response, command = std::move(command)]() mutable {
+    service_.StartRedeem(engine_->ports, std::move(command),
+                         [this, reactor, response](absl::StatusOr<Redemption> result) {
+                           engine_in_flight_.fetch_sub(1);
+                           if (!result.ok()) {
+                             reactor->Finish(errors::ToGrpcStatus(result.status()));
+                             return;
+                           }
+                           ToProto(*result, response);
+                           reactor->Finish(grpc::Status::OK);
+                         });
+  });
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* CodeVaultHandler::GetCodeStatus(grpc::CallbackServerContext* context,

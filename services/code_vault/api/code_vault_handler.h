@@ -3,6 +3,11 @@
 #ifndef GIFTCARD_SERVICES_CODE_VAULT_API_CODE_VAULT_HANDLER_H_
 #define GIFTCARD_SERVICES_CODE_VAULT_API_CODE_VAULT_HANDLER_H_
 
+#include <atomic>
+#include <functional>
+#include <optional>
+
+#include "absl/functional/any_invocable.h"
 #include "audit/wire.h"
 #include "auth/authorizer.h"
 #include "giftcard/v1/code_vault.grpc.pb.h"
@@ -29,6 +34,17 @@ using CodeVaultCallbackBase = v1::CodeVault::WithCallbackMethod_RedeemCode<
                                             v1::CodeVault::WithCallbackMethod_GetCaller<
                                                 v1::CodeVault::Service>>>>>>>>>>>>>>;
 
+// The redemption's hot path on the service's engine (main.cc wires it):
+// `run` runs a task on the engine's thread, where `ports` answer.
+struct RedeemEngine {
+  std::function<void(absl::AnyInvocable<void() &&>)> run;
+  RedeemPorts ports;
+  // Redemptions on the engine at once; past it a call is refused at once
+  // with RESOURCE_EXHAUSTED/OVERLOADED and a RetryInfo.
+  int max_in_flight = 512;
+  absl::Duration retry_after = absl::Milliseconds(200);
+};
+
 class CodeVaultHandler final : public CodeVaultCallbackBase {
  public:
   CodeVaultHandler(VaultService& service, ReportService& reports, const auth::Authorizer& auth,
@@ -40,6 +56,9 @@ class CodeVaultHandler final : public CodeVaultCallbackBase {
         audit_facts_(std::move(audit_facts)),
         calls_(calls),
         events_(events) {}
+
+  // From now on RedeemCode runs on the engine instead of the call runner.
+  void UseEngine(RedeemEngine engine) { engine_.emplace(std::move(engine)); }
 
   grpc::ServerUnaryReactor* RedeemCode(grpc::CallbackServerContext* context,
                                        const v1::RedeemCodeRequest* request,
@@ -99,6 +118,8 @@ class CodeVaultHandler final : public CodeVaultCallbackBase {
   const audit::FactsReader<audit::VaultFacts> audit_facts_;
   server::CallRunner& calls_;
   outbox::EventWatch& events_;
+  std::optional<RedeemEngine> engine_;
+  std::atomic<int> engine_in_flight_{0};
 
   // Who calls: recorded with every admin change ("" if unknown).
   std::string PrincipalOf(const grpc::ServerContextBase& context) const;

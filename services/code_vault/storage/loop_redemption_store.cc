@@ -1,0 +1,320 @@
+#include "services/code_vault/storage/loop_redemption_store.h"
+
+#include <map>
+#include <set>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "errors/status.h"
+#include "pg/text_row.h"
+#include "services/code_vault/storage/redemption_sql.h"
+
+namespace giftcard::code_vault {
+namespace {
+
+using Rows = pg::PipelineRows;
+using Results = absl::StatusOr<std::vector<Rows>>;
+
+// A Stage's Run over one of this store's batch functions, whose answer
+// callback must be copyable.
+template <typename Item, typename Result, typename BatchFn>
+typename engine::Stage<Item, Result>::Run StageRun(BatchFn fn) {
+  return [fn](std::vector<Item> batch, typename engine::Stage<Item, Result>::BatchDone done) {
+    auto shared =
+        std::make_shared<typename engine::Stage<Item, Result>::BatchDone>(std::move(done));
+    fn(std::move(batch),
+       [shared](std::vector<Result> results) { std::move (*shared)(std::move(results)); });
+  };
+}
+
+template <typename Result>
+std::function<void(size_t)> Observer(const LoopRedemptionStore::Options& options,
+                                     const std::string& stage) {
+  return options.on_batch ? options.on_batch(stage) : nullptr;
+}
+
+// A statement's only row, for statements that always return one.
+absl::StatusOr<pg::TextRow> OnlyRow(const Results& results, absl::string_view statement) {
+  if (!results.ok()) return results.status();
+  if (results->empty() || results->front().size() != 1) {
+    return absl::InternalError(absl::StrCat(statement, " returned no row"));
+  }
+  return pg::TextRow(results->front().front());
+}
+
+}  // namespace
+
+std::vector<pg::Statement> LoopRedemptionStore::Statements() {
+  return {kFindRedemption, kLookup, kLookupMany, kReserve, kReserveMany, kCompleteMany, kReject};
+}
+
+LoopRedemptionStore::LoopRedemptionStore(engine::Loop& loop, pg::LoopClient& client,
+                                         Options options)
+    : client_(client),
+      lookups_(loop,
+               StageRun<ReserveRequest, absl::StatusOr<CodeLookup>>(
+                   [this](auto batch, auto done) { LookupBatch(std::move(batch), done); }),
+               {.max_batch = options.max_batch,
+                .max_in_flight = 1,
+                .on_batch = Observer<CodeLookup>(options, "cv_lookup")}),
+      reservations_(loop,
+                    StageRun<ReserveRequest, absl::StatusOr<Reservation>>(
+                        [this](auto batch, auto done) { ReserveBatch(std::move(batch), done); }),
+                    {.max_batch = options.max_batch,
+                     .max_in_flight = 1,
+                     .on_batch = Observer<Reservation>(options, "cv_reserve")}),
+      completions_(loop,
+                   StageRun<Completion, absl::StatusOr<Redemption>>(
+                       [this](auto batch, auto done) { CompleteBatch(std::move(batch), done); }),
+                   {.max_batch = options.max_batch,
+                    .max_in_flight = 1,
+                    .on_batch = Observer<Redemption>(options, "cv_complete")}) {}
+
+void LoopRedemptionStore::Lookup(const ReserveRequest& request,
+                                 Callback<absl::StatusOr<CodeLookup>> done) {
+  lookups_.Push(request, std::move(done));
+}
+
+void LoopRedemptionStore::Reserve(const ReserveRequest& request,
+                                  Callback<absl::StatusOr<Reservation>> done) {
+  reservations_.Push(request, std::move(done));
+}
+
+void LoopRedemptionStore::Complete(const Redemption& pending, const CreditResult& credit,
+                                   Callback<absl::StatusOr<Redemption>> done) {
+  completions_.Push({pending, credit}, std::move(done));
+}
+
+void LoopRedemptionStore::LookupBatch(std::vector<ReserveRequest> batch, Answers<CodeLookup> done) {
+  const size_t n = batch.size();
+  if (n == 1) {
+    client_.Send(
+        {{kLookup.name,
+          {pg::ByteaArray(batch[0].code_hashes), batch[0].account_id, batch[0].request_id}}},
+        [done](Results results) {
+          absl::StatusOr<pg::TextRow> row = OnlyRow(results, "cv_lookup");
+          if (!row.ok()) return done({row.status()});
+          CodeLookup out;
+          if (!(*row)[0].is_null()) out.code = CodeFromRow(row->slice(0, kCodeColumnCount));
+          if (!(*row)[kCodeColumnCount].is_null()) {
+            out.first = RedemptionFromRow(row->slice(kCodeColumnCount, row->size()));
+          }
+          done({std::move(out)});
+        });
+    return;
+  }
+  const BatchParams params = ParamsOf(batch);
+  client_.Send({{kLookupMany.name,
+                 {params.account_ids, params.request_ids, params.hash_items, params.hashes}}},
+               [done, n](Results results) {
+                 if (!results.ok())
+                   return done(std::vector<absl::StatusOr<CodeLookup>>(n, results.status()));
+                 const Rows& rows = results->front();
+                 if (rows.size() != n) {
+                   return done(std::vector<absl::StatusOr<CodeLookup>>(
+                       n, absl::InternalError("cv_lookup_many lost a row")));
+                 }
+                 std::vector<absl::StatusOr<CodeLookup>> out;
+                 for (const auto& cells : rows) {
+                   const pg::TextRow row(cells);
+                   CodeLookup found;
+                   if (!row[1].is_null())
+                     found.code = CodeFromRow(row.slice(1, 1 + kCodeColumnCount));
+                   if (!row[1 + kCodeColumnCount].is_null()) {
+                     found.first = RedemptionFromRow(row.slice(1 + kCodeColumnCount, row.size()));
+                   }
+                   out.push_back(std::move(found));
+                 }
+                 done(std::move(out));
+               });
+}
+
+void LoopRedemptionStore::ReserveBatch(std::vector<ReserveRequest> batch,
+                                       Answers<Reservation> done) {
+  // One (account, request id) twice in a batch: the later item must see the
+  // earlier one's redemption as a call after it would (a replay, or
+  // REQUEST_ID_REUSED for another code), so it runs after the batch, alone.
+  std::vector<size_t> firsts, repeats;
+  {
+    std::set<std::pair<std::string, std::string>> seen;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      (seen.insert({batch[i].account_id, batch[i].request_id}).second ? firsts : repeats)
+          .push_back(i);
+    }
+  }
+  if (repeats.empty()) return ReserveMany(std::move(batch), std::move(done));
+  std::vector<ReserveRequest> first_items;
+  for (size_t i : firsts) first_items.push_back(batch[i]);
+  auto out = std::make_shared<std::vector<absl::StatusOr<Reservation>>>(
+      batch.size(), absl::InternalError("unanswered"));
+  ReserveMany(std::move(first_items), [this, batch, firsts, repeats, out,
+                                       done](std::vector<absl::StatusOr<Reservation>> answers) {
+    for (size_t k = 0; k < firsts.size(); ++k) (*out)[firsts[k]] = std::move(answers[k]);
+    auto left = std::make_shared<size_t>(repeats.size());
+    for (size_t i : repeats) {
+      ReserveOne(batch[i], 3, [out, i, left, done](absl::StatusOr<Reservation> r) {
+        (*out)[i] = std::move(r);
+        if (--*left == 0) done(std::move(*out));
+      });
+    }
+  });
+}
+
+void LoopRedemptionStore::ReserveMany(std::vector<ReserveRequest> batch,
+                                      Answers<Reservation> done) {
+  const size_t n = batch.size();
+  if (n == 1) {
+    ReserveOne(std::move(batch[0]), 3,
+               [done](absl::StatusOr<Reservation> r) { done({std::move(r)}); });
+    return;
+  }
+  const BatchParams params = ParamsOf(batch);
+  client_.Send({{kReserveMany.name,
+                 {params.account_ids, params.request_ids, params.hash_items, params.hashes}}},
+               [this, batch = std::move(batch), done, n](Results results) {
+                 if (!results.ok() && results.status().code() == absl::StatusCode::kAborted) {
+                   // A request id a concurrent call took (unique violation), or a
+                   // deadlock: nothing changed; item by item, all in one flight.
+                   auto out = std::make_shared<std::vector<absl::StatusOr<Reservation>>>(
+                       n, absl::InternalError("unanswered"));
+                   auto left = std::make_shared<size_t>(n);
+                   for (size_t i = 0; i < n; ++i) {
+                     ReserveOne(batch[i], 3, [out, i, left, done](absl::StatusOr<Reservation> r) {
+                       (*out)[i] = std::move(r);
+                       if (--*left == 0) done(std::move(*out));
+                     });
+                   }
+                   return;
+                 }
+                 if (!results.ok()) {
+                   return done(std::vector<absl::StatusOr<Reservation>>(n, results.status()));
+                 }
+                 const Rows& rows = results->front();
+                 if (rows.size() != n) {
+                   return done(std::vector<absl::StatusOr<Reservation>>(
+                       n, absl::InternalError("cv_reserve_many lost a row")));
+                 }
+                 std::vector<absl::StatusOr<Reservation>> out;
+                 for (const auto& cells : rows) {
+                   const pg::TextRow row(cells);
+                   out.push_back(ReservationFromRow(row.slice(1, row.size())));
+                 }
+                 done(std::move(out));
+               });
+}
+
+void LoopRedemptionStore::ReserveOne(ReserveRequest request, int tries_left,
+                                     std::function<void(absl::StatusOr<Reservation>)> done) {
+  client_.Send({{kReserve.name,
+                 {pg::ByteaArray(request.code_hashes), request.account_id, request.request_id}}},
+               [this, request, tries_left, done](Results results) {
+                 if (results.ok()) {
+                   absl::StatusOr<pg::TextRow> row = OnlyRow(results, "cv_reserve");
+                   if (!row.ok()) return done(row.status());
+                   return done(ReservationFromRow(*row));
+                 }
+                 if (results.status().code() != absl::StatusCode::kAborted)
+                   return done(results.status());
+                 // (account_id, request_id) is taken, by an earlier call (its refusal
+                 // put the code back to ACTIVE) or a concurrent first call that has
+                 // committed: the statement changed nothing; find that call.
+                 client_.Send({{kFindRedemption.name, {request.account_id, request.request_id}}},
+                              [this, request, tries_left, done](Results found) {
+                                if (!found.ok()) return done(found.status());
+                                if (!found->empty() && !found->front().empty()) {
+                                  Reservation out;
+                                  out.kind = Reservation::Kind::kReplay;
+                                  out.redemption =
+                                      RedemptionFromRow(pg::TextRow(found->front().front()));
+                                  return done(std::move(out));
+                                }
+                                // Not a taken request id (a deadlock): try again.
+                                if (tries_left <= 1) {
+                                  return done(errors::Error(absl::StatusCode::kAborted,
+                                                            errors::reason::kConflict,
+                                                            "concurrent update; retry"));
+                                }
+                                ReserveOne(request, tries_left - 1, done);
+                              });
+               });
+}
+
+void LoopRedemptionStore::CompleteBatch(std::vector<Completion> batch, Answers<Redemption> done) {
+  std::vector<std::string> accounts, requests, transfers, balances;
+  for (const Completion& c : batch) {
+    accounts.push_back(c.redemption.account_id);
+    requests.push_back(c.redemption.request_id);
+    transfers.push_back(c.credit.transfer_id);
+    balances.push_back(std::to_string(c.credit.balance_after_minor));
+  }
+  client_.Send({{kCompleteMany.name,
+                 {pg::TextArray(accounts), pg::TextArray(requests), pg::TextArray(transfers),
+                  pg::TextArray(balances)}}},
+               [this, batch = std::move(batch), done](Results results) {
+                 const size_t n = batch.size();
+                 if (!results.ok()) {
+                   return done(std::vector<absl::StatusOr<Redemption>>(n, results.status()));
+                 }
+                 auto settled =
+                     std::make_shared<std::map<std::pair<std::string, std::string>, Redemption>>();
+                 for (const auto& cells : results->front()) {
+                   Redemption r = RedemptionFromRow(pg::TextRow(cells));
+                   (*settled)[{r.account_id, r.request_id}] = std::move(r);
+                 }
+                 auto answer = [batch, settled, done] {
+                   std::vector<absl::StatusOr<Redemption>> out;
+                   for (const Completion& c : batch) {
+                     auto it = settled->find({c.redemption.account_id, c.redemption.request_id});
+                     if (it == settled->end()) {
+                       out.push_back(absl::InternalError("redemption vanished"));
+                     } else {
+                       out.push_back(it->second);
+                     }
+                   }
+                   done(std::move(out));
+                 };
+                 // Missing: no longer PENDING (a concurrent retry or the recovery
+                 // worker settled it first); answer with what it became.
+                 std::vector<pg::PipelineQuery> finds;
+                 for (const Completion& c : batch) {
+                   if (!settled->count({c.redemption.account_id, c.redemption.request_id})) {
+                     finds.push_back({kFindRedemption.name,
+                                      {c.redemption.account_id, c.redemption.request_id}});
+                   }
+                 }
+                 if (finds.empty()) return answer();
+                 client_.Send(finds, [settled, answer, done, n](Results found) {
+                   if (!found.ok())
+                     return done(std::vector<absl::StatusOr<Redemption>>(n, found.status()));
+                   for (const Rows& rows : *found) {
+                     if (rows.empty()) continue;
+                     Redemption r = RedemptionFromRow(pg::TextRow(rows.front()));
+                     (*settled)[{r.account_id, r.request_id}] = std::move(r);
+                   }
+                   answer();
+                 });
+               });
+}
+
+void LoopRedemptionStore::Reject(const Redemption& pending, const absl::Status& refusal,
+                                 Callback<absl::StatusOr<Redemption>> done) {
+  auto shared = std::make_shared<Callback<absl::StatusOr<Redemption>>>(std::move(done));
+  client_.Send(
+      {{kReject.name,
+        {pending.account_id, pending.request_id, std::to_string(static_cast<int>(refusal.code())),
+         errors::ReasonOf(refusal), std::string(refusal.message())}},
+       {kFindRedemption.name, {pending.account_id, pending.request_id}}},
+      [shared](Results results) {
+        if (!results.ok()) return std::move(*shared)(results.status());
+        // Rejected now, or no longer PENDING (a concurrent retry or
+        // the recovery worker settled it first): what it became.
+        for (const Rows& rows : *results) {
+          if (!rows.empty()) {
+            return std::move(*shared)(RedemptionFromRow(pg::TextRow(rows.front())));
+          }
+        }
+        std::move (*shared)(absl::InternalError("redemption vanished"));
+      });
+}
+
+}  // namespace giftcard::code_vault

@@ -1,0 +1,63 @@
+// The engine's redemption store (AsyncRedemptionStore) on pg::LoopClient:
+// the statements of the blocking store (redemption_sql.h), with batches
+// formed at the connection (engine::Stage): while one reservation batch is
+// in flight the next gathers, and goes out as one statement and one commit
+// when it returns. Lookups and completions batch the same way.
+#ifndef GIFTCARD_SERVICES_CODE_VAULT_STORAGE_LOOP_REDEMPTION_STORE_H_
+#define GIFTCARD_SERVICES_CODE_VAULT_STORAGE_LOOP_REDEMPTION_STORE_H_
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "engine/loop.h"
+#include "engine/stage.h"
+#include "pg/loop_client.h"
+#include "services/code_vault/domain/redeem_ports.h"
+
+namespace giftcard::code_vault {
+
+class LoopRedemptionStore : public AsyncRedemptionStore {
+ public:
+  struct Options {
+    size_t max_batch = 256;
+    // Told each stage's batch sizes (metrics), by stage name.
+    std::function<std::function<void(size_t)>(const std::string& stage)> on_batch = nullptr;
+  };
+  // The loop's thread; `client` has prepared Statements().
+  LoopRedemptionStore(engine::Loop& loop, pg::LoopClient& client, Options options);
+
+  // What the connection must have prepared.
+  static std::vector<pg::Statement> Statements();
+
+  void Lookup(const ReserveRequest& request, Callback<absl::StatusOr<CodeLookup>> done) override;
+  void Reserve(const ReserveRequest& request, Callback<absl::StatusOr<Reservation>> done) override;
+  void Complete(const Redemption& pending, const CreditResult& credit,
+                Callback<absl::StatusOr<Redemption>> done) override;
+  void Reject(const Redemption& pending, const absl::Status& refusal,
+              Callback<absl::StatusOr<Redemption>> done) override;
+
+ private:
+  struct Completion {
+    Redemption redemption;
+    CreditResult credit;
+  };
+  template <typename T>
+  using Answers = std::function<void(std::vector<absl::StatusOr<T>>)>;
+
+  void LookupBatch(std::vector<ReserveRequest> batch, Answers<CodeLookup> done);
+  void ReserveBatch(std::vector<ReserveRequest> batch, Answers<Reservation> done);
+  void ReserveMany(std::vector<ReserveRequest> batch, Answers<Reservation> done);
+  void ReserveOne(ReserveRequest request, int tries_left,
+                  std::function<void(absl::StatusOr<Reservation>)> done);
+  void CompleteBatch(std::vector<Completion> batch, Answers<Redemption> done);
+
+  pg::LoopClient& client_;
+  engine::Stage<ReserveRequest, absl::StatusOr<CodeLookup>> lookups_;
+  engine::Stage<ReserveRequest, absl::StatusOr<Reservation>> reservations_;
+  engine::Stage<Completion, absl::StatusOr<Redemption>> completions_;
+};
+
+}  // namespace giftcard::code_vault
+
+#endif  // GIFTCARD_SERVICES_CODE_VAULT_STORAGE_LOOP_REDEMPTION_STORE_H_
