@@ -57,7 +57,7 @@ ABSL_FLAG(absl::Duration, failed_attempts_window, absl::Minutes(15),
           "length of the window in which failed attempts are counted");
 ABSL_FLAG(absl::Duration, recovery_interval, absl::Seconds(5),
           "how often the recovery worker looks for PENDING redemptions");
-ABSL_FLAG(bool, engine, false,
+ABSL_FLAG(bool, engine, true,
           "run RedeemCode on one event-loop thread (libs/engine) with non-blocking Postgres, "
           "Redis and account-credit connections, instead of the call runner's workers");
 ABSL_FLAG(absl::Duration, recovery_min_age, absl::Seconds(10),
@@ -137,31 +137,6 @@ int main(int argc, char** argv) {
   code_vault::CodeVaultHandler handler(
       service, reports, **authorizer, [&pool] { return code_vault::ReadAuditFacts(pool); }, calls,
       events.watch());
-  metrics::Global().AddCallback("giftcard_redis_guard_bypasses_total",
-                                "Redemptions that went on without the Redis guard (Redis down).",
-                                "counter", [&service] { return service.guard_bypass_count(); });
-  metrics::Global().AddCallback("giftcard_redis_limiter_fallbacks_total",
-                                "Attempt-limit checks done in process because Redis was down.",
-                                "counter", [&limiter] { return limiter.fallback_count(); });
-  metrics::Global().AddCallback(
-      "giftcard_redis_sentinel_lookups_total",
-      "Times the Redis client asked the Sentinels for the master (start-up, then after each "
-      "failover or lost master); 0 without --redis_sentinels.",
-      "counter", [&redis_client] { return redis_client.sentinel_lookups(); });
-  metrics::Global().AddCallback(
-      "giftcard_saga_unknown_outcomes_total",
-      "Credit calls whose outcome stayed unknown; the redemption stays PENDING and is retried.",
-      "counter", [&service] { return service.unknown_outcome_count(); });
-  server::PeriodicTask recovery(
-      "redemption-recovery", absl::GetFlag(FLAGS_recovery_interval),
-      server::CountedRecoveryPass([&service, min_age = absl::GetFlag(FLAGS_recovery_min_age)] {
-        return service.RecoverPending(min_age, 100);
-      }));
-  // Health follows Postgres only: Redis down degrades the guard, not the service.
-  serve.on_grace_expired = [&pool, &standby] {
-    pool.Abandon();
-    if (standby) standby->Abandon();
-  };
   // The engine: RedeemCode from the handler to the answer on one thread
   // that owns its connections (docs/decisions.md, "One engine per service").
   // Its parts are destroyed after the loop has stopped.
@@ -190,11 +165,47 @@ int main(int argc, char** argv) {
         absl::GetFlag(FLAGS_account_credit_token), absl::GetFlag(FLAGS_credit_timeout),
         code_vault::LoopAccountCredit::Options{.max_batch =
                                                    static_cast<size_t>(server::SqlMaxBatchFlag())});
+    metrics::Global().AddCallback(
+        "giftcard_engine_tasks_total",
+        "Tasks the engine's loop ran (calls posted to it and continuations).", "counter",
+        [&loop] { return static_cast<double>(loop.tasks_run()); });
+    metrics::Global().AddCallback(
+        "giftcard_engine_wakeups_total",
+        "Times another thread woke the engine's loop; tasks per wake-up is what a wake-up buys.",
+        "counter", [&loop] { return static_cast<double>(loop.wakeups()); });
     loop.Start();
     handler.UseEngine(
         {.run = [&loop](absl::AnyInvocable<void() &&> task) { loop.Post(std::move(task)); },
          .ports = {*engine_admission, *engine_store, *engine_credit}});
   }
+  metrics::Global().AddCallback("giftcard_redis_guard_bypasses_total",
+                                "Redemptions that went on without the Redis guard (Redis down).",
+                                "counter", [&service] { return service.guard_bypass_count(); });
+  metrics::Global().AddCallback("giftcard_redis_limiter_fallbacks_total",
+                                "Attempt-limit checks done in process because Redis was down.",
+                                "counter", [&limiter] { return limiter.fallback_count(); });
+  metrics::Global().AddCallback(
+      "giftcard_redis_sentinel_lookups_total",
+      "Times the Redis client asked the Sentinels for the master (start-up, then after each "
+      "failover or lost master); 0 without --redis_sentinels.",
+      "counter", [&redis_client, &engine_redis] {
+        return redis_client.sentinel_lookups() +
+               (engine_redis ? engine_redis->sentinel_lookups() : 0);
+      });
+  metrics::Global().AddCallback(
+      "giftcard_saga_unknown_outcomes_total",
+      "Credit calls whose outcome stayed unknown; the redemption stays PENDING and is retried.",
+      "counter", [&service] { return service.unknown_outcome_count(); });
+  server::PeriodicTask recovery(
+      "redemption-recovery", absl::GetFlag(FLAGS_recovery_interval),
+      server::CountedRecoveryPass([&service, min_age = absl::GetFlag(FLAGS_recovery_min_age)] {
+        return service.RecoverPending(min_age, 100);
+      }));
+  // Health follows Postgres only: Redis down degrades the guard, not the service.
+  serve.on_grace_expired = [&pool, &standby] {
+    pool.Abandon();
+    if (standby) standby->Abandon();
+  };
   // Health asks the database on a connection of its own, under a deadline
   // this process keeps: a stalled Postgres is NOT_SERVING within ~2 s.
   pg::HealthProbe database(dsn, absl::Milliseconds(1500));

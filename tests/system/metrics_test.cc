@@ -24,6 +24,36 @@ std::string Series(const std::string& name, const std::string& labels, const std
   return absl::StrCat(name, "{", labels, "} ", value, "\n");
 }
 
+// Issue 28: RedeemCode runs on code-vault's engine (one loop thread); with
+// --engine=false it runs on the call runner's workers and the engine's loop
+// runs nothing. Its redemptions credit the same either way.
+TEST(MetricsTest, RedemptionsRunOnTheEngineUnlessItIsTurnedOff) {
+  for (const bool engine : {true, false}) {
+    Suite suite({.code_vault_args = {absl::StrCat("--engine=", engine ? "true" : "false")}});
+    const std::string account = UniqueName("engine-acct");
+    ASSERT_TRUE(suite.UpsertAccount(account, "DE", "EUR", v1::BILLING_CHANNEL_DIRECT).ok());
+    auto codes = suite.IssueActiveCodes(3, 1000, "EUR", "DE");
+    ASSERT_EQ(codes.size(), 3u);
+    const double tasks_before =
+        MetricValue(ScrapeMetrics(*suite.code_vault), "giftcard_engine_tasks_total");
+    for (int i = 0; i < 3; ++i) {
+      v1::Redemption r;
+      ASSERT_TRUE(suite.Redeem(codes[i].code(), account, absl::StrCat("engine-", i), &r).ok());
+      EXPECT_EQ(r.balance().amount_minor(), 1000 * (i + 1));
+    }
+    const double tasks_after =
+        MetricValue(ScrapeMetrics(*suite.code_vault), "giftcard_engine_tasks_total");
+    if (engine) {
+      ASSERT_GE(tasks_before, 0) << "the engine's metric is missing";
+      // At least the call itself and a continuation per step, per redemption.
+      EXPECT_GE(tasks_after - tasks_before, 3 * 3);
+    } else {
+      EXPECT_EQ(tasks_after, -1) << "engine off: no engine, no metric";
+    }
+    EXPECT_EQ(suite.AuditReport(), "");
+  }
+}
+
 TEST(MetricsTest, ARedemptionMovesTheCountersAndNoRequestValueIsALabel) {
   Suite suite;
   const std::string account = UniqueName("metrics-acct");
