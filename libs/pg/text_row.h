@@ -61,6 +61,9 @@ inline int Int32(const TextField& f) {
   return absl::SimpleAtoi(f.text(), &v) ? v : 0;
 }
 
+inline bool Bool(const pqxx::field& f) { return f.as<bool>(); }
+inline bool Bool(const TextField& f) { return f.text() == "t"; }
+
 }  // namespace giftcard::pg
 
 #endif  // GIFTCARD_LIBS_PG_TEXT_ROW_H_

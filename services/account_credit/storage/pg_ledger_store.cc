@@ -7,133 +7,13 @@
 #include "absl/strings/str_cat.h"
 #include "errors/macros.h"
 #include "errors/status.h"
+#include "services/account_credit/storage/ledger_sql.h"
 #include "validate/validate.h"
 
 namespace giftcard::account_credit {
 namespace {
 
 using pg::Micros;
-
-const std::string& AccountColumns() {
-  static const auto* cols = new std::string(absl::StrCat(
-      "account_id, country, currency_code, billing_channel, balance_minor, ", Micros("create_time"),
-      ", ", Micros("update_time"), ", closed, currency_locked, owed_minor"));
-  return *cols;
-}
-
-// The columns TransferFromRow reads, from a table aliased `t`.
-const std::string& TransferColumns() {
-  static const auto* cols = new std::string(absl::StrCat(
-      "t.request_fingerprint, t.transfer_id::text, t.kind, t.account_id, t.currency_code, "
-      "t.amount_minor, t.balance_after_minor, coalesce(t.reverses_transfer_id::text, ''), ",
-      Micros("t.create_time"),
-      ", t.request_id, t.counter_account_id, coalesce(t.owed_added_minor, 0), "
-      "t.owed_repaid_minor, t.reference"));
-  return *cols;
-}
-
-// Index of the refusal's columns after the transfer's in ac_find_request.
-constexpr int kRefusalColumn = 14;
-// ac_find_request_lock_account: the account's columns follow the refusal's.
-constexpr int kAccountColumn = kRefusalColumn + 4;
-
-Account AccountFromRow(const pqxx::row& row) {
-  Account a;
-  a.account_id = row[0].as<std::string>();
-  a.country = row[1].as<std::string>();
-  a.currency_code = row[2].as<std::string>();
-  a.billing_channel =
-      BillingChannelFromName(row[3].as<std::string>()).value_or(BillingChannel::kUnspecified);
-  a.balance_minor = row[4].as<int64_t>();
-  a.create_time = absl::FromUnixMicros(row[5].as<int64_t>());
-  a.update_time = absl::FromUnixMicros(row[6].as<int64_t>());
-  a.closed = row[7].as<bool>();
-  a.currency_locked = row[8].as<bool>();
-  a.owed_minor = row[9].as<int64_t>();
-  return a;
-}
-
-TransferKind KindFromName(const std::string& name) {
-  if (name == "DEBIT") return TransferKind::kDebit;
-  if (name == "REVERSAL") return TransferKind::kReversal;
-  if (name == "REPAYMENT") return TransferKind::kRepayment;
-  return TransferKind::kCredit;
-}
-
-const char* KindName(TransferKind kind) {
-  switch (kind) {
-    case TransferKind::kDebit:
-      return "DEBIT";
-    case TransferKind::kReversal:
-      return "REVERSAL";
-    case TransferKind::kRepayment:
-      return "REPAYMENT";
-    case TransferKind::kCredit:
-      break;
-  }
-  return "CREDIT";
-}
-
-Transfer TransferFromRow(const pqxx::row& row) {
-  Transfer t;
-  t.transfer_id = row[1].as<std::string>();
-  t.kind = KindFromName(row[2].as<std::string>());
-  t.account_id = row[3].as<std::string>();
-  t.amount = {row[4].as<std::string>(), row[5].as<int64_t>()};
-  t.reverses_transfer_id = row[7].as<std::string>();
-  t.create_time = absl::FromUnixMicros(row[8].as<int64_t>());
-  t.request_id = row[9].as<std::string>();
-  t.counter_account_id = row[10].as<std::string>();
-  t.owed_added_minor = row[11].as<int64_t>();
-  t.owed_repaid_minor = row[12].as<int64_t>();
-  t.reference = row[13].as<std::string>();
-  // The row keeps the balance its own entry left; the caller is answered
-  // the balance after the posting, its repayment included.
-  t.balance_after_minor = row[6].as<int64_t>() - t.owed_repaid_minor;
-  return t;
-}
-
-// The repayment a credit posting makes when it pays owed: from the account
-// back to gift-funding, under a request id derived from the credit's.
-// `reference` names what paid it (the serial or the invoice id).
-Posting RepaymentOf(const Posting& credit, const std::string& reference) {
-  Posting r;
-  r.kind = TransferKind::kRepayment;
-  r.account_id = credit.account_id;
-  r.counter_account_id = GiftFundingAccount(credit.currency_code);
-  r.currency_code = credit.currency_code;
-  r.request_id = RepaymentRequestId(credit.request_id);
-  r.request_fingerprint = "repayment|" + credit.request_id;
-  r.reference = reference;
-  return r;
-}
-
-absl::Status AccountNotFound(const std::string& account_id) {
-  return errors::Error(absl::StatusCode::kNotFound, errors::reason::kAccountNotFound,
-                       "no such account", {{"account_id", account_id}});
-}
-
-// Read from the request id's recorded decision: it is decided, for another
-// request, so this one will never happen — a final answer too.
-absl::Status Reused(const Posting& posting) {
-  return errors::MarkRecordedDecision(errors::Error(
-      absl::StatusCode::kInvalidArgument, errors::reason::kRequestIdReused,
-      "request_id was already used for a different request", {{"request_id", posting.request_id}}));
-}
-
-// A replay: the same request_id must carry the same request.
-absl::StatusOr<Transfer> Replay(const pqxx::row& row, const Posting& posting) {
-  if (row[0].as<std::string>() != posting.request_fingerprint) return Reused(posting);
-  return TransferFromRow(row);
-}
-
-// The domain's refusals that become the request's recorded answer (a failed
-// precondition, an unknown account or transfer), as opposed to failures to
-// answer it, which write nothing.
-bool IsRecordedRefusal(const absl::Status& status) {
-  return status.code() == absl::StatusCode::kFailedPrecondition ||
-         status.code() == absl::StatusCode::kNotFound;
-}
 
 // The statements, each named once: the name prepares and executes it.
 // ON CONFLICT's WHERE sees the row as locked, after any posting that
@@ -178,14 +58,6 @@ const pg::Statement kTransferById{
     "SELECT " + TransferColumns() + " FROM transfers t WHERE transfer_id = $1::uuid"};
 const pg::Statement kReversalOf{"ac_reversal_of",
                                 "SELECT 1 FROM transfers WHERE reverses_transfer_id = $1::uuid"};
-// A refusal becomes the request's answer only if no other decision
-// took its request id first (no row back: rerun and replay that one).
-const pg::Statement kInsertRefusal{
-    "ac_insert_refusal",
-    "WITH d AS (INSERT INTO decisions (request_id, kind) VALUES ($1, 'REFUSAL')"
-    " ON CONFLICT (request_id) DO NOTHING RETURNING request_id) "
-    "INSERT INTO refusals (request_id, request_fingerprint, code, reason, message) "
-    "SELECT d.request_id, $2, $3, $4, $5 FROM d RETURNING 1"};
 // The transfer, its two entries, the new balance and owed amount in one
 // statement (one round trip). $11 is the signed change for the customer; a
 // transfer of 0 has no entries. $12/$13: what it adds to and repays of the
@@ -217,64 +89,6 @@ const pg::Statement kWriteTransfer{
     " AND EXISTS (SELECT 1 FROM t)) "
     "SELECT transfer_id::text, " +
         Micros("create_time") + " FROM t"};
-// The accounts of a batch's postings, locked in account order: concurrent
-// batches lock in one order and never deadlock each other.
-const pg::Statement kLockAccounts{"ac_lock_accounts",
-                                  "SELECT " + AccountColumns() +
-                                      " FROM accounts WHERE account_id = ANY($1::text[]) "
-                                      "ORDER BY account_id FOR UPDATE"};
-// What each request id of a batch already decided (ac_find_request's
-// columns after the item's 1-based index).
-const pg::Statement kFindRequests{
-    "ac_find_requests", "SELECT q.i, " + TransferColumns() +
-                            ", r.request_fingerprint, r.code, r.reason, r.message "
-                            "FROM unnest($1::text[]) WITH ORDINALITY AS q(request_id, i) "
-                            "LEFT JOIN transfers t ON t.request_id = q.request_id "
-                            "LEFT JOIN refusals r ON r.request_id = q.request_id ORDER BY q.i"};
-// ac_write_transfer for a batch: every transfer, its two entries and each
-// account's new balance (the sum of its deltas) in one statement. A request
-// id another transaction decided first is missing from the result. Each
-// row names its input's ordinal (request ids are distinct here: a repeat
-// within a batch never reaches this statement). A credit that repays owed
-// is followed by its repayment's row.
-const pg::Statement kWriteTransfers{
-    "ac_write_transfers",
-    "WITH input AS ("
-    " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],"
-    "   $6::text[], $7::bigint[], $8::bigint[], $9::text[], $10::bigint[], $11::bigint[],"
-    "   $12::bigint[]) WITH ORDINALITY"
-    "   AS i(request_id, request_fingerprint, kind, account_id, counter_account_id,"
-    "     currency_code, amount_minor, balance_after_minor, reference, delta, owed_added,"
-    "     owed_repaid, ord)), "
-    "d AS (INSERT INTO decisions (request_id, kind)"
-    " SELECT request_id, 'TRANSFER' FROM input ORDER BY ord"
-    " ON CONFLICT (request_id) DO NOTHING RETURNING request_id), "
-    "t AS ("
-    " INSERT INTO transfers (request_id, request_fingerprint, kind, account_id,"
-    "   counter_account_id, currency_code, amount_minor, balance_after_minor, reference,"
-    "   owed_added_minor, owed_repaid_minor)"
-    " SELECT i.request_id, i.request_fingerprint, i.kind, i.account_id, i.counter_account_id,"
-    "   i.currency_code, i.amount_minor, i.balance_after_minor, i.reference, i.owed_added,"
-    "   i.owed_repaid"
-    " FROM input i JOIN d USING (request_id) ORDER BY i.ord"
-    " RETURNING request_id, transfer_id, create_time), "
-    "e AS ("
-    " INSERT INTO ledger_entries (account_id, transfer_id, currency_code, amount_minor)"
-    " SELECT v.account_id, t.transfer_id, i.currency_code, v.amount"
-    " FROM t JOIN input i USING (request_id)"
-    " CROSS JOIN LATERAL (VALUES (i.account_id, i.delta, 1), (i.counter_account_id, -i.delta, 2))"
-    "   AS v(account_id, amount, side)"
-    " WHERE i.delta <> 0 ORDER BY i.ord, v.side), "
-    "b AS ("
-    " UPDATE accounts a SET balance_minor = a.balance_minor + s.delta,"
-    "   owed_minor = a.owed_minor + s.owed, currency_locked = true, update_time = now()"
-    " FROM (SELECT i.account_id, sum(i.delta)::bigint AS delta,"
-    "     sum(i.owed_added - i.owed_repaid)::bigint AS owed FROM input i"
-    "   JOIN t USING (request_id) WHERE i.delta <> 0 OR i.owed_added <> 0 OR i.owed_repaid <> 0"
-    "   GROUP BY i.account_id) s"
-    " WHERE a.account_id = s.account_id) "
-    "SELECT i.ord, t.transfer_id::text, " +
-        Micros("t.create_time") + " FROM t JOIN input i USING (request_id) ORDER BY i.ord"};
 const pg::Statement kAccountExists{"ac_account_exists",
                                    "SELECT 1 FROM accounts WHERE account_id = $1"};
 // A statement's lines: each entry with its transfer's kind (a reversal's
@@ -396,169 +210,48 @@ std::vector<absl::StatusOr<Transfer>> PgLedgerStore::PostBatch(const std::vector
   const size_t n = batch.size();
   std::vector<absl::StatusOr<Transfer>> answers;
   absl::Status s = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
-    answers.assign(n, absl::UnknownError("not decided"));
-    auto decided_concurrently = [] {
-      return errors::Error(absl::StatusCode::kAborted, errors::reason::kConflict,
-                           "concurrent request with the same request_id; retry");
-    };
     // 1. The accounts, locked; from here on the batch owns their balances.
-    std::vector<std::string> account_ids, request_ids;
-    for (const Posting& p : batch) {
-      account_ids.push_back(p.account_id);
-      request_ids.push_back(p.request_id);
-    }
-    std::sort(account_ids.begin(), account_ids.end());
-    account_ids.erase(std::unique(account_ids.begin(), account_ids.end()), account_ids.end());
     std::map<std::string, Account> accounts;
-    for (const auto& row : tx.exec_prepared(kLockAccounts.name, pg::TextArray(account_ids))) {
+    for (const auto& row :
+         tx.exec_prepared(kLockAccounts.name, pg::TextArray(AccountIdsOf(batch)))) {
       Account a = AccountFromRow(row);
       accounts[a.account_id] = a;
     }
     // 2. What each request id decided before; read after the locks, so a
     // posting to the same account that committed meanwhile is seen.
-    const pqxx::result found = tx.exec_prepared(kFindRequests.name, pg::TextArray(request_ids));
+    const pqxx::result found =
+        tx.exec_prepared(kFindRequests.name, pg::TextArray(RequestIdsOf(batch)));
     if (found.size() != n) return absl::InternalError("ac_find_requests lost a row");
-
+    std::vector<pqxx::row> decided;
+    for (const auto& row : found) decided.push_back(row.slice(1, row.size()));
     // 3. Each posting decided in order, on the balance the earlier ones left.
-    struct Write {
-      size_t i;
-      int64_t amount_minor, balance_after_minor, delta, owed_added, owed_repaid;
-      bool repayment = false;  // The repayment that follows posting i's credit.
-    };
-    std::vector<Write> writes;
-    std::vector<std::optional<size_t>> same_as(n);  // A request id seen earlier in the batch.
-    std::map<std::string, size_t> first_with_id;
-    for (size_t i = 0; i < n; ++i) {
-      const Posting& p = batch[i];
-      if (auto it = first_with_id.find(p.request_id); it != first_with_id.end()) {
-        same_as[i] = it->second;
-        continue;
-      }
-      first_with_id[p.request_id] = i;
-      const pqxx::row row = found[static_cast<pqxx::result::size_type>(i)];
-      const pqxx::row decided = row.slice(1, row.size());
-      if (!decided[0].is_null()) {
-        answers[i] = Replay(decided, p);
-        continue;
-      }
-      if (!decided[kRefusalColumn].is_null()) {
-        answers[i] = decided[kRefusalColumn].as<std::string>() != p.request_fingerprint
-                         ? Reused(p)
-                         : errors::MarkRecordedDecision(errors::Error(
-                               static_cast<absl::StatusCode>(decided[kRefusalColumn + 1].as<int>()),
-                               decided[kRefusalColumn + 2].as<std::string>(),
-                               decided[kRefusalColumn + 3].as<std::string>()));
-        continue;
-      }
-      auto refuse = [&](absl::Status why) -> absl::Status {
-        if (tx.exec_prepared(kInsertRefusal.name, p.request_id, p.request_fingerprint,
-                             static_cast<int>(why.code()), errors::ReasonOf(why),
-                             std::string(why.message()))
-                .empty()) {
-          return decided_concurrently();
-        }
-        answers[i] = errors::MarkRecordedDecision(std::move(why));
-        return absl::OkStatus();
-      };
-      auto account = accounts.find(p.account_id);
-      if (account == accounts.end()) {
-        GIFTCARD_RETURN_IF_ERROR(refuse(AccountNotFound(p.account_id)));
-        continue;
-      }
-      absl::StatusOr<Movement> movement = p.decide(PostingContext{account->second, nullptr, false});
-      if (!movement.ok()) {
-        if (IsRecordedRefusal(movement.status())) {
-          GIFTCARD_RETURN_IF_ERROR(refuse(movement.status()));
-        } else {
-          answers[i] = movement.status();  // Not an answer to record: nothing written.
-        }
-        continue;
-      }
-      const int64_t delta = movement->direction * movement->amount_minor;
-      Account& a = account->second;
-      a.balance_minor += delta;
-      a.owed_minor += movement->owed_added_minor - movement->owed_repaid_minor;
-      if (delta != 0) a.currency_locked = true;
-      writes.push_back({i, movement->amount_minor, a.balance_minor, delta,
-                        movement->owed_added_minor, movement->owed_repaid_minor});
-      if (const int64_t repaid = movement->owed_repaid_minor; repaid > 0) {
-        a.balance_minor -= repaid;
-        writes.push_back({i, repaid, a.balance_minor, -repaid, 0, 0, /*repayment=*/true});
+    BatchPlan plan = PlanBatch(batch, std::move(accounts), decided);
+    // 4. The refusals, then every transfer, its entries and the balances in
+    // one statement. A request id decided by another transaction since
+    // step 2: rerun the batch, which then replays it.
+    for (const auto& r : RefusalParams(batch, plan)) {
+      if (tx.exec_prepared(kInsertRefusal.name, *r[0], *r[1], std::stoi(*r[2]), *r[3], *r[4])
+              .empty()) {
+        return DecidedConcurrently();
       }
     }
-
-    // 4. Every transfer, its entries and the balances: one statement.
-    if (!writes.empty()) {
-      std::vector<std::string> ids, fingerprints, kinds, accts, counters, currencies, amounts,
-          balances, references, deltas, owed_added, owed_repaid;
-      for (const Write& w : writes) {
-        const Posting& p = batch[w.i];
-        if (w.repayment) {
-          const Posting r = RepaymentOf(p, p.reference);
-          ids.push_back(r.request_id);
-          fingerprints.push_back(r.request_fingerprint);
-          kinds.push_back(KindName(r.kind));
-          counters.push_back(r.counter_account_id);
-        } else {
-          ids.push_back(p.request_id);
-          fingerprints.push_back(p.request_fingerprint);
-          kinds.push_back(KindName(p.kind));
-          counters.push_back(p.counter_account_id);
-        }
-        accts.push_back(p.account_id);
-        currencies.push_back(p.currency_code);
-        amounts.push_back(std::to_string(w.amount_minor));
-        balances.push_back(std::to_string(w.balance_after_minor));
-        references.push_back(p.reference);
-        deltas.push_back(std::to_string(w.delta));
-        owed_added.push_back(std::to_string(w.owed_added));
-        owed_repaid.push_back(std::to_string(w.owed_repaid));
-      }
-      const pqxx::result written = tx.exec_prepared(
-          kWriteTransfers.name, pg::TextArray(ids), pg::TextArray(fingerprints),
-          pg::TextArray(kinds), pg::TextArray(accts), pg::TextArray(counters),
-          pg::TextArray(currencies), pg::TextArray(amounts), pg::TextArray(balances),
-          pg::TextArray(references), pg::TextArray(deltas), pg::TextArray(owed_added),
-          pg::TextArray(owed_repaid));
-      // A request id decided by another transaction since step 2: rerun the
-      // batch, which then replays it.
-      if (written.size() != writes.size()) return decided_concurrently();
+    std::vector<std::pair<std::string, int64_t>> written(plan.writes.size());
+    if (!plan.writes.empty()) {
+      const std::vector<std::optional<std::string>> w = WriteTransfersParams(batch, plan);
+      const pqxx::result rows =
+          tx.exec_prepared(kWriteTransfers.name, *w[0], *w[1], *w[2], *w[3], *w[4], *w[5], *w[6],
+                           *w[7], *w[8], *w[9], *w[10], *w[11]);
+      if (rows.size() != plan.writes.size()) return DecidedConcurrently();
       // Answered by the write's ordinal (1-based), never by its request id.
-      std::vector<std::pair<std::string, int64_t>> by_ordinal(writes.size());
-      for (const auto& row : written) {
+      for (const auto& row : rows) {
         const size_t ord = row[0].as<size_t>();
-        if (ord < 1 || ord > writes.size())
+        if (ord < 1 || ord > plan.writes.size()) {
           return absl::InternalError("ac_write_transfers ordinal");
-        by_ordinal[ord - 1] = {row[1].as<std::string>(), row[2].as<int64_t>()};
-      }
-      for (size_t k = 0; k < writes.size(); ++k) {
-        const Write& w = writes[k];
-        if (w.repayment) continue;  // Part of the credit before it.
-        const Posting& p = batch[w.i];
-        const auto& [transfer_id, create_micros] = by_ordinal[k];
-        Transfer t;
-        t.transfer_id = transfer_id;
-        t.request_id = p.request_id;
-        t.kind = p.kind;
-        t.account_id = p.account_id;
-        t.counter_account_id = p.counter_account_id;
-        t.amount = {p.currency_code, w.amount_minor};
-        t.balance_after_minor = w.balance_after_minor - w.owed_repaid;
-        t.owed_added_minor = w.owed_added;
-        t.owed_repaid_minor = w.owed_repaid;
-        t.create_time = absl::FromUnixMicros(create_micros);
-        t.reference = p.reference;
-        answers[w.i] = t;
+        }
+        written[ord - 1] = {row[1].as<std::string>(), row[2].as<int64_t>()};
       }
     }
-    // A request id twice in one batch: the second is a replay of the first.
-    for (size_t i = 0; i < n; ++i) {
-      if (!same_as[i]) continue;
-      const size_t first = *same_as[i];
-      answers[i] = batch[i].request_fingerprint == batch[first].request_fingerprint
-                       ? answers[first]
-                       : absl::StatusOr<Transfer>(Reused(batch[i]));
-    }
+    answers = AnswerBatch(batch, std::move(plan), written);
     return absl::OkStatus();
   });
   if (!s.ok()) return std::vector<absl::StatusOr<Transfer>>(n, s);
