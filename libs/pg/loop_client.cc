@@ -96,6 +96,10 @@ void LoopClient::OnEvent(bool readable, bool writable) {
   watch_->SetWantWrite(conn_->WantsWrite());
 }
 
+void LoopClient::Abandon() {
+  if (conn_) Lose(errors::DependencyUnavailable("postgres", "shutdown grace passed"));
+}
+
 void LoopClient::WatchInFlight() {
   if (watch_scheduled_ || sent_.empty()) return;
   watch_scheduled_ = true;

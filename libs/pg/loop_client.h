@@ -48,6 +48,9 @@ class LoopClient {
   // send again.
   void Send(const std::vector<PipelineQuery>& queries, PipelineDone done);
   bool connected() const { return conn_ != nullptr; }
+  // Loop thread: gives up on the connection now (shutdown's grace has
+  // passed), failing what is in flight as UNAVAILABLE.
+  void Abandon();
   size_t in_flight() const { return conn_ ? conn_->in_flight() : 0; }
 
  private:

@@ -25,6 +25,13 @@ std::optional<TestHooks> TestHooks::FromSpecs(const std::string& method_delays,
 
 void TestHooks::BeforeHandler(absl::string_view method,
                               const grpc::ServerContextBase& context) const {
+  absl::SleepFor(DelayBefore(method, context));
+}
+
+void TestHooks::AfterHandler(absl::string_view method) const { absl::SleepFor(DelayAfter(method)); }
+
+absl::Duration TestHooks::DelayBefore(absl::string_view method,
+                                      const grpc::ServerContextBase& context) const {
   int64_t ms = 0;
   if (auto it = method_delays_.find(method); it != method_delays_.end()) ms = it->second;
   const auto& md = context.client_metadata();
@@ -34,16 +41,16 @@ void TestHooks::BeforeHandler(absl::string_view method,
       ms = std::clamp<int64_t>(asked, 0, 60000);
     }
   }
-  if (ms <= 0) return;
+  if (ms <= 0) return absl::ZeroDuration();
   log::Info("test_hook_delay", {{"ms", ms}});
-  absl::SleepFor(absl::Milliseconds(ms));
+  return absl::Milliseconds(ms);
 }
 
-void TestHooks::AfterHandler(absl::string_view method) const {
+absl::Duration TestHooks::DelayAfter(absl::string_view method) const {
   auto it = reply_delays_.find(method);
-  if (it == reply_delays_.end() || it->second <= 0) return;
+  if (it == reply_delays_.end() || it->second <= 0) return absl::ZeroDuration();
   log::Info("test_hook_reply_delay", {{"ms", it->second}});
-  absl::SleepFor(absl::Milliseconds(it->second));
+  return absl::Milliseconds(it->second);
 }
 
 bool ParseMethodDelays(const std::string& spec, std::map<std::string, int64_t>* out) {

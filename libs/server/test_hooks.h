@@ -9,7 +9,8 @@
 // instead, after the handler ran (logging `test_hook_reply_delay`): the
 // effect is committed while the caller's deadline passes — an outcome the
 // caller cannot know. The holding is done by the call runner's worker
-// (server/call_runner.h), never on one of gRPC's threads.
+// (server/call_runner.h) or an engine's timer, never on one of gRPC's
+// threads.
 #ifndef GIFTCARD_LIBS_SERVER_TEST_HOOKS_H_
 #define GIFTCARD_LIBS_SERVER_TEST_HOOKS_H_
 
@@ -20,6 +21,7 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 
 namespace giftcard::server {
 
@@ -34,6 +36,11 @@ class TestHooks {
   void BeforeHandler(absl::string_view method, const grpc::ServerContextBase& context) const;
   // Holds the answer after the handler ran, when it is due.
   void AfterHandler(absl::string_view method) const;
+  // How long to hold the call before (after) its handler, logged as the
+  // holds are: for an engine, which holds a call with a timer, not a sleep.
+  absl::Duration DelayBefore(absl::string_view method,
+                             const grpc::ServerContextBase& context) const;
+  absl::Duration DelayAfter(absl::string_view method) const;
 
  private:
   std::map<std::string, int64_t, std::less<>> method_delays_;

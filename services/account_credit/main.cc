@@ -2,12 +2,17 @@
 #include <cstdlib>
 #include <memory>
 
+#include "absl/flags/flag.h"
 #include "auth/serving.h"
+#include "batch/batcher.h"
 #include "config/config.h"
+#include "engine/loop.h"
 #include "log/log.h"
+#include "metrics/registry.h"
 #include "outbox/event_log.h"
 #include "outbox/runtime.h"
 #include "pg/health_probe.h"
+#include "pg/loop_client.h"
 #include "pg/migrations.h"
 #include "pg/pool.h"
 #include "server/bootstrap.h"
@@ -15,9 +20,14 @@
 #include "services/account_credit/account_credit_migrations.h"
 #include "services/account_credit/api/account_credit_handler.h"
 #include "services/account_credit/domain/account_service.h"
+#include "services/account_credit/storage/loop_ledger_store.h"
 #include "services/account_credit/storage/pg_audit_facts.h"
 #include "services/account_credit/storage/pg_ledger_store.h"
 #include "services/account_credit/storage/pg_report_store.h"
+
+ABSL_FLAG(bool, engine, true,
+          "run BatchCreditAccounts and BatchDebitAccounts on one event-loop thread (libs/engine) "
+          "with a non-blocking Postgres connection, instead of the call runner's workers");
 
 int main(int argc, char** argv) {
   using namespace giftcard;
@@ -60,16 +70,52 @@ int main(int argc, char** argv) {
              .relay_interval = server::EventRelayIntervalFlag(),
              .retention = server::EventRetentionFlag()});
   serve.on_shutdown = [&events] { events.Stop(); };
+  const std::optional<server::TestHooks> test_hooks = call_options->test_hooks;
   server::CallRunner calls(std::move(*call_options));  // Stops once the server has drained.
   account_credit::AccountCreditHandler handler(
       service, reports, **authorizer, [&pool] { return account_credit::ReadAuditFacts(pool); },
       calls, events.watch());
-  serve.on_grace_expired = [&pool, &standby] {
+  // The engine: the batch postings from the handler to the answer on one
+  // thread that owns its connection (docs/decisions.md, "One engine per
+  // service"). Its parts are destroyed after the loop has stopped.
+  engine::Loop loop("account-credit-engine");
+  std::unique_ptr<pg::LoopClient> engine_pg;
+  std::unique_ptr<account_credit::LoopLedgerStore> engine_store;
+  if (absl::GetFlag(FLAGS_engine)) {
+    engine_pg = std::make_unique<pg::LoopClient>(
+        loop, pg::LoopClientOptions{.dsn = dsn,
+                                    .statements = account_credit::LoopLedgerStore::Statements(),
+                                    .setup_sql = pg::SessionSettings({})});
+    engine_store = std::make_unique<account_credit::LoopLedgerStore>(
+        loop, *engine_pg,
+        account_credit::LoopLedgerStore::Options{
+            .max_batch = static_cast<size_t>(server::SqlMaxBatchFlag()),
+            .on_batch = batch::SizeObserver("ac_post")});
+    metrics::Global().AddCallback(
+        "giftcard_engine_tasks_total",
+        "Tasks the engine's loop ran (calls posted to it and continuations).", "counter",
+        [&loop] { return static_cast<double>(loop.tasks_run()); });
+    loop.Start();
+    handler.UseEngine(
+        {.run = [&loop](absl::AnyInvocable<void() &&> task) { loop.Post(std::move(task)); },
+         .run_after =
+             [&loop](absl::Duration delay, absl::AnyInvocable<void() &&> task) {
+               loop.Post([&loop, delay, task = std::move(task)]() mutable {
+                 loop.RunAfter(delay, std::move(task));
+               });
+             },
+         .postings = *engine_store,
+         .test_hooks = test_hooks});
+  }
+  serve.on_grace_expired = [&pool, &standby, &loop, &engine_pg] {
     pool.Abandon();
     if (standby) standby->Abandon();
+    if (engine_pg) loop.Post([&engine_pg] { engine_pg->Abandon(); });
   };
   // Health asks the database on a connection of its own, under a deadline
   // this process keeps: a stalled Postgres is NOT_SERVING within ~2 s.
   pg::HealthProbe database(dsn, absl::Milliseconds(1500));
-  return server::Serve(serve, {&handler}, [&database] { return database.Check(); });
+  const int exit_code = server::Serve(serve, {&handler}, [&database] { return database.Check(); });
+  loop.Stop();  // The server has drained: no call is on the engine any more.
+  return exit_code;
 }

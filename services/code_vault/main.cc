@@ -202,9 +202,10 @@ int main(int argc, char** argv) {
         return service.RecoverPending(min_age, 100);
       }));
   // Health follows Postgres only: Redis down degrades the guard, not the service.
-  serve.on_grace_expired = [&pool, &standby] {
+  serve.on_grace_expired = [&pool, &standby, &loop, &engine_pg] {
     pool.Abandon();
     if (standby) standby->Abandon();
+    if (engine_pg) loop.Post([&engine_pg] { engine_pg->Abandon(); });
   };
   // Health asks the database on a connection of its own, under a deadline
   // this process keeps: a stalled Postgres is NOT_SERVING within ~2 s.

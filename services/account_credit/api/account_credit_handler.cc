@@ -205,6 +205,15 @@ grpc::ServerUnaryReactor* AccountCreditHandler::DebitAccount(grpc::CallbackServe
 grpc::ServerUnaryReactor* AccountCreditHandler::BatchCreditAccounts(
     grpc::CallbackServerContext* context, const v1::BatchCreditAccountsRequest* request,
     v1::BatchCreditAccountsResponse* response) {
+  if (engine_) {
+    return RunOnEngine(context, "BatchCreditAccounts", response->mutable_results(),
+                       [this, request](AsyncPostings& postings, AccountService::BatchDone done) {
+                         std::vector<CreditCommand> commands;
+                         for (const auto& item : request->requests())
+                           commands.push_back(CreditCommandOf(item));
+                         service_.StartCreditAccounts(postings, commands, std::move(done));
+                       });
+  }
   return calls_.Run(context, "BatchCreditAccounts", server::Lane::kWrite,
                     [this, context, request, response]() -> grpc::Status {
                       if (grpc::Status denied = Allow(context, "BatchCreditAccounts"); !denied.ok())
@@ -220,6 +229,15 @@ grpc::ServerUnaryReactor* AccountCreditHandler::BatchCreditAccounts(
 grpc::ServerUnaryReactor* AccountCreditHandler::BatchDebitAccounts(
     grpc::CallbackServerContext* context, const v1::BatchDebitAccountsRequest* request,
     v1::BatchDebitAccountsResponse* response) {
+  if (engine_) {
+    return RunOnEngine(context, "BatchDebitAccounts", response->mutable_results(),
+                       [this, request](AsyncPostings& postings, AccountService::BatchDone done) {
+                         std::vector<DebitCommand> commands;
+                         for (const auto& item : request->requests())
+                           commands.push_back(DebitCommandOf(item));
+                         service_.StartDebitAccounts(postings, commands, std::move(done));
+                       });
+  }
   return calls_.Run(context, "BatchDebitAccounts", server::Lane::kWrite,
                     [this, context, request, response]() -> grpc::Status {
                       if (grpc::Status denied = Allow(context, "BatchDebitAccounts"); !denied.ok())
@@ -229,6 +247,50 @@ grpc::ServerUnaryReactor* AccountCreditHandler::BatchDebitAccounts(
                         commands.push_back(DebitCommandOf(item));
                       return ToProto(service_.DebitAccounts(commands), response->mutable_results());
                     });
+}
+
+grpc::ServerUnaryReactor* AccountCreditHandler::RunOnEngine(
+    grpc::CallbackServerContext* context, absl::string_view method,
+    google::protobuf::RepeatedPtrField<v1::TransferResult>* results, StartBatch start) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (grpc::Status denied = Allow(context, method); !denied.ok()) {
+    reactor->Finish(denied);
+    return reactor;
+  }
+  if (engine_in_flight_.fetch_add(1) >= engine_->max_in_flight) {
+    engine_in_flight_.fetch_sub(1);
+    reactor->Finish(errors::ToGrpcStatus(errors::WithRetryDelay(
+        errors::Error(absl::StatusCode::kResourceExhausted, errors::reason::kOverloaded,
+                      "the service is at its bound of batch calls in flight; retry after the delay",
+                      {{"method", std::string(method)},
+                       {"max_in_flight", absl::StrCat(engine_->max_in_flight)}}),
+        engine_->retry_after)));
+    return reactor;
+  }
+  const absl::Duration hold_before = engine_->test_hooks
+                                         ? engine_->test_hooks->DelayBefore(method, *context)
+                                         : absl::ZeroDuration();
+  auto finish = [this, reactor, results, method = std::string(method)](
+                    absl::StatusOr<std::vector<absl::StatusOr<Transfer>>> answers) {
+    grpc::Status status = ToProto(answers, results);
+    const absl::Duration hold_after =
+        engine_->test_hooks ? engine_->test_hooks->DelayAfter(method) : absl::ZeroDuration();
+    auto reply = [this, reactor, status = std::move(status)]() {
+      engine_in_flight_.fetch_sub(1);
+      reactor->Finish(status);
+    };
+    if (hold_after > absl::ZeroDuration()) return engine_->run_after(hold_after, std::move(reply));
+    reply();
+  };
+  auto begin = [this, start = std::move(start), finish = std::move(finish)]() mutable {
+    start(engine_->postings, std::move(finish));
+  };
+  if (hold_before > absl::ZeroDuration()) {
+    engine_->run_after(hold_before, std::move(begin));
+  } else {
+    engine_->run(std::move(begin));
+  }
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* AccountCreditHandler::ReverseTransfer(

@@ -3,6 +3,11 @@
 #ifndef GIFTCARD_SERVICES_ACCOUNT_CREDIT_API_ACCOUNT_CREDIT_HANDLER_H_
 #define GIFTCARD_SERVICES_ACCOUNT_CREDIT_API_ACCOUNT_CREDIT_HANDLER_H_
 
+#include <atomic>
+#include <functional>
+#include <optional>
+
+#include "absl/functional/any_invocable.h"
 #include "audit/wire.h"
 #include "auth/authorizer.h"
 #include "giftcard/v1/account_credit.grpc.pb.h"
@@ -28,6 +33,20 @@ using AccountCreditCallbackBase = v1::AccountCredit::WithCallbackMethod_UpsertAc
                                         v1::AccountCredit::WithCallbackMethod_ListDormantAccounts<
                                             v1::AccountCredit::Service>>>>>>>>>>>;
 
+// The batch postings' hot path on the service's engine (main.cc wires
+// it): `run` runs a task on the engine's thread, where `postings` answers.
+struct PostingEngine {
+  std::function<void(absl::AnyInvocable<void() &&>)> run;
+  // Runs a task on the engine's thread after a delay (test hooks' holds).
+  std::function<void(absl::Duration, absl::AnyInvocable<void() &&>)> run_after;
+  AsyncPostings& postings;
+  std::optional<server::TestHooks> test_hooks = std::nullopt;  // --enable_test_hooks
+  // Batch calls on the engine at once; past it a call is refused at once
+  // with RESOURCE_EXHAUSTED/OVERLOADED and a RetryInfo.
+  int max_in_flight = 512;
+  absl::Duration retry_after = absl::Milliseconds(200);
+};
+
 class AccountCreditHandler final : public AccountCreditCallbackBase {
  public:
   AccountCreditHandler(AccountService& service, ReportService& reports,
@@ -40,6 +59,10 @@ class AccountCreditHandler final : public AccountCreditCallbackBase {
         audit_facts_(std::move(audit_facts)),
         calls_(calls),
         events_(events) {}
+
+  // From now on BatchCreditAccounts and BatchDebitAccounts run on the
+  // engine instead of the call runner.
+  void UseEngine(PostingEngine engine) { engine_.emplace(std::move(engine)); }
 
   grpc::ServerUnaryReactor* UpsertAccount(grpc::CallbackServerContext* context,
                                           const v1::UpsertAccountRequest* request,
@@ -88,6 +111,15 @@ class AccountCreditHandler final : public AccountCreditCallbackBase {
   const audit::FactsReader<audit::LedgerFacts> audit_facts_;
   server::CallRunner& calls_;
   outbox::EventWatch& events_;
+  std::optional<PostingEngine> engine_;
+  std::atomic<int> engine_in_flight_{0};
+
+  // A batch call on the engine: `start` begins it there with the engine's
+  // postings and the callback that finishes the call.
+  using StartBatch = std::function<void(AsyncPostings&, AccountService::BatchDone done)>;
+  grpc::ServerUnaryReactor* RunOnEngine(
+      grpc::CallbackServerContext* context, absl::string_view method,
+      google::protobuf::RepeatedPtrField<v1::TransferResult>* results, StartBatch start);
 
   // The caller may call `method` of this service (auth/permissions.h).
   grpc::Status Allow(grpc::ServerContextBase* context, absl::string_view method) const;

@@ -1,6 +1,7 @@
 #include "services/account_credit/domain/account_service.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
@@ -238,14 +239,16 @@ absl::StatusOr<Transfer> AccountService::DebitAccount(const DebitCommand& comman
 }
 
 template <typename Command>
-absl::StatusOr<std::vector<absl::StatusOr<Transfer>>> AccountService::PostMany(
-    const std::vector<Command>& commands, absl::StatusOr<Posting> (*posting_of)(const Command&)) {
+void AccountService::StartPostMany(AsyncPostings& postings, const std::vector<Command>& commands,
+                                   absl::StatusOr<Posting> (*posting_of)(const Command&),
+                                   BatchDone done) {
   if (commands.empty() || commands.size() > kMaxBatchCommands) {
-    return errors::InvalidField("requests", absl::StrCat("must hold 1 to ", kMaxBatchCommands));
+    return std::move(done)(
+        errors::InvalidField("requests", absl::StrCat("must hold 1 to ", kMaxBatchCommands)));
   }
   std::vector<absl::StatusOr<Transfer>> answers(commands.size(),
                                                 absl::UnknownError("not answered"));
-  std::vector<Posting> postings;
+  std::vector<Posting> valid;
   std::vector<size_t> posted;  // The index of each posting's command.
   for (size_t i = 0; i < commands.size(); ++i) {
     absl::StatusOr<Posting> posting = posting_of(commands[i]);
@@ -253,24 +256,59 @@ absl::StatusOr<std::vector<absl::StatusOr<Transfer>>> AccountService::PostMany(
       answers[i] = posting.status();  // Bad input: this item only, nothing written.
       continue;
     }
-    postings.push_back(*std::move(posting));
+    valid.push_back(*std::move(posting));
     posted.push_back(i);
   }
-  if (!postings.empty()) {
-    std::vector<absl::StatusOr<Transfer>> results = store_.PostAll(postings);
-    for (size_t j = 0; j < posted.size(); ++j) answers[posted[j]] = std::move(results[j]);
-  }
-  return answers;
+  if (valid.empty()) return std::move(done)(std::move(answers));
+  postings.PostAll(std::move(valid),
+                   [answers = std::move(answers), posted = std::move(posted),
+                    done = std::move(done)](std::vector<absl::StatusOr<Transfer>> results) mutable {
+                     for (size_t j = 0; j < posted.size(); ++j)
+                       answers[posted[j]] = std::move(results[j]);
+                     std::move(done)(std::move(answers));
+                   });
 }
+
+namespace {
+
+// The answer of a Start* call through ports that answer at once.
+template <typename T>
+struct Answered {
+  std::optional<T> value;
+  auto Callback() {
+    return [this](T v) { value = std::move(v); };
+  }
+  T Take() {
+    if (!value) return absl::InternalError("the blocking store left a batch unanswered");
+    return *std::move(value);
+  }
+};
+
+}  // namespace
 
 absl::StatusOr<std::vector<absl::StatusOr<Transfer>>> AccountService::CreditAccounts(
     const std::vector<CreditCommand>& commands) {
-  return PostMany(commands, &CreditPosting);
+  Answered<absl::StatusOr<std::vector<absl::StatusOr<Transfer>>>> out;
+  StartPostMany(sync_postings_, commands, &CreditPosting, out.Callback());
+  return out.Take();
 }
 
 absl::StatusOr<std::vector<absl::StatusOr<Transfer>>> AccountService::DebitAccounts(
     const std::vector<DebitCommand>& commands) {
-  return PostMany(commands, &DebitPosting);
+  Answered<absl::StatusOr<std::vector<absl::StatusOr<Transfer>>>> out;
+  StartPostMany(sync_postings_, commands, &DebitPosting, out.Callback());
+  return out.Take();
+}
+
+void AccountService::StartCreditAccounts(AsyncPostings& postings,
+                                         const std::vector<CreditCommand>& commands,
+                                         BatchDone done) {
+  StartPostMany(postings, commands, &CreditPosting, std::move(done));
+}
+
+void AccountService::StartDebitAccounts(AsyncPostings& postings,
+                                        const std::vector<DebitCommand>& commands, BatchDone done) {
+  StartPostMany(postings, commands, &DebitPosting, std::move(done));
 }
 
 absl::StatusOr<Transfer> AccountService::ReverseTransfer(const ReverseCommand& command) {

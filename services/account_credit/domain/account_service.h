@@ -53,7 +53,7 @@ inline constexpr size_t kMaxBatchCommands = 1000;
 
 class AccountService {
  public:
-  explicit AccountService(LedgerStore& store) : store_(store) {}
+  explicit AccountService(LedgerStore& store) : store_(store), sync_postings_(store) {}
 
   // Creates or updates an account; `closed` unset keeps the stored state
   // (OPEN for a new account).
@@ -70,6 +70,14 @@ class AccountService {
       const std::vector<CreditCommand>& commands);
   absl::StatusOr<std::vector<absl::StatusOr<Transfer>>> DebitAccounts(
       const std::vector<DebitCommand>& commands);
+  // The same without waiting: the valid commands' postings go to
+  // `postings` (the engine's store, in the service), and `done` gets the
+  // answers on the thread it answers on. `postings` outlives the call.
+  using BatchDone = Callback<absl::StatusOr<std::vector<absl::StatusOr<Transfer>>>>;
+  void StartCreditAccounts(AsyncPostings& postings, const std::vector<CreditCommand>& commands,
+                           BatchDone done);
+  void StartDebitAccounts(AsyncPostings& postings, const std::vector<DebitCommand>& commands,
+                          BatchDone done);
   absl::StatusOr<Transfer> ReverseTransfer(const ReverseCommand& command);
   // A reversal of a credit that takes back what is left of it and records
   // the rest as owed (PlanClawback).
@@ -78,10 +86,11 @@ class AccountService {
 
  private:
   template <typename Command>
-  absl::StatusOr<std::vector<absl::StatusOr<Transfer>>> PostMany(
-      const std::vector<Command>& commands, absl::StatusOr<Posting> (*posting_of)(const Command&));
+  void StartPostMany(AsyncPostings& postings, const std::vector<Command>& commands,
+                     absl::StatusOr<Posting> (*posting_of)(const Command&), BatchDone done);
 
   LedgerStore& store_;
+  SyncPostings sync_postings_;
 };
 
 }  // namespace giftcard::account_credit

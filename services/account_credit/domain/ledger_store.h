@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "services/account_credit/domain/model.h"
 
@@ -96,6 +97,30 @@ class LedgerStore {
   virtual absl::StatusOr<EntryPage> ListEntries(const std::string& account_id,
                                                 int64_t before_entry_id, int limit,
                                                 const TimeRange& range) = 0;
+};
+
+template <typename T>
+using Callback = absl::AnyInvocable<void(T) &&>;
+using PostAllDone = Callback<std::vector<absl::StatusOr<Transfer>>>;
+
+// LedgerStore::PostAll without waiting: the answers come through `done`.
+// The engine's store (storage/loop_ledger_store.h) answers on the engine's
+// thread; SyncPostings answers at once through a blocking LedgerStore.
+class AsyncPostings {
+ public:
+  virtual ~AsyncPostings() = default;
+  virtual void PostAll(std::vector<Posting> postings, PostAllDone done) = 0;
+};
+
+class SyncPostings : public AsyncPostings {
+ public:
+  explicit SyncPostings(LedgerStore& store) : store_(store) {}
+  void PostAll(std::vector<Posting> postings, PostAllDone done) override {
+    std::move(done)(store_.PostAll(postings));
+  }
+
+ private:
+  LedgerStore& store_;
 };
 
 }  // namespace giftcard::account_credit

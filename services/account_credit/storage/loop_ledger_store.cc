@@ -1,0 +1,156 @@
+#include "services/account_credit/storage/loop_ledger_store.h"
+
+#include <map>
+#include <memory>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "errors/status.h"
+#include "pg/text_row.h"
+#include "services/account_credit/storage/ledger_sql.h"
+
+namespace giftcard::account_credit {
+namespace {
+
+using Rows = pg::PipelineRows;
+using Results = absl::StatusOr<std::vector<Rows>>;
+
+const pg::Statement kBegin{"tx_begin", "BEGIN"};
+const pg::Statement kCommit{"tx_commit", "COMMIT"};
+const pg::Statement kRollback{"tx_rollback", "ROLLBACK"};
+
+}  // namespace
+
+std::vector<pg::Statement> LoopLedgerStore::Statements() {
+  return {kBegin,        kCommit,        kRollback,      kLockAccounts,
+          kFindRequests, kInsertRefusal, kWriteTransfers};
+}
+
+LoopLedgerStore::LoopLedgerStore(engine::Loop& loop, pg::LoopClient& client, Options options)
+    : client_(client),
+      options_(options),
+      postings_(
+          loop,
+          [this](std::vector<Posting> batch, engine::Stage<Posting, Result>::BatchDone done) {
+            auto shared =
+                std::make_shared<engine::Stage<Posting, Result>::BatchDone>(std::move(done));
+            PostBatch(
+                std::move(batch), options_.max_retries + 1,
+                [shared](std::vector<Result> answers) { std::move (*shared)(std::move(answers)); });
+          },
+          {.max_batch = options.max_batch, .max_in_flight = 1, .on_batch = options.on_batch}) {}
+
+void LoopLedgerStore::PostAll(std::vector<Posting> postings, PostAllDone done) {
+  struct Gather {
+    std::vector<Result> answers;
+    size_t left;
+    PostAllDone done;
+  };
+  auto gather = std::make_shared<Gather>();
+  gather->answers.assign(postings.size(), absl::UnknownError("not answered"));
+  gather->left = postings.size();
+  gather->done = std::move(done);
+  for (size_t i = 0; i < postings.size(); ++i) {
+    if (!postings[i].reverses_transfer_id.empty()) {
+      // Never sent here (batch calls credit and debit); refuse rather than guess.
+      gather->answers[i] = absl::InternalError("a reversal cannot be posted on the engine");
+      if (--gather->left == 0) std::move(gather->done)(std::move(gather->answers));
+      continue;
+    }
+    postings_.Push(std::move(postings[i]), [gather, i](Result r) {
+      gather->answers[i] = std::move(r);
+      if (--gather->left == 0) std::move(gather->done)(std::move(gather->answers));
+    });
+  }
+}
+
+void LoopLedgerStore::Abandon(std::function<void()> then) {
+  client_.Send({{kRollback.name, {}}}, [then](Results) { then(); });
+}
+
+void LoopLedgerStore::PostBatch(std::vector<Posting> batch, int tries_left, Answers done) {
+  const size_t n = batch.size();
+  auto fail_all = [done, n](const absl::Status& why) { done(std::vector<Result>(n, why)); };
+  // Flight 1: the accounts locked (in account order: concurrent batches
+  // never deadlock each other), then what each request id decided before,
+  // read after the locks.
+  // (Built before the callback takes the batch.)
+  const std::vector<pg::PipelineQuery> reads = {
+      {kBegin.name, {}},
+      {kLockAccounts.name, {pg::TextArray(AccountIdsOf(batch))}},
+      {kFindRequests.name, {pg::TextArray(RequestIdsOf(batch))}}};
+  client_.Send(
+      reads, [this, batch = std::move(batch), tries_left, done, fail_all, n](Results read) mutable {
+        if (!read.ok()) return Abandon([fail_all, s = read.status()] { fail_all(s); });
+        if (read->size() != 3 || (*read)[2].size() != n) {
+          const std::string what =
+              absl::StrCat("ac_find_requests lost a row: ", read->size(), " results, ",
+                           read->size() == 3 ? (*read)[2].size() : 0, " rows for ", n);
+          return Abandon([fail_all, what] { fail_all(absl::InternalError(what)); });
+        }
+        auto found = std::make_shared<Results>(std::move(read));
+        std::map<std::string, Account> accounts;
+        for (const auto& cells : (**found)[1]) {
+          Account a = AccountFromRow(pg::TextRow(cells));
+          accounts[a.account_id] = a;
+        }
+        std::vector<pg::TextRow> decided;
+        for (const auto& cells : (**found)[2]) {
+          decided.push_back(pg::TextRow(cells).slice(1, static_cast<int>(cells.size())));
+        }
+        // The plan: each posting decided in order on the locked balances.
+        auto plan = std::make_shared<BatchPlan>(PlanBatch(batch, std::move(accounts), decided));
+        // Flight 2: the refusals, then every transfer, its entries and the
+        // balances in one statement.
+        std::vector<pg::PipelineQuery> writes;
+        for (auto& params : RefusalParams(batch, *plan)) {
+          writes.push_back({kInsertRefusal.name, std::move(params)});
+        }
+        if (!plan->writes.empty()) {
+          writes.push_back({kWriteTransfers.name, WriteTransfersParams(batch, *plan)});
+        }
+        if (writes.empty()) {  // All replays: nothing to write.
+          return client_.Send({{kCommit.name, {}}}, [batch, plan, done](Results) {
+            done(AnswerBatch(batch, std::move(*plan), {}));
+          });
+        }
+        client_.Send(writes, [this, batch = std::move(batch), plan, tries_left, done,
+                              fail_all](Results wrote) mutable {
+          if (!wrote.ok()) return Abandon([fail_all, s = wrote.status()] { fail_all(s); });
+          const size_t refusals = plan->refusals.size();
+          bool conflict = false;
+          for (size_t k = 0; k < refusals; ++k) conflict |= (*wrote)[k].empty();
+          std::vector<std::pair<std::string, int64_t>> written(plan->writes.size());
+          if (!plan->writes.empty()) {
+            const Rows& rows = (*wrote)[refusals];
+            conflict |= rows.size() != plan->writes.size();
+            for (const auto& cells : rows) {
+              const pg::TextRow row(cells);
+              const int64_t ord = pg::Int64(row[0]);
+              if (ord < 1 || ord > static_cast<int64_t>(written.size())) {
+                conflict = true;
+                break;
+              }
+              written[static_cast<size_t>(ord - 1)] = {pg::Text(row[1]), pg::Int64(row[2])};
+            }
+          }
+          if (conflict) {
+            // A request id decided by another transaction since flight 1:
+            // nothing of this one stays; rerun, which replays that decision.
+            return Abandon([this, batch = std::move(batch), tries_left, done, fail_all]() mutable {
+              if (tries_left <= 1) return fail_all(DecidedConcurrently());
+              PostBatch(std::move(batch), tries_left - 1, done);
+            });
+          }
+          // Flight 3: COMMIT. Lost on the way, its outcome is unknown
+          // (UNAVAILABLE); the caller's retry replays it.
+          client_.Send({{kCommit.name, {}}}, [batch = std::move(batch), plan, done, fail_all,
+                                              written = std::move(written)](Results committed) {
+            if (!committed.ok()) return fail_all(committed.status());
+            done(AnswerBatch(batch, std::move(*plan), written));
+          });
+        });
+      });
+}
+
+}  // namespace giftcard::account_credit

@@ -1,0 +1,59 @@
+// The engine's posting store (AsyncPostings) on pg::LoopClient. Postings
+// of concurrent calls gather while a batch is in flight (engine::Stage) and
+// go as the next batch, which is one transaction in three flights on the
+// stage's own connection:
+//   1. BEGIN, lock the batch's accounts (ac_lock_accounts), and read what
+//      each request id decided before (ac_find_requests);
+//   2. the plan (ledger_sql.h, the blocking store's very code) decides each
+//      posting on the locked balances; its refusals and ac_write_transfers
+//      go out together;
+//   3. COMMIT, once flight 2 wrote what the plan expected; otherwise a
+//      request id was decided meanwhile: ROLLBACK, and the batch runs again
+//      (then it replays that decision).
+// The connection is the stage's alone: a transaction spans flights.
+#ifndef GIFTCARD_SERVICES_ACCOUNT_CREDIT_STORAGE_LOOP_LEDGER_STORE_H_
+#define GIFTCARD_SERVICES_ACCOUNT_CREDIT_STORAGE_LOOP_LEDGER_STORE_H_
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "engine/loop.h"
+#include "engine/stage.h"
+#include "pg/loop_client.h"
+#include "services/account_credit/domain/ledger_store.h"
+
+namespace giftcard::account_credit {
+
+class LoopLedgerStore : public AsyncPostings {
+ public:
+  struct Options {
+    size_t max_batch = 256;
+    int max_retries = 4;  // Reruns after a conflict (a request id decided meanwhile).
+    std::function<void(size_t)> on_batch = nullptr;
+  };
+  // The loop's thread; `client` has prepared Statements() and is this
+  // store's alone.
+  LoopLedgerStore(engine::Loop& loop, pg::LoopClient& client, Options options);
+
+  static std::vector<pg::Statement> Statements();
+
+  // Credits and debits only (a reversal names no account: the blocking
+  // store posts those).
+  void PostAll(std::vector<Posting> postings, PostAllDone done) override;
+
+ private:
+  using Result = absl::StatusOr<Transfer>;
+  using Answers = std::function<void(std::vector<Result>)>;
+  void PostBatch(std::vector<Posting> batch, int tries_left, Answers done);
+  // Ends the open transaction with ROLLBACK, then answers.
+  void Abandon(std::function<void()> then);
+
+  pg::LoopClient& client_;
+  const Options options_;
+  engine::Stage<Posting, Result> postings_;
+};
+
+}  // namespace giftcard::account_credit
+
+#endif  // GIFTCARD_SERVICES_ACCOUNT_CREDIT_STORAGE_LOOP_LEDGER_STORE_H_
