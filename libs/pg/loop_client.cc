@@ -25,23 +25,23 @@ void LoopClient::Connect() {
   if (connector_.joinable()) connector_.join();  // The last attempt's, done.
   // The answer comes back through the loop and is dropped if this client is
   // gone by then.
-  connector_ = std::thread(
-      [&loop = loop_, dsn = options_.dsn, statements = options_.statements, this, alive = alive_] {
-        absl::StatusOr<std::unique_ptr<PipelineConnection>> conn =
-            PipelineConnection::Connect(dsn, statements);
-        loop.Post([this, alive, conn = std::move(conn)]() mutable {
-          if (!*alive) return;
-          connecting_ = false;
-          if (conn.ok()) {
-            Adopt(*std::move(conn));
-            return;
-          }
-          log::Warning("pg_loop_connect_failed", {{"status", errors::Describe(conn.status())}});
-          loop_.RunAfter(options_.reconnect_backoff, [this, alive] {
-            if (*alive) Connect();
-          });
-        });
+  connector_ = std::thread([&loop = loop_, dsn = options_.dsn, statements = options_.statements,
+                            setup = options_.setup_sql, this, alive = alive_] {
+    absl::StatusOr<std::unique_ptr<PipelineConnection>> conn =
+        PipelineConnection::Connect(dsn, statements, setup);
+    loop.Post([this, alive, conn = std::move(conn)]() mutable {
+      if (!*alive) return;
+      connecting_ = false;
+      if (conn.ok()) {
+        Adopt(*std::move(conn));
+        return;
+      }
+      log::Warning("pg_loop_connect_failed", {{"status", errors::Describe(conn.status())}});
+      loop_.RunAfter(options_.reconnect_backoff, [this, alive] {
+        if (*alive) Connect();
       });
+    });
+  });
 }
 
 void LoopClient::Adopt(std::unique_ptr<PipelineConnection> conn) {

@@ -118,9 +118,13 @@ TEST_F(PipelineTest, ALoopClientAnswersOnTheLoopAndConnectsAgainAfterALoss) {
   loop.Start();
   std::unique_ptr<pg::LoopClient> client;
   loop.Post([&] {
+    std::vector<pg::Statement> statements = kStatements;
+    statements.push_back({"timeout", "SELECT current_setting('statement_timeout')"});
     client = std::make_unique<pg::LoopClient>(
         loop, pg::LoopClientOptions{.dsn = dsn_,
-                                    .statements = kStatements,
+                                    .statements = statements,
+                                    // Every connection's session settings.
+                                    .setup_sql = "SET statement_timeout = 4321",
                                     // Long enough that the send after the
                                     // loss cannot find a new connection.
                                     .reconnect_backoff = absl::Milliseconds(500)});
@@ -153,6 +157,9 @@ TEST_F(PipelineTest, ALoopClientAnswersOnTheLoopAndConnectsAgainAfterALoss) {
   auto first = until_ok(1);
   ASSERT_TRUE(first.ok()) << first.status();
   EXPECT_EQ(*first->at(0).at(0).at(0), "10");
+  auto timeout = send({{"timeout", {}}});
+  ASSERT_TRUE(timeout.ok()) << timeout.status();
+  EXPECT_EQ(*timeout->at(0).at(0).at(0), "4321ms") << "the session settings were not applied";
   ASSERT_EQ(ExecSql(dsn_,
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
                     "datname = current_database() AND pid <> pg_backend_pid()"),
@@ -162,6 +169,9 @@ TEST_F(PipelineTest, ALoopClientAnswersOnTheLoopAndConnectsAgainAfterALoss) {
   auto again = until_ok(3);
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(*again->at(0).at(0).at(0), "30");
+  timeout = send({{"timeout", {}}});
+  ASSERT_TRUE(timeout.ok()) << timeout.status();
+  EXPECT_EQ(*timeout->at(0).at(0).at(0), "4321ms") << "not applied to the new connection";
   EXPECT_EQ(QueryValue(dsn_, "SELECT string_agg(id::text, ',' ORDER BY id) FROM items"), "1,3");
   absl::Notification gone;
   loop.Post([&] {
