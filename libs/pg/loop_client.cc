@@ -6,7 +6,11 @@
 namespace giftcard::pg {
 
 LoopClient::LoopClient(engine::Loop& loop, LoopClientOptions options)
-    : loop_(loop), options_(std::move(options)) {
+    : loop_(loop), options_(std::move(options)), mailbox_(std::make_shared<Mailbox>()) {
+  {
+    absl::MutexLock lock(&mailbox_->mu);
+    mailbox_->loop = &loop_;
+  }
   loop_.Post([this, alive = alive_] {
     if (*alive) Connect();
   });
@@ -14,7 +18,10 @@ LoopClient::LoopClient(engine::Loop& loop, LoopClientOptions options)
 
 LoopClient::~LoopClient() {
   *alive_ = false;
-  if (connector_.joinable()) connector_.join();
+  {
+    absl::MutexLock lock(&mailbox_->mu);
+    mailbox_->loop = nullptr;  // A helper still connecting posts nothing now.
+  }
   watch_.reset();
   conn_.reset();
 }
@@ -22,14 +29,15 @@ LoopClient::~LoopClient() {
 void LoopClient::Connect() {
   if (connecting_ || conn_) return;
   connecting_ = true;
-  if (connector_.joinable()) connector_.join();  // The last attempt's, done.
   // The answer comes back through the loop and is dropped if this client is
-  // gone by then.
-  connector_ = std::thread([&loop = loop_, dsn = options_.dsn, statements = options_.statements,
-                            setup = options_.setup_sql, this, alive = alive_] {
+  // gone by then; the helper never holds the client up.
+  std::thread([mailbox = mailbox_, dsn = options_.dsn, statements = options_.statements,
+               setup = options_.setup_sql, this, alive = alive_] {
     absl::StatusOr<std::unique_ptr<PipelineConnection>> conn =
         PipelineConnection::Connect(dsn, statements, setup);
-    loop.Post([this, alive, conn = std::move(conn)]() mutable {
+    absl::MutexLock lock(&mailbox->mu);
+    if (mailbox->loop == nullptr) return;  // The client is gone.
+    mailbox->loop->Post([this, alive, conn = std::move(conn)]() mutable {
       if (!*alive) return;
       connecting_ = false;
       if (conn.ok()) {
@@ -41,7 +49,7 @@ void LoopClient::Connect() {
         if (*alive) Connect();
       });
     });
-  });
+  }).detach();
 }
 
 void LoopClient::Adopt(std::unique_ptr<PipelineConnection> conn) {

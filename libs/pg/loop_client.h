@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "engine/loop.h"
 #include "pg/pipeline.h"
@@ -36,8 +37,8 @@ class LoopClient {
  public:
   // Starts connecting at once (on a helper thread).
   LoopClient(engine::Loop& loop, LoopClientOptions options);
-  // On the loop's thread, or after the loop stopped; waits for a connect
-  // under way.
+  // On the loop's thread, or after the loop stopped; never waits for a
+  // connect under way (a stalled server would hold it).
   ~LoopClient();
   LoopClient(const LoopClient&) = delete;
   LoopClient& operator=(const LoopClient&) = delete;
@@ -68,7 +69,13 @@ class LoopClient {
   std::deque<absl::Time> sent_;  // Send times of the transactions in flight, oldest first.
   bool watch_scheduled_ = false;
   bool dispatching_ = false;  // Inside the connection's code: sends wait for RunSoon.
-  std::thread connector_;     // Connects; joined before the next attempt and at the end.
+  // The connecting helper answers through this: the destructor takes the
+  // loop away and lets a helper stuck on a stalled server run out alone.
+  struct Mailbox {
+    absl::Mutex mu;
+    engine::Loop* loop ABSL_GUARDED_BY(mu);
+  };
+  std::shared_ptr<Mailbox> mailbox_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -4,7 +4,11 @@
 // failing statement rolls back its whole transaction and no other.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <future>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -180,6 +184,49 @@ TEST_F(PipelineTest, ALoopClientAnswersOnTheLoopAndConnectsAgainAfterALoss) {
   });
   gone.WaitForNotification();
   loop.Stop();
+}
+
+// A server that takes the connection and never answers (a frozen
+// Postgres): the helper's connect blocks in libpq. Destroying the client
+// must not wait for it, or a service's shutdown would hang on a stalled
+// database past its grace.
+TEST(PipelineStallTest, DestroyingALoopClientDoesNotWaitForAConnectThatHangs) {
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(::listen(listener, 8), 0);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const std::string dsn =
+      absl::StrCat("host=127.0.0.1 port=", ntohs(addr.sin_port), " user=postgres");
+
+  engine::Loop loop("pg-stall-test");
+  loop.Start();
+  std::unique_ptr<pg::LoopClient> client;
+  loop.Post([&] {
+    client =
+        std::make_unique<pg::LoopClient>(loop, pg::LoopClientOptions{.dsn = dsn, .statements = {}});
+  });
+  // The connect is under way once the server has the connection queued.
+  absl::SleepFor(absl::Milliseconds(300));
+  auto destroyed = std::async(std::launch::async, [&] {
+    absl::Notification gone;
+    loop.Post([&] {
+      client.reset();
+      gone.Notify();
+    });
+    gone.WaitForNotification();
+  });
+  // A bound, not a timing assertion: a destructor that waits for the hung
+  // connect never returns while the server stays silent.
+  const bool returned = destroyed.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
+  ::close(listener);  // Lets a hung connect end, so a failure does not hang the test.
+  destroyed.wait();
+  loop.Stop();
+  EXPECT_TRUE(returned) << "~LoopClient waited for a connect to a silent server";
 }
 
 }  // namespace
