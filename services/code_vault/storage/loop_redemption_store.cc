@@ -27,7 +27,6 @@ typename engine::Stage<Item, Result>::Run StageRun(BatchFn fn) {
   };
 }
 
-template <typename Result>
 std::function<void(size_t)> Observer(const LoopRedemptionStore::Options& options,
                                      const std::string& stage) {
   return options.on_batch ? options.on_batch(stage) : nullptr;
@@ -56,19 +55,19 @@ LoopRedemptionStore::LoopRedemptionStore(engine::Loop& loop, pg::LoopClient& cli
                    [this](auto batch, auto done) { LookupBatch(std::move(batch), done); }),
                {.max_batch = options.max_batch,
                 .max_in_flight = 1,
-                .on_batch = Observer<CodeLookup>(options, "cv_lookup")}),
+                .on_batch = Observer(options, "cv_lookup")}),
       reservations_(loop,
                     StageRun<ReserveRequest, absl::StatusOr<Reservation>>(
                         [this](auto batch, auto done) { ReserveBatch(std::move(batch), done); }),
                     {.max_batch = options.max_batch,
                      .max_in_flight = 1,
-                     .on_batch = Observer<Reservation>(options, "cv_reserve")}),
+                     .on_batch = Observer(options, "cv_reserve")}),
       completions_(loop,
                    StageRun<Completion, absl::StatusOr<Redemption>>(
                        [this](auto batch, auto done) { CompleteBatch(std::move(batch), done); }),
                    {.max_batch = options.max_batch,
                     .max_in_flight = 1,
-                    .on_batch = Observer<Redemption>(options, "cv_complete")}) {}
+                    .on_batch = Observer(options, "cv_complete")}) {}
 
 void LoopRedemptionStore::Lookup(const ReserveRequest& request,
                                  Callback<absl::StatusOr<CodeLookup>> done) {
