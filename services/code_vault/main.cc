@@ -58,8 +58,13 @@ ABSL_FLAG(absl::Duration, failed_attempts_window, absl::Minutes(15),
 ABSL_FLAG(absl::Duration, recovery_interval, absl::Seconds(5),
           "how often the recovery worker looks for PENDING redemptions");
 ABSL_FLAG(bool, engine, true,
-          "run RedeemCode on one event-loop thread (libs/engine) with non-blocking Postgres, "
+          "run RedeemCode and GetCodeStatus on one event-loop thread (libs/engine) with "
+          "non-blocking Postgres, "
           "Redis and account-credit connections, instead of the call runner's workers");
+ABSL_FLAG(bool, completion_commit_without_flush, true,
+          "engine: mark redemptions COMPLETED on a connection that commits without waiting for "
+          "the WAL flush (synchronous_commit = off); a completion lost in a Postgres crash is "
+          "finished by the recovery worker, since the credit itself is durable");
 ABSL_FLAG(absl::Duration, recovery_min_age, absl::Seconds(10),
           "a PENDING redemption younger than this is left to its own call");
 
@@ -142,6 +147,7 @@ int main(int argc, char** argv) {
   // Its parts are destroyed after the loop has stopped.
   engine::Loop loop("code-vault-engine");
   std::unique_ptr<pg::LoopClient> engine_pg;
+  std::unique_ptr<pg::LoopClient> engine_pg_completions;
   std::unique_ptr<redis::LoopClient> engine_redis;
   std::unique_ptr<code_vault::LoopRedemptionStore> engine_store;
   std::unique_ptr<code_vault::LoopAdmission> engine_admission;
@@ -151,11 +157,19 @@ int main(int argc, char** argv) {
         loop, pg::LoopClientOptions{.dsn = dsn,
                                     .statements = code_vault::LoopRedemptionStore::Statements(),
                                     .setup_sql = pg::SessionSettings({})});
+    if (absl::GetFlag(FLAGS_completion_commit_without_flush)) {
+      engine_pg_completions = std::make_unique<pg::LoopClient>(
+          loop, pg::LoopClientOptions{
+                    .dsn = dsn,
+                    .statements = code_vault::LoopRedemptionStore::Statements(),
+                    .setup_sql = pg::SessionSettings({}) + "; SET synchronous_commit = off"});
+    }
     engine_redis = std::make_unique<redis::LoopClient>(loop, *redis_options);
     engine_store = std::make_unique<code_vault::LoopRedemptionStore>(
         loop, *engine_pg,
         code_vault::LoopRedemptionStore::Options{
             .max_batch = static_cast<size_t>(server::SqlMaxBatchFlag()),
+            .completion_client = engine_pg_completions.get(),
             .on_batch = [](const std::string& stage) { return batch::SizeObserver(stage); }});
     engine_admission = std::make_unique<code_vault::LoopAdmission>(*engine_redis, limiter, window);
     engine_credit = std::make_unique<code_vault::LoopAccountCredit>(
@@ -176,7 +190,8 @@ int main(int argc, char** argv) {
     loop.Start();
     handler.UseEngine(
         {.run = [&loop](absl::AnyInvocable<void() &&> task) { loop.Post(std::move(task)); },
-         .ports = {*engine_admission, *engine_store, *engine_credit}});
+         .ports = {*engine_admission, *engine_store, *engine_credit},
+         .reads = *engine_store});
   }
   metrics::Global().AddCallback("giftcard_redis_guard_bypasses_total",
                                 "Redemptions that went on without the Redis guard (Redis down).",
@@ -202,10 +217,13 @@ int main(int argc, char** argv) {
         return service.RecoverPending(min_age, 100);
       }));
   // Health follows Postgres only: Redis down degrades the guard, not the service.
-  serve.on_grace_expired = [&pool, &standby, &loop, &engine_pg] {
+  serve.on_grace_expired = [&pool, &standby, &loop, &engine_pg, &engine_pg_completions] {
     pool.Abandon();
     if (standby) standby->Abandon();
-    if (engine_pg) loop.Post([&engine_pg] { engine_pg->Abandon(); });
+    loop.Post([&engine_pg, &engine_pg_completions] {
+      if (engine_pg) engine_pg->Abandon();
+      if (engine_pg_completions) engine_pg_completions->Abandon();
+    });
   };
   // Health asks the database on a connection of its own, under a deadline
   // this process keeps: a stalled Postgres is NOT_SERVING within ~2 s.

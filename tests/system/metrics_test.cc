@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <condition_variable>
 #include <mutex>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "server/client.h"
@@ -51,6 +52,65 @@ TEST(MetricsTest, RedemptionsRunOnTheEngineUnlessItIsTurnedOff) {
       EXPECT_EQ(tasks_after, -1) << "engine off: no engine, no metric";
     }
     EXPECT_EQ(suite.AuditReport(), "");
+  }
+}
+
+// GetCodeStatus runs on the engine too: calls that arrive together are
+// read in one statement, each answered with its own code and last change,
+// by serial or by PIN, the same as the call runner's workers answer.
+TEST(MetricsTest, CodeStatusRunsOnTheEngineAndEachCallerGetsItsOwnCode) {
+  for (const bool engine : {true, false}) {
+    Suite suite({.code_vault_args = {absl::StrCat("--engine=", engine ? "true" : "false")}});
+    const std::string account = UniqueName("status-acct");
+    ASSERT_TRUE(suite.UpsertAccount(account, "DE", "EUR", v1::BILLING_CHANNEL_DIRECT).ok());
+    auto codes = suite.IssueActiveCodes(12, 700, "EUR", "DE");
+    ASSERT_EQ(codes.size(), 12u);
+    ASSERT_TRUE(suite.Redeem(codes[0].code(), account, "status-redeem").ok());
+    const double tasks_before =
+        MetricValue(ScrapeMetrics(*suite.code_vault), "giftcard_engine_tasks_total");
+
+    std::vector<v1::CodeStatus> answers(codes.size());
+    std::vector<grpc::Status> statuses(codes.size());
+    std::vector<std::thread> callers;
+    for (size_t i = 0; i < codes.size(); ++i) {
+      callers.emplace_back([&, i] {
+        v1::GetCodeStatusRequest request;
+        // Every third by PIN, the rest by serial.
+        if (i % 3 == 1) {
+          request.set_code(codes[i].code());
+        } else {
+          request.set_serial(codes[i].serial());
+        }
+        statuses[i] =
+            suite.vault_stub->GetCodeStatus(Context(kSupportToken).get(), request, &answers[i]);
+      });
+    }
+    for (auto& t : callers) t.join();
+    for (size_t i = 0; i < codes.size(); ++i) {
+      ASSERT_TRUE(statuses[i].ok()) << i << ": " << statuses[i].error_message();
+      EXPECT_EQ(answers[i].serial(), codes[i].serial()) << i;
+      EXPECT_EQ(answers[i].amount().amount_minor(), 700);
+      const v1::CodeState want = i == 0 ? v1::CODE_STATE_REDEEMED : v1::CODE_STATE_ACTIVE;
+      EXPECT_EQ(answers[i].state(), want) << i;
+      EXPECT_EQ(answers[i].last_change().to_state(), want) << i;
+      EXPECT_GT(answers[i].last_change().change_id(), 0) << i;
+    }
+    EXPECT_EQ(answers[0].redeemed_by_account_id(), account);
+
+    v1::CodeStatus unknown;
+    EXPECT_EQ(suite.GetCodeStatus("GC999999999999", &unknown).error_code(),
+              grpc::StatusCode::NOT_FOUND);
+    EXPECT_EQ(suite.GetCodeStatus("not-a-serial", &unknown).error_code(),
+              grpc::StatusCode::INVALID_ARGUMENT);
+
+    const double tasks_after =
+        MetricValue(ScrapeMetrics(*suite.code_vault), "giftcard_engine_tasks_total");
+    if (engine) {
+      // At least one task per call.
+      EXPECT_GE(tasks_after - tasks_before, 13);
+    } else {
+      EXPECT_EQ(tasks_after, -1);
+    }
   }
 }
 

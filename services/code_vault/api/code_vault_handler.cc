@@ -386,8 +386,23 @@ grpc::ServerUnaryReactor* CodeVaultHandler::RedeemCode(grpc::CallbackServerConte
                         return grpc::Status::OK;
                       });
   }
+  return OnEngine(context, "RedeemCode",
+                  [this, response, command = std::move(command)](auto finish) mutable {
+                    service_.StartRedeem(engine_->ports, std::move(command),
+                                         [response, finish](absl::StatusOr<Redemption> result) {
+                                           if (!result.ok())
+                                             return finish(errors::ToGrpcStatus(result.status()));
+                                           ToProto(*result, response);
+                                           finish(grpc::Status::OK);
+                                         });
+                  });
+}
+
+grpc::ServerUnaryReactor* CodeVaultHandler::OnEngine(
+    grpc::CallbackServerContext* context, const char* method,
+    absl::AnyInvocable<void(std::function<void(grpc::Status)> finish) &&> start) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (grpc::Status denied = Allow(context, "RedeemCode"); !denied.ok()) {
+  if (grpc::Status denied = Allow(context, method); !denied.ok()) {
     reactor->Finish(denied);
     return reactor;
   }
@@ -396,22 +411,17 @@ grpc::ServerUnaryReactor* CodeVaultHandler::RedeemCode(grpc::CallbackServerConte
     reactor->Finish(errors::ToGrpcStatus(errors::WithRetryDelay(
         errors::Error(
             absl::StatusCode::kResourceExhausted, errors::reason::kOverloaded,
-            "the service is at its bound of redemptions in flight; retry after the delay",
-            {{"method", "RedeemCode"}, {"max_in_flight", absl::StrCat(engine_->max_in_flight)}}),
+            absl::StrCat("the service is at its bound of calls in flight; retry after "
+                         "the delay"),
+            {{"method", method}, {"max_in_flight", absl::StrCat(engine_->max_in_flight)}}),
         engine_->retry_after)));
     return reactor;
   }
-  engine_->run([this, reactor, response, command = std::move(command)]() mutable {
-    service_.StartRedeem(engine_->ports, std::move(command),
-                         [this, reactor, response](absl::StatusOr<Redemption> result) {
-                           engine_in_flight_.fetch_sub(1);
-                           if (!result.ok()) {
-                             reactor->Finish(errors::ToGrpcStatus(result.status()));
-                             return;
-                           }
-                           ToProto(*result, response);
-                           reactor->Finish(grpc::Status::OK);
-                         });
+  engine_->run([this, reactor, start = std::move(start)]() mutable {
+    std::move(start)([this, reactor](grpc::Status status) {
+      engine_in_flight_.fetch_sub(1);
+      reactor->Finish(status);
+    });
   });
   return reactor;
 }
@@ -419,15 +429,28 @@ grpc::ServerUnaryReactor* CodeVaultHandler::RedeemCode(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* CodeVaultHandler::GetCodeStatus(grpc::CallbackServerContext* context,
                                                           const v1::GetCodeStatusRequest* request,
                                                           v1::CodeStatus* response) {
-  return calls_.Run(context, "GetCodeStatus", server::Lane::kRead,
-                    [this, context, request, response]() -> grpc::Status {
-                      if (grpc::Status denied = Allow(context, "GetCodeStatus"); !denied.ok())
-                        return denied;
-                      auto code = service_.GetCodeStatus({request->serial(), request->code()});
-                      if (!code.ok()) return errors::ToGrpcStatus(code.status());
-                      ToProto(*code, response);
-                      return grpc::Status::OK;
-                    });
+  if (!engine_) {
+    return calls_.Run(context, "GetCodeStatus", server::Lane::kRead,
+                      [this, context, request, response]() -> grpc::Status {
+                        if (grpc::Status denied = Allow(context, "GetCodeStatus"); !denied.ok())
+                          return denied;
+                        auto code = service_.GetCodeStatus({request->serial(), request->code()});
+                        if (!code.ok()) return errors::ToGrpcStatus(code.status());
+                        ToProto(*code, response);
+                        return grpc::Status::OK;
+                      });
+  }
+  return OnEngine(
+      context, "GetCodeStatus",
+      [this, key = CodeKey{request->serial(), request->code()}, response](auto finish) mutable {
+        service_.StartGetCodeStatus(engine_->reads, key,
+                                    [response, finish](absl::StatusOr<Code> code) {
+                                      if (!code.ok())
+                                        return finish(errors::ToGrpcStatus(code.status()));
+                                      ToProto(*code, response);
+                                      finish(grpc::Status::OK);
+                                    });
+      });
 }
 
 std::string CodeVaultHandler::PrincipalOf(const grpc::ServerContextBase& context) const {

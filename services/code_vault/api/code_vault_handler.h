@@ -34,13 +34,15 @@ using CodeVaultCallbackBase = v1::CodeVault::WithCallbackMethod_RedeemCode<
                                             v1::CodeVault::WithCallbackMethod_GetCaller<
                                                 v1::CodeVault::Service>>>>>>>>>>>>>>;
 
-// The redemption's hot path on the service's engine (main.cc wires it):
-// `run` runs a task on the engine's thread, where `ports` answer.
+// The hot path on the service's engine (main.cc wires it): RedeemCode and
+// GetCodeStatus. `run` runs a task on the engine's thread, where `ports`
+// and `reads` answer.
 struct RedeemEngine {
   std::function<void(absl::AnyInvocable<void() &&>)> run;
   RedeemPorts ports;
-  // Redemptions on the engine at once; past it a call is refused at once
-  // with RESOURCE_EXHAUSTED/OVERLOADED and a RetryInfo.
+  AsyncCodeReads& reads;
+  // Calls on the engine at once; past it a call is refused at once with
+  // RESOURCE_EXHAUSTED/OVERLOADED and a RetryInfo.
   int max_in_flight = 512;
   absl::Duration retry_after = absl::Milliseconds(200);
 };
@@ -57,7 +59,8 @@ class CodeVaultHandler final : public CodeVaultCallbackBase {
         calls_(calls),
         events_(events) {}
 
-  // From now on RedeemCode runs on the engine instead of the call runner.
+  // From now on RedeemCode and GetCodeStatus run on the engine instead of
+  // the call runner.
   void UseEngine(RedeemEngine engine) { engine_.emplace(std::move(engine)); }
 
   grpc::ServerUnaryReactor* RedeemCode(grpc::CallbackServerContext* context,
@@ -112,6 +115,12 @@ class CodeVaultHandler final : public CodeVaultCallbackBase {
                            grpc::ServerWriter<v1::Event>* writer) override;
 
  private:
+  // Runs `start(finish)` on the engine under its bound of calls in flight;
+  // `finish` answers the call (once, on any thread).
+  grpc::ServerUnaryReactor* OnEngine(
+      grpc::CallbackServerContext* context, const char* method,
+      absl::AnyInvocable<void(std::function<void(grpc::Status)> finish) &&> start);
+
   VaultService& service_;
   ReportService& reports_;
   const auth::Authorizer& auth_;

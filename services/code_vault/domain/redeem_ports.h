@@ -59,6 +59,17 @@ class AsyncCredit {
   virtual void Credit(const Redemption& pending, Callback<absl::StatusOr<CreditResult>> done) = 0;
 };
 
+// GetCodeStatus's read (Postgres): a code with its last change
+// (Code::last_change), or NOT_FOUND with CODE_NOT_FOUND.
+class AsyncCodeReads {
+ public:
+  virtual ~AsyncCodeReads() = default;
+  virtual void StatusBySerial(const std::string& serial, Callback<absl::StatusOr<Code>> done) = 0;
+  // The code with one of these hashes (a PIN's, under each pepper).
+  virtual void StatusByHashes(const std::vector<std::string>& code_hashes,
+                              Callback<absl::StatusOr<Code>> done) = 0;
+};
+
 struct RedeemPorts {
   AsyncAdmission& admission;
   AsyncRedemptionStore& store;

@@ -359,22 +359,52 @@ absl::StatusOr<CodeCheck> VaultService::CheckCode(const std::string& code,
   return CodeCheck{found->amount, found->region, state == CodeState::kActive};
 }
 
-absl::StatusOr<Code> VaultService::GetCodeStatus(const CodeKey& key) {
+namespace {
+
+// A GetCodeStatus key, checked: the serial, or the PIN's normalized form.
+struct CheckedCodeKey {
+  std::string serial;
+  std::string normalized_code;
+};
+absl::StatusOr<CheckedCodeKey> CheckCodeKey(const CodeKey& key) {
   if (key.serial.empty() == key.code.empty()) {
     return errors::InvalidField("key", "give exactly one of serial or code");
   }
-  absl::StatusOr<Code> code;
   if (!key.serial.empty()) {
     GIFTCARD_RETURN_IF_ERROR(validate::Serial("serial", key.serial));
-    code = store_.GetCodeBySerial(key.serial);
-  } else {
-    GIFTCARD_ASSIGN_OR_RETURN(std::string normalized, codes::Normalize(key.code));
-    code = store_.GetCodeByHashes(DigestsOf(hasher_.AllHashes(normalized)));
+    return CheckedCodeKey{key.serial, ""};
   }
+  GIFTCARD_ASSIGN_OR_RETURN(std::string normalized, codes::Normalize(key.code));
+  return CheckedCodeKey{"", std::move(normalized)};
+}
+
+}  // namespace
+
+absl::StatusOr<Code> VaultService::GetCodeStatus(const CodeKey& key) {
+  GIFTCARD_ASSIGN_OR_RETURN(CheckedCodeKey checked, CheckCodeKey(key));
+  absl::StatusOr<Code> code =
+      checked.serial.empty()
+          ? store_.GetCodeByHashes(DigestsOf(hasher_.AllHashes(checked.normalized_code)))
+          : store_.GetCodeBySerial(checked.serial);
   if (!code.ok()) return code.status();
   code->state = EffectiveState(*code, options_.now());
   GIFTCARD_ASSIGN_OR_RETURN(code->last_change, store_.LastCodeChange(code->serial));
   return code;
+}
+
+void VaultService::StartGetCodeStatus(AsyncCodeReads& reads, const CodeKey& key,
+                                      Callback<absl::StatusOr<Code>> done) {
+  absl::StatusOr<CheckedCodeKey> checked = CheckCodeKey(key);
+  if (!checked.ok()) return std::move(done)(checked.status());
+  auto answer = [this, done = std::move(done)](absl::StatusOr<Code> code) mutable {
+    if (code.ok()) code->state = EffectiveState(*code, options_.now());
+    std::move(done)(std::move(code));
+  };
+  if (checked->serial.empty()) {
+    reads.StatusByHashes(DigestsOf(hasher_.AllHashes(checked->normalized_code)), std::move(answer));
+  } else {
+    reads.StatusBySerial(checked->serial, std::move(answer));
+  }
 }
 
 absl::StatusOr<ListCodeChangesResult> VaultService::ListCodeChanges(

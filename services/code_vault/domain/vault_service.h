@@ -152,6 +152,10 @@ class VaultService {
   // Admin view: the exact state (EXPIRED when past expiry) and the latest
   // change with who made it.
   absl::StatusOr<Code> GetCodeStatus(const CodeKey& key);
+  // The same without waiting, in one read through `reads`; `done` gets the
+  // answer on the thread `reads` answers on.
+  void StartGetCodeStatus(AsyncCodeReads& reads, const CodeKey& key,
+                          Callback<absl::StatusOr<Code>> done);
   // A code's every change, oldest first, a page at a time.
   absl::StatusOr<ListCodeChangesResult> ListCodeChanges(const ListCodeChangesQuery& query);
   // The redemption saga, through the blocking ports: returns its answer.

@@ -41,15 +41,21 @@ absl::StatusOr<pg::TextRow> OnlyRow(const Results& results, absl::string_view st
   return pg::TextRow(results->front().front());
 }
 
+absl::Status CodeNotFound() {
+  return errors::Error(absl::StatusCode::kNotFound, errors::reason::kCodeNotFound, "no such code");
+}
+
 }  // namespace
 
 std::vector<pg::Statement> LoopRedemptionStore::Statements() {
-  return {kFindRedemption, kLookup, kLookupMany, kReserve, kReserveMany, kCompleteMany, kReject};
+  return {kFindRedemption, kLookup, kLookupMany,      kReserve,       kReserveMany,
+          kCompleteMany,   kReject, kStatusBySerials, kStatusByHashes};
 }
 
 LoopRedemptionStore::LoopRedemptionStore(engine::Loop& loop, pg::LoopClient& client,
                                          Options options)
     : client_(client),
+      completion_client_(options.completion_client ? *options.completion_client : client),
       lookups_(loop,
                StageRun<ReserveRequest, absl::StatusOr<CodeLookup>>(
                    [this](auto batch, auto done) { LookupBatch(std::move(batch), done); }),
@@ -67,7 +73,13 @@ LoopRedemptionStore::LoopRedemptionStore(engine::Loop& loop, pg::LoopClient& cli
                        [this](auto batch, auto done) { CompleteBatch(std::move(batch), done); }),
                    {.max_batch = options.max_batch,
                     .max_in_flight = 1,
-                    .on_batch = Observer(options, "cv_complete")}) {}
+                    .on_batch = Observer(options, "cv_complete")}),
+      statuses_(loop, StageRun<std::string, absl::StatusOr<Code>>([this](auto batch, auto done) {
+                  StatusBatch(std::move(batch), done);
+                }),
+                {.max_batch = options.max_batch,
+                 .max_in_flight = 1,
+                 .on_batch = Observer(options, "cv_status")}) {}
 
 void LoopRedemptionStore::Lookup(const ReserveRequest& request,
                                  Callback<absl::StatusOr<CodeLookup>> done) {
@@ -246,53 +258,83 @@ void LoopRedemptionStore::CompleteBatch(std::vector<Completion> batch, Answers<R
     transfers.push_back(c.credit.transfer_id);
     balances.push_back(std::to_string(c.credit.balance_after_minor));
   }
-  client_.Send({{kCompleteMany.name,
-                 {pg::TextArray(accounts), pg::TextArray(requests), pg::TextArray(transfers),
-                  pg::TextArray(balances)}}},
-               [this, batch = std::move(batch), done](Results results) {
-                 const size_t n = batch.size();
-                 if (!results.ok()) {
-                   return done(std::vector<absl::StatusOr<Redemption>>(n, results.status()));
-                 }
-                 auto settled =
-                     std::make_shared<std::map<std::pair<std::string, std::string>, Redemption>>();
-                 for (const auto& cells : results->front()) {
-                   Redemption r = RedemptionFromRow(pg::TextRow(cells));
-                   (*settled)[{r.account_id, r.request_id}] = std::move(r);
-                 }
-                 auto answer = [batch, settled, done] {
-                   std::vector<absl::StatusOr<Redemption>> out;
-                   for (const Completion& c : batch) {
-                     auto it = settled->find({c.redemption.account_id, c.redemption.request_id});
-                     if (it == settled->end()) {
-                       out.push_back(absl::InternalError("redemption vanished"));
-                     } else {
-                       out.push_back(it->second);
-                     }
-                   }
-                   done(std::move(out));
-                 };
-                 // Missing: no longer PENDING (a concurrent retry or the recovery
-                 // worker settled it first); answer with what it became.
-                 std::vector<pg::PipelineQuery> finds;
-                 for (const Completion& c : batch) {
-                   if (!settled->count({c.redemption.account_id, c.redemption.request_id})) {
-                     finds.push_back({kFindRedemption.name,
-                                      {c.redemption.account_id, c.redemption.request_id}});
-                   }
-                 }
-                 if (finds.empty()) return answer();
-                 client_.Send(finds, [settled, answer, done, n](Results found) {
-                   if (!found.ok())
-                     return done(std::vector<absl::StatusOr<Redemption>>(n, found.status()));
-                   for (const Rows& rows : *found) {
-                     if (rows.empty()) continue;
-                     Redemption r = RedemptionFromRow(pg::TextRow(rows.front()));
-                     (*settled)[{r.account_id, r.request_id}] = std::move(r);
-                   }
-                   answer();
-                 });
-               });
+  completion_client_.Send(
+      {{kCompleteMany.name,
+        {pg::TextArray(accounts), pg::TextArray(requests), pg::TextArray(transfers),
+         pg::TextArray(balances)}}},
+      [this, batch = std::move(batch), done](Results results) {
+        const size_t n = batch.size();
+        if (!results.ok()) {
+          return done(std::vector<absl::StatusOr<Redemption>>(n, results.status()));
+        }
+        auto settled =
+            std::make_shared<std::map<std::pair<std::string, std::string>, Redemption>>();
+        for (const auto& cells : results->front()) {
+          Redemption r = RedemptionFromRow(pg::TextRow(cells));
+          (*settled)[{r.account_id, r.request_id}] = std::move(r);
+        }
+        auto answer = [batch, settled, done] {
+          std::vector<absl::StatusOr<Redemption>> out;
+          for (const Completion& c : batch) {
+            auto it = settled->find({c.redemption.account_id, c.redemption.request_id});
+            if (it == settled->end()) {
+              out.push_back(absl::InternalError("redemption vanished"));
+            } else {
+              out.push_back(it->second);
+            }
+          }
+          done(std::move(out));
+        };
+        // Missing: no longer PENDING (a concurrent retry or the recovery
+        // worker settled it first); answer with what it became.
+        std::vector<pg::PipelineQuery> finds;
+        for (const Completion& c : batch) {
+          if (!settled->count({c.redemption.account_id, c.redemption.request_id})) {
+            finds.push_back(
+                {kFindRedemption.name, {c.redemption.account_id, c.redemption.request_id}});
+          }
+        }
+        if (finds.empty()) return answer();
+        completion_client_.Send(finds, [settled, answer, done, n](Results found) {
+          if (!found.ok()) return done(std::vector<absl::StatusOr<Redemption>>(n, found.status()));
+          for (const Rows& rows : *found) {
+            if (rows.empty()) continue;
+            Redemption r = RedemptionFromRow(pg::TextRow(rows.front()));
+            (*settled)[{r.account_id, r.request_id}] = std::move(r);
+          }
+          answer();
+        });
+      });
+}
+
+void LoopRedemptionStore::StatusBySerial(const std::string& serial,
+                                         Callback<absl::StatusOr<Code>> done) {
+  statuses_.Push(serial, std::move(done));
+}
+
+void LoopRedemptionStore::StatusBatch(std::vector<std::string> serials, Answers<Code> done) {
+  const size_t n = serials.size();
+  client_.Send({{kStatusBySerials.name, {pg::TextArray(serials)}}}, [done, n](Results results) {
+    if (!results.ok()) return done(std::vector<absl::StatusOr<Code>>(n, results.status()));
+    std::vector<absl::StatusOr<Code>> out(n, CodeNotFound());
+    for (const auto& cells : results->front()) {
+      const pg::TextRow row(cells);
+      const int64_t i = pg::Int64(row[0]);
+      if (i < 1 || static_cast<size_t>(i) > n) continue;
+      out[i - 1] = CodeStatusFromRow(row.slice(1, row.size()));
+    }
+    done(std::move(out));
+  });
+}
+
+void LoopRedemptionStore::StatusByHashes(const std::vector<std::string>& code_hashes,
+                                         Callback<absl::StatusOr<Code>> done) {
+  auto shared = std::make_shared<Callback<absl::StatusOr<Code>>>(std::move(done));
+  client_.Send({{kStatusByHashes.name, {pg::ByteaArray(code_hashes)}}}, [shared](Results results) {
+    if (!results.ok()) return std::move(*shared)(results.status());
+    if (results->empty() || results->front().empty()) return std::move(*shared)(CodeNotFound());
+    std::move (*shared)(CodeStatusFromRow(pg::TextRow(results->front().front())));
+  });
 }
 
 void LoopRedemptionStore::Reject(const Redemption& pending, const absl::Status& refusal,

@@ -17,10 +17,16 @@
 
 namespace giftcard::code_vault {
 
-class LoopRedemptionStore : public AsyncRedemptionStore {
+class LoopRedemptionStore : public AsyncRedemptionStore, public AsyncCodeReads {
  public:
   struct Options {
     size_t max_batch = 256;
+    // Completions go out on this connection when set (else on `client`): one
+    // whose session commits without waiting for the WAL flush
+    // (synchronous_commit = off). Losing a completion is safe, the saga
+    // survives it: the credit is durable in account-credit, and the recovery
+    // worker completes a redemption left PENDING (a replayed credit).
+    pg::LoopClient* completion_client = nullptr;
     // Told each stage's batch sizes (metrics), by stage name.
     std::function<std::function<void(size_t)>(const std::string& stage)> on_batch = nullptr;
   };
@@ -36,6 +42,9 @@ class LoopRedemptionStore : public AsyncRedemptionStore {
                 Callback<absl::StatusOr<Redemption>> done) override;
   void Reject(const Redemption& pending, const absl::Status& refusal,
               Callback<absl::StatusOr<Redemption>> done) override;
+  void StatusBySerial(const std::string& serial, Callback<absl::StatusOr<Code>> done) override;
+  void StatusByHashes(const std::vector<std::string>& code_hashes,
+                      Callback<absl::StatusOr<Code>> done) override;
 
  private:
   struct Completion {
@@ -51,11 +60,14 @@ class LoopRedemptionStore : public AsyncRedemptionStore {
   void ReserveOne(ReserveRequest request, int tries_left,
                   std::function<void(absl::StatusOr<Reservation>)> done);
   void CompleteBatch(std::vector<Completion> batch, Answers<Redemption> done);
+  void StatusBatch(std::vector<std::string> serials, Answers<Code> done);
 
   pg::LoopClient& client_;
+  pg::LoopClient& completion_client_;
   engine::Stage<ReserveRequest, absl::StatusOr<CodeLookup>> lookups_;
   engine::Stage<ReserveRequest, absl::StatusOr<Reservation>> reservations_;
   engine::Stage<Completion, absl::StatusOr<Redemption>> completions_;
+  engine::Stage<std::string, absl::StatusOr<Code>> statuses_;
 };
 
 }  // namespace giftcard::code_vault

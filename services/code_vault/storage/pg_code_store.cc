@@ -26,19 +26,6 @@ const std::string kClawbackColumns = absl::StrCat(
     Micros("create_time"), ", attempts");
 constexpr int kClawbackColumnCount = 20;
 
-CodeChange CodeChangeFromRow(const pqxx::row& row) {
-  CodeChange c;
-  c.change_id = row[0].as<int64_t>();
-  c.from_state = CodeStateFromName(row[1].as<std::string>());
-  c.to_state = CodeStateFromName(row[2].as<std::string>()).value_or(CodeState::kIssued);
-  c.change_time = absl::FromUnixMicros(row[3].as<int64_t>());
-  c.principal = row[4].as<std::string>();
-  c.reason = row[5].as<std::string>();
-  c.request_id = row[6].as<std::string>();
-  c.redemption_id = row[7].as<std::string>();
-  return c;
-}
-
 Clawback ClawbackFromRow(const pqxx::row& row) {
   Clawback c;
   c.request_id = row[0].as<std::string>();
@@ -208,19 +195,15 @@ const pg::Statement kSetActor{
     "cv_set_actor",
     "SELECT set_config('giftcard.principal', $1, true), set_config('giftcard.reason', $2, true),"
     " set_config('giftcard.request_id', $3, true)"};
-// A code's changes after change $2, oldest first.
-const std::string kChangeColumns =
-    absl::StrCat("e.event_id, coalesce(e.from_state, ''), e.to_state, ", Micros("e.event_time"),
-                 ", coalesce(e.principal, ''), coalesce(e.reason, ''), coalesce(e.request_id, ''), "
-                 "coalesce(e.redemption_id::text, '')");
+// A code's changes after change $2, oldest first (ChangeColumns: redemption_sql.h).
 const pg::Statement kCodeChanges{
     "cv_code_changes",
-    absl::StrCat("SELECT ", kChangeColumns,
+    absl::StrCat("SELECT ", ChangeColumns(),
                  " FROM codes c JOIN code_events e ON e.code_hash = c.code_hash"
                  " WHERE c.serial = $1 AND e.event_id > $2 ORDER BY e.event_id LIMIT $3")};
 const pg::Statement kLastCodeChange{
     "cv_last_code_change",
-    absl::StrCat("SELECT ", kChangeColumns,
+    absl::StrCat("SELECT ", ChangeColumns(),
                  " FROM codes c JOIN code_events e ON e.code_hash = c.code_hash"
                  " WHERE c.serial = $1 ORDER BY e.event_id DESC LIMIT 1")};
 const pg::Statement kCodeExists{"cv_code_exists", "SELECT 1 FROM codes WHERE serial = $1"};

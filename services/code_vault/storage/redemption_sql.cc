@@ -29,6 +29,13 @@ std::string RedemptionColumns(const std::string& t) {
                       Micros(p + "create_time"));
 }
 
+std::string ChangeColumns() {
+  return absl::StrCat(
+      "e.event_id, coalesce(e.from_state, ''), e.to_state, ", Micros("e.event_time"),
+      ", coalesce(e.principal, ''), coalesce(e.reason, ''), coalesce(e.request_id, ''), "
+      "coalesce(e.redemption_id::text, '')");
+}
+
 const pg::Statement kFindRedemption{
     "cv_find_redemption", "SELECT " + RedemptionColumns() +
                               " FROM redemptions WHERE account_id = $1 AND request_id = $2"};
@@ -155,6 +162,21 @@ const pg::Statement kReject{
     "   AND c.redemption_id = rejected.redemption_id AND c.state = 'REDEEMING' RETURNING 1) "
     "SELECT " +
         RedemptionColumns() + " FROM rejected"};
+
+// A code's last change, for the code aliased `c`.
+const std::string kLastChangeJoin =
+    " LEFT JOIN LATERAL (SELECT * FROM code_events WHERE code_events.code_hash = c.code_hash"
+    " ORDER BY event_id DESC LIMIT 1) e ON true";
+// Each serial's code after its 1-based index (an unknown serial has no row).
+const pg::Statement kStatusBySerials{"cv_status_by_serials",
+                                     "SELECT q.i, " + CodeColumns("c") + ", " + ChangeColumns() +
+                                         " FROM unnest($1::text[]) WITH ORDINALITY AS q(serial, i)"
+                                         " JOIN codes c ON c.serial = q.serial" +
+                                         kLastChangeJoin};
+// The code with one of the hashes (a PIN's, under each pepper).
+const pg::Statement kStatusByHashes{
+    "cv_status_by_hashes", "SELECT " + CodeColumns("c") + ", " + ChangeColumns() + " FROM codes c" +
+                               kLastChangeJoin + " WHERE c.code_hash = ANY($1::bytea[]) LIMIT 1"};
 
 BatchParams ParamsOf(const std::vector<ReserveRequest>& batch) {
   std::vector<std::string> accounts, requests, items, hashes;

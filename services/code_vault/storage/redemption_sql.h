@@ -26,6 +26,12 @@ inline constexpr int kCodeColumnCount = 17;
 std::string RedemptionColumns(const std::string& t = "");
 inline constexpr int kRedemptionColumnCount = 15;
 
+// The columns CodeChangeFromRow reads, of code_events aliased `e` (a
+// function, as the others: statements in other files are built from it
+// during static initialization).
+std::string ChangeColumns();
+inline constexpr int kChangeColumnCount = 8;
+
 // cv_find_redemption, cv_lookup, cv_reserve, cv_lookup_many,
 // cv_reserve_many, cv_complete_many, cv_reject: see redemption_sql.cc.
 extern const pg::Statement kFindRedemption;
@@ -35,6 +41,10 @@ extern const pg::Statement kLookupMany;
 extern const pg::Statement kReserveMany;
 extern const pg::Statement kCompleteMany;
 extern const pg::Statement kReject;
+// cv_status_by_serials, cv_status_by_hashes: GetCodeStatus's code and its
+// last change in one statement.
+extern const pg::Statement kStatusBySerials;
+extern const pg::Statement kStatusByHashes;
 
 // The batch parameters shared by cv_lookup_many and cv_reserve_many.
 struct BatchParams {
@@ -68,6 +78,31 @@ Code CodeFromRow(const Row& row) {
   c.block_reason = pg::Text(row[15]);
   c.block_time = OptionalTime(row[16]);
   return c;
+}
+
+template <typename Row>
+CodeChange CodeChangeFromRow(const Row& row) {
+  CodeChange c;
+  c.change_id = pg::Int64(row[0]);
+  c.from_state = CodeStateFromName(pg::Text(row[1]));
+  c.to_state = CodeStateFromName(pg::Text(row[2])).value_or(CodeState::kIssued);
+  c.change_time = absl::FromUnixMicros(pg::Int64(row[3]));
+  c.principal = pg::Text(row[4]);
+  c.reason = pg::Text(row[5]);
+  c.request_id = pg::Text(row[6]);
+  c.redemption_id = pg::Text(row[7]);
+  return c;
+}
+
+// A cv_status_by_* row (after cv_status_by_serials' index): the code, then
+// its last change (null when it has none).
+template <typename Row>
+Code CodeStatusFromRow(const Row& row) {
+  Code code = CodeFromRow(row.slice(0, kCodeColumnCount));
+  if (!row[kCodeColumnCount].is_null()) {
+    code.last_change = CodeChangeFromRow(row.slice(kCodeColumnCount, row.size()));
+  }
+  return code;
 }
 
 template <typename Row>
