@@ -82,6 +82,7 @@ absl::Status Authorizer::Reload() {
   }
   absl::MutexLock lock(&mu_);
   principal_by_hash_ = std::move(tokens);
+  principal_by_token_.clear();
   log::Info("tokens_loaded", {{"count", principal_by_hash_.size()}});
   return absl::OkStatus();
 }
@@ -109,10 +110,18 @@ std::optional<std::string> Authorizer::PrincipalOf(const grpc::ServerContextBase
   if (it == md.end()) return std::nullopt;
   absl::string_view value(it->second.data(), it->second.size());
   if (!absl::StartsWith(value, kBearer)) return std::nullopt;
-  const std::string hash = TokenHash(value.substr(kBearer.size()));
+  const absl::string_view token = value.substr(kBearer.size());
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    auto remembered = principal_by_token_.find(token);
+    if (remembered != principal_by_token_.end()) return remembered->second;
+  }
+  const std::string hash = TokenHash(token);
   absl::MutexLock lock(&mu_);
   auto found = principal_by_hash_.find(hash);
   if (found == principal_by_hash_.end()) return std::nullopt;
+  if (principal_by_token_.size() >= kMaxRememberedTokens) principal_by_token_.clear();
+  principal_by_token_.emplace(std::string(token), found->second);
   return found->second;
 }
 

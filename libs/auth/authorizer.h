@@ -59,6 +59,12 @@ class Authorizer {
   const Options options_;
   mutable absl::Mutex mu_;
   std::map<std::string, std::string> principal_by_hash_ ABSL_GUARDED_BY(mu_);
+  // Tokens already matched, by the token itself: a call (authorized, then
+  // logged with its principal) hashes its token once, and later calls with
+  // it not at all. Only known tokens, at most kMaxRememberedTokens; emptied
+  // by Reload, so a token taken out of the file stops working with it.
+  static constexpr size_t kMaxRememberedTokens = 64;
+  mutable std::map<std::string, std::string, std::less<>> principal_by_token_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace giftcard::auth

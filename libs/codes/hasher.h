@@ -5,6 +5,7 @@
 #define GIFTCARD_LIBS_CODES_HASHER_H_
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -33,11 +34,15 @@ class CodeHasher {
   std::vector<CodeHash> AllHashes(absl::string_view normalized) const;
 
  private:
+  // A pepper's HMAC, keyed once: each digest copies it (OpenSSL 3's
+  // one-shot HMAC() looks the algorithm up and sets the key every call).
+  class KeyedMac;
+
   CodeHasher() = default;
-  std::string Digest(const std::string& secret, absl::string_view normalized) const;
+  static std::string Digest(const KeyedMac& mac, absl::string_view normalized);
 
   std::string active_key_id_;
-  std::map<std::string, std::string> secrets_;  // key id → secret bytes.
+  std::map<std::string, std::shared_ptr<const KeyedMac>> macs_;  // by key id
 };
 
 }  // namespace giftcard::codes

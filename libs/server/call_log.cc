@@ -4,8 +4,11 @@
 #include <google/protobuf/message.h>
 #include <grpcpp/server_context.h>
 
+#include "absl/container/flat_hash_set.h"
+#include "absl/container/node_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "errors/grpc_status.h"
 #include "errors/status.h"
@@ -47,15 +50,54 @@ struct CallMetrics {
 // The method's path as a label when it names an RPC compiled into this
 // binary, else "unknown": any client may send any path, and each distinct
 // one must not grow a new series.
+// Paths found are remembered (at most one per method compiled in), so a
+// call's label costs a lookup in a small set, not in the descriptor pool.
 std::string MethodLabel(absl::string_view path) {
+  static absl::Mutex mu(absl::kConstInit);
+  static auto* known = new absl::flat_hash_set<std::string>;
+  {
+    absl::ReaderMutexLock lock(&mu);
+    if (known->contains(path)) return std::string(path);
+  }
   if (!absl::StartsWith(path, "/")) return "unknown";
   std::string full_name(path.substr(1));
   const size_t slash = full_name.rfind('/');
   if (slash == std::string::npos) return "unknown";
   full_name[slash] = '.';
-  return google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(full_name) != nullptr
-             ? std::string(path)
-             : "unknown";
+  if (google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(full_name) == nullptr) {
+    return "unknown";
+  }
+  absl::MutexLock lock(&mu);
+  known->insert(std::string(path));
+  return std::string(path);
+}
+
+// The logged fields a request message has, found once per message type.
+struct LoggedFieldOf {
+  const LoggedField* logged;
+  const google::protobuf::FieldDescriptor* field;
+};
+const std::vector<LoggedFieldOf>& LoggedFieldsOf(const google::protobuf::Descriptor* descriptor) {
+  static absl::Mutex mu(absl::kConstInit);
+  static auto* by_type =
+      new absl::node_hash_map<const google::protobuf::Descriptor*, std::vector<LoggedFieldOf>>;
+  {
+    absl::ReaderMutexLock lock(&mu);
+    auto it = by_type->find(descriptor);
+    if (it != by_type->end()) return it->second;
+  }
+  std::vector<LoggedFieldOf> fields;
+  for (const LoggedField& logged : kLoggedFields) {
+    const auto* field = descriptor->FindFieldByName(logged.name);
+    if (field != nullptr && !field->is_repeated() &&
+        field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_STRING) {
+      fields.push_back({&logged, field});
+    }
+  }
+  absl::MutexLock lock(&mu);
+  // A node map: the reference stays valid as other types are added. Two
+  // threads may find the fields of one type; the first insert wins.
+  return by_type->try_emplace(descriptor, std::move(fields)).first->second;
 }
 
 CallMetrics& CallMetricsOf() {
@@ -74,16 +116,11 @@ class CallLogInterceptor : public grpc::experimental::Interceptor {
       if (const auto* message =
               static_cast<const google::protobuf::Message*>(methods->GetRecvMessage())) {
         parsed_ = true;
-        const auto* descriptor = message->GetDescriptor();
-        for (const LoggedField& logged : kLoggedFields) {
-          const auto* field = descriptor->FindFieldByName(logged.name);
-          if (field != nullptr && !field->is_repeated() &&
-              field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_STRING) {
-            std::string value = message->GetReflection()->GetString(*message, field);
-            if (value.empty()) continue;
-            fields_.emplace_back(logged.name,
-                                 logged.check(logged.name, value).ok() ? value : "(invalid)");
-          }
+        for (const LoggedFieldOf& f : LoggedFieldsOf(message->GetDescriptor())) {
+          std::string value = message->GetReflection()->GetString(*message, f.field);
+          if (value.empty()) continue;
+          fields_.emplace_back(f.logged->name,
+                               f.logged->check(f.logged->name, value).ok() ? value : "(invalid)");
         }
       }
     }

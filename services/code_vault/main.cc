@@ -61,10 +61,11 @@ ABSL_FLAG(bool, engine, true,
           "run RedeemCode and GetCodeStatus on one event-loop thread (libs/engine) with "
           "non-blocking Postgres, "
           "Redis and account-credit connections, instead of the call runner's workers");
-ABSL_FLAG(bool, completion_commit_without_flush, true,
+ABSL_FLAG(bool, completion_commit_without_flush, false,
           "engine: mark redemptions COMPLETED on a connection that commits without waiting for "
           "the WAL flush (synchronous_commit = off); a completion lost in a Postgres crash is "
-          "finished by the recovery worker, since the credit itself is durable");
+          "finished by the recovery worker, since the credit itself is durable. Off: measured "
+          "no gain (docs/decisions.md)");
 ABSL_FLAG(absl::Duration, recovery_min_age, absl::Seconds(10),
           "a PENDING redemption younger than this is left to its own call");
 

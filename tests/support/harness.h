@@ -74,6 +74,9 @@ class Process {
   pid_t pid() const { return pid_; }
   const std::string& log_path() const { return log_path_; }
   std::string Log() const;
+  // The log once the lines the process still buffers are written: what a
+  // check for something absent from it (a PIN) must read.
+  std::string SettledLog() const;
 
  private:
   pid_t pid_ = -1;

@@ -101,6 +101,19 @@ std::optional<int> Process::WaitExit(absl::Duration timeout) {
 
 std::string Process::Log() const { return ReadFile(log_path_); }
 
+std::string Process::SettledLog() const {
+  // A service writes a buffered line within 20 ms (libs/log): a log that has
+  // not grown for 200 ms holds every line of the calls answered before.
+  std::string log = Log();
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  for (;;) {
+    absl::SleepFor(absl::Milliseconds(200));
+    std::string later = Log();
+    if (later.size() == log.size() || absl::Now() > deadline) return later;
+    log = std::move(later);
+  }
+}
+
 ShellRun RunCommand(const std::string& command) {
   char err_path[] = "/tmp/giftcard-shell-err-XXXXXX";
   const int err_fd = mkstemp(err_path);

@@ -224,7 +224,7 @@ TEST_F(GatewayFrontDoorTest, AuthorizationBytesGrpcCannotCarryAreRefusedNotForwa
     }
     ExpectAlive();
   }
-  EXPECT_FALSE(absl::StrContains(process().Log(), secret));
+  EXPECT_FALSE(absl::StrContains(process().SettledLog(), secret));
 }
 
 TEST_F(GatewayFrontDoorTest, ABodyOverTheLimitIs413HoweverFramedAndRedeemsNothing) {
@@ -407,7 +407,7 @@ TEST_F(GatewayFrontDoorTest, TransportErrorsStayInTheLog) {
            "127.0.0.1", "ipv4", "onnection refused", "backends", std::to_string(dead_port)}) {
     EXPECT_FALSE(absl::StrContains(BodyOf(answer), inside)) << inside << " in " << answer;
   }
-  EXPECT_TRUE(absl::StrContains(gateway.process->Log(), "upstream_failed"))
+  EXPECT_TRUE(absl::StrContains(gateway.process->SettledLog(), "upstream_failed"))
       << gateway.process->Log();
 }
 

@@ -621,7 +621,7 @@ TEST_F(GatewayTest, NoPinInTheLogOrTheMetrics) {
   Call("GET", absl::StrCat("/v1/", pin2), kSupportToken);
   Call("POST", "/v1/codes:lookup", kSupportToken, Json({{"code", pin2}}));
   Call("POST", "/v1/codes:check", kStorefrontToken, Json({{"code", pin2}, {"bogus", pin2}}));
-  const std::string log = gateway_.process->Log();
+  const std::string log = gateway_.process->SettledLog();
   const std::string metrics = ScrapeMetrics(*gateway_.process);
   ASSERT_NE(log.find("http_request"), std::string::npos);  // The log is there.
   for (const std::string& p : {pin, pin2}) {

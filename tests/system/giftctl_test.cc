@@ -357,7 +357,7 @@ TEST_F(GiftctlTest, FailuresAreOneLineWithTheReasonAndTheirExitCode) {
     EXPECT_THAT(run.err, Not(HasSubstr(pin))) << command;
     EXPECT_THAT(run.err, HasSubstr("looks like a PIN")) << command;
   }
-  EXPECT_THAT(suite_.code_vault->Log(), Not(HasSubstr(pin)));
+  EXPECT_THAT(suite_.code_vault->SettledLog(), Not(HasSubstr(pin)));
   run = Giftctl("codes list --colour=red");
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_THAT(run.err, HasSubstr("unknown flag --colour"));

@@ -30,7 +30,11 @@ std::string Series(const std::string& name, const std::string& labels, const std
 // runs nothing. Its redemptions credit the same either way.
 TEST(MetricsTest, RedemptionsRunOnTheEngineUnlessItIsTurnedOff) {
   for (const bool engine : {true, false}) {
-    Suite suite({.code_vault_args = {absl::StrCat("--engine=", engine ? "true" : "false")}});
+    // With the engine, completions also commit without waiting for the
+    // flush (its own connection, synchronous_commit = off).
+    Suite suite({.code_vault_args = {absl::StrCat("--engine=", engine ? "true" : "false"),
+                                     absl::StrCat("--completion_commit_without_flush=",
+                                                  engine ? "true" : "false")}});
     const std::string account = UniqueName("engine-acct");
     ASSERT_TRUE(suite.UpsertAccount(account, "DE", "EUR", v1::BILLING_CHANNEL_DIRECT).ok());
     auto codes = suite.IssueActiveCodes(3, 1000, "EUR", "DE");
@@ -51,6 +55,8 @@ TEST(MetricsTest, RedemptionsRunOnTheEngineUnlessItIsTurnedOff) {
     } else {
       EXPECT_EQ(tasks_after, -1) << "engine off: no engine, no metric";
     }
+    EXPECT_THAT(QueryColumn(suite.code_vault_dsn, "SELECT DISTINCT state FROM redemptions"),
+                ::testing::ElementsAre("COMPLETED"));
     EXPECT_EQ(suite.AuditReport(), "");
   }
 }

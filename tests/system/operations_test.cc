@@ -131,7 +131,7 @@ TEST(OperationsTest, AnAuthErrorAfterACommittedCreditNeverPutsTheCodeBack) {
               ElementsAre("1"));
   EXPECT_EQ(suite.AuditReport(), "");
   // Stuck, it said so once, not on every retry.
-  EXPECT_EQ(Occurrences(suite.code_vault->Log(), "\"redemption_outcome_unknown\""), 2);
+  EXPECT_EQ(Occurrences(suite.code_vault->SettledLog(), "\"redemption_outcome_unknown\""), 2);
 }
 
 // Defect 1, billing: the same for ApplyCredit (the application was dropped
@@ -450,15 +450,16 @@ TEST(OperationsTest, APinTypedAsASerialIsRefusedAndNeverLogged) {
     grpc::Status s = suite.vault_stub->GetCodeStatus(Context(kAdminToken).get(), r, &out);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << serial;
     EXPECT_THAT(s.error_message(), Not(HasSubstr(serial)));
-    EXPECT_THAT(suite.code_vault->Log(), Not(HasSubstr(serial)));
+    EXPECT_THAT(suite.code_vault->SettledLog(), Not(HasSubstr(serial)));
   }
-  EXPECT_THAT(suite.code_vault->Log(), HasSubstr("\"serial\":\"(invalid)\""));
+  EXPECT_THAT(suite.code_vault->SettledLog(), HasSubstr("\"serial\":\"(invalid)\""));
   // The real serial still answers, and is logged.
   v1::GetCodeStatusRequest r;
   r.set_serial(codes[0].serial());
   v1::CodeStatus out;
   EXPECT_TRUE(suite.vault_stub->GetCodeStatus(Context(kAdminToken).get(), r, &out).ok());
-  EXPECT_THAT(suite.code_vault->Log(), HasSubstr("\"serial\":\"" + codes[0].serial() + "\""));
+  EXPECT_THAT(suite.code_vault->SettledLog(),
+              HasSubstr("\"serial\":\"" + codes[0].serial() + "\""));
 }
 
 // Defect 9: started without a tokens file the service reported SERVING and

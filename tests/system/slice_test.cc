@@ -94,15 +94,16 @@ TEST_F(SliceTest, RedeemCreditsTheAccountAndBillingAppliesTheCredit) {
   ASSERT_TRUE(suite_.GetAccount(account, &got).ok());
   EXPECT_EQ(got.balance().amount_minor(), 0);
   // One JSON line per call, naming the caller, the outcome and the request id.
-  EXPECT_THAT(suite_.code_vault->Log(),
+  EXPECT_THAT(suite_.code_vault->SettledLog(),
               HasSubstr("\"event\":\"call\",\"method\":\"/giftcard.v1.CodeVault/RedeemCode\","
                         "\"principal\":\"storefront\",\"status\":\"OK\""));
-  EXPECT_THAT(suite_.code_vault->Log(), HasSubstr("\"request_id\":\"redeem-1\""));
+  EXPECT_THAT(suite_.code_vault->SettledLog(), HasSubstr("\"request_id\":\"redeem-1\""));
   // Numbers are JSON numbers; every line is one well-formed JSON object.
-  EXPECT_TRUE(std::regex_search(suite_.code_vault->Log(),
+  EXPECT_TRUE(std::regex_search(suite_.code_vault->SettledLog(),
                                 std::regex("\"latency_ms\":[0-9]+(\\.[0-9]+)?(e-?[0-9]+)?[,}]")));
-  EXPECT_TRUE(std::regex_search(suite_.code_vault->Log(), std::regex("\"port\":[0-9]+[,}]")));
-  EXPECT_THAT(suite_.account_credit->Log(),
+  EXPECT_TRUE(
+      std::regex_search(suite_.code_vault->SettledLog(), std::regex("\"port\":[0-9]+[,}]")));
+  EXPECT_THAT(suite_.account_credit->SettledLog(),
               HasSubstr("\"method\":\"/giftcard.v1.AccountCredit/BatchDebitAccounts\","
                         "\"principal\":\"billing\""));
   EXPECT_THAT(QueryColumn(suite_.account_credit_dsn,

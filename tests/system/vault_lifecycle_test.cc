@@ -385,9 +385,9 @@ TEST(VaultSecretsTest, CanaryPinsAppearNowhereInPlaintext) {
     if (dumped.ok()) haystacks.push_back(dumped->str);
   }
   for (const auto& m : messages) haystacks.push_back(m);
-  haystacks.push_back(suite.code_vault->Log());
-  haystacks.push_back(suite.account_credit->Log());
-  haystacks.push_back(suite.billing->Log());
+  haystacks.push_back(suite.code_vault->SettledLog());
+  haystacks.push_back(suite.account_credit->SettledLog());
+  haystacks.push_back(suite.billing->SettledLog());
 
   for (const auto& code : codes) {
     const std::string normalized = absl::StrReplaceAll(code.code(), {{"-", ""}});

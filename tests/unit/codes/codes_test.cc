@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <thread>
 
+#include "absl/strings/escaping.h"
 #include "codes/hasher.h"
 #include "errors/status.h"
 
@@ -116,6 +118,25 @@ TEST(HasherTest, HashesWithTheActiveKeyAndFindsCodesUnderOldKeys) {
   for (const auto& h : rotated->AllHashes(pin)) found |= (h.digest == stored.digest);
   EXPECT_TRUE(found);
   EXPECT_NE(old_only->Hash(GeneratePin()).digest, stored.digest);
+}
+
+// RFC 4231 test case 6 (a 131-byte key): the keyed context, copied for each
+// digest, gives HMAC-SHA256 itself, from any number of threads at once.
+TEST(HasherTest, DigestIsHmacSha256FromEveryThread) {
+  auto hasher = CodeHasher::FromSpec("k1:" + std::string(262, 'a'));
+  ASSERT_TRUE(hasher.ok());
+  const std::string data = "Test Using Larger Than Block-Size Key - Hash Key First";
+  const std::string want = "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54";
+  EXPECT_EQ(absl::BytesToHexString(hasher->Hash(data).digest), want);
+  std::vector<std::string> got(8);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 200; ++i) got[t] = absl::BytesToHexString(hasher->Hash(data).digest);
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const std::string& g : got) EXPECT_EQ(g, want);
 }
 
 TEST(HasherTest, RefusesWeakOrMalformedPeppers) {
