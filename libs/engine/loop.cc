@@ -1,6 +1,7 @@
 #include "engine/loop.h"
 
 #include <event2/event.h>
+#include <pthread.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -52,6 +53,8 @@ Loop::~Loop() {
 void Loop::Start() {
   thread_ = std::thread([this] {
     thread_id_.store(std::this_thread::get_id());
+    // Linux keeps 15 characters of a thread's name; a longer one is refused.
+    pthread_setname_np(pthread_self(), name_.substr(0, 15).c_str());
     event_base_loop(base_, EVLOOP_NO_EXIT_ON_EMPTY);
   });
 }

@@ -78,7 +78,7 @@ int main(int argc, char** argv) {
   // The engine: the batch postings from the handler to the answer on one
   // thread that owns its connection (docs/decisions.md, "One engine per
   // service"). Its parts are destroyed after the loop has stopped.
-  engine::Loop loop("account-credit-engine");
+  engine::Loop loop("credit-engine");
   std::unique_ptr<pg::LoopClient> engine_pg;
   std::unique_ptr<account_credit::LoopLedgerStore> engine_store;
   if (absl::GetFlag(FLAGS_engine)) {

@@ -146,7 +146,7 @@ int main(int argc, char** argv) {
   // The engine: RedeemCode from the handler to the answer on one thread
   // that owns its connections (docs/decisions.md, "One engine per service").
   // Its parts are destroyed after the loop has stopped.
-  engine::Loop loop("code-vault-engine");
+  engine::Loop loop("vault-engine");
   std::unique_ptr<pg::LoopClient> engine_pg;
   std::unique_ptr<pg::LoopClient> engine_pg_completions;
   std::unique_ptr<redis::LoopClient> engine_redis;

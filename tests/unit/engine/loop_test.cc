@@ -6,7 +6,10 @@
 
 #include <gtest/gtest.h>
 
+#include <pthread.h>
+
 #include <atomic>
+#include <string>
 #include <thread>
 
 #include "absl/synchronization/notification.h"
@@ -14,6 +17,26 @@
 
 namespace giftcard::engine {
 namespace {
+
+// The loop's thread carries its name (as `top -H` and perf show it); Linux
+// keeps 15 characters and refuses a longer name, so it is cut to fit.
+TEST(LoopTest, TheThreadIsNamed) {
+  for (const std::string& name : {std::string("vault-engine"), std::string(20, 'x')}) {
+    Loop loop(name);
+    loop.Start();
+    absl::Notification named;
+    std::string seen;
+    loop.Post([&] {
+      char buffer[32] = {};
+      pthread_getname_np(pthread_self(), buffer, sizeof(buffer));
+      seen = buffer;
+      named.Notify();
+    });
+    named.WaitForNotification();
+    loop.Stop();
+    EXPECT_EQ(seen, name.substr(0, 15));
+  }
+}
 
 TEST(LoopTest, PostsFromManyThreadsRunOnTheLoopInEachThreadsOrder) {
   Loop loop("test");
