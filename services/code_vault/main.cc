@@ -58,7 +58,7 @@ ABSL_FLAG(absl::Duration, failed_attempts_window, absl::Minutes(15),
 ABSL_FLAG(absl::Duration, recovery_interval, absl::Seconds(5),
           "how often the recovery worker looks for PENDING redemptions");
 ABSL_FLAG(bool, engine, true,
-          "run RedeemCode and GetCodeStatus on one event-loop thread (libs/engine) with "
+          "run RedeemCode, CheckCode and GetCodeStatus on one event-loop thread (libs/engine) with "
           "non-blocking Postgres, "
           "Redis and account-credit connections, instead of the call runner's workers");
 ABSL_FLAG(bool, completion_commit_without_flush, false,

@@ -268,6 +268,39 @@ TEST_F(VaultLifecycleTest, CheckCodeTellsTheValueWithoutRedeeming) {
   EXPECT_EQ(status.state(), v1::CODE_STATE_ACTIVE);
 }
 
+// CheckCode on the engine and on the call runner's workers alike: a check of
+// a real code is refunded, so a storefront may check one as often as it
+// likes; a guess stays counted under the client address, and past the
+// limit every check from that address is refused, a real code's too.
+TEST(VaultLimitsTest, CheckCodeCountsGuessesNotRealCodes) {
+  for (const bool engine : {true, false}) {
+    Suite suite({.code_vault_args = {absl::StrCat("--engine=", engine ? "true" : "false"),
+                                     "--max_failures_per_client=3"}});
+    auto codes = suite.IssueActiveCodes(1, 500, "EUR", "DE");
+    ASSERT_EQ(codes.size(), 1u);
+    const std::string ip = engine ? "198.51.100.21" : "198.51.100.22";
+    auto check = [&](const std::string& code, v1::CodeCheck* out) {
+      v1::CheckCodeRequest request;
+      request.set_code(code);
+      request.set_client_ip(ip);
+      return suite.vault_stub->CheckCode(Context(kStorefrontToken).get(), request, out);
+    };
+    v1::CodeCheck out;
+    for (int i = 0; i < 6; ++i) {
+      grpc::Status s = check(codes[0].code(), &out);
+      ASSERT_TRUE(s.ok()) << "engine " << engine << ", check " << i << ": " << s.error_message();
+      EXPECT_EQ(out.amount().amount_minor(), 500);
+      EXPECT_TRUE(out.redeemable());
+    }
+    for (int i = 0; i < 3; ++i) {
+      EXPECT_EQ(ReasonOf(check(codes::Format(codes::GeneratePin()), &out)), "CODE_INVALID")
+          << "engine " << engine << ", guess " << i;
+    }
+    EXPECT_EQ(ReasonOf(check(codes::Format(codes::GeneratePin()), &out)), "TOO_MANY_ATTEMPTS");
+    EXPECT_EQ(ReasonOf(check(codes[0].code(), &out)), "TOO_MANY_ATTEMPTS");
+  }
+}
+
 TEST(VaultKeysTest, CodesIssuedUnderAnOldPepperStillRedeemAfterRotation) {
   Suite suite;
   const std::string account = UniqueName("acct");

@@ -146,17 +146,28 @@ void ToProto(const BatchInfo& batch, v1::Batch* out) {
 grpc::ServerUnaryReactor* CodeVaultHandler::CheckCode(grpc::CallbackServerContext* context,
                                                       const v1::CheckCodeRequest* request,
                                                       v1::CodeCheck* response) {
-  return calls_.Run(context, "CheckCode", server::Lane::kRead,
-                    [this, context, request, response]() -> grpc::Status {
-                      if (grpc::Status denied = Allow(context, "CheckCode"); !denied.ok())
-                        return denied;
-                      auto check = service_.CheckCode(request->code(), request->client_ip());
-                      if (!check.ok()) return errors::ToGrpcStatus(check.status());
-                      *response->mutable_amount() = protoconv::ToProto(check->amount);
-                      response->set_region(check->region);
-                      response->set_redeemable(check->redeemable);
-                      return grpc::Status::OK;
-                    });
+  auto to_proto = [response](const absl::StatusOr<CodeCheck>& check) {
+    if (!check.ok()) return errors::ToGrpcStatus(check.status());
+    *response->mutable_amount() = protoconv::ToProto(check->amount);
+    response->set_region(check->region);
+    response->set_redeemable(check->redeemable);
+    return grpc::Status::OK;
+  };
+  if (!engine_) {
+    return calls_.Run(context, "CheckCode", server::Lane::kRead,
+                      [this, context, request, to_proto]() -> grpc::Status {
+                        if (grpc::Status denied = Allow(context, "CheckCode"); !denied.ok())
+                          return denied;
+                        return to_proto(service_.CheckCode(request->code(), request->client_ip()));
+                      });
+  }
+  return OnEngine(
+      context, "CheckCode",
+      [this, code = request->code(), client_ip = request->client_ip(), to_proto](auto finish) {
+        service_.StartCheckCode(
+            engine_->ports, code, client_ip,
+            [to_proto, finish](absl::StatusOr<CodeCheck> check) { finish(to_proto(check)); });
+      });
 }
 
 grpc::ServerUnaryReactor* CodeVaultHandler::VoidCodes(grpc::CallbackServerContext* context,

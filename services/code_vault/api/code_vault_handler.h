@@ -34,8 +34,8 @@ using CodeVaultCallbackBase = v1::CodeVault::WithCallbackMethod_RedeemCode<
                                             v1::CodeVault::WithCallbackMethod_GetCaller<
                                                 v1::CodeVault::Service>>>>>>>>>>>>>>;
 
-// The hot path on the service's engine (main.cc wires it): RedeemCode and
-// GetCodeStatus. `run` runs a task on the engine's thread, where `ports`
+// The hot path on the service's engine (main.cc wires it): RedeemCode,
+// CheckCode and GetCodeStatus. `run` runs a task on the engine's thread, where `ports`
 // and `reads` answer.
 struct RedeemEngine {
   std::function<void(absl::AnyInvocable<void() &&>)> run;
@@ -59,7 +59,7 @@ class CodeVaultHandler final : public CodeVaultCallbackBase {
         calls_(calls),
         events_(events) {}
 
-  // From now on RedeemCode and GetCodeStatus run on the engine instead of
+  // From now on RedeemCode, CheckCode and GetCodeStatus run on the engine instead of
   // the call runner.
   void UseEngine(RedeemEngine engine) { engine_.emplace(std::move(engine)); }
 

@@ -32,6 +32,8 @@ class AsyncAdmission {
   virtual void Release(const std::string& key, const std::string& token) = 0;
   // AttemptLimiter::Charge.
   virtual void Charge(const std::vector<LimitKey>& keys, Callback<absl::Status> done) = 0;
+  // AttemptLimiter::Refund; nobody waits for it.
+  virtual void Refund(const std::vector<LimitKey>& keys) = 0;
 };
 
 // The redemption's rows (Postgres).
@@ -92,6 +94,7 @@ class SyncAdmission : public AsyncAdmission {
   void Charge(const std::vector<LimitKey>& keys, Callback<absl::Status> done) override {
     std::move(done)(limiter_.Charge(keys));
   }
+  void Refund(const std::vector<LimitKey>& keys) override { (void)limiter_.Refund(keys); }
 
  private:
   RedemptionGuard& guard_;

@@ -135,27 +135,6 @@ std::vector<LimitKey> VaultService::LimitKeys(const std::string& account_id,
 }
 
 // Refunds a charged attempt on the way out unless it was marked a failure.
-class VaultService::ChargedAttempt {
- public:
-  ChargedAttempt(AttemptLimiter& limiter, std::vector<LimitKey> keys)
-      : limiter_(limiter), keys_(std::move(keys)) {}
-  ~ChargedAttempt() {
-    if (!failed_) (void)limiter_.Refund(keys_);
-  }
-  ChargedAttempt(const ChargedAttempt&) = delete;
-  ChargedAttempt& operator=(const ChargedAttempt&) = delete;
-  // The attempt was a guess at a code that cannot be redeemed: it stays counted.
-  absl::Status Failed(absl::Status answer) {
-    failed_ = true;
-    return answer;
-  }
-
- private:
-  AttemptLimiter& limiter_;
-  const std::vector<LimitKey> keys_;
-  bool failed_ = false;
-};
-
 absl::StatusOr<IssuedBatch> VaultService::IssueCodes(const IssueCommand& command) {
   if (command.count < 1 || command.count > kMaxCodesPerBatch) {
     return errors::InvalidField("count", absl::StrCat("must be 1 to ", kMaxCodesPerBatch));
@@ -344,19 +323,43 @@ absl::StatusOr<ListBatchesResult> VaultService::ListBatches(int page_size,
 
 absl::StatusOr<CodeCheck> VaultService::CheckCode(const std::string& code,
                                                   const std::string& client_ip) {
+  std::optional<absl::StatusOr<CodeCheck>> answer;
+  StartCheckCode(SyncPorts(), code, client_ip,
+                 [&answer](absl::StatusOr<CodeCheck> c) { answer = std::move(c); });
+  if (!answer) return absl::InternalError("the blocking ports left a check unanswered");
+  return *std::move(answer);
+}
+
+void VaultService::StartCheckCode(RedeemPorts ports, const std::string& code,
+                                  const std::string& client_ip,
+                                  Callback<absl::StatusOr<CodeCheck>> done) {
   // Without an account, the client address is the only key guessing can be
   // counted under, so it is required here.
-  GIFTCARD_ASSIGN_OR_RETURN(std::string client_key,
-                            validate::ClientAddressKey("client_ip", client_ip));
-  GIFTCARD_ASSIGN_OR_RETURN(std::string normalized, codes::Normalize(code));
-  std::vector<LimitKey> keys = LimitKeys("", client_key);
-  GIFTCARD_RETURN_IF_ERROR(limiter_.Charge(keys));
-  ChargedAttempt attempt(limiter_, std::move(keys));
-  absl::StatusOr<Code> found = store_.GetCodeByHashes(DigestsOf(hasher_.AllHashes(normalized)));
-  if (!found.ok() && found.status().code() != absl::StatusCode::kNotFound) return found.status();
-  const CodeState state = found.ok() ? EffectiveState(*found, options_.now()) : CodeState::kVoided;
-  if (!IsKnownToTheStorefront(state)) return attempt.Failed(CodeInvalid());
-  return CodeCheck{found->amount, found->region, state == CodeState::kActive};
+  absl::StatusOr<std::string> client_key = validate::ClientAddressKey("client_ip", client_ip);
+  if (!client_key.ok()) return std::move(done)(client_key.status());
+  absl::StatusOr<std::string> normalized = codes::Normalize(code);
+  if (!normalized.ok()) return std::move(done)(normalized.status());
+  // Charged first, so parallel guesses cannot pass the limit; refunded
+  // unless it was a guess (a code the storefront may not know).
+  std::vector<LimitKey> keys = LimitKeys("", *client_key);
+  ReserveRequest lookup{DigestsOf(hasher_.AllHashes(*normalized)), "", ""};
+  ports.admission.Charge(keys, [this, ports, keys, lookup = std::move(lookup),
+                                done = std::move(done)](absl::Status charged) mutable {
+    if (!charged.ok()) return std::move(done)(charged);
+    ports.store.Lookup(lookup, [this, ports, keys,
+                                done = std::move(done)](absl::StatusOr<CodeLookup> found) mutable {
+      if (!found.ok()) {
+        ports.admission.Refund(keys);
+        return std::move(done)(found.status());
+      }
+      const CodeState state =
+          found->code ? EffectiveState(*found->code, options_.now()) : CodeState::kVoided;
+      if (!IsKnownToTheStorefront(state)) return std::move(done)(CodeInvalid());
+      ports.admission.Refund(keys);
+      std::move(done)(
+          CodeCheck{found->code->amount, found->code->region, state == CodeState::kActive});
+    });
+  });
 }
 
 namespace {

@@ -149,6 +149,9 @@ class VaultService {
   absl::StatusOr<ListBatchesResult> ListBatches(int page_size, const std::string& page_token);
   // Storefront: value and region of a code, without redeeming it.
   absl::StatusOr<CodeCheck> CheckCode(const std::string& code, const std::string& client_ip);
+  // The same without waiting, through `ports` (admission and store).
+  void StartCheckCode(RedeemPorts ports, const std::string& code, const std::string& client_ip,
+                      Callback<absl::StatusOr<CodeCheck>> done);
   // Admin view: the exact state (EXPIRED when past expiry) and the latest
   // change with who made it.
   absl::StatusOr<Code> GetCodeStatus(const CodeKey& key);
@@ -178,7 +181,6 @@ class VaultService {
   int64_t unknown_outcome_count() const { return unknown_outcomes_.load(); }
 
  private:
-  class ChargedAttempt;
   class RedeemCall;
   // Credit, then complete or reject: the saga's second half, shared by a
   // redemption, its replay and the recovery worker.

@@ -85,4 +85,17 @@ void LoopAdmission::Charge(const std::vector<LimitKey>& keys, Callback<absl::Sta
   if (keys.empty()) finish();
 }
 
+void LoopAdmission::Refund(const std::vector<LimitKey>& keys) {
+  for (const LimitKey& k : keys) {
+    client_.Eval(RedisAttemptLimiter::RefundScript(), {RedisAttemptLimiter::CounterKey(k.key)}, {},
+                 [this, k](absl::StatusOr<redis::Reply> reply) {
+                   // Where Redis's state says now, as FallbackAttemptLimiter::Refund.
+                   (void)limiter_.Route(reply.ok() ? absl::OkStatus()
+                                                   : errors::DependencyUnavailable(
+                                                         "redis", reply.status().message()),
+                                        [this, &k] { return limiter_.fallback().Refund({k}); });
+                 });
+  }
+}
+
 }  // namespace giftcard::code_vault

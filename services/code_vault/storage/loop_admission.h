@@ -28,6 +28,7 @@ class LoopAdmission : public AsyncAdmission {
              Callback<Admission> done) override;
   void Release(const std::string& key, const std::string& token) override;
   void Charge(const std::vector<LimitKey>& keys, Callback<absl::Status> done) override;
+  void Refund(const std::vector<LimitKey>& keys) override;
 
  private:
   redis::LoopClient& client_;
