@@ -42,7 +42,8 @@ std::vector<v1::CodeChange> History(Suite& suite, const std::string& serial, int
 
 TEST(CodeHistoryTest, EveryAdminChangeNamesItsCallerReasonAndRequest) {
   Suite suite;
-  ASSERT_TRUE(suite.UpsertAccount("holder", "DE", "EUR", v1::BILLING_CHANNEL_DIRECT).ok());
+  const std::string holder = UniqueName("holder");
+  ASSERT_TRUE(suite.UpsertAccount(holder, "DE", "EUR", v1::BILLING_CHANNEL_DIRECT).ok());
   const std::vector<v1::IssuedCode> codes = suite.IssueCodes(2, 2500, "EUR", "DE", "issue-1");
   ASSERT_EQ(codes.size(), 2u);
   const std::string serial = codes[0].serial();
@@ -64,7 +65,7 @@ TEST(CodeHistoryTest, EveryAdminChangeNamesItsCallerReasonAndRequest) {
   unblock.set_request_id("unblock-1");
   v1::UnblockCodesResponse unblocked;
   ASSERT_TRUE(suite.vault_stub->UnblockCodes(admin().get(), unblock, &unblocked).ok());
-  ASSERT_TRUE(suite.Redeem(codes[0].code(), "holder", "r1").ok());
+  ASSERT_TRUE(suite.Redeem(codes[0].code(), holder, "r1").ok());
   v1::ReverseRedemptionRequest clawback;
   clawback.set_serial(serial);
   clawback.set_reason("chargeback 4711");

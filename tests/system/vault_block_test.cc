@@ -20,7 +20,7 @@ using ::testing::HasSubstr;
 class VaultBlockTest : public ::testing::Test {
  protected:
   VaultBlockTest() {
-    EXPECT_TRUE(suite_.UpsertAccount("holder", "DE", "EUR", v1::BILLING_CHANNEL_DIRECT).ok());
+    EXPECT_TRUE(suite_.UpsertAccount(holder_, "DE", "EUR", v1::BILLING_CHANNEL_DIRECT).ok());
   }
 
   grpc::Status Block(const std::vector<std::string>& serials, const std::string& request_id,
@@ -47,6 +47,9 @@ class VaultBlockTest : public ::testing::Test {
   }
 
   Suite suite_;
+  // An account of this test alone: the fixture's Redis counts an account's
+  // failed attempts across every test of the run, and a blocked code is one.
+  const std::string holder_ = UniqueName("holder");
 };
 
 TEST_F(VaultBlockTest, ABlockedCodeAnswersTheStorefrontExactlyAsAnUnknownOne) {
@@ -56,8 +59,8 @@ TEST_F(VaultBlockTest, ABlockedCodeAnswersTheStorefrontExactlyAsAnUnknownOne) {
   ASSERT_TRUE(Block({codes[0].serial()}, "block-1", &blocked).ok());
   EXPECT_EQ(blocked.blocked_count(), 1);
 
-  const grpc::Status on_blocked = suite_.Redeem(codes[0].code(), "holder", "r-blocked");
-  const grpc::Status on_unknown = suite_.Redeem(UnknownPin(), "holder", "r-unknown");
+  const grpc::Status on_blocked = suite_.Redeem(codes[0].code(), holder_, "r-blocked");
+  const grpc::Status on_unknown = suite_.Redeem(UnknownPin(), holder_, "r-unknown");
   EXPECT_EQ(on_blocked.error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(ReasonOf(on_blocked), "CODE_INVALID");
   EXPECT_EQ(on_blocked.error_code(), on_unknown.error_code());
@@ -92,7 +95,7 @@ TEST_F(VaultBlockTest, ABlockedCodeAnswersTheStorefrontExactlyAsAnUnknownOne) {
   EXPECT_EQ(status.state(), v1::CODE_STATE_ACTIVE);
   EXPECT_EQ(status.block_reason(), "");
   v1::Redemption redemption;
-  grpc::Status s = suite_.Redeem(codes[0].code(), "holder", "r-after", &redemption);
+  grpc::Status s = suite_.Redeem(codes[0].code(), holder_, "r-after", &redemption);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(redemption.state(), v1::REDEMPTION_STATE_COMPLETED);
   EXPECT_EQ(suite_.AuditReport(), "");
@@ -145,7 +148,7 @@ TEST_F(VaultBlockTest, BlockingIsReversibleVoidingIsNot) {
 
   // A redeemed code is blocked only through a clawback.
   const std::vector<v1::IssuedCode> sold = suite_.IssueActiveCodes(1, 500, "EUR", "DE");
-  ASSERT_TRUE(suite_.Redeem(sold[0].code(), "holder", "r-sold").ok());
+  ASSERT_TRUE(suite_.Redeem(sold[0].code(), holder_, "r-sold").ok());
   s = Block({sold[0].serial()}, "block-redeemed", &blocked);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_EQ(ReasonOf(s), "CODE_ALREADY_REDEEMED");
@@ -213,7 +216,7 @@ TEST_F(VaultBlockTest, ARaceOfBlockAgainstRedeemEndsInExactlyOneOfThem) {
 
 TEST_F(VaultBlockTest, ABatchBlockSkipsWhatCannotBeHeldAndSupportCannotBlock) {
   const std::vector<v1::IssuedCode> codes = suite_.IssueActiveCodes(3, 500, "EUR", "DE");
-  ASSERT_TRUE(suite_.Redeem(codes[0].code(), "holder", "r-batch").ok());
+  ASSERT_TRUE(suite_.Redeem(codes[0].code(), holder_, "r-batch").ok());
   v1::BlockCodesRequest request;
   request.set_batch_id(codes[0].batch_id());
   request.set_reason("batch stolen in transit");
