@@ -1,13 +1,16 @@
 // billing: applies account credit to invoices. Wiring only.
 #include "absl/flags/flag.h"
 #include "auth/serving.h"
+#include "batch/batcher.h"
 #include "config/config.h"
+#include "engine/loop.h"
 #include "log/log.h"
 #include "metrics/registry.h"
 #include "outbox/event_log.h"
 #include "outbox/runtime.h"
-#include "pg/migrations.h"
 #include "pg/health_probe.h"
+#include "pg/loop_client.h"
+#include "pg/migrations.h"
 #include "pg/pool.h"
 #include "server/bootstrap.h"
 #include "server/client.h"
@@ -17,6 +20,8 @@
 #include "services/billing/billing_migrations.h"
 #include "services/billing/domain/billing_service.h"
 #include "services/billing/peers/account_credit_gateway.h"
+#include "services/billing/peers/loop_account_debit.h"
+#include "services/billing/storage/loop_application_store.h"
 #include "services/billing/storage/pg_application_store.h"
 #include "services/billing/storage/pg_audit_facts.h"
 
@@ -27,6 +32,9 @@ ABSL_FLAG(absl::Duration, debit_timeout, absl::Seconds(3),
           "deadline of each call to account-credit");
 ABSL_FLAG(absl::Duration, recovery_interval, absl::Seconds(5),
           "how often the recovery worker looks for unsettled applications");
+ABSL_FLAG(bool, engine, true,
+          "run ApplyCredit on one event-loop thread (libs/engine) with non-blocking Postgres and "
+          "account-credit connections, instead of the call runner's workers");
 ABSL_FLAG(absl::Duration, recovery_min_age, absl::Seconds(10),
           "an application unchanged for less than this is left to its own call");
 
@@ -69,6 +77,43 @@ int main(int argc, char** argv) {
   billing::BillingHandler handler(
       service, **authorizer, [&pool] { return billing::ReadAuditFacts(pool); }, calls,
       events.watch());
+  // The engine: ApplyCredit from the handler to the answer on one thread
+  // that owns its connections (docs/decisions.md, "One engine per service").
+  // Its parts are destroyed after the loop has stopped.
+  engine::Loop loop("billing-engine");
+  std::unique_ptr<pg::LoopClient> engine_pg;
+  std::unique_ptr<billing::LoopApplicationStore> engine_store;
+  std::unique_ptr<billing::LoopAccountDebit> engine_debit;
+  if (absl::GetFlag(FLAGS_engine)) {
+    engine_pg = std::make_unique<pg::LoopClient>(
+        loop, pg::LoopClientOptions{.dsn = dsn,
+                                    .statements = billing::LoopApplicationStore::Statements(),
+                                    .setup_sql = pg::SessionSettings({})});
+    engine_store = std::make_unique<billing::LoopApplicationStore>(
+        loop, *engine_pg,
+        billing::LoopApplicationStore::Options{
+            .max_batch = static_cast<size_t>(server::SqlMaxBatchFlag()),
+            .on_batch = [](const std::string& stage) { return batch::SizeObserver(stage); }});
+    engine_debit = std::make_unique<billing::LoopAccountDebit>(
+        loop,
+        server::MakeChannel(absl::GetFlag(FLAGS_account_credit_address),
+                            server::PeerTlsFromFlags()),
+        absl::GetFlag(FLAGS_account_credit_token), absl::GetFlag(FLAGS_debit_timeout),
+        billing::LoopAccountDebit::Options{.max_batch =
+                                               static_cast<size_t>(server::SqlMaxBatchFlag())});
+    metrics::Global().AddCallback(
+        "giftcard_engine_tasks_total",
+        "Tasks the engine's loop ran (calls posted to it and continuations).", "counter",
+        [&loop] { return static_cast<double>(loop.tasks_run()); });
+    metrics::Global().AddCallback(
+        "giftcard_engine_wakeups_total",
+        "Times another thread woke the engine's loop; tasks per wake-up is what a wake-up buys.",
+        "counter", [&loop] { return static_cast<double>(loop.wakeups()); });
+    loop.Start();
+    handler.UseEngine(
+        {.run = [&loop](absl::AnyInvocable<void() &&> task) { loop.Post(std::move(task)); },
+         .ports = {*engine_store, *engine_debit}});
+  }
   metrics::Global().AddCallback(
       "giftcard_saga_unknown_outcomes_total",
       "Debits and reversals whose outcome stayed unknown; the application stays unsettled and "
@@ -79,9 +124,14 @@ int main(int argc, char** argv) {
       server::CountedRecoveryPass([&service, min_age = absl::GetFlag(FLAGS_recovery_min_age)] {
         return service.RecoverUnsettled(min_age, 100);
       }));
-  serve.on_grace_expired = [&pool] { pool.Abandon(); };
+  serve.on_grace_expired = [&pool, &loop, &engine_pg] {
+    pool.Abandon();
+    if (engine_pg) loop.Post([&engine_pg] { engine_pg->Abandon(); });
+  };
   // Health asks the database on a connection of its own, under a deadline
   // this process keeps: a stalled Postgres is NOT_SERVING within ~2 s.
   pg::HealthProbe database(dsn, absl::Milliseconds(1500));
-  return server::Serve(serve, {&handler}, [&database] { return database.Check(); });
+  const int exit_code = server::Serve(serve, {&handler}, [&database] { return database.Check(); });
+  loop.Stop();  // The server has drained: no call is on the engine any more.
+  return exit_code;
 }

@@ -120,6 +120,71 @@ TEST(MetricsTest, CodeStatusRunsOnTheEngineAndEachCallerGetsItsOwnCode) {
   }
 }
 
+// billing's ApplyCredit runs on its engine (--engine=false: the call
+// runner's workers). Invoices that arrive together are recorded and debited
+// in batches, each answered with its own application; a replay answers the
+// recorded one, an invoice reused for another amount is refused, and an
+// account without credit gets everything to charge.
+TEST(MetricsTest, ApplyCreditRunsOnTheEngineUnlessItIsTurnedOff) {
+  for (const bool engine : {true, false}) {
+    Suite suite({.billing_args = {absl::StrCat("--engine=", engine ? "true" : "false")}});
+    constexpr int kAccounts = 8;
+    std::vector<std::string> accounts;
+    for (int i = 0; i < kAccounts; ++i) {
+      accounts.push_back(UniqueName("apply-acct"));
+      ASSERT_TRUE(suite.UpsertAccount(accounts[i], "DE", "EUR", v1::BILLING_CHANNEL_DIRECT).ok());
+    }
+    auto codes = suite.IssueActiveCodes(kAccounts - 1, 1000, "EUR", "DE");
+    ASSERT_EQ(codes.size(), static_cast<size_t>(kAccounts - 1));
+    for (int i = 0; i + 1 < kAccounts; ++i) {  // The last account has no credit.
+      ASSERT_TRUE(suite.Redeem(codes[i].code(), accounts[i], absl::StrCat("fund-", i)).ok());
+    }
+    const double tasks_before =
+        MetricValue(ScrapeMetrics(*suite.billing), "giftcard_engine_tasks_total");
+
+    std::vector<v1::CreditApplication> apps(kAccounts);
+    std::vector<grpc::Status> statuses(kAccounts);
+    std::vector<std::thread> callers;
+    for (int i = 0; i < kAccounts; ++i) {
+      callers.emplace_back([&, i] {
+        // Invoice i asks 300 + 100 i: accounts 0 to 6 hold 1,000 each.
+        statuses[i] = suite.ApplyCredit(absl::StrCat("inv-", i), accounts[i], 300 + 100 * i,
+                                        "EUR", &apps[i]);
+      });
+    }
+    for (auto& t : callers) t.join();
+    for (int i = 0; i < kAccounts; ++i) {
+      ASSERT_TRUE(statuses[i].ok()) << i << ": " << statuses[i].error_message();
+      EXPECT_EQ(apps[i].invoice_id(), absl::StrCat("inv-", i));
+      EXPECT_EQ(apps[i].account_id(), accounts[i]);
+      EXPECT_EQ(apps[i].state(), v1::CREDIT_APPLICATION_STATE_APPLIED);
+      const int64_t due = 300 + 100 * i;
+      const int64_t applied = i + 1 < kAccounts ? due : 0;
+      EXPECT_EQ(apps[i].applied().amount_minor(), applied) << i;
+      EXPECT_EQ(apps[i].amount_to_charge().amount_minor(), due - applied) << i;
+      EXPECT_EQ(apps[i].remaining_credit().amount_minor(), i + 1 < kAccounts ? 1000 - due : 0);
+    }
+    // A replay answers what was recorded; another amount is refused.
+    v1::CreditApplication again;
+    ASSERT_TRUE(suite.ApplyCredit("inv-2", accounts[2], 500, "EUR", &again).ok());
+    EXPECT_EQ(again.applied().amount_minor(), 500);
+    EXPECT_EQ(again.remaining_credit().amount_minor(), 500);
+    EXPECT_EQ(ReasonOf(suite.ApplyCredit("inv-2", accounts[2], 501, "EUR", &again)),
+              "REQUEST_ID_REUSED");
+    EXPECT_EQ(suite.ApplyCredit("", accounts[2], 501, "EUR", &again).error_code(),
+              grpc::StatusCode::INVALID_ARGUMENT);
+
+    const double tasks_after =
+        MetricValue(ScrapeMetrics(*suite.billing), "giftcard_engine_tasks_total");
+    if (engine) {
+      EXPECT_GE(tasks_after - tasks_before, kAccounts + 3);  // At least one task per call.
+    } else {
+      EXPECT_EQ(tasks_after, -1);
+    }
+    EXPECT_EQ(suite.AuditReport(), "");
+  }
+}
+
 TEST(MetricsTest, ARedemptionMovesTheCountersAndNoRequestValueIsALabel) {
   Suite suite;
   const std::string account = UniqueName("metrics-acct");

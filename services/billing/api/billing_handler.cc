@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "deadline/deadline.h"
 #include "errors/grpc_status.h"
+#include "errors/status.h"
 #include "protoconv/protoconv.h"
 #include "server/call_deadline.h"
 
@@ -42,17 +43,45 @@ void ToProto(const CreditApplication& a, v1::CreditApplication* out) {
 grpc::ServerUnaryReactor* BillingHandler::ApplyCredit(grpc::CallbackServerContext* context,
                                                       const v1::ApplyCreditRequest* request,
                                                       v1::CreditApplication* response) {
-  return calls_.Run(context, "ApplyCredit", server::Lane::kWrite,
-                    [this, context, request, response]() -> grpc::Status {
-                      if (grpc::Status denied = Allow(context, "ApplyCredit"); !denied.ok())
-                        return denied;
-                      auto result =
-                          service_.ApplyCredit({request->invoice_id(), request->account_id(),
-                                                protoconv::FromProto(request->amount_due())});
-                      if (!result.ok()) return errors::ToGrpcStatus(result.status());
-                      ToProto(*result, response);
-                      return grpc::Status::OK;
-                    });
+  ApplyCreditCommand command{request->invoice_id(), request->account_id(),
+                             protoconv::FromProto(request->amount_due())};
+  if (!engine_) {
+    return calls_.Run(context, "ApplyCredit", server::Lane::kWrite,
+                      [this, context, command, response]() -> grpc::Status {
+                        if (grpc::Status denied = Allow(context, "ApplyCredit"); !denied.ok())
+                          return denied;
+                        auto result = service_.ApplyCredit(command);
+                        if (!result.ok()) return errors::ToGrpcStatus(result.status());
+                        ToProto(*result, response);
+                        return grpc::Status::OK;
+                      });
+  }
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (grpc::Status denied = Allow(context, "ApplyCredit"); !denied.ok()) {
+    reactor->Finish(denied);
+    return reactor;
+  }
+  if (engine_in_flight_.fetch_add(1) >= engine_->max_in_flight) {
+    engine_in_flight_.fetch_sub(1);
+    reactor->Finish(errors::ToGrpcStatus(errors::WithRetryDelay(
+        errors::Error(
+            absl::StatusCode::kResourceExhausted, errors::reason::kOverloaded,
+            "the service is at its bound of calls in flight; retry after the delay",
+            {{"method", "ApplyCredit"}, {"max_in_flight", absl::StrCat(engine_->max_in_flight)}}),
+        engine_->retry_after)));
+    return reactor;
+  }
+  engine_->run([this, reactor, response, command = std::move(command)]() mutable {
+    service_.StartApplyCredit(engine_->ports, std::move(command),
+                              [this, reactor, response](absl::StatusOr<CreditApplication> result) {
+                                engine_in_flight_.fetch_sub(1);
+                                if (!result.ok())
+                                  return reactor->Finish(errors::ToGrpcStatus(result.status()));
+                                ToProto(*result, response);
+                                reactor->Finish(grpc::Status::OK);
+                              });
+  });
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* BillingHandler::ReverseCredit(grpc::CallbackServerContext* context,

@@ -3,6 +3,11 @@
 #ifndef GIFTCARD_SERVICES_BILLING_API_BILLING_HANDLER_H_
 #define GIFTCARD_SERVICES_BILLING_API_BILLING_HANDLER_H_
 
+#include <atomic>
+#include <functional>
+#include <optional>
+
+#include "absl/functional/any_invocable.h"
 #include "audit/wire.h"
 #include "auth/authorizer.h"
 #include "giftcard/v1/billing.grpc.pb.h"
@@ -11,6 +16,17 @@
 #include "services/billing/domain/billing_service.h"
 
 namespace giftcard::billing {
+
+// ApplyCredit on the service's engine (main.cc wires it): `run` runs a task
+// on the engine's thread, where `ports` answer.
+struct ApplyEngine {
+  std::function<void(absl::AnyInvocable<void() &&>)> run;
+  ApplyPorts ports;
+  // Calls on the engine at once; past it a call is refused at once with
+  // RESOURCE_EXHAUSTED/OVERLOADED and a RetryInfo.
+  int max_in_flight = 512;
+  absl::Duration retry_after = absl::Milliseconds(200);
+};
 
 // Unary methods are callback handlers whose work runs on the CallRunner's
 // workers; the streaming audit export stays synchronous.
@@ -28,6 +44,9 @@ class BillingHandler final : public BillingCallbackBase {
         audit_facts_(std::move(audit_facts)),
         calls_(calls),
         events_(events) {}
+
+  // From now on ApplyCredit runs on the engine instead of the call runner.
+  void UseEngine(ApplyEngine engine) { engine_.emplace(std::move(engine)); }
 
   grpc::ServerUnaryReactor* ApplyCredit(grpc::CallbackServerContext* context,
                                         const v1::ApplyCreditRequest* request,
@@ -51,6 +70,8 @@ class BillingHandler final : public BillingCallbackBase {
   const audit::FactsReader<audit::BillingFacts> audit_facts_;
   server::CallRunner& calls_;
   outbox::EventWatch& events_;
+  std::optional<ApplyEngine> engine_;
+  std::atomic<int> engine_in_flight_{0};
 
   // The caller may call `method` of this service (auth/permissions.h).
   grpc::Status Allow(grpc::ServerContextBase* context, absl::string_view method) const;

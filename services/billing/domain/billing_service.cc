@@ -1,5 +1,7 @@
 #include "services/billing/domain/billing_service.h"
 
+#include <optional>
+
 #include "absl/strings/str_cat.h"
 #include "errors/macros.h"
 #include "errors/status.h"
@@ -27,58 +29,98 @@ std::string ReversalRequestId(const std::string& invoice_id) {
 }
 
 absl::StatusOr<CreditApplication> BillingService::ApplyCredit(const ApplyCreditCommand& command) {
-  GIFTCARD_RETURN_IF_ERROR(ValidateInvoiceId(command.invoice_id));
-  GIFTCARD_RETURN_IF_ERROR(validate::Id("account_id", command.account_id));
-  GIFTCARD_RETURN_IF_ERROR(money::ValidatePositive("amount_due", command.amount_due));
+  std::optional<absl::StatusOr<CreditApplication>> answer;
+  StartApplyCredit(SyncPorts(), command,
+                   [&answer](absl::StatusOr<CreditApplication> a) { answer = std::move(a); });
+  if (!answer) return absl::InternalError("the blocking ports left an application unanswered");
+  return *std::move(answer);
+}
+
+void BillingService::StartApplyCredit(ApplyPorts ports, ApplyCreditCommand command,
+                                      ApplyDone done) {
+  absl::Status valid = ValidateInvoiceId(command.invoice_id);
+  if (valid.ok()) valid = validate::Id("account_id", command.account_id);
+  if (valid.ok()) valid = money::ValidatePositive("amount_due", command.amount_due);
+  if (!valid.ok()) return std::move(done)(valid);
 
   CreditApplication pending;
   pending.invoice_id = command.invoice_id;
   pending.account_id = command.account_id;
   pending.amount_due = command.amount_due;
-  GIFTCARD_ASSIGN_OR_RETURN(CreditApplication recorded, store_.Start(pending));
-  if (recorded.account_id != command.account_id || !(recorded.amount_due == command.amount_due)) {
-    return errors::Error(absl::StatusCode::kInvalidArgument, errors::reason::kRequestIdReused,
-                         "invoice_id was already used with another account or amount",
-                         {{"invoice_id", command.invoice_id}});
-  }
-  if (recorded.state != ApplicationState::kPending) return recorded;  // A replay.
-  return FinishApply(recorded);
+  ports.store.Start(pending, [this, ports, command, done = std::move(done)](
+                                 absl::StatusOr<CreditApplication> recorded) mutable {
+    if (!recorded.ok()) return std::move(done)(recorded.status());
+    if (recorded->account_id != command.account_id ||
+        !(recorded->amount_due == command.amount_due)) {
+      return std::move(done)(
+          errors::Error(absl::StatusCode::kInvalidArgument, errors::reason::kRequestIdReused,
+                        "invoice_id was already used with another account or amount",
+                        {{"invoice_id", command.invoice_id}}));
+    }
+    if (recorded->state != ApplicationState::kPending) {
+      return std::move(done)(std::move(recorded));  // A replay.
+    }
+    FinishApplyAsync(ports, *recorded, std::move(done));
+  });
 }
 
 absl::StatusOr<CreditApplication> BillingService::FinishApply(const CreditApplication& pending) {
-  absl::StatusOr<DebitResult> debit =
-      debit_.DebitUpTo(pending.account_id, pending.amount_due, DebitRequestId(pending.invoice_id),
-                       pending.invoice_id);
-  if (!debit.ok()) {
-    if (errors::IsRecordedDecision(debit.status())) {
-      // Nothing was taken, and the refusal is this invoice's answer:
-      // account-credit keeps it under the debit's request id, so a retry of
-      // the invoice gets it again. No pending record is left behind. Any
-      // other error (UNAUTHENTICATED, INVALID_ARGUMENT, a deadline) says
-      // nothing about the debit: the application stays PENDING.
-      if (absl::Status s = store_.DropPending(pending.invoice_id); !s.ok()) {
-        log::Warning("drop_pending_failed", {{"invoice_id", pending.invoice_id}});
-      }
-      return debit.status();
-    }
-    unknown_outcomes_.fetch_add(1);
-    if (pending.attempts <= 1) {  // When it becomes stuck, not on every retry.
-      log::Warning("debit_outcome_unknown", {{"invoice_id", pending.invoice_id},
-                                             {"status", errors::Describe(debit.status())}});
-    }
-    return errors::Error(absl::StatusCode::kUnavailable, errors::reason::kDependencyUnavailable,
-                         "the credit could not be confirmed yet; retry with the same invoice_id",
-                         {{"invoice_id", pending.invoice_id}});
-  }
-  absl::StatusOr<CreditApplication> applied = store_.MarkApplied(
-      pending.invoice_id, debit->transfer_id, debit->amount_minor, debit->balance_after_minor);
-  if (!applied.ok()) {
-    // The debit is durable and idempotent: a retry records it.
-    return errors::Error(absl::StatusCode::kUnavailable, errors::reason::kDependencyUnavailable,
-                         "the application is being recorded; retry with the same invoice_id",
-                         {{"invoice_id", pending.invoice_id}});
-  }
-  return applied;
+  std::optional<absl::StatusOr<CreditApplication>> answer;
+  FinishApplyAsync(SyncPorts(), pending,
+                   [&answer](absl::StatusOr<CreditApplication> a) { answer = std::move(a); });
+  if (!answer) return absl::InternalError("the blocking ports left an application unanswered");
+  return *std::move(answer);
+}
+
+void BillingService::FinishApplyAsync(ApplyPorts ports, const CreditApplication& pending,
+                                      ApplyDone done) {
+  ports.debit.DebitUpTo(
+      pending.account_id, pending.amount_due, DebitRequestId(pending.invoice_id),
+      pending.invoice_id,
+      [this, ports, pending, done = std::move(done)](absl::StatusOr<DebitResult> debit) mutable {
+        if (!debit.ok()) {
+          if (errors::IsRecordedDecision(debit.status())) {
+            // Nothing was taken, and the refusal is this invoice's answer:
+            // account-credit keeps it under the debit's request id, so a
+            // retry of the invoice gets it again. No pending record is left
+            // behind. Any other error (UNAUTHENTICATED, INVALID_ARGUMENT, a
+            // deadline) says nothing about the debit: the application stays
+            // PENDING.
+            const absl::Status refusal = debit.status();
+            ports.store.DropPending(
+                pending.invoice_id, [invoice_id = pending.invoice_id, refusal,
+                                     done = std::move(done)](absl::Status dropped) mutable {
+                  if (!dropped.ok()) {
+                    log::Warning("drop_pending_failed", {{"invoice_id", invoice_id}});
+                  }
+                  std::move(done)(refusal);
+                });
+            return;
+          }
+          unknown_outcomes_.fetch_add(1);
+          if (pending.attempts <= 1) {  // When it becomes stuck, not on every retry.
+            log::Warning("debit_outcome_unknown", {{"invoice_id", pending.invoice_id},
+                                                   {"status", errors::Describe(debit.status())}});
+          }
+          return std::move(done)(
+              errors::Error(absl::StatusCode::kUnavailable, errors::reason::kDependencyUnavailable,
+                            "the credit could not be confirmed yet; retry with the same invoice_id",
+                            {{"invoice_id", pending.invoice_id}}));
+        }
+        ports.store.MarkApplied(
+            pending.invoice_id, *debit,
+            [invoice_id = pending.invoice_id,
+             done = std::move(done)](absl::StatusOr<CreditApplication> applied) mutable {
+              if (!applied.ok()) {
+                // The debit is durable and idempotent: a retry records it.
+                return std::move(done)(errors::Error(
+                    absl::StatusCode::kUnavailable, errors::reason::kDependencyUnavailable,
+                    "the application is being recorded; retry with the same invoice_id",
+                    {{"invoice_id", invoice_id}}));
+              }
+              std::move(done)(std::move(applied));
+            });
+      });
 }
 
 absl::StatusOr<CreditApplication> BillingService::ReverseCredit(const std::string& invoice_id,

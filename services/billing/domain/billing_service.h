@@ -10,6 +10,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "services/billing/domain/apply_ports.h"
 #include "services/billing/domain/ports.h"
 
 namespace giftcard::billing {
@@ -30,9 +31,16 @@ std::string ReversalRequestId(const std::string& invoice_id);
 
 class BillingService {
  public:
-  BillingService(ApplicationStore& store, DebitGateway& debit) : store_(store), debit_(debit) {}
+  BillingService(ApplicationStore& store, DebitGateway& debit)
+      : store_(store), debit_(debit), sync_store_(store), sync_debit_(debit) {}
 
+  // The saga through the blocking ports: returns its answer.
   absl::StatusOr<CreditApplication> ApplyCredit(const ApplyCreditCommand& command);
+  using ApplyDone = Callback<absl::StatusOr<CreditApplication>>;
+  // The same saga without waiting: each step asks `ports` and goes on in
+  // its callback; `done` gets the answer on the thread the ports answer on
+  // (the engine's, in the service). The ports outlive the call.
+  void StartApplyCredit(ApplyPorts ports, ApplyCreditCommand command, ApplyDone done);
   // Puts the credit an invoice took back on the account, exactly once.
   absl::StatusOr<CreditApplication> ReverseCredit(const std::string& invoice_id,
                                                   const std::string& reason);
@@ -47,11 +55,17 @@ class BillingService {
   int64_t unknown_outcome_count() const { return unknown_outcomes_.load(); }
 
  private:
+  // Debit, then record it or drop the refused application: the saga's
+  // second half, shared by a call and the recovery worker.
   absl::StatusOr<CreditApplication> FinishApply(const CreditApplication& pending);
+  void FinishApplyAsync(ApplyPorts ports, const CreditApplication& pending, ApplyDone done);
+  ApplyPorts SyncPorts() { return {sync_store_, sync_debit_}; }
   absl::StatusOr<CreditApplication> FinishReversal(const CreditApplication& pending);
 
   ApplicationStore& store_;
   DebitGateway& debit_;
+  SyncApplicationStore sync_store_;
+  SyncDebit sync_debit_;
   std::atomic<int64_t> unknown_outcomes_{0};
 };
 

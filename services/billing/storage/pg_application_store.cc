@@ -5,34 +5,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "errors/status.h"
+#include "services/billing/storage/application_sql.h"
 
 namespace giftcard::billing {
 namespace {
-
-const std::string& Columns() {
-  static const auto* cols = new std::string(
-      absl::StrCat("invoice_id, account_id, currency_code, amount_due_minor, state, "
-                   "coalesce(applied_minor, 0), coalesce(remaining_credit_minor, 0), "
-                   "coalesce(debit_transfer_id, ''), ",
-                   pg::Micros("create_time"), ", coalesce(reversal_transfer_id, ''), ",
-                   pg::Micros("update_time")));
-  return *cols;
-}
-
-CreditApplication FromRow(const pqxx::row& row) {
-  CreditApplication a;
-  a.invoice_id = row[0].as<std::string>();
-  a.account_id = row[1].as<std::string>();
-  a.amount_due = {row[2].as<std::string>(), row[3].as<int64_t>()};
-  a.state = ApplicationStateFromName(row[4].as<std::string>()).value_or(ApplicationState::kPending);
-  a.applied_minor = row[5].as<int64_t>();
-  a.remaining_credit_minor = row[6].as<int64_t>();
-  a.debit_transfer_id = row[7].as<std::string>();
-  a.create_time = absl::FromUnixMicros(row[8].as<int64_t>());
-  a.reversal_transfer_id = row[9].as<std::string>();
-  a.update_time = absl::FromUnixMicros(row[10].as<int64_t>());
-  return a;
-}
 
 // A call whose deadline passed while a batch before it held the database
 // (stalled): it leaves without running.
@@ -45,80 +21,6 @@ absl::Status InvoiceNotFound(const std::string& invoice_id) {
   return errors::Error(absl::StatusCode::kNotFound, errors::reason::kInvoiceNotFound,
                        "no credit application for this invoice", {{"invoice_id", invoice_id}});
 }
-
-// The statements, each named once: the name prepares and executes it.
-const pg::Statement kInsert{
-    "bl_insert",
-    "INSERT INTO credit_applications (invoice_id, account_id, currency_code, amount_due_minor,"
-    " state) VALUES ($1, $2, $3, $4, 'PENDING') ON CONFLICT (invoice_id) DO NOTHING"
-    " RETURNING " +
-        Columns()};
-// bl_insert for a batch; the rows it inserted (an invoice known already,
-// or twice in the batch, has none for its second).
-const pg::Statement kInsertMany{
-    "bl_insert_many",
-    "INSERT INTO credit_applications (invoice_id, account_id, currency_code, amount_due_minor,"
-    " state) SELECT i, a, c, m, 'PENDING' FROM unnest($1::text[], $2::text[], $3::text[],"
-    " $4::bigint[]) WITH ORDINALITY AS q(i, a, c, m, ord) ORDER BY ord"
-    " ON CONFLICT (invoice_id) DO NOTHING RETURNING " +
-        Columns()};
-const pg::Statement kGet{"bl_get",
-                         "SELECT " + Columns() + " FROM credit_applications WHERE invoice_id = $1"};
-// Each state change starts a new saga step: its retries start afresh.
-const pg::Statement kMarkApplied{
-    "bl_mark_applied",
-    "UPDATE credit_applications SET state = 'APPLIED', debit_transfer_id = $2,"
-    " applied_minor = $3, remaining_credit_minor = $4, update_time = now(),"
-    " attempts = 0, next_attempt_time = now()"
-    " WHERE invoice_id = $1 AND state = 'PENDING'"
-    " RETURNING " +
-        Columns()};
-// bl_mark_applied for a batch; the rows it changed.
-const pg::Statement kMarkAppliedMany{
-    "bl_mark_applied_many",
-    "UPDATE credit_applications c SET state = 'APPLIED', debit_transfer_id = q.t,"
-    " applied_minor = q.applied, remaining_credit_minor = q.remaining, update_time = now(),"
-    " attempts = 0, next_attempt_time = now()"
-    " FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[])"
-    "   AS q(i, t, applied, remaining)"
-    " WHERE c.invoice_id = q.i AND c.state = 'PENDING'"
-    " RETURNING " +
-        Columns()};
-const pg::Statement kDropPending{
-    "bl_drop_pending",
-    "DELETE FROM credit_applications WHERE invoice_id = $1 AND state = 'PENDING'"};
-const pg::Statement kMarkReversalPending{
-    "bl_mark_reversal_pending",
-    "UPDATE credit_applications SET state = 'REVERSAL_PENDING', reverse_reason = $2,"
-    " update_time = now(), attempts = 0, next_attempt_time = now()"
-    " WHERE invoice_id = $1 AND state = 'APPLIED'"
-    " RETURNING " +
-        Columns()};
-const pg::Statement kMarkReversed{
-    "bl_mark_reversed",
-    "UPDATE credit_applications SET state = 'REVERSED', reversal_transfer_id = nullif($2, ''),"
-    " remaining_credit_minor = $3, update_time = now()"
-    " WHERE invoice_id = $1 AND state = 'REVERSAL_PENDING'"
-    " RETURNING " +
-        Columns()};
-const pg::Statement kCancelReversal{
-    "bl_cancel_reversal",
-    "UPDATE credit_applications SET state = 'APPLIED', update_time = now()"
-    " WHERE invoice_id = $1 AND state = 'REVERSAL_PENDING'"
-    " RETURNING " +
-        Columns()};
-// $1 min_age (ms), $2 limit, $3 the longest backoff (ms).
-const pg::Statement kClaimUnsettled{
-    "bl_claim_unsettled",
-    "UPDATE credit_applications SET attempts = attempts + 1, next_attempt_time = now() + "
-    " make_interval(secs => least($3::float8,"
-    "   $1::float8 * power(2, least(attempts, 30))) / 1000) "
-    "FROM (SELECT invoice_id AS i FROM credit_applications"
-    " WHERE state IN ('PENDING', 'REVERSAL_PENDING') AND next_attempt_time <= now()"
-    "   AND update_time < now() - make_interval(secs => $1::float8 / 1000)"
-    " ORDER BY next_attempt_time LIMIT $2 FOR UPDATE SKIP LOCKED) due "
-    "WHERE invoice_id = due.i RETURNING " +
-        Columns() + ", attempts"};
 
 }  // namespace
 
@@ -150,7 +52,7 @@ std::vector<absl::StatusOr<CreditApplication>> PgApplicationStore::RowsOrGet(
     const std::function<absl::Status(const std::string&)>& missing) {
   std::map<std::string, CreditApplication> by_invoice;
   for (const auto& row : rows) {
-    CreditApplication a = FromRow(row);
+    CreditApplication a = ApplicationFromRow(row);
     by_invoice.emplace(a.invoice_id, std::move(a));
   }
   std::vector<absl::StatusOr<CreditApplication>> out;
@@ -167,7 +69,7 @@ std::vector<absl::StatusOr<CreditApplication>> PgApplicationStore::RowsOrGet(
     if (r.empty()) {
       out.push_back(missing(id));
     } else {
-      out.push_back(FromRow(r[0]));
+      out.push_back(ApplicationFromRow(r[0]));
     }
   }
   return out;
@@ -237,7 +139,7 @@ absl::StatusOr<CreditApplication> PgApplicationStore::UpdateThenGet(
     pqxx::result r = update(tx);
     if (r.empty()) r = tx.exec_prepared(kGet.name, invoice_id);
     if (r.empty()) return InvoiceNotFound(invoice_id);
-    out = FromRow(r[0]);
+    out = ApplicationFromRow(r[0]);
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
@@ -283,7 +185,7 @@ absl::StatusOr<std::vector<CreditApplication>> PgApplicationStore::ClaimUnsettle
     for (const auto& row :
          tx.exec_prepared(kClaimUnsettled.name, absl::ToInt64Milliseconds(min_age), limit,
                           absl::ToInt64Milliseconds(kMaxRetryBackoff))) {
-      out.push_back(FromRow(row));
+      out.push_back(ApplicationFromRow(row));
       out.back().attempts = row[11].as<int>();
     }
     return absl::OkStatus();
@@ -304,7 +206,7 @@ absl::StatusOr<CreditApplication> PgApplicationStore::Get(const std::string& inv
   absl::Status s = pool_.Read([&](pqxx::transaction_base& tx) -> absl::Status {
     pqxx::result r = tx.exec_prepared(kGet.name, invoice_id);
     if (r.empty()) return InvoiceNotFound(invoice_id);
-    out = FromRow(r[0]);
+    out = ApplicationFromRow(r[0]);
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
