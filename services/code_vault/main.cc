@@ -149,6 +149,7 @@ int main(int argc, char** argv) {
   engine::Loop loop("vault-engine");
   std::unique_ptr<pg::LoopClient> engine_pg;
   std::unique_ptr<pg::LoopClient> engine_pg_completions;
+  std::unique_ptr<pg::LoopClient> engine_pg_standby;
   std::unique_ptr<redis::LoopClient> engine_redis;
   std::unique_ptr<code_vault::LoopRedemptionStore> engine_store;
   std::unique_ptr<code_vault::LoopAdmission> engine_admission;
@@ -165,12 +166,20 @@ int main(int argc, char** argv) {
                     .statements = code_vault::LoopRedemptionStore::Statements(),
                     .setup_sql = pg::SessionSettings({}) + "; SET synchronous_commit = off"});
     }
+    if (const std::string standby_dsn = server::PgStandbyDsnFlag(); !standby_dsn.empty()) {
+      engine_pg_standby = std::make_unique<pg::LoopClient>(
+          loop,
+          pg::LoopClientOptions{.dsn = standby_dsn,
+                                .statements = code_vault::LoopRedemptionStore::StatusStatements(),
+                                .setup_sql = pg::SessionSettings({})});
+    }
     engine_redis = std::make_unique<redis::LoopClient>(loop, *redis_options);
     engine_store = std::make_unique<code_vault::LoopRedemptionStore>(
         loop, *engine_pg,
         code_vault::LoopRedemptionStore::Options{
             .max_batch = static_cast<size_t>(server::SqlMaxBatchFlag()),
             .completion_client = engine_pg_completions.get(),
+            .status_client = engine_pg_standby.get(),
             .on_batch = [](const std::string& stage) { return batch::SizeObserver(stage); }});
     engine_admission = std::make_unique<code_vault::LoopAdmission>(*engine_redis, limiter, window);
     engine_credit = std::make_unique<code_vault::LoopAccountCredit>(
@@ -218,12 +227,14 @@ int main(int argc, char** argv) {
         return service.RecoverPending(min_age, 100);
       }));
   // Health follows Postgres only: Redis down degrades the guard, not the service.
-  serve.on_grace_expired = [&pool, &standby, &loop, &engine_pg, &engine_pg_completions] {
+  serve.on_grace_expired = [&pool, &standby, &loop, &engine_pg, &engine_pg_completions,
+                            &engine_pg_standby] {
     pool.Abandon();
     if (standby) standby->Abandon();
-    loop.Post([&engine_pg, &engine_pg_completions] {
-      if (engine_pg) engine_pg->Abandon();
-      if (engine_pg_completions) engine_pg_completions->Abandon();
+    loop.Post([&engine_pg, &engine_pg_completions, &engine_pg_standby] {
+      for (auto* client : {&engine_pg, &engine_pg_completions, &engine_pg_standby}) {
+        if (*client) (*client)->Abandon();
+      }
     });
   };
   // Health asks the database on a connection of its own, under a deadline

@@ -52,10 +52,15 @@ std::vector<pg::Statement> LoopRedemptionStore::Statements() {
           kCompleteMany,   kReject, kStatusBySerials, kStatusByHashes};
 }
 
+std::vector<pg::Statement> LoopRedemptionStore::StatusStatements() {
+  return {kStatusBySerials, kStatusByHashes};
+}
+
 LoopRedemptionStore::LoopRedemptionStore(engine::Loop& loop, pg::LoopClient& client,
                                          Options options)
     : client_(client),
       completion_client_(options.completion_client ? *options.completion_client : client),
+      status_client_(options.status_client ? *options.status_client : client),
       lookups_(loop,
                StageRun<ReserveRequest, absl::StatusOr<CodeLookup>>(
                    [this](auto batch, auto done) { LookupBatch(std::move(batch), done); }),
@@ -314,27 +319,30 @@ void LoopRedemptionStore::StatusBySerial(const std::string& serial,
 
 void LoopRedemptionStore::StatusBatch(std::vector<std::string> serials, Answers<Code> done) {
   const size_t n = serials.size();
-  client_.Send({{kStatusBySerials.name, {pg::TextArray(serials)}}}, [done, n](Results results) {
-    if (!results.ok()) return done(std::vector<absl::StatusOr<Code>>(n, results.status()));
-    std::vector<absl::StatusOr<Code>> out(n, CodeNotFound());
-    for (const auto& cells : results->front()) {
-      const pg::TextRow row(cells);
-      const int64_t i = pg::Int64(row[0]);
-      if (i < 1 || static_cast<size_t>(i) > n) continue;
-      out[i - 1] = CodeStatusFromRow(row.slice(1, row.size()));
-    }
-    done(std::move(out));
-  });
+  status_client_.Send({{kStatusBySerials.name, {pg::TextArray(serials)}}},
+                      [done, n](Results results) {
+                        if (!results.ok())
+                          return done(std::vector<absl::StatusOr<Code>>(n, results.status()));
+                        std::vector<absl::StatusOr<Code>> out(n, CodeNotFound());
+                        for (const auto& cells : results->front()) {
+                          const pg::TextRow row(cells);
+                          const int64_t i = pg::Int64(row[0]);
+                          if (i < 1 || static_cast<size_t>(i) > n) continue;
+                          out[i - 1] = CodeStatusFromRow(row.slice(1, row.size()));
+                        }
+                        done(std::move(out));
+                      });
 }
 
 void LoopRedemptionStore::StatusByHashes(const std::vector<std::string>& code_hashes,
                                          Callback<absl::StatusOr<Code>> done) {
   auto shared = std::make_shared<Callback<absl::StatusOr<Code>>>(std::move(done));
-  client_.Send({{kStatusByHashes.name, {pg::ByteaArray(code_hashes)}}}, [shared](Results results) {
-    if (!results.ok()) return std::move(*shared)(results.status());
-    if (results->empty() || results->front().empty()) return std::move(*shared)(CodeNotFound());
-    std::move (*shared)(CodeStatusFromRow(pg::TextRow(results->front().front())));
-  });
+  status_client_.Send(
+      {{kStatusByHashes.name, {pg::ByteaArray(code_hashes)}}}, [shared](Results results) {
+        if (!results.ok()) return std::move(*shared)(results.status());
+        if (results->empty() || results->front().empty()) return std::move(*shared)(CodeNotFound());
+        std::move (*shared)(CodeStatusFromRow(pg::TextRow(results->front().front())));
+      });
 }
 
 void LoopRedemptionStore::Reject(const Redemption& pending, const absl::Status& refusal,

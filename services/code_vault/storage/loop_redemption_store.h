@@ -27,6 +27,10 @@ class LoopRedemptionStore : public AsyncRedemptionStore, public AsyncCodeReads {
     // survives it: the credit is durable in account-credit, and the recovery
     // worker completes a redemption left PENDING (a replayed credit).
     pg::LoopClient* completion_client = nullptr;
+    // GetCodeStatus reads on this connection when set (a standby's: a
+    // status may be a moment stale), else on `client`; it has prepared
+    // StatusStatements().
+    pg::LoopClient* status_client = nullptr;
     // Told each stage's batch sizes (metrics), by stage name.
     std::function<std::function<void(size_t)>(const std::string& stage)> on_batch = nullptr;
   };
@@ -35,6 +39,7 @@ class LoopRedemptionStore : public AsyncRedemptionStore, public AsyncCodeReads {
 
   // What the connection must have prepared.
   static std::vector<pg::Statement> Statements();
+  static std::vector<pg::Statement> StatusStatements();
 
   void Lookup(const ReserveRequest& request, Callback<absl::StatusOr<CodeLookup>> done) override;
   void Reserve(const ReserveRequest& request, Callback<absl::StatusOr<Reservation>> done) override;
@@ -64,6 +69,7 @@ class LoopRedemptionStore : public AsyncRedemptionStore, public AsyncCodeReads {
 
   pg::LoopClient& client_;
   pg::LoopClient& completion_client_;
+  pg::LoopClient& status_client_;
   engine::Stage<ReserveRequest, absl::StatusOr<CodeLookup>> lookups_;
   engine::Stage<ReserveRequest, absl::StatusOr<Reservation>> reservations_;
   engine::Stage<Completion, absl::StatusOr<Redemption>> completions_;
