@@ -93,6 +93,18 @@ class Stage {
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
+// A Stage's Run over a batch function `fn(batch, answers)` whose answer
+// callback is a copyable std::function<void(std::vector<Result>)> (a Stage's
+// own BatchDone is move-only).
+template <typename Item, typename Result, typename BatchFn>
+typename Stage<Item, Result>::Run CopyableRun(BatchFn fn) {
+  return [fn](std::vector<Item> batch, typename Stage<Item, Result>::BatchDone done) {
+    auto shared = std::make_shared<typename Stage<Item, Result>::BatchDone>(std::move(done));
+    fn(std::move(batch),
+       [shared](std::vector<Result> results) { std::move (*shared)(std::move(results)); });
+  };
+}
+
 }  // namespace giftcard::engine
 
 #endif  // GIFTCARD_LIBS_ENGINE_STAGE_H_

@@ -16,6 +16,7 @@
 #include "pg/migrations.h"
 #include "pg/pool.h"
 #include "server/bootstrap.h"
+#include "server/engine_calls.h"
 #include "server/flags.h"
 #include "services/account_credit/account_credit_migrations.h"
 #include "services/account_credit/api/account_credit_handler.h"
@@ -91,10 +92,7 @@ int main(int argc, char** argv) {
         account_credit::LoopLedgerStore::Options{
             .max_batch = static_cast<size_t>(server::SqlMaxBatchFlag()),
             .on_batch = batch::SizeObserver("ac_post")});
-    metrics::Global().AddCallback(
-        "giftcard_engine_tasks_total",
-        "Tasks the engine's loop ran (calls posted to it and continuations).", "counter",
-        [&loop] { return static_cast<double>(loop.tasks_run()); });
+    server::ExportEngineMetrics(loop);
     loop.Start();
     handler.UseEngine(
         {.run = [&loop](absl::AnyInvocable<void() &&> task) { loop.Post(std::move(task)); },

@@ -14,6 +14,7 @@
 #include "pg/pool.h"
 #include "server/bootstrap.h"
 #include "server/client.h"
+#include "server/engine_calls.h"
 #include "server/flags.h"
 #include "server/periodic.h"
 #include "services/billing/api/billing_handler.h"
@@ -101,14 +102,7 @@ int main(int argc, char** argv) {
         absl::GetFlag(FLAGS_account_credit_token), absl::GetFlag(FLAGS_debit_timeout),
         billing::LoopAccountDebit::Options{.max_batch =
                                                static_cast<size_t>(server::SqlMaxBatchFlag())});
-    metrics::Global().AddCallback(
-        "giftcard_engine_tasks_total",
-        "Tasks the engine's loop ran (calls posted to it and continuations).", "counter",
-        [&loop] { return static_cast<double>(loop.tasks_run()); });
-    metrics::Global().AddCallback(
-        "giftcard_engine_wakeups_total",
-        "Times another thread woke the engine's loop; tasks per wake-up is what a wake-up buys.",
-        "counter", [&loop] { return static_cast<double>(loop.wakeups()); });
+    server::ExportEngineMetrics(loop);
     loop.Start();
     handler.UseEngine(
         {.run = [&loop](absl::AnyInvocable<void() &&> task) { loop.Post(std::move(task)); },

@@ -20,6 +20,7 @@
 #include "redis/loop_client.h"
 #include "server/bootstrap.h"
 #include "server/client.h"
+#include "server/engine_calls.h"
 #include "server/flags.h"
 #include "server/periodic.h"
 #include "services/code_vault/api/code_vault_handler.h"
@@ -189,14 +190,7 @@ int main(int argc, char** argv) {
         absl::GetFlag(FLAGS_account_credit_token), absl::GetFlag(FLAGS_credit_timeout),
         code_vault::LoopAccountCredit::Options{.max_batch =
                                                    static_cast<size_t>(server::SqlMaxBatchFlag())});
-    metrics::Global().AddCallback(
-        "giftcard_engine_tasks_total",
-        "Tasks the engine's loop ran (calls posted to it and continuations).", "counter",
-        [&loop] { return static_cast<double>(loop.tasks_run()); });
-    metrics::Global().AddCallback(
-        "giftcard_engine_wakeups_total",
-        "Times another thread woke the engine's loop; tasks per wake-up is what a wake-up buys.",
-        "counter", [&loop] { return static_cast<double>(loop.wakeups()); });
+    server::ExportEngineMetrics(loop);
     loop.Start();
     handler.UseEngine(
         {.run = [&loop](absl::AnyInvocable<void() &&> task) { loop.Post(std::move(task)); },

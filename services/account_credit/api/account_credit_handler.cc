@@ -5,6 +5,7 @@
 #include "errors/grpc_status.h"
 #include "protoconv/protoconv.h"
 #include "server/call_deadline.h"
+#include "server/engine_calls.h"
 
 namespace giftcard::account_credit {
 namespace {
@@ -257,14 +258,10 @@ grpc::ServerUnaryReactor* AccountCreditHandler::RunOnEngine(
     reactor->Finish(denied);
     return reactor;
   }
-  if (engine_in_flight_.fetch_add(1) >= engine_->max_in_flight) {
-    engine_in_flight_.fetch_sub(1);
-    reactor->Finish(errors::ToGrpcStatus(errors::WithRetryDelay(
-        errors::Error(absl::StatusCode::kResourceExhausted, errors::reason::kOverloaded,
-                      "the service is at its bound of batch calls in flight; retry after the delay",
-                      {{"method", std::string(method)},
-                       {"max_in_flight", absl::StrCat(engine_->max_in_flight)}}),
-        engine_->retry_after)));
+  if (grpc::Status full = server::EnterEngine(engine_in_flight_, engine_->max_in_flight,
+                                              engine_->retry_after, method);
+      !full.ok()) {
+    reactor->Finish(full);
     return reactor;
   }
   const absl::Duration hold_before = engine_->test_hooks

@@ -6,6 +6,7 @@
 #include "errors/status.h"
 #include "protoconv/protoconv.h"
 #include "server/call_deadline.h"
+#include "server/engine_calls.h"
 
 namespace giftcard::billing {
 namespace {
@@ -61,14 +62,10 @@ grpc::ServerUnaryReactor* BillingHandler::ApplyCredit(grpc::CallbackServerContex
     reactor->Finish(denied);
     return reactor;
   }
-  if (engine_in_flight_.fetch_add(1) >= engine_->max_in_flight) {
-    engine_in_flight_.fetch_sub(1);
-    reactor->Finish(errors::ToGrpcStatus(errors::WithRetryDelay(
-        errors::Error(
-            absl::StatusCode::kResourceExhausted, errors::reason::kOverloaded,
-            "the service is at its bound of calls in flight; retry after the delay",
-            {{"method", "ApplyCredit"}, {"max_in_flight", absl::StrCat(engine_->max_in_flight)}}),
-        engine_->retry_after)));
+  if (grpc::Status full = server::EnterEngine(engine_in_flight_, engine_->max_in_flight,
+                                              engine_->retry_after, "ApplyCredit");
+      !full.ok()) {
+    reactor->Finish(full);
     return reactor;
   }
   engine_->run([this, reactor, response, command = std::move(command)]() mutable {

@@ -14,18 +14,6 @@ namespace {
 
 using Results = absl::StatusOr<std::vector<pg::PipelineRows>>;
 
-// A Stage's Run over one of this store's batch functions, whose answer
-// callback must be copyable.
-template <typename Item, typename Result, typename BatchFn>
-typename engine::Stage<Item, Result>::Run StageRun(BatchFn fn) {
-  return [fn](std::vector<Item> batch, typename engine::Stage<Item, Result>::BatchDone done) {
-    auto shared =
-        std::make_shared<typename engine::Stage<Item, Result>::BatchDone>(std::move(done));
-    fn(std::move(batch),
-       [shared](std::vector<Result> results) { std::move (*shared)(std::move(results)); });
-  };
-}
-
 std::function<void(size_t)> Observer(const LoopApplicationStore::Options& options,
                                      const std::string& stage) {
   return options.on_batch ? options.on_batch(stage) : nullptr;
@@ -45,13 +33,13 @@ std::vector<pg::Statement> LoopApplicationStore::Statements() {
 LoopApplicationStore::LoopApplicationStore(engine::Loop& loop, pg::LoopClient& client,
                                            Options options)
     : client_(client),
-      starts_(loop, StageRun<CreditApplication, Result>([this](auto batch, auto done) {
+      starts_(loop, engine::CopyableRun<CreditApplication, Result>([this](auto batch, auto done) {
                 StartBatch(std::move(batch), done);
               }),
               {.max_batch = options.max_batch,
                .max_in_flight = 1,
                .on_batch = Observer(options, "bl_insert")}),
-      applied_(loop, StageRun<Applied, Result>([this](auto batch, auto done) {
+      applied_(loop, engine::CopyableRun<Applied, Result>([this](auto batch, auto done) {
                  MarkAppliedBatch(std::move(batch), done);
                }),
                {.max_batch = options.max_batch,

@@ -6,6 +6,7 @@
 #include "errors/grpc_status.h"
 #include "protoconv/protoconv.h"
 #include "server/call_deadline.h"
+#include "server/engine_calls.h"
 
 namespace giftcard::code_vault {
 namespace {
@@ -417,15 +418,10 @@ grpc::ServerUnaryReactor* CodeVaultHandler::OnEngine(
     reactor->Finish(denied);
     return reactor;
   }
-  if (engine_in_flight_.fetch_add(1) >= engine_->max_in_flight) {
-    engine_in_flight_.fetch_sub(1);
-    reactor->Finish(errors::ToGrpcStatus(errors::WithRetryDelay(
-        errors::Error(
-            absl::StatusCode::kResourceExhausted, errors::reason::kOverloaded,
-            absl::StrCat("the service is at its bound of calls in flight; retry after "
-                         "the delay"),
-            {{"method", method}, {"max_in_flight", absl::StrCat(engine_->max_in_flight)}}),
-        engine_->retry_after)));
+  if (grpc::Status full = server::EnterEngine(engine_in_flight_, engine_->max_in_flight,
+                                              engine_->retry_after, method);
+      !full.ok()) {
+    reactor->Finish(full);
     return reactor;
   }
   engine_->run([this, reactor, start = std::move(start)]() mutable {

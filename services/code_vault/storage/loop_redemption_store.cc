@@ -15,18 +15,6 @@ namespace {
 using Rows = pg::PipelineRows;
 using Results = absl::StatusOr<std::vector<Rows>>;
 
-// A Stage's Run over one of this store's batch functions, whose answer
-// callback must be copyable.
-template <typename Item, typename Result, typename BatchFn>
-typename engine::Stage<Item, Result>::Run StageRun(BatchFn fn) {
-  return [fn](std::vector<Item> batch, typename engine::Stage<Item, Result>::BatchDone done) {
-    auto shared =
-        std::make_shared<typename engine::Stage<Item, Result>::BatchDone>(std::move(done));
-    fn(std::move(batch),
-       [shared](std::vector<Result> results) { std::move (*shared)(std::move(results)); });
-  };
-}
-
 std::function<void(size_t)> Observer(const LoopRedemptionStore::Options& options,
                                      const std::string& stage) {
   return options.on_batch ? options.on_batch(stage) : nullptr;
@@ -62,26 +50,26 @@ LoopRedemptionStore::LoopRedemptionStore(engine::Loop& loop, pg::LoopClient& cli
       completion_client_(options.completion_client ? *options.completion_client : client),
       status_client_(options.status_client ? *options.status_client : client),
       lookups_(loop,
-               StageRun<ReserveRequest, absl::StatusOr<CodeLookup>>(
+               engine::CopyableRun<ReserveRequest, absl::StatusOr<CodeLookup>>(
                    [this](auto batch, auto done) { LookupBatch(std::move(batch), done); }),
                {.max_batch = options.max_batch,
                 .max_in_flight = 1,
                 .on_batch = Observer(options, "cv_lookup")}),
       reservations_(loop,
-                    StageRun<ReserveRequest, absl::StatusOr<Reservation>>(
+                    engine::CopyableRun<ReserveRequest, absl::StatusOr<Reservation>>(
                         [this](auto batch, auto done) { ReserveBatch(std::move(batch), done); }),
                     {.max_batch = options.max_batch,
                      .max_in_flight = 1,
                      .on_batch = Observer(options, "cv_reserve")}),
       completions_(loop,
-                   StageRun<Completion, absl::StatusOr<Redemption>>(
+                   engine::CopyableRun<Completion, absl::StatusOr<Redemption>>(
                        [this](auto batch, auto done) { CompleteBatch(std::move(batch), done); }),
                    {.max_batch = options.max_batch,
                     .max_in_flight = 1,
                     .on_batch = Observer(options, "cv_complete")}),
-      statuses_(loop, StageRun<std::string, absl::StatusOr<Code>>([this](auto batch, auto done) {
-                  StatusBatch(std::move(batch), done);
-                }),
+      statuses_(loop,
+                engine::CopyableRun<std::string, absl::StatusOr<Code>>(
+                    [this](auto batch, auto done) { StatusBatch(std::move(batch), done); }),
                 {.max_batch = options.max_batch,
                  .max_in_flight = 1,
                  .on_batch = Observer(options, "cv_status")}) {}
