@@ -11,8 +11,11 @@ LoopClient::LoopClient(engine::Loop& loop, LoopClientOptions options)
     absl::MutexLock lock(&mailbox_->mu);
     mailbox_->loop = &loop_;
   }
+  // Connecting from now on: a send made before the loop runs the connect
+  // waits for it too.
+  connecting_ = true;
   loop_.Post([this, alive = alive_] {
-    if (*alive) Connect();
+    if (*alive) StartConnect();
   });
 }
 
@@ -29,6 +32,10 @@ LoopClient::~LoopClient() {
 void LoopClient::Connect() {
   if (connecting_ || conn_) return;
   connecting_ = true;
+  StartConnect();
+}
+
+void LoopClient::StartConnect() {
   // The answer comes back through the loop and is dropped if this client is
   // gone by then; the helper never holds the client up.
   std::thread([mailbox = mailbox_, dsn = options_.dsn, statements = options_.statements,
@@ -42,9 +49,11 @@ void LoopClient::Connect() {
       connecting_ = false;
       if (conn.ok()) {
         Adopt(*std::move(conn));
+        ReleaseHeld(absl::OkStatus());
         return;
       }
       log::Warning("pg_loop_connect_failed", {{"status", errors::Describe(conn.status())}});
+      ReleaseHeld(conn.status());
       loop_.RunAfter(options_.reconnect_backoff, [this, alive] {
         if (*alive) Connect();
       });
@@ -59,13 +68,17 @@ void LoopClient::Adopt(std::unique_ptr<PipelineConnection> conn) {
 }
 
 void LoopClient::Send(const std::vector<PipelineQuery>& queries, PipelineDone done) {
+  if (!conn_ && connecting_) {
+    Hold(queries, std::move(done));
+    return;
+  }
   if (dispatching_ || !conn_) {
     // Answers run from the connection's own code: a send from one of them
     // must not re-enter it (a failure there could free the connection under
     // its own frame), and a `done` never runs inside Send.
     loop_.RunSoon([this, alive = alive_, queries, done = std::move(done)]() mutable {
       if (!*alive) return;
-      if (!conn_) {
+      if (!conn_ && !connecting_) {
         done(errors::DependencyUnavailable("postgres", "not connected"));
         return;
       }
@@ -89,6 +102,42 @@ void LoopClient::Send(const std::vector<PipelineQuery>& queries, PipelineDone do
     return;
   }
   watch_->SetWantWrite(conn_->WantsWrite());
+}
+
+void LoopClient::Hold(std::vector<PipelineQuery> queries, PipelineDone done) {
+  held_.push_back({std::move(queries), std::move(done), absl::Now()});
+  ExpireHeld();
+}
+
+// Runs while transactions are held: fails those that waited connect_wait.
+void LoopClient::ExpireHeld() {
+  if (held_expiry_scheduled_ || held_.empty()) return;
+  held_expiry_scheduled_ = true;
+  loop_.RunAfter(std::max(absl::Milliseconds(10), options_.connect_wait / 4),
+                 [this, alive = alive_] {
+                   if (!*alive) return;
+                   held_expiry_scheduled_ = false;
+                   const absl::Time now = absl::Now();
+                   while (!held_.empty() && now - held_.front().since >= options_.connect_wait) {
+                     PipelineDone done = std::move(held_.front().done);
+                     held_.pop_front();
+                     done(errors::DependencyUnavailable("postgres", "not connected in time"));
+                   }
+                   ExpireHeld();
+                 });
+}
+
+// The connect under way has ended: what waited for it is sent, or fails.
+void LoopClient::ReleaseHeld(const absl::Status& connect) {
+  std::deque<Held> held = std::move(held_);
+  held_.clear();
+  for (Held& h : held) {
+    if (connect.ok()) {
+      Send(h.queries, std::move(h.done));
+    } else {
+      h.done(errors::DependencyUnavailable("postgres", "cannot connect"));
+    }
+  }
 }
 
 void LoopClient::OnEvent(bool readable, bool writable) {

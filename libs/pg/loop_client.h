@@ -31,6 +31,9 @@ struct LoopClientOptions {
   // statement_timeout cannot cut off) drops the connection: everything in
   // flight fails UNAVAILABLE.
   absl::Duration transaction_timeout = absl::Seconds(6);
+  // A send made while a connect is under way waits for it this long at most
+  // (the helper's connect may hang on a stalled server).
+  absl::Duration connect_wait = absl::Seconds(2);
 };
 
 class LoopClient {
@@ -44,9 +47,11 @@ class LoopClient {
   LoopClient& operator=(const LoopClient&) = delete;
 
   // Loop thread: one transaction (PipelineConnection::Send); `done` runs on
-  // the loop: UNAVAILABLE in a later turn when there is no connection,
-  // inside this call only when the connection breaks in it. A `done` may
-  // send again.
+  // the loop. While a connect is under way the transaction waits for it (at
+  // most connect_wait); with no connection and none coming (a loss, until
+  // reconnect_backoff has passed) it fails UNAVAILABLE in a later turn.
+  // `done` runs inside this call only when the connection breaks in it. A
+  // `done` may send again.
   void Send(const std::vector<PipelineQuery>& queries, PipelineDone done);
   bool connected() const { return conn_ != nullptr; }
   // Loop thread: gives up on the connection now (shutdown's grace has
@@ -56,19 +61,31 @@ class LoopClient {
 
  private:
   void Connect();
+  void StartConnect();  // The helper's connect; connecting_ is already set.
   void Adopt(std::unique_ptr<PipelineConnection> conn);
   void OnEvent(bool readable, bool writable);
   void Lose(const absl::Status& why);
   void WatchInFlight();
+  // Transactions waiting for the connect under way.
+  void Hold(std::vector<PipelineQuery> queries, PipelineDone done);
+  void ExpireHeld();
+  void ReleaseHeld(const absl::Status& connect);
 
   engine::Loop& loop_;
   const LoopClientOptions options_;
   std::unique_ptr<PipelineConnection> conn_;
   std::unique_ptr<engine::FdWatch> watch_;
-  bool connecting_ = false;
+  bool connecting_ = false;      // A connect is due or under way.
   std::deque<absl::Time> sent_;  // Send times of the transactions in flight, oldest first.
   bool watch_scheduled_ = false;
   bool dispatching_ = false;  // Inside the connection's code: sends wait for RunSoon.
+  struct Held {
+    std::vector<PipelineQuery> queries;
+    PipelineDone done;
+    absl::Time since;
+  };
+  std::deque<Held> held_;  // Oldest first.
+  bool held_expiry_scheduled_ = false;
   // The connecting helper answers through this: the destructor takes the
   // loop away and lets a helper stuck on a stalled server run out alone.
   struct Mailbox {

@@ -32,8 +32,11 @@ absl::Status Unavailable(absl::string_view why) {
 
 LoopClient::LoopClient(engine::Loop& loop, Options options)
     : loop_(loop), options_(std::move(options)) {
+  // Connecting from now on: a command issued before the loop runs the
+  // connect waits for it too.
+  connecting_ = true;
   loop_.Post([this, alive = alive_] {
-    if (*alive) Connect();
+    if (*alive) StartConnect();
   });
 }
 
@@ -50,6 +53,10 @@ LoopClient::~LoopClient() {
 void LoopClient::Connect() {
   if (connecting_ || ctx_ != nullptr) return;
   connecting_ = true;
+  StartConnect();
+}
+
+void LoopClient::StartConnect() {
   connect_started_ = absl::Now();
   if (options_.sentinels.empty()) {
     ConnectTo({options_.host, options_.port});
@@ -98,8 +105,7 @@ void LoopClient::OnConnect(const redisAsyncContext* ctx, int status) {
     return;
   }
   if (self->options_.sentinels.empty()) {
-    self->connecting_ = false;
-    self->ready_ = true;
+    self->BecomeReady();
     return;
   }
   // A sentinel may name a master that has just been demoted (its view lags
@@ -131,7 +137,19 @@ void LoopClient::Drop(absl::string_view why) {
   Lost();
 }
 
+void LoopClient::BecomeReady() {
+  connecting_ = false;
+  ready_ = true;
+  // Not from inside hiredis's connect callback.
+  loop_.RunSoon([this, alive = alive_] {
+    if (*alive) ReleaseHeld();
+  });
+}
+
+// Every failed connect and every loss ends here: what waited for a
+// connection fails now instead of waiting out the backoff.
 void LoopClient::ScheduleReconnect() {
+  ReleaseHeld();
   loop_.RunAfter(options_.reconnect_backoff, [this, alive = alive_] {
     if (*alive) Connect();
   });
@@ -209,8 +227,7 @@ void LoopClient::OnReply(redisAsyncContext* ctx, void* raw, void* privdata) {
                         !answer->elements.empty() && answer->elements[0].str == "master";
     if (ctx == self->ctx_) {
       if (master) {
-        self->connecting_ = false;
-        self->ready_ = true;
+        self->BecomeReady();
       } else {
         self->loop_.RunSoon([self, alive = self->alive_] {
           if (*alive) self->Drop("the named master is not a master");
@@ -233,12 +250,50 @@ void LoopClient::OnReply(redisAsyncContext* ctx, void* raw, void* privdata) {
 }
 
 void LoopClient::Command(std::vector<std::string> args, Callback done) {
+  if (!ready_ && connecting_) {
+    held_.push_back({std::move(args), std::move(done), absl::Now()});
+    ExpireHeld();
+    return;
+  }
   if (!ready_) {
     loop_.RunSoon(
         [done = std::move(done)]() mutable { std::move(done)(Unavailable("not connected")); });
     return;
   }
   Send(args, new Pending{this, std::move(done), absl::Now()});
+}
+
+// Runs while commands are held: fails those that waited past a connect's
+// own bound (connect_timeout, and command_timeout for the ROLE check).
+void LoopClient::ExpireHeld() {
+  if (held_expiry_scheduled_ || held_.empty()) return;
+  held_expiry_scheduled_ = true;
+  const absl::Duration wait = options_.connect_timeout + options_.command_timeout;
+  loop_.RunAfter(std::max(absl::Milliseconds(5), wait / 4), [this, wait, alive = alive_] {
+    if (!*alive) return;
+    held_expiry_scheduled_ = false;
+    const absl::Time now = absl::Now();
+    while (!held_.empty() && now - held_.front().since >= wait) {
+      Callback done = std::move(held_.front().done);
+      held_.pop_front();
+      std::move(done)(Unavailable("not connected in time"));
+    }
+    ExpireHeld();
+  });
+}
+
+// Sends what waited for the connect, or fails it when there is no
+// connection.
+void LoopClient::ReleaseHeld() {
+  std::deque<Held> held = std::move(held_);
+  held_.clear();
+  for (Held& h : held) {
+    if (ready_) {
+      Send(h.args, new Pending{this, std::move(h.done), absl::Now()});
+    } else {
+      std::move(h.done)(Unavailable("cannot connect"));
+    }
+  }
 }
 
 void LoopClient::Eval(const Script& script, std::vector<std::string> keys,

@@ -7,7 +7,9 @@
 // connect or on a command whose answer is late (connect_timeout,
 // command_timeout of Options) by dropping the connection, which fails
 // everything pending as UNAVAILABLE; it connects again after
-// reconnect_backoff. Until it is connected, commands fail at once with
+// reconnect_backoff. A command issued while a connect is under way waits
+// for it (at most connect_timeout + command_timeout); with no connection and
+// none under way (during the backoff) commands fail at once with
 // UNAVAILABLE (callers treat Redis as a guard: they go on without it). With
 // sentinels, a helper thread asks them for the master (blocking calls never
 // run on the loop), and the server must say ROLE master before it is used;
@@ -69,6 +71,10 @@ class LoopClient {
   static void OnDisconnect(const redisAsyncContext* ctx, int status);
 
   void Connect();
+  void StartConnect();  // connecting_ is already set.
+  void BecomeReady();
+  void ExpireHeld();
+  void ReleaseHeld();
   void ConnectTo(const Address& address);
   void Drop(absl::string_view why);
   void Lost();
@@ -80,12 +86,20 @@ class LoopClient {
   const Options options_;
   redisAsyncContext* ctx_ = nullptr;
   bool ready_ = false;       // Connected (and, with sentinels, a master).
-  bool connecting_ = false;  // A connect or a sentinel lookup is under way.
+  bool connecting_ = false;  // A connect or a sentinel lookup is due or under way.
   absl::Time connect_started_;
   // Commands sent and not answered, oldest first (their send times decide
   // when the connection counts as stalled).
   std::deque<Pending*> pending_;
   bool late_check_scheduled_ = false;
+  // Commands waiting for the connect under way, oldest first.
+  struct Held {
+    std::vector<std::string> args;
+    Callback done;
+    absl::Time since;
+  };
+  std::deque<Held> held_;
+  bool held_expiry_scheduled_ = false;
   std::thread sentinel_lookup_;
   std::atomic<int64_t> sentinel_lookups_{0};
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

@@ -8,6 +8,7 @@
 #include <grpcpp/grpcpp.h>
 #include <sys/types.h>
 
+#include <array>
 #include <map>
 #include <memory>
 #include <optional>
@@ -31,6 +32,12 @@ struct TestServers {
 
 // A name unique to this process and call, safe as an id and a database name.
 std::string UniqueName(const std::string& prefix);
+
+// A client address no other test (nor an earlier run against the same
+// Redis, which keeps counting a client's failed attempts) has used: four
+// octets in 198.18.0.0/15, the range set aside for benchmarks.
+std::array<int, 4> UniqueIpv4Octets();
+std::string UniqueIpv4();
 
 // Creates a fresh database on 127.0.0.1:pg_port and returns its DSN.
 std::string CreateDatabase(int pg_port, const std::string& prefix);

@@ -13,11 +13,13 @@
 #include <pqxx/pqxx>
 #include <sstream>
 
+#include "absl/random/random.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "audit/audit.h"
 #include "audit/wire.h"
@@ -42,6 +44,20 @@ std::string UniqueName(const std::string& prefix) {
   static std::atomic<int> counter{0};
   return absl::StrCat(prefix, "_", getpid(), "_", absl::ToUnixMicros(absl::Now()) % 1000000000, "_",
                       counter.fetch_add(1));
+}
+
+std::array<int, 4> UniqueIpv4Octets() {
+  static absl::Mutex mu;
+  static absl::BitGen* gen = new absl::BitGen();
+  absl::MutexLock lock(&mu);
+  const uint32_t host = absl::Uniform<uint32_t>(*gen, 1, (1u << 17) - 1);
+  return {198, 18 + static_cast<int>(host >> 16), static_cast<int>((host >> 8) & 0xff),
+          static_cast<int>(host & 0xff)};
+}
+
+std::string UniqueIpv4() {
+  const std::array<int, 4> o = UniqueIpv4Octets();
+  return absl::StrCat(o[0], ".", o[1], ".", o[2], ".", o[3]);
 }
 
 std::string UnknownPin() { return codes::Format(codes::GeneratePin()); }

@@ -328,8 +328,11 @@ TEST(OperationsTest, GuessesInParallelAreAllCountedWithAndWithoutRedis) {
 // Defect 5: 80 guesses in four spellings of one address were never limited.
 TEST(OperationsTest, OneAddressInManySpellingsIsOneClient) {
   Suite suite({.code_vault_args = {"--max_failures_per_account=1000"}});
-  const std::vector<std::string> spellings = {"203.0.113.77", "::ffff:203.0.113.77",
-                                              "::FFFF:203.0.113.77", "0::ffff:cb00:714d"};
+  const std::array<int, 4> o = UniqueIpv4Octets();
+  const std::string dotted = absl::StrCat(o[0], ".", o[1], ".", o[2], ".", o[3]);
+  const std::vector<std::string> spellings = {
+      dotted, "::ffff:" + dotted, "::FFFF:" + dotted,
+      absl::StrCat("0::ffff:", absl::Hex(o[0] << 8 | o[1]), ":", absl::Hex(o[2] << 8 | o[3]))};
   std::map<std::string, int> reasons;
   for (int i = 0; i < 80; ++i) {
     v1::RedeemCodeRequest r;

@@ -257,7 +257,7 @@ TEST_F(VaultLifecycleTest, CheckCodeTellsTheValueWithoutRedeeming) {
   ASSERT_EQ(codes.size(), 1u);
   v1::CheckCodeRequest check;
   check.set_code(absl::StrReplaceAll(codes[0].code(), {{"-", " "}}));
-  check.set_client_ip("198.51.100.4");
+  check.set_client_ip(UniqueIpv4());
   v1::CodeCheck checked;
   ASSERT_TRUE(suite_.vault_stub->CheckCode(Context(kStorefrontToken).get(), check, &checked).ok());
   EXPECT_EQ(checked.amount().amount_minor(), 4200);
@@ -278,7 +278,7 @@ TEST(VaultLimitsTest, CheckCodeCountsGuessesNotRealCodes) {
                                      "--max_failures_per_client=3"}});
     auto codes = suite.IssueActiveCodes(1, 500, "EUR", "DE");
     ASSERT_EQ(codes.size(), 1u);
-    const std::string ip = engine ? "198.51.100.21" : "198.51.100.22";
+    const std::string ip = UniqueIpv4();
     auto check = [&](const std::string& code, v1::CodeCheck* out) {
       v1::CheckCodeRequest request;
       request.set_code(code);

@@ -147,7 +147,8 @@ TEST_F(PipelineTest, ALoopClientAnswersOnTheLoopAndConnectsAgainAfterALoss) {
     EXPECT_TRUE(answered.WaitForNotificationWithTimeout(absl::Seconds(10)));
     return out;
   };
-  // Until connected, sends fail at once; then they succeed.
+  // While no connect is under way (after a loss, until the backoff has
+  // passed), sends fail at once; then they succeed.
   auto until_ok = [&](int id) {
     const absl::Time deadline = absl::Now() + absl::Seconds(10);
     absl::StatusOr<std::vector<pg::PipelineRows>> r = send({Put(id)});
@@ -186,6 +187,36 @@ TEST_F(PipelineTest, ALoopClientAnswersOnTheLoopAndConnectsAgainAfterALoss) {
   loop.Stop();
 }
 
+// A send made while the first connect is under way (a service's first
+// call, the moment it listens) waits for that connect instead of failing:
+// billing's engine answered its first ApplyCredit DEPENDENCY_UNAVAILABLE.
+TEST_F(PipelineTest, ASendWhileTheClientIsConnectingWaitsForTheConnection) {
+  engine::Loop loop("pg-test");
+  loop.Start();
+  std::unique_ptr<pg::LoopClient> client;
+  absl::Notification answered;
+  absl::StatusOr<std::vector<pg::PipelineRows>> out = absl::UnknownError("unanswered");
+  loop.Post([&] {
+    client = std::make_unique<pg::LoopClient>(
+        loop, pg::LoopClientOptions{.dsn = dsn_, .statements = kStatements});
+    ASSERT_FALSE(client->connected());
+    client->Send({Put(7)}, [&](absl::StatusOr<std::vector<pg::PipelineRows>> r) {
+      out = std::move(r);
+      answered.Notify();
+    });
+  });
+  ASSERT_TRUE(answered.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(*out->at(0).at(0).at(0), "70");
+  absl::Notification gone;
+  loop.Post([&] {
+    client.reset();
+    gone.Notify();
+  });
+  gone.WaitForNotification();
+  loop.Stop();
+}
+
 // A server that takes the connection and never answers (a frozen
 // Postgres): the helper's connect blocks in libpq. Destroying the client
 // must not wait for it, or a service's shutdown would hang on a stalled
@@ -207,9 +238,22 @@ TEST(PipelineStallTest, DestroyingALoopClientDoesNotWaitForAConnectThatHangs) {
   loop.Start();
   std::unique_ptr<pg::LoopClient> client;
   loop.Post([&] {
-    client =
-        std::make_unique<pg::LoopClient>(loop, pg::LoopClientOptions{.dsn = dsn, .statements = {}});
+    client = std::make_unique<pg::LoopClient>(
+        loop, pg::LoopClientOptions{
+                  .dsn = dsn, .statements = {}, .connect_wait = absl::Milliseconds(200)});
   });
+  // A send held for the hung connect is failed after connect_wait, not held
+  // as long as the connect hangs.
+  absl::Notification answered;
+  absl::Status held = absl::UnknownError("unanswered");
+  loop.Post([&] {
+    client->Send({{"SELECT 1", {}}}, [&](absl::StatusOr<std::vector<pg::PipelineRows>> r) {
+      held = r.status();
+      answered.Notify();
+    });
+  });
+  EXPECT_TRUE(answered.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  EXPECT_EQ(held.code(), absl::StatusCode::kUnavailable) << held;
   // The connect is under way once the server has the connection queued.
   absl::SleepFor(absl::Milliseconds(300));
   auto destroyed = std::async(std::launch::async, [&] {

@@ -98,6 +98,26 @@ TEST_F(RedisLoopClientTest, OneTurnsCommandsAreAnsweredInOrderAndScriptsLoadThem
   EXPECT_EQ(added->integer, 13);
 }
 
+// A command issued while the client is still connecting (a service's
+// first call) waits for the connection instead of failing.
+TEST_F(RedisLoopClientTest, ACommandWhileTheClientIsConnectingWaitsForTheConnection) {
+  redis::Options options;
+  options.port = TestServers::Get().redis_port;
+  absl::StatusOr<redis::Reply> pong = absl::UnknownError("none");
+  absl::Notification done;
+  loop_.Post([&] {
+    client_ = std::make_unique<redis::LoopClient>(loop_, options);
+    ASSERT_FALSE(client_->connected());
+    client_->Command({"PING"}, [&](absl::StatusOr<redis::Reply> r) {
+      pong = std::move(r);
+      done.Notify();
+    });
+  });
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  ASSERT_TRUE(pong.ok()) << pong.status();
+  EXPECT_EQ(pong->str, "PONG");
+}
+
 TEST_F(RedisLoopClientTest, AStalledServerFailsACommandInTimeAndAStoppedOneUntilItIsBack) {
   RedisServer redis;
   Connect(redis.port());
