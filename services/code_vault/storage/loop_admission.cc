@@ -1,6 +1,7 @@
 #include "services/code_vault/storage/loop_admission.h"
 
 #include <memory>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "errors/status.h"
@@ -28,8 +29,11 @@ void LoopAdmission::Admit(const std::vector<LimitKey>& keys, const std::string& 
                  done = std::make_shared<Callback<Admission>>(std::move(done))]() {
     std::vector<absl::StatusOr<redis::Reply>> checks(gathered->replies.begin(),
                                                      gathered->replies.end() - 1);
-    const absl::Status from_redis = RedisAttemptLimiter::CheckAnswer(checks).value_or(
-        errors::DependencyUnavailable("redis", "script not loaded"));
+    // The error is built only when needed: value_or's argument would be
+    // built (a status with its ErrorInfo payload) on every admission.
+    std::optional<absl::Status> answer = RedisAttemptLimiter::CheckAnswer(checks);
+    const absl::Status from_redis =
+        answer ? *std::move(answer) : errors::DependencyUnavailable("redis", "script not loaded");
     Admission admission;
     admission.limits =
         limiter_.Route(from_redis, [this, &keys] { return limiter_.fallback().Check(keys); });

@@ -124,8 +124,8 @@ absl::Status RedisAttemptLimiter::Check(const std::vector<LimitKey>& keys) {
     calls.push_back({{CounterKey(k.key)}, {absl::StrCat(k.max_failures)}});
   }
   // EvalEach has loaded the script where it was missing.
-  return CheckAnswer(client_.EvalEach(kCheckScript, calls))
-      .value_or(Unavailable(absl::InternalError("script not loaded")));
+  std::optional<absl::Status> answer = CheckAnswer(client_.EvalEach(kCheckScript, calls));
+  return answer ? *std::move(answer) : Unavailable(absl::InternalError("script not loaded"));
 }
 
 absl::Status RedisAttemptLimiter::Refund(const std::vector<LimitKey>& keys) {
