@@ -19,7 +19,6 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "audit/audit.h"
 #include "audit/wire.h"
@@ -47,18 +46,17 @@ std::string UniqueName(const std::string& prefix) {
 }
 
 std::array<int, 4> UniqueIpv4Octets() {
-  static absl::Mutex mu;
-  static absl::BitGen* gen = new absl::BitGen();
-  absl::MutexLock lock(&mu);
-  const uint32_t host = absl::Uniform<uint32_t>(*gen, 1, (1u << 17) - 1);
+  // A random start per process (runs against the same Redis differ), then
+  // consecutive hosts (calls in this process never repeat one).
+  constexpr uint32_t kHosts = 1u << 17;  // 198.18.0.0/15
+  static const uint32_t start = absl::Uniform<uint32_t>(absl::BitGen(), 0, kHosts);
+  static std::atomic<uint32_t> next{0};
+  const uint32_t host = (start + next.fetch_add(1)) % kHosts;
   return {198, 18 + static_cast<int>(host >> 16), static_cast<int>((host >> 8) & 0xff),
           static_cast<int>(host & 0xff)};
 }
 
-std::string UniqueIpv4() {
-  const std::array<int, 4> o = UniqueIpv4Octets();
-  return absl::StrCat(o[0], ".", o[1], ".", o[2], ".", o[3]);
-}
+std::string UniqueIpv4() { return absl::StrJoin(UniqueIpv4Octets(), "."); }
 
 std::string UnknownPin() { return codes::Format(codes::GeneratePin()); }
 

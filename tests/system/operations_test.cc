@@ -10,6 +10,7 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "server/client.h"
 #include "support/harness.h"
@@ -329,7 +330,7 @@ TEST(OperationsTest, GuessesInParallelAreAllCountedWithAndWithoutRedis) {
 TEST(OperationsTest, OneAddressInManySpellingsIsOneClient) {
   Suite suite({.code_vault_args = {"--max_failures_per_account=1000"}});
   const std::array<int, 4> o = UniqueIpv4Octets();
-  const std::string dotted = absl::StrCat(o[0], ".", o[1], ".", o[2], ".", o[3]);
+  const std::string dotted = absl::StrJoin(o, ".");
   const std::vector<std::string> spellings = {
       dotted, "::ffff:" + dotted, "::FFFF:" + dotted,
       absl::StrCat("0::ffff:", absl::Hex(o[0] << 8 | o[1]), ":", absl::Hex(o[2] << 8 | o[3]))};

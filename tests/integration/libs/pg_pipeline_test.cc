@@ -39,6 +39,16 @@ class PipelineTest : public ::testing::Test {
   const std::string dsn_;
 };
 
+// A LoopClient is destroyed on its loop's thread; returns once it is gone.
+void DestroyOnLoop(engine::Loop& loop, std::unique_ptr<pg::LoopClient>& client) {
+  absl::Notification gone;
+  loop.Post([&] {
+    client.reset();
+    gone.Notify();
+  });
+  gone.WaitForNotification();
+}
+
 pg::PipelineQuery Put(int id, std::optional<std::string> note = std::nullopt) {
   return {"put", {std::to_string(id), std::move(note)}};
 }
@@ -178,12 +188,7 @@ TEST_F(PipelineTest, ALoopClientAnswersOnTheLoopAndConnectsAgainAfterALoss) {
   ASSERT_TRUE(timeout.ok()) << timeout.status();
   EXPECT_EQ(*timeout->at(0).at(0).at(0), "4321ms") << "not applied to the new connection";
   EXPECT_EQ(QueryValue(dsn_, "SELECT string_agg(id::text, ',' ORDER BY id) FROM items"), "1,3");
-  absl::Notification gone;
-  loop.Post([&] {
-    client.reset();
-    gone.Notify();
-  });
-  gone.WaitForNotification();
+  DestroyOnLoop(loop, client);
   loop.Stop();
 }
 
@@ -208,12 +213,7 @@ TEST_F(PipelineTest, ASendWhileTheClientIsConnectingWaitsForTheConnection) {
   ASSERT_TRUE(answered.WaitForNotificationWithTimeout(absl::Seconds(10)));
   ASSERT_TRUE(out.ok()) << out.status();
   EXPECT_EQ(*out->at(0).at(0).at(0), "70");
-  absl::Notification gone;
-  loop.Post([&] {
-    client.reset();
-    gone.Notify();
-  });
-  gone.WaitForNotification();
+  DestroyOnLoop(loop, client);
   loop.Stop();
 }
 
@@ -256,14 +256,7 @@ TEST(PipelineStallTest, DestroyingALoopClientDoesNotWaitForAConnectThatHangs) {
   EXPECT_EQ(held.code(), absl::StatusCode::kUnavailable) << held;
   // The connect is under way once the server has the connection queued.
   absl::SleepFor(absl::Milliseconds(300));
-  auto destroyed = std::async(std::launch::async, [&] {
-    absl::Notification gone;
-    loop.Post([&] {
-      client.reset();
-      gone.Notify();
-    });
-    gone.WaitForNotification();
-  });
+  auto destroyed = std::async(std::launch::async, [&] { DestroyOnLoop(loop, client); });
   // A bound, not a timing assertion: a destructor that waits for the hung
   // connect never returns while the server stays silent.
   const bool returned = destroyed.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
