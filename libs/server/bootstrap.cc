@@ -12,6 +12,8 @@
 #include <memory>
 #include <thread>
 
+#include "absl/debugging/failure_signal_handler.h"
+#include "absl/debugging/symbolize.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
@@ -49,6 +51,13 @@ bool WritePortFile(const std::string& path, int port) {
 void BlockTerminationSignals() {
   sigset_t set = TerminationSignals();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+void IgnoreBrokenPipes() { signal(SIGPIPE, SIG_IGN); }
+
+void ReportCrashes() {
+  absl::InitializeSymbolizer("/proc/self/exe");
+  absl::InstallFailureSignalHandler(absl::FailureSignalHandlerOptions{});
 }
 
 void DisableCoreDumps() {

@@ -65,6 +65,18 @@ struct ServeOptions {
 // and SIGHUP in every thread so Serve() can wait for them synchronously.
 void BlockTerminationSignals();
 
+// A write to a socket whose peer has gone answers EPIPE instead of killing
+// the process with SIGPIPE: hiredis writes with write(2), not
+// send(MSG_NOSIGNAL), so Redis dying under load would otherwise take the
+// service down with it, silently.
+void IgnoreBrokenPipes();
+
+// A crash (SIGSEGV, SIGABRT, SIGBUS, SIGILL, SIGFPE) writes the signal and
+// the stack of the thread that crashed to stderr, the service's log, before
+// the process dies: without it a crash leaves only the lines the log had
+// flushed. A stack holds addresses and function names, never memory: no PIN.
+void ReportCrashes();
+
 // For processes that hold secrets in memory (PINs in code-vault): no core
 // dumps, and no ptrace or /proc/<pid>/mem reads by other unprivileged users.
 void DisableCoreDumps();

@@ -33,6 +33,8 @@ ABSL_FLAG(bool, engine, true,
 int main(int argc, char** argv) {
   using namespace giftcard;
   server::BlockTerminationSignals();
+  server::IgnoreBrokenPipes();
+  server::ReportCrashes();
   config::ParseFlags(argc, argv, "account-credit: accounts and the credit ledger");
   log::SetServiceName("account-credit");
 

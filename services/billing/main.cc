@@ -42,6 +42,8 @@ ABSL_FLAG(absl::Duration, recovery_min_age, absl::Seconds(10),
 int main(int argc, char** argv) {
   using namespace giftcard;
   server::BlockTerminationSignals();
+  server::IgnoreBrokenPipes();
+  server::ReportCrashes();
   config::ParseFlags(argc, argv, "billing: applies account credit to invoices");
   log::SetServiceName("billing");
 

@@ -73,6 +73,8 @@ ABSL_FLAG(absl::Duration, recovery_min_age, absl::Seconds(10),
 int main(int argc, char** argv) {
   using namespace giftcard;
   server::BlockTerminationSignals();
+  server::IgnoreBrokenPipes();
+  server::ReportCrashes();
   server::DisableCoreDumps();  // PINs pass through this process's memory.
   config::ParseFlags(argc, argv, "code-vault: gift-card codes and redemptions");
   log::SetServiceName("code-vault");

@@ -46,6 +46,8 @@ ABSL_FLAG(int64_t, http_keep_alive_requests, 1000,
 int main(int argc, char** argv) {
   using namespace giftcard;
   server::BlockTerminationSignals();
+  server::IgnoreBrokenPipes();
+  server::ReportCrashes();
   config::ParseFlags(argc, argv, "giftcard-gateway: HTTP/JSON and the support console");
   log::SetServiceName("gateway");
 

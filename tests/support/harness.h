@@ -78,6 +78,9 @@ class Process {
   // The exit code once the process ended within `timeout`; -1 for a signal death.
   std::optional<int> WaitExit(absl::Duration timeout);
   bool Running();
+  // How it ended ("exited with code 1", "killed by signal 11 (Segmentation
+  // fault)"), or "running".
+  std::string HowItEnded();
   pid_t pid() const { return pid_; }
   const std::string& log_path() const { return log_path_; }
   std::string Log() const;

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <pqxx/pqxx>
 #include <sstream>
@@ -88,6 +89,15 @@ bool Process::Running() {
   if (reaped_) return false;
   if (waitpid(pid_, &status_, WNOHANG) == pid_) reaped_ = true;
   return !reaped_;
+}
+
+std::string Process::HowItEnded() {
+  if (Running()) return "running";
+  if (WIFSIGNALED(status_)) {
+    return absl::StrCat("killed by signal ", WTERMSIG(status_), " (", strsignal(WTERMSIG(status_)),
+                        ")");
+  }
+  return absl::StrCat("exited with code ", WEXITSTATUS(status_));
 }
 
 std::optional<int> Process::WaitExit(absl::Duration timeout) {

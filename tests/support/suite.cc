@@ -101,7 +101,8 @@ std::unique_ptr<Process> Suite::StartService(const std::string& name,
     absl::SleepFor(absl::Milliseconds(20));
   }
   if (port <= 0) {
-    ADD_FAILURE() << name << " did not start; log:\n" << process->Log();
+    ADD_FAILURE() << name << " did not start (" << process->HowItEnded() << "); log:\n"
+                  << process->Log();
   }
   *address = absl::StrCat("127.0.0.1:", port);
   return process;
