@@ -4,11 +4,15 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <fstream>
 #include <future>
 #include <thread>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "codes/codes.h"
 #include "codes/hasher.h"
@@ -20,6 +24,42 @@ namespace giftcard::testing {
 namespace {
 
 using ::testing::HasSubstr;
+
+// The signal mask a process runs with, from /proc/<pid>/status: `line` is
+// "SigIgn" (ignored) or "SigCgt" (caught by a handler).
+uint64_t SignalMask(const Process& process, absl::string_view line) {
+  std::ifstream status(absl::StrCat("/proc/", process.pid(), "/status"));
+  for (std::string text; std::getline(status, text);) {
+    if (!absl::StartsWith(text, absl::StrCat(line, ":"))) continue;
+    uint64_t mask = 0;
+    if (absl::SimpleHexAtoi(absl::StripAsciiWhitespace(text.substr(line.size() + 1)), &mask)) {
+      return mask;
+    }
+  }
+  ADD_FAILURE() << "no " << line << " for pid " << process.pid();
+  return 0;
+}
+
+bool Has(uint64_t mask, int sig) { return (mask >> (sig - 1)) & 1; }
+
+// Each binary's main() wires both: a write to a peer that has gone (Redis
+// killed under load) is an error, not a silent death; a crash leaves its
+// stack in the log.
+TEST(FaultsTest, EveryServiceIgnoresBrokenPipesAndReportsCrashes) {
+  Suite suite;
+  GatewayProcess gateway = StartGateway(suite);
+  const std::vector<std::pair<std::string, Process*>> services = {
+      {"account-credit", suite.account_credit.get()},
+      {"code-vault", suite.code_vault.get()},
+      {"billing", suite.billing.get()},
+      {"giftcard-gateway", gateway.process.get()}};
+  for (const auto& [name, process] : services) {
+    ASSERT_TRUE(process->Running()) << name;
+    EXPECT_TRUE(Has(SignalMask(*process, "SigIgn"), SIGPIPE)) << name;
+    EXPECT_TRUE(Has(SignalMask(*process, "SigCgt"), SIGSEGV)) << name;
+    EXPECT_TRUE(Has(SignalMask(*process, "SigCgt"), SIGABRT)) << name;
+  }
+}
 
 TEST(FaultsTest, PostgresOutageTurnsHealthNotServingAndTheSameProcessRecovers) {
   PgCluster pg;
@@ -118,9 +158,9 @@ TEST(FaultsTest, AStalledPostgresTurnsHealthNotServingAndCallsFailInsteadOfHangi
   // the probe's own deadline is 1.5 s, checked every 0.5 s).
   for (const std::string& address :
        {suite.account_credit_addr, suite.code_vault_addr, suite.billing_addr}) {
-    EXPECT_TRUE(WaitForHealth(address, "NOT_SERVING",
-                              std::max(absl::ZeroDuration(),
-                                       frozen_at + absl::Seconds(5) - absl::Now())))
+    EXPECT_TRUE(
+        WaitForHealth(address, "NOT_SERVING",
+                      std::max(absl::ZeroDuration(), frozen_at + absl::Seconds(5) - absl::Now())))
         << address << " still SERVING 5 s into the stall";
   }
   std::printf("health NOT_SERVING after %.1f s of stall\n",
