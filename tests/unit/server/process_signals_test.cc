@@ -37,8 +37,14 @@ TEST(ProcessSignalsDeathTest, AWriteToAGonePeerIsAnErrorNotADeath) {
 }
 
 TEST(ProcessSignalsDeathTest, WithoutItABrokenPipeKillsSilently) {
-  // The default the services leave behind: the same write, a silent death.
-  EXPECT_EXIT(WriteToAClosedPeer(), ::testing::KilledBySignal(SIGPIPE), "");
+  // The default disposition (set here: a runner that ignores SIGPIPE passes
+  // that on to its children): the same write, a silent death.
+  EXPECT_EXIT(
+      {
+        signal(SIGPIPE, SIG_DFL);
+        WriteToAClosedPeer();
+      },
+      ::testing::KilledBySignal(SIGPIPE), "");
 }
 
 // A write through a null pointer the compiler cannot see through.
