@@ -75,6 +75,8 @@ void IgnoreBrokenPipes();
 // the stack of the thread that crashed to stderr, the service's log, before
 // the process dies: without it a crash leaves only the lines the log had
 // flushed. A stack holds addresses and function names, never memory: no PIN.
+// SIGTERM gets a handler too, but stays blocked in every thread
+// (BlockTerminationSignals): Serve() still takes it as a graceful stop.
 void ReportCrashes();
 
 // For processes that hold secrets in memory (PINs in code-vault): no core
