@@ -9,14 +9,14 @@
 // one answers. Open loop: --rate calls per second on a fixed schedule; each
 // latency is measured from the call's scheduled time, not from when it could
 // be sent, so a stalled server shows up in the percentiles (coordinated
-// omission corrected). Each completion queue has one thread of giftbench's
-// that both polls gRPC's sockets and runs the answers, sending a caller's
-// next call from there: the callback API would hand every answer from a
-// poller to a callback thread, a thread wake-up per call that counted in
-// giftbench's CPU figure (the load generator's CPU is part of the
-// all-process figures, as pgbench's is part of its baseline). Prints throughput, latency
-// percentiles, errors by code and reason, and one JSON line; with --audit, runs the ledger audit
-// after the run and exits 1 on any violation.
+// omission corrected). Each completion queue (--drivers) has one thread of
+// giftbench's that polls gRPC's sockets, takes the answers and sends each
+// caller's next call. The load generator's CPU counts in the all-process
+// figures, as pgbench's counts in its baseline, and this costs it less per
+// call than gRPC's callback client did (docs/decisions.md). Prints
+// throughput, latency percentiles, errors by code and reason, and one JSON
+// line; with --audit, runs the ledger audit after the run and exits 1 on
+// any violation.
 #include <unistd.h>
 
 #include <algorithm>
