@@ -265,7 +265,7 @@ $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), the three s
 Redis 7 and the load generator. ${ROUNDS} rounds; in each, every baseline and scenario
 ran ${SECONDS_PER_RUN} s after 1 s of warm-up, ${CONCURRENCY} concurrent callers in closed
 loop. Before each window Postgres is settled (a \`CHECKPOINT\`, autovacuum
-idle), so no window counts the background work of the one before. A ratio
+idle), so no window counts the checkpoint or the vacuum the one before left. A ratio
 compares figures of one round; the verdict is on the median.
 Command: \`bench/run.sh\`.
 

@@ -428,9 +428,10 @@ int main(int argc, char** argv) {
   });
   auto make = [&](std::mt19937_64& rng) { return workload.Make(scenario, rng); };
 
-  std::vector<std::thread> drivers;
+  // Open-loop senders (the --rate load, the flood), not the queues' threads.
+  std::vector<std::thread> senders;
   if (flood_rate > 0) {
-    drivers.emplace_back([&] {
+    senders.emplace_back([&] {
       OpenLoop(
           flood_rate, measure_from, end,
           [&](std::mt19937_64& rng) { return flood.Make("invalid-flood", rng); },
@@ -440,7 +441,7 @@ int main(int argc, char** argv) {
   const double rate = absl::GetFlag(FLAGS_rate);
   absl::Time last_measured_send = end;
   if (rate > 0) {
-    drivers.emplace_back([&] {
+    senders.emplace_back([&] {
       OpenLoop(rate, measure_from, end, make, queues.front()->cq(), recorder, in_flight, 11);
     });
   } else {
@@ -475,7 +476,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "giftbench: ran out of fresh codes early; raise --codes\n");
     }
   }
-  for (auto& d : drivers) d.join();
+  for (auto& s : senders) s.join();
   cpu_sampler.join();
   while (in_flight.load() > 0) absl::SleepFor(absl::Milliseconds(10));
   for (auto& q : queues) q->Stop();
