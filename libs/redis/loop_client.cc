@@ -140,6 +140,7 @@ void LoopClient::Drop(absl::string_view why) {
 void LoopClient::BecomeReady() {
   connecting_ = false;
   ready_ = true;
+  scripts_sent_.clear();  // A new connection, perhaps to a new master.
   // Not from inside hiredis's connect callback.
   loop_.RunSoon([this, alive = alive_] {
     if (*alive) ReleaseHeld();
@@ -250,6 +251,7 @@ void LoopClient::OnReply(redisAsyncContext* ctx, void* raw, void* privdata) {
 }
 
 void LoopClient::Command(std::vector<std::string> args, Callback done) {
+  // Behind the commands that waited for the connect, which leave first.
   if (!ready_ && connecting_) {
     held_.push_back({std::move(args), std::move(done), absl::Now()});
     ExpireHeld();
@@ -298,20 +300,30 @@ void LoopClient::ReleaseHeld() {
 
 void LoopClient::Eval(const Script& script, std::vector<std::string> keys,
                       std::vector<std::string> args, Callback done) {
-  std::vector<std::string> command = {"EVALSHA", script.sha1, absl::StrCat(keys.size())};
+  // EVALSHA only for a script this connection has been sent: a first use
+  // goes as EVAL (which loads it), so the call runs in its place among the
+  // commands issued around it. Waiting for a NOSCRIPT to send EVAL would
+  // let the commands issued after it run first.
+  const bool loaded = ready_ && scripts_sent_.contains(script.sha1);
+  if (ready_) scripts_sent_.insert(script.sha1);
+  std::vector<std::string> command = {
+      loaded ? "EVALSHA" : "EVAL", loaded ? script.sha1 : script.body, absl::StrCat(keys.size())};
   command.insert(command.end(), keys.begin(), keys.end());
   command.insert(command.end(), args.begin(), args.end());
-  Command(command,
-          [this, &script, command, done = std::move(done)](absl::StatusOr<Reply> reply) mutable {
-            if (reply.ok() || !absl::StrContains(reply.status().message(), "NOSCRIPT")) {
-              std::move(done)(std::move(reply));
-              return;
-            }
-            // The server has not loaded the script (or restarted): EVAL runs and loads it.
-            command[0] = "EVAL";
-            command[1] = script.body;
-            Command(std::move(command), std::move(done));
-          });
+  if (!loaded) return Command(std::move(command), std::move(done));
+  Command(command, [this, alive = alive_, &script, command,
+                    done = std::move(done)](absl::StatusOr<Reply> reply) mutable {
+    if (reply.ok() || !absl::StrContains(reply.status().message(), "NOSCRIPT")) {
+      std::move(done)(std::move(reply));
+      return;
+    }
+    // Flushed from the server while connected (SCRIPT FLUSH): EVAL loads it
+    // again. Only here can a command issued later run before this one.
+    if (*alive) scripts_sent_.erase(script.sha1);
+    command[0] = "EVAL";
+    command[1] = script.body;
+    Command(std::move(command), std::move(done));
+  });
 }
 
 }  // namespace giftcard::redis

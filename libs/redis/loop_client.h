@@ -25,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -57,7 +58,8 @@ class LoopClient {
   // error reply is INTERNAL; no connection, a lost one or a late answer is
   // UNAVAILABLE/DEPENDENCY_UNAVAILABLE.
   void Command(std::vector<std::string> args, Callback done);
-  // EVALSHA, and EVAL (which loads it) when the server answers NOSCRIPT.
+  // EVAL on a script's first use on a connection (which loads it), EVALSHA
+  // after; run in the order issued among this client's other commands.
   void Eval(const Script& script, std::vector<std::string> keys, std::vector<std::string> args,
             Callback done);
 
@@ -99,6 +101,8 @@ class LoopClient {
     absl::Time since;
   };
   std::deque<Held> held_;
+  // SHA-1s of the scripts sent on the current connection.
+  absl::flat_hash_set<std::string> scripts_sent_;
   bool held_expiry_scheduled_ = false;
   std::thread sentinel_lookup_;
   std::atomic<int64_t> sentinel_lookups_{0};

@@ -98,6 +98,41 @@ TEST_F(RedisLoopClientTest, OneTurnsCommandsAreAnsweredInOrderAndScriptsLoadThem
   EXPECT_EQ(added->integer, 13);
 }
 
+// A script the server has never seen, then a command on the same key in
+// the same turn: the command runs after the script, as issued. (The
+// redemption guard's release is a script and the next call's SET NX must
+// find the guard gone; with EVALSHA answered NOSCRIPT first and EVAL sent
+// after the reply, the SET overtook the release.)
+TEST_F(RedisLoopClientTest, AScriptTheServerHasNotLoadedStillRunsBeforeTheNextCommand) {
+  Connect(TestServers::Get().redis_port);
+  ASSERT_TRUE(AwaitConnected());
+  const std::string key = absl::StrCat("loop-order:", absl::ToUnixNanos(absl::Now()));
+  // A body no earlier run loaded: its SHA-1 is new to the server.
+  const redis::Script release(absl::StrCat("-- ", key, "\nreturn redis.call('DEL', KEYS[1])"));
+  ASSERT_TRUE(Run({{"SET", key, "held"}})[0].ok());
+
+  absl::StatusOr<redis::Reply> released = absl::UnknownError("none");
+  absl::StatusOr<redis::Reply> taken = absl::UnknownError("none");
+  absl::Notification both;
+  int left = 2;
+  loop_.Post([&] {
+    client_->Eval(release, {key}, {}, [&](absl::StatusOr<redis::Reply> r) {
+      released = std::move(r);
+      if (--left == 0) both.Notify();
+    });
+    client_->Command({"SET", key, "next", "NX"}, [&](absl::StatusOr<redis::Reply> r) {
+      taken = std::move(r);
+      if (--left == 0) both.Notify();
+    });
+  });
+  ASSERT_TRUE(both.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  ASSERT_TRUE(released.ok()) << released.status();
+  EXPECT_EQ(released->integer, 1);
+  ASSERT_TRUE(taken.ok()) << taken.status();
+  EXPECT_EQ(taken->type, redis::Reply::Type::kStatus) << "the SET NX ran before the script";
+  EXPECT_EQ(Run({{"GET", key}})[0]->str, "next");
+}
+
 // A command issued while the client is still connecting (a service's
 // first call) waits for the connection instead of failing.
 TEST_F(RedisLoopClientTest, ACommandWhileTheClientIsConnectingWaitsForTheConnection) {
