@@ -114,7 +114,9 @@ giftcard_redis_start() {
   [[ -n ${GIFTCARD_REDIS_REPLICAOF:-} ]] && replica_of=(--replicaof $GIFTCARD_REDIS_REPLICAOF)
   for attempt in 1 2 3 4 5; do
     port=${GIFTCARD_REDIS_PORT:-$(giftcard_random_port)}
+    # Also on a Unix socket, $dir/redis.sock (the local stack's services use it).
     if redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no --daemonize yes \
+        --unixsocket "$dir/redis.sock" --unixsocketperm 700 \
         --dir "$dir" --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" "${replica_of[@]}" \
         >/dev/null 2>&1; then
       local i

@@ -13,6 +13,9 @@
 # GIFTCARD_TLS=1      run with mutual TLS: a throwaway CA and certificates
 #                     (deploy/local/certs.sh); the env file then also
 #                     exports GIFTCARD_TLS_CA/CERT/KEY for clients
+# GIFTCARD_STACK_TRANSPORT=tcp  the services reach Postgres and Redis over
+#                     loopback TCP, as in production (default: their Unix
+#                     sockets; the env file's PG_DSN and REDIS_ADDR stay TCP)
 # GIFTCARD_HA=1       run on highly available engines (deploy/local/ha.sh):
 #                     etcd, a Patroni cluster of three Postgres nodes per
 #                     service (synchronous_mode), Redis with a replica and
@@ -174,10 +177,18 @@ cmd_up() {
     pg_port=$(giftcard_pg_start "$STACK_DIR/pg")
     for db in code_vault account_credit billing; do giftcard_pg_createdb "$pg_port" "$db"; done
     redis_port=$(giftcard_redis_start "$STACK_DIR/redis")
-    dsn_account_credit="host=127.0.0.1 port=$pg_port user=postgres"
+    # The services reach Postgres and Redis over their Unix sockets (no
+    # loopback TCP stack per round trip); GIFTCARD_STACK_TRANSPORT=tcp
+    # keeps TCP, as production has it.
+    if [[ ${GIFTCARD_STACK_TRANSPORT:-unix} == tcp ]]; then
+      dsn_account_credit="host=127.0.0.1 port=$pg_port user=postgres"
+      redis_env="GIFTCARD_REDIS_ADDRESS=127.0.0.1:$redis_port"
+    else
+      dsn_account_credit="host=$STACK_DIR/pg/sock port=$pg_port user=postgres"
+      redis_env="GIFTCARD_REDIS_ADDRESS=unix:$STACK_DIR/redis/redis.sock"
+    fi
     dsn_code_vault=$dsn_account_credit
     dsn_billing=$dsn_account_credit
-    redis_env="GIFTCARD_REDIS_ADDRESS=127.0.0.1:$redis_port"
   fi
 
   # Dev secrets, fresh for every stack. Services get them via the environment.

@@ -68,6 +68,15 @@ absl::StatusOr<Address> ParseHostPort(absl::string_view text) {
 }  // namespace
 
 absl::StatusOr<Options> ParseAddress(const std::string& address) {
+  if (absl::StartsWith(address, "unix:")) {
+    Options options;
+    options.host = address.substr(5);
+    options.port = 0;
+    if (!Address{options.host, 0}.is_unix_socket()) {
+      return absl::InvalidArgumentError("redis unix socket must be unix:/absolute/path");
+    }
+    return options;
+  }
   absl::StatusOr<Address> parsed = ParseHostPort(address);
   if (!parsed.ok()) return parsed.status();
   Options options;
@@ -112,7 +121,9 @@ namespace {
 redisContext* Connect(const Address& address, absl::Duration connect_timeout,
                       absl::Duration command_timeout) {
   timeval tv = absl::ToTimeval(connect_timeout);
-  redisContext* ctx = redisConnectWithTimeout(address.host.c_str(), address.port, tv);
+  redisContext* ctx = address.is_unix_socket()
+                          ? redisConnectUnixWithTimeout(address.host.c_str(), tv)
+                          : redisConnectWithTimeout(address.host.c_str(), address.port, tv);
   if (ctx == nullptr || ctx->err != 0) {
     if (ctx != nullptr) redisFree(ctx);
     return nullptr;

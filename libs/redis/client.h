@@ -29,16 +29,20 @@ struct redisReply;
 
 namespace giftcard::redis {
 
+// A server: host and TCP port, or a Unix socket's path in `host` (it
+// starts with '/', as libpq's host does; `port` is 0 then).
 struct Address {
   std::string host;
   int port = 0;
+  bool is_unix_socket() const { return !host.empty() && host.front() == '/'; }
   friend bool operator==(const Address& a, const Address& b) {
     return a.host == b.host && a.port == b.port;
   }
 };
 
 struct Options {
-  // The server, when there are no sentinels.
+  // The server, when there are no sentinels (a host starting with '/' is a
+  // Unix socket's path).
   std::string host = "127.0.0.1";
   int port = 6379;
   // Sentinels that know the master named `master_name`; empty: no Sentinel.
@@ -50,7 +54,8 @@ struct Options {
   absl::Duration reconnect_backoff = absl::Milliseconds(500);
 };
 
-// "host:port" → Options with defaults for the rest.
+// "host:port", or "unix:/path/to/redis.sock" (a Unix socket) → Options with
+// defaults for the rest.
 absl::StatusOr<Options> ParseAddress(const std::string& address);
 
 // "host:port,host:port,…" and a master name → Options that find the master

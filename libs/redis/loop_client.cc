@@ -79,7 +79,9 @@ void LoopClient::StartConnect() {
 }
 
 void LoopClient::ConnectTo(const Address& address) {
-  redisAsyncContext* ctx = redisAsyncConnect(address.host.c_str(), address.port);
+  redisAsyncContext* ctx = address.is_unix_socket()
+                               ? redisAsyncConnectUnix(address.host.c_str())
+                               : redisAsyncConnect(address.host.c_str(), address.port);
   if (ctx == nullptr || ctx->err != 0) {
     if (ctx != nullptr) redisAsyncFree(ctx);
     connecting_ = false;

@@ -40,7 +40,8 @@
 ABSL_FLAG(std::string, pepper_keys, "",
           "HMAC pepper keys 'kid:hex[,kid:hex]', active first; set it through the environment "
           "(GIFTCARD_PEPPER_KEYS), not the command line");
-ABSL_FLAG(std::string, redis_address, "127.0.0.1:6379", "Redis host:port (the redemption guard)");
+ABSL_FLAG(std::string, redis_address, "127.0.0.1:6379",
+          "Redis host:port, or unix:/path/to/redis.sock (the redemption guard)");
 ABSL_FLAG(std::string, redis_sentinels, "",
           "Redis Sentinels host:port,host:port,...: find the master through them (instead of "
           "--redis_address) and follow its failovers");

@@ -134,6 +134,8 @@ class RedisServer {
   RedisServer();
   ~RedisServer();
   int port() const { return port_; }
+  // It listens on this Unix socket too.
+  std::string socket_path() const { return dir_ + "/redis.sock"; }
   void Stop();
   void Restart();
 

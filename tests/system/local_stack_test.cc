@@ -36,8 +36,8 @@ class LocalStackTest : public ::testing::Test {
     std::system(("rm -rf " + stack_dir_ + " " + stack_dir_ + "-cards.csv").c_str());
   }
 
-  ShellRun Stack(const std::string& verb) {
-    return RunCommand(absl::StrCat("GIFTCARD_STACK_DIR=", stack_dir_,
+  ShellRun Stack(const std::string& verb, const std::string& env = "") {
+    return RunCommand(absl::StrCat(env, " GIFTCARD_STACK_DIR=", stack_dir_,
                                    " GIFTCARD_BUILD_DIR=", GIFTCARD_BUILD_DIR_FOR_TESTS, " bash ",
                                    GIFTCARD_SOURCE_DIR_FOR_TESTS, "/deploy/local/stack.sh ", verb));
   }
@@ -100,6 +100,56 @@ TEST_F(LocalStackTest, UpAndDownSayTheyDeleteTheDataAndKeepTheLogs) {
   EXPECT_THAT(kept.substr(log.size()), HasSubstr("shutdown_complete"));
   run = Stack("status");
   EXPECT_EQ(run.exit_code, 3) << Describe(run);
+}
+
+// The services reach Postgres and Redis over their Unix sockets;
+// GIFTCARD_STACK_TRANSPORT=tcp keeps loopback TCP, as production has it.
+// Each way, a card issued and redeemed shows which one they took.
+TEST_F(LocalStackTest, TheServicesUseUnixSocketsUnlessTcpIsAsked) {
+  for (const std::string transport : {"unix", "tcp"}) {
+    SCOPED_TRACE(transport);
+    ShellRun run = Stack("up", transport == "tcp" ? "GIFTCARD_STACK_TRANSPORT=tcp" : "");
+    ASSERT_EQ(run.exit_code, 0) << Describe(run);
+    // giftctl issues and activates a card, the storefront redeems it.
+    run = RunCommand(
+        absl::StrCat(". ", stack_dir_, "/env && export PATH=", GIFTCARD_BUILD_DIR_FOR_TESTS,
+                     "/tools/giftctl:$PATH && cards=", stack_dir_, "-cards.csv && ", R"sh(
+      rm -f "$cards" &&
+      giftctl codes issue --count=1 --amount=5 --currency=EUR --region=DE --plaintext --out="$cards" &&
+      serial=$(sed -n 2p "$cards" | cut -d, -f1) && pin=$(sed -n 2p "$cards" | cut -d, -f2) &&
+      batch=$(giftctl codes status --json "$serial" | sed -n 's/.*"batch_id":"\([^"]*\)".*/\1/p') &&
+      giftctl codes activate --batch_id="$batch" >/dev/null &&
+      curl -fsS -X PUT "$GATEWAY_URL/v1/accounts/holder" -H 'Content-Type: application/json' \
+        -H "Authorization: Bearer $GIFTCARD_TOKEN_STOREFRONT" \
+        -d '{"country":"DE","currency_code":"EUR","billing_channel":"BILLING_CHANNEL_DIRECT"}' &&
+      curl -fsS -X POST "$GATEWAY_URL/v1/codes:redeem" -H 'Content-Type: application/json' \
+        -H "Authorization: Bearer $GIFTCARD_TOKEN_STOREFRONT" \
+        -d "{\"code\":\"$pin\",\"account_id\":\"holder\",\"request_id\":\"r-1\",\"client_ip\":\"203.0.113.7\"}"
+    )sh"));
+    ASSERT_EQ(run.exit_code, 0) << Describe(run);
+    EXPECT_THAT(run.out, HasSubstr("REDEMPTION_STATE_COMPLETED"));
+
+    // Postgres: the address each service's session came from (empty: the
+    // Unix socket). Redis: the address of each client but redis-cli's own.
+    run = RunCommand(absl::StrCat(
+        ". ", stack_dir_, "/env && psql \"$PG_DSN dbname=postgres\" -qAt -c \"SELECT DISTINCT ",
+        "datname || '=' || coalesce(host(client_addr), 'socket') FROM pg_stat_activity ",
+        "WHERE datname IN ('code_vault', 'account_credit', 'billing') ORDER BY 1\""));
+    ASSERT_EQ(run.exit_code, 0) << Describe(run);
+    const std::string how = transport == "tcp" ? "127.0.0.1" : "socket";
+    EXPECT_EQ(run.out,
+              absl::StrCat("account_credit=", how, "\nbilling=", how, "\ncode_vault=", how, "\n"));
+    run = RunCommand(absl::StrCat("redis-cli -p $(cat ", stack_dir_,
+                                  "/redis/redis.port) CLIENT LIST | grep -v cmd=client"));
+    ASSERT_EQ(run.exit_code, 0) << Describe(run);
+    ASSERT_THAT(run.out, HasSubstr("addr=")) << "code-vault holds a Redis connection";
+    if (transport == "tcp") {
+      EXPECT_THAT(run.out, Not(HasSubstr("redis.sock")));
+    } else {
+      EXPECT_THAT(run.out, Not(HasSubstr("addr=127.0.0.1")));
+      EXPECT_THAT(run.out, HasSubstr("laddr=" + stack_dir_ + "/redis/redis.sock"));
+    }
+  }
 }
 
 }  // namespace

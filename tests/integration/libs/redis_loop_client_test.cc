@@ -153,6 +153,27 @@ TEST_F(RedisLoopClientTest, ACommandWhileTheClientIsConnectingWaitsForTheConnect
   EXPECT_EQ(pong->str, "PONG");
 }
 
+// A host that is a path is the server's Unix socket; losing the server
+// and getting it back works there as over TCP.
+TEST_F(RedisLoopClientTest, AUnixSocketServerAnswersAndIsFoundAgainAfterARestart) {
+  RedisServer redis;
+  redis::Options options;
+  options.host = redis.socket_path();
+  options.port = 0;
+  options.command_timeout = absl::Milliseconds(200);
+  options.reconnect_backoff = absl::Milliseconds(50);
+  OnLoop([&] { client_ = std::make_unique<redis::LoopClient>(loop_, options); });
+  ASSERT_TRUE(AwaitConnected());
+  const std::string key = absl::StrCat("loop-unix:", absl::ToUnixNanos(absl::Now()));
+  auto replies = Run({{"SET", key, "1"}, {"INCR", key}});
+  ASSERT_TRUE(replies[1].ok()) << replies[1].status();
+  EXPECT_EQ(replies[1]->integer, 2);
+  redis.Stop();
+  EXPECT_EQ(Run({{"PING"}})[0].status().code(), absl::StatusCode::kUnavailable);
+  redis.Restart();
+  EXPECT_TRUE(AwaitConnected());
+}
+
 TEST_F(RedisLoopClientTest, AStalledServerFailsACommandInTimeAndAStoppedOneUntilItIsBack) {
   RedisServer redis;
   Connect(redis.port());

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <thread>
 
 #include "absl/time/clock.h"
@@ -328,6 +329,32 @@ TEST(RedisLibTest, ClientReportsAnOutageAndReconnectsAfterARestart) {
     up = client.Ping();
   }
   EXPECT_TRUE(up.ok()) << up;
+}
+
+// The local stack reaches Redis over its Unix socket ("unix:/path").
+TEST(RedisLibTest, AUnixSocketAddressReachesTheServerAndABadOneIsRefused) {
+  // A write to a socket whose server is gone raises SIGPIPE; every service
+  // ignores it (server::IgnoreBrokenPipes), and so does this test.
+  signal(SIGPIPE, SIG_IGN);
+  RedisServer server;
+  ASSERT_GT(server.port(), 0);
+  absl::StatusOr<redis::Options> options = redis::ParseAddress("unix:" + server.socket_path());
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(options->host, server.socket_path());
+  redis::Client client(*options);
+  ASSERT_TRUE(client.Ping().ok());
+  const std::string key = UniqueName("unix");
+  EXPECT_EQ(client.SetIfAbsent(key, "token", absl::Seconds(5)).value(), true);
+  // The same server over TCP sees the key the socket wrote.
+  redis::Options tcp;
+  tcp.port = server.port();
+  EXPECT_EQ(redis::Client(tcp).Command({"GET", key})->str, "token");
+  server.Stop();
+  EXPECT_EQ(client.Ping().code(), absl::StatusCode::kUnavailable);
+
+  EXPECT_EQ(redis::ParseAddress("unix:redis.sock").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(redis::ParseAddress("unix:").status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace
