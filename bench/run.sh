@@ -21,6 +21,10 @@ GIFTCARD_PG_OPTIONS="-c shared_preload_libraries=pg_stat_statements" \
 # shellcheck disable=SC1091
 source "${GIFTCARD_STACK_DIR:-/tmp/giftcard-stack}/env"
 PG_PORT=$(sed 's/.*port=\([0-9]*\).*/\1/' <<<"$PG_DSN")
+# pgbench reaches Postgres the way the services do (the stack's Unix
+# socket, or TCP with GIFTCARD_STACK_TRANSPORT=tcp): the same transport on
+# both sides of every ratio.
+PGBENCH_HOST=$(sed 's/.*host=\([^ ]*\).*/\1/' <<<"$CODE_VAULT_PG_DSN")
 REDIS_PORT=${REDIS_ADDR##*:}
 
 WORK=$(mktemp -d)
@@ -160,11 +164,11 @@ counter_row() {
 for round in $(seq 1 "$ROUNDS"); do
   echo "round $round/$ROUNDS: pgbench, one redemption's SQL, $CONCURRENCY clients" >&2
   M=$(pgbench_measured "pgbench redemption SQL" 1 -n -M prepared -c "$CONCURRENCY" -j 2 \
-    -T "$SECONDS_PER_RUN" -h 127.0.0.1 -p "$PG_PORT" -U postgres -f "$ROOT/bench/redemption.sql" bench)
+    -T "$SECONDS_PER_RUN" -h "$PGBENCH_HOST" -p "$PG_PORT" -U postgres -f "$ROOT/bench/redemption.sql" bench)
   read -r PGBENCH_TPS PGBENCH_CPU <<<"$M"
   echo "round $round/$ROUNDS: pgbench ceiling, the same SQL 16 redemptions to a transaction" >&2
   M=$(pgbench_measured "ceiling, 16 to a transaction" 16 -n -M prepared -c "$CONCURRENCY" -j 2 \
-    -T "$SECONDS_PER_RUN" --max-tries=100 -h 127.0.0.1 -p "$PG_PORT" -U postgres \
+    -T "$SECONDS_PER_RUN" --max-tries=100 -h "$PGBENCH_HOST" -p "$PG_PORT" -U postgres \
     -f "$ROOT/bench/redemption_batch16.sql" bench)
   read -r CEILING_TPS CEILING_CPU <<<"$M"
   CEILING=$(awk -v t="$CEILING_TPS" 'BEGIN { printf "%.0f", t * 16 }')
@@ -318,7 +322,8 @@ include a few calls either side of it.
 |---|---|---|---|---|---|---|---|---|
 ${COUNTER_ROWS}
 pgbench runs one redemption's minimal SQL (conditional UPDATE, ledger INSERT,
-balance UPDATE; \`-M prepared\`, ${CONCURRENCY} clients). Health/Check is on
+balance UPDATE; \`-M prepared\`, ${CONCURRENCY} clients, over the transport the
+services use: $( [[ ${PGBENCH_HOST} == /* ]] && echo "the Unix socket" || echo "loopback TCP")). Health/Check is on
 code-vault, from giftbench with ${CONCURRENCY} callers. The ceiling runs the same
 SQL 16 redemptions to a transaction (\`bench/redemption_batch16.sql\`, deadlocks
 retried), the figure batching at every hop could approach. redis-benchmark, \`SET key
