@@ -4,14 +4,32 @@
 
 namespace giftcard::account_credit {
 
+namespace {
+
+// A decision row for each request id: ON CONFLICT DO NOTHING leaves out
+// one another transaction decided first (the caller sees the row missing);
+// without it, that request id fails the statement (23505: a conflict).
+std::string DecideSql(const std::string& select, bool skip_decided) {
+  return absl::StrCat("INSERT INTO decisions (request_id, kind) ", select,
+                      skip_decided ? " ON CONFLICT (request_id) DO NOTHING" : "",
+                      " RETURNING request_id");
+}
+
+std::string InsertRefusalSql(bool skip_decided) {
+  return absl::StrCat("WITH d AS (", DecideSql("VALUES ($1, 'REFUSAL')", skip_decided),
+                      ") "
+                      "INSERT INTO refusals (request_id, request_fingerprint, code, reason, "
+                      "message) SELECT d.request_id, $2, $3, $4, $5 FROM d RETURNING 1");
+}
+
+}  // namespace
+
 // A refusal becomes the request's answer only if no other decision
 // took its request id first (no row back: rerun and replay that one).
-const pg::Statement kInsertRefusal{
-    "ac_insert_refusal",
-    "WITH d AS (INSERT INTO decisions (request_id, kind) VALUES ($1, 'REFUSAL')"
-    " ON CONFLICT (request_id) DO NOTHING RETURNING request_id) "
-    "INSERT INTO refusals (request_id, request_fingerprint, code, reason, message) "
-    "SELECT d.request_id, $2, $3, $4, $5 FROM d RETURNING 1"};
+const pg::Statement kInsertRefusal{"ac_insert_refusal", InsertRefusalSql(true)};
+// The same, failing on a request id decided already (the engine's flight
+// that ends in COMMIT must not commit a batch with one missing).
+const pg::Statement kInsertRefusalOrFail{"ac_insert_refusal_or_fail", InsertRefusalSql(false)};
 // The accounts of a batch's postings, locked in account order: concurrent
 // batches lock in one order and never deadlock each other.
 const pg::Statement kLockAccounts{"ac_lock_accounts",
@@ -28,48 +46,58 @@ const pg::Statement kFindRequests{
                             "LEFT JOIN refusals r ON r.request_id = q.request_id ORDER BY q.i"};
 // ac_write_transfer for a batch: every transfer, its two entries and each
 // account's new balance (the sum of its deltas) in one statement. A request
-// id another transaction decided first is missing from the result. Each
+// id another transaction decided first is missing from the result (or, not
+// skipping decided ones, fails the statement). Each
 // row names its input's ordinal (request ids are distinct here: a repeat
 // within a batch never reaches this statement). A credit that repays owed
 // is followed by its repayment's row.
-const pg::Statement kWriteTransfers{
-    "ac_write_transfers",
-    "WITH input AS ("
-    " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],"
-    "   $6::text[], $7::bigint[], $8::bigint[], $9::text[], $10::bigint[], $11::bigint[],"
-    "   $12::bigint[]) WITH ORDINALITY"
-    "   AS i(request_id, request_fingerprint, kind, account_id, counter_account_id,"
-    "     currency_code, amount_minor, balance_after_minor, reference, delta, owed_added,"
-    "     owed_repaid, ord)), "
-    "d AS (INSERT INTO decisions (request_id, kind)"
-    " SELECT request_id, 'TRANSFER' FROM input ORDER BY ord"
-    " ON CONFLICT (request_id) DO NOTHING RETURNING request_id), "
-    "t AS ("
-    " INSERT INTO transfers (request_id, request_fingerprint, kind, account_id,"
-    "   counter_account_id, currency_code, amount_minor, balance_after_minor, reference,"
-    "   owed_added_minor, owed_repaid_minor)"
-    " SELECT i.request_id, i.request_fingerprint, i.kind, i.account_id, i.counter_account_id,"
-    "   i.currency_code, i.amount_minor, i.balance_after_minor, i.reference, i.owed_added,"
-    "   i.owed_repaid"
-    " FROM input i JOIN d USING (request_id) ORDER BY i.ord"
-    " RETURNING request_id, transfer_id, create_time), "
-    "e AS ("
-    " INSERT INTO ledger_entries (account_id, transfer_id, currency_code, amount_minor)"
-    " SELECT v.account_id, t.transfer_id, i.currency_code, v.amount"
-    " FROM t JOIN input i USING (request_id)"
-    " CROSS JOIN LATERAL (VALUES (i.account_id, i.delta, 1), (i.counter_account_id, -i.delta, 2))"
-    "   AS v(account_id, amount, side)"
-    " WHERE i.delta <> 0 ORDER BY i.ord, v.side), "
-    "b AS ("
-    " UPDATE accounts a SET balance_minor = a.balance_minor + s.delta,"
-    "   owed_minor = a.owed_minor + s.owed, currency_locked = true, update_time = now()"
-    " FROM (SELECT i.account_id, sum(i.delta)::bigint AS delta,"
-    "     sum(i.owed_added - i.owed_repaid)::bigint AS owed FROM input i"
-    "   JOIN t USING (request_id) WHERE i.delta <> 0 OR i.owed_added <> 0 OR i.owed_repaid <> 0"
-    "   GROUP BY i.account_id) s"
-    " WHERE a.account_id = s.account_id) "
-    "SELECT i.ord, t.transfer_id::text, " +
-        Micros("t.create_time") + " FROM t JOIN input i USING (request_id) ORDER BY i.ord"};
+namespace {
+
+std::string WriteTransfersSql(bool skip_decided) {
+  return "WITH input AS ("
+         " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],"
+         "   $6::text[], $7::bigint[], $8::bigint[], $9::text[], $10::bigint[], $11::bigint[],"
+         "   $12::bigint[]) WITH ORDINALITY"
+         "   AS i(request_id, request_fingerprint, kind, account_id, counter_account_id,"
+         "     currency_code, amount_minor, balance_after_minor, reference, delta, owed_added,"
+         "     owed_repaid, ord)), "
+         "d AS (" +
+         DecideSql("SELECT request_id, 'TRANSFER' FROM input ORDER BY ord", skip_decided) +
+         "), "
+         "t AS ("
+         " INSERT INTO transfers (request_id, request_fingerprint, kind, account_id,"
+         "   counter_account_id, currency_code, amount_minor, balance_after_minor, reference,"
+         "   owed_added_minor, owed_repaid_minor)"
+         " SELECT i.request_id, i.request_fingerprint, i.kind, i.account_id, i.counter_account_id,"
+         "   i.currency_code, i.amount_minor, i.balance_after_minor, i.reference, i.owed_added,"
+         "   i.owed_repaid"
+         " FROM input i JOIN d USING (request_id) ORDER BY i.ord"
+         " RETURNING request_id, transfer_id, create_time), "
+         "e AS ("
+         " INSERT INTO ledger_entries (account_id, transfer_id, currency_code, amount_minor)"
+         " SELECT v.account_id, t.transfer_id, i.currency_code, v.amount"
+         " FROM t JOIN input i USING (request_id)"
+         " CROSS JOIN LATERAL (VALUES (i.account_id, i.delta, 1), (i.counter_account_id, -i.delta, "
+         "2))"
+         "   AS v(account_id, amount, side)"
+         " WHERE i.delta <> 0 ORDER BY i.ord, v.side), "
+         "b AS ("
+         " UPDATE accounts a SET balance_minor = a.balance_minor + s.delta,"
+         "   owed_minor = a.owed_minor + s.owed, currency_locked = true, update_time = now()"
+         " FROM (SELECT i.account_id, sum(i.delta)::bigint AS delta,"
+         "     sum(i.owed_added - i.owed_repaid)::bigint AS owed FROM input i"
+         "   JOIN t USING (request_id) WHERE i.delta <> 0 OR i.owed_added <> 0 OR i.owed_repaid <> "
+         "0"
+         "   GROUP BY i.account_id) s"
+         " WHERE a.account_id = s.account_id) "
+         "SELECT i.ord, t.transfer_id::text, " +
+         Micros("t.create_time") + " FROM t JOIN input i USING (request_id) ORDER BY i.ord";
+}
+
+}  // namespace
+
+const pg::Statement kWriteTransfers{"ac_write_transfers", WriteTransfersSql(true)};
+const pg::Statement kWriteTransfersOrFail{"ac_write_transfers_or_fail", WriteTransfersSql(false)};
 
 std::vector<std::string> AccountIdsOf(const std::vector<Posting>& batch) {
   std::vector<std::string> ids;

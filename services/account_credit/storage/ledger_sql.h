@@ -148,11 +148,15 @@ inline bool IsRecordedRefusal(const absl::Status& status) {
 }
 
 // ac_insert_refusal, ac_lock_accounts, ac_find_requests,
-// ac_write_transfers: see ledger_sql.cc.
+// ac_write_transfers: see ledger_sql.cc. The *OrFail forms fail the
+// statement (a unique violation: ABORTED/CONFLICT) on a request id another
+// transaction decided, where the others leave its row out.
 extern const pg::Statement kInsertRefusal;
+extern const pg::Statement kInsertRefusalOrFail;
 extern const pg::Statement kLockAccounts;
 extern const pg::Statement kFindRequests;
 extern const pg::Statement kWriteTransfers;
+extern const pg::Statement kWriteTransfersOrFail;
 
 // A batch of postings decided in order on their locked accounts: what to
 // write, what to refuse (recorded), and the answers known already.

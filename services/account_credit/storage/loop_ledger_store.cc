@@ -22,8 +22,13 @@ const pg::Statement kRollback{"tx_rollback", "ROLLBACK"};
 }  // namespace
 
 std::vector<pg::Statement> LoopLedgerStore::Statements() {
-  return {kBegin,        kCommit,        kRollback,      kLockAccounts,
-          kFindRequests, kInsertRefusal, kWriteTransfers};
+  return {kBegin,
+          kCommit,
+          kRollback,
+          kLockAccounts,
+          kFindRequests,
+          kInsertRefusalOrFail,
+          kWriteTransfersOrFail};
 }
 
 LoopLedgerStore::LoopLedgerStore(engine::Loop& loop, pg::LoopClient& client, Options options)
@@ -100,55 +105,57 @@ void LoopLedgerStore::PostBatch(std::vector<Posting> batch, int tries_left, Answ
         }
         // The plan: each posting decided in order on the locked balances.
         auto plan = std::make_shared<BatchPlan>(PlanBatch(batch, std::move(accounts), decided));
-        // Flight 2: the refusals, then every transfer, its entries and the
-        // balances in one statement.
+        // Flight 2: the refusals, every transfer with its entries and the
+        // balances in one statement, and COMMIT. A request id another
+        // transaction decided since flight 1 fails its statement (a unique
+        // violation), so COMMIT never runs on a batch with one missing.
         std::vector<pg::PipelineQuery> writes;
         for (auto& params : RefusalParams(batch, *plan)) {
-          writes.push_back({kInsertRefusal.name, std::move(params)});
+          writes.push_back({kInsertRefusalOrFail.name, std::move(params)});
         }
         if (!plan->writes.empty()) {
-          writes.push_back({kWriteTransfers.name, WriteTransfersParams(batch, *plan)});
+          writes.push_back({kWriteTransfersOrFail.name, WriteTransfersParams(batch, *plan)});
         }
-        if (writes.empty()) {  // All replays: nothing to write.
-          return client_.Send({{kCommit.name, {}}}, [batch, plan, done](Results) {
-            done(AnswerBatch(batch, std::move(*plan), {}));
-          });
-        }
+        writes.push_back({kCommit.name, {}});
         client_.Send(writes, [this, batch = std::move(batch), plan, tries_left, done,
                               fail_all](Results wrote) mutable {
-          if (!wrote.ok()) return Abandon([fail_all, s = wrote.status()] { fail_all(s); });
+          if (!wrote.ok()) {
+            // Nothing of this transaction stays. A conflict (that request id
+            // decided elsewhere, or a deadlock): rerun, which replays it.
+            // Lost on the way, the outcome is unknown (UNAVAILABLE); the
+            // caller's retry replays it.
+            const bool conflict = errors::ReasonOf(wrote.status()) == errors::reason::kConflict;
+            return Abandon([this, batch = std::move(batch), tries_left, done, fail_all, conflict,
+                            why = wrote.status()]() mutable {
+              if (!conflict) return fail_all(why);
+              if (tries_left <= 1) return fail_all(DecidedConcurrently());
+              PostBatch(std::move(batch), tries_left - 1, done);
+            });
+          }
           const size_t refusals = plan->refusals.size();
-          bool conflict = false;
-          for (size_t k = 0; k < refusals; ++k) conflict |= (*wrote)[k].empty();
+          bool whole = wrote->size() == refusals + (plan->writes.empty() ? 0 : 1) + 1;
+          for (size_t k = 0; whole && k < refusals; ++k) whole = (*wrote)[k].size() == 1;
           std::vector<std::pair<std::string, int64_t>> written(plan->writes.size());
-          if (!plan->writes.empty()) {
+          if (whole && !plan->writes.empty()) {
             const Rows& rows = (*wrote)[refusals];
-            conflict |= rows.size() != plan->writes.size();
+            whole = rows.size() == plan->writes.size();
             for (const auto& cells : rows) {
               const pg::TextRow row(cells);
               const int64_t ord = pg::Int64(row[0]);
               if (ord < 1 || ord > static_cast<int64_t>(written.size())) {
-                conflict = true;
+                whole = false;
                 break;
               }
               written[static_cast<size_t>(ord - 1)] = {pg::Text(row[1]), pg::Int64(row[2])};
             }
           }
-          if (conflict) {
-            // A request id decided by another transaction since flight 1:
-            // nothing of this one stays; rerun, which replays that decision.
-            return Abandon([this, batch = std::move(batch), tries_left, done, fail_all]() mutable {
-              if (tries_left <= 1) return fail_all(DecidedConcurrently());
-              PostBatch(std::move(batch), tries_left - 1, done);
-            });
+          if (!whole) {
+            // Committed, yet not the rows the plan wrote (never expected):
+            // no answer is guessed; a retry replays what was written.
+            return fail_all(errors::DependencyUnavailable(
+                "postgres", "the batch's writes came back incomplete; retry"));
           }
-          // Flight 3: COMMIT. Lost on the way, its outcome is unknown
-          // (UNAVAILABLE); the caller's retry replays it.
-          client_.Send({{kCommit.name, {}}}, [batch = std::move(batch), plan, done, fail_all,
-                                              written = std::move(written)](Results committed) {
-            if (!committed.ok()) return fail_all(committed.status());
-            done(AnswerBatch(batch, std::move(*plan), written));
-          });
+          done(AnswerBatch(batch, std::move(*plan), written));
         });
       });
 }

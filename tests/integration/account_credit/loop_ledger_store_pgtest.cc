@@ -1,5 +1,5 @@
 // LoopLedgerStore (account-credit's engine) against the fixture's Postgres:
-// a batch is one transaction in three flights, and a request id another
+// a batch is one transaction in two flights, and a request id another
 // transaction decides between its reads and its writes must neither be
 // written twice nor be answered from a half-written batch: the loser rolls
 // back, runs again, and replays the winner's decision.
