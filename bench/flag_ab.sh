@@ -26,6 +26,7 @@ run() {  # run → giftbench's JSON line, then the counters per call
   [[ $SCENARIO == redeem ]] && extra=(--codes=$((SECONDS_PER_RUN * 3000 + 20000)))
   json=$("$BENCH" --label="$SCENARIO" --scenario="$SCENARIO" --concurrency="$CONCURRENCY" \
     --duration="${SECONDS_PER_RUN}s" --cpu_watch="$(cpu_watch)" \
+    --settle_command="$ROOT/bench/settle.sh" \
     --window_command="$ROOT/bench/counters.sh" "${extra[@]}" 2>/dev/null |
     grep '^JSON ' | sed 's/^JSON //')
   echo "$json"

@@ -39,27 +39,20 @@ json() { grep '^JSON ' | sed 's/^JSON //'; }
 field() { grep -o "\"$1\":[0-9.]*" | head -1 | cut -d: -f2; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 # settle: before each measured window, Postgres finishes the background
-# work the last window left behind (a checkpoint of its writes, autovacuum
-# of its tables), so that work is not counted in the next window's
-# Postgres CPU (the checkpointer and autovacuum are the postmaster's
-# children). It takes one cause of swing out of the figures, not all:
-# pgbench's baseline still read 657, 956 and 592 µs per redemption in the
-# three rounds of the first run with it.
-settle() {
-  local _
-  psql -qAt -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -c CHECKPOINT >/dev/null
-  for _ in $(seq 1 60); do
-    [[ $(psql -qAt -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -c \
-      "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'") == 0 ]] &&
-      return
-    sleep 0.5
-  done
-}
+# work what came before left behind (bench/settle.sh: the event relays
+# drained, every database vacuumed and analyzed, a checkpoint, autovacuum
+# idle), so that work is not counted in the window's Postgres CPU (the
+# relays' statements, the checkpointer and autovacuum are in Postgres's
+# figures). giftbench runs it too, after it has issued and activated its
+# codes and before its warm-up: without that, the vacuum and the relay of
+# the preparation's writes fell into some windows and not others (Postgres
+# read 1,519-1,830 µs per redemption in those, 600-750 in the rest).
+settle() { "$ROOT/bench/settle.sh"; }
 run() {  # run LABEL ARGS... → JSON line of giftbench
   local label=$1
   shift
-  settle
   "$BENCH" --label="$label" --duration="${SECONDS_PER_RUN}s" --cpu_watch="$(cpu_watch)" \
+    --settle_command="$ROOT/bench/settle.sh" \
     --window_command="$ROOT/bench/counters.sh" "$@" 2>/dev/null | json
 }
 # counters JSON → the server counters of that run's window, per call
@@ -233,7 +226,7 @@ MIXED_SECONDS=${GIFTCARD_BENCH_MIXED_SECONDS:-90}
 echo "mixed: 32 callers, a 300/s invalid flood beside, ${MIXED_SECONDS} s" >&2
 MIXED=$("$BENCH" --label=mixed --scenario=mixed --concurrency=32 --flood_rate=300 \
   --duration="${MIXED_SECONDS}s" --codes=$((MIXED_SECONDS * 300 + 20000)) \
-  --cpu_watch="$(cpu_watch)" 2>/dev/null | json)
+  --cpu_watch="$(cpu_watch)" --settle_command="$ROOT/bench/settle.sh" 2>/dev/null | json)
 MIXED_SHED=$(grep -o '"RESOURCE_EXHAUSTED":[0-9]*' <<<"$MIXED" | cut -d: -f2 || true)
 MIXED_SHED=${MIXED_SHED:-0}
 MIXED_OK=$(grep -o '"ok":[0-9]*' <<<"$MIXED" | cut -d: -f2)
@@ -268,8 +261,10 @@ one machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2
 $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), the three services, Postgres 15,
 Redis 7 and the load generator. ${ROUNDS} rounds; in each, every baseline and scenario
 ran ${SECONDS_PER_RUN} s after 1 s of warm-up, ${CONCURRENCY} concurrent callers in closed
-loop. Before each window Postgres is settled (a \`CHECKPOINT\`, autovacuum
-idle), so no window counts the checkpoint or the vacuum the one before left. A ratio
+loop. Before each window, and after giftbench has issued and activated its codes,
+Postgres is settled (\`bench/settle.sh\`: the event relays drained, \`VACUUM
+(ANALYZE)\`, a \`CHECKPOINT\`, autovacuum idle), so no window counts the background
+work of the preparation or of the window before. A ratio
 compares figures of one round; the verdict is on the median.
 Command: \`bench/run.sh\`.
 

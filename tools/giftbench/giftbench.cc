@@ -73,6 +73,11 @@ ABSL_FLAG(std::string, window_command, "",
           "just after it (bench/counters.sh: server counters over the window); outside the CPU "
           "figures");
 
+ABSL_FLAG(std::string, settle_command, "",
+          "a command run once the scenario's data is prepared (codes issued and activated, "
+          "accounts funded) and before the warm-up (bench/settle.sh: the servers finish the "
+          "background work that preparation left, so the window does not count it)");
+
 namespace {
 
 using namespace giftcard;
@@ -390,6 +395,12 @@ int main(int argc, char** argv) {
   if (!workload.Prepare(scenario)) return 2;
   const double flood_rate = absl::GetFlag(FLAGS_flood_rate);
   if (flood_rate > 0 && !flood.Prepare("invalid-flood")) return 2;
+  if (const std::string settle = absl::GetFlag(FLAGS_settle_command); !settle.empty()) {
+    if (std::system(settle.c_str()) != 0) {
+      std::fprintf(stderr, "giftbench: --settle_command failed: %s\n", settle.c_str());
+      return 2;
+    }
+  }
 
   auto watched = bench::ParseWatchList(absl::GetFlag(FLAGS_cpu_watch));
   if (!watched) {
