@@ -59,21 +59,6 @@ inline auto AllEqual(const std::string& value) {
 // Runs SQL statements on `dsn`: "" when they succeeded, else the error.
 std::string ExecSql(const std::string& dsn, const std::string& sql);
 
-// How a hot statement runs once the tables it reads have grown after its
-// plan was made, as on a new database: in one session with the engines'
-// settings (pg::SessionSettings), every table vacuumed and analyzed while
-// empty, `statement` prepared and run once with `args` (a SQL argument
-// list, "(ARRAY['a'], …)"), then `grow` run, then EXPLAIN (ANALYZE,
-// BUFFERS, COSTS OFF) of the same statement with the same arguments. The
-// generic plan stays cached for the session, so a plan that reads a grown
-// table whole shows here. "error: …" when a step fails.
-std::string PlanAfterTheTablesGrew(const std::string& dsn, const std::string& statement,
-                                   const std::string& args, const std::string& grow);
-
-// The shared buffers the top node of such a plan read ("Buffers: shared
-// hit=N read=M": N + M), or -1 when it names none.
-int64_t SharedBuffersOf(const std::string& plan);
-
 // Path of a service binary ("account-credit", "code-vault", "billing").
 std::string BinaryOf(const std::string& name);
 

@@ -9,7 +9,6 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <fstream>
 #include <pqxx/pqxx>
 #include <sstream>
@@ -28,7 +27,6 @@
 #include "errors/grpc_status.h"
 #include "errors/status.h"
 #include "grpc/health/v1/health.grpc.pb.h"
-#include "pg/pool.h"
 #include "server/client.h"
 #include "support/harness.h"
 #include "support/harness_internal.h"
@@ -71,43 +69,6 @@ std::string ExecSql(const std::string& dsn, const std::string& sql) {
   } catch (const std::exception& e) {
     return e.what();
   }
-}
-
-std::string PlanAfterTheTablesGrew(const std::string& dsn, const std::string& statement,
-                                   const std::string& args, const std::string& grow) {
-  try {
-    pqxx::connection conn(dsn);
-    pqxx::nontransaction tx(conn);
-    tx.exec(pg::SessionSettings({}));
-    tx.exec("VACUUM (ANALYZE)");
-    tx.exec("PREPARE hot AS " + statement);
-    tx.exec("EXECUTE hot " + args);  // The generic plan is made now.
-    tx.exec(grow);
-    std::string plan;
-    for (const auto& row : tx.exec("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) EXECUTE hot " + args)) {
-      absl::StrAppend(&plan, row[0].c_str(), "\n");
-    }
-    return plan;
-  } catch (const std::exception& e) {
-    return absl::StrCat("error: ", e.what());
-  }
-}
-
-int64_t SharedBuffersOf(const std::string& plan) {
-  const size_t at = plan.find("Buffers: shared ");
-  if (at == std::string::npos) return -1;
-  // "Buffers: shared hit=1 read=2 dirtied=3, temp read=4": the shared part.
-  const size_t from = at + strlen("Buffers: shared ");
-  const std::string shared = plan.substr(from, plan.find_first_of(",\n", from) - from);
-  int64_t total = 0;
-  for (absl::string_view part : absl::StrSplit(shared, ' ')) {
-    int64_t n = 0;
-    if ((absl::ConsumePrefix(&part, "hit=") || absl::ConsumePrefix(&part, "read=")) &&
-        absl::SimpleAtoi(part, &n)) {
-      total += n;
-    }
-  }
-  return total;
 }
 
 struct RowLock::Impl {

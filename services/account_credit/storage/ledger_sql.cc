@@ -37,18 +37,13 @@ const pg::Statement kLockAccounts{"ac_lock_accounts",
                                       " FROM accounts WHERE account_id = ANY($1::text[]) "
                                       "ORDER BY account_id FOR UPDATE"};
 // What each request id of a batch already decided (ac_find_request's
-// columns after the item's 1-based index). As in every batch statement
-// here, a join to a table that grows also names its keys as an array
-// (`= ANY`), so the plan is the index lookup even when it was made over
-// empty tables (redemption_sql.cc says why).
-const pg::Statement kFindRequests{"ac_find_requests",
-                                  "SELECT q.i, " + TransferColumns() +
-                                      ", r.request_fingerprint, r.code, r.reason, r.message "
-                                      "FROM unnest($1::text[]) WITH ORDINALITY AS q(request_id, i) "
-                                      "LEFT JOIN transfers t ON t.request_id = q.request_id "
-                                      "AND t.request_id = ANY($1::text[]) "
-                                      "LEFT JOIN refusals r ON r.request_id = q.request_id "
-                                      "AND r.request_id = ANY($1::text[]) ORDER BY q.i"};
+// columns after the item's 1-based index).
+const pg::Statement kFindRequests{
+    "ac_find_requests", "SELECT q.i, " + TransferColumns() +
+                            ", r.request_fingerprint, r.code, r.reason, r.message "
+                            "FROM unnest($1::text[]) WITH ORDINALITY AS q(request_id, i) "
+                            "LEFT JOIN transfers t ON t.request_id = q.request_id "
+                            "LEFT JOIN refusals r ON r.request_id = q.request_id ORDER BY q.i"};
 // ac_write_transfer for a batch: every transfer, its two entries and each
 // account's new balance (the sum of its deltas) in one statement. A request
 // id another transaction decided first is missing from the result (or, not
@@ -94,7 +89,7 @@ std::string WriteTransfersSql(bool skip_decided) {
          "   JOIN t USING (request_id) WHERE i.delta <> 0 OR i.owed_added <> 0 OR i.owed_repaid <> "
          "0"
          "   GROUP BY i.account_id) s"
-         " WHERE a.account_id = s.account_id AND a.account_id = ANY($4::text[])) "
+         " WHERE a.account_id = s.account_id) "
          "SELECT i.ord, t.transfer_id::text, " +
          Micros("t.create_time") + " FROM t JOIN input i USING (request_id) ORDER BY i.ord";
 }

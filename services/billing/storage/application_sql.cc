@@ -49,7 +49,7 @@ const pg::Statement kMarkAppliedMany{
     " attempts = 0, next_attempt_time = now()"
     " FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[])"
     "   AS q(i, t, applied, remaining)"
-    " WHERE c.invoice_id = q.i AND c.invoice_id = ANY($1::text[]) AND c.state = 'PENDING'"
+    " WHERE c.invoice_id = q.i AND c.state = 'PENDING'"
     " RETURNING " +
         Columns()};
 const pg::Statement kDropPending{

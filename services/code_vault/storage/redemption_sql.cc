@@ -39,14 +39,6 @@ std::string ChangeColumns() {
 const pg::Statement kFindRedemption{
     "cv_find_redemption", "SELECT " + RedemptionColumns() +
                               " FROM redemptions WHERE account_id = $1 AND request_id = $2"};
-// Every join to a table that grows also names the keys it looks for as an
-// array (`= ANY($n)`, or `ANY(ARRAY(SELECT …))` for keys a CTE returns): a
-// condition on that table alone, which the plan can only use as its index
-// lookup. The engines run generic plans made at a statement's first run;
-// made over tables then empty (a new, vacuumed database), a bare join was
-// planned as a merge join over the whole index and kept so as the table
-// grew (docs/decisions.md, "Plans made over empty tables").
-//
 // The code and the caller's earlier redemption, in one round trip
 // (either side's columns are null when it is absent).
 const pg::Statement kLookup{
@@ -94,9 +86,8 @@ const pg::Statement kLookupMany{
         CodeColumns("c") + ", " + RedemptionColumns("r") +
         " FROM q"
         " LEFT JOIN LATERAL (SELECT codes.* FROM h JOIN codes ON codes.code_hash = h.code_hash"
-        "   AND codes.code_hash = ANY($4::bytea[]) WHERE h.i = q.i LIMIT 1) c ON true"
+        "   WHERE h.i = q.i LIMIT 1) c ON true"
         " LEFT JOIN redemptions r ON r.account_id = q.account_id AND r.request_id = q.request_id"
-        "   AND r.account_id = ANY($1::text[]) AND r.request_id = ANY($2::text[])"
         " ORDER BY q.i"};
 // cv_reserve for a batch, with the parameters of cv_lookup_many. Two items
 // for one code: the UPDATE takes the code once, for one of them; the other
@@ -115,11 +106,10 @@ const pg::Statement kReserveMany{
     "h AS (SELECT * FROM unnest($3::bigint[], $4::bytea[]) AS h(i, code_hash)), "
     "reserved AS ("
     " UPDATE codes c SET state = 'REDEEMING', redemption_id = gen_random_uuid() FROM h"
-    " WHERE c.code_hash = h.code_hash AND c.code_hash = ANY($4::bytea[]) AND c.state = 'ACTIVE'"
+    " WHERE c.code_hash = h.code_hash AND c.state = 'ACTIVE'"
     "   AND (c.expire_time IS NULL OR c.expire_time > now())"
     "   AND NOT EXISTS (SELECT 1 FROM q JOIN redemptions p ON p.account_id = q.account_id"
-    "     AND p.request_id = q.request_id AND p.account_id = ANY($1::text[])"
-    "     AND p.request_id = ANY($2::text[]) WHERE q.i = h.i)"
+    "     AND p.request_id = q.request_id WHERE q.i = h.i)"
     " RETURNING h.i, c.code_hash, c.serial, c.currency_code, c.amount_minor, c.region,"
     "   c.redemption_id), "
     "ins AS ("
@@ -134,10 +124,9 @@ const pg::Statement kReserveMany{
         " LEFT JOIN reserved r ON r.i = q.i"
         " LEFT JOIN ins ON ins.redemption_id = r.redemption_id"
         " LEFT JOIN LATERAL (SELECT codes.* FROM h JOIN codes ON codes.code_hash = h.code_hash"
-        "   AND codes.code_hash = ANY($4::bytea[]) WHERE h.i = q.i LIMIT 1) seen ON true"
+        "   WHERE h.i = q.i LIMIT 1) seen ON true"
         " LEFT JOIN redemptions prior ON prior.account_id = q.account_id"
-        "   AND prior.request_id = q.request_id AND prior.account_id = ANY($1::text[])"
-        "   AND prior.request_id = ANY($2::text[])"
+        "   AND prior.request_id = q.request_id"
         " ORDER BY q.i"};
 // Completion and rejection are one statement each (both tables, or
 // neither), so they run without BEGIN/COMMIT; they return the
@@ -153,14 +142,11 @@ const pg::Statement kCompleteMany{
     " UPDATE redemptions r SET state = 'COMPLETED', transfer_id = i.transfer_id,"
     "   balance_after_minor = i.balance_after_minor, update_time = now()"
     " FROM input i WHERE r.account_id = i.account_id AND r.request_id = i.request_id"
-    "   AND r.account_id = ANY($1::text[]) AND r.request_id = ANY($2::text[])"
     "   AND r.state = 'PENDING' RETURNING r.*), "
     "code AS ("
     " UPDATE codes c SET state = 'REDEEMED', redeem_time = now(),"
     "   redeemed_by_account_id = done.account_id "
-    " FROM done WHERE c.code_hash = done.code_hash"
-    "   AND c.code_hash = ANY(ARRAY(SELECT code_hash FROM done))"
-    "   AND c.redemption_id = done.redemption_id "
+    " FROM done WHERE c.code_hash = done.code_hash AND c.redemption_id = done.redemption_id "
     "   AND c.state = 'REDEEMING' RETURNING 1) "
     "SELECT " +
         RedemptionColumns() + " FROM done"};
@@ -185,8 +171,7 @@ const std::string kLastChangeJoin =
 const pg::Statement kStatusBySerials{"cv_status_by_serials",
                                      "SELECT q.i, " + CodeColumns("c") + ", " + ChangeColumns() +
                                          " FROM unnest($1::text[]) WITH ORDINALITY AS q(serial, i)"
-                                         " JOIN codes c ON c.serial = q.serial"
-                                         " AND c.serial = ANY($1::text[])" +
+                                         " JOIN codes c ON c.serial = q.serial" +
                                          kLastChangeJoin};
 // The code with one of the hashes (a PIN's, under each pepper).
 const pg::Statement kStatusByHashes{

@@ -15,7 +15,6 @@
 #include "pg/pool.h"
 #include "services/account_credit/account_credit_migrations.h"
 #include "services/account_credit/domain/account_service.h"
-#include "services/account_credit/storage/ledger_sql.h"
 #include "services/account_credit/storage/loop_ledger_store.h"
 #include "services/account_credit/storage/pg_ledger_store.h"
 #include "support/harness.h"
@@ -133,36 +132,6 @@ TEST(LoopLedgerStoreTest, ARequestIdDecidedBetweenReadsAndWritesIsRolledBackAndR
   EXPECT_EQ(testing::QueryColumn(dsn, "SELECT count(*) FROM ledger_entries").at(0), "2");
   EXPECT_EQ(testing::QueryColumn(dsn, "SELECT sum(balance_minor) FROM accounts").at(0),
             a.ok() ? "500" : "700");
-}
-
-// The engine's ledger statements find their rows by index however small
-// the tables were when their generic plans were made (as the redemption
-// statements do: EnginePlansTest in code-vault's tests). Made over empty,
-// vacuumed tables, ac_find_requests read transfers and refusals whole on
-// every batch of a new stack's first benchmark window.
-TEST(LedgerEnginePlansTest, LedgerStatementsReadByIndexOnceTheTablesGrew) {
-  const std::string grow = R"sql(
-    INSERT INTO accounts (account_id, country, currency_code, billing_channel, balance_minor)
-      SELECT 'acct-' || i, 'DE', 'EUR', 'DIRECT', 500 FROM generate_series(1, 20000) i;
-    INSERT INTO decisions (request_id, kind)
-      SELECT 'req-' || i, CASE WHEN i % 2 = 0 THEN 'TRANSFER' ELSE 'REFUSAL' END
-      FROM generate_series(1, 20000) i;
-    INSERT INTO transfers (request_id, request_fingerprint, kind, account_id, counter_account_id,
-                           currency_code, amount_minor, balance_after_minor)
-      SELECT 'req-' || i, 'f', 'CREDIT', 'acct-' || i, 'funding', 'EUR', 500, 500
-      FROM generate_series(2, 20000, 2) i;
-    INSERT INTO refusals (request_id, request_fingerprint, code, reason, message)
-      SELECT 'req-' || i, 'f', 9, 'ACCOUNT_CLOSED', 'closed'
-      FROM generate_series(1, 20000, 2) i;)sql";
-  const std::string dsn = testing::CreateDatabase(testing::TestServers::Get().pg_port, "plans");
-  ASSERT_TRUE(pg::Migrate(dsn, Migrations(), kMigrationLockKey).ok());
-  const std::string plan = testing::PlanAfterTheTablesGrew(
-      dsn, kFindRequests.sql, "(ARRAY['req-8', 'req-9', 'req-new'])", grow);
-  // Three request ids by index read tens of buffers; the tables whole,
-  // thousands.
-  const int64_t buffers = testing::SharedBuffersOf(plan);
-  EXPECT_GE(buffers, 0) << plan;
-  EXPECT_LT(buffers, 200) << plan;
 }
 
 }  // namespace

@@ -17,7 +17,6 @@
 #include "pg/pool.h"
 #include "services/code_vault/code_vault_migrations.h"
 #include "services/code_vault/storage/pg_code_store.h"
-#include "services/code_vault/storage/redemption_sql.h"
 #include "services/code_vault/storage/redis_attempt_limiter.h"
 #include "services/code_vault/storage/redis_redemption_guard.h"
 #include "support/harness.h"
@@ -514,55 +513,6 @@ TEST(RedisRedemptionGuardTest, ConcurrentAdmissionsEachGetTheirOwnAnswer) {
     EXPECT_TRUE(own[i].guard.ok()) << own[i].guard.status();
   }
   EXPECT_EQ(taken, 1);
-}
-
-// The engine's redemption statements find their rows by index however
-// small the tables were when their generic plans were made. Made over
-// empty, vacuumed tables, a 2-item cv_reserve_many read 49,353 buffers once
-// redemptions held 20,000 rows (a merge join over the whole index).
-TEST(EnginePlansTest, RedemptionStatementsReadByIndexOnceTheTablesGrew) {
-  const std::string grow = R"sql(
-    INSERT INTO batches (request_id, request_fingerprint, code_count, currency_code,
-                         amount_minor, region)
-      VALUES ('plans', 'f', 20010, 'EUR', 500, 'DE');
-    INSERT INTO codes (code_hash, pepper_key_id, serial, batch_id, pin_last4, currency_code,
-                       amount_minor, region, state)
-      SELECT sha256(i::text::bytea), 'k', 'GC' || lpad(i::text, 12, '0'),
-             (SELECT batch_id FROM batches), 'ABCD', 'EUR', 500, 'DE',
-             CASE WHEN i <= 20000 THEN 'REDEEMED' ELSE 'ACTIVE' END
-      FROM generate_series(1, 20010) i;
-    INSERT INTO redemptions (account_id, request_id, code_hash, serial, currency_code,
-                             amount_minor, region, state)
-      SELECT 'acct-' || i, 'req-' || i, sha256(i::text::bytea), 'GC' || lpad(i::text, 12, '0'),
-             'EUR', 500, 'DE', CASE WHEN i <= 20000 THEN 'COMPLETED' ELSE 'PENDING' END
-      FROM generate_series(1, 20005) i;)sql";
-  struct Case {
-    const pg::Statement& statement;
-    std::string args;
-  };
-  const std::vector<Case> cases = {
-      {kReserveMany,
-       "(ARRAY['acct-new', 'acct-7'], ARRAY['req-new', 'req-7'], ARRAY[1, 2]::bigint[], "
-       "ARRAY[sha256('20008'::bytea), sha256('7'::bytea)])"},
-      {kLookupMany,
-       "(ARRAY['acct-new', 'acct-7'], ARRAY['req-new', 'req-7'], ARRAY[1, 2]::bigint[], "
-       "ARRAY[sha256('20009'::bytea), sha256('7'::bytea)])"},
-      {kCompleteMany,
-       "(ARRAY['acct-20001', 'acct-20002'], ARRAY['req-20001', 'req-20002'], "
-       "ARRAY['t1', 't2'], ARRAY[500, 500]::bigint[])"},
-      {kStatusBySerials, "(ARRAY['GC000000000007', 'GC000000020009'])"},
-  };
-  for (const Case& c : cases) {
-    SCOPED_TRACE(c.statement.name);
-    // Each on a database of its own: the growth is the same rows.
-    const std::string dsn = testing::CreateDatabase(testing::TestServers::Get().pg_port, "plans");
-    ASSERT_TRUE(pg::Migrate(dsn, Migrations(), kMigrationLockKey).ok());
-    const std::string plan = testing::PlanAfterTheTablesGrew(dsn, c.statement.sql, c.args, grow);
-    // Two items by index read tens of buffers; a table whole, thousands.
-    const int64_t buffers = testing::SharedBuffersOf(plan);
-    EXPECT_GE(buffers, 0) << plan;
-    EXPECT_LT(buffers, 200) << plan;
-  }
 }
 
 }  // namespace
