@@ -253,7 +253,6 @@ void LoopClient::OnReply(redisAsyncContext* ctx, void* raw, void* privdata) {
 }
 
 void LoopClient::Command(std::vector<std::string> args, Callback done) {
-  // Behind the commands that waited for the connect, which leave first.
   if (!ready_ && connecting_) {
     held_.push_back({std::move(args), std::move(done), absl::Now()});
     ExpireHeld();
