@@ -40,8 +40,8 @@ field() { grep -o "\"$1\":[0-9.]*" | head -1 | cut -d: -f2; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 # settle: before each measured window, Postgres finishes the background
 # work what came before left behind (bench/settle.sh: the event relays
-# drained, every database vacuumed and analyzed, a checkpoint, autovacuum
-# idle), so that work is not counted in the window's Postgres CPU (the
+# drained, every table with rows vacuumed and analyzed, a checkpoint,
+# autovacuum idle), so that work is not counted in the window's Postgres CPU (the
 # relays' statements, the checkpointer and autovacuum are in Postgres's
 # figures). giftbench runs it too, after it has issued and activated its
 # codes and before its warm-up: without that, the vacuum and the relay of
@@ -263,7 +263,7 @@ Redis 7 and the load generator. ${ROUNDS} rounds; in each, every baseline and sc
 ran ${SECONDS_PER_RUN} s after 1 s of warm-up, ${CONCURRENCY} concurrent callers in closed
 loop. Before each window, and after giftbench has issued and activated its codes,
 Postgres is settled (\`bench/settle.sh\`: the event relays drained, \`VACUUM
-(ANALYZE)\`, a \`CHECKPOINT\`, autovacuum idle), so no window counts the background
+(ANALYZE)\` of every table with rows, a \`CHECKPOINT\`, autovacuum idle), so no window counts the background
 work of the preparation or of the window before. A ratio
 compares figures of one round; the verdict is on the median.
 Command: \`bench/run.sh\`.

@@ -4,9 +4,9 @@
 # left (the postmaster's children are in every Postgres CPU figure): the
 # event relays have moved every event written so far, every table with rows
 # is vacuumed and analyzed (so autovacuum does not start on the
-# preparation's dead rows inside the window), a checkpoint has written the dirty pages,
-# and no autovacuum worker runs. Not a test. Needs the stack's env
-# (PG_DSN).
+# preparation's dead rows inside the window), a checkpoint has written the
+# dirty pages, and no autovacuum worker runs. Not a test. Needs the stack's
+# env (PG_DSN).
 #
 #   bench/settle.sh          (giftbench --settle_command=bench/settle.sh)
 set -euo pipefail

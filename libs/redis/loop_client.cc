@@ -312,19 +312,19 @@ void LoopClient::Eval(const Script& script, std::vector<std::string> keys,
   command.insert(command.end(), keys.begin(), keys.end());
   command.insert(command.end(), args.begin(), args.end());
   if (!loaded) return Command(std::move(command), std::move(done));
-  Command(command, [this, alive = alive_, &script, command,
-                    done = std::move(done)](absl::StatusOr<Reply> reply) mutable {
-    if (reply.ok() || !absl::StrContains(reply.status().message(), "NOSCRIPT")) {
-      std::move(done)(std::move(reply));
-      return;
-    }
-    // Flushed from the server while connected (SCRIPT FLUSH): EVAL loads it
-    // again. Only here can a command issued later run before this one.
-    if (*alive) scripts_sent_.erase(script.sha1);
-    command[0] = "EVAL";
-    command[1] = script.body;
-    Command(std::move(command), std::move(done));
-  });
+  Command(command,
+          [this, &script, command, done = std::move(done)](absl::StatusOr<Reply> reply) mutable {
+            if (reply.ok() || !absl::StrContains(reply.status().message(), "NOSCRIPT")) {
+              std::move(done)(std::move(reply));
+              return;
+            }
+            // Flushed from the server while connected (SCRIPT FLUSH): EVAL loads it
+            // again. Only here can a command issued later run before this one.
+            scripts_sent_.erase(script.sha1);
+            command[0] = "EVAL";
+            command[1] = script.body;
+            Command(std::move(command), std::move(done));
+          });
 }
 
 }  // namespace giftcard::redis
