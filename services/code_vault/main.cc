@@ -68,6 +68,11 @@ ABSL_FLAG(bool, completion_commit_without_flush, false,
           "the WAL flush (synchronous_commit = off); a completion lost in a Postgres crash is "
           "finished by the recovery worker, since the credit itself is durable. Off: measured "
           "no gain (docs/decisions.md)");
+ABSL_FLAG(bool, answer_before_completion, false,
+          "answer a redemption once account-credit holds its credit, and mark it COMPLETED after "
+          "(batched on the engine); a completion that fails is finished by the recovery worker. "
+          "Off: measured no gain, and a status read right after the answer may still see "
+          "REDEEMING (docs/decisions.md)");
 ABSL_FLAG(absl::Duration, recovery_min_age, absl::Seconds(10),
           "a PENDING redemption younger than this is left to its own call");
 
@@ -133,6 +138,7 @@ int main(int argc, char** argv) {
   code_vault::VaultService::Options options;
   options.max_failures_per_account = absl::GetFlag(FLAGS_max_failures_per_account);
   options.max_failures_per_client = absl::GetFlag(FLAGS_max_failures_per_client);
+  options.answer_before_completion = absl::GetFlag(FLAGS_answer_before_completion);
   // Outlives the handler; its workers stop once the server has drained.
   // The outbox's relay and WatchEvents (the event types of schema/008_events.sql).
   outbox::Runtime events(pool, {.types = {"code.activated", "code.redeemed", "code.blocked",

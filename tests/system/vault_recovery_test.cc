@@ -98,6 +98,65 @@ TEST(VaultRecoveryTest, AccountCreditKilledMidCreditTheWorkerCompletesWithOneCre
   EXPECT_EQ(status.state(), v1::CODE_STATE_REDEEMED);
 }
 
+TEST(VaultRecoveryTest, AnAnswerBeforeTheCompletionSurvivesLosingTheCompletion) {
+  // account-credit holds the credit 1.5 s, so the test can lock the
+  // redemptions table before the vault marks the redemption COMPLETED. The
+  // lock outlasts the completion's lock_timeout (2 s): that write is lost.
+  Suite suite({.account_credit_args = {"--enable_test_hooks",
+                                       "--test_delay_methods=BatchCreditAccounts=1500"},
+               .code_vault_args = {"--answer_before_completion", "--recovery_interval=200ms",
+                                   "--recovery_min_age=4s"}});
+  const std::string account = UniqueName("acct");
+  ASSERT_TRUE(suite.UpsertAccount(account, "DE", "EUR", v1::BILLING_CHANNEL_DIRECT).ok());
+  auto codes = suite.IssueActiveCodes(1, 2500, "EUR", "DE");
+  ASSERT_EQ(codes.size(), 1u);
+
+  auto call = std::async(std::launch::async, [&] {
+    v1::Redemption r;
+    grpc::Status s = suite.Redeem(codes[0].code(), account, "early", &r);
+    return std::make_pair(s, r);
+  });
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (absl::Now() < deadline &&
+         suite.account_credit->Log().find("test_hook_delay") == std::string::npos) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_THAT(suite.account_credit->Log(), HasSubstr("test_hook_delay"));
+  auto lock = std::async(std::launch::async, [&] {
+    return ExecSql(suite.code_vault_dsn,
+                   "BEGIN; LOCK TABLE redemptions IN EXCLUSIVE MODE; SELECT pg_sleep(5); COMMIT;");
+  });
+
+  auto [status, answer] = call.get();
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(answer.state(), v1::REDEMPTION_STATE_COMPLETED);
+  EXPECT_EQ(answer.balance().amount_minor(), 2500);
+  // Answered while the completion could not be written.
+  EXPECT_THAT(QueryColumn(suite.code_vault_dsn, "SELECT state FROM redemptions"),
+              AllEqual("PENDING"));
+  lock.get();
+  EXPECT_THAT(suite.code_vault->Log(), HasSubstr("redemption_complete_failed"));
+
+  const absl::Time done_by = absl::Now() + absl::Seconds(20);
+  while (absl::Now() < done_by &&
+         (QueryValue(suite.code_vault_dsn, "SELECT state FROM redemptions") == "PENDING" ||
+          suite.code_vault->Log().find("recovery_settled") == std::string::npos)) {
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_THAT(QueryColumn(suite.code_vault_dsn, "SELECT state FROM redemptions"),
+              AllEqual("COMPLETED"));
+  EXPECT_THAT(QueryColumn(suite.code_vault_dsn, "SELECT state FROM codes"), AllEqual("REDEEMED"));
+  EXPECT_THAT(QueryColumn(suite.account_credit_dsn, "SELECT count(*) FROM transfers"),
+              AllEqual("1"));
+  v1::Account got;
+  ASSERT_TRUE(suite.GetAccount(account, &got).ok());
+  EXPECT_EQ(got.balance().amount_minor(), 2500);
+  v1::Redemption replay;
+  ASSERT_TRUE(suite.Redeem(codes[0].code(), account, "early", &replay).ok());
+  EXPECT_EQ(replay.redemption_id(), answer.redemption_id());
+  EXPECT_EQ(replay.balance().amount_minor(), 2500);
+}
+
 TEST(VaultRecoveryTest, RefusalsLeaveTheCodeRedeemableByTheRightAccount) {
   Suite suite;
   const std::string wrong_region = UniqueName("fr");

@@ -31,6 +31,15 @@ constexpr absl::Duration kMaxExpiry = absl::Hours(24 * 366 * 100);
 // Whether a code in `state` can be answered as anything but CODE_INVALID:
 // the storefront must not tell unsold, voided, blocked or expired codes
 // from codes that do not exist.
+// A PENDING redemption as its completion writes it, for an answer that
+// does not wait for that write.
+Redemption Completed(Redemption pending, const CreditResult& credit) {
+  pending.state = RedemptionState::kCompleted;
+  pending.transfer_id = credit.transfer_id;
+  pending.balance_after_minor = credit.balance_after_minor;
+  return pending;
+}
+
 bool IsKnownToTheStorefront(CodeState state) {
   return state == CodeState::kActive || state == CodeState::kRedeeming ||
          state == CodeState::kRedeemed;
@@ -575,7 +584,7 @@ class VaultService::RedeemCall : public std::enable_shared_from_this<RedeemCall>
 
   void FinishCredit(const Redemption& pending) {
     service_.FinishCreditAsync(
-        ports_, pending,
+        ports_, pending, service_.options_.answer_before_completion,
         [self = shared_from_this()](absl::StatusOr<Redemption> r) { self->Answer(std::move(r)); });
   }
 
@@ -681,15 +690,28 @@ absl::StatusOr<Clawback> VaultService::FinishClawback(const Clawback& pending) {
 
 absl::StatusOr<Redemption> VaultService::FinishCredit(const Redemption& pending) {
   std::optional<absl::StatusOr<Redemption>> answer;
-  FinishCreditAsync(SyncPorts(), pending, [&answer](absl::StatusOr<Redemption> r) { answer = r; });
+  FinishCreditAsync(SyncPorts(), pending, false,
+                    [&answer](absl::StatusOr<Redemption> r) { answer = r; });
   if (!answer) return absl::InternalError("the blocking ports left a redemption unanswered");
   return *std::move(answer);
 }
 
 void VaultService::FinishCreditAsync(RedeemPorts ports, const Redemption& pending,
-                                     RedeemDone done) {
-  ports.credit.Credit(pending, [this, ports, pending, done = std::move(done)](
+                                     bool answer_first, RedeemDone done) {
+  ports.credit.Credit(pending, [this, ports, pending, answer_first, done = std::move(done)](
                                    absl::StatusOr<CreditResult> credit) mutable {
+    if (credit.ok() && answer_first) {
+      std::move(done)(Completed(pending, *credit));
+      ports.store.Complete(pending, *credit, [pending](absl::StatusOr<Redemption> completed) {
+        // Left PENDING: the recovery worker completes it with the same credit.
+        if (!completed.ok()) {
+          log::Warning("redemption_complete_failed",
+                       {{"redemption_id", pending.redemption_id},
+                        {"status", errors::Describe(completed.status())}});
+        }
+      });
+      return;
+    }
     if (credit.ok()) {
       ports.store.Complete(
           pending, *credit,

@@ -120,6 +120,12 @@ class VaultService {
     // Unknown codes tolerated per window, per account and per client address.
     int max_failures_per_account = 10;
     int max_failures_per_client = 50;
+    // Answer a redemption once its credit is durable, and mark it COMPLETED
+    // after (on the engine, batched); a completion that fails leaves it
+    // PENDING for the recovery worker, which asks for the same credit again
+    // (idempotent on the redemption id). The recovery worker itself always
+    // waits for the completion.
+    bool answer_before_completion = false;
     std::function<absl::Time()> now = [] { return absl::Now(); };
   };
 
@@ -185,7 +191,8 @@ class VaultService {
   // Credit, then complete or reject: the saga's second half, shared by a
   // redemption, its replay and the recovery worker.
   absl::StatusOr<Redemption> FinishCredit(const Redemption& pending);
-  void FinishCreditAsync(RedeemPorts ports, const Redemption& pending, RedeemDone done);
+  void FinishCreditAsync(RedeemPorts ports, const Redemption& pending, bool answer_first,
+                         RedeemDone done);
   RedeemPorts SyncPorts() { return {sync_admission_, sync_store_, sync_credit_}; }
   absl::StatusOr<Clawback> FinishClawback(const Clawback& pending);
   absl::StatusOr<BulkResult> ApplyBulkChange(BulkChange change);

@@ -20,6 +20,7 @@ class FakeCodeStore : public CodeStore {
   // The database's clock: the reservation refuses a code expired by it.
   std::function<absl::Time()> now = [] { return absl::Now(); };
   int calls = 0;
+  absl::Status complete_error;        // What Complete answers instead, when set.
   std::map<std::string, Code> codes;  // By hash.
   std::map<std::pair<std::string, std::string>, Redemption> redemptions;
   std::vector<NewCode> last_batch;
@@ -182,6 +183,7 @@ class FakeCodeStore : public CodeStore {
   absl::StatusOr<Redemption> Complete(const Redemption& red, const std::string& transfer_id,
                                       int64_t balance) override {
     ++calls;
+    if (!complete_error.ok()) return complete_error;
     Redemption& r = redemptions[{red.account_id, red.request_id}];
     if (r.state == RedemptionState::kPending) {
       r.state = RedemptionState::kCompleted;

@@ -133,6 +133,31 @@ TEST_F(VaultServiceTest, UnknownOutcomeStaysPendingAndARetryFinishesIt) {
   EXPECT_EQ(store_.codes.begin()->second.state, CodeState::kRedeemed);
 }
 
+TEST_F(VaultServiceTest, ACompletionThatFailsIsRetriedOrLeftForRecoveryWhenAnsweredFirst) {
+  store_.complete_error = errors::DependencyUnavailable("postgres", "lock timeout");
+  auto waited = Redeem("acct", "r1");
+  EXPECT_EQ(waited.status().code(), absl::StatusCode::kUnavailable);
+
+  // Answering once the credit is durable: the caller has the credit's
+  // answer, and the redemption stays PENDING for the recovery worker.
+  VaultService::Options options = Options();
+  options.answer_before_completion = true;
+  VaultService early(store_, guard_, credit_, limiter_, hasher_, options);
+  auto answered = early.Redeem({codes::Format(pin_), "acct", "r1", "10.0.0.1"});
+  ASSERT_TRUE(answered.ok()) << answered.status();
+  EXPECT_EQ(answered->state, RedemptionState::kCompleted);
+  EXPECT_EQ(answered->balance_after_minor, 2500);
+  EXPECT_FALSE(answered->transfer_id.empty());
+  EXPECT_EQ(store_.redemptions.begin()->second.state, RedemptionState::kPending);
+
+  store_.complete_error = absl::OkStatus();
+  EXPECT_EQ(early.RecoverPending(absl::ZeroDuration(), 10), 1);
+  EXPECT_EQ(store_.redemptions.begin()->second.state, RedemptionState::kCompleted);
+  EXPECT_EQ(store_.codes.begin()->second.state, CodeState::kRedeemed);
+  EXPECT_EQ(credit_.request_ids.size(), 3u);  // One redemption id, asked three times.
+  EXPECT_EQ(credit_.request_ids.front(), credit_.request_ids.back());
+}
+
 // A redeemed code for the clawback tests: its redemption id and account set
 // as the store records them.
 class VaultClawbackTest : public VaultServiceTest {
