@@ -16,6 +16,11 @@
 # GIFTCARD_STACK_TRANSPORT=tcp  the services reach Postgres and Redis over
 #                     loopback TCP, as in production (default: their Unix
 #                     sockets; the env file's PG_DSN and REDIS_ADDR stay TCP)
+# GIFTCARD_STACK_CPUS=off  let the kernel place the services' threads
+#                     anywhere (default: each service's threads stay on one
+#                     CPU, code-vault and billing on the first allowed one,
+#                     account-credit and the gateway on the second: --cpus,
+#                     docs/decisions.md)
 # GIFTCARD_HA=1       run on highly available engines (deploy/local/ha.sh):
 #                     etcd, a Patroni cluster of three Postgres nodes per
 #                     service (synchronous_mode), Redis with a replica and
@@ -61,10 +66,32 @@ wait_for_file() {
   return 1
 }
 
+# The CPUs this shell may use, one per line (from Cpus_allowed_list).
+allowed_cpus() {
+  local part
+  for part in $(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status | tr ',' ' '); do
+    seq "${part%-*}" "${part#*-}"
+  done
+}
+
+# The --cpus of a service: one CPU, the hot pairs of calls on different ones.
+cpu_of() {
+  [[ ${GIFTCARD_STACK_CPUS:-on} == off ]] && return 0
+  local cpus slot
+  mapfile -t cpus < <(allowed_cpus)
+  case $1 in
+    code-vault | billing) slot=0 ;;
+    *) slot=1 ;;
+  esac
+  echo "${cpus[$((slot % ${#cpus[@]}))]}"
+}
+
 # start_service NAME [VAR=value...]: the service with that extra environment.
 start_service() {
-  local name=$1 bin
+  local name=$1 bin cpu
   shift
+  cpu=$(cpu_of "$name")
+  [[ -n $cpu ]] && set -- "GIFTCARD_CPUS=$cpu" "$@"
   bin=$(binary_of "$name")
   [[ -x "$bin" ]] || { echo "missing $bin: build first (scripts/build.sh)" >&2; exit 1; }
   rm -f "$STACK_DIR/$name.port" "$STACK_DIR/$name.metrics-port"

@@ -4,6 +4,7 @@
 
 #include "absl/flags/flag.h"
 #include "log/log.h"
+#include "server/cpu_affinity.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:0", "host:port to listen on; port 0 picks a free port");
 ABSL_FLAG(std::string, port_file, "", "if set, the bound port is written to this file");
@@ -53,6 +54,10 @@ ABSL_FLAG(absl::Duration, event_relay_interval, absl::Milliseconds(100),
           "often a WatchEvents stream looks for new ones");
 ABSL_FLAG(absl::Duration, event_retention, absl::Hours(24 * 7),
           "events older than this are pruned; a consumer must resume within it");
+ABSL_FLAG(std::string, cpus, "",
+          "keep every thread of the process on these CPUs (e.g. 0 or 0,2-3); empty: wherever "
+          "the kernel puts them. One CPU per service saves the cross-CPU wake-ups of its "
+          "hand-offs (docs/decisions.md)");
 
 namespace giftcard::server {
 
@@ -119,6 +124,12 @@ std::optional<std::string> RequiredPgDsn() {
     return std::nullopt;
   }
   return dsn;
+}
+
+bool PinToCpusFromFlag() {
+  const absl::Status pinned = PinProcessToCpus(absl::GetFlag(FLAGS_cpus));
+  if (!pinned.ok()) log::Error("bad_cpus", {{"error", std::string(pinned.message())}});
+  return pinned.ok();
 }
 
 }  // namespace giftcard::server

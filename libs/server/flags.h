@@ -22,6 +22,10 @@ std::optional<CallRunnerOptions> CallRunnerOptionsFromFlags();
 // TLS towards peers: --peer_tls_ca, --peer_tls_cert, --peer_tls_key.
 ClientTls PeerTlsFromFlags();
 
+// Moves the process's threads onto --cpus (server/cpu_affinity.h); false,
+// after logging why, when the list is malformed or names a CPU it may not use.
+bool PinToCpusFromFlag();
+
 // --tokens_file and --allow_unauthenticated.
 std::string TokensFileFlag();
 bool AllowUnauthenticatedFlag();

@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
   server::ReportCrashes();
   config::ParseFlags(argc, argv, "account-credit: accounts and the credit ledger");
   log::SetServiceName("account-credit");
+  if (!server::PinToCpusFromFlag()) return 2;
 
   // Configuration errors stop the start before any database work.
   server::ServeOptions serve = server::ServeOptionsFromFlags("account-credit");

@@ -46,6 +46,7 @@ int main(int argc, char** argv) {
   server::ReportCrashes();
   config::ParseFlags(argc, argv, "billing: applies account credit to invoices");
   log::SetServiceName("billing");
+  if (!server::PinToCpusFromFlag()) return 2;
 
   // Configuration errors stop the start before any database work.
   server::ServeOptions serve = server::ServeOptionsFromFlags("billing");

@@ -84,6 +84,7 @@ int main(int argc, char** argv) {
   server::DisableCoreDumps();  // PINs pass through this process's memory.
   config::ParseFlags(argc, argv, "code-vault: gift-card codes and redemptions");
   log::SetServiceName("code-vault");
+  if (!server::PinToCpusFromFlag()) return 2;
 
   absl::StatusOr<codes::CodeHasher> hasher =
       codes::CodeHasher::FromSpec(absl::GetFlag(FLAGS_pepper_keys));

@@ -50,6 +50,7 @@ int main(int argc, char** argv) {
   server::ReportCrashes();
   config::ParseFlags(argc, argv, "giftcard-gateway: HTTP/JSON and the support console");
   log::SetServiceName("gateway");
+  if (!server::PinToCpusFromFlag()) return 2;
 
   server::ServeOptions serve = server::ServeOptionsFromFlags("gateway");
   serve.grpc_service_name = "giftcard.gateway";

@@ -14,6 +14,7 @@ namespace giftcard::testing {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::MatchesRegex;
 using ::testing::Not;
 
 std::string Slurp(const std::string& path) {
@@ -105,11 +106,36 @@ TEST_F(LocalStackTest, UpAndDownSayTheyDeleteTheDataAndKeepTheLogs) {
 // The services reach Postgres and Redis over their Unix sockets;
 // GIFTCARD_STACK_TRANSPORT=tcp keeps loopback TCP, as production has it.
 // Each way, a card issued and redeemed shows which one they took.
-TEST_F(LocalStackTest, TheServicesUseUnixSocketsUnlessTcpIsAsked) {
+// The CPUs each thread of the stack's `service` may run on, one list per
+// distinct mask ("0\n" when every thread is on CPU 0).
+std::string CpusOf(const std::string& stack_dir, const std::string& service) {
+  return RunCommand(absl::StrCat("cat /proc/$(cat ", stack_dir, "/", service,
+                                 ".pid)/task/*/status | sed -n 's/^Cpus_allowed_list:\\s*//p' | "
+                                 "sort -u"))
+      .out;
+}
+
+TEST_F(LocalStackTest, TheServicesUseUnixSocketsAndOneCpuEachUnlessAskedOtherwise) {
+  const std::string all_cpus =
+      RunCommand("sed -n 's/^Cpus_allowed_list:\\s*//p' /proc/self/status").out;
   for (const std::string transport : {"unix", "tcp"}) {
     SCOPED_TRACE(transport);
-    ShellRun run = Stack("up", transport == "tcp" ? "GIFTCARD_STACK_TRANSPORT=tcp" : "");
+    ShellRun run = Stack(
+        "up", transport == "tcp" ? "GIFTCARD_STACK_TRANSPORT=tcp GIFTCARD_STACK_CPUS=off" : "");
     ASSERT_EQ(run.exit_code, 0) << Describe(run);
+    if (transport == "tcp") {
+      EXPECT_EQ(CpusOf(stack_dir_, "code-vault"), all_cpus);
+      EXPECT_EQ(CpusOf(stack_dir_, "account-credit"), all_cpus);
+    } else if (all_cpus == "0-1\n") {  // The machines this runs on: 2 CPUs.
+      EXPECT_EQ(CpusOf(stack_dir_, "code-vault"), "0\n");
+      EXPECT_EQ(CpusOf(stack_dir_, "billing"), "0\n");
+      EXPECT_EQ(CpusOf(stack_dir_, "account-credit"), "1\n");
+      EXPECT_EQ(CpusOf(stack_dir_, "gateway"), "1\n");
+    } else {
+      for (const char* service : {"code-vault", "account-credit", "billing", "gateway"}) {
+        EXPECT_THAT(CpusOf(stack_dir_, service), MatchesRegex("[0-9]+\n")) << service;
+      }
+    }
     // giftctl issues and activates a card, the storefront redeems it.
     run = RunCommand(
         absl::StrCat(". ", stack_dir_, "/env && export PATH=", GIFTCARD_BUILD_DIR_FOR_TESTS,
