@@ -22,10 +22,15 @@ const pg::Statement kLockCounter{"ob_lock_counter",
 const pg::Statement kLockCounterWait{"ob_lock_counter_wait",
                                      "SELECT last_event_id FROM event_counter FOR UPDATE"};
 // Oldest outbox rows first; each gets the next id. One statement, so the
-// rows deleted are exactly the rows numbered.
+// rows deleted are exactly the rows numbered: in one snapshot, the rows up
+// to the $2-th visible id are the first $2 visible rows. A range on the key,
+// not `IN (subquery)`: the outbox is empty most of the time, and a generic
+// plan made over it empty re-ran that subquery for every row of a later
+// burst (68 s for 5,000 of 50,000 rows; OutboxTest).
 const pg::Statement kMove{
-    "ob_move", absl::StrCat("WITH moved AS (DELETE FROM event_outbox WHERE outbox_id IN"
-                            " (SELECT outbox_id FROM event_outbox ORDER BY outbox_id LIMIT $2)"
+    "ob_move", absl::StrCat("WITH moved AS (DELETE FROM event_outbox WHERE outbox_id <="
+                            " (SELECT max(outbox_id) FROM (SELECT outbox_id FROM event_outbox"
+                            "   ORDER BY outbox_id LIMIT $2) oldest)"
                             " RETURNING outbox_id, ",
                             kColumns, ") INSERT INTO events (event_id, ", kColumns,
                             ") SELECT $1 + row_number() OVER (ORDER BY outbox_id), ", kColumns,
@@ -52,9 +57,8 @@ const pg::Statement kRead{
                             " AND (cardinality($2::text[]) = 0 OR type = ANY($2::text[]))"
                             " AND ($3 = '' OR serial = $3) AND ($4 = '' OR account_id = $4)"
                             " ORDER BY event_id LIMIT $5")};
-const pg::Statement kBounds{
-    "ob_bounds",
-    "SELECT pruned_through + 1, last_event_id FROM event_counter"};
+const pg::Statement kBounds{"ob_bounds",
+                            "SELECT pruned_through + 1, last_event_id FROM event_counter"};
 
 std::optional<int64_t> OptionalInt(const pqxx::field& f) {
   if (f.is_null()) return std::nullopt;
