@@ -29,7 +29,8 @@ REDIS_PORT=${REDIS_ADDR##*:}
 
 WORK=$(mktemp -d)
 export GIFTCARD_COUNTERS_DIR=$WORK/counters
-trap 'rm -rf "$WORK"' EXIT
+# giftbench's own messages go to a log, shown when a step fails.
+trap 'status=$?; if ((status != 0)); then echo "bench/run.sh failed ($status); giftbench last said:" >&2; tail -20 "$WORK/giftbench.log" >&2 2>/dev/null; fi; rm -rf "$WORK"' EXIT
 stop() {  # stop MESSAGE: a baseline failed; no figure is written from a failed run
   echo "bench: $*; stopping, docs/benchmarks.md not written" >&2
   "$ROOT/deploy/local/stack.sh" down >/dev/null || true
@@ -53,7 +54,7 @@ run() {  # run LABEL ARGS... → JSON line of giftbench
   shift
   "$BENCH" --label="$label" --duration="${SECONDS_PER_RUN}s" --cpu_watch="$(cpu_watch)" \
     --settle_command="$ROOT/bench/settle.sh" \
-    --window_command="$ROOT/bench/counters.sh" "$@" 2>/dev/null | json
+    --window_command="$ROOT/bench/counters.sh" "$@" 2>>"$WORK/giftbench.log" | json
 }
 # counters JSON → the server counters of that run's window, per call
 # (bench/counters.sh), as a JSON object.
@@ -225,15 +226,15 @@ done
 MIXED_SECONDS=${GIFTCARD_BENCH_MIXED_SECONDS:-90}
 echo "mixed: 32 callers, a 300/s invalid flood beside, ${MIXED_SECONDS} s" >&2
 MIXED=$("$BENCH" --label=mixed --scenario=mixed --concurrency=32 --flood_rate=300 \
-  --duration="${MIXED_SECONDS}s" --codes=$((MIXED_SECONDS * 300 + 20000)) \
-  --cpu_watch="$(cpu_watch)" --settle_command="$ROOT/bench/settle.sh" 2>/dev/null | json)
+  --duration="${MIXED_SECONDS}s" --codes=$((MIXED_SECONDS * 800 + 20000)) \
+  --cpu_watch="$(cpu_watch)" --settle_command="$ROOT/bench/settle.sh" 2>>"$WORK/giftbench.log" | json)
 MIXED_SHED=$(grep -o '"RESOURCE_EXHAUSTED":[0-9]*' <<<"$MIXED" | cut -d: -f2 || true)
 MIXED_SHED=${MIXED_SHED:-0}
 MIXED_OK=$(grep -o '"ok":[0-9]*' <<<"$MIXED" | cut -d: -f2)
 MIXED_P50=$(field p50_ms <<<"$MIXED")
 MIXED_P99=$(field p99_ms <<<"$MIXED")
 RUNS+="# mixed"$'\n'"${MIXED}"$'\n'
-AUDIT=$("$BENCH" --scenario=health --duration=1s --warmup=0s --audit 2>/dev/null | tail -1)
+AUDIT=$("$BENCH" --scenario=health --duration=1s --warmup=0s --audit 2>>"$WORK/giftbench.log" | tail -1)
 "$ROOT/deploy/local/stack.sh" down >/dev/null
 
 median() {
