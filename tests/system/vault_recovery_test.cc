@@ -14,6 +14,17 @@ namespace {
 
 using ::testing::HasSubstr;
 
+// Until the test's one redemption is no longer PENDING and the recovery
+// worker has logged it (it logs after settling), at most 20 s.
+void WaitUntilTheWorkerSettled(Suite& suite) {
+  const absl::Time done_by = absl::Now() + absl::Seconds(20);
+  while (absl::Now() < done_by &&
+         (QueryValue(suite.code_vault_dsn, "SELECT state FROM redemptions") == "PENDING" ||
+          suite.code_vault->Log().find("recovery_settled") == std::string::npos)) {
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+}
+
 TEST(VaultRecoveryTest, AccountCreditKilledMidCreditTheWorkerCompletesWithOneCredit) {
   // account-credit holds every CreditAccount 10 s (a test hook), so the
   // vault's credit call is deterministically in flight when we kill it.
@@ -60,13 +71,7 @@ TEST(VaultRecoveryTest, AccountCreditKilledMidCreditTheWorkerCompletesWithOneCre
 
   // Back on the same address, without the hook; the recovery worker finishes.
   suite.RestartAccountCredit();
-  const absl::Time done_by = absl::Now() + absl::Seconds(20);
-  // The worker logs its attempt after the redemption is settled: wait for both.
-  while (absl::Now() < done_by &&
-         (QueryValue(suite.code_vault_dsn, "SELECT state FROM redemptions") == "PENDING" ||
-          suite.code_vault->Log().find("recovery_settled") == std::string::npos)) {
-    absl::SleepFor(absl::Milliseconds(100));
-  }
+  WaitUntilTheWorkerSettled(suite);
   EXPECT_THAT(QueryColumn(suite.code_vault_dsn, "SELECT state FROM redemptions"),
               AllEqual("COMPLETED"));
   EXPECT_THAT(suite.code_vault->Log(), HasSubstr("recovery_settled"));
@@ -137,12 +142,7 @@ TEST(VaultRecoveryTest, AnAnswerBeforeTheCompletionSurvivesLosingTheCompletion) 
   lock.get();
   EXPECT_THAT(suite.code_vault->Log(), HasSubstr("redemption_complete_failed"));
 
-  const absl::Time done_by = absl::Now() + absl::Seconds(20);
-  while (absl::Now() < done_by &&
-         (QueryValue(suite.code_vault_dsn, "SELECT state FROM redemptions") == "PENDING" ||
-          suite.code_vault->Log().find("recovery_settled") == std::string::npos)) {
-    absl::SleepFor(absl::Milliseconds(100));
-  }
+  WaitUntilTheWorkerSettled(suite);
   EXPECT_THAT(QueryColumn(suite.code_vault_dsn, "SELECT state FROM redemptions"),
               AllEqual("COMPLETED"));
   EXPECT_THAT(QueryColumn(suite.code_vault_dsn, "SELECT state FROM codes"), AllEqual("REDEEMED"));
