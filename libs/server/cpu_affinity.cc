@@ -72,7 +72,8 @@ absl::Status PinProcessToCpus(const std::string& spec) {
     }
     CPU_SET(cpu, &wanted);
   }
-  // Threads started before this call (the log's writer) keep their own mask.
+  // Each thread by its id: a new thread inherits its creator's mask, but one
+  // started before this call (the log's writer) would keep the old one.
   for (pid_t tid : ThreadsOfThisProcess()) {
     if (sched_setaffinity(tid, sizeof(wanted), &wanted) != 0 && errno != ESRCH) {
       return absl::InternalError(absl::StrCat("--cpus: sched_setaffinity: ", std::strerror(errno)));

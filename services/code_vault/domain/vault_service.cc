@@ -28,9 +28,6 @@ constexpr int kMaxPageSize = 1000;
 // mistake, not a plan.
 constexpr absl::Duration kMaxExpiry = absl::Hours(24 * 366 * 100);
 
-// Whether a code in `state` can be answered as anything but CODE_INVALID:
-// the storefront must not tell unsold, voided, blocked or expired codes
-// from codes that do not exist.
 // A PENDING redemption as its completion writes it, for an answer that
 // does not wait for that write.
 Redemption Completed(Redemption pending, const CreditResult& credit) {
@@ -40,6 +37,9 @@ Redemption Completed(Redemption pending, const CreditResult& credit) {
   return pending;
 }
 
+// Whether a code in `state` can be answered as anything but CODE_INVALID:
+// the storefront must not tell unsold, voided, blocked or expired codes
+// from codes that do not exist.
 bool IsKnownToTheStorefront(CodeState state) {
   return state == CodeState::kActive || state == CodeState::kRedeeming ||
          state == CodeState::kRedeemed;
