@@ -1,17 +1,24 @@
 #include "metrics/registry.h"
 
 #include <cmath>
+#include <cstdlib>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
 
 namespace giftcard::metrics {
 namespace {
 
+// Every digit the value has: absl::StrCat(double) prints six significant
+// digits, which turned a Unix timestamp into one an hour off.
 std::string FormatValue(double v) {
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
   if (v == std::floor(v) && std::fabs(v) < 1e15) return absl::StrCat(static_cast<int64_t>(v));
-  return absl::StrCat(v);
+  // The shortest of 15 or 17 significant digits that reads back as `v`.
+  std::string text = absl::StrFormat("%.15g", v);
+  if (std::strtod(text.c_str(), nullptr) != v) text = absl::StrFormat("%.17g", v);
+  return text;
 }
 
 std::string EscapeLabel(const std::string& value) {
