@@ -34,9 +34,11 @@ fi
 # The highly available engines of `GIFTCARD_HA=1 deploy/local/stack.sh` and
 # the `ha` tests (deploy/local/ha.sh), and the headless browser of the
 # console's test (ConsoleTest: Debian's chromium driven by chromedriver
-# through Selenium, for /usr/bin/python3), without their recommended extras.
+# through Selenium, for /usr/bin/python3), and promtool (`prometheus`: the
+# alert rules in deploy/observability are checked and unit-tested with it),
+# without their recommended extras.
 ha_missing=()
-for p in patroni etcd-server redis-sentinel chromium chromium-driver python3-selenium; do
+for p in patroni etcd-server redis-sentinel chromium chromium-driver python3-selenium prometheus; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || ha_missing+=("$p")
 done
 if [[ ${#ha_missing[@]} -gt 0 ]]; then

@@ -67,9 +67,21 @@ std::optional<int64_t> OptionalInt(const pqxx::field& f) {
 
 }  // namespace
 
+// What waits to be relayed, for backlog::Gauges: the oldest row by key (the
+// ids grow with time), so the probe reads one index entry however long the
+// outbox has grown; the count stops at 100,000, past any threshold worth
+// paging on. (count, oldest age in s).
+const pg::Statement kWaiting{
+    "ob_waiting",
+    "SELECT (SELECT count(*) FROM (SELECT 1 FROM event_outbox LIMIT 100000) waiting),"
+    " coalesce((SELECT extract(epoch FROM now() - event_time)::float8 FROM event_outbox"
+    "  ORDER BY outbox_id LIMIT 1), 0)"};
+
 std::vector<pg::Statement> EventLog::Statements() {
-  return {kLockCounter, kLockCounterWait, kMove, kAdvanceCounter, kPrune, kRead, kBounds};
+  return {kLockCounter, kLockCounterWait, kMove, kAdvanceCounter, kPrune, kRead, kBounds, kWaiting};
 }
+
+const pg::Statement& EventLog::WaitingStatement() { return kWaiting; }
 
 absl::StatusOr<int> EventLog::Relay(int max_events) {
   int moved = 0;

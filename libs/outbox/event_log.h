@@ -48,6 +48,9 @@ class EventLog {
 
   // The statements it runs; the pool must prepare them.
   static std::vector<pg::Statement> Statements();
+  // One of them: (count, age in seconds of the oldest) of the events
+  // waiting in the outbox, for backlog::Gauges.
+  static const pg::Statement& WaitingStatement();
 
   // Moves up to `max_events` committed outbox rows to events, numbered in
   // outbox order after the last id handed out, in one transaction. Returns

@@ -4,16 +4,22 @@
 #include <google/protobuf/message.h>
 #include <grpcpp/server_context.h>
 
+#include <algorithm>
+#include <optional>
+
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/container/node_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "errors/grpc_status.h"
 #include "errors/status.h"
 #include "log/log.h"
 #include "metrics/registry.h"
+#include "trace/trace_context.h"
 #include "validate/validate.h"
 
 namespace giftcard::server {
@@ -77,27 +83,93 @@ struct LoggedFieldOf {
   const LoggedField* logged;
   const google::protobuf::FieldDescriptor* field;
 };
-const std::vector<LoggedFieldOf>& LoggedFieldsOf(const google::protobuf::Descriptor* descriptor) {
+// A batch request's items (a repeated message field) and the `traceparent`
+// field each item has.
+struct ItemTraceField {
+  const google::protobuf::FieldDescriptor* items = nullptr;
+  const google::protobuf::FieldDescriptor* traceparent = nullptr;
+};
+struct LoggedFieldsOfType {
+  std::vector<LoggedFieldOf> fields;
+  ItemTraceField item_trace;
+};
+
+bool IsSingularString(const google::protobuf::FieldDescriptor* field) {
+  return field != nullptr && !field->is_repeated() &&
+         field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_STRING;
+}
+
+const LoggedFieldsOfType& LoggedFieldsOf(const google::protobuf::Descriptor* descriptor) {
   static absl::Mutex mu(absl::kConstInit);
   static auto* by_type =
-      new absl::node_hash_map<const google::protobuf::Descriptor*, std::vector<LoggedFieldOf>>;
+      new absl::node_hash_map<const google::protobuf::Descriptor*, LoggedFieldsOfType>;
   {
     absl::ReaderMutexLock lock(&mu);
     auto it = by_type->find(descriptor);
     if (it != by_type->end()) return it->second;
   }
-  std::vector<LoggedFieldOf> fields;
+  LoggedFieldsOfType of;
   for (const LoggedField& logged : kLoggedFields) {
     const auto* field = descriptor->FindFieldByName(logged.name);
-    if (field != nullptr && !field->is_repeated() &&
-        field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_STRING) {
-      fields.push_back({&logged, field});
-    }
+    if (IsSingularString(field)) of.fields.push_back({&logged, field});
+  }
+  for (int i = 0; i < descriptor->field_count(); ++i) {
+    const auto* field = descriptor->field(i);
+    if (!field->is_repeated() || field->message_type() == nullptr) continue;
+    const auto* traceparent = field->message_type()->FindFieldByName(trace::kTraceparent);
+    if (IsSingularString(traceparent)) of.item_trace = {field, traceparent};
   }
   absl::MutexLock lock(&mu);
   // A node map: the reference stays valid as other types are added. Two
   // threads may find the fields of one type; the first insert wins.
-  return by_type->try_emplace(descriptor, std::move(fields)).first->second;
+  return by_type->try_emplace(descriptor, std::move(of)).first->second;
+}
+
+// The distinct trace ids of a batch request's items, joined by commas.
+std::string ItemTraceIds(const google::protobuf::Message& message, const ItemTraceField& f) {
+  if (f.items == nullptr) return "";
+  const auto* reflection = message.GetReflection();
+  std::vector<std::string> ids;
+  for (int i = 0, n = reflection->FieldSize(message, f.items); i < n; ++i) {
+    const auto& item = reflection->GetRepeatedMessage(message, f.items, i);
+    std::optional<trace::TraceContext> context =
+        trace::Parse(item.GetReflection()->GetString(item, f.traceparent));
+    if (context && std::find(ids.begin(), ids.end(), context->trace_id) == ids.end()) {
+      ids.push_back(std::move(context->trace_id));
+    }
+  }
+  return absl::StrJoin(ids, ",");
+}
+
+// The trace of each call in flight, for OutgoingTraceparent: the
+// interceptor adds a call's when its metadata arrives and removes it when
+// the call is done.
+class CallTraces {
+ public:
+  void Add(const grpc::ServerContextBase* call, trace::TraceContext context) {
+    absl::MutexLock lock(&mu_);
+    by_call_[call] = std::move(context);
+  }
+  void Remove(const grpc::ServerContextBase* call) {
+    absl::MutexLock lock(&mu_);
+    by_call_.erase(call);
+  }
+  std::optional<trace::TraceContext> Find(const grpc::ServerContextBase* call) {
+    absl::MutexLock lock(&mu_);
+    auto it = by_call_.find(call);
+    if (it == by_call_.end()) return std::nullopt;
+    return it->second;
+  }
+
+ private:
+  absl::Mutex mu_;
+  absl::flat_hash_map<const grpc::ServerContextBase*, trace::TraceContext> by_call_
+      ABSL_GUARDED_BY(mu_);
+};
+
+CallTraces& Traces() {
+  static auto* traces = new CallTraces;
+  return *traces;
 }
 
 CallMetrics& CallMetricsOf() {
@@ -110,13 +182,29 @@ class CallLogInterceptor : public grpc::experimental::Interceptor {
   CallLogInterceptor(grpc::experimental::ServerRpcInfo* info, const PrincipalOf& principal_of)
       : info_(info), principal_of_(principal_of), start_(absl::Now()) {}
 
+  ~CallLogInterceptor() override {
+    if (traced_) Traces().Remove(info_->server_context());
+  }
+
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
     using grpc::experimental::InterceptionHookPoints;
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
+      absl::string_view traceparent;
+      if (const auto* metadata = methods->GetRecvInitialMetadata()) {
+        auto it = metadata->find(trace::kTraceparent);
+        if (it != metadata->end()) traceparent = {it->second.data(), it->second.size()};
+      }
+      trace_ = trace::ContinueOrStart(traceparent);
+      Traces().Add(info_->server_context(), trace_);
+      traced_ = true;
+    }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE)) {
       if (const auto* message =
               static_cast<const google::protobuf::Message*>(methods->GetRecvMessage())) {
         parsed_ = true;
-        for (const LoggedFieldOf& f : LoggedFieldsOf(message->GetDescriptor())) {
+        const LoggedFieldsOfType& of = LoggedFieldsOf(message->GetDescriptor());
+        item_trace_ids_ = ItemTraceIds(*message, of.item_trace);
+        for (const LoggedFieldOf& f : of.fields) {
           std::string value = message->GetReflection()->GetString(*message, f.field);
           if (value.empty()) continue;
           fields_.emplace_back(f.logged->name,
@@ -156,7 +244,10 @@ class CallLogInterceptor : public grpc::experimental::Interceptor {
           {"principal", principal_of_ ? principal_of_(*info_->server_context()) : ""},
           {"status", code},
           {"reason", reason},
-          {"latency_ms", seconds * 1000}};
+          {"latency_ms", seconds * 1000},
+          {"trace_id", trace_.trace_id},
+          {"span_id", trace_.span_id}};
+      if (!item_trace_ids_.empty()) line.emplace_back("trace_ids", item_trace_ids_);
       line.insert(line.end(), fields_.begin(), fields_.end());
       log::Info("call", line);
     }
@@ -169,6 +260,9 @@ class CallLogInterceptor : public grpc::experimental::Interceptor {
   const absl::Time start_;
   log::Fields fields_;
   bool parsed_ = false;  // The request message arrived and parsed.
+  trace::TraceContext trace_;
+  bool traced_ = false;         // trace_ is in Traces().
+  std::string item_trace_ids_;  // A batch's items' trace ids.
 };
 
 class CallLogInterceptorFactory : public grpc::experimental::ServerInterceptorFactoryInterface {
@@ -192,6 +286,16 @@ class CallLogInterceptorFactory : public grpc::experimental::ServerInterceptorFa
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
 MakeCallLogInterceptorFactory(PrincipalOf principal_of) {
   return std::make_unique<CallLogInterceptorFactory>(std::move(principal_of));
+}
+
+std::string OutgoingTraceparent(const grpc::ServerContextBase& context) {
+  if (std::optional<trace::TraceContext> traced = Traces().Find(&context)) {
+    return traced->Traceparent();
+  }
+  absl::string_view traceparent;
+  auto it = context.client_metadata().find(trace::kTraceparent);
+  if (it != context.client_metadata().end()) traceparent = {it->second.data(), it->second.size()};
+  return trace::ContinueOrStart(traceparent).Traceparent();
 }
 
 }  // namespace giftcard::server

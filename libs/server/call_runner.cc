@@ -23,6 +23,7 @@ metrics::Counter& RefusedCalls() {
 }  // namespace
 
 CallRunner::CallRunner(CallRunnerOptions options) : options_(std::move(options)) {
+  RefusedCalls();  // Listed in /metrics from the start, before the first refusal.
   reads_.name = "read";
   writes_.name = "write";
   for (Queue* queue : {&reads_, &writes_}) {

@@ -52,6 +52,9 @@ ABSL_FLAG(int, sql_max_batch, 64,
 ABSL_FLAG(absl::Duration, event_relay_interval, absl::Milliseconds(100),
           "how often the outbox relay moves committed events to the events table, and how "
           "often a WatchEvents stream looks for new ones");
+ABSL_FLAG(absl::Duration, backlog_interval, absl::Seconds(10),
+          "how often the sagas waiting for recovery and the events waiting in the outbox are "
+          "counted for /metrics (giftcard_sagas_unsettled, giftcard_outbox_events_waiting)");
 ABSL_FLAG(absl::Duration, event_retention, absl::Hours(24 * 7),
           "events older than this are pruned; a consumer must resume within it");
 ABSL_FLAG(std::string, cpus, "",
@@ -107,6 +110,9 @@ int PgPoolSizeFlag() { return absl::GetFlag(FLAGS_pg_pool_size); }
 std::string PgStandbyDsnFlag() { return absl::GetFlag(FLAGS_pg_standby_dsn); }
 absl::Duration EventRelayIntervalFlag() {
   return std::max(absl::Milliseconds(10), absl::GetFlag(FLAGS_event_relay_interval));
+}
+absl::Duration BacklogIntervalFlag() {
+  return std::max(absl::Milliseconds(100), absl::GetFlag(FLAGS_backlog_interval));
 }
 absl::Duration EventRetentionFlag() {
   return std::max(absl::Seconds(1), absl::GetFlag(FLAGS_event_retention));

@@ -43,6 +43,8 @@ std::string PgStandbyDsnFlag();
 size_t SqlMaxBatchFlag();
 // --event_relay_interval: the outbox relay's and WatchEvents' polling period.
 absl::Duration EventRelayIntervalFlag();
+// --backlog_interval: how often backlog::Gauges measures what waits.
+absl::Duration BacklogIntervalFlag();
 // --event_retention: how long events are kept.
 absl::Duration EventRetentionFlag();
 

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "errors/status.h"
+#include "trace/trace_context.h"
 
 namespace giftcard::validate {
 namespace {
@@ -74,6 +75,13 @@ absl::Status Country(absl::string_view field, absl::string_view value) {
     return errors::InvalidField(field, "is not an ISO-3166 country code");
   }
   return absl::OkStatus();
+}
+
+absl::Status Traceparent(absl::string_view field, absl::string_view value) {
+  if (value.empty() || trace::Parse(value).has_value()) return absl::OkStatus();
+  return errors::InvalidField(field,
+                              "must be empty or a W3C traceparent "
+                              "(00-<32 hex digits>-<16 hex digits>-<2 hex digits>)");
 }
 
 bool IsUuid(absl::string_view s) {

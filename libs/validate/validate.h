@@ -36,6 +36,10 @@ absl::StatusOr<std::string> ClientAddressKey(absl::string_view field, absl::stri
 // True for the canonical text form of a UUID (8-4-4-4-12 hex digits).
 bool IsUuid(absl::string_view value);
 
+// Optional W3C trace context: empty, or a `traceparent` value
+// ("00-<32 hex>-<16 hex>-<2 hex>", trace/trace_context.h).
+absl::Status Traceparent(absl::string_view field, absl::string_view value);
+
 // Optional free text: at most `max_length` bytes of valid UTF-8, no control characters.
 absl::Status Text(absl::string_view field, absl::string_view value, size_t max_length);
 

@@ -4,6 +4,7 @@
 
 #include "absl/flags/flag.h"
 #include "auth/serving.h"
+#include "backlog/backlog.h"
 #include "batch/batcher.h"
 #include "config/config.h"
 #include "engine/loop.h"
@@ -74,6 +75,8 @@ int main(int argc, char** argv) {
              .relay_interval = server::EventRelayIntervalFlag(),
              .retention = server::EventRetentionFlag()});
   serve.on_shutdown = [&events] { events.Stop(); };
+  // No sagas start here: only what waits in the outbox.
+  backlog::Gauges backlog_gauges(pool, {}, server::BacklogIntervalFlag());
   const std::optional<server::TestHooks> test_hooks = call_options->test_hooks;
   server::CallRunner calls(std::move(*call_options));  // Stops once the server has drained.
   account_credit::AccountCreditHandler handler(

@@ -1,6 +1,7 @@
 // billing: applies account credit to invoices. Wiring only.
 #include "absl/flags/flag.h"
 #include "auth/serving.h"
+#include "backlog/backlog.h"
 #include "batch/batcher.h"
 #include "config/config.h"
 #include "engine/loop.h"
@@ -22,6 +23,7 @@
 #include "services/billing/domain/billing_service.h"
 #include "services/billing/peers/account_credit_gateway.h"
 #include "services/billing/peers/loop_account_debit.h"
+#include "services/billing/storage/backlog_sql.h"
 #include "services/billing/storage/loop_application_store.h"
 #include "services/billing/storage/pg_application_store.h"
 #include "services/billing/storage/pg_audit_facts.h"
@@ -65,7 +67,7 @@ int main(int argc, char** argv) {
   pg::Pool pool(
       {.dsn = dsn, .size = server::PgPoolSizeFlag()},
       pg::JoinStatements({outbox::EventLog::Statements(), billing::PgApplicationStore::Statements(),
-                          billing::AuditStatements()}));
+                          billing::AuditStatements(), billing::BacklogStatements()}));
   billing::PgApplicationStore store(pool, {.max_batch = server::SqlMaxBatchFlag()});
   billing::AccountCreditGateway debit(
       server::MakeChannel(absl::GetFlag(FLAGS_account_credit_address), server::PeerTlsFromFlags()),
@@ -77,6 +79,7 @@ int main(int argc, char** argv) {
                                 .relay_interval = server::EventRelayIntervalFlag(),
                                 .retention = server::EventRetentionFlag()});
   serve.on_shutdown = [&events] { events.Stop(); };
+  backlog::Gauges backlog_gauges(pool, billing::BacklogStatements(), server::BacklogIntervalFlag());
   server::CallRunner calls(std::move(*call_options));  // Stops once the server has drained.
   billing::BillingHandler handler(
       service, **authorizer, [&pool] { return billing::ReadAuditFacts(pool); }, calls,

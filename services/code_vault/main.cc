@@ -3,6 +3,7 @@
 
 #include "absl/flags/flag.h"
 #include "auth/serving.h"
+#include "backlog/backlog.h"
 #include "batch/batcher.h"
 #include "codes/hasher.h"
 #include "config/config.h"
@@ -29,6 +30,7 @@
 #include "services/code_vault/domain/vault_service.h"
 #include "services/code_vault/peers/account_credit_gateway.h"
 #include "services/code_vault/peers/loop_account_credit.h"
+#include "services/code_vault/storage/backlog_sql.h"
 #include "services/code_vault/storage/loop_admission.h"
 #include "services/code_vault/storage/loop_redemption_store.h"
 #include "services/code_vault/storage/pg_audit_facts.h"
@@ -117,7 +119,8 @@ int main(int argc, char** argv) {
     return 1;
   const std::vector<pg::Statement> statements =
       pg::JoinStatements({outbox::EventLog::Statements(), code_vault::PgCodeStore::Statements(),
-                          code_vault::AuditStatements(), code_vault::PgReportStore::Statements()});
+                          code_vault::AuditStatements(), code_vault::PgReportStore::Statements(),
+                          code_vault::BacklogStatements()});
   pg::Pool pool({.dsn = dsn, .size = server::PgPoolSizeFlag()}, statements);
   std::unique_ptr<pg::Pool> standby;
   if (const std::string standby_dsn = server::PgStandbyDsnFlag(); !standby_dsn.empty()) {
@@ -147,6 +150,8 @@ int main(int argc, char** argv) {
                                 .relay_interval = server::EventRelayIntervalFlag(),
                                 .retention = server::EventRetentionFlag()});
   serve.on_shutdown = [&events] { events.Stop(); };
+  backlog::Gauges backlog_gauges(pool, code_vault::BacklogStatements(),
+                                 server::BacklogIntervalFlag());
   server::CallRunner calls(std::move(*call_options));
   code_vault::VaultService service(store, guard, credit, limiter, *hasher, options);
   code_vault::PgReportStore report_store(standby ? *standby : pool);

@@ -38,7 +38,8 @@ class NoStore : public ApplicationStore {
 class NoDebit : public DebitGateway {
  public:
   absl::StatusOr<DebitResult> DebitUpTo(const std::string&, const giftcard::money::Money&,
-                                        const std::string&, const std::string&) override {
+                                        const std::string&, const std::string&,
+                                        const std::string&) override {
     return Down();
   }
   absl::StatusOr<DebitResult> Reverse(const std::string&, const std::string&) override {

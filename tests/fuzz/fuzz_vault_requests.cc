@@ -74,7 +74,7 @@ class NoGuard : public RedemptionGuard {
 class NoCredit : public CreditGateway {
  public:
   absl::StatusOr<CreditResult> Credit(const std::string&, const giftcard::money::Money&,
-                                      const std::string&, const std::string&,
+                                      const std::string&, const std::string&, const std::string&,
                                       const std::string&) override {
     return Down();
   }

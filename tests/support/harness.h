@@ -291,7 +291,8 @@ struct HttpAnswer {
   std::string Header(const std::string& name) const;
 };
 HttpAnswer HttpCall(int port, const std::string& method, const std::string& target,
-                    const std::string& token, const std::string& body = "");
+                    const std::string& token, const std::string& body = "",
+                    const std::multimap<std::string, std::string>& extra_headers = {});
 
 // GET /metrics of a service started by Suite::StartService (each serves its
 // metrics on an ephemeral port written next to its log).

@@ -128,12 +128,14 @@ std::string HttpAnswer::Header(const std::string& name) const {
 }
 
 HttpAnswer HttpCall(int port, const std::string& method, const std::string& target,
-                    const std::string& token, const std::string& body) {
+                    const std::string& token, const std::string& body,
+                    const std::multimap<std::string, std::string>& extra_headers) {
   httplib::Client client("127.0.0.1", port);
   client.set_connection_timeout(5);
   client.set_read_timeout(30);
   httplib::Headers headers;
   if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
+  headers.insert(extra_headers.begin(), extra_headers.end());
   auto send = [&]() -> httplib::Result {
     if (method == "POST") return client.Post(target, headers, body, "application/json");
     if (method == "PUT") return client.Put(target, headers, body, "application/json");

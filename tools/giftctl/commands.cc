@@ -701,6 +701,37 @@ int InvoiceShow(const Session& session, const OneIdFlags& flags) {
   });
 }
 
+// The audit's outcome for Prometheus, in the text format node_exporter's
+// textfile collector reads (deploy/observability: GiftcardAuditViolations,
+// GiftcardAuditNotRunning). Written to a temporary file and renamed over
+// the old one, so a scrape never reads half of it.
+absl::Status WriteAuditMetrics(const std::string& path, size_t violations) {
+  const std::string text = absl::StrCat(
+      "# HELP giftcard_audit_violations Violations of the books' invariants the last completed "
+      "audit found.\n# TYPE giftcard_audit_violations gauge\ngiftcard_audit_violations ",
+      violations,
+      "\n# HELP giftcard_audit_completed_timestamp_seconds Unix time the last audit completed."
+      "\n# TYPE giftcard_audit_completed_timestamp_seconds gauge\n"
+      "giftcard_audit_completed_timestamp_seconds ",
+      absl::ToUnixSeconds(absl::Now()), "\n");
+  const std::string temporary = absl::StrCat(path, ".tmp.", getpid());
+  const int fd = open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("--metrics_file: cannot write ", temporary, ": ", std::strerror(errno)));
+  }
+  const bool written = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  const int write_errno = errno;
+  close(fd);
+  if (!written || rename(temporary.c_str(), path.c_str()) != 0) {
+    const int e = written ? errno : write_errno;
+    unlink(temporary.c_str());
+    return absl::FailedPreconditionError(
+        absl::StrCat("--metrics_file: cannot write ", path, ": ", std::strerror(e)));
+  }
+  return absl::OkStatus();
+}
+
 int Audit(const Session& session, const AuditFlags& flags) {
   auto vault_stub = Vault(session);
   auto billing_stub = Billing(session);
@@ -735,6 +766,11 @@ int Audit(const Session& session, const AuditFlags& flags) {
     std::printf("%s", audit::Format(violations).c_str());
     std::printf(violations.empty() ? "audit: clean\n" : "audit: %zu violations\n",
                 violations.size());
+  }
+  if (!flags.metrics_file.empty()) {
+    if (absl::Status s = WriteAuditMetrics(flags.metrics_file, violations.size()); !s.ok()) {
+      return session.Failed(std::string(s.message()));
+    }
   }
   return violations.empty() ? kExitOk : kExitFailed;
 }

@@ -106,6 +106,7 @@ int Events(const Session& session, const EventsFlags& flags);
 
 struct AuditFlags {
   int chunk_size = 0;
+  std::string metrics_file;  // Where to write the outcome for Prometheus; "" for nowhere.
 };
 int Audit(const Session& session, const AuditFlags& flags);
 

@@ -363,7 +363,14 @@ int Main(int argc, char** argv) {
               "check every invariant of the books across the three services (admin only)",
               [&] { return Audit(session, audit); });
   c->add_option("--chunk_size", audit.chunk_size, "rows per streamed message (default 1,000)");
-  Explain(c, "Exit code 0 when the books are clean, 1 on any violation (each printed).");
+  c->add_option(
+      "--metrics_file", audit.metrics_file,
+      "also write the outcome for Prometheus to this file (node_exporter's textfile "
+      "collector): giftcard_audit_violations, giftcard_audit_completed_timestamp_seconds");
+  Explain(c,
+          "Exit code 0 when the books are clean, 1 on any violation (each printed).\n"
+          "Run it on a schedule with --metrics_file so a violation, or an audit that stopped\n"
+          "running, pages someone (deploy/observability/README.md).");
 
   HealthFlags health;
   c = command(&app, "health", "grpc.health.v1 check of each address, naming the service there",

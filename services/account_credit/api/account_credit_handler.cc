@@ -107,6 +107,7 @@ CreditCommand CreditCommandOf(const v1::CreditAccountRequest& request) {
   cmd.code_region = request.code_region();
   cmd.request_id = request.request_id();
   cmd.reference = request.reference();
+  cmd.traceparent = request.traceparent();
   return cmd;
 }
 
@@ -117,6 +118,7 @@ DebitCommand DebitCommandOf(const v1::DebitAccountRequest& request) {
   cmd.allow_partial = request.allow_partial();
   cmd.request_id = request.request_id();
   cmd.reference = request.reference();
+  cmd.traceparent = request.traceparent();
   return cmd;
 }
 

@@ -77,6 +77,7 @@ absl::StatusOr<Posting> CreditPosting(const CreditCommand& command) {
   GIFTCARD_RETURN_IF_ERROR(validate::Country("code_region", command.code_region));
   GIFTCARD_RETURN_IF_ERROR(validate::Id("request_id", command.request_id));
   GIFTCARD_RETURN_IF_ERROR(validate::Text("reference", command.reference, kMaxReferenceBytes));
+  GIFTCARD_RETURN_IF_ERROR(validate::Traceparent("traceparent", command.traceparent));
 
   Posting posting;
   posting.kind = TransferKind::kCredit;
@@ -106,6 +107,7 @@ absl::StatusOr<Posting> DebitPosting(const DebitCommand& command) {
   GIFTCARD_RETURN_IF_ERROR(money::ValidatePositive("max_amount", command.max_amount));
   GIFTCARD_RETURN_IF_ERROR(validate::Id("request_id", command.request_id));
   GIFTCARD_RETURN_IF_ERROR(validate::Text("reference", command.reference, kMaxReferenceBytes));
+  GIFTCARD_RETURN_IF_ERROR(validate::Traceparent("traceparent", command.traceparent));
 
   Posting posting;
   posting.kind = TransferKind::kDebit;

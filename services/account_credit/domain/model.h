@@ -87,6 +87,7 @@ struct CreditCommand {
   std::string code_region;
   std::string request_id;
   std::string reference;
+  std::string traceparent;  // Logged by the call log only; checked, never stored.
 };
 
 struct ReverseCommand {
@@ -100,6 +101,7 @@ struct DebitCommand {
   bool allow_partial = false;
   std::string request_id;
   std::string reference;
+  std::string traceparent;  // Logged by the call log only; checked, never stored.
 };
 
 }  // namespace giftcard::account_credit

@@ -6,6 +6,7 @@
 #include "errors/status.h"
 #include "protoconv/protoconv.h"
 #include "server/call_deadline.h"
+#include "server/call_log.h"
 #include "server/engine_calls.h"
 
 namespace giftcard::billing {
@@ -45,7 +46,8 @@ grpc::ServerUnaryReactor* BillingHandler::ApplyCredit(grpc::CallbackServerContex
                                                       const v1::ApplyCreditRequest* request,
                                                       v1::CreditApplication* response) {
   ApplyCreditCommand command{request->invoice_id(), request->account_id(),
-                             protoconv::FromProto(request->amount_due())};
+                             protoconv::FromProto(request->amount_due()),
+                             server::OutgoingTraceparent(*context)};
   if (!engine_) {
     return calls_.Run(context, "ApplyCredit", server::Lane::kWrite,
                       [this, context, command, response]() -> grpc::Status {

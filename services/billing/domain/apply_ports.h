@@ -41,6 +41,7 @@ class AsyncDebit {
   // DebitGateway::DebitUpTo.
   virtual void DebitUpTo(const std::string& account_id, const money::Money& max_amount,
                          const std::string& request_id, const std::string& reference,
+                         const std::string& traceparent,
                          Callback<absl::StatusOr<DebitResult>> done) = 0;
 };
 
@@ -76,8 +77,9 @@ class SyncDebit : public AsyncDebit {
   explicit SyncDebit(DebitGateway& debit) : debit_(debit) {}
   void DebitUpTo(const std::string& account_id, const money::Money& max_amount,
                  const std::string& request_id, const std::string& reference,
+                 const std::string& traceparent,
                  Callback<absl::StatusOr<DebitResult>> done) override {
-    std::move(done)(debit_.DebitUpTo(account_id, max_amount, request_id, reference));
+    std::move(done)(debit_.DebitUpTo(account_id, max_amount, request_id, reference, traceparent));
   }
 
  private:

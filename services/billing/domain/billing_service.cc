@@ -60,6 +60,7 @@ void BillingService::StartApplyCredit(ApplyPorts ports, ApplyCreditCommand comma
     if (recorded->state != ApplicationState::kPending) {
       return std::move(done)(std::move(recorded));  // A replay.
     }
+    recorded->traceparent = command.traceparent;
     FinishApplyAsync(ports, *recorded, std::move(done));
   });
 }
@@ -76,7 +77,7 @@ void BillingService::FinishApplyAsync(ApplyPorts ports, const CreditApplication&
                                       ApplyDone done) {
   ports.debit.DebitUpTo(
       pending.account_id, pending.amount_due, DebitRequestId(pending.invoice_id),
-      pending.invoice_id,
+      pending.invoice_id, pending.traceparent,
       [this, ports, pending, done = std::move(done)](absl::StatusOr<DebitResult> debit) mutable {
         if (!debit.ok()) {
           if (errors::IsRecordedDecision(debit.status())) {

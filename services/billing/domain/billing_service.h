@@ -23,6 +23,7 @@ struct ApplyCreditCommand {
   std::string invoice_id;
   std::string account_id;
   money::Money amount_due;
+  std::string traceparent;  // The call's trace context, for the calls it makes; may be "".
 };
 
 // The request ids of the debit for an invoice, and of its reversal.

@@ -28,6 +28,9 @@ struct CreditApplication {
   absl::Time create_time;
   absl::Time update_time;
   int attempts = 0;  // Recovery attempts claimed so far (ClaimUnsettled counts them).
+  // The W3C trace context of the call driving the saga now, carried to
+  // account-credit. Not stored: a recovery worker's attempt has none.
+  std::string traceparent;
 
   int64_t amount_to_charge_minor() const { return amount_due.amount_minor - applied_minor; }
   // The cue for a "credit runs out soon" notice.

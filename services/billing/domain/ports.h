@@ -57,10 +57,12 @@ class DebitGateway {
  public:
   virtual ~DebitGateway() = default;
   // Takes min(balance, max_amount) off the account, idempotent on request_id.
+  // `traceparent`: the trace of the call the debit is for ("" for none).
   virtual absl::StatusOr<DebitResult> DebitUpTo(const std::string& account_id,
                                                 const money::Money& max_amount,
                                                 const std::string& request_id,
-                                                const std::string& reference) = 0;
+                                                const std::string& reference,
+                                                const std::string& traceparent) = 0;
   // Puts a debit back (a reversal transfer), idempotent on request_id.
   virtual absl::StatusOr<DebitResult> Reverse(const std::string& transfer_id,
                                               const std::string& request_id) = 0;

@@ -38,13 +38,15 @@ AccountCreditGateway::AccountCreditGateway(std::shared_ptr<grpc::Channel> channe
 absl::StatusOr<DebitResult> AccountCreditGateway::DebitUpTo(const std::string& account_id,
                                                             const money::Money& max_amount,
                                                             const std::string& request_id,
-                                                            const std::string& reference) {
+                                                            const std::string& reference,
+                                                            const std::string& traceparent) {
   v1::DebitAccountRequest request;
   request.set_account_id(account_id);
   *request.mutable_max_amount() = protoconv::ToProto(max_amount);
   request.set_allow_partial(true);
   request.set_request_id(request_id);
   request.set_reference(reference);
+  request.set_traceparent(traceparent);
   return debits_.Run(std::move(request));
 }
 

@@ -26,8 +26,8 @@ class AccountCreditGateway : public DebitGateway {
 
   absl::StatusOr<DebitResult> DebitUpTo(const std::string& account_id,
                                         const money::Money& max_amount,
-                                        const std::string& request_id,
-                                        const std::string& reference) override;
+                                        const std::string& request_id, const std::string& reference,
+                                        const std::string& traceparent) override;
   absl::StatusOr<DebitResult> Reverse(const std::string& transfer_id,
                                       const std::string& request_id) override;
 

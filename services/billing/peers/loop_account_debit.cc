@@ -24,6 +24,7 @@ LoopAccountDebit::LoopAccountDebit(engine::Loop& loop, std::shared_ptr<grpc::Cha
 
 void LoopAccountDebit::DebitUpTo(const std::string& account_id, const money::Money& max_amount,
                                  const std::string& request_id, const std::string& reference,
+                                 const std::string& traceparent,
                                  Callback<absl::StatusOr<DebitResult>> done) {
   v1::DebitAccountRequest request;
   request.set_account_id(account_id);
@@ -31,6 +32,7 @@ void LoopAccountDebit::DebitUpTo(const std::string& account_id, const money::Mon
   request.set_allow_partial(true);
   request.set_request_id(request_id);
   request.set_reference(reference);
+  request.set_traceparent(traceparent);
   debits_.Push(std::move(request), std::move(done));
 }
 

@@ -31,6 +31,7 @@ class LoopAccountDebit : public AsyncDebit {
 
   void DebitUpTo(const std::string& account_id, const money::Money& max_amount,
                  const std::string& request_id, const std::string& reference,
+                 const std::string& traceparent,
                  Callback<absl::StatusOr<DebitResult>> done) override;
 
  private:

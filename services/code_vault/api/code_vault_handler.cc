@@ -6,6 +6,7 @@
 #include "errors/grpc_status.h"
 #include "protoconv/protoconv.h"
 #include "server/call_deadline.h"
+#include "server/call_log.h"
 #include "server/engine_calls.h"
 
 namespace giftcard::code_vault {
@@ -386,7 +387,7 @@ grpc::ServerUnaryReactor* CodeVaultHandler::RedeemCode(grpc::CallbackServerConte
                                                        const v1::RedeemCodeRequest* request,
                                                        v1::Redemption* response) {
   RedeemCommand command{request->code(), request->account_id(), request->request_id(),
-                        request->client_ip()};
+                        request->client_ip(), server::OutgoingTraceparent(*context)};
   if (!engine_) {
     return calls_.Run(context, "RedeemCode", server::Lane::kWrite,
                       [this, context, command, response]() -> grpc::Status {

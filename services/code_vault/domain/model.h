@@ -96,6 +96,10 @@ struct Redemption {
   absl::Status rejection;  // For kRejected: the refusal to replay.
   absl::Time create_time;
   int attempts = 0;  // Recovery attempts claimed so far (ClaimPending counts them).
+  // The W3C trace context of the call driving the saga now, carried to
+  // account-credit so one redemption is found in every service's log. Not
+  // stored: a recovery worker's attempt has none.
+  std::string traceparent;
 };
 
 // A fraudulent redemption's clawback (ReverseRedemption): PENDING until the

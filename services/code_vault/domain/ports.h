@@ -252,11 +252,13 @@ class CreditGateway {
                                                    const std::string& request_id) = 0;
   // Credits `amount` to the account, idempotent on `request_id`. Errors carry
   // the peer's reason (REGION_MISMATCH, …) or UNAVAILABLE when unknown.
+  // `traceparent`: the trace of the call the credit is for ("" for none).
   virtual absl::StatusOr<CreditResult> Credit(const std::string& account_id,
                                               const money::Money& amount,
                                               const std::string& code_region,
                                               const std::string& request_id,
-                                              const std::string& reference) = 0;
+                                              const std::string& reference,
+                                              const std::string& traceparent) = 0;
 };
 
 }  // namespace giftcard::code_vault

@@ -128,7 +128,7 @@ class SyncCredit : public AsyncCredit {
   explicit SyncCredit(CreditGateway& credit) : credit_(credit) {}
   void Credit(const Redemption& pending, Callback<absl::StatusOr<CreditResult>> done) override {
     std::move(done)(credit_.Credit(pending.account_id, pending.amount, pending.region,
-                                   pending.redemption_id, pending.serial));
+                                   pending.redemption_id, pending.serial, pending.traceparent));
   }
 
  private:

@@ -582,7 +582,8 @@ class VaultService::RedeemCall : public std::enable_shared_from_this<RedeemCall>
     FinishCredit(first);  // Still PENDING: drive it to an outcome.
   }
 
-  void FinishCredit(const Redemption& pending) {
+  void FinishCredit(Redemption pending) {
+    pending.traceparent = command_.traceparent;
     service_.FinishCreditAsync(
         ports_, pending, service_.options_.answer_before_completion,
         [self = shared_from_this()](absl::StatusOr<Redemption> r) { self->Answer(std::move(r)); });

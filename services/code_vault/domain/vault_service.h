@@ -94,6 +94,7 @@ struct RedeemCommand {
   std::string account_id;
   std::string request_id;
   std::string client_ip;
+  std::string traceparent;  // The call's trace context, for the calls it makes; may be "".
 };
 
 // ReverseRedemption: the redemption of `serial`'s code or `redemption_id`

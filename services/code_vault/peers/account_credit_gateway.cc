@@ -19,17 +19,16 @@ AccountCreditGateway::AccountCreditGateway(std::shared_ptr<grpc::Channel> channe
                 .max_in_flight = options.calls_in_flight,
                 .on_batch = batch::SizeObserver("BatchCreditAccounts")}) {}
 
-absl::StatusOr<CreditResult> AccountCreditGateway::Credit(const std::string& account_id,
-                                                          const money::Money& amount,
-                                                          const std::string& code_region,
-                                                          const std::string& request_id,
-                                                          const std::string& reference) {
+absl::StatusOr<CreditResult> AccountCreditGateway::Credit(
+    const std::string& account_id, const money::Money& amount, const std::string& code_region,
+    const std::string& request_id, const std::string& reference, const std::string& traceparent) {
   v1::CreditAccountRequest request;
   request.set_account_id(account_id);
   *request.mutable_amount() = protoconv::ToProto(amount);
   request.set_code_region(code_region);
   request.set_request_id(request_id);
   request.set_reference(reference);
+  request.set_traceparent(traceparent);
   return credits_.Run(std::move(request));
 }
 

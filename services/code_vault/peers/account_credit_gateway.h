@@ -27,7 +27,8 @@ class AccountCreditGateway : public CreditGateway {
 
   absl::StatusOr<CreditResult> Credit(const std::string& account_id, const money::Money& amount,
                                       const std::string& code_region, const std::string& request_id,
-                                      const std::string& reference) override;
+                                      const std::string& reference,
+                                      const std::string& traceparent) override;
   // One unary ClawBackCredit call: clawbacks are rare admin work.
   absl::StatusOr<ClawbackOutcome> ClawBack(const std::string& credit_transfer_id,
                                            const std::string& request_id) override;

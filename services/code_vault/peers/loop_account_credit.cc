@@ -32,6 +32,7 @@ void LoopAccountCredit::Credit(const Redemption& pending,
   request.set_code_region(pending.region);
   request.set_request_id(pending.redemption_id);
   request.set_reference(pending.serial);
+  request.set_traceparent(pending.traceparent);
   credits_.Push(std::move(request), std::move(done));
 }
 

@@ -1,6 +1,7 @@
 #include "services/gateway/api/http_frontend.h"
 
 #include <google/protobuf/dynamic_message.h>
+
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/ascii.h"
@@ -13,6 +14,7 @@
 #include "log/log.h"
 #include "metrics/registry.h"
 #include "services/gateway/transcoding/transcoder.h"
+#include "trace/trace_context.h"
 
 namespace giftcard::gateway {
 namespace {
@@ -162,6 +164,10 @@ http::Response HttpFrontend::Handle(const http::Request& req) {
   std::string route_name = "unmatched";
   http::Response res;
   res.status = 200;
+  // The caller's W3C trace, continued (or a new one): sent to the service
+  // called, logged, and told back (traceresponse) so a caller can quote it.
+  const trace::TraceContext trace = trace::ContinueOrStart(req.Header(trace::kTraceparent));
+  res.SetHeader("traceresponse", trace.Traceparent());
   const absl::string_view path = req.RawPath();
   if (path == "/healthz") {
     res.SetContent("ok\n", "text/plain");
@@ -179,7 +185,7 @@ http::Response HttpFrontend::Handle(const http::Request& req) {
     const Route* route = routes_.Find(req.method, path, &bindings, &other_methods);
     if (route != nullptr) {
       route_name = route->name();
-      Transcode(*route, bindings, req, res);
+      Transcode(*route, bindings, req, trace.Traceparent(), res);
     } else if (!other_methods.empty()) {
       res.SetHeader("Allow", absl::StrJoin(other_methods, ", "));
       SetError(res,
@@ -194,7 +200,10 @@ http::Response HttpFrontend::Handle(const http::Request& req) {
   const std::string reason = res.status >= 400 ? ReasonOf(res.body) : "";
   Requests().Increment({route_name, std::to_string(res.status)});
   Latency().Observe({route_name}, absl::ToDoubleSeconds(absl::Now() - start));
-  log::Fields fields = {{"route", route_name}, {"status", res.status}};
+  log::Fields fields = {{"route", route_name},
+                        {"status", res.status},
+                        {"trace_id", trace.trace_id},
+                        {"span_id", trace.span_id}};
   if (!reason.empty()) fields.emplace_back("reason", reason);
   fields.emplace_back("ms", absl::ToInt64Milliseconds(absl::Now() - start));
   log::Info("http_request", fields);
@@ -202,7 +211,8 @@ http::Response HttpFrontend::Handle(const http::Request& req) {
 }
 
 void HttpFrontend::Transcode(const Route& route, const PathTemplate::Bindings& bindings,
-                             const http::Request& req, http::Response& res) {
+                             const http::Request& req, const std::string& traceparent,
+                             http::Response& res) {
   const absl::string_view authorization = req.Header("Authorization");
   if (const std::string problem = ForwardableHeaderProblem(authorization); !problem.empty()) {
     // Never forwarded, never echoed, never logged.
@@ -223,7 +233,7 @@ void HttpFrontend::Transcode(const Route& route, const PathTemplate::Bindings& b
     return;
   }
   GrpcUpstream::CallSpec spec{route.method->service()->full_name(), route.grpc_method(),
-                              std::string(authorization), options_.call_timeout};
+                              std::string(authorization), options_.call_timeout, traceparent};
   if (!route.server_streaming()) {
     std::unique_ptr<google::protobuf::Message> response = NewMessage(route.method->output_type());
     const grpc::Status status = upstream_.Unary(spec, *request, response.get());

@@ -13,10 +13,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "http/server.h"
 #include "services/gateway/transcoding/route_table.h"
 #include "services/gateway/upstream/grpc_upstream.h"
-
-#include "http/server.h"
 
 namespace giftcard::gateway {
 
@@ -52,8 +51,10 @@ class HttpFrontend {
   http::Response Handle(const http::Request& request);
   http::Response Refused(http::Refusal refusal);
   // One route's call: unary or streamed as newline-delimited JSON.
+  // `traceparent` goes with the call (this request's span in its trace).
   void Transcode(const Route& route, const PathTemplate::Bindings& bindings,
-                 const http::Request& request, http::Response& response);
+                 const http::Request& request, const std::string& traceparent,
+                 http::Response& response);
   bool ServeAsset(const http::Request& request, http::Response& response) const;
 
   const RouteTable& routes_;

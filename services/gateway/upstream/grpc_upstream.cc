@@ -49,6 +49,7 @@ grpc::GenericStub* GrpcUpstream::StubFor(const std::string& service) const {
 void GrpcUpstream::Prepare(const CallSpec& spec, grpc::ClientContext& context) const {
   context.set_deadline(absl::ToChronoTime(absl::Now() + spec.timeout));
   if (!spec.authorization.empty()) context.AddMetadata("authorization", spec.authorization);
+  if (!spec.traceparent.empty()) context.AddMetadata("traceparent", spec.traceparent);
 }
 
 bool GrpcUpstream::Track(grpc::ClientContext* context, bool stream) {

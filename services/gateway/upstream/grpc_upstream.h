@@ -30,6 +30,7 @@ class GrpcUpstream {
     std::string method;         // "/giftcard.v1.CodeVault/RedeemCode".
     std::string authorization;  // The HTTP Authorization header, forwarded as is.
     absl::Duration timeout;
+    std::string traceparent;  // Sent as the call's `traceparent` metadata; "" for none.
   };
 
   // One unary call; blocks the calling (HTTP worker) thread until it ends.

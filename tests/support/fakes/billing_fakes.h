@@ -78,7 +78,7 @@ class FakeDebit : public DebitGateway {
   std::map<std::string, DebitResult> done;  // Idempotent on request id, like the real one.
   int effects = 0;
   absl::StatusOr<DebitResult> DebitUpTo(const std::string&, const money::Money& max,
-                                        const std::string& request_id,
+                                        const std::string& request_id, const std::string&,
                                         const std::string&) override {
     if (!next.ok()) return next;
     if (done.count(request_id)) return done[request_id];

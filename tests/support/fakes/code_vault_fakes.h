@@ -298,7 +298,7 @@ class FakeCredit : public CreditGateway {
   std::vector<std::string> request_ids;
   absl::StatusOr<CreditResult> Credit(const std::string&, const money::Money& amount,
                                       const std::string&, const std::string& request_id,
-                                      const std::string&) override {
+                                      const std::string&, const std::string&) override {
     request_ids.push_back(request_id);
     if (!next.ok()) return next;
     return CreditResult{"transfer-" + request_id, amount.amount_minor};

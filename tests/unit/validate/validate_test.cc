@@ -68,5 +68,15 @@ TEST(ValidateTest, Text) {
   EXPECT_FALSE(Text("reference", "\xC0\xAF", 10).ok());
 }
 
+TEST(ValidateTest, Traceparent) {
+  EXPECT_TRUE(Traceparent("traceparent", "").ok());
+  EXPECT_TRUE(
+      Traceparent("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01").ok());
+  const absl::Status bad = Traceparent("traceparent", "1234-5678-9012-3456");
+  EXPECT_EQ(bad.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(bad.message().find("1234"), absl::string_view::npos) << "never echoes the value";
+  EXPECT_FALSE(Traceparent("traceparent", std::string(10000, 'a')).ok());
+}
+
 }  // namespace
 }  // namespace giftcard::validate
