@@ -4,7 +4,8 @@
 Every Deployment and StatefulSet: each container has readiness and liveness
 probes, CPU and memory requests and limits, runs as non-root without
 privilege escalation; every Deployment has a Service, a PodDisruptionBudget
-and a HorizontalPodAutoscaler of its own name. No Secret is rendered:
+and a HorizontalPodAutoscaler of its own name, and rolls out with
+maxUnavailable: 0, minReadySeconds and a preStop on each container. No Secret is rendered:
 Secrets are referenced, never committed.
 
 With `--ha` (the prod overlay): each service's database is a CloudNativePG
@@ -74,6 +75,19 @@ def check_pods(name, pod, problems):
             problems.append(f"{where}: allowPrivilegeEscalation is not false")
 
 
+def check_rollout(name, dep, problems):
+    """A rolling update that never drops below the replicas serving."""
+    spec = dep["spec"]
+    rolling = spec.get("strategy", {}).get("rollingUpdate", {})
+    if spec.get("strategy", {}).get("type") != "RollingUpdate" or rolling.get("maxUnavailable") != 0:
+        problems.append(f"{name}: strategy is not a RollingUpdate with maxUnavailable: 0")
+    if spec.get("minReadySeconds", 0) < 1:
+        problems.append(f"{name}: no minReadySeconds (clients need a moment to connect)")
+    for c in spec["template"]["spec"]["containers"]:
+        if not c.get("lifecycle", {}).get("preStop"):
+            problems.append(f"{name}/{c['name']}: no preStop (endpoints removed before SIGTERM)")
+
+
 def main():
     docs = [d for d in yaml.safe_load_all(sys.stdin) if d]
     by_kind = {}
@@ -89,6 +103,7 @@ def main():
         check_ha(by_kind, problems)
     for name, dep in deployments.items():
         check_pods(name, dep["spec"]["template"]["spec"], problems)
+        check_rollout(name, dep, problems)
         for kind in ("Service", "PodDisruptionBudget", "HorizontalPodAutoscaler"):
             if name not in by_kind.get(kind, {}):
                 problems.append(f"{name}: no {kind}")

@@ -3,7 +3,15 @@
 # the three services from the build directory, and giftcard-gateway (HTTP/JSON
 # and the support console) in front of them.
 #
-#   deploy/local/stack.sh up|down|status
+#   deploy/local/stack.sh up [--replicas=N]|roll|down|status
+#
+# `up --replicas=N` (or GIFTCARD_STACK_REPLICAS=N) runs N processes of each
+# service, each on a port of its own; their clients reach them as one
+# "ipv4:a,b" target, balanced round-robin with health checking, and each
+# drains for 1 s on SIGTERM (--drain_delay) before it takes no new calls.
+# `roll` restarts every process of every service, one at a time, each on
+# its own port again, waiting until it is SERVING before the next: a
+# release rolled out under load (docs/decisions.md, "Rolling restart").
 #
 # GIFTCARD_BUILD_DIR  build directory with the service binaries (default: build)
 # GIFTCARD_STACK_DIR  where state, logs and the env file go (default: /tmp/giftcard-stack)
@@ -56,6 +64,34 @@ binary_of() {
 
 random_hex() { od -An -N"$1" -tx1 /dev/urandom | tr -d ' \n'; }
 
+# How many processes each service runs (`up --replicas=N`).
+replicas() { cat "$STACK_DIR/replicas" 2>/dev/null || echo 1; }
+
+# The processes of a service: NAME, then NAME-2 … NAME-N.
+instances_of() {
+  local i
+  echo "$1"
+  for ((i = 2; i <= $(replicas); i++)); do echo "$1-$i"; done
+}
+
+# The service an instance belongs to (code-vault-2 → code-vault).
+service_of() { [[ $1 =~ ^(.*)-[0-9]+$ ]] && echo "${BASH_REMATCH[1]}" || echo "$1"; }
+
+# What a client dials for a service: one address, or every instance's as
+# one "ipv4:" target (gRPC balances over it).
+address_of() {
+  local instance addresses=()
+  for instance in $(instances_of "$1"); do
+    addresses+=("127.0.0.1:$(cat "$STACK_DIR/$instance.port")")
+  done
+  if [[ ${#addresses[@]} -eq 1 ]]; then
+    echo "${addresses[0]}"
+  else
+    local IFS=,
+    echo "ipv4:${addresses[*]}"
+  fi
+}
+
 wait_for_file() {
   local file=$1 pid=$2 i
   for i in $(seq 1 300); do
@@ -74,30 +110,43 @@ allowed_cpus() {
   done
 }
 
-# The --cpus of a service: one CPU, the hot pairs of calls on different ones.
+# The --cpus of an instance: one CPU, the hot pairs of calls on different
+# ones, and a service's replicas spread over the CPUs.
 cpu_of() {
   [[ ${GIFTCARD_STACK_CPUS:-on} == off ]] && return 0
-  local cpus slot
+  local cpus slot replica=1
   mapfile -t cpus < <(allowed_cpus)
-  case $1 in
+  [[ $1 =~ -([0-9]+)$ ]] && replica=${BASH_REMATCH[1]}
+  case $(service_of "$1") in
     code-vault | billing) slot=0 ;;
     *) slot=1 ;;
   esac
-  echo "${cpus[$((slot % ${#cpus[@]}))]}"
+  echo "${cpus[$(((slot + replica - 1) % ${#cpus[@]}))]}"
 }
 
-# start_service NAME [VAR=value...]: the service with that extra environment.
+# start_service INSTANCE [VAR=value...]: one process of a service with that
+# extra environment, which is kept (mode 0600: it holds tokens) so `roll`
+# starts it again the same way, on the same port.
 start_service() {
-  local name=$1 bin cpu
+  local name=$1
   shift
+  (umask 077 && printf '%s\0' "$@" >"$STACK_DIR/$name.args")
+  launch "$name" "127.0.0.1:0"
+}
+
+# launch INSTANCE LISTEN: starts it with its kept environment; waits for its port file.
+launch() {
+  local name=$1 listen=$2 bin cpu args=()
+  mapfile -d '' args <"$STACK_DIR/$name.args"
   cpu=$(cpu_of "$name")
-  [[ -n $cpu ]] && set -- "GIFTCARD_CPUS=$cpu" "$@"
-  bin=$(binary_of "$name")
+  [[ -n $cpu ]] && args=("GIFTCARD_CPUS=$cpu" "${args[@]}")
+  [[ $(replicas) -gt 1 ]] && args=("GIFTCARD_DRAIN_DELAY=1s" "${args[@]}")
+  bin=$(binary_of "$(service_of "$name")")
   [[ -x "$bin" ]] || { echo "missing $bin: build first (scripts/build.sh)" >&2; exit 1; }
   rm -f "$STACK_DIR/$name.port" "$STACK_DIR/$name.metrics-port"
   # The service runs in its own session so `down` can signal it cleanly and
   # it does not die with this shell.
-  env "$@" setsid "$bin" --listen=127.0.0.1:0 --port_file="$STACK_DIR/$name.port" \
+  env "${args[@]}" setsid "$bin" --listen="$listen" --port_file="$STACK_DIR/$name.port" \
     --metrics_listen=127.0.0.1:0 --metrics_port_file="$STACK_DIR/$name.metrics-port" \
     </dev/null >>"$STACK_DIR/logs/$name.log" 2>&1 &
   echo $! >"$STACK_DIR/$name.pid"
@@ -119,8 +168,8 @@ stop_service() {
 # Whether any part of a stack is running.
 stack_running() {
   local s
-  for s in "${SERVICES[@]}" gateway; do
-    [[ -f "$STACK_DIR/$s.pid" ]] && kill -0 "$(cat "$STACK_DIR/$s.pid")" 2>/dev/null && return 0
+  for s in "$STACK_DIR"/*.pid; do
+    [[ -f "$s" ]] && kill -0 "$(cat "$s")" 2>/dev/null && return 0
   done
   [[ -f "$STACK_DIR/pg/data/postmaster.pid" ]] && return 0
   compgen -G "$STACK_DIR/ha/*/node*/patroni.pid" >/dev/null
@@ -148,17 +197,22 @@ start_ha_engines() {
 # Stops everything and deletes the data; the logs stay. Only what `up`
 # made is deleted, by name: never whatever else the directory holds.
 stop_and_delete_data() {
-  local s
-  for s in gateway billing code-vault account-credit; do stop_service "$s"; done
+  local s i
+  for s in gateway billing code-vault account-credit; do
+    for i in "$STACK_DIR/$s".pid "$STACK_DIR/$s"-[0-9]*.pid; do
+      [[ -f "$i" ]] && stop_service "$(basename "$i" .pid)"
+    done
+  done
   giftcard_redis_stop "$STACK_DIR/redis"
   giftcard_pg_stop "$STACK_DIR/pg" fast
   stop_ha_engines
   rm -rf "$STACK_DIR/pg" "$STACK_DIR/redis" "$STACK_DIR/tls" "$STACK_DIR/caller-tokens" \
     "$STACK_DIR/env" "$STACK_DIR/tokens"
   for s in "${SERVICES[@]}" gateway; do
-    rm -f "$STACK_DIR/$s.pid" "$STACK_DIR/$s.port" "$STACK_DIR/$s.metrics-port"
+    rm -f "$STACK_DIR/$s".{pid,port,metrics-port,args,http-port} \
+      "$STACK_DIR/$s"-[0-9]*.{pid,port,metrics-port,args,http-port}
   done
-  rm -f "$STACK_DIR/gateway.http-port"
+  rm -f "$STACK_DIR/replicas"
 }
 
 cmd_down() {
@@ -167,7 +221,26 @@ cmd_down() {
   echo "stack: down (data deleted; logs kept in $STACK_DIR/logs)"
 }
 
+# What every service process reads from files the stack wrote: the callers'
+# token hashes and, with GIFTCARD_TLS=1, its certificates (`up` and `roll`).
+export_service_files() {
+  export GIFTCARD_TOKENS_FILE="$STACK_DIR/tokens"
+  if [[ -d "$STACK_DIR/tls" ]]; then
+    local tls="$STACK_DIR/tls"
+    export GIFTCARD_TLS_CERT_FILE="$tls/server.crt" GIFTCARD_TLS_KEY_FILE="$tls/server.key"
+    export GIFTCARD_TLS_CLIENT_CA_FILE="$tls/ca.crt" GIFTCARD_PEER_TLS_CA="$tls/ca.crt"
+  fi
+}
+
 cmd_up() {
+  local replicas=${GIFTCARD_STACK_REPLICAS:-1} arg
+  for arg in "$@"; do
+    case $arg in
+      --replicas=*) replicas=${arg#--replicas=} ;;
+      *) echo "usage: $0 up [--replicas=N]" >&2; exit 2 ;;
+    esac
+  done
+  [[ $replicas =~ ^[1-9]$ ]] || { echo "--replicas: 1 to 9" >&2; exit 2; }
   if [[ -d "$STACK_DIR" ]] && stack_running; then
     echo "stack: a stack is running; starting a new one: its databases, Redis and tokens are" \
       "deleted (codes, accounts and ledgers start empty), ports change; logs are kept" >&2
@@ -178,10 +251,13 @@ cmd_up() {
     GIFTCARD_TLS_KEY_FILE GIFTCARD_TLS_CLIENT_CA_FILE GIFTCARD_PEER_TLS_CA
   mkdir -p "$STACK_DIR/logs"
   chmod 755 "$STACK_DIR"
-  local s
+  echo "$replicas" >"$STACK_DIR/replicas"
+  local s i
   for s in "${SERVICES[@]}" gateway; do
-    echo "==== deploy/local/stack.sh up at $(date -u +%FT%TZ): a new stack, empty databases ====" \
-      >>"$STACK_DIR/logs/$s.log"
+    for i in $(instances_of "$s"); do
+      echo "==== deploy/local/stack.sh up at $(date -u +%FT%TZ): a new stack, empty databases ====" \
+        >>"$STACK_DIR/logs/$i.log"
+    done
   done
 
   # Each service's DSN (without dbname) and how code-vault finds Redis.
@@ -240,14 +316,13 @@ cmd_up() {
     echo "code-vault $(printf %s "$token_code_vault" | sha256sum | cut -d' ' -f1)"
     echo "billing $(printf %s "$token_billing" | sha256sum | cut -d' ' -f1)"
   } >"$tokens_file"
-  export GIFTCARD_TOKENS_FILE="$tokens_file"
+  export_service_files
 
   local tls_env=""
   if [[ ${GIFTCARD_TLS:-0} == 1 ]]; then
     local tls="$STACK_DIR/tls"
     bash "$ROOT/deploy/local/certs.sh" "$tls"
-    export GIFTCARD_TLS_CERT_FILE="$tls/server.crt" GIFTCARD_TLS_KEY_FILE="$tls/server.key"
-    export GIFTCARD_TLS_CLIENT_CA_FILE="$tls/ca.crt" GIFTCARD_PEER_TLS_CA="$tls/ca.crt"
+    export_service_files
     # Clients of the stack (this script's health check, tools, people).
     export GIFTCARD_TLS_CA="$tls/ca.crt" GIFTCARD_TLS_CERT="$tls/tools.crt"
     export GIFTCARD_TLS_KEY="$tls/tools.key"
@@ -259,29 +334,45 @@ cmd_up() {
     echo "GIFTCARD_PEER_TLS_CERT=$STACK_DIR/tls/$1.crt GIFTCARD_PEER_TLS_KEY=$STACK_DIR/tls/$1.key"
   }
 
-  start_service account-credit "GIFTCARD_PG_DSN=$dsn_account_credit dbname=account_credit" \
-    "$standby_account_credit"
-  local ac_addr="127.0.0.1:$(cat "$STACK_DIR/account-credit.port")"
-  # shellcheck disable=SC2046
-  start_service code-vault "GIFTCARD_PG_DSN=$dsn_code_vault dbname=code_vault" \
-    "$standby_code_vault" \
-    "GIFTCARD_PEPPER_KEYS=$pepper" "$redis_env" \
-    "GIFTCARD_ACCOUNT_CREDIT_ADDRESS=$ac_addr" "GIFTCARD_ACCOUNT_CREDIT_TOKEN=$token_code_vault" \
-    $(peer_tls code-vault)
-  # shellcheck disable=SC2046
-  start_service billing "GIFTCARD_PG_DSN=$dsn_billing dbname=billing" \
-    "GIFTCARD_ACCOUNT_CREDIT_ADDRESS=$ac_addr" "GIFTCARD_ACCOUNT_CREDIT_TOKEN=$token_billing" \
-    $(peer_tls billing)
+  for i in $(instances_of account-credit); do
+    start_service "$i" "GIFTCARD_PG_DSN=$dsn_account_credit dbname=account_credit" \
+      "$standby_account_credit"
+  done
+  local ac_addr
+  ac_addr=$(address_of account-credit)
+  for i in $(instances_of code-vault); do
+    # shellcheck disable=SC2046
+    start_service "$i" "GIFTCARD_PG_DSN=$dsn_code_vault dbname=code_vault" \
+      "$standby_code_vault" \
+      "GIFTCARD_PEPPER_KEYS=$pepper" "$redis_env" \
+      "GIFTCARD_ACCOUNT_CREDIT_ADDRESS=$ac_addr" "GIFTCARD_ACCOUNT_CREDIT_TOKEN=$token_code_vault" \
+      $(peer_tls code-vault)
+  done
+  for i in $(instances_of billing); do
+    # shellcheck disable=SC2046
+    start_service "$i" "GIFTCARD_PG_DSN=$dsn_billing dbname=billing" \
+      "GIFTCARD_ACCOUNT_CREDIT_ADDRESS=$ac_addr" "GIFTCARD_ACCOUNT_CREDIT_TOKEN=$token_billing" \
+      $(peer_tls billing)
+  done
   # The gateway forwards each HTTP caller's bearer token; under TLS it
-  # presents the tools certificate, which names no principal.
-  rm -f "$STACK_DIR/gateway.http-port"
-  # shellcheck disable=SC2046
-  start_service gateway "GIFTCARD_HTTP_LISTEN=127.0.0.1:${GIFTCARD_GATEWAY_PORT:-0}" \
-    "GIFTCARD_HTTP_PORT_FILE=$STACK_DIR/gateway.http-port" \
-    "GIFTCARD_CODE_VAULT_ADDRESS=127.0.0.1:$(cat "$STACK_DIR/code-vault.port")" \
-    "GIFTCARD_ACCOUNT_CREDIT_ADDRESS=$ac_addr" \
-    "GIFTCARD_BILLING_ADDRESS=127.0.0.1:$(cat "$STACK_DIR/billing.port")" \
-    $(peer_tls tools)
+  # presents the tools certificate, which names no principal. Its first
+  # instance takes GIFTCARD_GATEWAY_PORT; the others a free port each.
+  local http_port=${GIFTCARD_GATEWAY_PORT:-0}
+  for i in $(instances_of gateway); do
+    rm -f "$STACK_DIR/$i.http-port"
+    # shellcheck disable=SC2046
+    start_service "$i" "GIFTCARD_HTTP_LISTEN=127.0.0.1:$http_port" \
+      "GIFTCARD_HTTP_PORT_FILE=$STACK_DIR/$i.http-port" \
+      "GIFTCARD_CODE_VAULT_ADDRESS=$(address_of code-vault)" \
+      "GIFTCARD_ACCOUNT_CREDIT_ADDRESS=$ac_addr" \
+      "GIFTCARD_BILLING_ADDRESS=$(address_of billing)" \
+      $(peer_tls tools)
+    wait_for_file "$STACK_DIR/$i.http-port" "$(cat "$STACK_DIR/$i.pid")"
+    # A restart (roll) listens on the same HTTP port again.
+    sed -z -i "s|^GIFTCARD_HTTP_LISTEN=127.0.0.1:0\$|GIFTCARD_HTTP_LISTEN=127.0.0.1:$(cat "$STACK_DIR/$i.http-port")|" \
+      "$STACK_DIR/$i.args" 2>/dev/null || true
+    http_port=0
+  done
 
   local env_file="$STACK_DIR/env"
   umask 077
@@ -291,9 +382,10 @@ cmd_up() {
   printf %s "$token_support" >"$STACK_DIR/caller-tokens/support"
   cat >"$env_file" <<ENV
 # Written by deploy/local/stack.sh up; source it to reach the local stack.
-export CODE_VAULT_ADDR=127.0.0.1:$(cat "$STACK_DIR/code-vault.port")
+# With --replicas, each is an "ipv4:a,b" list of every instance (gRPC balances over it).
+export CODE_VAULT_ADDR=$(address_of code-vault)
 export ACCOUNT_CREDIT_ADDR=$ac_addr
-export BILLING_ADDR=127.0.0.1:$(cat "$STACK_DIR/billing.port")
+export BILLING_ADDR=$(address_of billing)
 # HTTP/JSON (README, "HTTP API") and the support console at \$GATEWAY_URL/console/.
 export GATEWAY_URL=http://127.0.0.1:$(cat "$STACK_DIR/gateway.http-port")
 export GIFTCARD_TOKEN_STOREFRONT=$token_storefront
@@ -322,8 +414,11 @@ $tls_env
 ENV
   # shellcheck disable=SC1090
   source "$env_file"
-  "$BUILD_DIR/tools/giftctl/giftctl" health --wait=30s "$CODE_VAULT_ADDR" "$ACCOUNT_CREDIT_ADDR" \
-    "$BILLING_ADDR" >/dev/null
+  local instances=()
+  for s in "${SERVICES[@]}"; do
+    for i in $(instances_of "$s"); do instances+=("127.0.0.1:$(cat "$STACK_DIR/$i.port")"); done
+  done
+  "$BUILD_DIR/tools/giftctl/giftctl" health --wait=30s "${instances[@]}" >/dev/null
   # The gateway is ready once it reaches the three services.
   local i
   for i in $(seq 1 100); do
@@ -337,19 +432,51 @@ ENV
     "support console at $GATEWAY_URL/console/"
 }
 
+# Restarts every instance of every service, one at a time (account-credit
+# first: the others call it), each on its own port again; the next waits
+# until this one's health is SERVING. With one replica a service is away
+# while it restarts; with two or more its clients use the others.
+cmd_roll() {
+  [[ -f "$STACK_DIR/replicas" ]] && stack_running || { echo "stack: not running" >&2; exit 1; }
+  local s i port pid
+  unset GIFTCARD_TLS_CA GIFTCARD_TLS_CERT GIFTCARD_TLS_KEY GIFTCARD_TLS_CERT_FILE \
+    GIFTCARD_TLS_KEY_FILE GIFTCARD_TLS_CLIENT_CA_FILE GIFTCARD_PEER_TLS_CA
+  export_service_files
+  # shellcheck disable=SC1090
+  source "$STACK_DIR/env"
+  for s in "${SERVICES[@]}" gateway; do
+    for i in $(instances_of "$s"); do
+      port=$(cat "$STACK_DIR/$i.port")
+      stop_service "$i"
+      launch "$i" "127.0.0.1:$port"
+      pid=$(cat "$STACK_DIR/$i.pid")
+      "$BUILD_DIR/tools/giftctl/giftctl" health --wait=30s "127.0.0.1:$port" >/dev/null ||
+        { echo "stack: $i did not come back SERVING" >&2; exit 1; }
+      echo "stack: rolled $i (pid $pid, 127.0.0.1:$port)"
+      # As Kubernetes' minReadySeconds: the clients' channels reconnect to
+      # it (their backoff is at most 1 s) before the next instance drains,
+      # or for a moment no instance of the service would be ready to them.
+      sleep "${GIFTCARD_ROLL_SETTLE:-2}"
+    done
+  done
+}
+
 cmd_status() {
   local all_up=0 s pid
+  local i
   for s in "${SERVICES[@]}" gateway; do
-    pid=$(cat "$STACK_DIR/$s.pid" 2>/dev/null || true)
-    if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
-      if [[ $s == gateway ]]; then
-        echo "$s: running (pid $pid, http://127.0.0.1:$(cat "$STACK_DIR/gateway.http-port" 2>/dev/null))"
+    for i in $(instances_of "$s"); do
+      pid=$(cat "$STACK_DIR/$i.pid" 2>/dev/null || true)
+      if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
+        if [[ $s == gateway ]]; then
+          echo "$i: running (pid $pid, http://127.0.0.1:$(cat "$STACK_DIR/$i.http-port" 2>/dev/null))"
+        else
+          echo "$i: running (pid $pid, 127.0.0.1:$(cat "$STACK_DIR/$i.port" 2>/dev/null))"
+        fi
       else
-        echo "$s: running (pid $pid, 127.0.0.1:$(cat "$STACK_DIR/$s.port" 2>/dev/null))"
+        echo "$i: stopped"; all_up=3
       fi
-    else
-      echo "$s: stopped"; all_up=3
-    fi
+    done
   done
   if [[ -d "$STACK_DIR/ha" ]]; then
     local leader
@@ -383,8 +510,9 @@ cmd_status() {
 }
 
 case ${1:-} in
-  up) cmd_up ;;
+  up) shift; cmd_up "$@" ;;
+  roll) cmd_roll ;;
   down) cmd_down ;;
   status) cmd_status ;;
-  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+  *) echo "usage: $0 up [--replicas=N]|roll|down|status" >&2; exit 2 ;;
 esac

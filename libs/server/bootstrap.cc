@@ -248,6 +248,12 @@ int Serve(const ServeOptions& options, const std::vector<grpc::Service*>& servic
     const int sig = AwaitTermination(options);
     log::Info("shutdown_started", {{"signal", sig}});
   }  // Health answers NOT_SERVING from here on.
+  if (options.drain_delay > absl::ZeroDuration()) {
+    // A lame duck: clients that watch health send their next calls to
+    // another replica, and a call that still comes here is served.
+    log::Info("draining", {{"delay_ms", absl::ToInt64Milliseconds(options.drain_delay)}});
+    absl::SleepFor(options.drain_delay);
+  }
   if (options.on_shutdown) options.on_shutdown();
   Drain(options, *server);
   log::Info("shutdown_complete");

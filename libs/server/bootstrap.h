@@ -43,6 +43,8 @@ struct ServeOptions {
   int max_message_bytes = 4 << 20;
   absl::Duration health_interval = absl::Milliseconds(500);
   absl::Duration shutdown_grace = absl::Seconds(20);
+  // After SIGTERM, serving on while health says NOT_SERVING (lame duck).
+  absl::Duration drain_delay = absl::ZeroDuration();
   // TLS: the server's certificate chain and key (PEM files); with a client
   // CA, clients must present a certificate it signed (mutual TLS). Empty:
   // plaintext, for local development.

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace giftcard::server {
@@ -24,7 +25,13 @@ struct ClientTls {
 // local stack's env file sets them when it runs with TLS).
 ClientTls ClientTlsFromEnv();
 
-// A channel to a peer ("host:port"); plaintext when `tls.ca_file` is empty.
+// Whether a target may stand for several backends (a comma list, or a DNS
+// name), so that client-side health checking can route around one.
+bool MayNameSeveralBackends(absl::string_view address);
+
+// A channel to a peer ("host:port", "ipv4:a:1,b:2", "dns:///name:port"),
+// balanced round-robin over what it names, health-checked when that may be
+// several backends; plaintext when `tls.ca_file` is empty.
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address,
                                            const ClientTls& tls = ClientTlsFromEnv());
 

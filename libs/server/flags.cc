@@ -21,6 +21,10 @@ ABSL_FLAG(int, max_queued_calls, 256,
           "RESOURCE_EXHAUSTED/OVERLOADED and a RetryInfo");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(20),
           "how long in-flight calls may run after SIGTERM");
+ABSL_FLAG(absl::Duration, drain_delay, absl::ZeroDuration(),
+          "on SIGTERM, how long to keep serving while health says NOT_SERVING, before taking no "
+          "new calls: clients that health-check move their next calls to other replicas first "
+          "(a rolling restart); then --shutdown_grace for the calls in flight");
 ABSL_FLAG(bool, enable_test_hooks, false, "fault-injection hooks for tests; never in production");
 ABSL_FLAG(std::string, test_delay_methods, "",
           "with --enable_test_hooks: hold calls of these methods, 'Method=ms[,Method=ms]'");
@@ -73,6 +77,7 @@ ServeOptions ServeOptionsFromFlags(const std::string& service_name) {
   o.metrics_port_file = absl::GetFlag(FLAGS_metrics_port_file);
   o.max_threads = absl::GetFlag(FLAGS_max_threads);
   o.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
+  o.drain_delay = absl::GetFlag(FLAGS_drain_delay);
   o.tls_cert_file = absl::GetFlag(FLAGS_tls_cert_file);
   o.tls_key_file = absl::GetFlag(FLAGS_tls_key_file);
   o.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca_file);

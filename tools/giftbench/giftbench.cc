@@ -65,6 +65,9 @@ ABSL_FLAG(int, codes, 20000, "redeem: fresh codes to issue and activate first");
 ABSL_FLAG(int, accounts, 200, "accounts to spread the load over");
 ABSL_FLAG(bool, audit, false, "run the ledger audit after the run (over the admin RPCs)");
 ABSL_FLAG(std::string, label, "", "a name for this run in the JSON line");
+ABSL_FLAG(int, retries, 0,
+          "resend a call answered UNAVAILABLE, with the same request (its request id), up to "
+          "this many times, as a storefront would; counted in the JSON line (retries)");
 ABSL_FLAG(std::string, cpu_watch, "",
           "processes whose CPU to count over the measured window, 'name=pid[+],…' ('+': with "
           "its children, for Postgres); giftbench counts itself too");
@@ -127,11 +130,16 @@ std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token) {
 using Call = std::function<void(grpc::CompletionQueue& cq, std::function<void(grpc::Status)> done)>;
 
 // A call in flight on a completion queue; its address is the queue's tag.
+// A call in flight, a completion queue's tag. Finished() either starts
+// it again (a retry) or ends it and deletes it.
 class Pending {
  public:
   virtual ~Pending() = default;
   virtual void Finished() = 0;
 };
+
+// Calls resent after UNAVAILABLE (--retries), over the whole run.
+std::atomic<int64_t> retries_sent{0};
 
 // Drains one completion queue on its own thread until Stop and every call
 // in flight has answered.
@@ -151,9 +159,7 @@ class Driver {
     void* tag;
     bool ok;
     while (cq_.Next(&tag, &ok)) {
-      Pending* pending = static_cast<Pending*>(tag);
-      pending->Finished();
-      delete pending;
+      static_cast<Pending*>(tag)->Finished();
     }
   }
   grpc::CompletionQueue cq_;
@@ -288,24 +294,44 @@ class Workload {
       class InFlight : public Pending {
        public:
         InFlight(std::shared_ptr<Req> request, std::function<void(grpc::Status)> done,
-                 const std::string& token)
-            : request_(std::move(request)), done_(std::move(done)), ctx_(Ctx(token)) {}
-        void Start(grpc::CompletionQueue& cq, const Prepare& prepare) {
-          reader_ = prepare(ctx_.get(), *request_, &cq);
+                 const std::string& token, grpc::CompletionQueue& cq, const Prepare& prepare)
+            : request_(std::move(request)),
+              done_(std::move(done)),
+              token_(token),
+              cq_(cq),
+              prepare_(prepare) {}
+        void Start() {
+          ctx_ = Ctx(token_);
+          reader_ = prepare_(ctx_.get(), *request_, &cq_);
           reader_->StartCall();
           reader_->Finish(&response_, &status_, this);
         }
-        void Finished() override { done_(status_); }
+        void Finished() override {
+          // The same request again: its request id makes it a replay if
+          // the first attempt took effect after all.
+          if (status_.error_code() == grpc::StatusCode::UNAVAILABLE &&
+              attempts_++ < absl::GetFlag(FLAGS_retries)) {
+            ++retries_sent;
+            Start();
+            return;
+          }
+          done_(status_);
+          delete this;
+        }
 
        private:
         std::shared_ptr<Req> request_;
         std::function<void(grpc::Status)> done_;
+        const std::string token_;
+        grpc::CompletionQueue& cq_;
+        const Prepare prepare_;
+        int attempts_ = 0;
         std::unique_ptr<grpc::ClientContext> ctx_;
         std::unique_ptr<grpc::ClientAsyncResponseReader<Resp>> reader_;
         Resp response_;
         grpc::Status status_;
       };
-      (new InFlight(request, std::move(done), token))->Start(cq, prepare);
+      (new InFlight(request, std::move(done), token, cq, prepare))->Start();
     };
   }
 
@@ -537,12 +563,12 @@ int main(int argc, char** argv) {
   std::printf(
       "JSON {\"label\":\"%s\",\"scenario\":\"%s\",\"mode\":\"%s\",\"concurrency\":%d,\"rate\":%.1f,"
       "\"flood_rate\":%.1f,\"seconds\":%.2f,\"ok\":%zu,\"throughput\":%.1f,\"p50_ms\":%.3f,"
-      "\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"errors\":{%s},\"cpu_us_per_call\":{%s}}"
-      "\n",
+      "\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"errors\":{%s},\"retries\":%lld,"
+      "\"cpu_us_per_call\":{%s}}\n",
       absl::GetFlag(FLAGS_label).c_str(), scenario.c_str(), rate > 0 ? "open" : "closed",
       absl::GetFlag(FLAGS_concurrency), rate, flood_rate, seconds, lat.size(), throughput, pct(50),
       pct(90), pct(99), pct(99.9), absl::StrJoin(errs, ",").c_str(),
-      absl::StrJoin(cpu, ",").c_str());
+      static_cast<long long>(retries_sent.load()), absl::StrJoin(cpu, ",").c_str());
 
   if (absl::GetFlag(FLAGS_audit)) {
     // Over the services' ExportAuditFacts, as the admin: never a database.
