@@ -31,7 +31,7 @@ class AccountServiceTest : public ::testing::Test {
   }
   absl::StatusOr<Transfer> Credit(const std::string& id, money::Money amount,
                                   const std::string& region, const std::string& request) {
-    return service_.CreditAccount({id, amount, region, request, "serial"});
+    return service_.CreditAccount({id, amount, region, request, "serial", ""});
   }
 
   FakeLedgerStore store_;
@@ -63,20 +63,20 @@ TEST_F(AccountServiceTest, ReplaysMatchAndReusesAreRefused) {
 
 TEST_F(AccountServiceTest, DebitsTakeAtMostTheBalance) {
   ASSERT_TRUE(Credit("de-direct", {"EUR", 3000}, "DE", "c1").ok());
-  auto full = service_.DebitAccount({"de-direct", {"EUR", 1199}, true, "d1", "inv"});
+  auto full = service_.DebitAccount({"de-direct", {"EUR", 1199}, true, "d1", "inv", ""});
   ASSERT_TRUE(full.ok());
   EXPECT_EQ(full->amount.amount_minor, 1199);
-  auto refused = service_.DebitAccount({"de-direct", {"EUR", 5000}, false, "d2", "inv"});
+  auto refused = service_.DebitAccount({"de-direct", {"EUR", 5000}, false, "d2", "inv", ""});
   EXPECT_EQ(errors::ReasonOf(refused.status()), "INSUFFICIENT_CREDIT");
-  auto partial = service_.DebitAccount({"de-direct", {"EUR", 5000}, true, "d3", "inv"});
+  auto partial = service_.DebitAccount({"de-direct", {"EUR", 5000}, true, "d3", "inv", ""});
   ASSERT_TRUE(partial.ok());
   EXPECT_EQ(partial->amount.amount_minor, 1801);
   EXPECT_EQ(partial->balance_after_minor, 0);
-  auto nothing = service_.DebitAccount({"de-direct", {"EUR", 5000}, true, "d4", "inv"});
+  auto nothing = service_.DebitAccount({"de-direct", {"EUR", 5000}, true, "d4", "inv", ""});
   ASSERT_TRUE(nothing.ok());
   EXPECT_EQ(nothing->amount.amount_minor, 0);
   EXPECT_EQ(errors::ReasonOf(
-                service_.DebitAccount({"de-direct", {"GBP", 5}, true, "d5", "inv"}).status()),
+                service_.DebitAccount({"de-direct", {"GBP", 5}, true, "d5", "inv", ""}).status()),
             "CURRENCY_MISMATCH");
 }
 
@@ -87,14 +87,16 @@ TEST_F(AccountServiceTest, BadInputNamesTheFieldAndWritesNothing) {
     std::string field;
   };
   for (const Case& c : std::vector<Case>{
-           {{"", {"EUR", 1}, "DE", "r", ""}, "account_id"},
-           {{"de-direct", {"EUR", 0}, "DE", "r", ""}, "amount.amount_minor"},
-           {{"de-direct", {"EUR", -1}, "DE", "r", ""}, "amount.amount_minor"},
-           {{"de-direct", {"EUR", 1'000'000'000'000'001}, "DE", "r", ""}, "amount.amount_minor"},
-           {{"de-direct", {"XYZ", 1}, "DE", "r", ""}, "amount.currency_code"},
-           {{"de-direct", {"EUR", 1}, "de", "r", ""}, "code_region"},
-           {{"de-direct", {"EUR", 1}, "DEU", "r", ""}, "code_region"},
-           {{"de-direct", {"EUR", 1}, "DE", std::string(10240, 'r'), ""}, "request_id"},
+           {{"", {"EUR", 1}, "DE", "r", "", ""}, "account_id"},
+           {{"de-direct", {"EUR", 0}, "DE", "r", "", ""}, "amount.amount_minor"},
+           {{"de-direct", {"EUR", -1}, "DE", "r", "", ""}, "amount.amount_minor"},
+           {{"de-direct", {"EUR", 1'000'000'000'000'001}, "DE", "r", "", ""},
+            "amount.amount_minor"},
+           {{"de-direct", {"XYZ", 1}, "DE", "r", "", ""}, "amount.currency_code"},
+           {{"de-direct", {"EUR", 1}, "de", "r", "", ""}, "code_region"},
+           {{"de-direct", {"EUR", 1}, "DEU", "r", "", ""}, "code_region"},
+           {{"de-direct", {"EUR", 1}, "DE", std::string(10240, 'r'), "", ""}, "request_id"},
+           {{"de-direct", {"EUR", 1}, "DE", "r", "", "1234-5678-9012-3456"}, "traceparent"},
        }) {
     absl::Status s = service_.CreditAccount(c.cmd).status();
     ASSERT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << c.field;
