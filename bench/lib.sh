@@ -8,6 +8,9 @@ CONCURRENCY=${GIFTCARD_BENCH_CONCURRENCY:-16}
 ROUNDS=${GIFTCARD_BENCH_ROUNDS:-3}
 BENCH="$BUILD_DIR/tools/giftbench/giftbench"
 STACK=${GIFTCARD_STACK_DIR:-/tmp/giftcard-stack}
+# The stacks measured archive no WAL (deploy/local/stack.sh), as pgbench's
+# baseline does not: the archiver's copies would count as Postgres's CPU.
+export GIFTCARD_STACK_BACKUP=${GIFTCARD_STACK_BACKUP:-off}
 
 # Builds, starts a fresh local stack and sources its env file.
 bench_stack_up() {

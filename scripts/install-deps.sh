@@ -38,7 +38,7 @@ fi
 # alert rules in deploy/observability are checked and unit-tested with it),
 # without their recommended extras.
 ha_missing=()
-for p in patroni etcd-server redis-sentinel chromium chromium-driver python3-selenium prometheus; do
+for p in patroni etcd-server redis-sentinel chromium chromium-driver python3-selenium prometheus pgbackrest; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || ha_missing+=("$p")
 done
 if [[ ${#ha_missing[@]} -gt 0 ]]; then

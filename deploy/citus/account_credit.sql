@@ -21,3 +21,5 @@ SELECT create_distributed_table('decisions', 'request_id', colocate_with => 'tra
 SELECT create_reference_table('event_outbox');
 SELECT create_reference_table('events');
 SELECT create_reference_table('event_counter');
+-- The stream's epochs (a point-in-time restore starts one): tiny, read by WatchEvents.
+SELECT create_reference_table('event_stream_epochs');

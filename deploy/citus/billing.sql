@@ -15,3 +15,5 @@ SELECT create_distributed_table('credit_applications', 'invoice_id');
 SELECT create_reference_table('event_outbox');
 SELECT create_reference_table('events');
 SELECT create_reference_table('event_counter');
+-- The stream's epochs (a point-in-time restore starts one): tiny, read by WatchEvents.
+SELECT create_reference_table('event_stream_epochs');

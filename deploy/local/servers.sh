@@ -48,6 +48,10 @@ giftcard_pg_start() {
   if [[ ! -f "$dir/data/PG_VERSION" ]]; then
     giftcard_as_pg "$bin/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --no-locale \
       --no-sync >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; return 1; }
+    # Settings that must outlive restarts and restores (WAL archiving).
+    if [[ -n ${GIFTCARD_PG_CONF:-} ]]; then
+      printf '%s\n' "$GIFTCARD_PG_CONF" | giftcard_as_pg tee -a "$dir/data/postgresql.conf" >/dev/null
+    fi
   fi
   for attempt in 1 2 3 4 5; do
     port=${GIFTCARD_PG_PORT:-$(giftcard_random_port)}

@@ -3,7 +3,7 @@
 # the three services from the build directory, and giftcard-gateway (HTTP/JSON
 # and the support console) in front of them.
 #
-#   deploy/local/stack.sh up [--replicas=N]|roll|down|status
+#   deploy/local/stack.sh up [--replicas=N]|roll|backup|restore --to=TIME|down|status
 #
 # `up --replicas=N` (or GIFTCARD_STACK_REPLICAS=N) runs N processes of each
 # service, each on a port of its own; their clients reach them as one
@@ -29,6 +29,9 @@
 #                     CPU, code-vault and billing on the first allowed one,
 #                     account-credit and the gateway on the second: --cpus,
 #                     docs/decisions.md)
+# GIFTCARD_STACK_BACKUP=off  no WAL archiving, so no `backup`/`restore`
+#                     (default: archived through pgBackRest from the start;
+#                     bench/ turns it off, as pgbench's baseline has none)
 # GIFTCARD_HA=1       run on highly available engines (deploy/local/ha.sh):
 #                     etcd, a Patroni cluster of three Postgres nodes per
 #                     service (synchronous_mode), Redis with a replica and
@@ -206,7 +209,7 @@ stop_and_delete_data() {
   giftcard_redis_stop "$STACK_DIR/redis"
   giftcard_pg_stop "$STACK_DIR/pg" fast
   stop_ha_engines
-  rm -rf "$STACK_DIR/pg" "$STACK_DIR/redis" "$STACK_DIR/tls" "$STACK_DIR/caller-tokens" \
+  rm -rf "$STACK_DIR/pg" "$STACK_DIR/redis" "$STACK_DIR/tls" "$STACK_DIR/caller-tokens" "$STACK_DIR/backup" \
     "$STACK_DIR/env" "$STACK_DIR/tokens"
   for s in "${SERVICES[@]}" gateway; do
     rm -f "$STACK_DIR/$s".{pid,port,metrics-port,args,http-port} \
@@ -219,6 +222,51 @@ cmd_down() {
   [[ -d "$STACK_DIR" ]] || { echo "stack: down (nothing running)"; return 0; }
   stop_and_delete_data
   echo "stack: down (data deleted; logs kept in $STACK_DIR/logs)"
+}
+
+# Backups (pgBackRest): the stack's one Postgres holds the three services'
+# databases, so one backup and one restore target keep them consistent.
+# WAL is archived continuously from the start; `backup` takes a full backup
+# (then incremental ones); `restore --to=TIME` brings all three back to
+# that moment. The repository is $STACK_DIR/backup (production: an S3
+# bucket, README "Backups and point-in-time restore").
+BACKUP_CONF() { echo "$STACK_DIR/backup/pgbackrest.conf"; }
+pgbackrest_run() { giftcard_as_pg pgbackrest --config="$(BACKUP_CONF)" --stanza=giftcard "$@"; }
+
+backup_prepare() {
+  rm -rf "$STACK_DIR/backup"
+  mkdir -p "$STACK_DIR/backup"/{repo,log,lock,spool}
+  [[ $(id -u) -eq 0 ]] && chown -R postgres "$STACK_DIR/backup"
+  backup_configure 5432
+}
+
+# postgresql.conf lines that archive every WAL segment through pgBackRest.
+backup_pg_conf() {
+  printf '%s\n' "archive_mode = on" \
+    "archive_command = 'pgbackrest --config=$(BACKUP_CONF) --stanza=giftcard archive-push %p'" \
+    "archive_timeout = 60"
+}
+
+# backup_configure PORT: the repository and the cluster; the stanza once Postgres runs.
+backup_configure() {
+  giftcard_as_pg tee "$(BACKUP_CONF)" >/dev/null <<CONF
+[global]
+repo1-path=$STACK_DIR/backup/repo
+repo1-retention-full=2
+log-path=$STACK_DIR/backup/log
+lock-path=$STACK_DIR/backup/lock
+spool-path=$STACK_DIR/backup/spool
+compress-type=none
+start-fast=y
+log-level-console=warn
+
+[giftcard]
+pg1-path=$STACK_DIR/pg/data
+pg1-socket-path=$STACK_DIR/pg/sock
+pg1-port=$1
+pg1-user=postgres
+CONF
+  [[ $1 == 5432 ]] || pgbackrest_run stanza-create >/dev/null
 }
 
 # What every service process reads from files the stack wrote: the callers'
@@ -277,7 +325,13 @@ cmd_up() {
     standby_code_vault="GIFTCARD_PG_STANDBY_DSN=${dsn_code_vault/read-write/prefer-standby} dbname=code_vault"
     redis_env="GIFTCARD_REDIS_SENTINELS=$(cat "$STACK_DIR/ha/redis/sentinels")"
   else
-    pg_port=$(giftcard_pg_start "$STACK_DIR/pg")
+    if [[ ${GIFTCARD_STACK_BACKUP:-on} == off ]]; then
+      pg_port=$(giftcard_pg_start "$STACK_DIR/pg")
+    else
+      backup_prepare
+      pg_port=$(GIFTCARD_PG_CONF=$(backup_pg_conf) giftcard_pg_start "$STACK_DIR/pg")
+      backup_configure "$pg_port"
+    fi
     for db in code_vault account_credit billing; do giftcard_pg_createdb "$pg_port" "$db"; done
     redis_port=$(giftcard_redis_start "$STACK_DIR/redis")
     # The services reach Postgres and Redis over their Unix sockets (no
@@ -461,6 +515,84 @@ cmd_roll() {
   done
 }
 
+# backup [--type=full|diff|incr]: full the first time, incremental after.
+cmd_backup() {
+  [[ -f "$STACK_DIR/backup/pgbackrest.conf" && -f "$STACK_DIR/pg/data/postmaster.pid" ]] ||
+    { echo "stack: no local Postgres with backups running (GIFTCARD_HA stacks: Patroni's)" >&2; exit 1; }
+  local type="" arg
+  for arg in "$@"; do
+    case $arg in
+      --type=full | --type=diff | --type=incr) type=${arg#--type=} ;;
+      *) echo "usage: $0 backup [--type=full|diff|incr]" >&2; exit 2 ;;
+    esac
+  done
+  if [[ -z $type ]]; then
+    type=incr
+    pgbackrest_run info --output=json | grep -q '"label"' || type=full
+  fi
+  pgbackrest_run backup --type="$type"
+  echo "stack: $type backup done at $(date -u +%FT%T.%6NZ) ($STACK_DIR/backup/repo)"
+}
+
+# restore --to=TIME: the three databases as they were at TIME (an ISO
+# timestamp, e.g. 2026-12-07T10:15:00.123456Z), the services started on
+# them. Each event stream gets a new stream_epoch: the ids after the
+# restore point are handed out again.
+cmd_restore() {
+  local to="" arg
+  for arg in "$@"; do
+    case $arg in
+      --to=*) to=${arg#--to=} ;;
+      *) echo "usage: $0 restore --to=TIMESTAMP" >&2; exit 2 ;;
+    esac
+  done
+  [[ -n $to ]] || { echo "usage: $0 restore --to=TIMESTAMP" >&2; exit 2; }
+  # pgBackRest's spelling, in UTC: "2026-12-07 10:15:00.123+00".
+  local target
+  target=$(date -u -d "$to" '+%F %T.%3N+00' 2>/dev/null) ||
+    { echo "stack: --to: not a time: $to" >&2; exit 2; }
+  [[ -f "$STACK_DIR/backup/pgbackrest.conf" && -f "$STACK_DIR/replicas" ]] ||
+    { echo "stack: no local stack with backups" >&2; exit 1; }
+  local s i port sock="$STACK_DIR/pg/sock" db pids=()
+  # Every WAL segment written so far archived, so TIME is reachable (a
+  # Postgres already down has archived what it completed).
+  [[ -f "$STACK_DIR/pg/data/postmaster.pid" ]] && pgbackrest_run check >/dev/null
+  for s in gateway billing code-vault account-credit; do
+    for i in $(instances_of "$s"); do
+      [[ -f "$STACK_DIR/$i.port" ]] && cp "$STACK_DIR/$i.port" "$STACK_DIR/$i.port.kept"
+      stop_service "$i"
+    done
+  done
+  giftcard_pg_stop "$STACK_DIR/pg" fast
+  pgbackrest_run --delta --type=time "--target=$target" --target-action=promote restore
+  giftcard_pg_restart "$STACK_DIR/pg"
+  port=$(cat "$STACK_DIR/pg/pg.port")
+  for i in $(seq 1 300); do
+    [[ $(psql "host=$sock port=$port user=postgres dbname=postgres" -qAtc \
+      "SELECT pg_is_in_recovery()" 2>/dev/null) == f ]] && break
+    [[ $i == 300 ]] && { echo "stack: Postgres did not finish recovery" >&2; exit 1; }
+    sleep 0.1
+  done
+  for db in code_vault account_credit billing; do
+    psql "host=$sock port=$port user=postgres dbname=$db" -v ON_ERROR_STOP=1 -qAtc \
+      "WITH e AS (UPDATE event_counter SET stream_epoch = gen_random_uuid()::text
+                  RETURNING stream_epoch, last_event_id)
+       INSERT INTO event_stream_epochs (stream_epoch, after_event_id) SELECT * FROM e" >/dev/null
+  done
+  unset GIFTCARD_TLS_CA GIFTCARD_TLS_CERT GIFTCARD_TLS_KEY GIFTCARD_TLS_CERT_FILE \
+    GIFTCARD_TLS_KEY_FILE GIFTCARD_TLS_CLIENT_CA_FILE GIFTCARD_PEER_TLS_CA
+  export_service_files
+  for s in "${SERVICES[@]}" gateway; do
+    for i in $(instances_of "$s"); do
+      launch "$i" "127.0.0.1:$(cat "$STACK_DIR/$i.port.kept")"
+      rm -f "$STACK_DIR/$i.port.kept"
+      pids+=("127.0.0.1:$(cat "$STACK_DIR/$i.port")")
+    done
+  done
+  "$BUILD_DIR/tools/giftctl/giftctl" health --wait=30s "${pids[@]}" >/dev/null
+  echo "stack: restored to $to; the services run on it (event streams have a new stream_epoch)"
+}
+
 cmd_status() {
   local all_up=0 s pid
   local i
@@ -512,7 +644,9 @@ cmd_status() {
 case ${1:-} in
   up) shift; cmd_up "$@" ;;
   roll) cmd_roll ;;
+  backup) shift; cmd_backup "$@" ;;
+  restore) shift; cmd_restore "$@" ;;
   down) cmd_down ;;
   status) cmd_status ;;
-  *) echo "usage: $0 up [--replicas=N]|roll|down|status" >&2; exit 2 ;;
+  *) echo "usage: $0 up [--replicas=N]|roll|backup|restore --to=TIME|down|status" >&2; exit 2 ;;
 esac

@@ -63,6 +63,9 @@ inline constexpr absl::string_view kRequestMalformed = "REQUEST_MALFORMED";
 inline constexpr absl::string_view kOverloaded = "OVERLOADED";
 // OUT_OF_RANGE: WatchEvents resumed after an event that was pruned since.
 inline constexpr absl::string_view kEventsPruned = "EVENTS_PRUNED";
+// FAILED_PRECONDITION: WatchEvents resumed under a stream epoch the service
+// no longer has: its database was restored to an earlier point.
+inline constexpr absl::string_view kEventStreamRestored = "EVENT_STREAM_RESTORED";
 // The HTTP gateway's own: no route has the path (404) or not this HTTP
 // method (405); the body is over the gateway's limit (413).
 inline constexpr absl::string_view kRouteNotFound = "ROUTE_NOT_FOUND";

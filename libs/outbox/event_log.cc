@@ -57,8 +57,22 @@ const pg::Statement kRead{
                             " AND (cardinality($2::text[]) = 0 OR type = ANY($2::text[]))"
                             " AND ($3 = '' OR serial = $3) AND ($4 = '' OR account_id = $4)"
                             " ORDER BY event_id LIMIT $5")};
-const pg::Statement kBounds{"ob_bounds",
-                            "SELECT pruned_through + 1, last_event_id FROM event_counter"};
+const pg::Statement kBounds{
+    "ob_bounds", "SELECT pruned_through + 1, last_event_id, stream_epoch FROM event_counter"};
+
+// For a consumer's epoch $1 other than the current one: the last event id
+// its events share with the current stream. An epoch the history knows
+// shares ids up to the earliest restore after it; one it does not know (it
+// began after the point this database was restored to) shares what every
+// epoch since that point shares: ids up to the current epoch's start.
+const pg::Statement kEpochSharedThrough{
+    "ob_epoch_shared_through",
+    "SELECT coalesce("
+    " (SELECT min(later.after_event_id) FROM event_stream_epochs mine"
+    "   JOIN event_stream_epochs later ON later.start_time > mine.start_time"
+    "  WHERE mine.stream_epoch = $1),"
+    " (SELECT e.after_event_id FROM event_stream_epochs e JOIN event_counter c"
+    "   ON c.stream_epoch = e.stream_epoch), 0)"};
 
 std::optional<int64_t> OptionalInt(const pqxx::field& f) {
   if (f.is_null()) return std::nullopt;
@@ -78,7 +92,8 @@ const pg::Statement kWaiting{
     "  ORDER BY outbox_id LIMIT 1), 0)"};
 
 std::vector<pg::Statement> EventLog::Statements() {
-  return {kLockCounter, kLockCounterWait, kMove, kAdvanceCounter, kPrune, kRead, kBounds, kWaiting};
+  return {kLockCounter, kLockCounterWait, kMove,    kAdvanceCounter,    kPrune,
+          kRead,        kBounds,          kWaiting, kEpochSharedThrough};
 }
 
 const pg::Statement& EventLog::WaitingStatement() { return kWaiting; }
@@ -152,12 +167,23 @@ absl::StatusOr<std::vector<Event>> EventLog::Read(const EventQuery& query) {
   return out;
 }
 
+absl::StatusOr<int64_t> EventLog::EpochSharedThrough(const std::string& stream_epoch) {
+  int64_t through = 0;
+  absl::Status s = pool_.Read([&](pqxx::transaction_base& tx) -> absl::Status {
+    through = tx.exec_prepared1(kEpochSharedThrough.name, stream_epoch)[0].as<int64_t>();
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return through;
+}
+
 absl::StatusOr<EventBounds> EventLog::Bounds() {
   EventBounds out;
   absl::Status s = pool_.Read([&](pqxx::transaction_base& tx) -> absl::Status {
     pqxx::row row = tx.exec_prepared1(kBounds.name);
     out.oldest_kept = row[0].as<int64_t>();
     out.last = row[1].as<int64_t>();
+    out.stream_epoch = row[2].as<std::string>();
     return absl::OkStatus();
   });
   if (!s.ok()) return s;

@@ -40,6 +40,8 @@ struct EventQuery {
 struct EventBounds {
   int64_t oldest_kept = 1;
   int64_t last = 0;
+  // The stream's identity; a point-in-time restore gives it a new one.
+  std::string stream_epoch;
 };
 
 class EventLog {
@@ -66,6 +68,10 @@ class EventLog {
   // Events after query.after_event_id, in id order, at most query.limit.
   absl::StatusOr<std::vector<Event>> Read(const EventQuery& query);
   absl::StatusOr<EventBounds> Bounds();
+  // For a stream epoch other than the current one: the last event id the
+  // events read under it share with the current stream (a restore to an
+  // earlier point since then changed what the ids after it name).
+  absl::StatusOr<int64_t> EpochSharedThrough(const std::string& stream_epoch);
 
  private:
   pg::Pool& pool_;

@@ -90,6 +90,25 @@ grpc::Status EventWatch::Serve(grpc::ServerContext& context, const v1::WatchEven
   // backup's. Said once, at the start.
   absl::StatusOr<EventBounds> start = log_.Bounds();
   if (!start.ok()) return errors::ToGrpcStatus(start.status());
+  // A restore to an earlier point since the consumer's last read: ids
+  // past the restore point now name other events. A consumer that had not
+  // read past it reads on (its events carry the new epoch); one that had
+  // is told, before anything is sent, where the streams part.
+  if (!request.stream_epoch().empty() && request.stream_epoch() != start->stream_epoch) {
+    absl::StatusOr<int64_t> shared = log_.EpochSharedThrough(request.stream_epoch());
+    if (!shared.ok()) return errors::ToGrpcStatus(shared.status());
+    if (query.after_event_id > *shared) {
+      return errors::ToGrpcStatus(errors::Error(
+          absl::StatusCode::kFailedPrecondition, errors::reason::kEventStreamRestored,
+          absl::StrCat("the event stream was restored to an earlier point: the events read "
+                       "after id ",
+                       *shared,
+                       " did not survive it, and their ids now name other events. Resume "
+                       "with after_event_id=",
+                       *shared, " and stream_epoch=", start->stream_epoch),
+          {{"last_event_id", absl::StrCat(*shared)}, {"stream_epoch", start->stream_epoch}}));
+    }
+  }
   if (query.after_event_id > start->last) {
     return errors::ToGrpcStatus(errors::InvalidField(
         "after_event_id", absl::StrCat("is past the newest event (", start->last, ")")));
@@ -120,6 +139,7 @@ grpc::Status EventWatch::Serve(grpc::ServerContext& context, const v1::WatchEven
     for (const Event& e : *events) {
       v1::Event out;
       ToProto(e, &out);
+      out.set_stream_epoch(start->stream_epoch);
       if (!writer.Write(out)) return grpc::Status::CANCELLED;  // The client went.
       query.after_event_id = e.event_id;
     }

@@ -995,6 +995,7 @@ int Events(const Session& session, const EventsFlags& flags) {
   }
   v1::WatchEventsRequest request;
   request.set_after_event_id(flags.after);
+  request.set_stream_epoch(flags.stream_epoch);
   for (const auto& t : flags.types) request.add_types(t);
   request.set_serial(flags.serial);
   request.set_account_id(flags.account_id);
@@ -1009,7 +1010,8 @@ int Events(const Session& session, const EventsFlags& flags) {
     v1::Event e;
     while (reader->Read(&e)) {
       backoff = absl::Milliseconds(200);
-      request.set_after_event_id(e.event_id());  // Resume after it.
+      request.set_after_event_id(e.event_id());  // Resume after it, in its stream.
+      request.set_stream_epoch(e.stream_epoch());
       if (session.json() && !flags.follow) {
         listed.push_back(nlohmann::ordered_json::parse(ToJson(e)));
       } else {
@@ -1034,6 +1036,17 @@ int Events(const Session& session, const EventsFlags& flags) {
           "oldest it still keeps is ",
           oldest, "; the ones between were never read here. To read on from what is kept: giftctl ",
           cmd, " --service=", flags.service, " --after=", std::max<int64_t>(oldest - 1, 0)));
+    }
+    if (const absl::Status restored = errors::FromGrpcStatus(status);
+        errors::ReasonOf(restored) == errors::reason::kEventStreamRestored) {
+      const std::string last = errors::MetadataOf(restored, "last_event_id").value_or("0");
+      return session.Failed(absl::StrCat(
+          "the service's database was restored to an earlier point: events read here after id ",
+          last,
+          " did not survive it (new events reuse their ids). To read on in the restored "
+          "stream: giftctl ",
+          cmd, " --service=", flags.service, " --after=", last,
+          " --stream_epoch=", errors::MetadataOf(restored, "stream_epoch").value_or("")));
     }
     if (!flags.follow) {
       if (!status.ok()) return session.CallFailed(status);

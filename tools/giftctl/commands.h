@@ -97,6 +97,7 @@ struct EventsFlags {
   bool follow = false;
   std::string service;
   int64_t after = 0;
+  std::string stream_epoch;  // Of the events read up to --after; "" for none.
   std::vector<std::string> types;
   std::string serial;
   std::string account_id;

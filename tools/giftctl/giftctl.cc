@@ -344,6 +344,9 @@ int Main(int argc, char** argv) {
                       [&session, flags] { return Events(session, *flags); });
     c->add_option("--service", flags->service, "code-vault, account-credit or billing")->required();
     c->add_option("--after", flags->after, "events after this id (0: from the oldest kept)");
+    c->add_option("--stream_epoch", flags->stream_epoch,
+                  "the stream_epoch of the events read up to --after (in --json output): a "
+                  "service restored to an earlier point since then says so instead of reusing ids");
     c->add_option("--type", flags->types, "only this type (repeatable), e.g. code.redeemed");
     c->add_option("--serial", flags->serial, "only this card's events");
     c->add_option("--account", flags->account_id, "only this account's events");
@@ -354,7 +357,8 @@ int Main(int argc, char** argv) {
             "Types: code.activated, code.redeemed, code.blocked, code.unblocked, code.voided\n"
             "(code-vault); credit.added, credit.applied, credit.reversed, credit.clawed_back,\n"
             "credit.depleted (account-credit); credit.low (billing). Delivery is at least\n"
-            "once: a consumer resumes with --after=<the last id it processed>.");
+            "once: a consumer resumes with --after=<the last id it processed> and\n"
+            "--stream_epoch=<its stream_epoch>.");
   }
 
   // audit, health

@@ -1,0 +1,153 @@
+// Point-in-time restore of the local stack (pgBackRest): load, back up,
+// load, remember T, load, restore to T. Every redemption acknowledged
+// before T is there and none after; the audit is clean; a follower that
+// had read past T is told where the restored stream goes on, and one that
+// had not reads on.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <regex>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "support/harness.h"
+
+namespace giftcard::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string Describe(const ShellRun& run) {
+  return absl::StrCat("exit ", run.exit_code, "\nstdout:\n", run.out, "\nstderr:\n", run.err);
+}
+
+class PitrTest : public ::testing::Test {
+ protected:
+  PitrTest() {
+    char dir[] = "/tmp/giftcard-pitr-test-XXXXXX";
+    stack_dir_ = mkdtemp(dir);
+  }
+  ~PitrTest() override {
+    Stack("down");
+    RunCommand("rm -rf " + stack_dir_);
+  }
+
+  ShellRun Stack(const std::string& verb) {
+    return RunCommand(absl::StrCat("GIFTCARD_STACK_DIR=", stack_dir_,
+                                   " GIFTCARD_BUILD_DIR=", GIFTCARD_BUILD_DIR_FOR_TESTS, " bash ",
+                                   GIFTCARD_SOURCE_DIR_FOR_TESTS, "/deploy/local/stack.sh ", verb));
+  }
+  // A command with the stack's env file sourced.
+  ShellRun WithEnv(const std::string& command) {
+    return RunCommand(absl::StrCat(". ", stack_dir_, "/env && ", command));
+  }
+  std::string Tool(const std::string& name) {
+    return absl::StrCat(GIFTCARD_BUILD_DIR_FOR_TESTS, "/tools/", name, "/", name);
+  }
+  // Redemptions for 2 s at 100/s, each answered; their count.
+  int Load() {
+    ShellRun run = WithEnv(Tool("giftbench") +
+                           " --scenario=redeem --rate=100 --duration=2s --warmup=0s --codes=300"
+                           " --accounts=20");
+    EXPECT_EQ(run.exit_code, 0) << Describe(run);
+    EXPECT_THAT(run.out, HasSubstr("\"errors\":{}")) << run.out;
+    std::smatch m;
+    int ok = 0;
+    if (std::regex_search(run.out, m, std::regex("\"ok\":([0-9]+)"))) {
+      (void)absl::SimpleAtoi(m[1].str(), &ok);
+    }
+    return ok;
+  }
+  // One value from a service's database.
+  std::string Sql(const std::string& dsn_variable, const std::string& sql) {
+    ShellRun run = WithEnv(absl::StrCat("psql \"$", dsn_variable, "\" -qAtc \"", sql, "\""));
+    EXPECT_EQ(run.exit_code, 0) << Describe(run);
+    return std::string(absl::StripAsciiWhitespace(run.out));
+  }
+  // The code-vault's newest event id and its stream_epoch, as a follower reads them.
+  std::pair<int64_t, std::string> NewestEvent() {
+    ShellRun run = WithEnv(Tool("giftctl") + " --json events list --service=code-vault");
+    EXPECT_EQ(run.exit_code, 0) << Describe(run);
+    std::smatch m;
+    std::string epoch;
+    int64_t id = 0;
+    const std::regex event_id("\"event_id\":\"?([0-9]+)\"?");
+    for (auto it = std::sregex_iterator(run.out.begin(), run.out.end(), event_id);
+         it != std::sregex_iterator(); ++it) {
+      int64_t v = 0;
+      (void)absl::SimpleAtoi((*it)[1].str(), &v);
+      id = std::max(id, v);
+    }
+    if (std::regex_search(run.out, m, std::regex("\"stream_epoch\":\"([^\"]+)\""))) epoch = m[1];
+    return {id, epoch};
+  }
+
+  std::string stack_dir_;
+};
+
+constexpr char kRedemptions[] =
+    "SELECT count(*) || ':' || md5(string_agg(redemption_id::text, ',' ORDER BY redemption_id)) "
+    "FROM redemptions WHERE state = 'COMPLETED'";
+
+TEST_F(PitrTest, RestoredToTEveryRedemptionBeforeItIsThereAndNoneAfterIt) {
+  ShellRun run = Stack("up");
+  ASSERT_EQ(run.exit_code, 0) << Describe(run);
+  ASSERT_EQ(Load(), 200);
+  run = Stack("backup");
+  ASSERT_EQ(run.exit_code, 0) << Describe(run);
+  EXPECT_THAT(run.out, HasSubstr("full backup done"));
+  ASSERT_EQ(Load(), 200);
+
+  // T, with no call in flight a second either side of it.
+  absl::SleepFor(absl::Milliseconds(1200));
+  const std::string t = absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", absl::Now(), absl::UTCTimeZone());
+  const std::string vault_at_t = Sql("CODE_VAULT_PG_DSN", kRedemptions);
+  const std::string credits_at_t =
+      Sql("ACCOUNT_CREDIT_PG_DSN", "SELECT count(*) FROM transfers WHERE kind = 'CREDIT'");
+  const auto [last_at_t, epoch_before] = NewestEvent();
+  ASSERT_THAT(vault_at_t, ::testing::StartsWith("400:"));
+  ASSERT_EQ(credits_at_t, "400");
+  ASSERT_GT(last_at_t, 0);
+  absl::SleepFor(absl::Milliseconds(1200));
+
+  ASSERT_EQ(Load(), 200);
+  const auto [last_after_t, epoch_still] = NewestEvent();
+  ASSERT_GT(last_after_t, last_at_t);
+  ASSERT_EQ(epoch_still, epoch_before);
+
+  run = Stack("restore --to=" + t);
+  ASSERT_EQ(run.exit_code, 0) << Describe(run);
+  EXPECT_EQ(Sql("CODE_VAULT_PG_DSN", kRedemptions), vault_at_t)
+      << "the redemptions as of T, exactly";
+  EXPECT_EQ(Sql("ACCOUNT_CREDIT_PG_DSN", "SELECT count(*) FROM transfers WHERE kind = 'CREDIT'"),
+            credits_at_t);
+  run = WithEnv(Tool("giftctl") + " audit");
+  EXPECT_EQ(run.exit_code, 0) << Describe(run);
+  EXPECT_THAT(run.out, HasSubstr("audit: clean"));
+
+  // A follower that had read past T is told where the streams part.
+  run = WithEnv(absl::StrCat(Tool("giftctl"), " events list --service=code-vault --after=",
+                             last_after_t, " --stream_epoch=", epoch_before));
+  EXPECT_EQ(run.exit_code, 1) << Describe(run);
+  EXPECT_THAT(run.err, HasSubstr("restored to an earlier point"));
+  EXPECT_THAT(run.err, HasSubstr(absl::StrCat("--after=", last_at_t, " --stream_epoch=")));
+  const auto [last_restored, epoch_after] = NewestEvent();
+  EXPECT_EQ(last_restored, last_at_t);
+  EXPECT_NE(epoch_after, epoch_before);
+  // One that had not read past T reads on, in the new epoch.
+  run = WithEnv(absl::StrCat(Tool("giftctl"), " --json events list --service=code-vault --after=",
+                             last_at_t - 3, " --stream_epoch=", epoch_before));
+  EXPECT_EQ(run.exit_code, 0) << Describe(run);
+  EXPECT_THAT(run.out, HasSubstr(epoch_after));
+
+  // The restored stack takes new redemptions, and its books stay clean.
+  EXPECT_EQ(Load(), 200);
+  run = WithEnv(Tool("giftctl") + " audit");
+  EXPECT_THAT(run.out, HasSubstr("audit: clean")) << Describe(run);
+}
+
+}  // namespace
+}  // namespace giftcard::testing
