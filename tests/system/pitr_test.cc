@@ -5,7 +5,6 @@
 // had not reads on.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <regex>
 
@@ -14,45 +13,24 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "support/harness.h"
+#include "support/local_stack.h"
 
 namespace giftcard::testing {
 namespace {
 
 using ::testing::HasSubstr;
 
-std::string Describe(const ShellRun& run) {
-  return absl::StrCat("exit ", run.exit_code, "\nstdout:\n", run.out, "\nstderr:\n", run.err);
-}
-
 class PitrTest : public ::testing::Test {
  protected:
-  PitrTest() {
-    char dir[] = "/tmp/giftcard-pitr-test-XXXXXX";
-    stack_dir_ = mkdtemp(dir);
-  }
-  ~PitrTest() override {
-    Stack("down");
-    RunCommand("rm -rf " + stack_dir_);
-  }
-
-  ShellRun Stack(const std::string& verb) {
-    return RunCommand(absl::StrCat("GIFTCARD_STACK_DIR=", stack_dir_,
-                                   " GIFTCARD_BUILD_DIR=", GIFTCARD_BUILD_DIR_FOR_TESTS, " bash ",
-                                   GIFTCARD_SOURCE_DIR_FOR_TESTS, "/deploy/local/stack.sh ", verb));
-  }
-  // A command with the stack's env file sourced.
-  ShellRun WithEnv(const std::string& command) {
-    return RunCommand(absl::StrCat(". ", stack_dir_, "/env && ", command));
-  }
-  std::string Tool(const std::string& name) {
-    return absl::StrCat(GIFTCARD_BUILD_DIR_FOR_TESTS, "/tools/", name, "/", name);
-  }
+  ShellRun Stack(const std::string& verb) { return stack_.Run(verb); }
+  ShellRun WithEnv(const std::string& command) { return stack_.WithEnv(command); }
+  std::string Tool(const std::string& name) { return stack_.Tool(name); }
   // Redemptions for 2 s at 100/s, each answered; their count.
   int Load() {
     ShellRun run = WithEnv(Tool("giftbench") +
                            " --scenario=redeem --rate=100 --duration=2s --warmup=0s --codes=300"
                            " --accounts=20");
-    EXPECT_EQ(run.exit_code, 0) << Describe(run);
+    EXPECT_EQ(run.exit_code, 0) << DescribeRun(run);
     EXPECT_THAT(run.out, HasSubstr("\"errors\":{}")) << run.out;
     std::smatch m;
     int ok = 0;
@@ -64,13 +42,13 @@ class PitrTest : public ::testing::Test {
   // One value from a service's database.
   std::string Sql(const std::string& dsn_variable, const std::string& sql) {
     ShellRun run = WithEnv(absl::StrCat("psql \"$", dsn_variable, "\" -qAtc \"", sql, "\""));
-    EXPECT_EQ(run.exit_code, 0) << Describe(run);
+    EXPECT_EQ(run.exit_code, 0) << DescribeRun(run);
     return std::string(absl::StripAsciiWhitespace(run.out));
   }
   // The code-vault's newest event id and its stream_epoch, as a follower reads them.
   std::pair<int64_t, std::string> NewestEvent() {
     ShellRun run = WithEnv(Tool("giftctl") + " --json events list --service=code-vault");
-    EXPECT_EQ(run.exit_code, 0) << Describe(run);
+    EXPECT_EQ(run.exit_code, 0) << DescribeRun(run);
     std::smatch m;
     std::string epoch;
     int64_t id = 0;
@@ -85,7 +63,7 @@ class PitrTest : public ::testing::Test {
     return {id, epoch};
   }
 
-  std::string stack_dir_;
+  LocalStack stack_{GIFTCARD_BUILD_DIR_FOR_TESTS, GIFTCARD_SOURCE_DIR_FOR_TESTS, "pitr-test"};
 };
 
 constexpr char kRedemptions[] =
@@ -94,10 +72,10 @@ constexpr char kRedemptions[] =
 
 TEST_F(PitrTest, RestoredToTEveryRedemptionBeforeItIsThereAndNoneAfterIt) {
   ShellRun run = Stack("up");
-  ASSERT_EQ(run.exit_code, 0) << Describe(run);
+  ASSERT_EQ(run.exit_code, 0) << DescribeRun(run);
   ASSERT_EQ(Load(), 200);
   run = Stack("backup");
-  ASSERT_EQ(run.exit_code, 0) << Describe(run);
+  ASSERT_EQ(run.exit_code, 0) << DescribeRun(run);
   EXPECT_THAT(run.out, HasSubstr("full backup done"));
   ASSERT_EQ(Load(), 200);
 
@@ -119,19 +97,19 @@ TEST_F(PitrTest, RestoredToTEveryRedemptionBeforeItIsThereAndNoneAfterIt) {
   ASSERT_EQ(epoch_still, epoch_before);
 
   run = Stack("restore --to=" + t);
-  ASSERT_EQ(run.exit_code, 0) << Describe(run);
+  ASSERT_EQ(run.exit_code, 0) << DescribeRun(run);
   EXPECT_EQ(Sql("CODE_VAULT_PG_DSN", kRedemptions), vault_at_t)
       << "the redemptions as of T, exactly";
   EXPECT_EQ(Sql("ACCOUNT_CREDIT_PG_DSN", "SELECT count(*) FROM transfers WHERE kind = 'CREDIT'"),
             credits_at_t);
   run = WithEnv(Tool("giftctl") + " audit");
-  EXPECT_EQ(run.exit_code, 0) << Describe(run);
+  EXPECT_EQ(run.exit_code, 0) << DescribeRun(run);
   EXPECT_THAT(run.out, HasSubstr("audit: clean"));
 
   // A follower that had read past T is told where the streams part.
   run = WithEnv(absl::StrCat(Tool("giftctl"), " events list --service=code-vault --after=",
                              last_after_t, " --stream_epoch=", epoch_before));
-  EXPECT_EQ(run.exit_code, 1) << Describe(run);
+  EXPECT_EQ(run.exit_code, 1) << DescribeRun(run);
   EXPECT_THAT(run.err, HasSubstr("restored to an earlier point"));
   EXPECT_THAT(run.err, HasSubstr(absl::StrCat("--after=", last_at_t, " --stream_epoch=")));
   const auto [last_restored, epoch_after] = NewestEvent();
@@ -140,13 +118,13 @@ TEST_F(PitrTest, RestoredToTEveryRedemptionBeforeItIsThereAndNoneAfterIt) {
   // One that had not read past T reads on, in the new epoch.
   run = WithEnv(absl::StrCat(Tool("giftctl"), " --json events list --service=code-vault --after=",
                              last_at_t - 3, " --stream_epoch=", epoch_before));
-  EXPECT_EQ(run.exit_code, 0) << Describe(run);
+  EXPECT_EQ(run.exit_code, 0) << DescribeRun(run);
   EXPECT_THAT(run.out, HasSubstr(epoch_after));
 
   // The restored stack takes new redemptions, and its books stay clean.
   EXPECT_EQ(Load(), 200);
   run = WithEnv(Tool("giftctl") + " audit");
-  EXPECT_THAT(run.out, HasSubstr("audit: clean")) << Describe(run);
+  EXPECT_THAT(run.out, HasSubstr("audit: clean")) << DescribeRun(run);
 }
 
 }  // namespace

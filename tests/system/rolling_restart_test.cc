@@ -5,7 +5,6 @@
 // and the audit is clean.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <future>
 #include <regex>
@@ -14,15 +13,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "support/harness.h"
+#include "support/local_stack.h"
 
 namespace giftcard::testing {
 namespace {
 
 using ::testing::HasSubstr;
-
-std::string Describe(const ShellRun& run) {
-  return absl::StrCat("exit ", run.exit_code, "\nstdout:\n", run.out, "\nstderr:\n", run.err);
-}
 
 // A number field of giftbench's JSON line; -1 when absent.
 double JsonNumber(const std::string& out, const std::string& field) {
@@ -41,51 +37,30 @@ std::string JsonObject(const std::string& out, const std::string& field) {
 
 class RollingRestartTest : public ::testing::Test {
  protected:
-  RollingRestartTest() {
-    char dir[] = "/tmp/giftcard-roll-test-XXXXXX";
-    stack_dir_ = mkdtemp(dir);
-  }
-  ~RollingRestartTest() override {
-    Stack("down");
-    RunCommand("rm -rf " + stack_dir_);
-  }
-
-  ShellRun Stack(const std::string& verb) {
-    return RunCommand(absl::StrCat("GIFTCARD_STACK_DIR=", stack_dir_,
-                                   " GIFTCARD_BUILD_DIR=", GIFTCARD_BUILD_DIR_FOR_TESTS, " bash ",
-                                   GIFTCARD_SOURCE_DIR_FOR_TESTS, "/deploy/local/stack.sh ", verb));
-  }
-
-  // A tool of the build against the stack, with its env file.
-  ShellRun Tool(const std::string& tool, const std::string& args) {
-    return RunCommand(absl::StrCat(". ", stack_dir_, "/env && ", GIFTCARD_BUILD_DIR_FOR_TESTS,
-                                   "/tools/", tool, "/", tool, " ", args));
-  }
-
-  std::string stack_dir_;
+  LocalStack stack_{GIFTCARD_BUILD_DIR_FOR_TESTS, GIFTCARD_SOURCE_DIR_FOR_TESTS, "roll-test"};
 };
 
 TEST_F(RollingRestartTest, EveryProcessRestartedUnderLoadAndNoCallFailed) {
-  ShellRun run = Stack("up --replicas=2");
-  ASSERT_EQ(run.exit_code, 0) << Describe(run);
-  run = Stack("status");
-  ASSERT_EQ(run.exit_code, 0) << Describe(run);
+  ShellRun run = stack_.Run("up --replicas=2");
+  ASSERT_EQ(run.exit_code, 0) << DescribeRun(run);
+  run = stack_.Run("status");
+  ASSERT_EQ(run.exit_code, 0) << DescribeRun(run);
   EXPECT_THAT(run.out, HasSubstr("code-vault-2: running"));
 
   // The peak on this machine, then the load at half of it.
-  run = Tool("giftbench", "--scenario=redeem --duration=3s --codes=8000");
-  ASSERT_EQ(run.exit_code, 0) << Describe(run);
+  run = stack_.WithEnv(stack_.Tool("giftbench") + " --scenario=redeem --duration=3s --codes=8000");
+  ASSERT_EQ(run.exit_code, 0) << DescribeRun(run);
   const double peak = JsonNumber(run.out, "throughput");
   ASSERT_GT(peak, 20) << run.out;
   const double rate = peak / 2;
   constexpr int kSeconds = 50;
   // giftbench issues its codes first; the roll starts once it is loading
   // (its window command runs with "start" as the window opens).
-  const std::string started = stack_dir_ + "/load-started";
+  const std::string started = stack_.dir() + "/load-started";
   auto load = std::async(std::launch::async, [&] {
-    return Tool(
-        "giftbench",
-        absl::StrCat("--scenario=redeem --rate=", static_cast<int>(rate), " --duration=", kSeconds,
+    return stack_.WithEnv(
+        absl::StrCat(stack_.Tool("giftbench"), " --scenario=redeem --rate=", static_cast<int>(rate),
+                     " --duration=", kSeconds,
                      "s --warmup=0s --retries=2 --codes=", static_cast<int>(rate * kSeconds) + 2000,
                      " --window_command=\"sh -c 'touch ", started, "-\\$0'\""));
   });
@@ -96,10 +71,10 @@ TEST_F(RollingRestartTest, EveryProcessRestartedUnderLoadAndNoCallFailed) {
   ASSERT_EQ(RunCommand("test -e " + started + "-start").exit_code, 0) << "giftbench never loaded";
   absl::SleepFor(absl::Seconds(2));
   const absl::Time roll_start = absl::Now();
-  ShellRun roll = Stack("roll");
+  ShellRun roll = stack_.Run("roll");
   const absl::Duration roll_took = absl::Now() - roll_start;
   ShellRun result = load.get();
-  ASSERT_EQ(roll.exit_code, 0) << Describe(roll);
+  ASSERT_EQ(roll.exit_code, 0) << DescribeRun(roll);
   // Every process of every service was restarted while the load ran.
   for (const char* s : {"account-credit", "code-vault", "billing", "gateway"}) {
     EXPECT_THAT(roll.out, HasSubstr(absl::StrCat("stack: rolled ", s, " (")));
@@ -107,7 +82,7 @@ TEST_F(RollingRestartTest, EveryProcessRestartedUnderLoadAndNoCallFailed) {
   }
   EXPECT_LT(roll_took, absl::Seconds(kSeconds - 4)) << "the roll outlasted the load";
 
-  ASSERT_EQ(result.exit_code, 0) << Describe(result);
+  ASSERT_EQ(result.exit_code, 0) << DescribeRun(result);
   EXPECT_EQ(JsonObject(result.out, "errors"), "{}") << result.out;
   EXPECT_GE(JsonNumber(result.out, "ok"), rate * kSeconds * 0.99) << result.out;
   std::printf("rolled in %s at %.0f redemptions/s (peak %.0f): %.0f ok, errors %s, %.0f retried\n",
@@ -115,8 +90,8 @@ TEST_F(RollingRestartTest, EveryProcessRestartedUnderLoadAndNoCallFailed) {
               JsonObject(result.out, "errors").c_str(), JsonNumber(result.out, "retries"));
 
   // Nothing doubled, nothing lost: the books across the three databases.
-  ShellRun audit = Tool("giftctl", "audit");
-  EXPECT_EQ(audit.exit_code, 0) << Describe(audit);
+  ShellRun audit = stack_.WithEnv(stack_.Tool("giftctl") + " audit");
+  EXPECT_EQ(audit.exit_code, 0) << DescribeRun(audit);
   EXPECT_THAT(audit.out, HasSubstr("audit: clean"));
 }
 
