@@ -230,26 +230,27 @@ cmd_down() {
 # (then incremental ones); `restore --to=TIME` brings all three back to
 # that moment. The repository is $STACK_DIR/backup (production: an S3
 # bucket, README "Backups and point-in-time restore").
-BACKUP_CONF() { echo "$STACK_DIR/backup/pgbackrest.conf"; }
-pgbackrest_run() { giftcard_as_pg pgbackrest --config="$(BACKUP_CONF)" --stanza=giftcard "$@"; }
+backup_conf() { echo "$STACK_DIR/backup/pgbackrest.conf"; }
+pgbackrest_run() { giftcard_as_pg pgbackrest --config="$(backup_conf)" --stanza=giftcard "$@"; }
 
 backup_prepare() {
   rm -rf "$STACK_DIR/backup"
   mkdir -p "$STACK_DIR/backup"/{repo,log,lock,spool}
   [[ $(id -u) -eq 0 ]] && chown -R postgres "$STACK_DIR/backup"
-  backup_configure 5432
+  return 0
 }
 
 # postgresql.conf lines that archive every WAL segment through pgBackRest.
 backup_pg_conf() {
   printf '%s\n' "archive_mode = on" \
-    "archive_command = 'pgbackrest --config=$(BACKUP_CONF) --stanza=giftcard archive-push %p'" \
+    "archive_command = 'pgbackrest --config=$(backup_conf) --stanza=giftcard archive-push %p'" \
     "archive_timeout = 60"
 }
 
-# backup_configure PORT: the repository and the cluster; the stanza once Postgres runs.
+# backup_configure PORT: the repository and the running cluster, and the
+# stanza. Until it exists, an archive-push fails and Postgres retries it.
 backup_configure() {
-  giftcard_as_pg tee "$(BACKUP_CONF)" >/dev/null <<CONF
+  giftcard_as_pg tee "$(backup_conf)" >/dev/null <<CONF
 [global]
 repo1-path=$STACK_DIR/backup/repo
 repo1-retention-full=2
@@ -266,7 +267,7 @@ pg1-socket-path=$STACK_DIR/pg/sock
 pg1-port=$1
 pg1-user=postgres
 CONF
-  [[ $1 == 5432 ]] || pgbackrest_run stanza-create >/dev/null
+  pgbackrest_run stanza-create >/dev/null
 }
 
 # What every service process reads from files the stack wrote: the callers'

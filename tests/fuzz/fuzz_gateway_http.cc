@@ -2,12 +2,14 @@
 // what a stranger writes to the socket (request line, headers, a plain or
 // chunked body); it goes through the server's own parser with the gateway's
 // limits, the header check before anything is forwarded to gRPC, the router
-// on the raw path and BuildRequest. Nothing may crash; a request that is
+// on the raw path and BuildRequest, and the trace context it would forward.
+// Nothing may crash; a request that is
 // accepted obeys every limit, and whatever the router binds is what the
 // raw path's segments decode to.
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/strings/str_split.h"
@@ -15,12 +17,14 @@
 #include "http/url.h"
 #include "services/gateway/transcoding/route_table.h"
 #include "services/gateway/transcoding/transcoder.h"
+#include "trace/trace_context.h"
 
 namespace {
 
 const giftcard::gateway::RouteTable& Routes() {
   static const auto* routes = [] {
-    auto table = giftcard::gateway::RouteTable::FromServices(giftcard::gateway::LinkedApiServices());
+    auto table =
+        giftcard::gateway::RouteTable::FromServices(giftcard::gateway::LinkedApiServices());
     if (!table.ok()) std::abort();
     return new giftcard::gateway::RouteTable(*std::move(table));
   }();
@@ -54,6 +58,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         std::abort();
       }
     }
+  }
+  // The traceparent forwarded as gRPC metadata is always a well-formed one
+  // of ours or the caller's own valid one: never other bytes it sent.
+  const absl::string_view sent = request.Header(giftcard::trace::kTraceparent);
+  const giftcard::trace::TraceContext trace = giftcard::trace::ContinueOrStart(sent);
+  const std::optional<giftcard::trace::TraceContext> forwarded =
+      giftcard::trace::Parse(trace.Traceparent());
+  if (!forwarded || forwarded->trace_id != trace.trace_id) std::abort();
+  if (const auto caller = giftcard::trace::Parse(sent);
+      caller && caller->trace_id != trace.trace_id) {
+    std::abort();
   }
   giftcard::gateway::PathTemplate::Bindings bindings;
   std::vector<std::string> others;
