@@ -87,7 +87,9 @@ struct CreditCommand {
   std::string code_region;
   std::string request_id;
   std::string reference;
-  std::string traceparent;  // Logged by the call log only; checked, never stored.
+  // Logged by the call log only; checked, never stored. Optional, so an
+  // aggregate initializer may leave it out.
+  std::string traceparent{};
 };
 
 struct ReverseCommand {
@@ -101,7 +103,9 @@ struct DebitCommand {
   bool allow_partial = false;
   std::string request_id;
   std::string reference;
-  std::string traceparent;  // Logged by the call log only; checked, never stored.
+  // Logged by the call log only; checked, never stored. Optional, so an
+  // aggregate initializer may leave it out.
+  std::string traceparent{};
 };
 
 }  // namespace giftcard::account_credit

@@ -23,7 +23,9 @@ struct ApplyCreditCommand {
   std::string invoice_id;
   std::string account_id;
   money::Money amount_due;
-  std::string traceparent;  // The call's trace context, for the calls it makes; may be "".
+  // The call's trace context, for the calls it makes; may be "". Optional, so
+  // an aggregate initializer may leave it out.
+  std::string traceparent{};
 };
 
 // The request ids of the debit for an invoice, and of its reversal.

@@ -94,7 +94,9 @@ struct RedeemCommand {
   std::string account_id;
   std::string request_id;
   std::string client_ip;
-  std::string traceparent;  // The call's trace context, for the calls it makes; may be "".
+  // The call's trace context, for the calls it makes; may be "". Optional, so
+  // an aggregate initializer may leave it out.
+  std::string traceparent{};
 };
 
 // ReverseRedemption: the redemption of `serial`'s code or `redemption_id`
