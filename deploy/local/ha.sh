@@ -90,9 +90,16 @@ giftcard_etcd_stop() {
 # (default 3) Patroni nodes in DIR/SCOPE/node1.., each with its own Postgres
 # and REST ports; DIR/SCOPE/nodes lists "name pg_port rest_port" per node.
 # Returns at once; giftcard_patroni_wait_healthy waits for it.
+# With GIFTCARD_PATRONI_PGBACKREST=CONFIG, the leader archives every WAL
+# segment through pgBackRest (stanza SCOPE of CONFIG), whichever node leads
+# (archive_mode=on: pgBackRest's backup refuses `always`).
 giftcard_patroni_start() {
-  local dir=$1 scope=$2 etcd_port=$3 nodes=${4:-3} bin i
+  local dir=$1 scope=$2 etcd_port=$3 nodes=${4:-3} bin i archive=""
   bin=$(giftcard_pg_bin) || return 1
+  if [[ -n ${GIFTCARD_PATRONI_PGBACKREST:-} ]]; then
+    archive="        archive_mode: 'on'
+        archive_timeout: 60"
+  fi
   mkdir -p "$dir/$scope"
   chmod 755 "$dir" "$dir/$scope"
   : >"$dir/$scope/nodes"
@@ -123,6 +130,7 @@ bootstrap:
       use_pg_rewind: true
       parameters:
         max_connections: 200
+$archive
   initdb:
     - encoding: UTF8
     - no-locale
@@ -142,6 +150,11 @@ postgresql:
     rewind: {username: postgres}
   parameters:
     unix_socket_directories: $ndir/sock
+YAML
+    # pgBackRest pushes WAL from the data directory its pg1-path names:
+    # this node's, whichever node leads.
+    [[ -n $archive ]] && cat >>"$ndir/patroni.yml" <<YAML
+    archive_command: 'pgbackrest --config=$GIFTCARD_PATRONI_PGBACKREST --stanza=$scope --pg1-path=$ndir/data archive-push %p'
 YAML
     echo "$node $pg_port $rest_port" >>"$dir/$scope/nodes"
     [[ $(id -u) -eq 0 ]] && chown -R postgres "$ndir"
@@ -191,6 +204,58 @@ giftcard_patroni_stop() {
       giftcard_kill_and_wait QUIT 15 "$pm"
     fi
   done
+}
+
+# giftcard_patroni_restore DIR SCOPE PGBACKREST_CONF TARGET: the cluster as
+# it was at TARGET (pgBackRest's "YYYY-MM-DD HH:MM:SS.mmm+00"), by Patroni's
+# own way to bootstrap from a backup: every node stopped, the cluster's
+# state in etcd removed, every data directory emptied; node 1 bootstraps
+# with pgBackRest's point-in-time restore (Patroni waits for its promotion),
+# then the others join it as new replicas. Returns once node 1 was started;
+# giftcard_patroni_restore_finish does the rest.
+giftcard_patroni_restore() {
+  local dir=$1 scope=$2 conf=$3 target=$4 ndir
+  giftcard_patroni_stop "$dir" "$scope"
+  printf '%s\nYes I am aware\n' "$scope" |
+    patronictl -c "$dir/$scope/node1/patroni.yml" remove "$scope" >/dev/null 2>&1 || {
+    echo "patronictl remove $scope failed" >&2
+    return 1
+  }
+  for ndir in "$dir/$scope"/node*; do rm -rf "$ndir/data"; done
+  ndir="$dir/$scope/node1"
+  # Read only while no node of the cluster was initialized, so only by
+  # this bootstrap; giftcard_patroni_restore_finish takes it out again.
+  sed -i "/^bootstrap:\$/a\\
+  # restore-begin\\
+  method: pgbackrest_pitr\\
+  pgbackrest_pitr:\\
+    command: 'pgbackrest --config=$conf --stanza=$scope --type=time \"--target=$target\" --target-action=promote restore'\\
+    keep_existing_recovery_conf: true\\
+    no_params: true\\
+  # restore-end" "$ndir/patroni.yml"
+  giftcard_patroni_node_start "$dir" "$scope" 1
+}
+
+# giftcard_patroni_restore_finish DIR SCOPE [SECONDS]: waits until the
+# restored node 1 leads and takes writes, then starts the other nodes on
+# empty data directories (they copy it) and waits until the cluster is
+# healthy.
+giftcard_patroni_restore_finish() {
+  local dir=$1 scope=$2 timeout=${3:-180} i n
+  n=$(wc -l <"$dir/$scope/nodes")
+  for i in $(seq 1 $((timeout * 2))); do
+    psql "$(giftcard_patroni_dsn "$dir" "$scope") dbname=postgres target_session_attrs=read-write" \
+      -qAt -c 'SELECT 1' >/dev/null 2>&1 && break
+    if [[ $i == $((timeout * 2)) ]]; then
+      echo "patroni cluster $scope: restored node not leading after ${timeout}s;" \
+        "see $dir/$scope/node1/patroni.log" >&2
+      return 1
+    fi
+    sleep 0.5
+  done
+  sed -i '/# restore-begin/,/# restore-end/d' "$dir/$scope/node1/patroni.yml"
+  for i in $(seq 2 "$n"); do giftcard_patroni_node_start "$dir" "$scope" "$i" fresh; done
+  giftcard_patroni_wait_healthy "$dir" "$scope" "$timeout"
 }
 
 # giftcard_patroni_cluster_json DIR SCOPE → Patroni's /cluster document, from

@@ -224,14 +224,23 @@ cmd_down() {
   echo "stack: down (data deleted; logs kept in $STACK_DIR/logs)"
 }
 
-# Backups (pgBackRest): the stack's one Postgres holds the three services'
-# databases, so one backup and one restore target keep them consistent.
+# Backups (pgBackRest). The stack's one Postgres holds the three services'
+# databases: one stanza, `giftcard`, so one backup and one restore target
+# keep them consistent. With GIFTCARD_HA=1 each service has a Patroni
+# cluster of its own: a stanza per cluster, named as the service, in the
+# same repository; `backup` backs up all three and `restore` brings all
+# three to the same TIME, where the sagas' recovery settles what crossed it.
 # WAL is archived continuously from the start; `backup` takes a full backup
-# (then incremental ones); `restore --to=TIME` brings all three back to
-# that moment. The repository is $STACK_DIR/backup (production: an S3
-# bucket, README "Backups and point-in-time restore").
+# (then incremental ones); `restore --to=TIME` brings all three databases
+# back to that moment. The repository is $STACK_DIR/backup (production: an
+# S3 bucket, README "Backups and point-in-time restore").
 backup_conf() { echo "$STACK_DIR/backup/pgbackrest.conf"; }
-pgbackrest_run() { giftcard_as_pg pgbackrest --config="$(backup_conf)" --stanza=giftcard "$@"; }
+backup_stanzas() { if [[ -d "$STACK_DIR/ha" ]]; then echo "${SERVICES[@]}"; else echo giftcard; fi; }
+pgbackrest_run() {
+  local stanza=$1
+  shift
+  giftcard_as_pg pgbackrest --config="$(backup_conf)" --stanza="$stanza" "$@"
+}
 
 backup_prepare() {
   rm -rf "$STACK_DIR/backup"
@@ -247,27 +256,33 @@ backup_pg_conf() {
     "archive_timeout = 60"
 }
 
-# backup_configure PORT: the repository and the running cluster, and the
-# stanza. Until it exists, an archive-push fails and Postgres retries it.
+# backup_configure [PORT]: the repository, the stanzas (the local Postgres on
+# PORT, or every node of each Patroni cluster: pgBackRest backs up from
+# whichever leads) and their creation. Until a stanza exists, an
+# archive-push fails and Postgres retries it.
 backup_configure() {
-  giftcard_as_pg tee "$(backup_conf)" >/dev/null <<CONF
-[global]
-repo1-path=$STACK_DIR/backup/repo
-repo1-retention-full=2
-log-path=$STACK_DIR/backup/log
-lock-path=$STACK_DIR/backup/lock
-spool-path=$STACK_DIR/backup/spool
-compress-type=none
-start-fast=y
-log-level-console=warn
-
-[giftcard]
-pg1-path=$STACK_DIR/pg/data
-pg1-socket-path=$STACK_DIR/pg/sock
-pg1-port=$1
-pg1-user=postgres
-CONF
-  pgbackrest_run stanza-create >/dev/null
+  local stanza name pg rest n
+  {
+    printf '%s\n' "[global]" "repo1-path=$STACK_DIR/backup/repo" "repo1-retention-full=2" \
+      "log-path=$STACK_DIR/backup/log" "lock-path=$STACK_DIR/backup/lock" \
+      "spool-path=$STACK_DIR/backup/spool" "compress-type=none" "start-fast=y" \
+      "log-level-console=warn"
+    if [[ -d "$STACK_DIR/ha" ]]; then
+      for stanza in "${SERVICES[@]}"; do
+        printf '\n[%s]\n' "$stanza"
+        n=0
+        while read -r name pg rest; do
+          n=$((n + 1))
+          printf '%s\n' "pg$n-path=$STACK_DIR/ha/$stanza/node$n/data" \
+            "pg$n-socket-path=$STACK_DIR/ha/$stanza/node$n/sock" "pg$n-port=$pg" "pg$n-user=postgres"
+        done <"$STACK_DIR/ha/$stanza/nodes"
+      done
+    else
+      printf '%s\n' "" "[giftcard]" "pg1-path=$STACK_DIR/pg/data" "pg1-socket-path=$STACK_DIR/pg/sock" \
+        "pg1-port=$1" "pg1-user=postgres"
+    fi
+  } | giftcard_as_pg tee "$(backup_conf)" >/dev/null
+  for stanza in $(backup_stanzas); do pgbackrest_run "$stanza" stanza-create >/dev/null; done
 }
 
 # What every service process reads from files the stack wrote: the callers'
@@ -314,7 +329,13 @@ cmd_up() {
   # With HA, support's reads that may be stale go to a standby.
   local standby_account_credit="GIFTCARD_PG_STANDBY_DSN=" standby_code_vault="GIFTCARD_PG_STANDBY_DSN="
   if [[ ${GIFTCARD_HA:-0} == 1 ]]; then
-    start_ha_engines
+    if [[ ${GIFTCARD_STACK_BACKUP:-on} == off ]]; then
+      start_ha_engines
+    else
+      backup_prepare
+      GIFTCARD_PATRONI_PGBACKREST=$(backup_conf) start_ha_engines
+      backup_configure
+    fi
     local s
     for s in "${SERVICES[@]}"; do
       local base
@@ -516,23 +537,38 @@ cmd_roll() {
   done
 }
 
-# backup [--type=full|diff|incr]: full the first time, incremental after.
+# backup [--type=full|diff|incr]: full the first time, incremental after;
+# with GIFTCARD_HA=1, one per service's cluster.
 cmd_backup() {
-  [[ -f "$STACK_DIR/backup/pgbackrest.conf" && -f "$STACK_DIR/pg/data/postmaster.pid" ]] ||
-    { echo "stack: no local Postgres with backups running (GIFTCARD_HA stacks: Patroni's)" >&2; exit 1; }
-  local type="" arg
+  [[ -f "$STACK_DIR/backup/pgbackrest.conf" ]] && stack_running ||
+    { echo "stack: no stack with backups running (GIFTCARD_STACK_BACKUP=off?)" >&2; exit 1; }
+  local type="" arg stanza kind
   for arg in "$@"; do
     case $arg in
       --type=full | --type=diff | --type=incr) type=${arg#--type=} ;;
       *) echo "usage: $0 backup [--type=full|diff|incr]" >&2; exit 2 ;;
     esac
   done
-  if [[ -z $type ]]; then
-    type=incr
-    pgbackrest_run info --output=json | grep -q '"label"' || type=full
+  for stanza in $(backup_stanzas); do
+    kind=$type
+    if [[ -z $kind ]]; then
+      kind=incr
+      pgbackrest_run "$stanza" info --output=json | grep -q '"label"' || kind=full
+    fi
+    pgbackrest_run "$stanza" backup --type="$kind"
+    echo "stack: $kind backup of $stanza done at $(date -u +%FT%T.%6NZ) ($STACK_DIR/backup/repo)"
+  done
+}
+
+# database_dsn DB → a DSN of the database DB that takes writes (with
+# GIFTCARD_HA=1, on its service's cluster).
+database_dsn() {
+  local db=$1
+  if [[ -d "$STACK_DIR/ha" ]]; then
+    echo "$(giftcard_patroni_dsn "$STACK_DIR/ha" "${db//_/-}") target_session_attrs=read-write dbname=$1"
+  else
+    echo "host=$STACK_DIR/pg/sock port=$(cat "$STACK_DIR/pg/pg.port") user=postgres dbname=$db"
   fi
-  pgbackrest_run backup --type="$type"
-  echo "stack: $type backup done at $(date -u +%FT%T.%6NZ) ($STACK_DIR/backup/repo)"
 }
 
 # restore --to=TIME: the three databases as they were at TIME (an ISO
@@ -553,29 +589,42 @@ cmd_restore() {
   target=$(date -u -d "$to" '+%F %T.%3N+00' 2>/dev/null) ||
     { echo "stack: --to: not a time: $to" >&2; exit 2; }
   [[ -f "$STACK_DIR/backup/pgbackrest.conf" && -f "$STACK_DIR/replicas" ]] ||
-    { echo "stack: no local stack with backups" >&2; exit 1; }
-  local s i port sock="$STACK_DIR/pg/sock" db pids=()
+    { echo "stack: no stack with backups (GIFTCARD_STACK_BACKUP=off?)" >&2; exit 1; }
+  local s i db stanza pids=()
   # Every WAL segment written so far archived, so TIME is reachable (a
   # Postgres already down has archived what it completed).
-  [[ -f "$STACK_DIR/pg/data/postmaster.pid" ]] && pgbackrest_run check >/dev/null
+  for stanza in $(backup_stanzas); do
+    if [[ -d "$STACK_DIR/ha" ]]; then
+      giftcard_patroni_leader "$STACK_DIR/ha" "$stanza" >/dev/null 2>&1 || continue
+    else
+      [[ -f "$STACK_DIR/pg/data/postmaster.pid" ]] || continue
+    fi
+    pgbackrest_run "$stanza" check >/dev/null
+  done
   for s in gateway billing code-vault account-credit; do
     for i in $(instances_of "$s"); do
       [[ -f "$STACK_DIR/$i.port" ]] && cp "$STACK_DIR/$i.port" "$STACK_DIR/$i.port.kept"
       stop_service "$i"
     done
   done
-  giftcard_pg_stop "$STACK_DIR/pg" fast
-  pgbackrest_run --delta --type=time "--target=$target" --target-action=promote restore
-  giftcard_pg_restart "$STACK_DIR/pg"
-  port=$(cat "$STACK_DIR/pg/pg.port")
-  for i in $(seq 1 300); do
-    [[ $(psql "host=$sock port=$port user=postgres dbname=postgres" -qAtc \
-      "SELECT pg_is_in_recovery()" 2>/dev/null) == f ]] && break
-    [[ $i == 300 ]] && { echo "stack: Postgres did not finish recovery" >&2; exit 1; }
-    sleep 0.1
-  done
+  if [[ -d "$STACK_DIR/ha" ]]; then
+    for s in "${SERVICES[@]}"; do
+      giftcard_patroni_restore "$STACK_DIR/ha" "$s" "$(backup_conf)" "$target"
+    done
+    for s in "${SERVICES[@]}"; do giftcard_patroni_restore_finish "$STACK_DIR/ha" "$s"; done
+  else
+    giftcard_pg_stop "$STACK_DIR/pg" fast
+    pgbackrest_run giftcard --delta --type=time "--target=$target" --target-action=promote restore
+    giftcard_pg_restart "$STACK_DIR/pg"
+    for i in $(seq 1 300); do
+      [[ $(psql "$(database_dsn postgres)" -qAtc "SELECT pg_is_in_recovery()" 2>/dev/null) == f ]] &&
+        break
+      [[ $i == 300 ]] && { echo "stack: Postgres did not finish recovery" >&2; exit 1; }
+      sleep 0.1
+    done
+  fi
   for db in code_vault account_credit billing; do
-    psql "host=$sock port=$port user=postgres dbname=$db" -v ON_ERROR_STOP=1 -qAtc \
+    psql "$(database_dsn "$db")" -v ON_ERROR_STOP=1 -qAtc \
       "WITH e AS (UPDATE event_counter SET stream_epoch = gen_random_uuid()::text
                   RETURNING stream_epoch, last_event_id)
        INSERT INTO event_stream_epochs (stream_epoch, after_event_id) SELECT * FROM e" >/dev/null

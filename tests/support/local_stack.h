@@ -15,9 +15,14 @@ namespace giftcard::testing {
 
 class LocalStack {
  public:
-  // `name` tells its directory apart (/tmp/giftcard-<name>-XXXXXX).
-  LocalStack(std::string build_dir, std::string source_dir, const std::string& name)
-      : build_dir_(std::move(build_dir)), source_dir_(std::move(source_dir)) {
+  // `name` tells its directory apart (/tmp/giftcard-<name>-XXXXXX);
+  // `environment` ("NAME=value ...") is set for every stack.sh call, e.g.
+  // "GIFTCARD_HA=1" for a stack on Patroni clusters.
+  LocalStack(std::string build_dir, std::string source_dir, const std::string& name,
+             std::string environment = "")
+      : build_dir_(std::move(build_dir)),
+        source_dir_(std::move(source_dir)),
+        environment_(std::move(environment)) {
     std::string dir = "/tmp/giftcard-" + name + "-XXXXXX";
     dir_ = mkdtemp(dir.data());
   }
@@ -30,8 +35,9 @@ class LocalStack {
 
   // deploy/local/stack.sh VERB on this stack.
   ShellRun Run(const std::string& verb) const {
-    return RunCommand(absl::StrCat("GIFTCARD_STACK_DIR=", dir_, " GIFTCARD_BUILD_DIR=", build_dir_,
-                                   " bash ", source_dir_, "/deploy/local/stack.sh ", verb));
+    return RunCommand(absl::StrCat(environment_, " GIFTCARD_STACK_DIR=", dir_,
+                                   " GIFTCARD_BUILD_DIR=", build_dir_, " bash ", source_dir_,
+                                   "/deploy/local/stack.sh ", verb));
   }
   // `command` under /bin/sh with the stack's env file sourced.
   ShellRun WithEnv(const std::string& command) const {
@@ -44,7 +50,7 @@ class LocalStack {
   const std::string& dir() const { return dir_; }
 
  private:
-  const std::string build_dir_, source_dir_;
+  const std::string build_dir_, source_dir_, environment_;
   std::string dir_;
 };
 
