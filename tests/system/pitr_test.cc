@@ -8,6 +8,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <regex>
 
 #include "absl/strings/numbers.h"
@@ -152,8 +153,13 @@ TEST_P(PitrTest, RestoredToTEveryRedemptionBeforeItIsThereAndNoneAfterIt) {
   ASSERT_GT(last_after_t, last_at_t);
   ASSERT_EQ(epoch_still, epoch_before);
 
+  const absl::Time restore_start = absl::Now();
   run = Stack("restore --to=" + t);
   ASSERT_EQ(run.exit_code, 0) << DescribeRun(run);
+  // The figure docs/operations.md quotes.
+  std::printf("restored %s to T in %.1f s\n",
+              GetParam() ? "three Patroni clusters" : "one Postgres",
+              absl::ToDoubleSeconds(absl::Now() - restore_start));
   // The restored rows are those of T, the three in flight among them; then
   // the vault's recovery re-drives the three, each credited once.
   EXPECT_EQ(Sql("CODE_VAULT_PG_DSN", kAllRedemptions), all_at_t)
