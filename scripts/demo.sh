@@ -20,10 +20,12 @@ source "${GIFTCARD_STACK_DIR:-/tmp/giftcard-stack}/env"
 giftctl() { "$BUILD_DIR/tools/giftctl/giftctl" "$@"; }
 step() { printf '\n[%s] %s\n    $ giftctl %s\n' "$1" "$2" "${*:3}"; giftctl "${@:3}" | sed 's/^/    /'; }
 
-# The PIN file is the only copy of the PINs: a private directory, removed at the end.
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cards="$work/cards.csv"
+# The PIN file is the only copy of the PINs: kept (mode 0600, in a private
+# directory of the stack's, deleted with its data by the next `up` or
+# `down`) so the README's examples can look a card up by its PIN.
+stack_dir=${GIFTCARD_STACK_DIR:-/tmp/giftcard-stack}
+mkdir -p -m 700 "$stack_dir/demo"
+cards="$stack_dir/demo/cards-$(date +%Y%m%d-%H%M%S).csv"
 run_id=$(date +%s%N)
 account="demo-$run_id"
 
@@ -72,6 +74,8 @@ echo
 
 echo
 echo "demo: done. The stack is still running: deploy/local/stack.sh status | down"
+echo "demo: the cards' PINs are in $cards (mode 0600; deleted by the next up or down). Look one up:"
+echo "demo:   sed -n 2p $cards | cut -d, -f2 | giftctl codes status --pin_stdin"
 echo "demo: HTTP/JSON API at $GATEWAY_URL/v1/ (OpenAPI document: $GATEWAY_URL/v1/openapi.json)"
 echo "demo: support console at $GATEWAY_URL/console/ (sign in with GIFTCARD_TOKEN_SUPPORT or"
 echo "      GIFTCARD_TOKEN_ADMIN from ${GIFTCARD_STACK_DIR:-/tmp/giftcard-stack}/env)"

@@ -5,6 +5,9 @@
 #
 #   deploy/local/stack.sh up [--replicas=N]|roll|backup|restore --to=TIME|down|status
 #
+# `status` exits 0 when every process runs and 3 (LSB's "not running") when
+# any does not, or when the stack is down.
+#
 # `up --replicas=N` (or GIFTCARD_STACK_REPLICAS=N) runs N processes of each
 # service, each on a port of its own; their clients reach them as one
 # "ipv4:a,b" target, balanced round-robin with health checking, and each
@@ -138,8 +141,19 @@ start_service() {
 }
 
 # launch INSTANCE LISTEN: starts it with its kept environment; waits for its port file.
+# rotate_log NAME: before a process starts, its log moves aside once past
+# GIFTCARD_STACK_LOG_MAX_MB (10): NAME.log → NAME.log.1 → .2 → .3, the
+# oldest dropped, so a benchmark's megabytes do not pile up run after run.
+rotate_log() {
+  local log="$STACK_DIR/logs/$1.log" max=$((${GIFTCARD_STACK_LOG_MAX_MB:-10} * 1024 * 1024)) i
+  [[ -f $log && $(stat -c %s "$log") -gt $max ]] || return 0
+  for i in 2 1; do [[ -f $log.$i ]] && mv -f "$log.$i" "$log.$((i + 1))"; done
+  mv -f "$log" "$log.1"
+}
+
 launch() {
   local name=$1 listen=$2 bin cpu args=()
+  rotate_log "$name"
   mapfile -d '' args <"$STACK_DIR/$name.args"
   cpu=$(cpu_of "$name")
   [[ -n $cpu ]] && args=("GIFTCARD_CPUS=$cpu" "${args[@]}")
@@ -210,6 +224,7 @@ stop_and_delete_data() {
   giftcard_pg_stop "$STACK_DIR/pg" fast
   stop_ha_engines
   rm -rf "$STACK_DIR/pg" "$STACK_DIR/redis" "$STACK_DIR/tls" "$STACK_DIR/caller-tokens" "$STACK_DIR/backup" \
+    "$STACK_DIR/demo" \
     "$STACK_DIR/env" "$STACK_DIR/tokens"
   for s in "${SERVICES[@]}" gateway; do
     rm -f "$STACK_DIR/$s".{pid,port,metrics-port,args,http-port} \
@@ -319,6 +334,7 @@ cmd_up() {
   local s i
   for s in "${SERVICES[@]}" gateway; do
     for i in $(instances_of "$s"); do
+      rotate_log "$i"
       echo "==== deploy/local/stack.sh up at $(date -u +%FT%TZ): a new stack, empty databases ====" \
         >>"$STACK_DIR/logs/$i.log"
     done
@@ -643,9 +659,16 @@ cmd_restore() {
   echo "stack: restored to $to; the services run on it (event streams have a new stream_epoch)"
 }
 
+# status: exit 0 when everything runs, 3 (LSB's "not running") when
+# something or everything does not.
 cmd_status() {
   local all_up=0 s pid
   local i
+  if [[ ! -f "$STACK_DIR/replicas" ]] && ! stack_running; then
+    echo "stack: stopped (nothing running; 'deploy/local/stack.sh up' starts one; logs:" \
+      "$STACK_DIR/logs)"
+    return 3
+  fi
   for s in "${SERVICES[@]}" gateway; do
     for i in $(instances_of "$s"); do
       pid=$(cat "$STACK_DIR/$i.pid" 2>/dev/null || true)
@@ -687,7 +710,8 @@ cmd_status() {
       echo "redis: stopped"; all_up=3
     fi
   fi
-  echo "data: $STACK_DIR (deleted by the next 'up' or 'down'); logs: $STACK_DIR/logs (kept)"
+  echo "data: $STACK_DIR (deleted by the next 'up' or 'down'); logs: $STACK_DIR/logs (kept;" \
+    "each moved to .1, .2, .3 at a start once past ${GIFTCARD_STACK_LOG_MAX_MB:-10} MB)"
   return $all_up
 }
 

@@ -50,7 +50,9 @@ absl::Status EventWatch::Validate(const v1::WatchEventsRequest& request) const {
     }
   }
   if (!request.serial().empty()) {
-    if (absl::Status s = validate::Serial("serial", request.serial()); !s.ok()) return s;
+    if (absl::Status s = validate::Serial("serial", validate::CanonicalSerial(request.serial()));
+        !s.ok())
+      return s;
   }
   if (!request.account_id().empty()) {
     if (absl::Status s = validate::Id("account_id", request.account_id()); !s.ok()) return s;
@@ -83,7 +85,7 @@ grpc::Status EventWatch::Serve(grpc::ServerContext& context, const v1::WatchEven
   EventQuery query;
   query.after_event_id = request.after_event_id();
   query.types.assign(request.types().begin(), request.types().end());
-  query.serial = request.serial();
+  query.serial = validate::CanonicalSerial(request.serial());
   query.account_id = request.account_id();
   query.limit = options_.batch;
   // Past the newest event: a cursor from another database, say a restored

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <iterator>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "errors/status.h"
 #include "trace/trace_context.h"
@@ -116,6 +117,24 @@ absl::Status Serial(absl::string_view field, absl::string_view value) {
       std::all_of(value.begin() + 2, value.end(), [](char c) { return c >= '0' && c <= '9'; });
   if (!ok) return errors::InvalidField(field, "must be GC followed by 12 to 19 digits");
   return absl::OkStatus();
+}
+
+std::string CanonicalSerial(absl::string_view typed) {
+  std::string serial;
+  serial.reserve(typed.size());
+  for (size_t i = 0; i < typed.size(); ++i) {
+    const char c = typed[i];
+    if (absl::ascii_isspace(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '/' ||
+        c == '_') {
+      continue;
+    }
+    if (c == '\xC2' && i + 1 < typed.size() && typed[i + 1] == '\xA0') {  // U+00A0
+      ++i;
+      continue;
+    }
+    serial.push_back(absl::ascii_toupper(static_cast<unsigned char>(c)));
+  }
+  return serial;
 }
 
 absl::StatusOr<std::string> ClientAddressKey(absl::string_view field, absl::string_view value) {

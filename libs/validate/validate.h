@@ -27,6 +27,15 @@ absl::Status Country(absl::string_view field, absl::string_view value);
 // PIN typed where the serial belongs must not travel further).
 absl::Status Serial(absl::string_view field, absl::string_view value);
 
+// A serial as a person typed or pasted it, in its one spelling: ASCII
+// spaces, no-break spaces, hyphens, dots, slashes and underscores dropped,
+// letters upper-cased ("gc-000001 000001" → "GC000001000001"), as a PIN's
+// spelling is forgiven (codes::Normalize). Only the spelling: Serial still
+// decides whether the result is a serial. Every edge that takes a serial
+// (code-vault's API, the event filter) calls it, so giftctl, the HTTP API
+// and the console forgive the same things.
+std::string CanonicalSerial(absl::string_view typed);
+
 // The key a client address is counted under for rate limits: an IPv4
 // address in dotted form (an IPv4-mapped IPv6 address is its IPv4
 // address), an IPv6 address as its /64 ("2001:db8:1:2::/64"), whatever the

@@ -91,8 +91,9 @@ TEST(CodeHistoryTest, EveryAdminChangeNamesItsCallerReasonAndRequest) {
           "CODE_STATE_ISSUED>CODE_STATE_ACTIVE admin||activate-1|",
           "CODE_STATE_ACTIVE>CODE_STATE_BLOCKED admin|fraud case 17|block-1|",
           "CODE_STATE_BLOCKED>CODE_STATE_ACTIVE admin|cleared by support|unblock-1|",
-          "CODE_STATE_ACTIVE>CODE_STATE_REDEEMING |||redemption",
-          "CODE_STATE_REDEEMING>CODE_STATE_REDEEMED |||redemption",
+          // A redemption's steps: the storefront that asked, its request id.
+          "CODE_STATE_ACTIVE>CODE_STATE_REDEEMING storefront||r1|redemption",
+          "CODE_STATE_REDEEMING>CODE_STATE_REDEEMED storefront||r1|redemption",
           "CODE_STATE_REDEEMED>CODE_STATE_BLOCKED admin|chargeback 4711|clawback-1|redemption"));
   for (size_t i = 1; i < changes.size(); ++i) {
     EXPECT_GT(changes[i].change_id(), changes[i - 1].change_id());
@@ -127,6 +128,8 @@ TEST(CodeHistoryTest, EveryAdminChangeNamesItsCallerReasonAndRequest) {
   EXPECT_THAT(run.out, HasSubstr("ACTIVE → BLOCKED"));
   EXPECT_THAT(run.out, HasSubstr("fraud case 17"));
   EXPECT_THAT(run.out, HasSubstr("clawback-1"));
+  EXPECT_THAT(run.out, ::testing::ContainsRegex("REDEEMING → REDEEMED +storefront +- +r1"))
+      << run.out;
   run =
       RunCommand(absl::StrCat(AddressesEnv(suite), "GIFTCTL_TOKEN=", kSupportToken,
                               " GIFTCTL_TOKEN_FILE= ", GIFTCARD_GIFTCTL, " codes status ", serial));

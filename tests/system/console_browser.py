@@ -106,6 +106,19 @@ def main():
         look_up(args.redeemed_serial)
         text_is("code-state", "REDEEMED")
         text_is("code-account", args.account)
+        # Who did what and why: the last change, then the whole history,
+        # the redemption's steps named by the storefront that asked.
+        check("REDEEMING → REDEEMED" in by_id("code-last-change").text
+              and "by storefront" in by_id("code-last-change").text,
+              f"last change: {by_id('code-last-change').text!r}")
+        history = [r.text for r in driver.find_elements(By.CSS_SELECTOR, "#code-history tbody tr")]
+        check(any("REDEEMING" in r and "storefront" in r for r in history),
+              f"no redemption by the storefront in the history: {history}")
+        # At 1280×900 what support is asked first is above the fold.
+        below = driver.execute_script(
+            "return ['code-state', 'code-value', 'code-last-change', 'code-account']"
+            ".filter(i => document.getElementById(i).getBoundingClientRect().bottom > innerHeight)")
+        check(below == [], f"below the fold at 1280x900: {below}")
         shot("02-support-card.png")
         # An active card, which an admin could block: support gets no button.
         look_up(args.active_serial)
@@ -136,6 +149,8 @@ def main():
         text_is("code-state", "REDEEMED")
         by_id("code-account").click()
         wait.until(EC.presence_of_element_located((By.ID, "statement")))
+        check(by_id("serial").get_attribute("value") == "",
+              "the serial box still names the card on the account's page")
         rows = driver.find_elements(By.CSS_SELECTOR, "#statement tbody tr")
         check(len(rows) >= 2, f"statement has {len(rows)} rows")
         check("REDEMPTION" in rows[-1].text or "REDEMPTION" in rows[0].text,
@@ -158,6 +173,9 @@ def main():
         by_id("block").click()
         text_is("code-state", "BLOCKED")
         text_is("status", "Card blocked.")
+        history = [r.text for r in driver.find_elements(By.CSS_SELECTOR, "#code-history tbody tr")]
+        check(any("BLOCKED" in r and "admin" in r and "console test: fraud report" in r
+                  for r in history), f"the block is not in the history: {history}")
         shot("05-admin-blocked.png")
         by_id("unblock-reason").send_keys("console test: case closed")
         by_id("unblock").click()

@@ -372,9 +372,11 @@ TEST_F(GatewayFrontDoorTest, AnEncodedSlashIsDataNotASeparator) {
   answer = Exchange(port(), Get("/v1%2Freports%2FcodeLiability", kAdminToken));
   EXPECT_EQ(StatusOf(answer), 404) << answer;
   // Inside a variable's segment, "%2F" is part of the value: a serial with
-  // a slash, which the service refuses as a serial.
-  answer = Exchange(port(), Get("/v1/codes/GC000001%2F000001", kSupportToken));
+  // a slash (which a serial's spelling forgives) and letters, which the
+  // service refuses as a serial.
+  answer = Exchange(port(), Get("/v1/codes/GC000001%2F00000x", kSupportToken));
   EXPECT_EQ(StatusOf(answer), 400) << answer;
+  EXPECT_EQ(ReasonOf(answer), "INVALID_FIELD") << answer;
   ExpectAlive();
 }
 

@@ -15,6 +15,7 @@
 #include <set>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -324,7 +325,9 @@ TEST_F(GatewayTest, EveryRouteAnswersAsItsRpc) {
     EXPECT_TRUE(Same(from_http, grpc));
   }
   for (const std::string& target :
-       {std::string("/v1/reports/breakage"), std::string("/v1/reports/dormantAccounts?days=1")}) {
+       {std::string("/v1/reports/breakage"), std::string("/v1/reports/dormantAccounts?days=1"),
+        // Without days: a year, as giftctl's default.
+        std::string("/v1/reports/dormantAccounts")}) {
     HttpAnswer http = Call("GET", target, kAdminToken);
     ASSERT_EQ(http.status, 200) << target << ": " << http.body;
     EXPECT_TRUE(without_read_time(json::parse(http.body)).is_object());
@@ -464,10 +467,21 @@ TEST_F(GatewayTest, ErrorsAreJsonStatusesWithTheirReasons) {
       EXPECT_EQ(answer.Header("Allow"), "POST") << c.name;
     }
   }
-  // A field error names its field (google.rpc.BadRequest).
-  HttpAnswer bad = Call("GET", "/v1/batches?colour=red", kAdminToken);
-  EXPECT_EQ(json::parse(bad.body)["error"]["details"][1]["field_violations"][0]["field"], "colour")
-      << bad.body;
+  // A field error names its field (google.rpc.BadRequest), in the body as in
+  // the query, an enum value as any other.
+  for (const auto& [method, target, body, field] :
+       std::vector<std::tuple<std::string, std::string, std::string, std::string>>{
+           {"GET", "/v1/batches?colour=red", "", "colour"},
+           {"POST", "/v1/codes:check", Json({{"pin", "x"}, {"client_ip", suite_.client_ip}}),
+            "pin"},
+           {"GET", "/v1/codes?state=MELTED", "", "state"}}) {
+    HttpAnswer bad = Call(method, target, kAdminToken, body);
+    json violation = json::parse(bad.body)["error"]["details"][1]["field_violations"][0];
+    EXPECT_EQ(violation["field"], field) << bad.body;
+    EXPECT_EQ(violation.value("description", "").find("Cannot find field"), std::string::npos)
+        << bad.body;
+    EXPECT_EQ(bad.body.find("TYPE_ENUM"), std::string::npos) << bad.body;
+  }
   // Nothing above wrote anything.
   EXPECT_EQ(suite_.ContentsDigest(), before);
   // A refusal the vault records: 400 FAILED_PRECONDITION with its reason.
@@ -677,6 +691,12 @@ TEST_F(GatewayTest, OpenApiDocumentsEveryRoute) {
   EXPECT_NE(console.body.find("<title>Gift-card support console</title>"), std::string::npos);
   EXPECT_NE(console.Header("Content-Security-Policy").find("default-src 'self'"),
             std::string::npos);
+  // It names no icon to fetch (a /favicon.ico 404 on every load otherwise),
+  // and the gateway's root leads a person to it.
+  EXPECT_NE(console.body.find("<link rel=\"icon\" href=\"data:,\">"), std::string::npos);
+  HttpAnswer root = Call("GET", "/", "");
+  EXPECT_EQ(root.status, 302);
+  EXPECT_EQ(root.Header("Location"), "/console/");
 }
 
 }  // namespace

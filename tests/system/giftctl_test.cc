@@ -468,6 +468,115 @@ TerminalRun RunOnTerminal(const std::string& command, const std::string& prompt,
   return out;
 }
 
+// A serial read off a card or pasted from a mail: lower case, spaces,
+// hyphens. Every command that takes one forgives it as the PIN is forgiven.
+TEST_F(GiftctlTest, SerialsAreForgivenTheirSpellingAsPinsAre) {
+  auto codes = suite_.IssueActiveCodes(1, 500, "EUR", "DE");
+  ASSERT_EQ(codes.size(), 1u);
+  const std::string serial = codes[0].serial();  // GC + 12 or more digits.
+  std::string spelled = absl::StrCat("gc-", serial.substr(2, 6), " ", serial.substr(8));
+  for (const std::string& typed :
+       {spelled, absl::StrCat(" ", serial), absl::StrCat("GC-", serial.substr(2))}) {
+    ShellRun run = Giftctl("--json codes status '" + typed + "'");
+    EXPECT_EQ(run.exit_code, 0) << typed << "\n" << Describe(run);
+    EXPECT_EQ(JsonString(run.out, "serial"), serial) << typed;
+    run = Giftctl("codes history '" + typed + "'");
+    EXPECT_EQ(run.exit_code, 0) << typed << "\n" << Describe(run);
+    EXPECT_THAT(run.out, HasSubstr("ISSUED → ACTIVE")) << typed;
+  }
+  ShellRun run = Giftctl("codes block --reason='card reported stolen' '" + spelled + "'");
+  EXPECT_EQ(run.exit_code, 0) << Describe(run);
+  run = Giftctl("--json codes status " + serial);
+  EXPECT_THAT(run.out, HasSubstr("CODE_STATE_BLOCKED")) << run.out;
+  run = Giftctl("events list --service=code-vault --serial='" + spelled + "'");
+  EXPECT_EQ(run.exit_code, 0) << Describe(run);
+  EXPECT_THAT(run.out, HasSubstr("code.blocked")) << run.out;
+  // What is no serial in any spelling is still refused, and not echoed.
+  run = Giftctl("codes status gc-0000-01");
+  EXPECT_EQ(run.exit_code, 2) << Describe(run);
+  EXPECT_THAT(run.err, HasSubstr("serial: must be GC followed by 12 to 19 digits"));
+  EXPECT_THAT(run.err, Not(HasSubstr("0000-01")));
+}
+
+// What help and errors say agrees with what the commands do.
+TEST_F(GiftctlTest, HelpTextAgreesWithBehaviour) {
+  ShellRun run = Giftctl("codes list --state=BOGUS");
+  EXPECT_EQ(run.exit_code, 2) << Describe(run);
+  EXPECT_THAT(run.err, HasSubstr("VOIDED, EXPIRED, BLOCKED"));
+  run = Giftctl("codes list --help");
+  EXPECT_THAT(run.out, HasSubstr("EXPIRED or BLOCKED")) << run.out;
+  run = Giftctl("--help");
+  EXPECT_THAT(run.out, HasSubstr("finance's reports (admin and support)")) << run.out;
+  run = Giftctl("codes --help");
+  for (const char* verb : {"block", "unblock", "claw back", "history"}) {
+    EXPECT_THAT(run.out, HasSubstr(verb)) << run.out;
+  }
+  run = Giftctl("codes status --help");
+  EXPECT_THAT(run.out, HasSubstr("[serial]")) << run.out;
+  EXPECT_THAT(run.out, Not(HasSubstr("serial..."))) << run.out;
+  run = Giftctl("codes status GC000001000001 GC000001000002");
+  EXPECT_EQ(run.exit_code, 2) << Describe(run);
+  // Unblocking a card that is not blocked: nothing to do, said plainly.
+  auto codes = suite_.IssueActiveCodes(1, 500, "EUR", "DE");
+  ASSERT_EQ(codes.size(), 1u);
+  run = Giftctl("codes unblock --reason=checked " + codes[0].serial());
+  EXPECT_EQ(run.exit_code, 0) << Describe(run);
+  EXPECT_EQ(run.out, "unblocked 0 codes; 1 was not blocked\n");
+}
+
+// Each failure says what to do next, in the words the user typed.
+TEST_F(GiftctlTest, ErrorsSayWhatToDoInTheFlagsWords) {
+  // No token at all: which of the three ways to give one.
+  ShellRun run = RunCommand(absl::StrCat(AddressesEnv(suite_),
+                                         "GIFTCTL_TOKEN= GIFTCTL_TOKEN_FILE= ", GIFTCARD_GIFTCTL,
+                                         " batches list"));
+  EXPECT_EQ(run.exit_code, 1) << Describe(run);
+  EXPECT_THAT(run.err, HasSubstr("--token_file=FILE, GIFTCTL_TOKEN_FILE=FILE or GIFTCTL_TOKEN"));
+  // A token file that cannot be read: why, in the OS's words.
+  run = Giftctl("--token_file=/nonexistent/token batches list");
+  EXPECT_EQ(run.exit_code, 2) << Describe(run);
+  EXPECT_THAT(run.err, HasSubstr("/nonexistent/token: No such file or directory"));
+  run = Giftctl("--token_file=" + dir_ + " batches list");
+  EXPECT_EQ(run.exit_code, 2) << Describe(run);
+  EXPECT_THAT(run.err, HasSubstr(dir_ + ": Is a directory"));
+  // Nothing listening: the stack may have moved.
+  run = RunCommand(absl::StrCat("CODE_VAULT_ADDR=127.0.0.1:1 GIFTCTL_TOKEN=", kAdminToken,
+                                " GIFTCTL_TOKEN_FILE= ", GIFTCARD_GIFTCTL,
+                                " --timeout=5s batches list"));
+  EXPECT_EQ(run.exit_code, 1) << Describe(run);
+  EXPECT_THAT(run.err, HasSubstr("the stack may be down, or have moved to new ports"));
+  EXPECT_THAT(run.err, HasSubstr("source its env file again"));
+  // The flags' names, not the fields'.
+  run = Giftctl("account statement nobody --from=2026-12-02 --to=2026-12-01");
+  EXPECT_EQ(run.exit_code, 2) << Describe(run);
+  EXPECT_THAT(run.err, HasSubstr("--to must be after --from"));
+  EXPECT_THAT(run.err, Not(HasSubstr("end_time")));
+  // Codes of currencies and countries in either case, alike.
+  run = Giftctl(
+      "--json codes issue --plaintext --count=1 --amount=1 --currency=eur --region=de"
+      " --out=" +
+      dir_ + "/lower.csv");
+  EXPECT_EQ(run.exit_code, 0) << Describe(run);
+  run = Giftctl("batches list --page_size=1");
+  EXPECT_THAT(run.out, HasSubstr("1.00 EUR  DE")) << run.out;
+  run = Giftctl("codes issue --plaintext --count=1 --amount=1 --currency=euro --region=DE --out=" +
+                dir_ + "/x.csv");
+  EXPECT_THAT(run.err, HasSubstr("--currency must be an ISO 4217 code such as EUR"));
+  run = Giftctl(
+      "codes issue --plaintext --count=1 --amount=1 --currency=EUR --region=germany"
+      " --out=" +
+      dir_ + "/y.csv");
+  EXPECT_THAT(run.err, HasSubstr("--region must be an ISO 3166 country code such as DE"));
+  // A follower says, once, on stderr, that it waits and from where (an
+  // activation gives it an event to end on).
+  ASSERT_EQ(suite_.IssueActiveCodes(1, 500, "EUR", "DE").size(), 1u);
+  run = Giftctl("events follow --service=code-vault --after=0 --count=1 --timeout=20s");
+  EXPECT_EQ(run.exit_code, 0) << Describe(run);
+  EXPECT_THAT(run.err,
+              HasSubstr("following code-vault's events after id 0 (from the oldest kept)"));
+  EXPECT_THAT(run.out, Not(HasSubstr("following")));
+}
+
 // What a newcomer hit, README in hand (issue 12, item 7), each now answered.
 TEST_F(GiftctlTest, ANewcomersMistakesGetAnswersThatSayWhatToDo) {
   // Groups: alone, their help; an unknown command lists the group's own.

@@ -66,7 +66,7 @@ TEST_F(LocalStackTest, UpAndDownSayTheyDeleteTheDataAndKeepTheLogs) {
   EXPECT_THAT(run.out, HasSubstr("data: " + stack_dir_ +
                                  " (deleted by the next 'up' or 'down'); "
                                  "logs: " +
-                                 stack_dir_ + "/logs (kept)"));
+                                 stack_dir_ + "/logs (kept;"));
   run = Giftctl(
       "--json codes issue --plaintext --count=1 --amount=5 --currency=EUR --region=DE --out=" +
       stack_dir_ + "-cards.csv");
@@ -101,6 +101,24 @@ TEST_F(LocalStackTest, UpAndDownSayTheyDeleteTheDataAndKeepTheLogs) {
   EXPECT_THAT(kept.substr(log.size()), HasSubstr("shutdown_complete"));
   run = Stack("status");
   EXPECT_EQ(run.exit_code, 3) << Describe(run);
+  EXPECT_THAT(run.out, HasSubstr("stack: stopped (nothing running;"));
+  EXPECT_THAT(run.out, Not(HasSubstr("deleted by the next"))) << "there is nothing to delete";
+
+  // A log past the limit is moved aside when its process starts again.
+  ASSERT_EQ(
+      RunCommand("head -c 2000000 /dev/zero | tr '\\0' x >> " + stack_dir_ + "/logs/code-vault.log")
+          .exit_code,
+      0);
+  run = Stack("up", "GIFTCARD_STACK_LOG_MAX_MB=1");
+  ASSERT_EQ(run.exit_code, 0) << Describe(run);
+  const std::string rotated = Slurp(stack_dir_ + "/logs/code-vault.log.1");
+  EXPECT_GT(rotated.size(), 2000000u);
+  EXPECT_EQ(rotated.substr(0, log.size()), log) << "the old lines moved, whole";
+  const std::string fresh = Slurp(stack_dir_ + "/logs/code-vault.log");
+  EXPECT_LT(fresh.size(), 1000000u);
+  EXPECT_THAT(fresh, ::testing::StartsWith("==== deploy/local/stack.sh up at"));
+  run = Stack("status");
+  EXPECT_THAT(run.out, HasSubstr("each moved to .1, .2, .3 at a start once past 10 MB"));
 }
 
 // The services reach Postgres and Redis over their Unix sockets;

@@ -247,11 +247,15 @@ TEST_F(StatementTest, GiftctlPrintsTheStatementOldestFirstAsATableOrCsv) {
   run = RunCommand(giftctl + " account statement stmt");
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_THAT(run.out, HasSubstr("BALANCE"));
-  EXPECT_THAT(run.out, HasSubstr("8.50 EUR"));
-  EXPECT_THAT(run.out, HasSubstr("3 entries"));
-  run = RunCommand(giftctl + " account statement stmt --from=2999-01-01");
+  EXPECT_THAT(run.out, ::testing::StartsWith("opening balance 0.00 EUR (the account's start)\n"));
+  EXPECT_THAT(run.out,
+              ::testing::EndsWith("closing balance 8.50 EUR (now), 3 entries in the range\n"));
+  // An empty range still says where the account stands.
+  run = RunCommand(giftctl + " account statement stmt --from=2999-01-01 --to=2999-02-01");
   ASSERT_EQ(run.exit_code, 0) << run.err;
-  EXPECT_THAT(run.out, HasSubstr("0 entries"));
+  EXPECT_EQ(run.out,
+            "opening balance 8.50 EUR at 2999-01-01\n"
+            "closing balance 8.50 EUR at 2999-02-01, 0 entries in the range\n");
   run = RunCommand(giftctl + " account statement stmt --from=yesterday");
   EXPECT_NE(run.exit_code, 0);
   EXPECT_THAT(run.err, HasSubstr("--from wants RFC 3339 or YYYY-MM-DD"));

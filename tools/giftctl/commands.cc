@@ -1,6 +1,7 @@
 #include "commands.h"
 
 #include <fcntl.h>
+#include <google/protobuf/util/time_util.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -53,7 +55,9 @@ auto Billing(const Session& s) { return v1::Billing::NewStub(s.Channel(Service::
 // A decimal amount ("25", "25.5", "25.00") in minor units of `currency`.
 absl::StatusOr<int64_t> ParseAmount(const std::string& text, const std::string& currency) {
   auto exponent = money::MinorUnitExponent(currency);
-  if (!exponent) return absl::InvalidArgumentError("--currency is not an ISO-4217 code");
+  if (!exponent) {
+    return absl::InvalidArgumentError("--currency must be an ISO 4217 code such as EUR");
+  }
   absl::string_view whole = text, fraction;
   if (size_t dot = text.find('.'); dot != std::string::npos) {
     whole = absl::string_view(text).substr(0, dot);
@@ -144,8 +148,9 @@ int BulkAnswer(const Session& session, const grpc::Status& status,
   } else {
     std::string line = absl::StrCat(verb, " ", Count(changed, "code", "codes"));
     if (unchanged > 0) {
+      // "2 were ACTIVE already", but "1 was not blocked".
       absl::StrAppend(&line, "; ", unchanged, unchanged == 1 ? " was " : " were ", target_state,
-                      " already");
+                      absl::StartsWith(target_state, "not ") ? "" : " already");
     }
     if (skipped > 0) {
       absl::StrAppend(&line, "; ", skipped, " cannot be ", verb, " (", cannot_why, ")");
@@ -171,7 +176,7 @@ std::string CheckOnce(const Session& session, const std::string& address,
   grpc::Status status = stub->Check(&context, request, &response);
   if (status.error_code() == grpc::StatusCode::NOT_FOUND) return "SERVICE_UNKNOWN";
   if (!status.ok()) {
-    const std::string hint = session.TlsHintFor(status);
+    const std::string hint = session.HintFor(status);
     return tools::Describe(status) + (hint.empty() ? "" : " (hint: " + hint + ")");
   }
   return grpc::health::v1::HealthCheckResponse::ServingStatus_Name(response.status());
@@ -200,14 +205,21 @@ std::string ShortServiceName(const std::string& full) {
 
 int CodesIssue(const Session& session, const IssueFlags& flags) {
   const std::string cmd = "codes issue";
-  auto amount = ParseAmount(flags.amount, flags.currency);
+  // Codes of currencies and countries in either case, alike: eur is EUR.
+  const std::string currency = absl::AsciiStrToUpper(flags.currency);
+  const std::string region = absl::AsciiStrToUpper(flags.region);
+  auto amount = ParseAmount(flags.amount, currency);
   if (!amount.ok()) return session.UsageError(cmd, std::string(amount.status().message()));
+  if (region.size() != 2 || !absl::ascii_isalpha(static_cast<unsigned char>(region[0])) ||
+      !absl::ascii_isalpha(static_cast<unsigned char>(region[1]))) {
+    return session.UsageError(cmd, "--region must be an ISO 3166 country code such as DE");
+  }
 
   v1::IssueCodesRequest request;
   request.set_count(flags.count);
-  request.mutable_amount()->set_currency_code(flags.currency);
+  request.mutable_amount()->set_currency_code(currency);
   request.mutable_amount()->set_amount_minor(*amount);
-  request.set_region(flags.region);
+  request.set_region(region);
   request.set_request_id(RequestIdOr(flags.request_id, "giftctl-issue"));
   if (!flags.expire_time.empty()) {
     absl::Time expire;
@@ -466,7 +478,7 @@ int CodesClawback(const Session& session, const ClawbackFlags& flags) {
 int CodesStatus(const Session& session, const StatusFlags& flags) {
   const std::string cmd = "codes status";
   v1::GetCodeStatusRequest request;
-  if (flags.pin_stdin == (flags.serials.size() == 1) || flags.serials.size() > 1) {
+  if (flags.pin_stdin == !flags.serial.empty()) {
     return session.UsageError(cmd, "give one SERIAL, or --pin_stdin and the PIN on stdin");
   }
   if (flags.pin_stdin) {
@@ -475,8 +487,8 @@ int CodesStatus(const Session& session, const StatusFlags& flags) {
     if (!pin) return session.UsageError(cmd, "no PIN read");
     request.set_code(*pin);
   } else {
-    if (AnyLooksLikeAPin(flags.serials)) return session.UsageError(cmd, kLooksLikeAPin);
-    request.set_serial(flags.serials[0]);
+    if (AnyLooksLikeAPin({flags.serial})) return session.UsageError(cmd, kLooksLikeAPin);
+    request.set_serial(flags.serial);
   }
   v1::CodeStatus code;
   grpc::Status status = Vault(session)->GetCodeStatus(session.Call().get(), request, &code);
@@ -510,7 +522,7 @@ int CodesList(const Session& session, const ListCodesFlags& flags) {
     if (!v1::CodeState_Parse(name, &state) && !v1::CodeState_Parse("CODE_STATE_" + name, &state)) {
       return session.UsageError("codes list",
                                 "--state is one of ISSUED, ACTIVE, REDEEMING, REDEEMED, "
-                                "VOIDED, EXPIRED");
+                                "VOIDED, EXPIRED, BLOCKED");
     }
     request.set_state(state);
   }
@@ -640,6 +652,12 @@ int AccountStatement(const Session& session, const StatementFlags& flags) {
   if (!flags.to.empty() && !ParseStatementTime(flags.to, request.mutable_end_time())) {
     return session.UsageError(cmd, "--to wants RFC 3339 or YYYY-MM-DD, e.g. 2026-12-01");
   }
+  // Said in the flags' names, before the service would say it in its fields'.
+  if (request.has_start_time() && request.has_end_time() &&
+      google::protobuf::util::TimeUtil::TimestampToNanoseconds(request.end_time()) <=
+          google::protobuf::util::TimeUtil::TimestampToNanoseconds(request.start_time())) {
+    return session.UsageError(cmd, "--to must be after --from");
+  }
   // Every page of the range (newest first), then printed oldest first as a
   // statement reads. Paging by entry id stays stable while entries arrive.
   v1::ListLedgerEntriesResponse all;
@@ -671,13 +689,42 @@ int AccountStatement(const Session& session, const StatementFlags& flags) {
     }
     return kExitOk;
   }
+  // The balance the range opens with: after the last entry before it (0
+  // before the account's first), so even an empty range says where it stands.
+  v1::Money opening;
+  {
+    v1::ListLedgerEntriesRequest before;
+    before.set_account_id(flags.account_id);
+    before.set_page_size(1);
+    if (request.has_start_time()) {
+      *before.mutable_end_time() = request.start_time();
+      v1::ListLedgerEntriesResponse last;
+      grpc::Status status = Credit(session)->ListLedgerEntries(session.Call().get(), before, &last);
+      if (!status.ok()) return session.CallFailed(status);
+      if (last.entries_size() > 0) opening = last.entries(0).balance_after();
+    }
+    if (opening.currency_code().empty()) {
+      v1::GetAccountRequest get;
+      get.set_account_id(flags.account_id);
+      v1::Account account;
+      grpc::Status status = Credit(session)->GetAccount(session.Call().get(), get, &account);
+      if (!status.ok()) return session.CallFailed(status);
+      opening.set_currency_code(account.currency_code());
+    }
+  }
+  v1::Money closing = opening;
   std::vector<std::vector<std::string>> rows;
   for (const auto& e : all.entries()) {
     rows.push_back({Time(e.create_time()), EntryKindName(e.kind()), Or(e.reference()),
                     Money(e.amount()), Money(e.balance_after()), absl::StrCat(e.entry_id())});
+    if (e.has_balance_after()) closing = e.balance_after();
   }
-  PrintTable({"TIME", "KIND", "REFERENCE", "AMOUNT", "BALANCE", "ENTRY"}, rows);
-  std::printf("%s\n", Count(all.entries_size(), "entry", "entries").c_str());
+  std::printf("opening balance %s%s\n", Money(opening).c_str(),
+              flags.from.empty() ? " (the account's start)" : (" at " + flags.from).c_str());
+  if (!rows.empty()) PrintTable({"TIME", "KIND", "REFERENCE", "AMOUNT", "BALANCE", "ENTRY"}, rows);
+  std::printf("closing balance %s%s, %s in the range\n", Money(closing).c_str(),
+              flags.to.empty() ? " (now)" : (" at " + flags.to).c_str(),
+              Count(all.entries_size(), "entry", "entries").c_str());
   return kExitOk;
 }
 
@@ -862,21 +909,29 @@ int ReportLiability(const Session& session, const ReportFlags& flags) {
     std::printf("%s\n", DumpJson(out).c_str());
     return kExitOk;
   }
+  // The table: counts first, then the amounts, TOTAL last and the sum of
+  // the amounts before it; codes in flight are a line of their own below.
   ReportTable t;
-  t.header = {"CURRENCY",   "ACCOUNT_CREDIT", "ACCOUNTS", "ACTIVE_CODES", "CODES",
-              "HELD_CODES", "HELD",           "TOTAL",    "REDEEMING"};
+  t.header = {"CURRENCY",      "ACCOUNTS",      "ACTIVE_CODES", "HELD_CODES",
+              "CREDIT_AMOUNT", "ACTIVE_AMOUNT", "HELD_AMOUNT",  "TOTAL"};
   t.csv_header = {"currency",           "account_credit_minor", "accounts",
                   "active_codes_minor", "active_codes",         "held_codes_minor",
                   "held_codes",         "total_minor",          "redeeming_minor"};
+  std::vector<std::string> in_flight;
   for (const auto& [cur, l] : lines) {
     const int64_t total =
         minor(l.credit.balance()) + minor(l.codes.active_value()) + minor(l.codes.held_value());
     auto money = [&cur](int64_t m) { return money::ToString({cur, m}); };
-    t.rows.push_back({cur, money(minor(l.credit.balance())),
-                      absl::StrCat(l.credit.accounts_with_credit()),
-                      money(minor(l.codes.active_value())), absl::StrCat(l.codes.active_count()),
-                      money(minor(l.codes.held_value())), absl::StrCat(l.codes.held_count()),
-                      money(total), money(minor(l.codes.redeeming_value()))});
+    t.rows.push_back({cur, absl::StrCat(l.credit.accounts_with_credit()),
+                      absl::StrCat(l.codes.active_count()), absl::StrCat(l.codes.held_count()),
+                      money(minor(l.credit.balance())), money(minor(l.codes.active_value())),
+                      money(minor(l.codes.held_value())), money(total)});
+    if (l.codes.redeeming_count() > 0) {
+      in_flight.push_back(absl::StrCat("in flight, not in TOTAL: ", l.codes.redeeming_count(), " ",
+                                       l.codes.redeeming_count() == 1 ? "code" : "codes",
+                                       " REDEEMING, ", money(minor(l.codes.redeeming_value())),
+                                       " (their credit may already be on an account)"));
+    }
     t.csv_rows.push_back(
         {cur, absl::StrCat(minor(l.credit.balance())),
          absl::StrCat(l.credit.accounts_with_credit()), absl::StrCat(minor(l.codes.active_value())),
@@ -884,7 +939,11 @@ int ReportLiability(const Session& session, const ReportFlags& flags) {
          absl::StrCat(l.codes.held_count()), absl::StrCat(total),
          absl::StrCat(minor(l.codes.redeeming_value()))});
   }
-  return PrintReport(t, flags.csv);
+  PrintReport(t, flags.csv);
+  if (!flags.csv) {
+    for (const std::string& line : in_flight) std::printf("%s\n", line.c_str());
+  }
+  return kExitOk;
 }
 
 int ReportBreakage(const Session& session, const ReportFlags& flags) {
@@ -1003,6 +1062,15 @@ int Events(const Session& session, const EventsFlags& flags) {
   nlohmann::ordered_json listed = nlohmann::ordered_json::array();
   int printed = 0;
   absl::Duration backoff = absl::Milliseconds(200);
+  if (flags.follow) {
+    // Said once, on stderr (stdout stays the events): a follower prints
+    // nothing until an event comes, which reads as hanging otherwise.
+    std::fprintf(stderr,
+                 "giftctl: following %s's events after id %lld%s; each is printed as it "
+                 "comes (Ctrl-C stops)\n",
+                 flags.service.c_str(), static_cast<long long>(flags.after),
+                 flags.after == 0 ? " (from the oldest kept)" : "");
+  }
   while (true) {
     // A follower reconnects for as long as it runs; each stream lasts a day.
     auto context = session.Call(flags.follow ? absl::Hours(24) : absl::Minutes(1));

@@ -48,7 +48,7 @@ struct ClawbackFlags {
 int CodesClawback(const Session& session, const ClawbackFlags& flags);
 
 struct StatusFlags {
-  std::vector<std::string> serials;  // One, unless --pin_stdin.
+  std::string serial;  // Or --pin_stdin.
   bool pin_stdin = false;
 };
 int CodesStatus(const Session& session, const StatusFlags& flags);
@@ -86,7 +86,7 @@ int AccountStatement(const Session& session, const StatementFlags& flags);
 // Finance's reports: a table, --csv, or (global) --json.
 struct ReportFlags {
   bool csv = false;
-  int days = 0;  // report dormant.
+  int days = 365;  // report dormant.
 };
 int ReportLiability(const Session& session, const ReportFlags& flags);
 int ReportBreakage(const Session& session, const ReportFlags& flags);

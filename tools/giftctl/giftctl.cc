@@ -158,7 +158,9 @@ int Main(int argc, char** argv) {
   };
 
   // codes
-  CLI::App* codes = group("codes", "gift-card codes: issue, activate, void, look up, list");
+  CLI::App* codes = group(
+      "codes",
+      "gift-card codes: issue, activate, void, block, unblock, claw back, look up, history, list");
   IssueFlags issue;
   CLI::App* c = command(codes, "issue",
                         "issue a batch of new codes (state ISSUED) and write serial,PIN to a new "
@@ -246,7 +248,7 @@ int Main(int argc, char** argv) {
   StatusFlags status;
   c = command(codes, "status", "what happened to a card: state, times, who redeemed it",
               [&] { return CodesStatus(session, status); });
-  c->add_option("serial", status.serials, "the serial printed on the card");
+  c->add_option("serial", status.serial, "the serial printed on the card");
   c->add_flag("--pin_stdin", status.pin_stdin,
               "read the PIN from stdin instead (prompted, without echo, on a terminal)");
   Explain(c,
@@ -269,7 +271,7 @@ int Main(int argc, char** argv) {
                 "only codes of this batch ('batches list' lists them)");
   c->add_option("--state", list.state,
                 "only codes in this state: ISSUED, ACTIVE, REDEEMING, "
-                "REDEEMED, VOIDED or EXPIRED");
+                "REDEEMED, VOIDED, EXPIRED or BLOCKED");
   AddPageFlags(c, list.page);
   Explain(c,
           "Without --batch_id, codes of every batch in serial order. The 'more:' line is the\n"
@@ -304,15 +306,19 @@ int Main(int argc, char** argv) {
   c->add_flag("--csv", statement.csv, "CSV for a spreadsheet instead of a table");
 
   // report
-  CLI::App* report = group("report", "finance's reports (admin): liability, breakage, dormancy");
+  CLI::App* report =
+      group("report", "finance's reports (admin and support): liability, breakage, dormancy");
   ReportFlags liability;
   c = command(report, "liability",
               "what is owed as credit, per currency: account credit plus sold, unredeemed codes",
               [&] { return ReportLiability(session, liability); });
   c->add_flag("--csv", liability.csv, "CSV (minor units) instead of a table");
   Explain(c,
-          "TOTAL is ACCOUNT_CREDIT + ACTIVE_CODES + HELD (blocked while active). REDEEMING\n"
-          "codes are in flight and shown apart: their credit may already be on an account.");
+          "ACCOUNTS, ACTIVE_CODES and HELD_CODES are counts (accounts with credit; codes\n"
+          "sold and not redeemed; codes blocked while active). TOTAL = CREDIT_AMOUNT +\n"
+          "ACTIVE_AMOUNT + HELD_AMOUNT. Codes REDEEMING are in flight and shown on a line\n"
+          "below, not in TOTAL: their credit may already be on an account. --csv: the same\n"
+          "in minor units, with redeeming_minor.");
   ReportFlags breakage;
   c = command(report, "breakage",
               "value of sold codes that expired or were voided unredeemed, by batch and month",
@@ -322,7 +328,7 @@ int Main(int argc, char** argv) {
   c = command(report, "dormant",
               "accounts holding credit with no ledger entry for --days days (unclaimed property)",
               [&] { return ReportDormant(session, dormant); });
-  c->add_option("--days", dormant.days, "days without an entry")->required();
+  c->add_option("--days", dormant.days, "days without an entry (default 365)");
   c->add_flag("--csv", dormant.csv, "CSV (minor units) instead of a table");
 
   // invoice

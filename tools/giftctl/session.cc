@@ -1,7 +1,13 @@
 #include "session.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/ascii.h"
@@ -82,9 +88,30 @@ std::string Session::Token() const {
   if (!globals_.token_file.empty()) {
     std::optional<std::string> token = config::ReadFile(globals_.token_file);
     if (!token) {
-      std::exit(Failed(absl::StrCat("cannot read token file ", globals_.token_file), kExitUsage));
+      // Why, in the OS's words: missing, not ours to read, a directory.
+      std::string why = "cannot be read";
+      const int fd = ::open(globals_.token_file.c_str(), O_RDONLY);
+      if (fd < 0) {
+        why = std::strerror(errno);
+      } else {
+        char byte;
+        if (::read(fd, &byte, 1) < 0) why = std::strerror(errno);
+        ::close(fd);
+      }
+      std::exit(Failed(absl::StrCat("cannot read token file ", globals_.token_file, ": ", why,
+                                    " (--token_file or GIFTCTL_TOKEN_FILE names it)"),
+                       kExitUsage));
     }
-    return std::string(absl::StripAsciiWhitespace(*token));
+    const std::string stripped(absl::StripAsciiWhitespace(*token));
+    if (stripped.empty()) {
+      struct stat st;
+      const bool directory = ::stat(globals_.token_file.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+      std::exit(Failed(absl::StrCat("cannot read token file ", globals_.token_file, ": ",
+                                    directory ? "Is a directory" : "it is empty",
+                                    " (--token_file or GIFTCTL_TOKEN_FILE names it)"),
+                       kExitUsage));
+    }
+    return stripped;
   }
   return Env(kTokenEnv);
 }
@@ -130,7 +157,7 @@ std::shared_ptr<grpc::Channel> Session::Channel(Service service) const {
 int Session::CallFailed(const grpc::Status& status) const {
   const int exit_code =
       status.error_code() == grpc::StatusCode::INVALID_ARGUMENT ? kExitUsage : kExitFailed;
-  const std::string hint = TlsHintFor(status);
+  const std::string hint = HintFor(status);
   if (json()) {
     const absl::Status error = errors::FromGrpcStatus(status);
     nlohmann::ordered_json out;
@@ -156,8 +183,14 @@ int Session::CallFailed(const grpc::Status& status) const {
   return exit_code;
 }
 
-std::string Session::TlsHintFor(const grpc::Status& status) const {
-  return TlsHint(status, Env(kTlsCaEnv), !Env(kTlsCertEnv).empty());
+std::string Session::HintFor(const grpc::Status& status) const {
+  if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED && Token().empty()) {
+    return "no token was sent: set --token_file=FILE, GIFTCTL_TOKEN_FILE=FILE or GIFTCTL_TOKEN "
+           "(the local stack's env file sets GIFTCTL_TOKEN_FILE)";
+  }
+  std::string hint = TlsHint(status, Env(kTlsCaEnv), !Env(kTlsCertEnv).empty());
+  if (hint.empty()) hint = NoAnswerHint(status);
+  return hint;
 }
 
 int Session::UsageError(const std::string& command, const std::string& raw_message) const {
@@ -189,6 +222,20 @@ int Session::Failed(const std::string& raw_message, int exit_code) const {
     std::fprintf(stderr, "giftctl: %s\n", message.c_str());
   }
   return exit_code;
+}
+
+std::string NoAnswerHint(const grpc::Status& status) {
+  if (status.error_code() != grpc::StatusCode::UNAVAILABLE) return "";
+  const std::string& m = status.error_message();
+  if (!absl::StrContains(m, "Connection refused") &&
+      !absl::StrContains(m, "connections to all backends failing") &&
+      !absl::StrContains(m, "ailed to connect")) {
+    return "";
+  }
+  return "nothing answers at that address: the stack may be down, or have moved to new ports "
+         "(each 'deploy/local/stack.sh up' picks new ones). Check 'deploy/local/stack.sh "
+         "status', then source its env file again (. /tmp/giftcard-stack/env) or pass the "
+         "address flags";
 }
 
 std::string TlsHint(const grpc::Status& status, const std::string& ca_file, bool has_client_cert) {

@@ -57,8 +57,10 @@ class Session {
   // INVALID_ARGUMENT, else 1.
   int CallFailed(const grpc::Status& status) const;
 
-  // TlsHint for `status` with this caller's GIFTCARD_TLS_* settings.
-  std::string TlsHintFor(const grpc::Status& status) const;
+  // What to do about a failed call, "" when nothing helps: a token that was
+  // not sent, TLS settings (TlsHint, with this caller's GIFTCARD_TLS_*), an
+  // address where nothing answers (NoAnswerHint).
+  std::string HintFor(const grpc::Status& status) const;
 
   // Prints a usage error of `command` and returns 2.
   int UsageError(const std::string& command, const std::string& message) const;
@@ -75,6 +77,8 @@ class Session {
 // What a TLS problem looks like from the client side and which variable to
 // set: "" when `status` shows none. `ca_file` is $GIFTCARD_TLS_CA.
 std::string TlsHint(const grpc::Status& status, const std::string& ca_file, bool has_client_cert);
+// What to do when nothing answers at an address ("" for other failures).
+std::string NoAnswerHint(const grpc::Status& status);
 
 }  // namespace giftcard::giftctl
 

@@ -114,8 +114,13 @@ class Demo {
 
     Step(8, "Billing system: ApplyCredit invoice of 11.99 EUR");
     ApplyCredit(account_id, invoice_prefix + "-1", 1199);
-    Step(9, "Billing system: ApplyCredit invoice of 20.00 EUR (credit covers part of it)");
-    ApplyCredit(account_id, invoice_prefix + "-2", 2000);
+    // Paid in full, and the 1.02 left cannot pay another: billing's
+    // credit.low event (README: giftctl events follow --type=credit.low).
+    Step(9,
+         "Billing system: ApplyCredit 11.99 EUR again (paid in full, credit.low), then a third "
+         "time (credit covers 1.02 of it)");
+    ApplyCredit(account_id, invoice_prefix + "-2", 1199);
+    ApplyCredit(account_id, invoice_prefix + "-3", 1199);
     return Done();
   }
 

@@ -11,14 +11,18 @@ namespace giftcard::account_credit {
 namespace {
 
 constexpr int kMaxDays = 36500;
+// Unset days: a year, as giftctl's --days, the usual unclaimed-property cue.
+constexpr int kDefaultDays = 365;
 constexpr int kDefaultPageSize = 100;
 constexpr int kMaxPageSize = 1000;
 
 }  // namespace
 
-absl::StatusOr<DormantResult> ReportService::DormantAccounts(const DormantQuery& query) {
+absl::StatusOr<DormantResult> ReportService::DormantAccounts(const DormantQuery& asked) {
+  DormantQuery query = asked;
+  if (query.days == 0) query.days = kDefaultDays;
   if (query.days < 1 || query.days > kMaxDays) {
-    return errors::InvalidField("days", absl::StrCat("must be 1 to ", kMaxDays));
+    return errors::InvalidField("days", absl::StrCat("must be 1 to ", kMaxDays, " (0: 365)"));
   }
   if (query.page_size < 0 || query.page_size > kMaxPageSize) {
     return errors::InvalidField("page_size", absl::StrCat("must be 0 to ", kMaxPageSize));

@@ -8,9 +8,19 @@
 #include "server/call_deadline.h"
 #include "server/call_log.h"
 #include "server/engine_calls.h"
+#include "validate/validate.h"
 
 namespace giftcard::code_vault {
 namespace {
+
+// The serials as typed, each in its one spelling (validate::CanonicalSerial).
+std::vector<std::string> CanonicalSerials(
+    const google::protobuf::RepeatedPtrField<std::string>& typed) {
+  std::vector<std::string> serials;
+  serials.reserve(typed.size());
+  for (const std::string& s : typed) serials.push_back(validate::CanonicalSerial(s));
+  return serials;
+}
 
 v1::CodeState ToProto(CodeState s) {
   switch (s) {
@@ -175,60 +185,54 @@ grpc::ServerUnaryReactor* CodeVaultHandler::CheckCode(grpc::CallbackServerContex
 grpc::ServerUnaryReactor* CodeVaultHandler::VoidCodes(grpc::CallbackServerContext* context,
                                                       const v1::VoidCodesRequest* request,
                                                       v1::VoidCodesResponse* response) {
-  return calls_.Run(
-      context, "VoidCodes", server::Lane::kWrite,
-      [this, context, request, response]() -> grpc::Status {
-        if (grpc::Status denied = Allow(context, "VoidCodes"); !denied.ok()) return denied;
-        auto result = service_.VoidCodes({request->batch_id(),
-                                          {request->serials().begin(), request->serials().end()},
-                                          request->reason(),
-                                          request->request_id(),
-                                          PrincipalOf(*context)});
-        if (!result.ok()) return errors::ToGrpcStatus(result.status());
-        response->set_voided_count(result->changed);
-        response->set_unchanged_count(result->unchanged);
-        response->set_skipped_count(result->skipped);
-        return grpc::Status::OK;
-      });
+  return calls_.Run(context, "VoidCodes", server::Lane::kWrite,
+                    [this, context, request, response]() -> grpc::Status {
+                      if (grpc::Status denied = Allow(context, "VoidCodes"); !denied.ok())
+                        return denied;
+                      auto result = service_.VoidCodes(
+                          {request->batch_id(), CanonicalSerials(request->serials()),
+                           request->reason(), request->request_id(), PrincipalOf(*context)});
+                      if (!result.ok()) return errors::ToGrpcStatus(result.status());
+                      response->set_voided_count(result->changed);
+                      response->set_unchanged_count(result->unchanged);
+                      response->set_skipped_count(result->skipped);
+                      return grpc::Status::OK;
+                    });
 }
 
 grpc::ServerUnaryReactor* CodeVaultHandler::BlockCodes(grpc::CallbackServerContext* context,
                                                        const v1::BlockCodesRequest* request,
                                                        v1::BlockCodesResponse* response) {
-  return calls_.Run(
-      context, "BlockCodes", server::Lane::kWrite,
-      [this, context, request, response]() -> grpc::Status {
-        if (grpc::Status denied = Allow(context, "BlockCodes"); !denied.ok()) return denied;
-        auto result = service_.BlockCodes({request->batch_id(),
-                                           {request->serials().begin(), request->serials().end()},
-                                           request->reason(),
-                                           request->request_id(),
-                                           PrincipalOf(*context)});
-        if (!result.ok()) return errors::ToGrpcStatus(result.status());
-        response->set_blocked_count(result->changed);
-        response->set_unchanged_count(result->unchanged);
-        response->set_skipped_count(result->skipped);
-        return grpc::Status::OK;
-      });
+  return calls_.Run(context, "BlockCodes", server::Lane::kWrite,
+                    [this, context, request, response]() -> grpc::Status {
+                      if (grpc::Status denied = Allow(context, "BlockCodes"); !denied.ok())
+                        return denied;
+                      auto result = service_.BlockCodes(
+                          {request->batch_id(), CanonicalSerials(request->serials()),
+                           request->reason(), request->request_id(), PrincipalOf(*context)});
+                      if (!result.ok()) return errors::ToGrpcStatus(result.status());
+                      response->set_blocked_count(result->changed);
+                      response->set_unchanged_count(result->unchanged);
+                      response->set_skipped_count(result->skipped);
+                      return grpc::Status::OK;
+                    });
 }
 
 grpc::ServerUnaryReactor* CodeVaultHandler::UnblockCodes(grpc::CallbackServerContext* context,
                                                          const v1::UnblockCodesRequest* request,
                                                          v1::UnblockCodesResponse* response) {
-  return calls_.Run(
-      context, "UnblockCodes", server::Lane::kWrite,
-      [this, context, request, response]() -> grpc::Status {
-        if (grpc::Status denied = Allow(context, "UnblockCodes"); !denied.ok()) return denied;
-        auto result = service_.UnblockCodes({request->batch_id(),
-                                             {request->serials().begin(), request->serials().end()},
-                                             request->reason(),
-                                             request->request_id(),
-                                             PrincipalOf(*context)});
-        if (!result.ok()) return errors::ToGrpcStatus(result.status());
-        response->set_unblocked_count(result->changed);
-        response->set_unchanged_count(result->unchanged);
-        return grpc::Status::OK;
-      });
+  return calls_.Run(context, "UnblockCodes", server::Lane::kWrite,
+                    [this, context, request, response]() -> grpc::Status {
+                      if (grpc::Status denied = Allow(context, "UnblockCodes"); !denied.ok())
+                        return denied;
+                      auto result = service_.UnblockCodes(
+                          {request->batch_id(), CanonicalSerials(request->serials()),
+                           request->reason(), request->request_id(), PrincipalOf(*context)});
+                      if (!result.ok()) return errors::ToGrpcStatus(result.status());
+                      response->set_unblocked_count(result->changed);
+                      response->set_unchanged_count(result->unchanged);
+                      return grpc::Status::OK;
+                    });
 }
 
 grpc::ServerUnaryReactor* CodeVaultHandler::ReverseRedemption(
@@ -239,7 +243,7 @@ grpc::ServerUnaryReactor* CodeVaultHandler::ReverseRedemption(
                       if (grpc::Status denied = Allow(context, "ReverseRedemption"); !denied.ok())
                         return denied;
                       ReverseRedemptionCommand command;
-                      command.serial = request->serial();
+                      command.serial = validate::CanonicalSerial(request->serial());
                       command.redemption_id = request->redemption_id();
                       command.reason = request->reason();
                       command.request_id = request->request_id();
@@ -323,8 +327,9 @@ grpc::ServerUnaryReactor* CodeVaultHandler::ListCodeChanges(
                     [this, context, request, response]() -> grpc::Status {
                       if (grpc::Status denied = Allow(context, "ListCodeChanges"); !denied.ok())
                         return denied;
-                      auto page = service_.ListCodeChanges(
-                          {request->serial(), request->page_size(), request->page_token()});
+                      auto page =
+                          service_.ListCodeChanges({validate::CanonicalSerial(request->serial()),
+                                                    request->page_size(), request->page_token()});
                       if (!page.ok()) return errors::ToGrpcStatus(page.status());
                       for (const CodeChange& c : page->changes) ToProto(c, response->add_changes());
                       response->set_next_page_token(page->next_page_token);
@@ -386,8 +391,12 @@ void ToProto(const Redemption& r, v1::Redemption* response) {
 grpc::ServerUnaryReactor* CodeVaultHandler::RedeemCode(grpc::CallbackServerContext* context,
                                                        const v1::RedeemCodeRequest* request,
                                                        v1::Redemption* response) {
-  RedeemCommand command{request->code(), request->account_id(), request->request_id(),
-                        request->client_ip(), server::OutgoingTraceparent(*context)};
+  RedeemCommand command{request->code(),
+                        request->account_id(),
+                        request->request_id(),
+                        request->client_ip(),
+                        server::OutgoingTraceparent(*context),
+                        PrincipalOf(*context)};
   if (!engine_) {
     return calls_.Run(context, "RedeemCode", server::Lane::kWrite,
                       [this, context, command, response]() -> grpc::Status {
@@ -442,7 +451,8 @@ grpc::ServerUnaryReactor* CodeVaultHandler::GetCodeStatus(grpc::CallbackServerCo
                       [this, context, request, response]() -> grpc::Status {
                         if (grpc::Status denied = Allow(context, "GetCodeStatus"); !denied.ok())
                           return denied;
-                        auto code = service_.GetCodeStatus({request->serial(), request->code()});
+                        auto code = service_.GetCodeStatus(
+                            {validate::CanonicalSerial(request->serial()), request->code()});
                         if (!code.ok()) return errors::ToGrpcStatus(code.status());
                         ToProto(*code, response);
                         return grpc::Status::OK;
@@ -450,7 +460,8 @@ grpc::ServerUnaryReactor* CodeVaultHandler::GetCodeStatus(grpc::CallbackServerCo
   }
   return OnEngine(
       context, "GetCodeStatus",
-      [this, key = CodeKey{request->serial(), request->code()}, response](auto finish) mutable {
+      [this, key = CodeKey{validate::CanonicalSerial(request->serial()), request->code()},
+       response](auto finish) mutable {
         service_.StartGetCodeStatus(engine_->reads, key,
                                     [response, finish](absl::StatusOr<Code> code) {
                                       if (!code.ok())
@@ -499,8 +510,7 @@ grpc::ServerUnaryReactor* CodeVaultHandler::ActivateCodes(grpc::CallbackServerCo
                       if (grpc::Status denied = Allow(context, "ActivateCodes"); !denied.ok())
                         return denied;
                       auto result = service_.ActivateCodes(
-                          request->batch_id(),
-                          {request->serials().begin(), request->serials().end()},
+                          request->batch_id(), CanonicalSerials(request->serials()),
                           request->request_id(), PrincipalOf(*context));
                       if (!result.ok()) return errors::ToGrpcStatus(result.status());
                       response->set_activated_count(result->changed);

@@ -40,6 +40,8 @@ struct ReserveRequest {
   std::vector<std::string> code_hashes;  // The PIN under every pepper key.
   std::string account_id;
   std::string request_id;
+  // Who asked (the storefront's principal), for the code's change log.
+  std::string principal{};
 };
 
 // An admin bulk change (activate or void), by batch or by serials,

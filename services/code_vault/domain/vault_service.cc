@@ -473,7 +473,7 @@ class VaultService::RedeemCall : public std::enable_shared_from_this<RedeemCall>
     // atomically, so parallel guesses cannot pass the limit.
     limit_keys_ = service_.LimitKeys(command_.account_id, client_key_);
     guard_key_ = GuardKey(hashes_.front());
-    request_ = {DigestsOf(hashes_), command_.account_id, command_.request_id};
+    request_ = {DigestsOf(hashes_), command_.account_id, command_.request_id, command_.principal};
     ports_.admission.Admit(
         limit_keys_, guard_key_, service_.options_.guard_ttl,
         [self = shared_from_this()](Admission a) { self->Admitted(std::move(a)); });

@@ -97,6 +97,8 @@ struct RedeemCommand {
   // The call's trace context, for the calls it makes; may be "". Optional, so
   // an aggregate initializer may leave it out.
   std::string traceparent{};
+  // Who asked, recorded with the redemption and named in the code's history.
+  std::string principal{};
 };
 
 // ReverseRedemption: the redemption of `serial`'s code or `redemption_id`

@@ -174,7 +174,8 @@ void LoopRedemptionStore::ReserveMany(std::vector<ReserveRequest> batch,
   }
   const BatchParams params = ParamsOf(batch);
   client_.Send({{kReserveMany.name,
-                 {params.account_ids, params.request_ids, params.hash_items, params.hashes}}},
+                 {params.account_ids, params.request_ids, params.hash_items, params.hashes,
+                  params.principals}}},
                [this, batch = std::move(batch), done, n](Results results) {
                  if (!results.ok() && results.status().code() == absl::StatusCode::kAborted) {
                    // A request id a concurrent call took (unique violation), or a
@@ -210,7 +211,8 @@ void LoopRedemptionStore::ReserveMany(std::vector<ReserveRequest> batch,
 void LoopRedemptionStore::ReserveOne(ReserveRequest request, int tries_left,
                                      std::function<void(absl::StatusOr<Reservation>)> done) {
   client_.Send({{kReserve.name,
-                 {pg::ByteaArray(request.code_hashes), request.account_id, request.request_id}}},
+                 {pg::ByteaArray(request.code_hashes), request.account_id, request.request_id,
+                  request.principal}}},
                [this, request, tries_left, done](Results results) {
                  if (results.ok()) {
                    absl::StatusOr<pg::TextRow> row = OnlyRow(results, "cv_reserve");

@@ -199,13 +199,14 @@ const pg::Statement kSetActor{
 const pg::Statement kCodeChanges{
     "cv_code_changes",
     absl::StrCat("SELECT ", ChangeColumns(),
-                 " FROM codes c JOIN code_events e ON e.code_hash = c.code_hash"
+                 " FROM codes c JOIN code_events e ON e.code_hash = c.code_hash",
+                 ChangeRedemptionJoin(),
                  " WHERE c.serial = $1 AND e.event_id > $2 ORDER BY e.event_id LIMIT $3")};
 const pg::Statement kLastCodeChange{
     "cv_last_code_change",
     absl::StrCat("SELECT ", ChangeColumns(),
-                 " FROM codes c JOIN code_events e ON e.code_hash = c.code_hash"
-                 " WHERE c.serial = $1 ORDER BY e.event_id DESC LIMIT 1")};
+                 " FROM codes c JOIN code_events e ON e.code_hash = c.code_hash",
+                 ChangeRedemptionJoin(), " WHERE c.serial = $1 ORDER BY e.event_id DESC LIMIT 1")};
 const pg::Statement kCodeExists{"cv_code_exists", "SELECT 1 FROM codes WHERE serial = $1"};
 
 void SetActor(pqxx::transaction_base& tx, const Actor& actor) {
@@ -685,7 +686,7 @@ std::vector<absl::StatusOr<Reservation>> PgCodeStore::ReserveBatch(
     pqxx::result rows;
     try {
       rows = tx.exec_prepared(kReserveMany.name, params.account_ids, params.request_ids,
-                              params.hash_items, params.hashes);
+                              params.hash_items, params.hashes, params.principals);
     } catch (const pqxx::unique_violation&) {
       request_id_taken = true;  // Nothing changed; item by item below.
       return absl::OkStatus();
@@ -721,7 +722,8 @@ absl::StatusOr<Reservation> PgCodeStore::ReserveOne(const ReserveRequest& reques
     pqxx::result reserved;
     bool request_id_taken = false;
     try {
-      reserved = tx.exec_prepared(kReserve.name, hashes, request.account_id, request.request_id);
+      reserved = tx.exec_prepared(kReserve.name, hashes, request.account_id, request.request_id,
+                                  request.principal);
     } catch (const pqxx::unique_violation&) {
       request_id_taken = true;
       // (account_id, request_id) is taken, by an earlier call (its refusal

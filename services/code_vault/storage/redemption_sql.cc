@@ -32,8 +32,12 @@ std::string RedemptionColumns(const std::string& t) {
 std::string ChangeColumns() {
   return absl::StrCat(
       "e.event_id, coalesce(e.from_state, ''), e.to_state, ", Micros("e.event_time"),
-      ", coalesce(e.principal, ''), coalesce(e.reason, ''), coalesce(e.request_id, ''), "
-      "coalesce(e.redemption_id::text, '')");
+      ", coalesce(e.principal, rd.principal, ''), coalesce(e.reason, ''),"
+      " coalesce(e.request_id, rd.request_id, ''), coalesce(e.redemption_id::text, '')");
+}
+
+std::string ChangeRedemptionJoin() {
+  return " LEFT JOIN redemptions rd ON rd.redemption_id = e.redemption_id";
 }
 
 const pg::Statement kFindRedemption{
@@ -65,9 +69,9 @@ const pg::Statement kReserve{
     " RETURNING code_hash, serial, currency_code, amount_minor, region, redemption_id), "
     "ins AS ("
     " INSERT INTO redemptions (account_id, request_id, redemption_id, code_hash, serial,"
-    "  currency_code, amount_minor, region, state)"
+    "  currency_code, amount_minor, region, state, principal)"
     " SELECT $2, $3, redemption_id, code_hash, serial, currency_code, amount_minor, region,"
-    "  'PENDING' FROM reserved RETURNING *) "
+    "  'PENDING', nullif($4, '') FROM reserved RETURNING *) "
     "SELECT " +
         RedemptionColumns("ins") + ", " + CodeColumns("seen") + ", " + RedemptionColumns("prior") +
         " FROM (SELECT 1) one"
@@ -89,7 +93,8 @@ const pg::Statement kLookupMany{
         "   WHERE h.i = q.i LIMIT 1) c ON true"
         " LEFT JOIN redemptions r ON r.account_id = q.account_id AND r.request_id = q.request_id"
         " ORDER BY q.i"};
-// cv_reserve for a batch, with the parameters of cv_lookup_many. Two items
+// cv_reserve for a batch, with the parameters of cv_lookup_many and $5 each
+// item's principal ("" for none). Two items
 // for one code: the UPDATE takes the code once, for one of them; the other
 // sees it ACTIVE yet not reserved, as a concurrent loser does. An item whose
 // request id has a redemption already reserves nothing and gets that one. A
@@ -101,8 +106,8 @@ const pg::Statement kLookupMany{
 // (account, request id) in a batch twice.
 const pg::Statement kReserveMany{
     "cv_reserve_many",
-    "WITH q AS (SELECT * FROM unnest($1::text[], $2::text[]) WITH ORDINALITY"
-    "   AS q(account_id, request_id, i)), "
+    "WITH q AS (SELECT * FROM unnest($1::text[], $2::text[], $5::text[]) WITH ORDINALITY"
+    "   AS q(account_id, request_id, principal, i)), "
     "h AS (SELECT * FROM unnest($3::bigint[], $4::bytea[]) AS h(i, code_hash)), "
     "reserved AS ("
     " UPDATE codes c SET state = 'REDEEMING', redemption_id = gen_random_uuid() FROM h"
@@ -114,9 +119,10 @@ const pg::Statement kReserveMany{
     "   c.redemption_id), "
     "ins AS ("
     " INSERT INTO redemptions (account_id, request_id, redemption_id, code_hash, serial,"
-    "  currency_code, amount_minor, region, state)"
+    "  currency_code, amount_minor, region, state, principal)"
     " SELECT q.account_id, q.request_id, r.redemption_id, r.code_hash, r.serial,"
-    "  r.currency_code, r.amount_minor, r.region, 'PENDING' FROM reserved r JOIN q ON q.i = r.i"
+    "  r.currency_code, r.amount_minor, r.region, 'PENDING', nullif(q.principal, '')"
+    "  FROM reserved r JOIN q ON q.i = r.i"
     " RETURNING *) "
     "SELECT q.i, " +
         RedemptionColumns("ins") + ", " + CodeColumns("seen") + ", " + RedemptionColumns("prior") +
@@ -166,7 +172,8 @@ const pg::Statement kReject{
 // A code's last change, for the code aliased `c`.
 const std::string kLastChangeJoin =
     " LEFT JOIN LATERAL (SELECT * FROM code_events WHERE code_events.code_hash = c.code_hash"
-    " ORDER BY event_id DESC LIMIT 1) e ON true";
+    " ORDER BY event_id DESC LIMIT 1) e ON true" +
+    ChangeRedemptionJoin();
 // Each serial's code after its 1-based index (an unknown serial has no row).
 const pg::Statement kStatusBySerials{"cv_status_by_serials",
                                      "SELECT q.i, " + CodeColumns("c") + ", " + ChangeColumns() +
@@ -179,17 +186,18 @@ const pg::Statement kStatusByHashes{
                                kLastChangeJoin + " WHERE c.code_hash = ANY($1::bytea[]) LIMIT 1"};
 
 BatchParams ParamsOf(const std::vector<ReserveRequest>& batch) {
-  std::vector<std::string> accounts, requests, items, hashes;
+  std::vector<std::string> accounts, requests, items, hashes, principals;
   for (size_t i = 0; i < batch.size(); ++i) {
     accounts.push_back(batch[i].account_id);
     requests.push_back(batch[i].request_id);
+    principals.push_back(batch[i].principal);
     for (const std::string& h : batch[i].code_hashes) {
       items.push_back(std::to_string(i + 1));
       hashes.push_back(h);
     }
   }
   return {pg::TextArray(accounts), pg::TextArray(requests), pg::TextArray(items),
-          pg::ByteaArray(hashes)};
+          pg::ByteaArray(hashes), pg::TextArray(principals)};
 }
 
 }  // namespace giftcard::code_vault

@@ -26,10 +26,14 @@ inline constexpr int kCodeColumnCount = 17;
 std::string RedemptionColumns(const std::string& t = "");
 inline constexpr int kRedemptionColumnCount = 15;
 
-// The columns CodeChangeFromRow reads, of code_events aliased `e` (a
-// function, as the others: statements in other files are built from it
-// during static initialization).
+// The columns CodeChangeFromRow reads, of code_events aliased `e` and its
+// redemption `rd` (ChangeRedemptionJoin) (a function, as the others:
+// statements in other files are built from it during static
+// initialization). A redemption's steps are named by its caller's
+// principal and request id, an admin's change by the admin's.
 std::string ChangeColumns();
+// Joins `rd`, the redemption a change of `e` belongs to (none for most).
+std::string ChangeRedemptionJoin();
 inline constexpr int kChangeColumnCount = 8;
 
 // cv_find_redemption, cv_lookup, cv_reserve, cv_lookup_many,
@@ -48,7 +52,7 @@ extern const pg::Statement kStatusByHashes;
 
 // The batch parameters shared by cv_lookup_many and cv_reserve_many.
 struct BatchParams {
-  std::string account_ids, request_ids, hash_items, hashes;
+  std::string account_ids, request_ids, hash_items, hashes, principals;
 };
 BatchParams ParamsOf(const std::vector<ReserveRequest>& batch);
 

@@ -143,7 +143,8 @@ http::Response HttpFrontend::Refused(http::Refusal refusal) {
 bool HttpFrontend::ServeAsset(const http::Request& req, http::Response& res) const {
   if (req.method != "GET" && req.method != "HEAD") return false;
   const std::string path(req.RawPath());
-  if (path == "/console") {
+  // The gateway's root is for people: the console.
+  if (path == "/console" || path == "/") {
     res.status = 302;
     res.SetHeader("Location", "/console/");
     return true;

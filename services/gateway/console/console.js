@@ -115,24 +115,60 @@
     go(`#/code/${encodeURIComponent(code.serial)}`);
   }
 
+  // "REDEEMING → REDEEMED, 2026-12-07 10:00:00 UTC, by storefront (request r-1)".
+  function changeText(c) {
+    if (!c || !c.to_state) return '—';
+    const from = c.from_state ? `${enumName(c.from_state, 'CODE_STATE_')} → ` : '';
+    const who = c.principal ? `, by ${c.principal}` : '';
+    const req = c.request_id ? ` (request ${c.request_id})` : '';
+    const why = c.reason ? `: ${c.reason}` : '';
+    return `${from}${enumName(c.to_state, 'CODE_STATE_')}, ${time(c.change_time)}${who}${req}${why}`;
+  }
+
+  // Every change of the card, oldest first: who did what, why.
+  function historyTable(changes) {
+    const rows = changes.map((c) => el('tr', {},
+      el('td', { text: time(c.change_time) }),
+      el('td', { text: c.from_state ? enumName(c.from_state, 'CODE_STATE_') : '—' }),
+      el('td', { text: enumName(c.to_state, 'CODE_STATE_') }),
+      el('td', { text: c.principal || '—' }),
+      el('td', { text: c.reason || '—' }),
+      el('td', { text: c.request_id || '—' })));
+    // Scrolls within its box on a phone, as the statement does.
+    return el('div', { class: 'table-wrap' }, el('table', { id: 'code-history' },
+      el('caption', { text: `History (${rows.length} changes, oldest first)` }),
+      el('thead', {}, el('tr', {},
+        ...['Time', 'From', 'To', 'Who', 'Why', 'Request'].map((t) => el('th', { scope: 'col', text: t })))),
+      el('tbody', {}, ...rows)));
+  }
+
   async function showCode(serial) {
     clearMessages();
     status(`Looking up ${serial}…`);
-    const code = await api('GET', `/v1/codes/${encodeURIComponent(serial)}`);
+    const id = encodeURIComponent(serial);
+    const [code, history] = await Promise.all([
+      api('GET', `/v1/codes/${id}`),
+      can('CodeVault/ListCodeChanges')
+        ? api('GET', `/v1/codes/${id}/changes?page_size=100`) : Promise.resolve(null),
+    ]);
+    // The box shows the card on the page, whichever way the page was reached.
+    $('serial').value = code.serial;
     const state = enumName(code.state, 'CODE_STATE_');
     const account = code.redeemed_by_account_id
       ? link(`#/account/${encodeURIComponent(code.redeemed_by_account_id)}`, code.redeemed_by_account_id, 'code-account')
       : '—';
+    // What support is asked first comes first: state, value, the last change.
     const nodes = [list([
       ['State', el('span', { class: 'state', text: state }), 'code-state'],
       ['Value', money(code.amount), 'code-value'],
+      ['Last change', changeText(code.last_change), 'code-last-change'],
+      ['Redeemed by', account],
       ['Region', code.region, 'code-region'],
       ['Batch', code.batch_id],
       ['PIN ends in', code.pin_last4],
       ['Issued', time(code.create_time)],
       ['Activated', time(code.activate_time)],
       ['Redeemed', time(code.redeem_time)],
-      ['Redeemed by', account],
       ['Redemption', code.redemption_id],
       ['Expires', time(code.expire_time)],
       ['Voided', code.void_time ? `${time(code.void_time)}: ${code.void_reason}` : '—'],
@@ -143,6 +179,7 @@
     } else if ((state === 'ACTIVE' || state === 'ISSUED') && can('CodeVault/BlockCodes')) {
       nodes.push(holdForm(code.serial, 'block', 'Block card', 'codes:block', 'Card blocked.'));
     }
+    if (history) nodes.push(historyTable(history.changes || []));
     render(`Card ${code.serial}`, ...nodes);
     status(noteAfterLookup);
     noteAfterLookup = '';
@@ -168,6 +205,7 @@
 
   async function showAccount(accountId) {
     clearMessages();
+    $('serial').value = '';  // The box names a card; this page is not one.
     status(`Opening ${accountId}…`);
     const id = encodeURIComponent(accountId);
     const [account, ledger] = await Promise.all([
@@ -211,6 +249,7 @@
 
   async function showInvoice(invoiceId) {
     clearMessages();
+    $('serial').value = '';  // The box names a card; this page is not one.
     status(`Opening invoice ${invoiceId}…`);
     const app = await api('GET', `/v1/invoices/${encodeURIComponent(invoiceId)}/creditApplication`);
     render(`Invoice ${app.invoice_id}`, list([

@@ -8,10 +8,12 @@
 #include <optional>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "errors/status.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
@@ -147,6 +149,40 @@ absl::Status FieldStatus(const FieldError& e, std::string* field) {
   return absl::InvalidArgumentError(absl::StrCat(e.field, ": ", e.why));
 }
 
+// protobuf's JSON parser names the field first ("acount_id: Cannot find
+// field.", "(state): invalid value ... for type TYPE_ENUM"); the caller gets
+// a field violation in our words instead, named as the caller wrote it (a
+// route whose body is one field, `body_field`, takes that field's fields).
+absl::Status ParseFailure(const Descriptor* input, absl::string_view body_field,
+                          absl::string_view message, std::string* field) {
+  const size_t colon = message.find(": ");
+  if (colon == absl::string_view::npos || colon == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the request does not fit ", input->full_name(), ": ", message));
+  }
+  absl::string_view path = message.substr(0, colon);
+  if (absl::ConsumePrefix(&path, "(")) absl::ConsumeSuffix(&path, ")");
+  std::string why(absl::StripSuffix(message.substr(colon + 2), "."));
+  std::vector<std::string> canonical;
+  const FieldDescriptor* f = ResolveField(input, path, &canonical);
+  if (absl::StartsWith(why, "Cannot find field") || f == nullptr) {
+    why = absl::StrCat("no such field in ", input->name());
+  } else if (f->enum_type() != nullptr) {
+    std::vector<std::string> names;
+    for (int i = 1; i < f->enum_type()->value_count(); ++i) {
+      names.push_back(f->enum_type()->value(i)->name());
+    }
+    why = absl::StrCat("must be one of ", absl::StrJoin(names, ", "));
+  } else if (!why.empty()) {
+    why[0] = absl::ascii_tolower(static_cast<unsigned char>(why[0]));
+  }
+  absl::string_view as_written = path;
+  if (!body_field.empty() && body_field != "*") {
+    absl::ConsumePrefix(&as_written, absl::StrCat(body_field, "."));
+  }
+  return FieldStatus({std::string(as_written), why}, field);
+}
+
 std::string CodeName(absl::StatusCode code) { return absl::StatusCodeToString(code); }
 
 json DetailsJson(const google::rpc::Status& status) {
@@ -263,10 +299,7 @@ absl::Status BuildRequest(const Route& route, const PathTemplate::Bindings& bind
   request->Clear();
   const auto parsed = google::protobuf::util::JsonStringToMessage(
       root.dump(-1, ' ', false, json::error_handler_t::replace), request, options);
-  if (!parsed.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("not a ", input->full_name(), ": ", std::string(parsed.message())));
-  }
+  if (!parsed.ok()) return ParseFailure(input, route.body, std::string(parsed.message()), field);
   return absl::OkStatus();
 }
 

@@ -41,6 +41,22 @@ TEST(ValidateTest, Serials) {
   }
 }
 
+TEST(ValidateTest, ASerialIsForgivenItsSpellingAsAPinIs) {
+  for (const char* typed : {"GC000001000001", "gc000001000001", " GC000001000001",
+                            "GC-000001-000001", "gc 000001 000001\n",
+                            "GC\xC2\xA0"
+                            "000001.000001",
+                            "GC_000001/000001"}) {
+    EXPECT_EQ(CanonicalSerial(typed), "GC000001000001") << typed;
+    EXPECT_TRUE(Serial("serial", CanonicalSerial(typed)).ok()) << typed;
+  }
+  // Only the spelling: what is not a serial stays one that Serial refuses.
+  for (const char* typed :
+       {"", "GC00000100000", "GX000001000001", "GC00000100000l", "ABCD-EFGH-JKMN-PQRS"}) {
+    EXPECT_FALSE(Serial("serial", CanonicalSerial(typed)).ok()) << typed;
+  }
+}
+
 TEST(ValidateTest, ClientAddressesHaveOneKeyWhateverTheirSpelling) {
   for (const char* same : {"203.0.113.77", "::ffff:203.0.113.77", "::FFFF:203.0.113.77",
                            "0:0:0:0:0:ffff:cb00:714d", "::ffff:cb00:714d"}) {
