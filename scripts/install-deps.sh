@@ -51,3 +51,13 @@ if ! command -v buf >/dev/null; then
   echo "installing: @bufbuild/buf (npm)" >&2
   "${SUDO[@]}" npm install -g --silent @bufbuild/buf@1.75.0 >/dev/null
 fi
+# The OpenAPI document's checks (scripts/openapi-check.sh): Redocly CLI's
+# linter and openapi-typescript, as an API's users would run them.
+if ! command -v redocly >/dev/null; then
+  echo "installing: @redocly/cli (npm)" >&2
+  "${SUDO[@]}" npm install -g --silent @redocly/cli@1.34.20 >/dev/null
+fi
+if ! command -v openapi-typescript >/dev/null; then
+  echo "installing: openapi-typescript (npm)" >&2
+  "${SUDO[@]}" npm install -g --silent openapi-typescript@7.9.1 >/dev/null
+fi

@@ -35,11 +35,14 @@ class SchemaBuilder {
  public:
   // The schema of one field's value (a repeated field: of the list).
   json FieldSchema(const FieldDescriptor* field) {
-    json schema = ValueSchema(field);
-    if (field->is_map()) {
-      schema = {{"type", "object"},
-                {"additionalProperties", ValueSchema(field->message_type()->map_value())}};
-    } else if (field->is_repeated()) {
+    // A map is an object of its values: its entry message is no schema of
+    // its own (one would be a component nothing refers to).
+    json schema =
+        field->is_map()
+            ? json{{"type", "object"},
+                   {"additionalProperties", ValueSchema(field->message_type()->map_value())}}
+            : ValueSchema(field);
+    if (!field->is_map() && field->is_repeated()) {
       schema = {{"type", "array"}, {"items", schema}};
     }
     const std::string comment = CommentOf(field);
@@ -155,11 +158,23 @@ absl::StatusOr<std::string> OpenApiDocument(const RouteTable& routes) {
   SchemaBuilder schemas;
   json paths = json::object();
   std::map<const google::protobuf::MethodDescriptor*, int> bindings_of;
-  const json error_response = {
-      {"description",
-       "An error: google.rpc.Status as JSON (AIP-193), its details carrying a "
-       "google.rpc.ErrorInfo whose reason names the case."},
-      {"content", {{"application/json", {{"schema", {{"$ref", Ref(kErrorSchema)}}}}}}}};
+  // One error shape (AIP-193) under each status a call may answer.
+  auto error_response = [](const std::string& when) {
+    return json{
+        {"description", when + ": google.rpc.Status as JSON (AIP-193), its details carrying a "
+                               "google.rpc.ErrorInfo whose reason names the case."},
+        {"content", {{"application/json", {{"schema", {{"$ref", Ref(kErrorSchema)}}}}}}}};
+  };
+  const json error_responses = {
+      {"BadRequest", error_response("INVALID_ARGUMENT (a BadRequest detail names the field), "
+                                    "FAILED_PRECONDITION or OUT_OF_RANGE")},
+      {"Unauthenticated", error_response("UNAUTHENTICATED: no or an unknown bearer token")},
+      {"PermissionDenied", error_response("PERMISSION_DENIED: the caller may not call this")},
+      {"TooManyRequests",
+       error_response("RESOURCE_EXHAUSTED: a limit; RetryInfo and Retry-After say when")},
+      {"Unavailable", error_response("UNAVAILABLE: retry with the same request_id")},
+      {"Error", error_response("Any other error (404 NOT_FOUND, 409 ABORTED or ALREADY_EXISTS, "
+                               "504 DEADLINE_EXCEEDED, …)")}};
   for (const Route& route : routes.routes()) {
     const google::protobuf::MethodDescriptor* method = route.method;
     const Descriptor* input = method->input_type();
@@ -217,7 +232,14 @@ absl::StatusOr<std::string> OpenApiDocument(const RouteTable& routes) {
                                 "line comes as a last line {\"error\": …}."
                               : "OK"},
           {"content", ok_content}}},
-        {"default", error_response}};
+        // The 4xx and 5xx every call may answer, each the same error shape,
+        // so client generators know it; `default` for the rest.
+        {"400", {{"$ref", "#/components/responses/BadRequest"}}},
+        {"401", {{"$ref", "#/components/responses/Unauthenticated"}}},
+        {"403", {{"$ref", "#/components/responses/PermissionDenied"}}},
+        {"429", {{"$ref", "#/components/responses/TooManyRequests"}}},
+        {"503", {{"$ref", "#/components/responses/Unavailable"}}},
+        {"default", {{"$ref", "#/components/responses/Error"}}}};
     std::string http_method = route.http_method;
     absl::AsciiStrToLower(&http_method);
     paths[OpenApiPath(route.path.text())][http_method] = op;
@@ -242,13 +264,17 @@ absl::StatusOr<std::string> OpenApiDocument(const RouteTable& routes) {
       {"info",
        {{"title", "Gift-card suite HTTP/JSON API"},
         {"version", "v1"},
+        {"license", {{"name", "Proprietary: the gift-card suite's operator"}}},
         {"description",
          "giftcard-gateway's transcoding of the giftcard.v1 gRPC services (google.api.http "
          "annotations). Send `Authorization: Bearer <token>`; JSON uses proto field names."}}},
+      // Relative: the gateway that serves this document serves the API.
+      {"servers", json::array({{{"url", "/"}, {"description", "this gateway"}}})},
       {"security", json::array({{{"bearer", json::array()}}})},
       {"paths", paths},
       {"components",
        {{"securitySchemes", {{"bearer", {{"type", "http"}, {"scheme", "bearer"}}}}},
+        {"responses", error_responses},
         {"schemas", schemas.schemas()}}}};
   return doc.dump(2) + "\n";
 }
