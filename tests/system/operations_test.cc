@@ -9,6 +9,7 @@
 #include <future>
 #include <map>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
@@ -447,7 +448,7 @@ TEST(OperationsTest, APinTypedAsASerialIsRefusedAndNeverLogged) {
   ASSERT_EQ(codes.size(), 1u);
   const std::string pin = codes[0].code();
   for (const std::string& serial :
-       std::vector<std::string>{pin, "gc000002000002", "GC00000200000", "GC1"}) {
+       std::vector<std::string>{pin, "GC00000200000", "gc0000020000x2", "GC1"}) {
     v1::GetCodeStatusRequest r;
     r.set_serial(serial);
     v1::CodeStatus out;
@@ -457,6 +458,12 @@ TEST(OperationsTest, APinTypedAsASerialIsRefusedAndNeverLogged) {
     EXPECT_THAT(suite.code_vault->SettledLog(), Not(HasSubstr(serial)));
   }
   EXPECT_THAT(suite.code_vault->SettledLog(), HasSubstr("\"serial\":\"(invalid)\""));
+  // A serial's spelling is forgiven (case, separators): that is no PIN.
+  v1::GetCodeStatusRequest lower;
+  lower.set_serial(absl::AsciiStrToLower(codes[0].serial()).insert(8, "-"));
+  v1::CodeStatus found;
+  EXPECT_TRUE(suite.vault_stub->GetCodeStatus(Context(kAdminToken).get(), lower, &found).ok());
+  EXPECT_EQ(found.serial(), codes[0].serial());
   // The real serial still answers, and is logged.
   v1::GetCodeStatusRequest r;
   r.set_serial(codes[0].serial());
