@@ -11,8 +11,12 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD_DIR=${GIFTCARD_BUILD_DIR:-$ROOT/build}
-"$ROOT/scripts/install-deps.sh"
-"$ROOT/scripts/build.sh"
+# GIFTCARD_DEMO_BUILT=1: the packages are there and the build is done (the
+# README's test runs the demo so); install and build are skipped.
+if [[ ${GIFTCARD_DEMO_BUILT:-0} != 1 ]]; then
+  "$ROOT/scripts/install-deps.sh"
+  "$ROOT/scripts/build.sh"
+fi
 "$ROOT/deploy/local/stack.sh" up
 # shellcheck disable=SC1091
 source "${GIFTCARD_STACK_DIR:-/tmp/giftcard-stack}/env"
@@ -72,8 +76,30 @@ curl -fsS -X POST "$GATEWAY_URL/v1/codes:redeem" \
   sed 's/^/    /'
 echo
 
+
+# Four more cards, issued and not yet activated, for the README's admin
+# examples; and the names the README's examples use ($DEMO_*).
+spare="$stack_dir/demo/spare-$(date +%Y%m%d-%H%M%S).csv"
+giftctl codes issue --count=4 --amount=25.00 --currency=EUR --region=DE --plaintext \
+  --out="$spare" >/dev/null
+spare_serial=$(sed -n 2p "$spare" | cut -d, -f1)
+spare_batch=$(giftctl codes status --json "$spare_serial" | sed -n 's/.*"batch_id":"\([^"]*\)".*/\1/p')
+cat >"$stack_dir/demo/env" <<ENV
+# Written by scripts/demo.sh: what the README's examples name. Source it
+# after the stack's env file.
+export DEMO_DIR=$stack_dir/demo
+export DEMO_CARDS=$cards            # serial,pin of the demo's three cards (0600)
+export DEMO_SERIAL=$serial          # the card giftdemo redeemed
+export DEMO_ACCOUNT=$account        # the account it credited
+export DEMO_INVOICE=inv-$run_id-2   # the invoice that left credit.low behind
+export DEMO_BATCH=$batch
+export DEMO_SPARE_CARDS=$spare      # four more cards, issued, not activated
+export DEMO_SPARE_BATCH=$spare_batch
+ENV
+
 echo
 echo "demo: done. The stack is still running: deploy/local/stack.sh status | down"
+echo "demo: the README's examples use \$DEMO_* from $stack_dir/demo/env (source it after the stack's env)"
 echo "demo: the cards' PINs are in $cards (mode 0600; deleted by the next up or down). Look one up:"
 echo "demo:   sed -n 2p $cards | cut -d, -f2 | giftctl codes status --pin_stdin"
 echo "demo: HTTP/JSON API at $GATEWAY_URL/v1/ (OpenAPI document: $GATEWAY_URL/v1/openapi.json)"
