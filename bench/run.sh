@@ -272,7 +272,7 @@ work of the preparation or of the window before. A ratio
 compares figures of one round; the verdict is on the median.
 Command: \`bench/run.sh\`.
 
-## Targets (issues 6, 13 and 28)
+## Targets
 
 | target | ratio in each round | median | |
 |---|---|---|---|

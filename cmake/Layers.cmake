@@ -10,11 +10,8 @@
 # giftcard_layer_library(<name> SOURCES ... LIBS ...): storage/, peers/, api/.
 function(giftcard_layer_library name)
   cmake_parse_arguments(ARG "" "" "SOURCES;LIBS" ${ARGN})
-  add_library(${name} ${ARG_SOURCES})
-  add_library(giftcard::${name} ALIAS ${name})
-  target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR})
-  target_compile_options(${name} PRIVATE ${GIFTCARD_WARNINGS})
-  target_link_libraries(${name} PUBLIC ${ARG_LIBS})
+  giftcard_cc_library(NAME ${name} TARGET ${name} INCLUDE_DIR ${PROJECT_SOURCE_DIR}
+                      SRCS ${ARG_SOURCES} DEPS ${ARG_LIBS})
 endfunction()
 
 function(giftcard_domain_library name)

@@ -13,7 +13,7 @@ SELECT create_distributed_table('refusals', 'request_id', colocate_with => 'tran
 -- One decision per request id: with the transfer or refusal it decides.
 SELECT create_distributed_table('decisions', 'request_id', colocate_with => 'transfers');
 
--- The transactional outbox (issue 15): reference tables for now, so the
+-- The transactional outbox: reference tables for now, so the
 -- triggers on distributed tables can write them in the same transaction;
 -- every event write then reaches every node. A per-shard outbox, each with
 -- its own counter, is the plan once Citus is adopted (docs/decisions.md,

@@ -7,7 +7,7 @@
 -- names one invoice.
 SELECT create_distributed_table('credit_applications', 'invoice_id');
 
--- The transactional outbox (issue 15): reference tables for now, so the
+-- The transactional outbox: reference tables for now, so the
 -- triggers on distributed tables can write them in the same transaction;
 -- every event write then reaches every node. A per-shard outbox, each with
 -- its own counter, is the plan once Citus is adopted (docs/decisions.md,

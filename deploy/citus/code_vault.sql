@@ -21,7 +21,7 @@ SELECT create_distributed_table('admin_requests', 'request_id');
 -- the code's row lock every clawback takes first (FOR UPDATE OF codes).
 SELECT create_distributed_table('clawbacks', 'request_id');
 
--- The transactional outbox (issue 15): reference tables for now, so the
+-- The transactional outbox: reference tables for now, so the
 -- triggers on distributed tables can write them in the same transaction;
 -- every event write then reaches every node. A per-shard outbox, each with
 -- its own counter, is the plan once Citus is adopted (docs/decisions.md,

@@ -14,6 +14,13 @@
 
 namespace giftcard::codes {
 
+std::vector<std::string> DigestsOf(const std::vector<CodeHash>& hashes) {
+  std::vector<std::string> out;
+  out.reserve(hashes.size());
+  for (const CodeHash& h : hashes) out.push_back(h.digest);
+  return out;
+}
+
 std::string Sha256Hex(absl::string_view data) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);

@@ -19,6 +19,9 @@ struct CodeHash {
   std::string digest;  // 32 raw bytes.
 };
 
+// The digests of `hashes`, in order (a batch's keys for a lookup).
+std::vector<std::string> DigestsOf(const std::vector<CodeHash>& hashes);
+
 // SHA-256 of `data` as 64 hex digits (request fingerprints).
 std::string Sha256Hex(absl::string_view data);
 

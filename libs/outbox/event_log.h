@@ -1,4 +1,4 @@
-// A service's transactional outbox (issue 15, item 6), on its own Postgres.
+// A service's transactional outbox, on its own Postgres.
 // Changes write their events to event_outbox in their own transaction (each
 // service's triggers, schema/NNN_events.sql); EventLog relays them to the
 // events table, numbering them in the order they became visible, prunes old

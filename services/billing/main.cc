@@ -1,6 +1,5 @@
 // billing: applies account credit to invoices. Wiring only.
 #include "absl/flags/flag.h"
-#include "auth/serving.h"
 #include "backlog/backlog.h"
 #include "batch/batcher.h"
 #include "config/config.h"
@@ -9,15 +8,13 @@
 #include "metrics/registry.h"
 #include "outbox/event_log.h"
 #include "outbox/runtime.h"
-#include "pg/health_probe.h"
 #include "pg/loop_client.h"
-#include "pg/migrations.h"
 #include "pg/pool.h"
 #include "server/bootstrap.h"
 #include "server/client.h"
-#include "server/engine_calls.h"
 #include "server/flags.h"
 #include "server/periodic.h"
+#include "service_start/service_start.h"
 #include "services/billing/api/billing_handler.h"
 #include "services/billing/billing_migrations.h"
 #include "services/billing/domain/billing_service.h"
@@ -41,29 +38,50 @@ ABSL_FLAG(bool, engine, true,
 ABSL_FLAG(absl::Duration, recovery_min_age, absl::Seconds(10),
           "an application unchanged for less than this is left to its own call");
 
-int main(int argc, char** argv) {
-  using namespace giftcard;
-  server::BlockTerminationSignals();
-  server::IgnoreBrokenPipes();
-  server::ReportCrashes();
-  config::ParseFlags(argc, argv, "billing: applies account credit to invoices");
-  log::SetServiceName("billing");
-  if (!server::PinToCpusFromFlag()) return 2;
+namespace {
 
-  // Configuration errors stop the start before any database work.
-  server::ServeOptions serve = server::ServeOptionsFromFlags("billing");
-  serve.grpc_service_name = giftcard::v1::Billing::service_full_name();
-  absl::StatusOr<std::unique_ptr<auth::Authorizer>> authorizer = auth::AuthorizerForServing(serve);
-  if (!authorizer.ok()) return 2;
-  std::optional<server::CallRunnerOptions> call_options = server::CallRunnerOptionsFromFlags();
-  if (!call_options) return 2;
-  const std::optional<std::string> pg_dsn = server::RequiredPgDsn();
-  if (!pg_dsn) return 2;
-  const std::string& dsn = *pg_dsn;
-  if (!pg::MigrateWithRetry(dsn, billing::Migrations(), billing::kMigrationLockKey,
-                            absl::Seconds(60))
-           .ok())
-    return 1;
+using namespace giftcard;
+
+// The engine: ApplyCredit from the handler to the answer on one thread
+// that owns its connections (docs/decisions.md, "One engine per service").
+// Its parts are destroyed after the loop has stopped.
+struct BillingEngine : service_start::Engine {
+  BillingEngine() : Engine("billing-engine") {}
+  std::unique_ptr<billing::LoopApplicationStore> store;
+  std::unique_ptr<billing::LoopAccountDebit> debit;
+
+  void Start(const std::string& dsn) {
+    const size_t max_batch = static_cast<size_t>(server::SqlMaxBatchFlag());
+    store = std::make_unique<billing::LoopApplicationStore>(
+        loop(), ConnectPostgres(dsn, billing::LoopApplicationStore::Statements()),
+        billing::LoopApplicationStore::Options{
+            .max_batch = max_batch,
+            .on_batch = [](const std::string& stage) { return batch::SizeObserver(stage); }});
+    debit = std::make_unique<billing::LoopAccountDebit>(
+        loop(),
+        server::MakeChannel(absl::GetFlag(FLAGS_account_credit_address),
+                            server::PeerTlsFromFlags()),
+        absl::GetFlag(FLAGS_account_credit_token), absl::GetFlag(FLAGS_debit_timeout),
+        billing::LoopAccountDebit::Options{.max_batch = max_batch});
+    Run();
+  }
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int exit_code = 0;
+  std::optional<service_start::Service> started =
+      service_start::StartService(argc, argv,
+                                  {.name = "billing",
+                                   .about = "billing: applies account credit to invoices",
+                                   .grpc_service_name = giftcard::v1::Billing::service_full_name(),
+                                   .migrations = billing::Migrations(),
+                                   .migration_lock_key = billing::kMigrationLockKey},
+                                  &exit_code);
+  if (!started) return exit_code;
+  server::ServeOptions& serve = started->serve;
+  const std::string& dsn = started->dsn;
   pg::Pool pool(
       {.dsn = dsn, .size = server::PgPoolSizeFlag()},
       pg::JoinStatements({outbox::EventLog::Statements(), billing::PgApplicationStore::Statements(),
@@ -80,39 +98,15 @@ int main(int argc, char** argv) {
                                 .retention = server::EventRetentionFlag()});
   serve.on_shutdown = [&events] { events.Stop(); };
   backlog::Gauges backlog_gauges(pool, billing::BacklogStatements(), server::BacklogIntervalFlag());
-  server::CallRunner calls(std::move(*call_options));  // Stops once the server has drained.
+  server::CallRunner calls(std::move(started->call_options));  // Stops once the server has drained.
   billing::BillingHandler handler(
-      service, **authorizer, [&pool] { return billing::ReadAuditFacts(pool); }, calls,
+      service, *started->authorizer, [&pool] { return billing::ReadAuditFacts(pool); }, calls,
       events.watch());
-  // The engine: ApplyCredit from the handler to the answer on one thread
-  // that owns its connections (docs/decisions.md, "One engine per service").
-  // Its parts are destroyed after the loop has stopped.
-  engine::Loop loop("billing-engine");
-  std::unique_ptr<pg::LoopClient> engine_pg;
-  std::unique_ptr<billing::LoopApplicationStore> engine_store;
-  std::unique_ptr<billing::LoopAccountDebit> engine_debit;
+  BillingEngine engine;
   if (absl::GetFlag(FLAGS_engine)) {
-    engine_pg = std::make_unique<pg::LoopClient>(
-        loop, pg::LoopClientOptions{.dsn = dsn,
-                                    .statements = billing::LoopApplicationStore::Statements(),
-                                    .setup_sql = pg::SessionSettings({})});
-    engine_store = std::make_unique<billing::LoopApplicationStore>(
-        loop, *engine_pg,
-        billing::LoopApplicationStore::Options{
-            .max_batch = static_cast<size_t>(server::SqlMaxBatchFlag()),
-            .on_batch = [](const std::string& stage) { return batch::SizeObserver(stage); }});
-    engine_debit = std::make_unique<billing::LoopAccountDebit>(
-        loop,
-        server::MakeChannel(absl::GetFlag(FLAGS_account_credit_address),
-                            server::PeerTlsFromFlags()),
-        absl::GetFlag(FLAGS_account_credit_token), absl::GetFlag(FLAGS_debit_timeout),
-        billing::LoopAccountDebit::Options{.max_batch =
-                                               static_cast<size_t>(server::SqlMaxBatchFlag())});
-    server::ExportEngineMetrics(loop);
-    loop.Start();
+    engine.Start(dsn);
     handler.UseEngine(
-        {.run = [&loop](absl::AnyInvocable<void() &&> task) { loop.Post(std::move(task)); },
-         .ports = {*engine_store, *engine_debit}});
+        {.run = service_start::RunOn(engine.loop()).run, .ports = {*engine.store, *engine.debit}});
   }
   metrics::Global().AddCallback(
       "giftcard_saga_unknown_outcomes_total",
@@ -124,14 +118,11 @@ int main(int argc, char** argv) {
       server::CountedRecoveryPass([&service, min_age = absl::GetFlag(FLAGS_recovery_min_age)] {
         return service.RecoverUnsettled(min_age, 100);
       }));
-  serve.on_grace_expired = [&pool, &loop, &engine_pg] {
+  serve.on_grace_expired = [&pool, &engine] {
     pool.Abandon();
-    if (engine_pg) loop.Post([&engine_pg] { engine_pg->Abandon(); });
+    engine.AbandonConnections();
   };
-  // Health asks the database on a connection of its own, under a deadline
-  // this process keeps: a stalled Postgres is NOT_SERVING within ~2 s.
-  pg::HealthProbe database(dsn, absl::Milliseconds(1500));
-  const int exit_code = server::Serve(serve, {&handler}, [&database] { return database.Check(); });
-  loop.Stop();  // The server has drained: no call is on the engine any more.
+  exit_code = service_start::ServeWithDatabaseHealth(serve, {&handler}, dsn);
+  engine.Stop();  // The server has drained: no call is on the engine any more.
   return exit_code;
 }

@@ -2,7 +2,6 @@
 #include <memory>
 
 #include "absl/flags/flag.h"
-#include "auth/serving.h"
 #include "backlog/backlog.h"
 #include "batch/batcher.h"
 #include "codes/hasher.h"
@@ -13,17 +12,15 @@
 #include "metrics/registry.h"
 #include "outbox/event_log.h"
 #include "outbox/runtime.h"
-#include "pg/health_probe.h"
 #include "pg/loop_client.h"
-#include "pg/migrations.h"
 #include "pg/pool.h"
 #include "redis/client.h"
 #include "redis/loop_client.h"
 #include "server/bootstrap.h"
 #include "server/client.h"
-#include "server/engine_calls.h"
 #include "server/flags.h"
 #include "server/periodic.h"
+#include "service_start/service_start.h"
 #include "services/code_vault/api/code_vault_handler.h"
 #include "services/code_vault/code_vault_migrations.h"
 #include "services/code_vault/domain/attempt_limiters.h"
@@ -78,140 +75,100 @@ ABSL_FLAG(bool, answer_before_completion, false,
 ABSL_FLAG(absl::Duration, recovery_min_age, absl::Seconds(10),
           "a PENDING redemption younger than this is left to its own call");
 
-int main(int argc, char** argv) {
-  using namespace giftcard;
-  server::BlockTerminationSignals();
-  server::IgnoreBrokenPipes();
-  server::ReportCrashes();
-  server::DisableCoreDumps();  // PINs pass through this process's memory.
-  config::ParseFlags(argc, argv, "code-vault: gift-card codes and redemptions");
-  log::SetServiceName("code-vault");
-  if (!server::PinToCpusFromFlag()) return 2;
+namespace {
 
-  absl::StatusOr<codes::CodeHasher> hasher =
-      codes::CodeHasher::FromSpec(absl::GetFlag(FLAGS_pepper_keys));
-  if (!hasher.ok()) {
-    log::Error("bad_pepper_keys", {{"status", errors::Describe(hasher.status())}});
-    return 2;
-  }
-  const std::string sentinels = absl::GetFlag(FLAGS_redis_sentinels);
-  absl::StatusOr<redis::Options> redis_options =
-      sentinels.empty() ? redis::ParseAddress(absl::GetFlag(FLAGS_redis_address))
+using namespace giftcard;
+
+// code-vault's own flags, read and checked before any database work.
+struct VaultFlags {
+  absl::StatusOr<codes::CodeHasher> hasher = absl::UnknownError("not read");
+  absl::StatusOr<redis::Options> redis_options = absl::UnknownError("not read");
+
+  bool Read() {
+    hasher = codes::CodeHasher::FromSpec(absl::GetFlag(FLAGS_pepper_keys));
+    if (!hasher.ok()) {
+      log::Error("bad_pepper_keys", {{"status", errors::Describe(hasher.status())}});
+      return false;
+    }
+    const std::string sentinels = absl::GetFlag(FLAGS_redis_sentinels);
+    redis_options = sentinels.empty()
+                        ? redis::ParseAddress(absl::GetFlag(FLAGS_redis_address))
                         : redis::ParseSentinels(sentinels, absl::GetFlag(FLAGS_redis_master_name));
-  if (!redis_options.ok()) {
-    log::Error("bad_redis_address", {{"status", errors::Describe(redis_options.status())}});
-    return 2;
+    if (!redis_options.ok()) {
+      log::Error("bad_redis_address", {{"status", errors::Describe(redis_options.status())}});
+      return false;
+    }
+    return true;
   }
+};
 
-  // Configuration errors stop the start before any database work.
-  server::ServeOptions serve = server::ServeOptionsFromFlags("code-vault");
-  serve.grpc_service_name = giftcard::v1::CodeVault::service_full_name();
-  absl::StatusOr<std::unique_ptr<auth::Authorizer>> authorizer = auth::AuthorizerForServing(serve);
-  if (!authorizer.ok()) return 2;
-  std::optional<server::CallRunnerOptions> call_options = server::CallRunnerOptionsFromFlags();
-  if (!call_options) return 2;
-  const std::optional<std::string> pg_dsn = server::RequiredPgDsn();
-  if (!pg_dsn) return 2;
-  const std::string& dsn = *pg_dsn;
-  if (!pg::MigrateWithRetry(dsn, code_vault::Migrations(), code_vault::kMigrationLockKey,
-                            absl::Seconds(60))
-           .ok())
-    return 1;
-  const std::vector<pg::Statement> statements =
-      pg::JoinStatements({outbox::EventLog::Statements(), code_vault::PgCodeStore::Statements(),
-                          code_vault::AuditStatements(), code_vault::PgReportStore::Statements(),
-                          code_vault::BacklogStatements()});
-  pg::Pool pool({.dsn = dsn, .size = server::PgPoolSizeFlag()}, statements);
-  std::unique_ptr<pg::Pool> standby;
-  if (const std::string standby_dsn = server::PgStandbyDsnFlag(); !standby_dsn.empty()) {
-    standby = std::make_unique<pg::Pool>(
-        pg::PoolOptions{.dsn = standby_dsn, .size = server::PgPoolSizeFlag()}, statements);
-  }
-  code_vault::PgCodeStore store(pool,
-                                {.max_batch = server::SqlMaxBatchFlag(), .standby = standby.get()});
-  redis::Client redis_client(*redis_options);
-  code_vault::RedisRedemptionGuard guard(redis_client);
-  code_vault::AccountCreditGateway credit(
-      server::MakeChannel(absl::GetFlag(FLAGS_account_credit_address), server::PeerTlsFromFlags()),
-      absl::GetFlag(FLAGS_account_credit_token), absl::GetFlag(FLAGS_credit_timeout),
-      {.max_batch = server::SqlMaxBatchFlag()});
-  const absl::Duration window = absl::GetFlag(FLAGS_failed_attempts_window);
-  code_vault::RedisAttemptLimiter redis_limiter(redis_client, window);
-  code_vault::InProcessAttemptLimiter local_limiter(window);
-  code_vault::FallbackAttemptLimiter limiter(redis_limiter, local_limiter);
+code_vault::VaultService::Options VaultOptionsFromFlags() {
   code_vault::VaultService::Options options;
   options.max_failures_per_account = absl::GetFlag(FLAGS_max_failures_per_account);
   options.max_failures_per_client = absl::GetFlag(FLAGS_max_failures_per_client);
   options.answer_before_completion = absl::GetFlag(FLAGS_answer_before_completion);
-  // Outlives the handler; its workers stop once the server has drained.
-  // The outbox's relay and WatchEvents (the event types of schema/008_events.sql).
-  outbox::Runtime events(pool, {.types = {"code.activated", "code.redeemed", "code.blocked",
-                                          "code.unblocked", "code.voided"},
-                                .relay_interval = server::EventRelayIntervalFlag(),
-                                .retention = server::EventRetentionFlag()});
-  serve.on_shutdown = [&events] { events.Stop(); };
-  backlog::Gauges backlog_gauges(pool, code_vault::BacklogStatements(),
-                                 server::BacklogIntervalFlag());
-  server::CallRunner calls(std::move(*call_options));
-  code_vault::VaultService service(store, guard, credit, limiter, *hasher, options);
-  code_vault::PgReportStore report_store(standby ? *standby : pool);
-  code_vault::ReportService reports(report_store);
-  code_vault::CodeVaultHandler handler(
-      service, reports, **authorizer, [&pool] { return code_vault::ReadAuditFacts(pool); }, calls,
-      events.watch());
-  // The engine: RedeemCode from the handler to the answer on one thread
-  // that owns its connections (docs/decisions.md, "One engine per service").
-  // Its parts are destroyed after the loop has stopped.
-  engine::Loop loop("vault-engine");
-  std::unique_ptr<pg::LoopClient> engine_pg;
-  std::unique_ptr<pg::LoopClient> engine_pg_completions;
-  std::unique_ptr<pg::LoopClient> engine_pg_standby;
-  std::unique_ptr<redis::LoopClient> engine_redis;
-  std::unique_ptr<code_vault::LoopRedemptionStore> engine_store;
-  std::unique_ptr<code_vault::LoopAdmission> engine_admission;
-  std::unique_ptr<code_vault::LoopAccountCredit> engine_credit;
-  if (absl::GetFlag(FLAGS_engine)) {
-    engine_pg = std::make_unique<pg::LoopClient>(
-        loop, pg::LoopClientOptions{.dsn = dsn,
-                                    .statements = code_vault::LoopRedemptionStore::Statements(),
-                                    .setup_sql = pg::SessionSettings({})});
+  return options;
+}
+
+// Failed attempts counted in Redis, and in the process while Redis is down.
+struct Limiters {
+  explicit Limiters(redis::Client& client)
+      : window(absl::GetFlag(FLAGS_failed_attempts_window)),
+        redis(client, window),
+        local(window),
+        fallback(redis, local) {}
+  const absl::Duration window;
+  code_vault::RedisAttemptLimiter redis;
+  code_vault::InProcessAttemptLimiter local;
+  code_vault::FallbackAttemptLimiter fallback;
+};
+
+// The engine: RedeemCode, CheckCode and GetCodeStatus from the handler to
+// the answer on one thread that owns its connections (docs/decisions.md,
+// "One engine per service"), and the ports the saga runs against there. Its
+// parts are destroyed after the loop has stopped.
+struct VaultEngine : service_start::Engine {
+  VaultEngine() : Engine("vault-engine") {}
+  std::unique_ptr<redis::LoopClient> redis_loop;
+  std::unique_ptr<code_vault::LoopRedemptionStore> store;
+  std::unique_ptr<code_vault::LoopAdmission> admission;
+  std::unique_ptr<code_vault::LoopAccountCredit> credit;
+
+  void Start(const std::string& dsn, const redis::Options& redis_options,
+             code_vault::FallbackAttemptLimiter& limiter, absl::Duration window) {
+    pg::LoopClient& postgres = ConnectPostgres(dsn, code_vault::LoopRedemptionStore::Statements());
+    pg::LoopClient* completions = nullptr;  // --completion_commit_without_flush
     if (absl::GetFlag(FLAGS_completion_commit_without_flush)) {
-      engine_pg_completions = std::make_unique<pg::LoopClient>(
-          loop, pg::LoopClientOptions{
-                    .dsn = dsn,
-                    .statements = code_vault::LoopRedemptionStore::Statements(),
-                    .setup_sql = pg::SessionSettings({}) + "; SET synchronous_commit = off"});
+      completions = &ConnectPostgres(dsn, code_vault::LoopRedemptionStore::Statements(),
+                                     "; SET synchronous_commit = off");
     }
+    pg::LoopClient* standby = nullptr;  // Status reads, with --pg_standby_dsn.
     if (const std::string standby_dsn = server::PgStandbyDsnFlag(); !standby_dsn.empty()) {
-      engine_pg_standby = std::make_unique<pg::LoopClient>(
-          loop,
-          pg::LoopClientOptions{.dsn = standby_dsn,
-                                .statements = code_vault::LoopRedemptionStore::StatusStatements(),
-                                .setup_sql = pg::SessionSettings({})});
+      standby = &ConnectPostgres(standby_dsn, code_vault::LoopRedemptionStore::StatusStatements());
     }
-    engine_redis = std::make_unique<redis::LoopClient>(loop, *redis_options);
-    engine_store = std::make_unique<code_vault::LoopRedemptionStore>(
-        loop, *engine_pg,
+    redis_loop = std::make_unique<redis::LoopClient>(loop(), redis_options);
+    const size_t max_batch = static_cast<size_t>(server::SqlMaxBatchFlag());
+    store = std::make_unique<code_vault::LoopRedemptionStore>(
+        loop(), postgres,
         code_vault::LoopRedemptionStore::Options{
-            .max_batch = static_cast<size_t>(server::SqlMaxBatchFlag()),
-            .completion_client = engine_pg_completions.get(),
-            .status_client = engine_pg_standby.get(),
+            .max_batch = max_batch,
+            .completion_client = completions,
+            .status_client = standby,
             .on_batch = [](const std::string& stage) { return batch::SizeObserver(stage); }});
-    engine_admission = std::make_unique<code_vault::LoopAdmission>(*engine_redis, limiter, window);
-    engine_credit = std::make_unique<code_vault::LoopAccountCredit>(
-        loop,
+    admission = std::make_unique<code_vault::LoopAdmission>(*redis_loop, limiter, window);
+    credit = std::make_unique<code_vault::LoopAccountCredit>(
+        loop(),
         server::MakeChannel(absl::GetFlag(FLAGS_account_credit_address),
                             server::PeerTlsFromFlags()),
         absl::GetFlag(FLAGS_account_credit_token), absl::GetFlag(FLAGS_credit_timeout),
-        code_vault::LoopAccountCredit::Options{.max_batch =
-                                                   static_cast<size_t>(server::SqlMaxBatchFlag())});
-    server::ExportEngineMetrics(loop);
-    loop.Start();
-    handler.UseEngine(
-        {.run = [&loop](absl::AnyInvocable<void() &&> task) { loop.Post(std::move(task)); },
-         .ports = {*engine_admission, *engine_store, *engine_credit},
-         .reads = *engine_store});
+        code_vault::LoopAccountCredit::Options{.max_batch = max_batch});
+    Run();
   }
+};
+
+void ExportVaultMetrics(const code_vault::VaultService& service,
+                        const code_vault::FallbackAttemptLimiter& limiter,
+                        const redis::Client& redis_client, const redis::LoopClient* engine_redis) {
   metrics::Global().AddCallback("giftcard_redis_guard_bypasses_total",
                                 "Redemptions that went on without the Redis guard (Redis down).",
                                 "counter", [&service] { return service.guard_bypass_count(); });
@@ -222,7 +179,7 @@ int main(int argc, char** argv) {
       "giftcard_redis_sentinel_lookups_total",
       "Times the Redis client asked the Sentinels for the master (start-up, then after each "
       "failover or lost master); 0 without --redis_sentinels.",
-      "counter", [&redis_client, &engine_redis] {
+      "counter", [&redis_client, engine_redis] {
         return redis_client.sentinel_lookups() +
                (engine_redis ? engine_redis->sentinel_lookups() : 0);
       });
@@ -230,26 +187,77 @@ int main(int argc, char** argv) {
       "giftcard_saga_unknown_outcomes_total",
       "Credit calls whose outcome stayed unknown; the redemption stays PENDING and is retried.",
       "counter", [&service] { return service.unknown_outcome_count(); });
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  VaultFlags flags;
+  int exit_code = 0;
+  std::optional<service_start::Service> started = service_start::StartService(
+      argc, argv,
+      {.name = "code-vault",
+       .about = "code-vault: gift-card codes and redemptions",
+       .disable_core_dumps = true,  // PINs pass through this process's memory.
+       .grpc_service_name = giftcard::v1::CodeVault::service_full_name(),
+       .migrations = code_vault::Migrations(),
+       .migration_lock_key = code_vault::kMigrationLockKey,
+       .check_flags = [&flags] { return flags.Read(); }},
+      &exit_code);
+  if (!started) return exit_code;
+  server::ServeOptions& serve = started->serve;
+  const std::string& dsn = started->dsn;
+  service_start::Databases databases = service_start::OpenDatabases(
+      dsn,
+      pg::JoinStatements({outbox::EventLog::Statements(), code_vault::PgCodeStore::Statements(),
+                          code_vault::AuditStatements(), code_vault::PgReportStore::Statements(),
+                          code_vault::BacklogStatements()}));
+  pg::Pool& pool = *databases.primary;
+  code_vault::PgCodeStore store(
+      pool, {.max_batch = server::SqlMaxBatchFlag(), .standby = databases.standby.get()});
+  redis::Client redis_client(*flags.redis_options);
+  code_vault::RedisRedemptionGuard guard(redis_client);
+  code_vault::AccountCreditGateway credit(
+      server::MakeChannel(absl::GetFlag(FLAGS_account_credit_address), server::PeerTlsFromFlags()),
+      absl::GetFlag(FLAGS_account_credit_token), absl::GetFlag(FLAGS_credit_timeout),
+      {.max_batch = server::SqlMaxBatchFlag()});
+  Limiters limiters(redis_client);
+  code_vault::FallbackAttemptLimiter& limiter = limiters.fallback;
+  // The outbox's relay and WatchEvents (the event types of schema/008_events.sql).
+  outbox::Runtime events(pool, {.types = {"code.activated", "code.redeemed", "code.blocked",
+                                          "code.unblocked", "code.voided"},
+                                .relay_interval = server::EventRelayIntervalFlag(),
+                                .retention = server::EventRetentionFlag()});
+  serve.on_shutdown = [&events] { events.Stop(); };
+  backlog::Gauges backlog_gauges(pool, code_vault::BacklogStatements(),
+                                 server::BacklogIntervalFlag());
+  server::CallRunner calls(std::move(started->call_options));  // Stops once the server has drained.
+  code_vault::VaultService service(store, guard, credit, limiter, *flags.hasher,
+                                   VaultOptionsFromFlags());
+  code_vault::PgReportStore report_store(databases.reads());
+  code_vault::ReportService reports(report_store);
+  code_vault::CodeVaultHandler handler(
+      service, reports, *started->authorizer, [&pool] { return code_vault::ReadAuditFacts(pool); },
+      calls, events.watch());
+  VaultEngine engine;
+  if (absl::GetFlag(FLAGS_engine)) {
+    engine.Start(dsn, *flags.redis_options, limiter, limiters.window);
+    handler.UseEngine({.run = service_start::RunOn(engine.loop()).run,
+                       .ports = {*engine.admission, *engine.store, *engine.credit},
+                       .reads = *engine.store});
+  }
+  ExportVaultMetrics(service, limiter, redis_client, engine.redis_loop.get());
   server::PeriodicTask recovery(
       "redemption-recovery", absl::GetFlag(FLAGS_recovery_interval),
       server::CountedRecoveryPass([&service, min_age = absl::GetFlag(FLAGS_recovery_min_age)] {
         return service.RecoverPending(min_age, 100);
       }));
-  // Health follows Postgres only: Redis down degrades the guard, not the service.
-  serve.on_grace_expired = [&pool, &standby, &loop, &engine_pg, &engine_pg_completions,
-                            &engine_pg_standby] {
-    pool.Abandon();
-    if (standby) standby->Abandon();
-    loop.Post([&engine_pg, &engine_pg_completions, &engine_pg_standby] {
-      for (auto* client : {&engine_pg, &engine_pg_completions, &engine_pg_standby}) {
-        if (*client) (*client)->Abandon();
-      }
-    });
+  serve.on_grace_expired = [&databases, &engine] {
+    databases.Abandon();
+    engine.AbandonConnections();
   };
-  // Health asks the database on a connection of its own, under a deadline
-  // this process keeps: a stalled Postgres is NOT_SERVING within ~2 s.
-  pg::HealthProbe database(dsn, absl::Milliseconds(1500));
-  const int exit_code = server::Serve(serve, {&handler}, [&database] { return database.Check(); });
-  loop.Stop();  // The server has drained: no call is on the engine any more.
+  // Health follows Postgres only: Redis down degrades the guard, not the service.
+  exit_code = service_start::ServeWithDatabaseHealth(serve, {&handler}, dsn);
+  engine.Stop();  // The server has drained: no call is on the engine any more.
   return exit_code;
 }

@@ -1,4 +1,4 @@
-// Failover on real engines (issue 14): the services on Patroni clusters and
+// Failover on real engines: the services on Patroni clusters and
 // Redis under Sentinel (tests/ha/ha_engines.h), under a redemption and
 // apply-credit load, while a primary is killed -9, switched over, or the
 // Redis master dies. Callers do what the contract tells them: retry

@@ -1,4 +1,4 @@
-// `GIFTCARD_HA=1 deploy/local/stack.sh up` (issue 14): one command brings the
+// `GIFTCARD_HA=1 deploy/local/stack.sh up`: one command brings the
 // suite up on Patroni clusters and Redis under Sentinel; `status` shows who
 // leads; a demo-sized flow works over the multi-host DSNs; `down` stops
 // every engine it started.

@@ -1,4 +1,4 @@
-// libs/redis with Sentinel (issue 14): the client finds the master through
+// libs/redis with Sentinel: the client finds the master through
 // real Sentinels and follows a failover, killed or planned; a write that
 // reaches a replica is UNAVAILABLE (try again), never INTERNAL.
 #include <gtest/gtest.h>

@@ -1,4 +1,6 @@
 // Test harness: Health checks and metrics scrapes of running services.
+#include "support/probes.h"
+
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -29,7 +31,6 @@
 #include "errors/status.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "server/client.h"
-#include "support/harness.h"
 #include "support/harness_internal.h"
 
 namespace giftcard::testing {

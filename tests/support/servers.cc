@@ -1,4 +1,6 @@
 // Test harness: Private Postgres clusters and Redis servers, the fixture's servers, TLS material.
+#include "support/servers.h"
+
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -28,7 +30,6 @@
 #include "errors/status.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "server/client.h"
-#include "support/harness.h"
 #include "support/harness_internal.h"
 
 namespace giftcard::testing {

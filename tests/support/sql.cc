@@ -1,4 +1,6 @@
 // Test harness: SQL against the test databases: creating them, reading them, holding row locks.
+#include "support/sql.h"
+
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -28,8 +30,8 @@
 #include "errors/status.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "server/client.h"
-#include "support/harness.h"
 #include "support/harness_internal.h"
+#include "support/suite.h"  // UniqueName
 
 namespace giftcard::testing {
 

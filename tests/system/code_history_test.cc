@@ -1,4 +1,4 @@
-// Who did it (issue 15, item 5): every admin change of a code records the
+// Who did it: every admin change of a code records the
 // caller's principal, the reason and the request id next to the change;
 // GetCodeStatus shows the latest, ListCodeChanges (and `giftctl codes
 // history`) every one; support reads them and changes nothing.

@@ -1,4 +1,4 @@
-// Events (issue 15, item 6): each service writes its events in the same
+// Events: each service writes its events in the same
 // transaction as the change (a transactional outbox) and streams them with
 // WatchEvents in commit order, resumable by id. Never lost (a process killed
 // between commit and delivery), never invented (a rolled-back change), never
@@ -366,8 +366,8 @@ TEST(EventsTest, OldEventsArePrunedAndAConsumerBehindThemIsTold) {
   EXPECT_EQ(next[0].event_id(), 4);
 }
 
-// Pruning by age must never open a gap in the middle of the ids (issue 27,
-// item 9): event_time is when a change happened, ids follow commit order, so
+// Pruning by age must never open a gap in the middle of the ids:
+// event_time is when a change happened, ids follow commit order, so
 // an older id can carry a newer time. Here event 1 is new and 2 and 3 are
 // old: an age-based DELETE took 2 and 3 and kept 1, and a consumer resuming
 // after 1 silently skipped them. Now pruning takes a prefix only, and a
@@ -396,9 +396,9 @@ TEST(EventsTest, PruningNeverLeavesASilentGap) {
   }
   // Once event 1 is old too, the whole prefix goes, and a consumer behind
   // it hears so, with where to resume.
-  ASSERT_EQ(ExecSql(suite.code_vault_dsn,
-                    "UPDATE events SET event_time = now() - interval '1 hour'"),
-            "");
+  ASSERT_EQ(
+      ExecSql(suite.code_vault_dsn, "UPDATE events SET event_time = now() - interval '1 hour'"),
+      "");
   const absl::Time give_up = absl::Now() + absl::Seconds(20);
   while (!All(*suite.vault_stub).empty() && absl::Now() < give_up) {
     absl::SleepFor(absl::Milliseconds(200));
@@ -412,7 +412,7 @@ TEST(EventsTest, PruningNeverLeavesASilentGap) {
   EXPECT_TRUE(absl::StrContains(run.err, "--after=3")) << run.err;
 }
 
-// The proto's promises (issue 27, item 10): a stop_when_caught_up read
+// The proto's promises: a stop_when_caught_up read
 // right after a call returns holds that call's events (the relay moves the
 // outbox only every 100 ms, and a read straight after RedeemCode missed
 // them); credit.added and credit.clawed_back carry the redemption id.

@@ -154,7 +154,7 @@ TEST(FaultsTest, AStalledPostgresTurnsHealthNotServingAndCallsFailInsteadOfHangi
   PgCluster::Frozen frozen(pg);
   const absl::Time frozen_at = absl::Now();
   // DESIGN.md: NOT_SERVING within 5 s of the database stalling, for each
-  // service (issue 27, item 11: it took 8.4 s, when a TCP keepalive gave up;
+  // service (it once took 8.4 s, when a TCP keepalive gave up;
   // the probe's own deadline is 1.5 s, checked every 0.5 s).
   for (const std::string& address :
        {suite.account_credit_addr, suite.code_vault_addr, suite.billing_addr}) {
@@ -185,7 +185,7 @@ TEST(FaultsTest, AStalledPostgresTurnsHealthNotServingAndCallsFailInsteadOfHangi
   EXPECT_EQ(suite.AuditReport(), "");
 }
 
-// Calls queue for batches (issue 13): a stall holds the batch in flight,
+// Calls queue for batches: a stall holds the batch in flight,
 // and the calls queued behind it must still end by their deadlines, and,
 // once Postgres is back, every redemption retried with its request id is
 // credited once: nothing lost, nothing doubled.

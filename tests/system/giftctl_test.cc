@@ -577,7 +577,7 @@ TEST_F(GiftctlTest, ErrorsSayWhatToDoInTheFlagsWords) {
   EXPECT_THAT(run.out, Not(HasSubstr("following")));
 }
 
-// What a newcomer hit, README in hand (issue 12, item 7), each now answered.
+// What a newcomer hit, README in hand, each now answered.
 TEST_F(GiftctlTest, ANewcomersMistakesGetAnswersThatSayWhatToDo) {
   // Groups: alone, their help; an unknown command lists the group's own.
   ShellRun run = Giftctl("codes");

@@ -1,5 +1,5 @@
 // deploy/local/stack.sh as a developer uses it: up, status, up again, down.
-// It says what it deletes (the data) and keeps the logs (issue 12, item 7).
+// It says what it deletes (the data) and keeps the logs.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 

@@ -25,7 +25,7 @@ std::string Series(const std::string& name, const std::string& labels, const std
   return absl::StrCat(name, "{", labels, "} ", value, "\n");
 }
 
-// Issue 28: RedeemCode runs on code-vault's engine (one loop thread); with
+// RedeemCode runs on code-vault's engine (one loop thread); with
 // --engine=false it runs on the call runner's workers and the engine's loop
 // runs nothing. Its redemptions credit the same either way.
 TEST(MetricsTest, RedemptionsRunOnTheEngineUnlessItIsTurnedOff) {
@@ -148,8 +148,8 @@ TEST(MetricsTest, ApplyCreditRunsOnTheEngineUnlessItIsTurnedOff) {
     for (int i = 0; i < kAccounts; ++i) {
       callers.emplace_back([&, i] {
         // Invoice i asks 300 + 100 i: accounts 0 to 6 hold 1,000 each.
-        statuses[i] = suite.ApplyCredit(absl::StrCat("inv-", i), accounts[i], 300 + 100 * i,
-                                        "EUR", &apps[i]);
+        statuses[i] =
+            suite.ApplyCredit(absl::StrCat("inv-", i), accounts[i], 300 + 100 * i, "EUR", &apps[i]);
       });
     }
     for (auto& t : callers) t.join();

@@ -1,4 +1,4 @@
-// Money stays right under operations (issue 11): a token file reloaded
+// Money stays right under operations: a token file reloaded
 // mid-saga, a currency change, calls that race for one request id, guesses
 // in parallel and in many spellings, a PIN typed where a serial belongs.
 // Each test reproduces its defect against real processes.

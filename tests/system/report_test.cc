@@ -1,4 +1,4 @@
-// Finance's reports (issue 15, item 4): liability (account credit per
+// Finance's reports: liability (account credit per
 // currency plus the face value of sold, unredeemed codes), breakage (sold
 // codes that expired or were voided unredeemed, by batch and month) and
 // dormancy (accounts holding credit with no entry for N days), read through

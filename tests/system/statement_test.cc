@@ -1,4 +1,4 @@
-// Statements (issue 15, item 1): ListLedgerEntries gives each entry's kind,
+// Statements: ListLedgerEntries gives each entry's kind,
 // reference and the running balance after it; a time range selects
 // entries; paging by entry id neither skips nor repeats while entries
 // arrive; `giftctl account statement` prints it, as a table or CSV.

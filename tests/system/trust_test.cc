@@ -428,7 +428,7 @@ TEST(TrustTest, MutualTlsAdmitsOnlyCertificatesOfItsCa) {
   EXPECT_EQ(suite.AuditReport(), "");
 }
 
-// Issue 11, item 7: under mutual TLS only a DNS name or a
+// Under mutual TLS only a DNS name or a
 // spiffe://<trust domain>/<principal> URI names a principal — not an e-mail
 // name, another URI or the common name, which any CA-issued certificate for
 // some other purpose might carry.

@@ -1,4 +1,4 @@
-// Fraud holds (issue 15, item 2): BlockCodes / UnblockCodes. A blocked code
+// Fraud holds: BlockCodes / UnblockCodes. A blocked code
 // answers the storefront exactly as an unknown one; support sees BLOCKED and
 // why; unblocking makes it redeemable again; voiding is final; a race of a
 // block against a redemption ends in exactly one of them.

@@ -1,4 +1,4 @@
-// Finance's reads of the ledger (issue 15, item 4): the credit accounts
+// Finance's reads of the ledger: the credit accounts
 // hold (the liability), and accounts whose credit has not moved for a while
 // (dormancy, for unclaimed-property rules). The figures are sums over the
 // books, computed where the rows are (storage/pg_report_store.h); this class

@@ -11,9 +11,17 @@
 
 #include "batch/batcher.h"
 #include "giftcard/v1/account_credit.grpc.pb.h"
+#include "ledger_peer/transfer_batches.h"
 #include "services/billing/domain/ports.h"
 
 namespace giftcard::billing {
+
+// A debit of up to `max_amount` (partial allowed), as both debit ports send it.
+v1::DebitAccountRequest DebitRequest(const std::string& account_id, const money::Money& max_amount,
+                                     const std::string& request_id, const std::string& reference,
+                                     const std::string& traceparent);
+// A transfer as the domain sees it; a failure keeps the peer's details.
+absl::StatusOr<DebitResult> DebitResultOf(const absl::StatusOr<v1::Transfer>& transfer);
 
 class AccountCreditGateway : public DebitGateway {
  public:
@@ -35,9 +43,7 @@ class AccountCreditGateway : public DebitGateway {
   std::vector<absl::StatusOr<DebitResult>> DebitBatch(
       const std::vector<v1::DebitAccountRequest>& batch);
 
-  std::unique_ptr<v1::AccountCredit::Stub> stub_;
-  const std::string token_;
-  const absl::Duration timeout_;
+  const ledger_peer::Peer peer_;
   batch::Batcher<v1::DebitAccountRequest, absl::StatusOr<DebitResult>> debits_;
 };
 

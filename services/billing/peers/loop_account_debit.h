@@ -13,8 +13,8 @@
 #include <string>
 
 #include "engine/loop.h"
-#include "engine/stage.h"
 #include "giftcard/v1/account_credit.grpc.pb.h"
+#include "ledger_peer/transfer_batches.h"
 #include "services/billing/domain/apply_ports.h"
 
 namespace giftcard::billing {
@@ -35,15 +35,7 @@ class LoopAccountDebit : public AsyncDebit {
                  Callback<absl::StatusOr<DebitResult>> done) override;
 
  private:
-  using Result = absl::StatusOr<DebitResult>;
-  void Send(std::vector<v1::DebitAccountRequest> batch,
-            engine::Stage<v1::DebitAccountRequest, Result>::BatchDone done);
-
-  engine::Loop& loop_;
-  std::unique_ptr<v1::AccountCredit::Stub> stub_;
-  const std::string token_;
-  const absl::Duration timeout_;
-  engine::Stage<v1::DebitAccountRequest, Result> debits_;
+  ledger_peer::LoopTransferBatches<v1::DebitAccountRequest> debits_;
 };
 
 }  // namespace giftcard::billing

@@ -1,4 +1,4 @@
-// Finance's reads of the vault (issue 15, item 4): the face value of sold,
+// Finance's reads of the vault: the face value of sold,
 // unredeemed codes (the vault's side of the liability) and breakage (sold
 // codes that expired or were voided unredeemed), summed where the rows are
 // (storage/pg_report_store.h).

@@ -2,18 +2,20 @@
 
 #include "errors/grpc_status.h"
 #include "errors/status.h"
-#include "protoconv/batch_results.h"
 #include "protoconv/protoconv.h"
 #include "server/client.h"
 
 namespace giftcard::code_vault {
 
+absl::StatusOr<CreditResult> CreditResultOf(const absl::StatusOr<v1::Transfer>& transfer) {
+  if (!transfer.ok()) return transfer.status();
+  return CreditResult{transfer->transfer_id(), transfer->balance().amount_minor()};
+}
+
 AccountCreditGateway::AccountCreditGateway(std::shared_ptr<grpc::Channel> channel,
                                            std::string token, absl::Duration timeout,
                                            Options options)
-    : stub_(v1::AccountCredit::NewStub(channel)),
-      token_(std::move(token)),
-      timeout_(timeout),
+    : peer_(std::move(channel), std::move(token), timeout),
       credits_([this](const std::vector<v1::CreditAccountRequest>& b) { return CreditBatch(b); },
                {.max_batch = options.max_batch,
                 .max_in_flight = options.calls_in_flight,
@@ -39,8 +41,8 @@ absl::StatusOr<ClawbackOutcome> AccountCreditGateway::ClawBack(
   request.set_request_id(request_id);
   v1::Transfer transfer;
   grpc::ClientContext context;
-  server::PrepareContext(context, token_, timeout_);
-  const grpc::Status status = stub_->ClawBackCredit(&context, request, &transfer);
+  server::PrepareContext(context, peer_.token, peer_.timeout);
+  const grpc::Status status = peer_.stub->ClawBackCredit(&context, request, &transfer);
   // A failure without details (deadline, connection refused) is an unknown
   // outcome; the peer's own error keeps its reason and decision.
   if (!status.ok()) return errors::PeerError(errors::FromGrpcStatus(status), "account-credit");
@@ -50,21 +52,9 @@ absl::StatusOr<ClawbackOutcome> AccountCreditGateway::ClawBack(
 
 std::vector<absl::StatusOr<CreditResult>> AccountCreditGateway::CreditBatch(
     const std::vector<v1::CreditAccountRequest>& batch) {
-  v1::BatchCreditAccountsRequest request;
-  for (const auto& item : batch) *request.add_requests() = item;
-  v1::BatchCreditAccountsResponse response;
-  grpc::ClientContext context;
-  server::PrepareContext(context, token_, timeout_);
-  const grpc::Status status = stub_->BatchCreditAccounts(&context, request, &response);
   std::vector<absl::StatusOr<CreditResult>> out;
-  for (auto& transfer :
-       protoconv::TransferResults(status, response.results(), batch.size(), "account-credit")) {
-    if (!transfer.ok()) {
-      out.push_back(transfer.status());
-    } else {
-      out.push_back(CreditResult{transfer->transfer_id(), transfer->balance().amount_minor()});
-    }
-  }
+  for (auto& transfer : ledger_peer::SendBatch(peer_, batch))
+    out.push_back(CreditResultOf(transfer));
   return out;
 }
 

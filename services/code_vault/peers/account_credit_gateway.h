@@ -12,9 +12,13 @@
 
 #include "batch/batcher.h"
 #include "giftcard/v1/account_credit.grpc.pb.h"
+#include "ledger_peer/transfer_batches.h"
 #include "services/code_vault/domain/ports.h"
 
 namespace giftcard::code_vault {
+
+// A credit's transfer as the domain sees it.
+absl::StatusOr<CreditResult> CreditResultOf(const absl::StatusOr<v1::Transfer>& transfer);
 
 class AccountCreditGateway : public CreditGateway {
  public:
@@ -37,9 +41,7 @@ class AccountCreditGateway : public CreditGateway {
   std::vector<absl::StatusOr<CreditResult>> CreditBatch(
       const std::vector<v1::CreditAccountRequest>& batch);
 
-  std::unique_ptr<v1::AccountCredit::Stub> stub_;
-  const std::string token_;
-  const absl::Duration timeout_;
+  const ledger_peer::Peer peer_;
   batch::Batcher<v1::CreditAccountRequest, absl::StatusOr<CreditResult>> credits_;
 };
 

@@ -13,8 +13,8 @@
 #include <string>
 
 #include "engine/loop.h"
-#include "engine/stage.h"
 #include "giftcard/v1/account_credit.grpc.pb.h"
+#include "ledger_peer/transfer_batches.h"
 #include "services/code_vault/domain/redeem_ports.h"
 
 namespace giftcard::code_vault {
@@ -32,15 +32,7 @@ class LoopAccountCredit : public AsyncCredit {
   void Credit(const Redemption& pending, Callback<absl::StatusOr<CreditResult>> done) override;
 
  private:
-  using Result = absl::StatusOr<CreditResult>;
-  void Send(std::vector<v1::CreditAccountRequest> batch,
-            engine::Stage<v1::CreditAccountRequest, Result>::BatchDone done);
-
-  engine::Loop& loop_;
-  std::unique_ptr<v1::AccountCredit::Stub> stub_;
-  const std::string token_;
-  const absl::Duration timeout_;
-  engine::Stage<v1::CreditAccountRequest, Result> credits_;
+  ledger_peer::LoopTransferBatches<v1::CreditAccountRequest> credits_;
 };
 
 }  // namespace giftcard::code_vault

@@ -139,7 +139,7 @@ TEST_F(LedgerBatchTest, ConcurrentPostingsEachGetTheirOwnAnswerAndTheBooksAddUp)
             "t");
 }
 
-// Items of one batch that share a request id (issue 27, item 8), at the
+// Items of one batch that share a request id, at the
 // store: each is answered by its own position, as in sequence: the same
 // parameters replay the first's transfer, other parameters are
 // REQUEST_ID_REUSED, and only one transfer is written.
@@ -159,7 +159,7 @@ TEST_F(LedgerBatchTest, ItemsOfABatchWithOneRequestIdAreAnsweredAsInSequence) {
     return p;
   };
   auto answers = store_.PostAll({credit("same", 100, "fp-100"), credit("other", 7, "fp-7"),
-                                   credit("same", 100, "fp-100"), credit("same", 900, "fp-900")});
+                                 credit("same", 100, "fp-100"), credit("same", 900, "fp-900")});
   ASSERT_EQ(answers.size(), 4u);
   ASSERT_TRUE(answers[0].ok()) << answers[0].status();
   ASSERT_TRUE(answers[1].ok()) << answers[1].status();

@@ -1,6 +1,6 @@
 // billing's recovery claims against the fixture's Postgres
 // (PgApplicationStore): replicas split the unsettled applications, a claim
-// is a lease, and a new saga step starts its retries afresh (issue 11).
+// is a lease, and a new saga step starts its retries afresh.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // PgCodeStore against the fixture's Postgres: recovery claims (replicas split
 // the PENDING redemptions and a row that keeps failing cannot starve the
-// others: issue 11, defect 3 and item 7) and the admin paths (bulk changes
+// others) and the admin paths (bulk changes
 // that say what they did, listing across batches, listing batches).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -291,7 +291,7 @@ TEST_F(VaultAdminTest, ABatchOfReservationsAnswersEachAsIfAlone) {
 }
 
 // Two items of one batch with the same account and request id but other
-// codes (issue 27, item 8): each is answered by its own position, as the
+// codes: each is answered by its own position, as the
 // same calls one after the other would be. The second is a replay of the
 // first (the domain answers REQUEST_ID_REUSED), never the first's
 // reservation as its own; and its code is left as it was.
