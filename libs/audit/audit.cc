@@ -55,7 +55,9 @@ void CheckRepayments(const LedgerFacts& ledger,
   }
 }
 
-void CheckLedger(const LedgerFacts& ledger, Report& report) {
+// Each account: its balance is its entries' sum, in its currency, never
+// negative, and what it owes is what its transfers say.
+void CheckBalances(const LedgerFacts& ledger, Report& report) {
   for (const auto& [currency, sum] : ledger.currency_sums) {
     if (sum != 0) {
       report.Add("currency_sums_to_zero", absl::StrCat(currency, " entries sum to ", sum));
@@ -87,6 +89,38 @@ void CheckLedger(const LedgerFacts& ledger, Report& report) {
                                                            " with a balance of ", b.balance_minor));
     }
   }
+}
+
+// A reversal mirrors the transfer it reverses, and reverses it once.
+void CheckReversal(const LedgerFacts::Transfer& t,
+                   const std::map<std::string, const LedgerFacts::Transfer*>& by_id,
+                   std::map<std::string, int>& reversals_of, Report& report) {
+  auto it = by_id.find(t.reverses_transfer_id);
+  // A clawback recovers its credit whole: what it took out of the
+  // account plus what it left owed (before owed amounts were recorded,
+  // -1: at most all of it); every other reversal mirrors its original.
+  const bool clawback = absl::StartsWith(t.request_id, kClawbackPrefix);
+  const bool recovers_whole =
+      it != by_id.end() &&
+      (t.owed_added_minor < 0 ? t.amount_minor <= it->second->amount_minor
+                              : t.amount_minor + t.owed_added_minor == it->second->amount_minor);
+  const bool mirrors = it != by_id.end() && it->second->kind != "REVERSAL" &&
+                       it->second->account_id == t.account_id &&
+                       (clawback ? it->second->kind == "CREDIT" && recovers_whole &&
+                                       (t.amount_minor == 0 || t.customer_side == -t.amount_minor)
+                                 : it->second->amount_minor == t.amount_minor &&
+                                       it->second->customer_side == -t.customer_side);
+  if (!mirrors) {
+    report.Add("reversal_mirrors_original",
+               absl::StrCat("reversal ", t.transfer_id, " of ", t.reverses_transfer_id));
+  }
+  if (++reversals_of[t.reverses_transfer_id] > 1) {
+    report.Add("reversed_at_most_once", absl::StrCat("transfer ", t.reverses_transfer_id));
+  }
+}
+
+void CheckLedger(const LedgerFacts& ledger, Report& report) {
+  CheckBalances(ledger, report);
   std::map<std::string, const LedgerFacts::Transfer*> by_id, by_request;
   for (const auto& t : ledger.transfers) {
     by_id[t.transfer_id] = &t;
@@ -109,31 +143,7 @@ void CheckLedger(const LedgerFacts& ledger, Report& report) {
     if (t.kind == "DEBIT" && t.customer_side > 0) {
       report.Add("transfer_direction", absl::StrCat("debit ", t.transfer_id, " put money in"));
     }
-    if (t.kind == "REVERSAL") {
-      auto it = by_id.find(t.reverses_transfer_id);
-      // A clawback recovers its credit whole: what it took out of the
-      // account plus what it left owed (before owed amounts were recorded,
-      // -1: at most all of it); every other reversal mirrors its original.
-      const bool clawback = absl::StartsWith(t.request_id, kClawbackPrefix);
-      const bool recovers_whole =
-          it != by_id.end() && (t.owed_added_minor < 0 ? t.amount_minor <= it->second->amount_minor
-                                                       : t.amount_minor + t.owed_added_minor ==
-                                                             it->second->amount_minor);
-      const bool mirrors =
-          it != by_id.end() && it->second->kind != "REVERSAL" &&
-          it->second->account_id == t.account_id &&
-          (clawback ? it->second->kind == "CREDIT" && recovers_whole &&
-                          (t.amount_minor == 0 || t.customer_side == -t.amount_minor)
-                    : it->second->amount_minor == t.amount_minor &&
-                          it->second->customer_side == -t.customer_side);
-      if (!mirrors) {
-        report.Add("reversal_mirrors_original",
-                   absl::StrCat("reversal ", t.transfer_id, " of ", t.reverses_transfer_id));
-      }
-      if (++reversals_of[t.reverses_transfer_id] > 1) {
-        report.Add("reversed_at_most_once", absl::StrCat("transfer ", t.reverses_transfer_id));
-      }
-    }
+    if (t.kind == "REVERSAL") CheckReversal(t, by_id, reversals_of, report);
   }
 }
 

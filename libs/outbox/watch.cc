@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "errors/grpc_status.h"
@@ -60,69 +61,57 @@ absl::Status EventWatch::Validate(const v1::WatchEventsRequest& request) const {
   return absl::OkStatus();
 }
 
-grpc::Status EventWatch::Serve(grpc::ServerContext& context, const v1::WatchEventsRequest& request,
-                               grpc::ServerWriter<v1::Event>& writer) {
-  if (absl::Status s = Validate(request); !s.ok()) return errors::ToGrpcStatus(s);
-  {
-    absl::MutexLock lock(&mu_);
-    if (watchers_ >= options_.max_watchers) {
-      return errors::ToGrpcStatus(errors::WithRetryDelay(
-          errors::Error(absl::StatusCode::kResourceExhausted, errors::reason::kOverloaded,
-                        absl::StrCat("at most ", options_.max_watchers,
-                                     " WatchEvents streams at once per replica")),
-          absl::Seconds(5)));
-    }
-    ++watchers_;
+absl::Status EventWatch::Enter() {
+  absl::MutexLock lock(&mu_);
+  if (watchers_ >= options_.max_watchers) {
+    return errors::WithRetryDelay(
+        errors::Error(absl::StatusCode::kResourceExhausted, errors::reason::kOverloaded,
+                      absl::StrCat("at most ", options_.max_watchers,
+                                   " WatchEvents streams at once per replica")),
+        absl::Seconds(5));
   }
-  struct Leave {
-    EventWatch* watch;
-    ~Leave() {
-      absl::MutexLock lock(&watch->mu_);
-      --watch->watchers_;
-    }
-  } leave{this};
+  ++watchers_;
+  return absl::OkStatus();
+}
 
-  EventQuery query;
-  query.after_event_id = request.after_event_id();
-  query.types.assign(request.types().begin(), request.types().end());
-  query.serial = validate::CanonicalSerial(request.serial());
-  query.account_id = request.account_id();
-  query.limit = options_.batch;
-  // Past the newest event: a cursor from another database, say a restored
-  // backup's. Said once, at the start.
-  absl::StatusOr<EventBounds> start = log_.Bounds();
-  if (!start.ok()) return errors::ToGrpcStatus(start.status());
+void EventWatch::Leave() {
+  absl::MutexLock lock(&mu_);
+  --watchers_;
+}
+
+absl::Status EventWatch::CheckResumePosition(const v1::WatchEventsRequest& request,
+                                             const EventBounds& start) {
   // A restore to an earlier point since the consumer's last read: ids
   // past the restore point now name other events. A consumer that had not
   // read past it reads on (its events carry the new epoch); one that had
   // is told, before anything is sent, where the streams part.
-  if (!request.stream_epoch().empty() && request.stream_epoch() != start->stream_epoch) {
+  if (!request.stream_epoch().empty() && request.stream_epoch() != start.stream_epoch) {
     absl::StatusOr<int64_t> shared = log_.EpochSharedThrough(request.stream_epoch());
-    if (!shared.ok()) return errors::ToGrpcStatus(shared.status());
-    if (query.after_event_id > *shared) {
-      return errors::ToGrpcStatus(errors::Error(
+    if (!shared.ok()) return shared.status();
+    if (request.after_event_id() > *shared) {
+      return errors::Error(
           absl::StatusCode::kFailedPrecondition, errors::reason::kEventStreamRestored,
           absl::StrCat("the event stream was restored to an earlier point: the events read "
                        "after id ",
                        *shared,
                        " did not survive it, and their ids now name other events. Resume "
                        "with after_event_id=",
-                       *shared, " and stream_epoch=", start->stream_epoch),
-          {{"last_event_id", absl::StrCat(*shared)}, {"stream_epoch", start->stream_epoch}}));
+                       *shared, " and stream_epoch=", start.stream_epoch),
+          {{"last_event_id", absl::StrCat(*shared)}, {"stream_epoch", start.stream_epoch}});
     }
   }
-  if (query.after_event_id > start->last) {
-    return errors::ToGrpcStatus(errors::InvalidField(
-        "after_event_id", absl::StrCat("is past the newest event (", start->last, ")")));
+  // Past the newest event: a cursor from another database, say a restored
+  // backup's. Said once, at the start.
+  if (request.after_event_id() > start.last) {
+    return errors::InvalidField("after_event_id",
+                                absl::StrCat("is past the newest event (", start.last, ")"));
   }
-  // The promise of stop_when_caught_up: every event committed before the
-  // call, including those the relay has not moved yet (it runs every
-  // poll interval).
-  if (request.stop_when_caught_up()) {
-    if (absl::Status caught_up = log_.CatchUp(options_.batch); !caught_up.ok()) {
-      return errors::ToGrpcStatus(caught_up);
-    }
-  }
+  return absl::OkStatus();
+}
+
+grpc::Status EventWatch::Stream(grpc::ServerContext& context, const v1::WatchEventsRequest& request,
+                                EventQuery& query, const std::string& stream_epoch,
+                                grpc::ServerWriter<v1::Event>& writer) {
   while (!context.IsCancelled()) {
     absl::StatusOr<std::vector<Event>> events = log_.Read(query);
     if (!events.ok()) return errors::ToGrpcStatus(events.status());
@@ -141,7 +130,7 @@ grpc::Status EventWatch::Serve(grpc::ServerContext& context, const v1::WatchEven
     for (const Event& e : *events) {
       v1::Event out;
       ToProto(e, &out);
-      out.set_stream_epoch(start->stream_epoch);
+      out.set_stream_epoch(stream_epoch);
       if (!writer.Write(out)) return grpc::Status::CANCELLED;  // The client went.
       query.after_event_id = e.event_id;
     }
@@ -156,6 +145,33 @@ grpc::Status EventWatch::Serve(grpc::ServerContext& context, const v1::WatchEven
     }
   }
   return grpc::Status::CANCELLED;
+}
+
+grpc::Status EventWatch::Serve(grpc::ServerContext& context, const v1::WatchEventsRequest& request,
+                               grpc::ServerWriter<v1::Event>& writer) {
+  if (absl::Status s = Validate(request); !s.ok()) return errors::ToGrpcStatus(s);
+  if (absl::Status s = Enter(); !s.ok()) return errors::ToGrpcStatus(s);
+  const absl::Cleanup leave = [this] { Leave(); };
+  absl::StatusOr<EventBounds> start = log_.Bounds();
+  if (!start.ok()) return errors::ToGrpcStatus(start.status());
+  if (absl::Status s = CheckResumePosition(request, *start); !s.ok()) {
+    return errors::ToGrpcStatus(s);
+  }
+  // The promise of stop_when_caught_up: every event committed before the
+  // call, including those the relay has not moved yet (it runs every
+  // poll interval).
+  if (request.stop_when_caught_up()) {
+    if (absl::Status caught_up = log_.CatchUp(options_.batch); !caught_up.ok()) {
+      return errors::ToGrpcStatus(caught_up);
+    }
+  }
+  EventQuery query;
+  query.after_event_id = request.after_event_id();
+  query.types.assign(request.types().begin(), request.types().end());
+  query.serial = validate::CanonicalSerial(request.serial());
+  query.account_id = request.account_id();
+  query.limit = options_.batch;
+  return Stream(context, request, query, start->stream_epoch, writer);
 }
 
 }  // namespace giftcard::outbox

@@ -40,6 +40,17 @@ class EventWatch {
 
  private:
   absl::Status Validate(const v1::WatchEventsRequest& request) const;
+  // Counts a stream in, or refuses it past max_watchers.
+  absl::Status Enter();
+  void Leave();
+  // The resume position against the log as it is now: one read past a
+  // restore point, or past the newest event, is refused.
+  absl::Status CheckResumePosition(const v1::WatchEventsRequest& request, const EventBounds& start);
+  // Writes the events after query.after_event_id until the client goes, the
+  // stream caught up (stop_when_caught_up) or the service stops.
+  grpc::Status Stream(grpc::ServerContext& context, const v1::WatchEventsRequest& request,
+                      EventQuery& query, const std::string& stream_epoch,
+                      grpc::ServerWriter<v1::Event>& writer);
 
   EventLog& log_;
   const WatchOptions options_;

@@ -246,17 +246,24 @@ void HttpFrontend::Transcode(const Route& route, const PathTemplate::Bindings& b
     res.SetContent(MessageToJson(*response), "application/json");
     return;
   }
+  TranscodeStream(route, std::move(spec), *request, res);
+}
+
+void HttpFrontend::TranscodeStream(const Route& route, GrpcUpstream::CallSpec spec,
+                                   const google::protobuf::Message& request,
+                                   http::Response& response) {
   // A stream: newline-delimited JSON, one message per line. An error before
   // the first message is the HTTP status; one after it, a last line
   // {"error": …} (the status line has been sent).
   if (streams_.fetch_add(1) >= options_.max_streams) {
     streams_.fetch_sub(1);
-    SetError(res, GatewayError(absl::StatusCode::kResourceExhausted, errors::reason::kOverloaded,
-                               "too many streams open through this gateway; retry later"));
+    SetError(response,
+             GatewayError(absl::StatusCode::kResourceExhausted, errors::reason::kOverloaded,
+                          "too many streams open through this gateway; retry later"));
     return;
   }
   spec.timeout = options_.stream_timeout;
-  std::shared_ptr<GrpcUpstream::Stream> stream = upstream_.StartStream(spec, *request);
+  std::shared_ptr<GrpcUpstream::Stream> stream = upstream_.StartStream(spec, request);
   std::shared_ptr<google::protobuf::Message> first(NewMessage(route.method->output_type()));
   // The status line waits for the first message or the end, so a refusal
   // is a real HTTP error, but not for long: a stream that follows quiet
@@ -267,17 +274,17 @@ void HttpFrontend::Transcode(const Route& route, const PathTemplate::Bindings& b
     const grpc::Status status = stream->Finish();
     streams_.fetch_sub(1);
     if (!status.ok()) {
-      SetError(res, UpstreamError(route, status));
+      SetError(response, UpstreamError(route, status));
     } else {
-      res.status = 200;
-      res.SetContent("", "application/x-ndjson");
+      response.status = 200;
+      response.SetContent("", "application/x-ndjson");
     }
     return;
   }
   const bool have_first = polled == GrpcUpstream::Stream::Polled::kMessage;
-  res.status = 200;
-  res.SetHeader("Content-Type", "application/x-ndjson");
-  res.stream = [this, &route, stream, first, have_first](http::ChunkSink& sink) {
+  response.status = 200;
+  response.SetHeader("Content-Type", "application/x-ndjson");
+  response.stream = [this, &route, stream, first, have_first](http::ChunkSink& sink) {
     auto write_line = [&sink](const std::string& json) { return sink.Write(json + "\n"); };
     bool client_here = !have_first || write_line(MessageToJson(*first));
     std::unique_ptr<google::protobuf::Message> next(first->New());

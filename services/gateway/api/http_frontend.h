@@ -55,6 +55,9 @@ class HttpFrontend {
   void Transcode(const Route& route, const PathTemplate::Bindings& bindings,
                  const http::Request& request, const std::string& traceparent,
                  http::Response& response);
+  // A server-streaming method: newline-delimited JSON, one message a line.
+  void TranscodeStream(const Route& route, GrpcUpstream::CallSpec spec,
+                       const google::protobuf::Message& request, http::Response& response);
   bool ServeAsset(const http::Request& request, http::Response& response) const;
 
   const RouteTable& routes_;

@@ -152,113 +152,131 @@ bool ScalarForQuery(const FieldDescriptor* f) {
          f->message_type()->full_name() == "google.protobuf.Timestamp";
 }
 
-}  // namespace
-
-absl::StatusOr<std::string> OpenApiDocument(const RouteTable& routes) {
-  SchemaBuilder schemas;
-  json paths = json::object();
-  std::map<const google::protobuf::MethodDescriptor*, int> bindings_of;
-  // One error shape (AIP-193) under each status a call may answer.
+// One error shape (AIP-193) under each status a call may answer.
+json ErrorResponses() {
   auto error_response = [](const std::string& when) {
     return json{
         {"description", when + ": google.rpc.Status as JSON (AIP-193), its details carrying a "
                                "google.rpc.ErrorInfo whose reason names the case."},
         {"content", {{"application/json", {{"schema", {{"$ref", Ref(kErrorSchema)}}}}}}}};
   };
-  const json error_responses = {
-      {"BadRequest", error_response("INVALID_ARGUMENT (a BadRequest detail names the field), "
-                                    "FAILED_PRECONDITION or OUT_OF_RANGE")},
-      {"Unauthenticated", error_response("UNAUTHENTICATED: no or an unknown bearer token")},
-      {"PermissionDenied", error_response("PERMISSION_DENIED: the caller may not call this")},
-      {"TooManyRequests",
-       error_response("RESOURCE_EXHAUSTED: a limit; RetryInfo and Retry-After say when")},
-      {"Unavailable", error_response("UNAVAILABLE: retry with the same request_id")},
-      {"Error", error_response("Any other error (404 NOT_FOUND, 409 ABORTED or ALREADY_EXISTS, "
-                               "504 DEADLINE_EXCEEDED, …)")}};
-  for (const Route& route : routes.routes()) {
-    const google::protobuf::MethodDescriptor* method = route.method;
+  return {{"BadRequest", error_response("INVALID_ARGUMENT (a BadRequest detail names the field), "
+                                        "FAILED_PRECONDITION or OUT_OF_RANGE")},
+          {"Unauthenticated", error_response("UNAUTHENTICATED: no or an unknown bearer token")},
+          {"PermissionDenied", error_response("PERMISSION_DENIED: the caller may not call this")},
+          {"TooManyRequests",
+           error_response("RESOURCE_EXHAUSTED: a limit; RetryInfo and Retry-After say when")},
+          {"Unavailable", error_response("UNAVAILABLE: retry with the same request_id")},
+          {"Error", error_response("Any other error (404 NOT_FOUND, 409 ABORTED or "
+                                   "ALREADY_EXISTS, 504 DEADLINE_EXCEEDED, …)")}};
+}
+
+json ErrorSchema() {
+  return {{"type", "object"},
+          {"properties",
+           {{"error",
+             {{"type", "object"},
+              {"properties",
+               {{"code", {{"type", "integer"}, {"description", "The HTTP status."}}},
+                {"message", {{"type", "string"}}},
+                {"status", {{"type", "string"}, {"description", "The google.rpc.Code name."}}},
+                {"details",
+                 {{"type", "array"},
+                  {"items", {{"type", "object"}}},
+                  {"description",
+                   "google.rpc.ErrorInfo (reason, domain \"giftcard.v1\", metadata), "
+                   "BadRequest, RetryInfo: each with its \"@type\"."}}}}}}}}}};
+}
+
+// A route's path variables, then (unless the body is the whole request) the
+// request's other scalar fields as query parameters.
+json Parameters(const Route& route, SchemaBuilder& schemas) {
+  const Descriptor* input = route.method->input_type();
+  json parameters = json::array();
+  std::set<std::string> in_path;
+  for (const std::string& field : route.path.VariableFields()) {
+    in_path.insert(field.substr(0, field.find('.')));
+    json parameter = {{"name", ParameterName(field)},
+                      {"in", "path"},
+                      {"required", true},
+                      {"schema", {{"type", "string"}}}};
+    if (ParameterName(field) != field) parameter["description"] = "Sets " + field + ".";
+    parameters.push_back(parameter);
+  }
+  if (route.body == "*") return parameters;
+  for (int i = 0; i < input->field_count(); ++i) {
+    const FieldDescriptor* f = input->field(i);
+    if (in_path.count(f->name()) || f->name() == route.body || !ScalarForQuery(f)) continue;
+    json p = {{"name", f->name()}, {"in", "query"}, {"schema", schemas.FieldSchema(f)}};
+    if (f->is_repeated()) {
+      p["explode"] = true;
+      p["style"] = "form";
+    }
+    parameters.push_back(p);
+  }
+  return parameters;
+}
+
+json Responses(const Route& route, SchemaBuilder& schemas) {
+  const json schema = schemas.MessageRef(route.method->output_type());
+  const json ok_content = route.server_streaming()
+                              ? json{{"application/x-ndjson", {{"schema", schema}}}}
+                              : json{{"application/json", {{"schema", schema}}}};
+  return {{"200",
+           {{"description", route.server_streaming()
+                                ? "A stream: one JSON object per line; an error after the first "
+                                  "line comes as a last line {\"error\": …}."
+                                : "OK"},
+            {"content", ok_content}}},
+          // The 4xx and 5xx every call may answer, each the same error shape,
+          // so client generators know it; `default` for the rest.
+          {"400", {{"$ref", "#/components/responses/BadRequest"}}},
+          {"401", {{"$ref", "#/components/responses/Unauthenticated"}}},
+          {"403", {{"$ref", "#/components/responses/PermissionDenied"}}},
+          {"429", {{"$ref", "#/components/responses/TooManyRequests"}}},
+          {"503", {{"$ref", "#/components/responses/Unavailable"}}},
+          {"default", {{"$ref", "#/components/responses/Error"}}}};
+}
+
+// One route's operation; `binding` counts the method's routes so far.
+json Operation(const Route& route, int binding, SchemaBuilder& schemas) {
+  const google::protobuf::MethodDescriptor* method = route.method;
+  // Unique, as OpenAPI requires: a method's additional bindings are
+  // CodeVault_GetCodeStatus_2, _3, ….
+  std::string operation_id = absl::StrCat(method->service()->name(), "_", method->name());
+  if (binding > 1) absl::StrAppend(&operation_id, "_", binding);
+  json op = {{"operationId", operation_id},
+             {"tags", json::array({method->service()->name()})},
+             {"summary", absl::StrCat(method->service()->name(), ".", method->name())}};
+  const std::string comment = CommentOf(method);
+  if (!comment.empty()) op["description"] = comment;
+  if (json parameters = Parameters(route, schemas); !parameters.empty()) {
+    op["parameters"] = parameters;
+  }
+  if (!route.body.empty()) {
     const Descriptor* input = method->input_type();
-    // Unique, as OpenAPI requires: a method's additional bindings are
-    // CodeVault_GetCodeStatus_2, _3, ….
-    std::string operation_id = absl::StrCat(method->service()->name(), "_", method->name());
-    if (const int n = ++bindings_of[method]; n > 1) absl::StrAppend(&operation_id, "_", n);
-    json op = {{"operationId", operation_id},
-               {"tags", json::array({method->service()->name()})},
-               {"summary", absl::StrCat(method->service()->name(), ".", method->name())}};
-    const std::string comment = CommentOf(method);
-    if (!comment.empty()) op["description"] = comment;
-    json parameters = json::array();
-    std::set<std::string> in_path;
-    for (const std::string& field : route.path.VariableFields()) {
-      in_path.insert(field.substr(0, field.find('.')));
-      json parameter = {{"name", ParameterName(field)},
-                        {"in", "path"},
-                        {"required", true},
-                        {"schema", {{"type", "string"}}}};
-      if (ParameterName(field) != field) parameter["description"] = "Sets " + field + ".";
-      parameters.push_back(parameter);
-    }
-    if (route.body != "*") {
-      for (int i = 0; i < input->field_count(); ++i) {
-        const FieldDescriptor* f = input->field(i);
-        if (in_path.count(f->name()) || f->name() == route.body || !ScalarForQuery(f)) continue;
-        json p = {{"name", f->name()}, {"in", "query"}, {"schema", schemas.FieldSchema(f)}};
-        if (f->is_repeated()) {
-          p["explode"] = true;
-          p["style"] = "form";
-        }
-        parameters.push_back(p);
-      }
-    }
-    if (!parameters.empty()) op["parameters"] = parameters;
-    if (!route.body.empty()) {
-      json body_schema = route.body == "*"
-                             ? schemas.MessageRef(input)
-                             : schemas.FieldSchema(input->FindFieldByName(route.body));
-      op["requestBody"] = {{"required", true},
-                           {"content", {{"application/json", {{"schema", body_schema}}}}}};
-    }
-    json ok_content;
-    if (route.server_streaming()) {
-      ok_content = {
-          {"application/x-ndjson", {{"schema", schemas.MessageRef(method->output_type())}}}};
-    } else {
-      ok_content = {{"application/json", {{"schema", schemas.MessageRef(method->output_type())}}}};
-    }
-    op["responses"] = {
-        {"200",
-         {{"description", route.server_streaming()
-                              ? "A stream: one JSON object per line; an error after the first "
-                                "line comes as a last line {\"error\": …}."
-                              : "OK"},
-          {"content", ok_content}}},
-        // The 4xx and 5xx every call may answer, each the same error shape,
-        // so client generators know it; `default` for the rest.
-        {"400", {{"$ref", "#/components/responses/BadRequest"}}},
-        {"401", {{"$ref", "#/components/responses/Unauthenticated"}}},
-        {"403", {{"$ref", "#/components/responses/PermissionDenied"}}},
-        {"429", {{"$ref", "#/components/responses/TooManyRequests"}}},
-        {"503", {{"$ref", "#/components/responses/Unavailable"}}},
-        {"default", {{"$ref", "#/components/responses/Error"}}}};
+    json body_schema = route.body == "*" ? schemas.MessageRef(input)
+                                         : schemas.FieldSchema(input->FindFieldByName(route.body));
+    op["requestBody"] = {{"required", true},
+                         {"content", {{"application/json", {{"schema", body_schema}}}}}};
+  }
+  op["responses"] = Responses(route, schemas);
+  return op;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> OpenApiDocument(const RouteTable& routes) {
+  SchemaBuilder schemas;
+  json paths = json::object();
+  std::map<const google::protobuf::MethodDescriptor*, int> bindings_of;
+  for (const Route& route : routes.routes()) {
     std::string http_method = route.http_method;
     absl::AsciiStrToLower(&http_method);
-    paths[OpenApiPath(route.path.text())][http_method] = op;
+    paths[OpenApiPath(route.path.text())][http_method] =
+        Operation(route, ++bindings_of[route.method], schemas);
   }
-  schemas.schemas()[kErrorSchema] = {
-      {"type", "object"},
-      {"properties",
-       {{"error",
-         {{"type", "object"},
-          {"properties",
-           {{"code", {{"type", "integer"}, {"description", "The HTTP status."}}},
-            {"message", {{"type", "string"}}},
-            {"status", {{"type", "string"}, {"description", "The google.rpc.Code name."}}},
-            {"details",
-             {{"type", "array"},
-              {"items", {{"type", "object"}}},
-              {"description",
-               "google.rpc.ErrorInfo (reason, domain \"giftcard.v1\", metadata), "
-               "BadRequest, RetryInfo: each with its \"@type\"."}}}}}}}}}};
+  schemas.schemas()[kErrorSchema] = ErrorSchema();
   json doc = {
       {"openapi", "3.0.3"},
       {"info",
@@ -274,7 +292,7 @@ absl::StatusOr<std::string> OpenApiDocument(const RouteTable& routes) {
       {"paths", paths},
       {"components",
        {{"securitySchemes", {{"bearer", {{"type", "http"}, {"scheme", "bearer"}}}}},
-        {"responses", error_responses},
+        {"responses", ErrorResponses()},
         {"schemas", schemas.schemas()}}}};
   return doc.dump(2) + "\n";
 }
