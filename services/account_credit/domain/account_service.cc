@@ -9,6 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "errors/macros.h"
 #include "errors/status.h"
+#include "validate/page_token.h"
 #include "validate/validate.h"
 
 namespace giftcard::account_credit {
@@ -35,38 +36,27 @@ absl::Status Refusal(absl::string_view reason, absl::string_view message) {
 const absl::Time kEndOfStatementTime =
     absl::FromCivil(absl::CivilSecond(10000, 1, 1, 0, 0, 0), absl::UTCTimeZone());
 
-// The time range as a page token carries it: microseconds, "" unbounded.
-std::string RangeText(const ListEntriesQuery& q) {
+// A page of entries continues before an entry id, for its account and time
+// range (microseconds, "" unbounded).
+std::vector<std::string> PageFilter(const ListEntriesQuery& q) {
   auto micros = [](const std::optional<absl::Time>& t) {
     return t ? absl::StrCat(absl::ToUnixMicros(*t)) : std::string();
   };
-  return absl::StrCat(micros(q.start_time), "|", micros(q.end_time));
+  return {q.account_id, micros(q.start_time), micros(q.end_time)};
 }
 
-// Page tokens: base64 of the account, the last entry id returned and the
-// time range, so that a token is only taken back with the query it paged.
 std::string EncodePageToken(const ListEntriesQuery& q, int64_t last_entry_id) {
-  return absl::WebSafeBase64Escape(
-      absl::StrCat("v2|", q.account_id, "|", last_entry_id, "|", RangeText(q)));
+  return page_token::Encode("ledger_entries", PageFilter(q), absl::StrCat(last_entry_id));
 }
 
 absl::StatusOr<int64_t> DecodePageToken(const ListEntriesQuery& q) {
   if (q.page_token.empty()) return 0;
-  std::string raw;
-  std::vector<std::string> parts;
+  GIFTCARD_ASSIGN_OR_RETURN(const std::string position,
+                            page_token::PositionFor(q.page_token, "ledger_entries", PageFilter(q),
+                                                    "account_id, start_time and end_time"));
   int64_t id = 0;
-  if (q.page_token.size() <= 512 && absl::WebSafeBase64Unescape(q.page_token, &raw)) {
-    parts = absl::StrSplit(raw, absl::MaxSplits('|', 3));
-  }
-  if (parts.size() < 3 || parts[1] != q.account_id || !absl::SimpleAtoi(parts[2], &id) || id <= 0) {
-    return errors::InvalidField("page_token", "is not a token this API returned for this account");
-  }
-  // v1 tokens (before time ranges) page a query without one.
-  const bool same_range = (parts[0] == "v1" && parts.size() == 3 && RangeText(q) == "|") ||
-                          (parts[0] == "v2" && parts.size() == 4 && parts[3] == RangeText(q));
-  if (!same_range) {
-    return errors::InvalidField("page_token",
-                                "was returned for another start_time/end_time; keep them");
+  if (!absl::SimpleAtoi(position, &id) || id <= 0) {
+    return errors::InvalidField("page_token", "is not a token this API returned");
   }
   return id;
 }

@@ -5,12 +5,14 @@
 #include <optional>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "codes/codes.h"
 #include "errors/macros.h"
 #include "errors/status.h"
 #include "services/code_vault/domain/vault_service.h"
+#include "validate/page_token.h"
 #include "validate/validate.h"
 
 namespace giftcard::code_vault {
@@ -20,36 +22,30 @@ constexpr int kDefaultPageSize = 100;
 
 constexpr int kMaxPageSize = 1000;
 
-// Page tokens are opaque to callers: base64 of the query they continue and
-// where the last page ended.
+// A page of codes continues after a serial, in its batch and state.
 std::string EncodePageToken(const ListCodesQuery& q, const std::string& last_serial) {
-  return absl::WebSafeBase64Escape(absl::StrCat(
-      "v1\x1f", q.batch_id, "\x1f", q.state ? CodeStateName(*q.state) : "", "\x1f", last_serial));
+  return page_token::Encode("codes", {q.batch_id, q.state ? CodeStateName(*q.state) : ""},
+                            last_serial);
 }
 
 // Fills the query's empty batch_id and state from its token and returns the
 // serial to continue after; a token from another query is refused.
 absl::StatusOr<std::string> ResolvePageToken(ListCodesQuery& q) {
   if (q.page_token.empty()) return std::string();
-  std::string raw;
-  if (q.page_token.size() > 512 || !absl::WebSafeBase64Unescape(q.page_token, &raw)) {
-    return errors::InvalidField("page_token", "is not a token this API returned");
-  }
-  std::vector<std::string> parts = absl::StrSplit(raw, '\x1f');
-  if (parts.size() != 4 || parts[0] != "v1" || !validate::Id("page_token", parts[3]).ok()) {
-    return errors::InvalidField("page_token", "is not a token this API returned");
-  }
+  GIFTCARD_ASSIGN_OR_RETURN(page_token::Token token, page_token::Decode(q.page_token, "codes", 2));
+  const std::string& batch_id = token.filter[0];
+  const std::string& state = token.filter[1];
   const std::optional<CodeState> token_state =
-      parts[2].empty() ? std::nullopt : CodeStateFromName(parts[2]);
-  if (!parts[2].empty() && !token_state) {
+      state.empty() ? std::nullopt : CodeStateFromName(state);
+  if ((!state.empty() && !token_state) || !validate::Id("page_token", token.position).ok()) {
     return errors::InvalidField("page_token", "is not a token this API returned");
   }
-  if ((!q.batch_id.empty() && q.batch_id != parts[1]) || (q.state && q.state != token_state)) {
+  if ((!q.batch_id.empty() && q.batch_id != batch_id) || (q.state && q.state != token_state)) {
     return errors::InvalidField("page_token", "belongs to another query or was altered");
   }
-  q.batch_id = parts[1];
+  q.batch_id = batch_id;
   q.state = token_state;
-  return parts[3];
+  return token.position;
 }
 
 absl::Status ValidatePageSize(int page_size) {
@@ -86,14 +82,10 @@ absl::StatusOr<ListBatchesResult> VaultService::ListBatches(int page_size,
   GIFTCARD_RETURN_IF_ERROR(ValidatePageSize(page_size));
   int64_t before = 0;
   if (!page_token.empty()) {
-    const absl::Status not_ours =
-        errors::InvalidField("page_token", "is not a token this API returned");
-    std::string raw;
-    if (page_token.size() > 64 || !absl::WebSafeBase64Unescape(page_token, &raw)) return not_ours;
-    absl::string_view number = raw;
-    if (!absl::ConsumePrefix(&number, "b1\x1f") || !absl::SimpleAtoi(number, &before) ||
-        before <= 0) {
-      return not_ours;
+    GIFTCARD_ASSIGN_OR_RETURN(const std::string position,
+                              page_token::PositionFor(page_token, "batches", {}, ""));
+    if (!absl::SimpleAtoi(position, &before) || before <= 0) {
+      return errors::InvalidField("page_token", "is not a token this API returned");
     }
   }
   const int limit = page_size == 0 ? kDefaultPageSize : page_size;
@@ -102,7 +94,7 @@ absl::StatusOr<ListBatchesResult> VaultService::ListBatches(int page_size,
   out.batches = std::move(page.batches);
   if (page.more && !out.batches.empty()) {
     out.next_page_token =
-        absl::WebSafeBase64Escape(absl::StrCat("b1\x1f", out.batches.back().batch_no));
+        page_token::Encode("batches", {}, absl::StrCat(out.batches.back().batch_no));
   }
   return out;
 }
@@ -162,17 +154,13 @@ absl::StatusOr<ListCodeChangesResult> VaultService::ListCodeChanges(
   if (query.page_size < 0 || query.page_size > kMaxPageSize) {
     return errors::InvalidField("page_size", absl::StrCat("must be 0 to ", kMaxPageSize));
   }
-  // Page tokens: base64 of the serial and the last change id returned.
   int64_t after = 0;
   if (!query.page_token.empty()) {
-    std::string raw;
-    std::vector<std::string> parts;
-    if (query.page_token.size() <= 512 && absl::WebSafeBase64Unescape(query.page_token, &raw)) {
-      parts = absl::StrSplit(raw, '|');
-    }
-    if (parts.size() != 3 || parts[0] != "v1" || parts[1] != query.serial ||
-        !absl::SimpleAtoi(parts[2], &after) || after <= 0) {
-      return errors::InvalidField("page_token", "is not a token this API returned for this serial");
+    GIFTCARD_ASSIGN_OR_RETURN(
+        const std::string position,
+        page_token::PositionFor(query.page_token, "code_changes", {query.serial}, "serial"));
+    if (!absl::SimpleAtoi(position, &after) || after <= 0) {
+      return errors::InvalidField("page_token", "is not a token this API returned");
     }
   }
   const int limit = query.page_size == 0 ? kDefaultPageSize : query.page_size;
@@ -181,8 +169,8 @@ absl::StatusOr<ListCodeChangesResult> VaultService::ListCodeChanges(
   ListCodeChangesResult out;
   out.changes = std::move(page.changes);
   if (page.more && !out.changes.empty()) {
-    out.next_page_token = absl::WebSafeBase64Escape(
-        absl::StrCat("v1|", query.serial, "|", out.changes.back().change_id));
+    out.next_page_token = page_token::Encode("code_changes", {query.serial},
+                                             absl::StrCat(out.changes.back().change_id));
   }
   return out;
 }
