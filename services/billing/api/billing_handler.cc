@@ -45,27 +45,26 @@ void ToProto(const CreditApplication& a, v1::CreditApplication* out) {
 grpc::ServerUnaryReactor* BillingHandler::ApplyCredit(grpc::CallbackServerContext* context,
                                                       const v1::ApplyCreditRequest* request,
                                                       v1::CreditApplication* response) {
+  constexpr char kMethod[] = "ApplyCredit";
   ApplyCreditCommand command{request->invoice_id(), request->account_id(),
                              protoconv::FromProto(request->amount_due()),
                              server::OutgoingTraceparent(*context)};
   if (!engine_) {
-    return calls_.Run(context, "ApplyCredit", server::Lane::kWrite,
-                      [this, context, command, response]() -> grpc::Status {
-                        if (grpc::Status denied = Allow(context, "ApplyCredit"); !denied.ok())
-                          return denied;
-                        auto result = service_.ApplyCredit(command);
-                        if (!result.ok()) return errors::ToGrpcStatus(result.status());
-                        ToProto(*result, response);
-                        return grpc::Status::OK;
-                      });
+    return Run(context, kMethod, server::Lane::kWrite,
+               [this, context, command, response]() -> grpc::Status {
+                 auto result = service_.ApplyCredit(command);
+                 if (!result.ok()) return errors::ToGrpcStatus(result.status());
+                 ToProto(*result, response);
+                 return grpc::Status::OK;
+               });
   }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (grpc::Status denied = Allow(context, "ApplyCredit"); !denied.ok()) {
+  if (grpc::Status denied = Allow(context, kMethod); !denied.ok()) {
     reactor->Finish(denied);
     return reactor;
   }
   if (grpc::Status full = server::EnterEngine(engine_in_flight_, engine_->max_in_flight,
-                                              engine_->retry_after, "ApplyCredit");
+                                              engine_->retry_after, kMethod);
       !full.ok()) {
     reactor->Finish(full);
     return reactor;
@@ -86,30 +85,34 @@ grpc::ServerUnaryReactor* BillingHandler::ApplyCredit(grpc::CallbackServerContex
 grpc::ServerUnaryReactor* BillingHandler::ReverseCredit(grpc::CallbackServerContext* context,
                                                         const v1::ReverseCreditRequest* request,
                                                         v1::CreditApplication* response) {
-  return calls_.Run(context, "ReverseCredit", server::Lane::kWrite,
-                    [this, context, request, response]() -> grpc::Status {
-                      if (grpc::Status denied = Allow(context, "ReverseCredit"); !denied.ok())
-                        return denied;
-                      auto result =
-                          service_.ReverseCredit(request->invoice_id(), request->reason());
-                      if (!result.ok()) return errors::ToGrpcStatus(result.status());
-                      ToProto(*result, response);
-                      return grpc::Status::OK;
-                    });
+  return Run(context, "ReverseCredit", server::Lane::kWrite,
+             [this, context, request, response]() -> grpc::Status {
+               auto result = service_.ReverseCredit(request->invoice_id(), request->reason());
+               if (!result.ok()) return errors::ToGrpcStatus(result.status());
+               ToProto(*result, response);
+               return grpc::Status::OK;
+             });
 }
 
 grpc::ServerUnaryReactor* BillingHandler::GetCreditApplication(
     grpc::CallbackServerContext* context, const v1::GetCreditApplicationRequest* request,
     v1::CreditApplication* response) {
-  return calls_.Run(context, "GetCreditApplication", server::Lane::kRead,
-                    [this, context, request, response]() -> grpc::Status {
-                      if (grpc::Status denied = Allow(context, "GetCreditApplication");
-                          !denied.ok())
-                        return denied;
-                      auto result = service_.GetCreditApplication(request->invoice_id());
-                      if (!result.ok()) return errors::ToGrpcStatus(result.status());
-                      ToProto(*result, response);
-                      return grpc::Status::OK;
+  return Run(context, "GetCreditApplication", server::Lane::kRead,
+             [this, context, request, response]() -> grpc::Status {
+               auto result = service_.GetCreditApplication(request->invoice_id());
+               if (!result.ok()) return errors::ToGrpcStatus(result.status());
+               ToProto(*result, response);
+               return grpc::Status::OK;
+             });
+}
+
+grpc::ServerUnaryReactor* BillingHandler::Run(grpc::CallbackServerContext* context,
+                                              const char* method, server::Lane lane,
+                                              server::CallRunner::Body body) {
+  return calls_.Run(context, method, lane,
+                    [this, context, method, body = std::move(body)]() -> grpc::Status {
+                      if (grpc::Status denied = Allow(context, method); !denied.ok()) return denied;
+                      return body();
                     });
 }
 

@@ -134,6 +134,11 @@ class CodeVaultHandler final : public CodeVaultCallbackBase {
   std::string PrincipalOf(const grpc::ServerContextBase& context) const;
   // The caller may call `method` of this service (auth/permissions.h).
   grpc::Status Allow(grpc::ServerContextBase* context, absl::string_view method) const;
+  // `body` on the call runner's workers (its `lane`), once the caller may
+  // call `method`: each method is named once, for its log, metrics and
+  // permission alike.
+  grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* context, const char* method,
+                                server::Lane lane, server::CallRunner::Body body);
 };
 
 }  // namespace giftcard::code_vault
