@@ -142,59 +142,59 @@ grpc::Status ToProto(const absl::StatusOr<std::vector<absl::StatusOr<Transfer>>>
 grpc::ServerUnaryReactor* AccountCreditHandler::UpsertAccount(
     grpc::CallbackServerContext* context, const v1::UpsertAccountRequest* request,
     v1::Account* response) {
-  return Run(context, "UpsertAccount", server::Lane::kWrite,
-             [this, context, request, response]() -> grpc::Status {
-               Account a;
-               a.account_id = request->account().account_id();
-               a.country = request->account().country();
-               a.currency_code = request->account().currency_code();
-               a.billing_channel = FromProto(request->account().billing_channel());
-               // No state in the request: the account keeps the one it has.
-               std::optional<bool> closed;
-               if (request->account().state() != v1::ACCOUNT_STATE_UNSPECIFIED) {
-                 closed = request->account().state() == v1::ACCOUNT_STATE_CLOSED;
-               }
-               auto result = service_.UpsertAccount(a, closed);
-               if (!result.ok()) return errors::ToGrpcStatus(result.status());
-               ToProto(*result, response);
-               return grpc::Status::OK;
-             });
+  return gate_.Run(context, "UpsertAccount", server::Lane::kWrite,
+                   [this, context, request, response]() -> grpc::Status {
+                     Account a;
+                     a.account_id = request->account().account_id();
+                     a.country = request->account().country();
+                     a.currency_code = request->account().currency_code();
+                     a.billing_channel = FromProto(request->account().billing_channel());
+                     // No state in the request: the account keeps the one it has.
+                     std::optional<bool> closed;
+                     if (request->account().state() != v1::ACCOUNT_STATE_UNSPECIFIED) {
+                       closed = request->account().state() == v1::ACCOUNT_STATE_CLOSED;
+                     }
+                     auto result = service_.UpsertAccount(a, closed);
+                     if (!result.ok()) return errors::ToGrpcStatus(result.status());
+                     ToProto(*result, response);
+                     return grpc::Status::OK;
+                   });
 }
 
 grpc::ServerUnaryReactor* AccountCreditHandler::GetAccount(grpc::CallbackServerContext* context,
                                                            const v1::GetAccountRequest* request,
                                                            v1::Account* response) {
-  return Run(context, "GetAccount", server::Lane::kRead,
-             [this, context, request, response]() -> grpc::Status {
-               auto result = service_.GetAccount(request->account_id());
-               if (!result.ok()) return errors::ToGrpcStatus(result.status());
-               ToProto(*result, response);
-               return grpc::Status::OK;
-             });
+  return gate_.Run(context, "GetAccount", server::Lane::kRead,
+                   [this, context, request, response]() -> grpc::Status {
+                     auto result = service_.GetAccount(request->account_id());
+                     if (!result.ok()) return errors::ToGrpcStatus(result.status());
+                     ToProto(*result, response);
+                     return grpc::Status::OK;
+                   });
 }
 
 grpc::ServerUnaryReactor* AccountCreditHandler::CreditAccount(
     grpc::CallbackServerContext* context, const v1::CreditAccountRequest* request,
     v1::Transfer* response) {
-  return Run(context, "CreditAccount", server::Lane::kWrite,
-             [this, context, request, response]() -> grpc::Status {
-               auto result = service_.CreditAccount(CreditCommandOf(*request));
-               if (!result.ok()) return errors::ToGrpcStatus(result.status());
-               ToProto(*result, response);
-               return grpc::Status::OK;
-             });
+  return gate_.Run(context, "CreditAccount", server::Lane::kWrite,
+                   [this, context, request, response]() -> grpc::Status {
+                     auto result = service_.CreditAccount(CreditCommandOf(*request));
+                     if (!result.ok()) return errors::ToGrpcStatus(result.status());
+                     ToProto(*result, response);
+                     return grpc::Status::OK;
+                   });
 }
 
 grpc::ServerUnaryReactor* AccountCreditHandler::DebitAccount(grpc::CallbackServerContext* context,
                                                              const v1::DebitAccountRequest* request,
                                                              v1::Transfer* response) {
-  return Run(context, "DebitAccount", server::Lane::kWrite,
-             [this, context, request, response]() -> grpc::Status {
-               auto result = service_.DebitAccount(DebitCommandOf(*request));
-               if (!result.ok()) return errors::ToGrpcStatus(result.status());
-               ToProto(*result, response);
-               return grpc::Status::OK;
-             });
+  return gate_.Run(context, "DebitAccount", server::Lane::kWrite,
+                   [this, context, request, response]() -> grpc::Status {
+                     auto result = service_.DebitAccount(DebitCommandOf(*request));
+                     if (!result.ok()) return errors::ToGrpcStatus(result.status());
+                     ToProto(*result, response);
+                     return grpc::Status::OK;
+                   });
 }
 
 grpc::ServerUnaryReactor* AccountCreditHandler::BatchCreditAccounts(
@@ -209,13 +209,13 @@ grpc::ServerUnaryReactor* AccountCreditHandler::BatchCreditAccounts(
                          service_.StartCreditAccounts(postings, commands, std::move(done));
                        });
   }
-  return Run(context, "BatchCreditAccounts", server::Lane::kWrite,
-             [this, context, request, response]() -> grpc::Status {
-               std::vector<CreditCommand> commands;
-               for (const auto& item : request->requests())
-                 commands.push_back(CreditCommandOf(item));
-               return ToProto(service_.CreditAccounts(commands), response->mutable_results());
-             });
+  return gate_.Run(context, "BatchCreditAccounts", server::Lane::kWrite,
+                   [this, context, request, response]() -> grpc::Status {
+                     std::vector<CreditCommand> commands;
+                     for (const auto& item : request->requests())
+                       commands.push_back(CreditCommandOf(item));
+                     return ToProto(service_.CreditAccounts(commands), response->mutable_results());
+                   });
 }
 
 grpc::ServerUnaryReactor* AccountCreditHandler::BatchDebitAccounts(
@@ -230,13 +230,13 @@ grpc::ServerUnaryReactor* AccountCreditHandler::BatchDebitAccounts(
                          service_.StartDebitAccounts(postings, commands, std::move(done));
                        });
   }
-  return Run(context, "BatchDebitAccounts", server::Lane::kWrite,
-             [this, context, request, response]() -> grpc::Status {
-               std::vector<DebitCommand> commands;
-               for (const auto& item : request->requests())
-                 commands.push_back(DebitCommandOf(item));
-               return ToProto(service_.DebitAccounts(commands), response->mutable_results());
-             });
+  return gate_.Run(context, "BatchDebitAccounts", server::Lane::kWrite,
+                   [this, context, request, response]() -> grpc::Status {
+                     std::vector<DebitCommand> commands;
+                     for (const auto& item : request->requests())
+                       commands.push_back(DebitCommandOf(item));
+                     return ToProto(service_.DebitAccounts(commands), response->mutable_results());
+                   });
 }
 
 grpc::ServerUnaryReactor* AccountCreditHandler::RunOnEngine(
@@ -282,7 +282,7 @@ grpc::ServerUnaryReactor* AccountCreditHandler::RunOnEngine(
 grpc::ServerUnaryReactor* AccountCreditHandler::ReverseTransfer(
     grpc::CallbackServerContext* context, const v1::ReverseTransferRequest* request,
     v1::Transfer* response) {
-  return Run(
+  return gate_.Run(
       context, "ReverseTransfer", server::Lane::kWrite,
       [this, context, request, response]() -> grpc::Status {
         auto result = service_.ReverseTransfer({request->transfer_id(), request->request_id()});
@@ -295,45 +295,47 @@ grpc::ServerUnaryReactor* AccountCreditHandler::ReverseTransfer(
 grpc::ServerUnaryReactor* AccountCreditHandler::GetCreditLiability(
     grpc::CallbackServerContext* context, const v1::GetCreditLiabilityRequest* /*request*/,
     v1::CreditLiability* response) {
-  return Run(context, "GetCreditLiability", server::Lane::kRead,
-             [this, context, response]() -> grpc::Status {
-               auto report = reports_.CreditLiabilityReport();
-               if (!report.ok()) return errors::ToGrpcStatus(report.status());
-               for (const CurrencyCredit& c : report->currencies) {
-                 v1::CreditLiability::Currency* out = response->add_currencies();
-                 out->set_currency_code(c.currency_code);
-                 *out->mutable_balance() = protoconv::ToProto({c.currency_code, c.balance_minor});
-                 out->set_accounts_with_credit(c.accounts_with_credit);
-               }
-               protoconv::ToTimestamp(report->read_time, response->mutable_read_time());
-               return grpc::Status::OK;
-             });
+  return gate_.Run(
+      context, "GetCreditLiability", server::Lane::kRead,
+      [this, context, response]() -> grpc::Status {
+        auto report = reports_.CreditLiabilityReport();
+        if (!report.ok()) return errors::ToGrpcStatus(report.status());
+        for (const CurrencyCredit& c : report->currencies) {
+          v1::CreditLiability::Currency* out = response->add_currencies();
+          out->set_currency_code(c.currency_code);
+          *out->mutable_balance() = protoconv::ToProto({c.currency_code, c.balance_minor});
+          out->set_accounts_with_credit(c.accounts_with_credit);
+        }
+        protoconv::ToTimestamp(report->read_time, response->mutable_read_time());
+        return grpc::Status::OK;
+      });
 }
 
 grpc::ServerUnaryReactor* AccountCreditHandler::ListDormantAccounts(
     grpc::CallbackServerContext* context, const v1::ListDormantAccountsRequest* request,
     v1::ListDormantAccountsResponse* response) {
-  return Run(context, "ListDormantAccounts", server::Lane::kRead,
-             [this, context, request, response]() -> grpc::Status {
-               auto page = reports_.DormantAccounts(
-                   {request->days(), request->page_size(), request->page_token()});
-               if (!page.ok()) return errors::ToGrpcStatus(page.status());
-               for (const DormantAccount& a : page->accounts) {
-                 v1::DormantAccount* out = response->add_accounts();
-                 out->set_account_id(a.account_id);
-                 out->set_country(a.country);
-                 *out->mutable_balance() = protoconv::ToProto({a.currency_code, a.balance_minor});
-                 protoconv::ToTimestamp(a.last_entry_time, out->mutable_last_entry_time());
-               }
-               response->set_next_page_token(page->next_page_token);
-               return grpc::Status::OK;
-             });
+  return gate_.Run(
+      context, "ListDormantAccounts", server::Lane::kRead,
+      [this, context, request, response]() -> grpc::Status {
+        auto page = reports_.DormantAccounts(
+            {request->days(), request->page_size(), request->page_token()});
+        if (!page.ok()) return errors::ToGrpcStatus(page.status());
+        for (const DormantAccount& a : page->accounts) {
+          v1::DormantAccount* out = response->add_accounts();
+          out->set_account_id(a.account_id);
+          out->set_country(a.country);
+          *out->mutable_balance() = protoconv::ToProto({a.currency_code, a.balance_minor});
+          protoconv::ToTimestamp(a.last_entry_time, out->mutable_last_entry_time());
+        }
+        response->set_next_page_token(page->next_page_token);
+        return grpc::Status::OK;
+      });
 }
 
 grpc::ServerUnaryReactor* AccountCreditHandler::ClawBackCredit(
     grpc::CallbackServerContext* context, const v1::ClawBackCreditRequest* request,
     v1::Transfer* response) {
-  return Run(
+  return gate_.Run(
       context, "ClawBackCredit", server::Lane::kWrite,
       [this, context, request, response]() -> grpc::Status {
         auto result = service_.ClawBackCredit({request->transfer_id(), request->request_id()});
@@ -346,7 +348,7 @@ grpc::ServerUnaryReactor* AccountCreditHandler::ClawBackCredit(
 grpc::ServerUnaryReactor* AccountCreditHandler::ListLedgerEntries(
     grpc::CallbackServerContext* context, const v1::ListLedgerEntriesRequest* request,
     v1::ListLedgerEntriesResponse* response) {
-  return Run(
+  return gate_.Run(
       context, "ListLedgerEntries", server::Lane::kRead,
       [this, context, request, response]() -> grpc::Status {
         ListEntriesQuery query{request->account_id(), request->page_size(), request->page_token()};
@@ -377,20 +379,9 @@ grpc::ServerUnaryReactor* AccountCreditHandler::ListLedgerEntries(
       });
 }
 
-grpc::ServerUnaryReactor* AccountCreditHandler::Run(grpc::CallbackServerContext* context,
-                                                    const char* method, server::Lane lane,
-                                                    server::CallRunner::Body body) {
-  return calls_.Run(context, method, lane,
-                    [this, context, method, body = std::move(body)]() -> grpc::Status {
-                      if (grpc::Status denied = Allow(context, method); !denied.ok()) return denied;
-                      return body();
-                    });
-}
-
 grpc::Status AccountCreditHandler::Allow(grpc::ServerContextBase* context,
                                          absl::string_view method) const {
-  return auth_.Authorize(*context,
-                         absl::StrCat("/", v1::AccountCredit::service_full_name(), "/", method));
+  return gate_.Allow(*context, method);
 }
 
 grpc::Status AccountCreditHandler::ExportAuditFacts(

@@ -10,6 +10,7 @@
 #include "absl/functional/any_invocable.h"
 #include "audit/wire.h"
 #include "auth/authorizer.h"
+#include "auth/method_gate.h"
 #include "giftcard/v1/account_credit.grpc.pb.h"
 #include "outbox/watch.h"
 #include "server/call_runner.h"
@@ -57,7 +58,7 @@ class AccountCreditHandler final : public AccountCreditCallbackBase {
         reports_(reports),
         auth_(auth),
         audit_facts_(std::move(audit_facts)),
-        calls_(calls),
+        gate_(auth, calls, v1::AccountCredit::service_full_name()),
         events_(events) {}
 
   // From now on BatchCreditAccounts and BatchDebitAccounts run on the
@@ -109,7 +110,7 @@ class AccountCreditHandler final : public AccountCreditCallbackBase {
   ReportService& reports_;
   const auth::Authorizer& auth_;
   const audit::FactsReader<audit::LedgerFacts> audit_facts_;
-  server::CallRunner& calls_;
+  auth::MethodGate gate_;  // Each method named once: its permission and lane.
   outbox::EventWatch& events_;
   std::optional<PostingEngine> engine_;
   std::atomic<int> engine_in_flight_{0};
@@ -123,11 +124,6 @@ class AccountCreditHandler final : public AccountCreditCallbackBase {
 
   // The caller may call `method` of this service (auth/permissions.h).
   grpc::Status Allow(grpc::ServerContextBase* context, absl::string_view method) const;
-  // `body` on the call runner's workers (its `lane`), once the caller may
-  // call `method`: each method is named once, for its log, metrics and
-  // permission alike.
-  grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* context, const char* method,
-                                server::Lane lane, server::CallRunner::Body body);
 };
 
 }  // namespace giftcard::account_credit

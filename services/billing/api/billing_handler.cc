@@ -50,13 +50,13 @@ grpc::ServerUnaryReactor* BillingHandler::ApplyCredit(grpc::CallbackServerContex
                              protoconv::FromProto(request->amount_due()),
                              server::OutgoingTraceparent(*context)};
   if (!engine_) {
-    return Run(context, kMethod, server::Lane::kWrite,
-               [this, context, command, response]() -> grpc::Status {
-                 auto result = service_.ApplyCredit(command);
-                 if (!result.ok()) return errors::ToGrpcStatus(result.status());
-                 ToProto(*result, response);
-                 return grpc::Status::OK;
-               });
+    return gate_.Run(context, kMethod, server::Lane::kWrite,
+                     [this, context, command, response]() -> grpc::Status {
+                       auto result = service_.ApplyCredit(command);
+                       if (!result.ok()) return errors::ToGrpcStatus(result.status());
+                       ToProto(*result, response);
+                       return grpc::Status::OK;
+                     });
   }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   if (grpc::Status denied = Allow(context, kMethod); !denied.ok()) {
@@ -85,41 +85,30 @@ grpc::ServerUnaryReactor* BillingHandler::ApplyCredit(grpc::CallbackServerContex
 grpc::ServerUnaryReactor* BillingHandler::ReverseCredit(grpc::CallbackServerContext* context,
                                                         const v1::ReverseCreditRequest* request,
                                                         v1::CreditApplication* response) {
-  return Run(context, "ReverseCredit", server::Lane::kWrite,
-             [this, context, request, response]() -> grpc::Status {
-               auto result = service_.ReverseCredit(request->invoice_id(), request->reason());
-               if (!result.ok()) return errors::ToGrpcStatus(result.status());
-               ToProto(*result, response);
-               return grpc::Status::OK;
-             });
+  return gate_.Run(context, "ReverseCredit", server::Lane::kWrite,
+                   [this, context, request, response]() -> grpc::Status {
+                     auto result = service_.ReverseCredit(request->invoice_id(), request->reason());
+                     if (!result.ok()) return errors::ToGrpcStatus(result.status());
+                     ToProto(*result, response);
+                     return grpc::Status::OK;
+                   });
 }
 
 grpc::ServerUnaryReactor* BillingHandler::GetCreditApplication(
     grpc::CallbackServerContext* context, const v1::GetCreditApplicationRequest* request,
     v1::CreditApplication* response) {
-  return Run(context, "GetCreditApplication", server::Lane::kRead,
-             [this, context, request, response]() -> grpc::Status {
-               auto result = service_.GetCreditApplication(request->invoice_id());
-               if (!result.ok()) return errors::ToGrpcStatus(result.status());
-               ToProto(*result, response);
-               return grpc::Status::OK;
-             });
-}
-
-grpc::ServerUnaryReactor* BillingHandler::Run(grpc::CallbackServerContext* context,
-                                              const char* method, server::Lane lane,
-                                              server::CallRunner::Body body) {
-  return calls_.Run(context, method, lane,
-                    [this, context, method, body = std::move(body)]() -> grpc::Status {
-                      if (grpc::Status denied = Allow(context, method); !denied.ok()) return denied;
-                      return body();
-                    });
+  return gate_.Run(context, "GetCreditApplication", server::Lane::kRead,
+                   [this, context, request, response]() -> grpc::Status {
+                     auto result = service_.GetCreditApplication(request->invoice_id());
+                     if (!result.ok()) return errors::ToGrpcStatus(result.status());
+                     ToProto(*result, response);
+                     return grpc::Status::OK;
+                   });
 }
 
 grpc::Status BillingHandler::Allow(grpc::ServerContextBase* context,
                                    absl::string_view method) const {
-  return auth_.Authorize(*context,
-                         absl::StrCat("/", v1::Billing::service_full_name(), "/", method));
+  return gate_.Allow(*context, method);
 }
 
 grpc::Status BillingHandler::ExportAuditFacts(grpc::ServerContext* context,

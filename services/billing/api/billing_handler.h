@@ -10,6 +10,7 @@
 #include "absl/functional/any_invocable.h"
 #include "audit/wire.h"
 #include "auth/authorizer.h"
+#include "auth/method_gate.h"
 #include "giftcard/v1/billing.grpc.pb.h"
 #include "outbox/watch.h"
 #include "server/call_runner.h"
@@ -42,7 +43,7 @@ class BillingHandler final : public BillingCallbackBase {
       : service_(service),
         auth_(auth),
         audit_facts_(std::move(audit_facts)),
-        calls_(calls),
+        gate_(auth, calls, v1::Billing::service_full_name()),
         events_(events) {}
 
   // From now on ApplyCredit runs on the engine instead of the call runner.
@@ -68,18 +69,13 @@ class BillingHandler final : public BillingCallbackBase {
   BillingService& service_;
   const auth::Authorizer& auth_;
   const audit::FactsReader<audit::BillingFacts> audit_facts_;
-  server::CallRunner& calls_;
+  auth::MethodGate gate_;  // Each method named once: its permission and lane.
   outbox::EventWatch& events_;
   std::optional<ApplyEngine> engine_;
   std::atomic<int> engine_in_flight_{0};
 
   // The caller may call `method` of this service (auth/permissions.h).
   grpc::Status Allow(grpc::ServerContextBase* context, absl::string_view method) const;
-  // `body` on the call runner's workers (its `lane`), once the caller may
-  // call `method`: each method is named once, for its log, metrics and
-  // permission alike.
-  grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* context, const char* method,
-                                server::Lane lane, server::CallRunner::Body body);
 };
 
 }  // namespace giftcard::billing

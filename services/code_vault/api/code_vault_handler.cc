@@ -166,10 +166,10 @@ grpc::ServerUnaryReactor* CodeVaultHandler::CheckCode(grpc::CallbackServerContex
     return grpc::Status::OK;
   };
   if (!engine_) {
-    return Run(context, "CheckCode", server::Lane::kRead,
-               [this, context, request, to_proto]() -> grpc::Status {
-                 return to_proto(service_.CheckCode(request->code(), request->client_ip()));
-               });
+    return gate_.Run(context, "CheckCode", server::Lane::kRead,
+                     [this, context, request, to_proto]() -> grpc::Status {
+                       return to_proto(service_.CheckCode(request->code(), request->client_ip()));
+                     });
   }
   return OnEngine(
       context, "CheckCode",
@@ -183,170 +183,173 @@ grpc::ServerUnaryReactor* CodeVaultHandler::CheckCode(grpc::CallbackServerContex
 grpc::ServerUnaryReactor* CodeVaultHandler::VoidCodes(grpc::CallbackServerContext* context,
                                                       const v1::VoidCodesRequest* request,
                                                       v1::VoidCodesResponse* response) {
-  return Run(context, "VoidCodes", server::Lane::kWrite,
-             [this, context, request, response]() -> grpc::Status {
-               auto result = service_.VoidCodes(
-                   {request->batch_id(), CanonicalSerials(request->serials()), request->reason(),
-                    request->request_id(), PrincipalOf(*context)});
-               if (!result.ok()) return errors::ToGrpcStatus(result.status());
-               response->set_voided_count(result->changed);
-               response->set_unchanged_count(result->unchanged);
-               response->set_skipped_count(result->skipped);
-               return grpc::Status::OK;
-             });
+  return gate_.Run(context, "VoidCodes", server::Lane::kWrite,
+                   [this, context, request, response]() -> grpc::Status {
+                     auto result = service_.VoidCodes(
+                         {request->batch_id(), CanonicalSerials(request->serials()),
+                          request->reason(), request->request_id(), PrincipalOf(*context)});
+                     if (!result.ok()) return errors::ToGrpcStatus(result.status());
+                     response->set_voided_count(result->changed);
+                     response->set_unchanged_count(result->unchanged);
+                     response->set_skipped_count(result->skipped);
+                     return grpc::Status::OK;
+                   });
 }
 
 grpc::ServerUnaryReactor* CodeVaultHandler::BlockCodes(grpc::CallbackServerContext* context,
                                                        const v1::BlockCodesRequest* request,
                                                        v1::BlockCodesResponse* response) {
-  return Run(context, "BlockCodes", server::Lane::kWrite,
-             [this, context, request, response]() -> grpc::Status {
-               auto result = service_.BlockCodes(
-                   {request->batch_id(), CanonicalSerials(request->serials()), request->reason(),
-                    request->request_id(), PrincipalOf(*context)});
-               if (!result.ok()) return errors::ToGrpcStatus(result.status());
-               response->set_blocked_count(result->changed);
-               response->set_unchanged_count(result->unchanged);
-               response->set_skipped_count(result->skipped);
-               return grpc::Status::OK;
-             });
+  return gate_.Run(context, "BlockCodes", server::Lane::kWrite,
+                   [this, context, request, response]() -> grpc::Status {
+                     auto result = service_.BlockCodes(
+                         {request->batch_id(), CanonicalSerials(request->serials()),
+                          request->reason(), request->request_id(), PrincipalOf(*context)});
+                     if (!result.ok()) return errors::ToGrpcStatus(result.status());
+                     response->set_blocked_count(result->changed);
+                     response->set_unchanged_count(result->unchanged);
+                     response->set_skipped_count(result->skipped);
+                     return grpc::Status::OK;
+                   });
 }
 
 grpc::ServerUnaryReactor* CodeVaultHandler::UnblockCodes(grpc::CallbackServerContext* context,
                                                          const v1::UnblockCodesRequest* request,
                                                          v1::UnblockCodesResponse* response) {
-  return Run(context, "UnblockCodes", server::Lane::kWrite,
-             [this, context, request, response]() -> grpc::Status {
-               auto result = service_.UnblockCodes(
-                   {request->batch_id(), CanonicalSerials(request->serials()), request->reason(),
-                    request->request_id(), PrincipalOf(*context)});
-               if (!result.ok()) return errors::ToGrpcStatus(result.status());
-               response->set_unblocked_count(result->changed);
-               response->set_unchanged_count(result->unchanged);
-               return grpc::Status::OK;
-             });
+  return gate_.Run(context, "UnblockCodes", server::Lane::kWrite,
+                   [this, context, request, response]() -> grpc::Status {
+                     auto result = service_.UnblockCodes(
+                         {request->batch_id(), CanonicalSerials(request->serials()),
+                          request->reason(), request->request_id(), PrincipalOf(*context)});
+                     if (!result.ok()) return errors::ToGrpcStatus(result.status());
+                     response->set_unblocked_count(result->changed);
+                     response->set_unchanged_count(result->unchanged);
+                     return grpc::Status::OK;
+                   });
 }
 
 grpc::ServerUnaryReactor* CodeVaultHandler::ReverseRedemption(
     grpc::CallbackServerContext* context, const v1::ReverseRedemptionRequest* request,
     v1::Clawback* response) {
-  return Run(context, "ReverseRedemption", server::Lane::kWrite,
-             [this, context, request, response]() -> grpc::Status {
-               ReverseRedemptionCommand command;
-               command.serial = validate::CanonicalSerial(request->serial());
-               command.redemption_id = request->redemption_id();
-               command.reason = request->reason();
-               command.request_id = request->request_id();
-               command.then_state = FromProto(request->then_state());
-               command.principal = PrincipalOf(*context);
-               auto result = service_.ReverseRedemption(command);
-               if (!result.ok()) return errors::ToGrpcStatus(result.status());
-               ToProto(*result, response);
-               return grpc::Status::OK;
-             });
+  return gate_.Run(context, "ReverseRedemption", server::Lane::kWrite,
+                   [this, context, request, response]() -> grpc::Status {
+                     ReverseRedemptionCommand command;
+                     command.serial = validate::CanonicalSerial(request->serial());
+                     command.redemption_id = request->redemption_id();
+                     command.reason = request->reason();
+                     command.request_id = request->request_id();
+                     command.then_state = FromProto(request->then_state());
+                     command.principal = PrincipalOf(*context);
+                     auto result = service_.ReverseRedemption(command);
+                     if (!result.ok()) return errors::ToGrpcStatus(result.status());
+                     ToProto(*result, response);
+                     return grpc::Status::OK;
+                   });
 }
 
 grpc::ServerUnaryReactor* CodeVaultHandler::GetCodeLiability(
     grpc::CallbackServerContext* context, const v1::GetCodeLiabilityRequest* /*request*/,
     v1::CodeLiability* response) {
-  return Run(context, "GetCodeLiability", server::Lane::kRead,
-             [this, context, response]() -> grpc::Status {
-               auto report = reports_.CodeLiabilityReport();
-               if (!report.ok()) return errors::ToGrpcStatus(report.status());
-               for (const CurrencyCodes& c : report->currencies) {
-                 v1::CodeLiability::Currency* out = response->add_currencies();
-                 const std::string& cur = c.currency_code;
-                 out->set_currency_code(cur);
-                 out->set_active_count(c.active_count);
-                 *out->mutable_active_value() = protoconv::ToProto({cur, c.active_minor});
-                 out->set_held_count(c.held_count);
-                 *out->mutable_held_value() = protoconv::ToProto({cur, c.held_minor});
-                 out->set_redeeming_count(c.redeeming_count);
-                 *out->mutable_redeeming_value() = protoconv::ToProto({cur, c.redeeming_minor});
-               }
-               protoconv::ToTimestamp(report->read_time, response->mutable_read_time());
-               return grpc::Status::OK;
-             });
+  return gate_.Run(
+      context, "GetCodeLiability", server::Lane::kRead,
+      [this, context, response]() -> grpc::Status {
+        auto report = reports_.CodeLiabilityReport();
+        if (!report.ok()) return errors::ToGrpcStatus(report.status());
+        for (const CurrencyCodes& c : report->currencies) {
+          v1::CodeLiability::Currency* out = response->add_currencies();
+          const std::string& cur = c.currency_code;
+          out->set_currency_code(cur);
+          out->set_active_count(c.active_count);
+          *out->mutable_active_value() = protoconv::ToProto({cur, c.active_minor});
+          out->set_held_count(c.held_count);
+          *out->mutable_held_value() = protoconv::ToProto({cur, c.held_minor});
+          out->set_redeeming_count(c.redeeming_count);
+          *out->mutable_redeeming_value() = protoconv::ToProto({cur, c.redeeming_minor});
+        }
+        protoconv::ToTimestamp(report->read_time, response->mutable_read_time());
+        return grpc::Status::OK;
+      });
 }
 
 grpc::ServerUnaryReactor* CodeVaultHandler::GetCaller(grpc::CallbackServerContext* context,
                                                       const v1::GetCallerRequest* /*request*/,
                                                       v1::Caller* response) {
-  return Run(context, "GetCaller", server::Lane::kRead,
-             [this, context, response]() -> grpc::Status {
-               const std::string principal = PrincipalOf(*context);
-               response->set_principal(principal);
-               for (std::string& m : auth::MethodsAllowed(principal)) {
-                 response->add_methods(std::move(m));
-               }
-               return grpc::Status::OK;
-             });
+  return gate_.Run(context, "GetCaller", server::Lane::kRead,
+                   [this, context, response]() -> grpc::Status {
+                     const std::string principal = PrincipalOf(*context);
+                     response->set_principal(principal);
+                     for (std::string& m : auth::MethodsAllowed(principal)) {
+                       response->add_methods(std::move(m));
+                     }
+                     return grpc::Status::OK;
+                   });
 }
 
 grpc::ServerUnaryReactor* CodeVaultHandler::GetBreakageReport(
     grpc::CallbackServerContext* context, const v1::GetBreakageReportRequest* /*request*/,
     v1::BreakageReport* response) {
-  return Run(context, "GetBreakageReport", server::Lane::kRead,
-             [this, context, response]() -> grpc::Status {
-               auto report = reports_.Breakage();
-               if (!report.ok()) return errors::ToGrpcStatus(report.status());
-               for (const BreakageRow& r : report->rows) {
-                 v1::BreakageReport::Row* out = response->add_rows();
-                 out->set_batch_id(r.batch_id);
-                 out->set_month(r.month);
-                 out->set_kind(r.kind == BreakageKind::kVoided ? v1::BREAKAGE_KIND_VOIDED
-                                                               : v1::BREAKAGE_KIND_EXPIRED);
-                 out->set_code_count(r.code_count);
-                 *out->mutable_value() = protoconv::ToProto({r.currency_code, r.value_minor});
-               }
-               protoconv::ToTimestamp(report->read_time, response->mutable_read_time());
-               return grpc::Status::OK;
-             });
+  return gate_.Run(context, "GetBreakageReport", server::Lane::kRead,
+                   [this, context, response]() -> grpc::Status {
+                     auto report = reports_.Breakage();
+                     if (!report.ok()) return errors::ToGrpcStatus(report.status());
+                     for (const BreakageRow& r : report->rows) {
+                       v1::BreakageReport::Row* out = response->add_rows();
+                       out->set_batch_id(r.batch_id);
+                       out->set_month(r.month);
+                       out->set_kind(r.kind == BreakageKind::kVoided ? v1::BREAKAGE_KIND_VOIDED
+                                                                     : v1::BREAKAGE_KIND_EXPIRED);
+                       out->set_code_count(r.code_count);
+                       *out->mutable_value() = protoconv::ToProto({r.currency_code, r.value_minor});
+                     }
+                     protoconv::ToTimestamp(report->read_time, response->mutable_read_time());
+                     return grpc::Status::OK;
+                   });
 }
 
 grpc::ServerUnaryReactor* CodeVaultHandler::ListCodeChanges(
     grpc::CallbackServerContext* context, const v1::ListCodeChangesRequest* request,
     v1::ListCodeChangesResponse* response) {
-  return Run(context, "ListCodeChanges", server::Lane::kRead,
-             [this, context, request, response]() -> grpc::Status {
-               auto page = service_.ListCodeChanges({validate::CanonicalSerial(request->serial()),
-                                                     request->page_size(), request->page_token()});
-               if (!page.ok()) return errors::ToGrpcStatus(page.status());
-               for (const CodeChange& c : page->changes) ToProto(c, response->add_changes());
-               response->set_next_page_token(page->next_page_token);
-               return grpc::Status::OK;
-             });
+  return gate_.Run(context, "ListCodeChanges", server::Lane::kRead,
+                   [this, context, request, response]() -> grpc::Status {
+                     auto page =
+                         service_.ListCodeChanges({validate::CanonicalSerial(request->serial()),
+                                                   request->page_size(), request->page_token()});
+                     if (!page.ok()) return errors::ToGrpcStatus(page.status());
+                     for (const CodeChange& c : page->changes) ToProto(c, response->add_changes());
+                     response->set_next_page_token(page->next_page_token);
+                     return grpc::Status::OK;
+                   });
 }
 
 grpc::ServerUnaryReactor* CodeVaultHandler::ListCodes(grpc::CallbackServerContext* context,
                                                       const v1::ListCodesRequest* request,
                                                       v1::ListCodesResponse* response) {
-  return Run(context, "ListCodes", server::Lane::kRead,
-             [this, context, request, response]() -> grpc::Status {
-               ListCodesQuery query;
-               query.batch_id = request->batch_id();
-               query.state = FromProto(request->state());
-               query.page_size = request->page_size();
-               query.page_token = request->page_token();
-               auto page = service_.ListCodes(query);
-               if (!page.ok()) return errors::ToGrpcStatus(page.status());
-               for (const Code& code : page->codes) ToProto(code, response->add_codes());
-               response->set_next_page_token(page->next_page_token);
-               return grpc::Status::OK;
-             });
+  return gate_.Run(context, "ListCodes", server::Lane::kRead,
+                   [this, context, request, response]() -> grpc::Status {
+                     ListCodesQuery query;
+                     query.batch_id = request->batch_id();
+                     query.state = FromProto(request->state());
+                     query.page_size = request->page_size();
+                     query.page_token = request->page_token();
+                     auto page = service_.ListCodes(query);
+                     if (!page.ok()) return errors::ToGrpcStatus(page.status());
+                     for (const Code& code : page->codes) ToProto(code, response->add_codes());
+                     response->set_next_page_token(page->next_page_token);
+                     return grpc::Status::OK;
+                   });
 }
 
 grpc::ServerUnaryReactor* CodeVaultHandler::ListBatches(grpc::CallbackServerContext* context,
                                                         const v1::ListBatchesRequest* request,
                                                         v1::ListBatchesResponse* response) {
-  return Run(context, "ListBatches", server::Lane::kRead,
-             [this, context, request, response]() -> grpc::Status {
-               auto page = service_.ListBatches(request->page_size(), request->page_token());
-               if (!page.ok()) return errors::ToGrpcStatus(page.status());
-               for (const BatchInfo& batch : page->batches) ToProto(batch, response->add_batches());
-               response->set_next_page_token(page->next_page_token);
-               return grpc::Status::OK;
-             });
+  return gate_.Run(context, "ListBatches", server::Lane::kRead,
+                   [this, context, request, response]() -> grpc::Status {
+                     auto page = service_.ListBatches(request->page_size(), request->page_token());
+                     if (!page.ok()) return errors::ToGrpcStatus(page.status());
+                     for (const BatchInfo& batch : page->batches)
+                       ToProto(batch, response->add_batches());
+                     response->set_next_page_token(page->next_page_token);
+                     return grpc::Status::OK;
+                   });
 }
 
 namespace {
@@ -374,13 +377,13 @@ grpc::ServerUnaryReactor* CodeVaultHandler::RedeemCode(grpc::CallbackServerConte
                         server::OutgoingTraceparent(*context),
                         PrincipalOf(*context)};
   if (!engine_) {
-    return Run(context, "RedeemCode", server::Lane::kWrite,
-               [this, context, command, response]() -> grpc::Status {
-                 auto result = service_.Redeem(command);
-                 if (!result.ok()) return errors::ToGrpcStatus(result.status());
-                 ToProto(*result, response);
-                 return grpc::Status::OK;
-               });
+    return gate_.Run(context, "RedeemCode", server::Lane::kWrite,
+                     [this, context, command, response]() -> grpc::Status {
+                       auto result = service_.Redeem(command);
+                       if (!result.ok()) return errors::ToGrpcStatus(result.status());
+                       ToProto(*result, response);
+                       return grpc::Status::OK;
+                     });
   }
   return OnEngine(context, "RedeemCode",
                   [this, response, command = std::move(command)](auto finish) mutable {
@@ -421,14 +424,14 @@ grpc::ServerUnaryReactor* CodeVaultHandler::GetCodeStatus(grpc::CallbackServerCo
                                                           const v1::GetCodeStatusRequest* request,
                                                           v1::CodeStatus* response) {
   if (!engine_) {
-    return Run(context, "GetCodeStatus", server::Lane::kRead,
-               [this, context, request, response]() -> grpc::Status {
-                 auto code = service_.GetCodeStatus(
-                     {validate::CanonicalSerial(request->serial()), request->code()});
-                 if (!code.ok()) return errors::ToGrpcStatus(code.status());
-                 ToProto(*code, response);
-                 return grpc::Status::OK;
-               });
+    return gate_.Run(context, "GetCodeStatus", server::Lane::kRead,
+                     [this, context, request, response]() -> grpc::Status {
+                       auto code = service_.GetCodeStatus(
+                           {validate::CanonicalSerial(request->serial()), request->code()});
+                       if (!code.ok()) return errors::ToGrpcStatus(code.status());
+                       ToProto(*code, response);
+                       return grpc::Status::OK;
+                     });
   }
   return OnEngine(
       context, "GetCodeStatus",
@@ -477,33 +480,22 @@ grpc::Status CodeVaultHandler::IssueCodes(grpc::ServerContext* context,
 grpc::ServerUnaryReactor* CodeVaultHandler::ActivateCodes(grpc::CallbackServerContext* context,
                                                           const v1::ActivateCodesRequest* request,
                                                           v1::ActivateCodesResponse* response) {
-  return Run(context, "ActivateCodes", server::Lane::kWrite,
-             [this, context, request, response]() -> grpc::Status {
-               auto result =
-                   service_.ActivateCodes(request->batch_id(), CanonicalSerials(request->serials()),
-                                          request->request_id(), PrincipalOf(*context));
-               if (!result.ok()) return errors::ToGrpcStatus(result.status());
-               response->set_activated_count(result->changed);
-               response->set_unchanged_count(result->unchanged);
-               response->set_skipped_count(result->skipped);
-               return grpc::Status::OK;
-             });
-}
-
-grpc::ServerUnaryReactor* CodeVaultHandler::Run(grpc::CallbackServerContext* context,
-                                                const char* method, server::Lane lane,
-                                                server::CallRunner::Body body) {
-  return calls_.Run(context, method, lane,
-                    [this, context, method, body = std::move(body)]() -> grpc::Status {
-                      if (grpc::Status denied = Allow(context, method); !denied.ok()) return denied;
-                      return body();
-                    });
+  return gate_.Run(context, "ActivateCodes", server::Lane::kWrite,
+                   [this, context, request, response]() -> grpc::Status {
+                     auto result = service_.ActivateCodes(
+                         request->batch_id(), CanonicalSerials(request->serials()),
+                         request->request_id(), PrincipalOf(*context));
+                     if (!result.ok()) return errors::ToGrpcStatus(result.status());
+                     response->set_activated_count(result->changed);
+                     response->set_unchanged_count(result->unchanged);
+                     response->set_skipped_count(result->skipped);
+                     return grpc::Status::OK;
+                   });
 }
 
 grpc::Status CodeVaultHandler::Allow(grpc::ServerContextBase* context,
                                      absl::string_view method) const {
-  return auth_.Authorize(*context,
-                         absl::StrCat("/", v1::CodeVault::service_full_name(), "/", method));
+  return gate_.Allow(*context, method);
 }
 
 grpc::Status CodeVaultHandler::ExportAuditFacts(grpc::ServerContext* context,

@@ -10,6 +10,7 @@
 #include "absl/functional/any_invocable.h"
 #include "audit/wire.h"
 #include "auth/authorizer.h"
+#include "auth/method_gate.h"
 #include "giftcard/v1/code_vault.grpc.pb.h"
 #include "outbox/watch.h"
 #include "server/call_runner.h"
@@ -56,7 +57,7 @@ class CodeVaultHandler final : public CodeVaultCallbackBase {
         reports_(reports),
         auth_(auth),
         audit_facts_(std::move(audit_facts)),
-        calls_(calls),
+        gate_(auth, calls, v1::CodeVault::service_full_name()),
         events_(events) {}
 
   // From now on RedeemCode, CheckCode and GetCodeStatus run on the engine instead of
@@ -125,7 +126,7 @@ class CodeVaultHandler final : public CodeVaultCallbackBase {
   ReportService& reports_;
   const auth::Authorizer& auth_;
   const audit::FactsReader<audit::VaultFacts> audit_facts_;
-  server::CallRunner& calls_;
+  auth::MethodGate gate_;  // Each method named once: its permission and lane.
   outbox::EventWatch& events_;
   std::optional<RedeemEngine> engine_;
   std::atomic<int> engine_in_flight_{0};
@@ -134,11 +135,6 @@ class CodeVaultHandler final : public CodeVaultCallbackBase {
   std::string PrincipalOf(const grpc::ServerContextBase& context) const;
   // The caller may call `method` of this service (auth/permissions.h).
   grpc::Status Allow(grpc::ServerContextBase* context, absl::string_view method) const;
-  // `body` on the call runner's workers (its `lane`), once the caller may
-  // call `method`: each method is named once, for its log, metrics and
-  // permission alike.
-  grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* context, const char* method,
-                                server::Lane lane, server::CallRunner::Body body);
 };
 
 }  // namespace giftcard::code_vault
