@@ -29,17 +29,9 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "pg/sql_text.h"
 
 namespace giftcard::pg {
-
-// A named SQL statement, prepared on every pooled connection.
-struct Statement {
-  std::string name;
-  std::string sql;
-};
-
-// The statements of several stores, for the one pool they share.
-std::vector<Statement> JoinStatements(std::vector<std::vector<Statement>> sets);
 
 // A Postgres error as a status, by its SQLSTATE: a lost or read-only server
 // and timeouts are DEPENDENCY_UNAVAILABLE, a race a rerun resolves is
@@ -160,24 +152,6 @@ class Pool {
   bool abandoned_ ABSL_GUARDED_BY(watch_mu_) = false;
   std::thread watchdog_;
 };
-
-// Microseconds since the epoch of a timestamptz column, for SELECT lists
-// (NULL stays NULL): Micros("create_time").
-std::string Micros(const std::string& column);
-
-// A text-format bytea[] literal of raw byte strings, for `= ANY($1::bytea[])`.
-std::string ByteaArray(const std::vector<std::string>& values);
-
-// A text-format text[] literal; elements are quoted and escaped.
-std::string TextArray(const std::vector<std::string>& values);
-
-// Adds connect_timeout (seconds) to a DSN that has none, so a dead host fails
-// fast instead of hanging a handler thread.
-std::string WithConnectTimeout(const std::string& dsn, int seconds);
-
-// Adds TCP keepalives and tcp_user_timeout to a DSN that sets none of them,
-// so a peer that vanished is noticed within seconds, not hours.
-std::string WithKeepalives(const std::string& dsn);
 
 }  // namespace giftcard::pg
 
