@@ -1,10 +1,10 @@
 // The start every service's main.cc shares, so that main.cc keeps only what
 // differs between the services. In order: termination signals held for the
 // server, broken pipes ignored, crash reports, flags parsed, the log's
-// service name, the CPUs pinned; then
-// the service's own flags checked; the serving options, the callers'
-// authorizer, the call runner's options and the database's DSN, migrated.
-// Configuration errors stop the start before any database work.
+// service name, the CPUs pinned, the service's own flags checked; then the
+// serving options, the callers' authorizer, the call runner's options and
+// the database's DSN, migrated. Configuration errors stop the start before
+// any database work.
 #ifndef GIFTCARD_LIBS_SERVICE_START_SERVICE_START_H_
 #define GIFTCARD_LIBS_SERVICE_START_SERVICE_START_H_
 
