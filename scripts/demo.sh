@@ -76,7 +76,6 @@ curl -fsS -X POST "$GATEWAY_URL/v1/codes:redeem" \
   sed 's/^/    /'
 echo
 
-
 # Four more cards, issued and not yet activated, for the README's admin
 # examples; and the names the README's examples use ($DEMO_*).
 spare="$stack_dir/demo/spare-$(date +%Y%m%d-%H%M%S).csv"

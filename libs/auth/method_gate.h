@@ -25,7 +25,8 @@ class MethodGate {
 
   // `body` on the call runner's workers (its `lane`), once the caller may
   // call `method`: the name serves the call's log, metrics and permission.
-  grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* context, const char* method,
+  // `method` is copied: the worker checks it after this returns.
+  grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* context, absl::string_view method,
                                 server::Lane lane, server::CallRunner::Body body);
 
  private:

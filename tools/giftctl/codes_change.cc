@@ -178,14 +178,51 @@ int CodesClawback(const Session& session, const ClawbackFlags& flags) {
   return Answer(session, status, clawback, [&] { PrintClawback(clawback); });
 }
 
-// A command over a batch or serials, as activate, void, block and unblock are.
-CLI::App* AddSelectCommand(CommandLine& cli, CLI::App* codes, const char* name, const char* about,
-                           int (*body)(const Session&, const SelectFlags&), SelectFlags** flags) {
-  SelectFlags& selected = cli.NewFlags<SelectFlags>();
-  *flags = &selected;
+// A command over a batch or serials, as activate, void, block and unblock
+// are: its words, and its body.
+struct SelectCommand {
+  const char* name;
+  const char* about;
+  const char* serials_help;
+  const char* batch_help;
+  const char* reason_help;  // Null: the command takes no reason.
+  const char* notes;        // Null: none beyond the global flags' line.
+  int (*body)(const Session&, const SelectFlags&);
+};
+
+constexpr SelectCommand kSelectCommands[] = {
+    {"activate", "activate sold codes (ISSUED → ACTIVE)", "serials to activate (or --batch_id)",
+     "every ISSUED code of this batch", nullptr,
+     "A voided, expired or redeemed serial refuses the whole change; of a batch, such\n"
+     "codes are skipped and counted. Exit 1 when no code is ACTIVE afterwards.",
+     CodesActivate},
+    {"void", "void codes that are not redeemed (→ VOIDED)", "serials to void (or --batch_id)",
+     "every unredeemed code of this batch", "why, kept with the code ('codes status' shows it)",
+     nullptr, CodesVoid},
+    {"block", "hold codes for fraud (→ BLOCKED; reversible, unlike void)",
+     "serials to block (or --batch_id)", "every ISSUED or ACTIVE code of this batch",
+     "why, shown to support ('codes status')",
+     "A blocked code answers the storefront exactly as an unknown one. A voided, expired\n"
+     "or redeemed serial refuses the whole change; of a batch, such codes are skipped.",
+     CodesBlock},
+    {"unblock", "end a hold: BLOCKED codes go back to ISSUED or ACTIVE",
+     "serials to unblock (or --batch_id)", "every BLOCKED code of this batch", "why the hold ends",
+     nullptr, CodesUnblock},
+};
+
+void AddSelectCommand(CommandLine& cli, CLI::App* codes, const SelectCommand& command) {
+  SelectFlags& flags = cli.NewFlags<SelectFlags>();
   const Session& session = cli.session();
-  return cli.Command(codes, name, about,
-                     [&session, &selected, body] { return body(session, selected); });
+  CLI::App* c =
+      cli.Command(codes, command.name, command.about,
+                  [&session, &flags, body = command.body] { return body(session, flags); });
+  c->add_option("serials", flags.serials, command.serials_help);
+  c->add_option("--batch_id", flags.batch_id, command.batch_help);
+  if (command.reason_help != nullptr) {
+    c->add_option("--reason", flags.reason, command.reason_help)->required();
+  }
+  AddRequestId(c, flags.request_id);
+  if (command.notes != nullptr) Explain(c, command.notes);
 }
 
 void AddClawbackCommand(CommandLine& cli, CLI::App* codes) {
@@ -209,41 +246,7 @@ void AddClawbackCommand(CommandLine& cli, CLI::App* codes) {
 }  // namespace
 
 void AddCodesChangeCommands(CommandLine& cli, CLI::App* codes) {
-  SelectFlags* f = nullptr;
-  CLI::App* c = AddSelectCommand(cli, codes, "activate", "activate sold codes (ISSUED → ACTIVE)",
-                                 CodesActivate, &f);
-  c->add_option("serials", f->serials, "serials to activate (or --batch_id)");
-  c->add_option("--batch_id", f->batch_id, "every ISSUED code of this batch");
-  AddRequestId(c, f->request_id);
-  Explain(c,
-          "A voided, expired or redeemed serial refuses the whole change; of a batch, such\n"
-          "codes are skipped and counted. Exit 1 when no code is ACTIVE afterwards.");
-
-  c = AddSelectCommand(cli, codes, "void", "void codes that are not redeemed (→ VOIDED)", CodesVoid,
-                       &f);
-  c->add_option("serials", f->serials, "serials to void (or --batch_id)");
-  c->add_option("--batch_id", f->batch_id, "every unredeemed code of this batch");
-  c->add_option("--reason", f->reason, "why, kept with the code ('codes status' shows it)")
-      ->required();
-  AddRequestId(c, f->request_id);
-
-  c = AddSelectCommand(cli, codes, "block",
-                       "hold codes for fraud (→ BLOCKED; reversible, unlike void)", CodesBlock, &f);
-  c->add_option("serials", f->serials, "serials to block (or --batch_id)");
-  c->add_option("--batch_id", f->batch_id, "every ISSUED or ACTIVE code of this batch");
-  c->add_option("--reason", f->reason, "why, shown to support ('codes status')")->required();
-  AddRequestId(c, f->request_id);
-  Explain(c,
-          "A blocked code answers the storefront exactly as an unknown one. A voided, expired\n"
-          "or redeemed serial refuses the whole change; of a batch, such codes are skipped.");
-
-  c = AddSelectCommand(cli, codes, "unblock",
-                       "end a hold: BLOCKED codes go back to ISSUED or ACTIVE", CodesUnblock, &f);
-  c->add_option("serials", f->serials, "serials to unblock (or --batch_id)");
-  c->add_option("--batch_id", f->batch_id, "every BLOCKED code of this batch");
-  c->add_option("--reason", f->reason, "why the hold ends")->required();
-  AddRequestId(c, f->request_id);
-
+  for (const SelectCommand& command : kSelectCommands) AddSelectCommand(cli, codes, command);
   AddClawbackCommand(cli, codes);
 }
 

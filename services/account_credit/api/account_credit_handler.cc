@@ -114,7 +114,7 @@ grpc::ServerUnaryReactor* AccountCreditHandler::RunOnEngine(
     grpc::CallbackServerContext* context, absl::string_view method,
     google::protobuf::RepeatedPtrField<v1::TransferResult>* results, StartBatch start) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (grpc::Status denied = Allow(context, method); !denied.ok()) {
+  if (grpc::Status denied = gate_.Allow(*context, method); !denied.ok()) {
     reactor->Finish(denied);
     return reactor;
   }
@@ -250,15 +250,10 @@ grpc::ServerUnaryReactor* AccountCreditHandler::ListLedgerEntries(
       });
 }
 
-grpc::Status AccountCreditHandler::Allow(grpc::ServerContextBase* context,
-                                         absl::string_view method) const {
-  return gate_.Allow(*context, method);
-}
-
 grpc::Status AccountCreditHandler::ExportAuditFacts(
     grpc::ServerContext* context, const v1::ExportAuditFactsRequest* request,
     grpc::ServerWriter<v1::LedgerAuditFacts>* writer) {
-  if (grpc::Status denied = Allow(context, "ExportAuditFacts"); !denied.ok()) return denied;
+  if (grpc::Status denied = gate_.Allow(*context, "ExportAuditFacts"); !denied.ok()) return denied;
   const deadline::Scope call_deadline(server::CallDeadline(*context));
   return audit::WriteChunks(audit_facts_, request->chunk_size(), writer);
 }
@@ -266,7 +261,7 @@ grpc::Status AccountCreditHandler::ExportAuditFacts(
 grpc::Status AccountCreditHandler::WatchEvents(grpc::ServerContext* context,
                                                const v1::WatchEventsRequest* request,
                                                grpc::ServerWriter<v1::Event>* writer) {
-  if (grpc::Status denied = Allow(context, "WatchEvents"); !denied.ok()) return denied;
+  if (grpc::Status denied = gate_.Allow(*context, "WatchEvents"); !denied.ok()) return denied;
   return events_.Serve(*context, *request, *writer);
 }
 

@@ -121,9 +121,6 @@ class AccountCreditHandler final : public AccountCreditCallbackBase {
   grpc::ServerUnaryReactor* RunOnEngine(
       grpc::CallbackServerContext* context, absl::string_view method,
       google::protobuf::RepeatedPtrField<v1::TransferResult>* results, StartBatch start);
-
-  // The caller may call `method` of this service (auth/permissions.h).
-  grpc::Status Allow(grpc::ServerContextBase* context, absl::string_view method) const;
 };
 
 }  // namespace giftcard::account_credit

@@ -59,7 +59,7 @@ grpc::ServerUnaryReactor* BillingHandler::ApplyCredit(grpc::CallbackServerContex
                      });
   }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (grpc::Status denied = Allow(context, kMethod); !denied.ok()) {
+  if (grpc::Status denied = gate_.Allow(*context, kMethod); !denied.ok()) {
     reactor->Finish(denied);
     return reactor;
   }
@@ -106,15 +106,10 @@ grpc::ServerUnaryReactor* BillingHandler::GetCreditApplication(
                    });
 }
 
-grpc::Status BillingHandler::Allow(grpc::ServerContextBase* context,
-                                   absl::string_view method) const {
-  return gate_.Allow(*context, method);
-}
-
 grpc::Status BillingHandler::ExportAuditFacts(grpc::ServerContext* context,
                                               const v1::ExportAuditFactsRequest* request,
                                               grpc::ServerWriter<v1::BillingAuditFacts>* writer) {
-  if (grpc::Status denied = Allow(context, "ExportAuditFacts"); !denied.ok()) return denied;
+  if (grpc::Status denied = gate_.Allow(*context, "ExportAuditFacts"); !denied.ok()) return denied;
   const deadline::Scope call_deadline(server::CallDeadline(*context));
   return audit::WriteChunks(audit_facts_, request->chunk_size(), writer);
 }
@@ -122,7 +117,7 @@ grpc::Status BillingHandler::ExportAuditFacts(grpc::ServerContext* context,
 grpc::Status BillingHandler::WatchEvents(grpc::ServerContext* context,
                                          const v1::WatchEventsRequest* request,
                                          grpc::ServerWriter<v1::Event>* writer) {
-  if (grpc::Status denied = Allow(context, "WatchEvents"); !denied.ok()) return denied;
+  if (grpc::Status denied = gate_.Allow(*context, "WatchEvents"); !denied.ok()) return denied;
   return events_.Serve(*context, *request, *writer);
 }
 

@@ -73,9 +73,6 @@ class BillingHandler final : public BillingCallbackBase {
   outbox::EventWatch& events_;
   std::optional<ApplyEngine> engine_;
   std::atomic<int> engine_in_flight_{0};
-
-  // The caller may call `method` of this service (auth/permissions.h).
-  grpc::Status Allow(grpc::ServerContextBase* context, absl::string_view method) const;
 };
 
 }  // namespace giftcard::billing

@@ -244,7 +244,7 @@ grpc::ServerUnaryReactor* CodeVaultHandler::OnEngine(
     grpc::CallbackServerContext* context, const char* method,
     absl::AnyInvocable<void(std::function<void(grpc::Status)> finish) &&> start) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (grpc::Status denied = Allow(context, method); !denied.ok()) {
+  if (grpc::Status denied = gate_.Allow(*context, method); !denied.ok()) {
     reactor->Finish(denied);
     return reactor;
   }
@@ -297,7 +297,7 @@ std::string CodeVaultHandler::PrincipalOf(const grpc::ServerContextBase& context
 grpc::Status CodeVaultHandler::IssueCodes(grpc::ServerContext* context,
                                           const v1::IssueCodesRequest* request,
                                           grpc::ServerWriter<v1::IssuedCode>* writer) {
-  if (grpc::Status denied = Allow(context, "IssueCodes"); !denied.ok()) return denied;
+  if (grpc::Status denied = gate_.Allow(*context, "IssueCodes"); !denied.ok()) return denied;
   const deadline::Scope call_deadline(server::CallDeadline(*context));
   IssueCommand cmd;
   cmd.principal = PrincipalOf(*context);
@@ -336,15 +336,10 @@ grpc::ServerUnaryReactor* CodeVaultHandler::ActivateCodes(grpc::CallbackServerCo
                    });
 }
 
-grpc::Status CodeVaultHandler::Allow(grpc::ServerContextBase* context,
-                                     absl::string_view method) const {
-  return gate_.Allow(*context, method);
-}
-
 grpc::Status CodeVaultHandler::ExportAuditFacts(grpc::ServerContext* context,
                                                 const v1::ExportAuditFactsRequest* request,
                                                 grpc::ServerWriter<v1::VaultAuditFacts>* writer) {
-  if (grpc::Status denied = Allow(context, "ExportAuditFacts"); !denied.ok()) return denied;
+  if (grpc::Status denied = gate_.Allow(*context, "ExportAuditFacts"); !denied.ok()) return denied;
   const deadline::Scope call_deadline(server::CallDeadline(*context));
   return audit::WriteChunks(audit_facts_, request->chunk_size(), writer);
 }
@@ -352,7 +347,7 @@ grpc::Status CodeVaultHandler::ExportAuditFacts(grpc::ServerContext* context,
 grpc::Status CodeVaultHandler::WatchEvents(grpc::ServerContext* context,
                                            const v1::WatchEventsRequest* request,
                                            grpc::ServerWriter<v1::Event>* writer) {
-  if (grpc::Status denied = Allow(context, "WatchEvents"); !denied.ok()) return denied;
+  if (grpc::Status denied = gate_.Allow(*context, "WatchEvents"); !denied.ok()) return denied;
   return events_.Serve(*context, *request, *writer);
 }
 

@@ -133,8 +133,6 @@ class CodeVaultHandler final : public CodeVaultCallbackBase {
 
   // Who calls: recorded with every admin change ("" if unknown).
   std::string PrincipalOf(const grpc::ServerContextBase& context) const;
-  // The caller may call `method` of this service (auth/permissions.h).
-  grpc::Status Allow(grpc::ServerContextBase* context, absl::string_view method) const;
 };
 
 }  // namespace giftcard::code_vault
