@@ -398,12 +398,15 @@ giftcard_redis_ha_stop() {
 
 # giftcard_ha_stop_all DIR: stops whatever the functions above started
 # under DIR: every Patroni cluster, the Redis servers and Sentinels, etcd.
+# The clusters and Redis stop side by side (each mostly waits on its
+# shutdown checkpoint); etcd last, once no Patroni needs it.
 giftcard_ha_stop_all() {
   local dir=$1 nodes
   for nodes in "$dir"/*/nodes; do
-    [[ -f $nodes ]] && giftcard_patroni_stop "$dir" "$(basename "$(dirname "$nodes")")"
+    [[ -f $nodes ]] && giftcard_patroni_stop "$dir" "$(basename "$(dirname "$nodes")")" &
   done
-  [[ -d "$dir/redis" ]] && giftcard_redis_ha_stop "$dir/redis"
+  [[ -d "$dir/redis" ]] && giftcard_redis_ha_stop "$dir/redis" &
+  wait
   giftcard_etcd_stop "$dir/etcd"
   return 0
 }

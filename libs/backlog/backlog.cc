@@ -26,8 +26,8 @@ absl::StatusOr<Waiting> Probe::Run(const pg::Statement& statement) {
   Waiting waiting;
   absl::Status s = pool_.Read([&](pqxx::transaction_base& tx) {
     pqxx::row row = tx.exec_prepared1(statement.name);
-    waiting.count = row[0].as<int64_t>();
-    waiting.oldest_seconds = std::max(0.0, row[1].as<double>());
+    waiting.count = row["count"].as<int64_t>();
+    waiting.oldest_seconds = std::max(0.0, row["oldest_seconds"].as<double>());
     return absl::OkStatus();
   });
   if (!s.ok()) return s;

@@ -23,7 +23,8 @@ struct Waiting {
   double oldest_seconds = 0;
 };
 
-// Each statement returns one row (count bigint, oldest_seconds float8). The
+// Each statement returns one row with columns count (bigint) and
+// oldest_seconds (float8), read by name. The
 // pool must prepare them and outbox::EventLog::Statements().
 class Probe {
  public:

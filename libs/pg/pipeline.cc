@@ -21,8 +21,11 @@ absl::Status StatusOfResult(const PGresult* result) {
 }
 
 PipelineRows RowsOf(const PGresult* result) {
-  PipelineRows rows(static_cast<size_t>(PQntuples(result)));
   const int columns = PQnfields(result);
+  std::vector<std::string> names;
+  names.reserve(static_cast<size_t>(columns));
+  for (int c = 0; c < columns; ++c) names.emplace_back(PQfname(result, c));
+  std::vector<Cells> rows(static_cast<size_t>(PQntuples(result)));
   for (int r = 0; r < PQntuples(result); ++r) {
     auto& row = rows[static_cast<size_t>(r)];
     row.reserve(static_cast<size_t>(columns));
@@ -35,7 +38,7 @@ PipelineRows RowsOf(const PGresult* result) {
       }
     }
   }
-  return rows;
+  return PipelineRows(std::move(names), std::move(rows));
 }
 
 }  // namespace

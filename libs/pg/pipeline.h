@@ -24,6 +24,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "pg/pool.h"
+#include "pg/text_row.h"
 
 typedef struct pg_conn PGconn;
 
@@ -35,8 +36,8 @@ struct PipelineQuery {
   std::vector<std::optional<std::string>> params;
 };
 
-// A statement's rows, as text (NULL as nullopt).
-using PipelineRows = std::vector<std::vector<std::optional<std::string>>>;
+// A statement's rows, as text (NULL as nullopt), with its column names.
+using PipelineRows = TextRows;
 
 // A transaction's answer: the rows of each query in order, or the status
 // that rolled it back (the first failing statement's).

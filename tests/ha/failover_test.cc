@@ -201,10 +201,12 @@ class Load {
       apply_ok_times_ ABSL_GUARDED_BY(mu_), failure_times_ ABSL_GUARDED_BY(mu_);
 };
 
-class FailoverTest : public ::testing::Test {
+// The suite on `postgres`'s engines, with kAccounts accounts.
+class FailoverFixture : public ::testing::Test {
  protected:
-  FailoverTest()
-      : suite_({.account_credit_dsn = engines_.Dsn("account-credit"),
+  explicit FailoverFixture(HaEngines::Postgres postgres)
+      : engines_(postgres),
+        suite_({.account_credit_dsn = engines_.Dsn("account-credit"),
                 .code_vault_dsn = engines_.Dsn("code-vault"),
                 .billing_dsn = engines_.Dsn("billing"),
                 .redis_sentinels = engines_.Sentinels()}) {
@@ -291,6 +293,18 @@ class FailoverTest : public ::testing::Test {
   Suite suite_;
 };
 
+// Postgres failing over: the Patroni clusters.
+class FailoverTest : public FailoverFixture {
+ protected:
+  FailoverTest() : FailoverFixture(HaEngines::Postgres::kPatroni) {}
+};
+
+// Redis failing over: its Sentinels, beside one plain Postgres.
+class RedisFailoverTest : public FailoverFixture {
+ protected:
+  RedisFailoverTest() : FailoverFixture(HaEngines::Postgres::kOneServer) {}
+};
+
 TEST_F(FailoverTest, KillingAccountCreditsPrimaryUnderLoadLosesAndDoublesNothing) {
   const int leader = engines_.Leader("account-credit");
   ASSERT_NE(leader, 0) << engines_.List("account-credit");
@@ -327,7 +341,7 @@ TEST_F(FailoverTest, PlannedSwitchoversUnderLoadFailNoCallThatARetryDoesNotSettl
       /*expect_failures=*/false);
 }
 
-TEST_F(FailoverTest, KillingTheRedisMasterDuringA64WayRaceStillCreditsOnce) {
+TEST_F(RedisFailoverTest, KillingTheRedisMasterDuringA64WayRaceStillCreditsOnce) {
   constexpr int kRacers = 64;
   for (int i = kAccounts; i < kAccounts + kRacers; ++i) {
     ASSERT_TRUE(suite_.UpsertAccount(AccountId(i), "DE", "EUR", v1::BILLING_CHANNEL_DIRECT).ok());
@@ -400,7 +414,7 @@ TEST_F(FailoverTest, KillingTheRedisMasterDuringA64WayRaceStillCreditsOnce) {
   EXPECT_EQ(suite_.AuditReport(), "");
 }
 
-TEST_F(FailoverTest, TheAttemptLimitKeepsCountingAcrossARedisFailover) {
+TEST_F(RedisFailoverTest, TheAttemptLimitKeepsCountingAcrossARedisFailover) {
   // 10 wrong guesses per account (the default): 5 before the failover,
   // replicated (WAIT), then 5 more on the promoted replica; the 11th is
   // refused there, so the count survived and kept counting.

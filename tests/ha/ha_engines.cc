@@ -1,8 +1,11 @@
 #include "ha/ha_engines.h"
 
 #include <gtest/gtest.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
+
+#include <string>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -17,25 +20,30 @@ std::string Database(const std::string& scope) { return absl::StrReplaceAll(scop
 
 }  // namespace
 
-HaEngines::HaEngines(bool with_postgres) : with_postgres_(with_postgres) {
+HaEngines::HaEngines(Postgres postgres) : postgres_(postgres) {
   // Engines of an earlier test process that died before stopping them
   // (a timeout's SIGKILL) would hold ports and CPU: stop them first.
   Ha("for d in /tmp/giftcard-ha.*; do [[ -f $d/owner.pid ]] || continue; "
      "kill -0 $(cat $d/owner.pid) 2>/dev/null && continue; "
-     "giftcard_ha_stop_all $d; rm -rf $d; done; true");
+     "giftcard_ha_stop_all $d; giftcard_pg_stop $d/pg immediate; rm -rf $d; done; true");
   char tmpl[] = "/tmp/giftcard-ha.XXXXXX";
   dir_ = mkdtemp(tmpl);
   std::string script =
       absl::StrCat("chmod 755 ", dir_, " && echo ", getpid(), " >", dir_, "/owner.pid && ");
-  if (with_postgres_) {
+  if (postgres_ == Postgres::kPatroni) {
     absl::StrAppend(&script, "ep=$(giftcard_etcd_start ", dir_, "/etcd) && ");
     for (const char* scope : kScopes) {
       absl::StrAppend(&script, "giftcard_patroni_start ", dir_, " ", scope, " $ep && ");
     }
+  } else if (postgres_ == Postgres::kOneServer) {
+    absl::StrAppend(&script, "pg=$(giftcard_pg_start ", dir_, "/pg) && ");
+    for (const char* scope : kScopes) {
+      absl::StrAppend(&script, "giftcard_pg_createdb $pg ", Database(scope), " && ");
+    }
   }
   absl::StrAppend(&script, "giftcard_redis_ha_start ", dir_, "/redis");
   for (const char* scope : kScopes) {
-    if (!with_postgres_) break;
+    if (postgres_ != Postgres::kPatroni) break;
     absl::StrAppend(&script, " && giftcard_patroni_wait_healthy ", dir_, " ", scope,
                     " && psql \"$(giftcard_patroni_dsn ", dir_, " ", scope,
                     ") dbname=postgres target_session_attrs=read-write\" -qAt -c 'CREATE DATABASE ",
@@ -45,10 +53,16 @@ HaEngines::HaEngines(bool with_postgres) : with_postgres_(with_postgres) {
 }
 
 HaEngines::~HaEngines() {
-  Ha(absl::StrCat("giftcard_ha_stop_all ", dir_));
+  Ha(absl::StrCat("giftcard_ha_stop_all ", dir_, " && giftcard_pg_stop ", dir_, "/pg immediate"));
   RunCommand(absl::StrCat("rm -f ", dir_, "/owner.pid"));
-  // Kept for a failed test's post-mortem (Patroni's and Sentinel's logs).
-  if (!::testing::Test::HasFailure()) RunCommand("rm -rf " + dir_);
+  // Kept for a failed test's post-mortem (Patroni's and Sentinel's logs),
+  // or on request (GIFTCARD_HA_KEEP=1), to time a passing one from its logs.
+  const char* keep = getenv("GIFTCARD_HA_KEEP");
+  if (::testing::Test::HasFailure() || (keep != nullptr && std::string(keep) == "1")) {
+    std::printf("[ha] engines' directory kept: %s\n", dir_.c_str());
+    return;
+  }
+  RunCommand("rm -rf " + dir_);
 }
 
 ShellRun HaEngines::RunHa(const std::string& script) const {
@@ -67,6 +81,11 @@ std::string HaEngines::Ha(const std::string& script, bool expect_ok) {
 }
 
 std::string HaEngines::Dsn(const std::string& scope) const {
+  if (postgres_ == Postgres::kOneServer) {
+    const ShellRun run = RunCommand(absl::StrCat("cat ", dir_, "/pg/pg.port"));
+    return absl::StrCat("host=127.0.0.1 port=", absl::StripAsciiWhitespace(run.out),
+                        " user=postgres dbname=", Database(scope));
+  }
   const ShellRun run = RunHa(absl::StrCat("giftcard_patroni_dsn ", dir_, " ", scope));
   return absl::StrCat(absl::StripAsciiWhitespace(run.out), " dbname=", Database(scope),
                       " target_session_attrs=read-write");

@@ -1,7 +1,9 @@
 // The highly available engines of deploy/local/ha.sh for one test: an etcd,
 // one Patroni cluster of three Postgres nodes per service (synchronous_mode)
 // and a Redis master with a replica under three Sentinels, all on loopback
-// in a directory of their own, stopped and deleted with this object.
+// in a directory of their own, stopped and deleted with this object. A test
+// that fails Redis over only may take one plain Postgres instead, and
+// spare itself the clusters' start and stop.
 #ifndef GIFTCARD_TESTS_HA_HA_ENGINES_H_
 #define GIFTCARD_TESTS_HA_HA_ENGINES_H_
 
@@ -16,8 +18,12 @@ class HaEngines {
   // The Patroni clusters, one per service, named as the services are.
   static constexpr const char* kScopes[] = {"account-credit", "code-vault", "billing"};
 
-  // Without `with_postgres`, only etcd-less Redis and its Sentinels.
-  explicit HaEngines(bool with_postgres = true);
+  enum class Postgres {
+    kPatroni,    // etcd and the Patroni clusters.
+    kOneServer,  // One Postgres server with a database per service.
+    kNone,       // No Postgres at all.
+  };
+  explicit HaEngines(Postgres postgres = Postgres::kPatroni);
   ~HaEngines();
   HaEngines(const HaEngines&) = delete;
   HaEngines& operator=(const HaEngines&) = delete;
@@ -67,7 +73,7 @@ class HaEngines {
   // RunHa's stdout; a failure fails the test when `expect_ok`.
   std::string Ha(const std::string& script, bool expect_ok = true);
   std::string dir_;
-  bool with_postgres_;
+  Postgres postgres_;
 };
 
 }  // namespace giftcard::testing

@@ -42,7 +42,7 @@ std::string GetOn(int port, const std::string& key) {
 }
 
 TEST(SentinelClientTest, FindsTheMasterAndFollowsItWhenItIsKilled) {
-  HaEngines engines(/*with_postgres=*/false);
+  HaEngines engines(HaEngines::Postgres::kNone);
   redis::Client client = SentinelClient(engines);
   const int master = engines.RedisMasterPort();
   ASSERT_TRUE(client.Command({"SET", "before", "v"}).ok());
@@ -60,7 +60,7 @@ TEST(SentinelClientTest, FindsTheMasterAndFollowsItWhenItIsKilled) {
 }
 
 TEST(SentinelClientTest, LeavesAMasterThatAPlannedFailoverDemoted) {
-  HaEngines engines(/*with_postgres=*/false);
+  HaEngines engines(HaEngines::Postgres::kNone);
   // One connection: the one that was on the old master is the one that must move.
   redis::Client client = SentinelClient(engines, /*connections=*/1);
   const int master = engines.RedisMasterPort();
@@ -90,7 +90,7 @@ TEST(SentinelClientTest, LeavesAMasterThatAPlannedFailoverDemoted) {
 }
 
 TEST(SentinelClientTest, AWriteToAReplicaIsUnavailableNotInternal) {
-  HaEngines engines(/*with_postgres=*/false);
+  HaEngines engines(HaEngines::Postgres::kNone);
   redis::Options options;
   options.port = engines.RedisReplicaPort();
   ASSERT_NE(options.port, 0);

@@ -3,7 +3,9 @@
 #  1. domain/ cannot include gRPC, protobuf, libpqxx or hiredis: with
 #     cmake/domain_guard.h forced in, each of their headers fails to compile,
 #     while every real domain/ source compiles;
-#  2. no SQL text outside storage/ and schema/ (and libs/pg, the pool itself).
+#  2. no SQL text in a .cc or .h file outside libs/pg (the pool itself): a
+#     statement is a .sql file of its own (cmake/SqlStatements.cmake). The
+#     two stores not yet moved to .sql files are named below until they are.
 # check_layers.sh SOURCE_DIR BUILD_DIR CXX
 set -euo pipefail
 SRC=$1 BUILD=$2 CXX=$3
@@ -27,9 +29,9 @@ for f in "$SRC"/services/*/domain/*.cc; do
 done
 sql=$(grep -rlE '"(SELECT|INSERT INTO|UPDATE [a-z_]+ SET|DELETE FROM|WITH [a-z_]+ AS) ' \
         "$SRC/services" "$SRC/tools" "$SRC/libs" --include='*.cc' --include='*.h' |
-      grep -vE '/services/[a-z_]+/storage/|/libs/pg/|/libs/outbox/event_log\.cc' || true)
+      grep -vE '/libs/pg/|/services/(code_vault|account_credit)/storage/' || true)
 if [[ -n $sql ]]; then
-  echo "FAIL: SQL outside storage/ and schema/:"; echo "$sql"; fail=1
+  echo "FAIL: SQL text in a source file, not in a .sql file:"; echo "$sql"; fail=1
 fi
-[[ $fail -eq 0 ]] && echo "layers: domain guard holds for 10 headers; no SQL outside storage/"
+[[ $fail -eq 0 ]] && echo "layers: domain guard holds for 10 headers; no SQL text outside .sql files"
 exit $fail

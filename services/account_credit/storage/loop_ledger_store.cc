@@ -95,13 +95,13 @@ void LoopLedgerStore::PostBatch(std::vector<Posting> batch, int tries_left, Answ
         }
         auto found = std::make_shared<Results>(std::move(read));
         std::map<std::string, Account> accounts;
-        for (const auto& cells : (**found)[1]) {
-          Account a = AccountFromRow(pg::TextRow(cells));
+        for (const pg::TextRow row : (**found)[1]) {
+          Account a = AccountFromRow(row);
           accounts[a.account_id] = a;
         }
         std::vector<pg::TextRow> decided;
-        for (const auto& cells : (**found)[2]) {
-          decided.push_back(pg::TextRow(cells).slice(1, static_cast<int>(cells.size())));
+        for (const pg::TextRow row : (**found)[2]) {
+          decided.push_back(row.slice(1, row.size()));
         }
         // The plan: each posting decided in order on the locked balances.
         auto plan = std::make_shared<BatchPlan>(PlanBatch(batch, std::move(accounts), decided));
@@ -139,8 +139,7 @@ void LoopLedgerStore::PostBatch(std::vector<Posting> batch, int tries_left, Answ
           if (whole && !plan->writes.empty()) {
             const Rows& rows = (*wrote)[refusals];
             whole = rows.size() == plan->writes.size();
-            for (const auto& cells : rows) {
-              const pg::TextRow row(cells);
+            for (const pg::TextRow row : rows) {
               const int64_t ord = pg::Int64(row[0]);
               if (ord < 1 || ord > static_cast<int64_t>(written.size())) {
                 whole = false;

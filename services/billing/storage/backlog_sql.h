@@ -9,7 +9,7 @@
 
 namespace giftcard::billing {
 
-// bl_backlog_applications: (count, oldest age in s).
+// sql::kBacklogApplications.
 std::vector<pg::Statement> BacklogStatements();
 
 }  // namespace giftcard::billing

@@ -7,7 +7,7 @@
 
 #include "errors/status.h"
 #include "pg/text_row.h"
-#include "services/billing/storage/application_sql.h"
+#include "services/billing/storage/application_rows.h"
 
 namespace giftcard::billing {
 namespace {
@@ -27,7 +27,8 @@ absl::Status InvoiceNotFound(const std::string& invoice_id) {
 }  // namespace
 
 std::vector<pg::Statement> LoopApplicationStore::Statements() {
-  return {kInsert, kInsertMany, kGet, kMarkApplied, kMarkAppliedMany, kDropPending};
+  return {sql::kInsert,      sql::kInsertMany,      sql::kGet,
+          sql::kMarkApplied, sql::kMarkAppliedMany, sql::kDropPending};
 }
 
 LoopApplicationStore::LoopApplicationStore(engine::Loop& loop, pg::LoopClient& client,
@@ -58,7 +59,7 @@ void LoopApplicationStore::MarkApplied(const std::string& invoice_id, const Debi
 
 void LoopApplicationStore::DropPending(const std::string& invoice_id, Callback<absl::Status> done) {
   auto shared = std::make_shared<Callback<absl::Status>>(std::move(done));
-  client_.Send({{kDropPending.name, {invoice_id}}}, [shared](Results results) {
+  client_.Send({{sql::kDropPending.name, {invoice_id}}}, [shared](Results results) {
     std::move (*shared)(results.ok() ? absl::OkStatus() : results.status());
   });
 }
@@ -74,8 +75,8 @@ void LoopApplicationStore::StartBatch(std::vector<CreditApplication> batch, Answ
   // Each statement commits on its own (the insert is the one write).
   pg::PipelineQuery insert =
       batch.size() == 1
-          ? pg::PipelineQuery{kInsert.name, {ids[0], accounts[0], currencies[0], amounts[0]}}
-          : pg::PipelineQuery{kInsertMany.name,
+          ? pg::PipelineQuery{sql::kInsert.name, {ids[0], accounts[0], currencies[0], amounts[0]}}
+          : pg::PipelineQuery{sql::kInsertMany.name,
                               {pg::TextArray(ids), pg::TextArray(accounts),
                                pg::TextArray(currencies), pg::TextArray(amounts)}};
   client_.Send({std::move(insert)}, [this, ids, done](Results results) {
@@ -100,11 +101,11 @@ void LoopApplicationStore::MarkAppliedBatch(std::vector<Applied> batch, Answers 
     remaining.push_back(std::to_string(a.debit.balance_after_minor));
   }
   pg::PipelineQuery mark =
-      batch.size() == 1
-          ? pg::PipelineQuery{kMarkApplied.name, {ids[0], transfers[0], applied[0], remaining[0]}}
-          : pg::PipelineQuery{kMarkAppliedMany.name,
-                              {pg::TextArray(ids), pg::TextArray(transfers), pg::TextArray(applied),
-                               pg::TextArray(remaining)}};
+      batch.size() == 1 ? pg::PipelineQuery{sql::kMarkApplied.name,
+                                            {ids[0], transfers[0], applied[0], remaining[0]}}
+                        : pg::PipelineQuery{sql::kMarkAppliedMany.name,
+                                            {pg::TextArray(ids), pg::TextArray(transfers),
+                                             pg::TextArray(applied), pg::TextArray(remaining)}};
   client_.Send({std::move(mark)}, [this, ids, done](Results results) {
     if (!results.ok()) return done(std::vector<Result>(ids.size(), results.status()));
     RowsOrGet(results->front(), ids, InvoiceNotFound, done);
@@ -115,8 +116,8 @@ void LoopApplicationStore::RowsOrGet(const pg::PipelineRows& rows, std::vector<s
                                      std::function<absl::Status(const std::string&)> missing,
                                      Answers done) {
   std::map<std::string, CreditApplication> by_invoice;
-  for (const auto& cells : rows) {
-    CreditApplication a = ApplicationFromRow(pg::TextRow(cells));
+  for (const pg::TextRow row : rows) {
+    CreditApplication a = ApplicationFromRow(row);
     by_invoice.emplace(a.invoice_id, std::move(a));
   }
   auto out = std::make_shared<std::vector<Result>>(ids.size(), absl::InternalError("unanswered"));
@@ -132,7 +133,7 @@ void LoopApplicationStore::RowsOrGet(const pg::PipelineRows& rows, std::vector<s
       continue;
     }
     to_get.push_back(i);
-    gets.push_back({kGet.name, {ids[i]}});
+    gets.push_back({sql::kGet.name, {ids[i]}});
   }
   if (gets.empty()) return done(std::move(*out));
   // Reads only: one flight for all of them.
@@ -144,7 +145,7 @@ void LoopApplicationStore::RowsOrGet(const pg::PipelineRows& rows, std::vector<s
       } else if ((*found)[k].empty()) {
         (*out)[i] = missing(ids[i]);
       } else {
-        (*out)[i] = ApplicationFromRow(pg::TextRow((*found)[k].front()));
+        (*out)[i] = ApplicationFromRow((*found)[k].front());
       }
     }
     done(std::move(*out));

@@ -1,5 +1,5 @@
 // The engine's application store (AsyncApplicationStore) on pg::LoopClient:
-// the statements of the blocking store (application_sql.h), with batches
+// the statements of the blocking store (application_rows.h), with batches
 // formed at the connection (engine::Stage): while one insert batch is in
 // flight the next gathers, and goes out as one statement when it returns.
 // The marks of applied debits batch the same way.

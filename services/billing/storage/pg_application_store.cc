@@ -5,7 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "errors/status.h"
-#include "services/billing/storage/application_sql.h"
+#include "services/billing/storage/application_rows.h"
 
 namespace giftcard::billing {
 namespace {
@@ -25,9 +25,9 @@ absl::Status InvoiceNotFound(const std::string& invoice_id) {
 }  // namespace
 
 std::vector<pg::Statement> PgApplicationStore::Statements() {
-  return {kInsert,         kInsertMany,    kMarkAppliedMany,     kGet,
-          kMarkApplied,    kDropPending,   kMarkReversalPending, kMarkReversed,
-          kCancelReversal, kClaimUnsettled};
+  return {sql::kInsert,         sql::kInsertMany,    sql::kMarkAppliedMany,     sql::kGet,
+          sql::kMarkApplied,    sql::kDropPending,   sql::kMarkReversalPending, sql::kMarkReversed,
+          sql::kCancelReversal, sql::kClaimUnsettled};
 }
 
 PgApplicationStore::PgApplicationStore(pg::Pool& pool, Options options)
@@ -65,7 +65,7 @@ std::vector<absl::StatusOr<CreditApplication>> PgApplicationStore::RowsOrGet(
       out.push_back(it->second);
       continue;
     }
-    pqxx::result r = tx.exec_prepared(kGet.name, id);
+    pqxx::result r = tx.exec_prepared(sql::kGet.name, id);
     if (r.empty()) {
       out.push_back(missing(id));
     } else {
@@ -90,9 +90,9 @@ std::vector<absl::StatusOr<CreditApplication>> PgApplicationStore::StartBatch(
     }
     const pqxx::result rows =
         batch.size() == 1
-            ? tx.exec_prepared(kInsert.name, ids[0], accounts[0], currencies[0],
+            ? tx.exec_prepared(sql::kInsert.name, ids[0], accounts[0], currencies[0],
                                batch[0].amount_due.amount_minor)
-            : tx.exec_prepared(kInsertMany.name, pg::TextArray(ids), pg::TextArray(accounts),
+            : tx.exec_prepared(sql::kInsertMany.name, pg::TextArray(ids), pg::TextArray(accounts),
                                pg::TextArray(currencies), pg::TextArray(amounts));
     out = RowsOrGet(tx, rows, ids, [](const std::string&) {
       // Dropped by a concurrent refusal between our two statements.
@@ -118,10 +118,11 @@ std::vector<absl::StatusOr<CreditApplication>> PgApplicationStore::MarkAppliedBa
     }
     const pqxx::result rows =
         batch.size() == 1
-            ? tx.exec_prepared(kMarkApplied.name, ids[0], transfers[0], batch[0].applied_minor,
+            ? tx.exec_prepared(sql::kMarkApplied.name, ids[0], transfers[0], batch[0].applied_minor,
                                batch[0].remaining_credit_minor)
-            : tx.exec_prepared(kMarkAppliedMany.name, pg::TextArray(ids), pg::TextArray(transfers),
-                               pg::TextArray(applied), pg::TextArray(remaining));
+            : tx.exec_prepared(sql::kMarkAppliedMany.name, pg::TextArray(ids),
+                               pg::TextArray(transfers), pg::TextArray(applied),
+                               pg::TextArray(remaining));
     out = RowsOrGet(tx, rows, ids, [](const std::string& id) { return InvoiceNotFound(id); });
     return absl::OkStatus();
   });
@@ -137,7 +138,7 @@ absl::StatusOr<CreditApplication> PgApplicationStore::UpdateThenGet(
   // changed none (the state had moved on), the row as it is answers.
   absl::Status s = pool_.Autocommit([&](pqxx::transaction_base& tx) -> absl::Status {
     pqxx::result r = update(tx);
-    if (r.empty()) r = tx.exec_prepared(kGet.name, invoice_id);
+    if (r.empty()) r = tx.exec_prepared(sql::kGet.name, invoice_id);
     if (r.empty()) return InvoiceNotFound(invoice_id);
     out = ApplicationFromRow(r[0]);
     return absl::OkStatus();
@@ -156,7 +157,7 @@ absl::StatusOr<CreditApplication> PgApplicationStore::MarkApplied(const std::str
 absl::StatusOr<CreditApplication> PgApplicationStore::MarkReversalPending(
     const std::string& invoice_id, const std::string& reason) {
   return UpdateThenGet(invoice_id, [&](pqxx::transaction_base& tx) {
-    return tx.exec_prepared(kMarkReversalPending.name, invoice_id, reason);
+    return tx.exec_prepared(sql::kMarkReversalPending.name, invoice_id, reason);
   });
 }
 
@@ -164,7 +165,7 @@ absl::StatusOr<CreditApplication> PgApplicationStore::MarkReversed(
     const std::string& invoice_id, const std::string& reversal_transfer_id,
     int64_t remaining_credit_minor) {
   return UpdateThenGet(invoice_id, [&](pqxx::transaction_base& tx) {
-    return tx.exec_prepared(kMarkReversed.name, invoice_id, reversal_transfer_id,
+    return tx.exec_prepared(sql::kMarkReversed.name, invoice_id, reversal_transfer_id,
                             remaining_credit_minor);
   });
 }
@@ -172,7 +173,7 @@ absl::StatusOr<CreditApplication> PgApplicationStore::MarkReversed(
 absl::StatusOr<CreditApplication> PgApplicationStore::CancelReversal(
     const std::string& invoice_id) {
   return UpdateThenGet(invoice_id, [&](pqxx::transaction_base& tx) {
-    return tx.exec_prepared(kCancelReversal.name, invoice_id);
+    return tx.exec_prepared(sql::kCancelReversal.name, invoice_id);
   });
 }
 
@@ -183,10 +184,10 @@ absl::StatusOr<std::vector<CreditApplication>> PgApplicationStore::ClaimUnsettle
   absl::Status s = pool_.Autocommit([&](pqxx::transaction_base& tx) -> absl::Status {
     out.clear();
     for (const auto& row :
-         tx.exec_prepared(kClaimUnsettled.name, absl::ToInt64Milliseconds(min_age), limit,
+         tx.exec_prepared(sql::kClaimUnsettled.name, absl::ToInt64Milliseconds(min_age), limit,
                           absl::ToInt64Milliseconds(kMaxRetryBackoff))) {
       out.push_back(ApplicationFromRow(row));
-      out.back().attempts = row[11].as<int>();
+      out.back().attempts = row["attempts"].as<int>();
     }
     return absl::OkStatus();
   });
@@ -196,7 +197,7 @@ absl::StatusOr<std::vector<CreditApplication>> PgApplicationStore::ClaimUnsettle
 
 absl::Status PgApplicationStore::DropPending(const std::string& invoice_id) {
   return pool_.Transact([&](pqxx::work& tx) -> absl::Status {
-    tx.exec_prepared(kDropPending.name, invoice_id);
+    tx.exec_prepared(sql::kDropPending.name, invoice_id);
     return absl::OkStatus();
   });
 }
@@ -204,7 +205,7 @@ absl::Status PgApplicationStore::DropPending(const std::string& invoice_id) {
 absl::StatusOr<CreditApplication> PgApplicationStore::Get(const std::string& invoice_id) {
   CreditApplication out;
   absl::Status s = pool_.Read([&](pqxx::transaction_base& tx) -> absl::Status {
-    pqxx::result r = tx.exec_prepared(kGet.name, invoice_id);
+    pqxx::result r = tx.exec_prepared(sql::kGet.name, invoice_id);
     if (r.empty()) return InvoiceNotFound(invoice_id);
     out = ApplicationFromRow(r[0]);
     return absl::OkStatus();

@@ -9,7 +9,7 @@
 
 namespace giftcard::code_vault {
 
-// cv_backlog_redemptions, cv_backlog_clawbacks: (count, oldest age in s).
+// sql::kBacklogRedemptions, sql::kBacklogClawbacks.
 std::vector<pg::Statement> BacklogStatements();
 
 }  // namespace giftcard::code_vault

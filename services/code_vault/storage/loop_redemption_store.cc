@@ -26,7 +26,7 @@ absl::StatusOr<pg::TextRow> OnlyRow(const Results& results, absl::string_view st
   if (results->empty() || results->front().size() != 1) {
     return absl::InternalError(absl::StrCat(statement, " returned no row"));
   }
-  return pg::TextRow(results->front().front());
+  return results->front().front();
 }
 
 absl::Status CodeNotFound() {
@@ -119,8 +119,7 @@ void LoopRedemptionStore::LookupBatch(std::vector<ReserveRequest> batch, Answers
                        n, absl::InternalError("cv_lookup_many lost a row")));
                  }
                  std::vector<absl::StatusOr<CodeLookup>> out;
-                 for (const auto& cells : rows) {
-                   const pg::TextRow row(cells);
+                 for (const pg::TextRow row : rows) {
                    CodeLookup found;
                    if (!row[1].is_null())
                      found.code = CodeFromRow(row.slice(1, 1 + kCodeColumnCount));
@@ -200,8 +199,7 @@ void LoopRedemptionStore::ReserveMany(std::vector<ReserveRequest> batch,
                        n, absl::InternalError("cv_reserve_many lost a row")));
                  }
                  std::vector<absl::StatusOr<Reservation>> out;
-                 for (const auto& cells : rows) {
-                   const pg::TextRow row(cells);
+                 for (const pg::TextRow row : rows) {
                    out.push_back(ReservationFromRow(row.slice(1, row.size())));
                  }
                  done(std::move(out));
@@ -230,8 +228,7 @@ void LoopRedemptionStore::ReserveOne(ReserveRequest request, int tries_left,
                                 if (!found->empty() && !found->front().empty()) {
                                   Reservation out;
                                   out.kind = Reservation::Kind::kReplay;
-                                  out.redemption =
-                                      RedemptionFromRow(pg::TextRow(found->front().front()));
+                                  out.redemption = RedemptionFromRow(found->front().front());
                                   return done(std::move(out));
                                 }
                                 // Not a taken request id (a deadlock): try again.
@@ -264,8 +261,8 @@ void LoopRedemptionStore::CompleteBatch(std::vector<Completion> batch, Answers<R
         }
         auto settled =
             std::make_shared<std::map<std::pair<std::string, std::string>, Redemption>>();
-        for (const auto& cells : results->front()) {
-          Redemption r = RedemptionFromRow(pg::TextRow(cells));
+        for (const pg::TextRow row : results->front()) {
+          Redemption r = RedemptionFromRow(row);
           (*settled)[{r.account_id, r.request_id}] = std::move(r);
         }
         auto answer = [batch, settled, done] {
@@ -294,7 +291,7 @@ void LoopRedemptionStore::CompleteBatch(std::vector<Completion> batch, Answers<R
           if (!found.ok()) return done(std::vector<absl::StatusOr<Redemption>>(n, found.status()));
           for (const Rows& rows : *found) {
             if (rows.empty()) continue;
-            Redemption r = RedemptionFromRow(pg::TextRow(rows.front()));
+            Redemption r = RedemptionFromRow(rows.front());
             (*settled)[{r.account_id, r.request_id}] = std::move(r);
           }
           answer();
@@ -314,8 +311,7 @@ void LoopRedemptionStore::StatusBatch(std::vector<std::string> serials, Answers<
                         if (!results.ok())
                           return done(std::vector<absl::StatusOr<Code>>(n, results.status()));
                         std::vector<absl::StatusOr<Code>> out(n, CodeNotFound());
-                        for (const auto& cells : results->front()) {
-                          const pg::TextRow row(cells);
+                        for (const pg::TextRow row : results->front()) {
                           const int64_t i = pg::Int64(row[0]);
                           if (i < 1 || static_cast<size_t>(i) > n) continue;
                           out[i - 1] = CodeStatusFromRow(row.slice(1, row.size()));
@@ -327,12 +323,13 @@ void LoopRedemptionStore::StatusBatch(std::vector<std::string> serials, Answers<
 void LoopRedemptionStore::StatusByHashes(const std::vector<std::string>& code_hashes,
                                          Callback<absl::StatusOr<Code>> done) {
   auto shared = std::make_shared<Callback<absl::StatusOr<Code>>>(std::move(done));
-  status_client_.Send(
-      {{kStatusByHashes.name, {pg::ByteaArray(code_hashes)}}}, [shared](Results results) {
-        if (!results.ok()) return std::move(*shared)(results.status());
-        if (results->empty() || results->front().empty()) return std::move(*shared)(CodeNotFound());
-        std::move (*shared)(CodeStatusFromRow(pg::TextRow(results->front().front())));
-      });
+  status_client_.Send({{kStatusByHashes.name, {pg::ByteaArray(code_hashes)}}},
+                      [shared](Results results) {
+                        if (!results.ok()) return std::move(*shared)(results.status());
+                        if (results->empty() || results->front().empty())
+                          return std::move(*shared)(CodeNotFound());
+                        std::move (*shared)(CodeStatusFromRow(results->front().front()));
+                      });
 }
 
 void LoopRedemptionStore::Reject(const Redemption& pending, const absl::Status& refusal,
@@ -349,7 +346,7 @@ void LoopRedemptionStore::Reject(const Redemption& pending, const absl::Status& 
         // the recovery worker settled it first): what it became.
         for (const Rows& rows : *results) {
           if (!rows.empty()) {
-            return std::move(*shared)(RedemptionFromRow(pg::TextRow(rows.front())));
+            return std::move(*shared)(RedemptionFromRow(rows.front()));
           }
         }
         std::move (*shared)(absl::InternalError("redemption vanished"));

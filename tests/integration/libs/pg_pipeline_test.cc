@@ -64,7 +64,8 @@ TEST_F(PipelineTest, TransactionsInFlightTogetherAreAnsweredInOrderAndAFailureRo
     }
     std::string text;
     for (const auto& rows : *r) {
-      for (const auto& row : rows) absl::StrAppend(&text, text.empty() ? "" : ",", *row[0]);
+      for (const pg::TextRow row : rows)
+        absl::StrAppend(&text, text.empty() ? "" : ",", row[0].text());
     }
     answers.push_back(text);
   };
@@ -95,7 +96,7 @@ TEST_F(PipelineTest, ATransactionOfManyStatementsIsOneTransaction) {
                          [&](absl::StatusOr<std::vector<pg::PipelineRows>> r) {
                            ASSERT_TRUE(r.ok()) << r.status();
                            answered = r->size();
-                           for (const auto& rows : *r) xids.insert(*rows.at(0).at(0));
+                           for (const auto& rows : *r) xids.insert(rows.front()[0].text());
                          })
                   .ok());
   ASSERT_TRUE(pg::RunUntilIdle(**conn, absl::Now() + absl::Seconds(10)).ok());
@@ -171,10 +172,10 @@ TEST_F(PipelineTest, ALoopClientAnswersOnTheLoopAndConnectsAgainAfterALoss) {
   };
   auto first = until_ok(1);
   ASSERT_TRUE(first.ok()) << first.status();
-  EXPECT_EQ(*first->at(0).at(0).at(0), "10");
+  EXPECT_EQ(first->at(0).front()[0].text(), "10");
   auto timeout = send({{"timeout", {}}});
   ASSERT_TRUE(timeout.ok()) << timeout.status();
-  EXPECT_EQ(*timeout->at(0).at(0).at(0), "4321ms") << "the session settings were not applied";
+  EXPECT_EQ(timeout->at(0).front()[0].text(), "4321ms") << "the session settings were not applied";
   ASSERT_EQ(ExecSql(dsn_,
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
                     "datname = current_database() AND pid <> pg_backend_pid()"),
@@ -183,10 +184,10 @@ TEST_F(PipelineTest, ALoopClientAnswersOnTheLoopAndConnectsAgainAfterALoss) {
   EXPECT_EQ(lost.status().code(), absl::StatusCode::kUnavailable) << lost.status();
   auto again = until_ok(3);
   ASSERT_TRUE(again.ok()) << again.status();
-  EXPECT_EQ(*again->at(0).at(0).at(0), "30");
+  EXPECT_EQ(again->at(0).front()[0].text(), "30");
   timeout = send({{"timeout", {}}});
   ASSERT_TRUE(timeout.ok()) << timeout.status();
-  EXPECT_EQ(*timeout->at(0).at(0).at(0), "4321ms") << "not applied to the new connection";
+  EXPECT_EQ(timeout->at(0).front()[0].text(), "4321ms") << "not applied to the new connection";
   EXPECT_EQ(QueryValue(dsn_, "SELECT string_agg(id::text, ',' ORDER BY id) FROM items"), "1,3");
   DestroyOnLoop(loop, client);
   loop.Stop();
@@ -212,7 +213,7 @@ TEST_F(PipelineTest, ASendWhileTheClientIsConnectingWaitsForTheConnection) {
   });
   ASSERT_TRUE(answered.WaitForNotificationWithTimeout(absl::Seconds(10)));
   ASSERT_TRUE(out.ok()) << out.status();
-  EXPECT_EQ(*out->at(0).at(0).at(0), "70");
+  EXPECT_EQ(out->at(0).front()[0].text(), "70");
   DestroyOnLoop(loop, client);
   loop.Stop();
 }

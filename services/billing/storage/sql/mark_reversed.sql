@@ -1,0 +1,20 @@
+-- The reversal is known: $2 its transfer ('' stored as NULL), $3 the credit
+-- left after it.
+UPDATE credit_applications
+SET state = 'REVERSED',
+    reversal_transfer_id = nullif($2, ''),
+    remaining_credit_minor = $3,
+    update_time = now()
+WHERE invoice_id = $1 AND state = 'REVERSAL_PENDING'
+RETURNING
+  invoice_id,
+  account_id,
+  currency_code,
+  amount_due_minor,
+  state,
+  coalesce(applied_minor, 0) AS applied_minor,
+  coalesce(remaining_credit_minor, 0) AS remaining_credit_minor,
+  coalesce(debit_transfer_id, '') AS debit_transfer_id,
+  (extract(epoch FROM create_time) * 1000000)::bigint AS create_time_us,
+  coalesce(reversal_transfer_id, '') AS reversal_transfer_id,
+  (extract(epoch FROM update_time) * 1000000)::bigint AS update_time_us
