@@ -5,6 +5,10 @@
 
 namespace giftcard::pg {
 
+const Statement kBegin{"tx_begin", "BEGIN"};
+const Statement kCommit{"tx_commit", "COMMIT"};
+const Statement kRollback{"tx_rollback", "ROLLBACK"};
+
 std::vector<Statement> JoinStatements(std::vector<std::vector<Statement>> sets) {
   std::vector<Statement> out;
   for (auto& set : sets) {

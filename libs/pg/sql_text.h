@@ -14,6 +14,12 @@ struct Statement {
   std::string sql;
 };
 
+// Transaction control, for a pipelined transaction that spans flights
+// (pg::LoopClient): prepared as tx_begin, tx_commit and tx_rollback.
+extern const Statement kBegin;
+extern const Statement kCommit;
+extern const Statement kRollback;
+
 // The statements of several stores, for the one pool they share.
 std::vector<Statement> JoinStatements(std::vector<std::vector<Statement>> sets);
 

@@ -4,7 +4,7 @@
 // stage's own connection:
 //   1. BEGIN, lock the batch's accounts (ac_lock_accounts), and read what
 //      each request id decided before (ac_find_requests);
-//   2. the plan (ledger_sql.h, the blocking store's very code) decides each
+//   2. the plan (ledger_batch.h, the blocking store's very code) decides each
 //      posting on the locked balances; its refusals and ac_write_transfers
 //      go out together;
 //   3. COMMIT, once flight 2 wrote what the plan expected; otherwise a
@@ -14,14 +14,19 @@
 #ifndef GIFTCARD_SERVICES_ACCOUNT_CREDIT_STORAGE_LOOP_LEDGER_STORE_H_
 #define GIFTCARD_SERVICES_ACCOUNT_CREDIT_STORAGE_LOOP_LEDGER_STORE_H_
 
+#include <cstdint>
 #include <functional>
+#include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/loop.h"
 #include "engine/stage.h"
 #include "pg/loop_client.h"
 #include "services/account_credit/domain/ledger_store.h"
+#include "services/account_credit/storage/ledger_batch.h"
 
 namespace giftcard::account_credit {
 
@@ -45,7 +50,16 @@ class LoopLedgerStore : public AsyncPostings {
  private:
   using Result = absl::StatusOr<Transfer>;
   using Answers = std::function<void(std::vector<Result>)>;
+  // Flight 1: BEGIN, the accounts locked, what each request id decided;
+  // then the plan, and WriteBatch.
   void PostBatch(std::vector<Posting> batch, int tries_left, Answers done);
+  // Flight 2: the plan's refusals and transfers, and COMMIT.
+  void WriteBatch(std::vector<Posting> batch, std::shared_ptr<BatchPlan> plan, int tries_left,
+                  Answers done);
+  // Each write's transfer id and create time from flight 2's results, by
+  // the write's ordinal; nullopt unless every statement answered as planned.
+  static std::optional<std::vector<std::pair<std::string, int64_t>>> Written(
+      const std::vector<pg::PipelineRows>& wrote, const BatchPlan& plan);
   // Ends the open transaction with ROLLBACK, then answers.
   void Abandon(std::function<void()> then);
 

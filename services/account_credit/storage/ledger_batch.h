@@ -1,65 +1,45 @@
-// account-credit's batch posting, shared by the blocking store
-// (PgLedgerStore, libpqxx) and the engine's (LoopLedgerStore, pipelined
-// libpq): the statements, rows to values for either kind of row (a
-// pqxx::row or a pg::TextRow), and the plan that decides a batch's
-// postings on their locked accounts.
-#ifndef GIFTCARD_SERVICES_ACCOUNT_CREDIT_STORAGE_LEDGER_SQL_H_
-#define GIFTCARD_SERVICES_ACCOUNT_CREDIT_STORAGE_LEDGER_SQL_H_
+// account-credit's posting, shared by the blocking store (PgLedgerStore,
+// libpqxx) and the engine's (LoopLedgerStore, pipelined libpq): rows to
+// values for either kind of row (a pqxx::row or a pg::TextRow), read by
+// column name from the statements of storage/sql/ (sql::k<Name>), and the
+// plan that decides a batch's postings on their locked accounts.
+#ifndef GIFTCARD_SERVICES_ACCOUNT_CREDIT_STORAGE_LEDGER_BATCH_H_
+#define GIFTCARD_SERVICES_ACCOUNT_CREDIT_STORAGE_LEDGER_BATCH_H_
 
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
 #include "errors/status.h"
 #include "pg/pool.h"
 #include "pg/text_row.h"
+#include "services/account_credit/storage/sql/statements.h"
 #include "services/account_credit/domain/ledger_store.h"
 #include "services/account_credit/domain/model.h"
 
 namespace giftcard::account_credit {
 
-using pg::Micros;
-
-inline const std::string& AccountColumns() {
-  static const auto* cols = new std::string(absl::StrCat(
-      "account_id, country, currency_code, billing_channel, balance_minor, ", Micros("create_time"),
-      ", ", Micros("update_time"), ", closed, currency_locked, owed_minor"));
-  return *cols;
-}
-
-// The columns TransferFromRow reads, from a table aliased `t`.
-inline const std::string& TransferColumns() {
-  static const auto* cols = new std::string(absl::StrCat(
-      "t.request_fingerprint, t.transfer_id::text, t.kind, t.account_id, t.currency_code, "
-      "t.amount_minor, t.balance_after_minor, coalesce(t.reverses_transfer_id::text, ''), ",
-      Micros("t.create_time"),
-      ", t.request_id, t.counter_account_id, coalesce(t.owed_added_minor, 0), "
-      "t.owed_repaid_minor, t.reference"));
-  return *cols;
-}
-
-// Index of the refusal's columns after the transfer's in ac_find_request.
-inline constexpr int kRefusalColumn = 14;
-// ac_find_request_lock_account: the account's columns follow the refusal's.
-inline constexpr int kAccountColumn = kRefusalColumn + 4;
-
+// An account of a row of the statements that return one (get_account,
+// lock_accounts, ...); `prefix` names its columns in a wider row
+// (find_request_lock_account's "locked_").
 template <typename Row>
-Account AccountFromRow(const Row& row) {
+Account AccountFromRow(const Row& row, std::string_view prefix = "") {
+  const pg::NamedRow<Row> r(row, prefix);
   Account a;
-  a.account_id = pg::Text(row[0]);
-  a.country = pg::Text(row[1]);
-  a.currency_code = pg::Text(row[2]);
+  a.account_id = pg::Text(r["account_id"]);
+  a.country = pg::Text(r["country"]);
+  a.currency_code = pg::Text(r["currency_code"]);
   a.billing_channel =
-      BillingChannelFromName(pg::Text(row[3])).value_or(BillingChannel::kUnspecified);
-  a.balance_minor = pg::Int64(row[4]);
-  a.create_time = absl::FromUnixMicros(pg::Int64(row[5]));
-  a.update_time = absl::FromUnixMicros(pg::Int64(row[6]));
-  a.closed = pg::Bool(row[7]);
-  a.currency_locked = pg::Bool(row[8]);
-  a.owed_minor = pg::Int64(row[9]);
+      BillingChannelFromName(pg::Text(r["billing_channel"])).value_or(BillingChannel::kUnspecified);
+  a.balance_minor = pg::Int64(r["balance_minor"]);
+  a.create_time = absl::FromUnixMicros(pg::Int64(r["create_time_us"]));
+  a.update_time = absl::FromUnixMicros(pg::Int64(r["update_time_us"]));
+  a.closed = pg::Bool(r["closed"]);
+  a.currency_locked = pg::Bool(r["currency_locked"]);
+  a.owed_minor = pg::Int64(r["owed_minor"]);
   return a;
 }
 
@@ -84,23 +64,27 @@ inline const char* KindName(TransferKind kind) {
   return "CREDIT";
 }
 
+// A transfer of a row with a transfer's columns (transfer_by_id,
+// find_request, find_requests).
 template <typename Row>
 Transfer TransferFromRow(const Row& row) {
+  const pg::NamedRow<Row> r(row);
   Transfer t;
-  t.transfer_id = pg::Text(row[1]);
-  t.kind = KindFromName(pg::Text(row[2]));
-  t.account_id = pg::Text(row[3]);
-  t.amount = {pg::Text(row[4]), pg::Int64(row[5])};
-  t.reverses_transfer_id = pg::Text(row[7]);
-  t.create_time = absl::FromUnixMicros(pg::Int64(row[8]));
-  t.request_id = pg::Text(row[9]);
-  t.counter_account_id = pg::Text(row[10]);
-  t.owed_added_minor = pg::Int64(row[11]);
-  t.owed_repaid_minor = pg::Int64(row[12]);
-  t.reference = pg::Text(row[13]);
+  t.transfer_id = pg::Text(r["transfer_id"]);
+  t.kind = KindFromName(pg::Text(r["kind"]));
+  t.account_id = pg::Text(r["account_id"]);
+  t.amount = {pg::Text(r["currency_code"]), pg::Int64(r["amount_minor"])};
+  const int64_t balance_after_entry = pg::Int64(r["balance_after_minor"]);
+  t.reverses_transfer_id = pg::Text(r["reverses_transfer_id"]);
+  t.create_time = absl::FromUnixMicros(pg::Int64(r["create_time_us"]));
+  t.request_id = pg::Text(r["request_id"]);
+  t.counter_account_id = pg::Text(r["counter_account_id"]);
+  t.owed_added_minor = pg::Int64(r["owed_added_minor"]);
+  t.owed_repaid_minor = pg::Int64(r["owed_repaid_minor"]);
+  t.reference = pg::Text(r["reference"]);
   // The row keeps the balance its own entry left; the caller is answered
   // the balance after the posting, its repayment included.
-  t.balance_after_minor = pg::Int64(row[6]) - t.owed_repaid_minor;
+  t.balance_after_minor = balance_after_entry - t.owed_repaid_minor;
   return t;
 }
 
@@ -132,11 +116,25 @@ inline absl::Status Reused(const Posting& posting) {
       "request_id was already used for a different request", {{"request_id", posting.request_id}}));
 }
 
-// A replay: the same request_id must carry the same request.
+// What the posting's request id decided before, from a row of
+// find_request(s): a transfer (replayed, if the request is the same), a
+// recorded refusal, or nothing yet (nullopt).
 template <typename Row>
-absl::StatusOr<Transfer> Replay(const Row& row, const Posting& posting) {
-  if (pg::Text(row[0]) != posting.request_fingerprint) return Reused(posting);
-  return TransferFromRow(row);
+std::optional<absl::StatusOr<Transfer>> RecordedAnswer(const Row& row, const Posting& posting) {
+  const pg::NamedRow<Row> r(row);
+  if (!r["transfer_id"].is_null()) {
+    if (pg::Text(r["request_fingerprint"]) != posting.request_fingerprint) return Reused(posting);
+    return TransferFromRow(row);
+  }
+  if (!r["refusal_request_fingerprint"].is_null()) {
+    if (pg::Text(r["refusal_request_fingerprint"]) != posting.request_fingerprint) {
+      return Reused(posting);
+    }
+    return errors::MarkRecordedDecision(
+        errors::Error(static_cast<absl::StatusCode>(pg::Int32(r["refusal_code"])),
+                      pg::Text(r["refusal_reason"]), pg::Text(r["refusal_message"])));
+  }
+  return std::nullopt;
 }
 
 // The domain's refusals that become the request's recorded answer (a failed
@@ -146,17 +144,6 @@ inline bool IsRecordedRefusal(const absl::Status& status) {
   return status.code() == absl::StatusCode::kFailedPrecondition ||
          status.code() == absl::StatusCode::kNotFound;
 }
-
-// ac_insert_refusal, ac_lock_accounts, ac_find_requests,
-// ac_write_transfers: see ledger_sql.cc. The *OrFail forms fail the
-// statement (a unique violation: ABORTED/CONFLICT) on a request id another
-// transaction decided, where the others leave its row out.
-extern const pg::Statement kInsertRefusal;
-extern const pg::Statement kInsertRefusalOrFail;
-extern const pg::Statement kLockAccounts;
-extern const pg::Statement kFindRequests;
-extern const pg::Statement kWriteTransfers;
-extern const pg::Statement kWriteTransfersOrFail;
 
 // A batch of postings decided in order on their locked accounts: what to
 // write, what to refuse (recorded), and the answers known already.
@@ -176,13 +163,13 @@ struct BatchPlan {
   std::vector<std::optional<size_t>> same_as;  // A request id seen earlier in the batch.
 };
 
-// The batch's account ids, sorted and distinct (ac_lock_accounts' order),
-// and its request ids in order (ac_find_requests').
+// The batch's account ids, sorted and distinct (lock_accounts' order), and
+// its request ids in order (find_requests').
 std::vector<std::string> AccountIdsOf(const std::vector<Posting>& batch);
 std::vector<std::string> RequestIdsOf(const std::vector<Posting>& batch);
 
 // Decides each posting in order, on the balance the earlier ones left.
-// `found[i]`: ac_find_requests' row of posting i without its index.
+// `found[i]`: find_requests' row of posting i.
 template <typename Row>
 BatchPlan PlanBatch(const std::vector<Posting>& batch, std::map<std::string, Account> accounts,
                     const std::vector<Row>& found) {
@@ -198,18 +185,8 @@ BatchPlan PlanBatch(const std::vector<Posting>& batch, std::map<std::string, Acc
       continue;
     }
     first_with_id[p.request_id] = i;
-    const Row& decided = found[i];
-    if (!decided[0].is_null()) {
-      plan.answers[i] = Replay(decided, p);
-      continue;
-    }
-    if (!decided[kRefusalColumn].is_null()) {
-      plan.answers[i] =
-          pg::Text(decided[kRefusalColumn]) != p.request_fingerprint
-              ? Reused(p)
-              : errors::MarkRecordedDecision(errors::Error(
-                    static_cast<absl::StatusCode>(pg::Int32(decided[kRefusalColumn + 1])),
-                    pg::Text(decided[kRefusalColumn + 2]), pg::Text(decided[kRefusalColumn + 3])));
+    if (auto recorded = RecordedAnswer(found[i], p)) {
+      plan.answers[i] = *std::move(recorded);
       continue;
     }
     auto account = accounts.find(p.account_id);
@@ -241,7 +218,7 @@ BatchPlan PlanBatch(const std::vector<Posting>& batch, std::map<std::string, Acc
   return plan;
 }
 
-// ac_insert_refusal's parameters for each refusal, and ac_write_transfers'
+// insert_refusal's parameters for each refusal, and write_transfers'
 // twelve arrays for the writes (empty when there is none).
 std::vector<std::vector<std::optional<std::string>>> RefusalParams(
     const std::vector<Posting>& batch, const BatchPlan& plan);
@@ -249,7 +226,7 @@ std::vector<std::optional<std::string>> WriteTransfersParams(const std::vector<P
                                                              const BatchPlan& plan);
 
 // The answers once the writes are in: `written[k]` is write k's transfer id
-// and create time (ac_write_transfers' rows by ordinal); refusals become
+// and create time (write_transfers' rows by ordinal); refusals become
 // their recorded answers, and a repeated request id replays its first.
 std::vector<absl::StatusOr<Transfer>> AnswerBatch(
     const std::vector<Posting>& batch, BatchPlan plan,
@@ -260,4 +237,4 @@ absl::Status DecidedConcurrently();
 
 }  // namespace giftcard::account_credit
 
-#endif  // GIFTCARD_SERVICES_ACCOUNT_CREDIT_STORAGE_LEDGER_SQL_H_
+#endif  // GIFTCARD_SERVICES_ACCOUNT_CREDIT_STORAGE_LEDGER_BATCH_H_
