@@ -1,15 +1,16 @@
 // The engine's posting store (AsyncPostings) on pg::LoopClient. Postings
 // of concurrent calls gather while a batch is in flight (engine::Stage) and
-// go as the next batch, which is one transaction in three flights on the
+// go as the next batch, which is one transaction in two flights on the
 // stage's own connection:
-//   1. BEGIN, lock the batch's accounts (ac_lock_accounts), and read what
-//      each request id decided before (ac_find_requests);
-//   2. the plan (ledger_batch.h, the blocking store's very code) decides each
-//      posting on the locked balances; its refusals and ac_write_transfers
-//      go out together;
-//   3. COMMIT, once flight 2 wrote what the plan expected; otherwise a
-//      request id was decided meanwhile: ROLLBACK, and the batch runs again
-//      (then it replays that decision).
+//   1. BEGIN, lock the batch's accounts (lock_accounts), and read what each
+//      request id decided before (find_requests); the plan (ledger_batch.h,
+//      the blocking store's very code) then decides each posting on the
+//      locked balances;
+//   2. its refusals and transfers (insert_refusal_or_fail,
+//      write_transfers_or_fail) and COMMIT together. A request id decided
+//      meanwhile fails its statement, so COMMIT never runs on a batch with
+//      one missing: ROLLBACK, and the batch runs again (then it replays
+//      that decision).
 // The connection is the stage's alone: a transaction spans flights.
 #ifndef GIFTCARD_SERVICES_ACCOUNT_CREDIT_STORAGE_LOOP_LEDGER_STORE_H_
 #define GIFTCARD_SERVICES_ACCOUNT_CREDIT_STORAGE_LOOP_LEDGER_STORE_H_

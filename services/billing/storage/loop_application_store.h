@@ -1,7 +1,8 @@
 // The engine's application store (AsyncApplicationStore) on pg::LoopClient:
-// the statements of the blocking store (application_rows.h), with batches
-// formed at the connection (engine::Stage): while one insert batch is in
-// flight the next gathers, and goes out as one statement when it returns.
+// the blocking store's statements (storage/sql) and row reader
+// (application_rows.h), with batches formed at the connection
+// (engine::Stage): while one insert batch is in flight the next gathers,
+// and goes out as one statement when it returns.
 // The marks of applied debits batch the same way.
 #ifndef GIFTCARD_SERVICES_BILLING_STORAGE_LOOP_APPLICATION_STORE_H_
 #define GIFTCARD_SERVICES_BILLING_STORAGE_LOOP_APPLICATION_STORE_H_
