@@ -18,13 +18,8 @@ using Results = absl::StatusOr<std::vector<Rows>>;
 }  // namespace
 
 std::vector<pg::Statement> LoopLedgerStore::Statements() {
-  return {pg::kBegin,
-          pg::kCommit,
-          pg::kRollback,
-          sql::kLockAccounts,
-          sql::kFindRequests,
-          sql::kInsertRefusalOrFail,
-          sql::kWriteTransfersOrFail};
+  return {pg::kBegin,         pg::kCommit,         pg::kRollback,       sql::kLockAccounts,
+          sql::kFindRequests, sql::kInsertRefusal, sql::kWriteTransfers};
 }
 
 LoopLedgerStore::LoopLedgerStore(engine::Loop& loop, pg::LoopClient& client, Options options)
@@ -113,10 +108,10 @@ void LoopLedgerStore::WriteBatch(std::vector<Posting> batch, std::shared_ptr<Bat
   // violation), so COMMIT never runs on a batch with one missing.
   std::vector<pg::PipelineQuery> writes;
   for (auto& params : RefusalParams(batch, *plan)) {
-    writes.push_back({sql::kInsertRefusalOrFail.name, std::move(params)});
+    writes.push_back({sql::kInsertRefusal.name, std::move(params)});
   }
   if (!plan->writes.empty()) {
-    writes.push_back({sql::kWriteTransfersOrFail.name, WriteTransfersParams(batch, *plan)});
+    writes.push_back({sql::kWriteTransfers.name, WriteTransfersParams(batch, *plan)});
   }
   writes.push_back({pg::kCommit.name, {}});
   client_.Send(writes, [this, batch = std::move(batch), plan, tries_left, done,

@@ -6,8 +6,8 @@
 //      request id decided before (find_requests); the plan (ledger_batch.h,
 //      the blocking store's very code) then decides each posting on the
 //      locked balances;
-//   2. its refusals and transfers (insert_refusal_or_fail,
-//      write_transfers_or_fail) and COMMIT together. A request id decided
+//   2. its refusals and transfers (insert_refusal, write_transfers) and
+//      COMMIT together. A request id decided
 //      meanwhile fails its statement, so COMMIT never runs on a batch with
 //      one missing: ROLLBACK, and the batch runs again (then it replays
 //      that decision).

@@ -84,12 +84,10 @@ class SinglePosting {
 
   absl::Status Refuse(absl::Status why) {
     refusal_ = std::move(why);
-    if (tx_.exec_prepared(sql::kInsertRefusal.name, posting_.request_id,
-                          posting_.request_fingerprint, static_cast<int>(refusal_.code()),
-                          errors::ReasonOf(refusal_), std::string(refusal_.message()))
-            .empty()) {
-      return DecidedConcurrently();
-    }
+    // A request id decided meanwhile fails the statement: ABORTED, rerun.
+    tx_.exec_prepared(sql::kInsertRefusal.name, posting_.request_id, posting_.request_fingerprint,
+                      static_cast<int>(refusal_.code()), errors::ReasonOf(refusal_),
+                      std::string(refusal_.message()));
     return absl::OkStatus();
   }
 
@@ -263,12 +261,9 @@ std::vector<absl::StatusOr<Transfer>> PgLedgerStore::PostBatch(const std::vector
     BatchPlan plan = PlanBatch(batch, std::move(accounts), decided);
     // 4. The refusals, then every transfer, its entries and the balances in
     // one statement. A request id decided by another transaction since
-    // step 2: rerun the batch, which then replays it.
+    // step 2 fails its statement (ABORTED): the batch reruns and replays it.
     for (const auto& r : RefusalParams(batch, plan)) {
-      if (tx.exec_prepared(sql::kInsertRefusal.name, *r[0], *r[1], std::stoi(*r[2]), *r[3], *r[4])
-              .empty()) {
-        return DecidedConcurrently();
-      }
+      tx.exec_prepared(sql::kInsertRefusal.name, *r[0], *r[1], std::stoi(*r[2]), *r[3], *r[4]);
     }
     std::vector<std::pair<std::string, int64_t>> written(plan.writes.size());
     if (!plan.writes.empty()) {
@@ -276,7 +271,9 @@ std::vector<absl::StatusOr<Transfer>> PgLedgerStore::PostBatch(const std::vector
       const pqxx::result rows =
           tx.exec_prepared(sql::kWriteTransfers.name, *w[0], *w[1], *w[2], *w[3], *w[4], *w[5],
                            *w[6], *w[7], *w[8], *w[9], *w[10], *w[11]);
-      if (rows.size() != plan.writes.size()) return DecidedConcurrently();
+      if (rows.size() != plan.writes.size()) {
+        return absl::InternalError("write_transfers answered another number of rows");
+      }
       // Answered by the write's ordinal (1-based), never by its request id.
       for (const auto& row : rows) {
         const size_t ord = row["ordinal"].as<size_t>();

@@ -173,5 +173,50 @@ TEST_F(LedgerBatchTest, ItemsOfABatchWithOneRequestIdAreAnsweredAsInSequence) {
   EXPECT_EQ(One("SELECT balance_minor FROM accounts WHERE account_id = 'c'"), "107");
 }
 
+// Two replicas' batches, one request id: both read it undecided and wait
+// on its decision row at their write. The loser's write_transfers fails
+// (a unique violation, ABORTED); its whole batch reruns and replays the
+// winner's decision, and its other posting is credited once.
+TEST_F(LedgerBatchTest, ARequestIdDecidedBetweenReadsAndWritesRerunsTheBatchAndReplaysIt) {
+  Open("a");
+  Open("b");
+  PgLedgerStore other_store(pool_, {.max_batch = 64, .batches_in_flight = 1});
+  AccountService other(other_store);
+  using Answers = absl::StatusOr<std::vector<absl::StatusOr<Transfer>>>;
+  Answers to_a = absl::UnknownError("none"), to_b = absl::UnknownError("none");
+  std::thread first, second;
+  {
+    testing::RowLock decision(
+        dsn_, "INSERT INTO decisions (request_id, kind) VALUES ('shared', 'TRANSFER') RETURNING 1");
+    first = std::thread([&] {
+      to_a = service_.CreditAccounts({{"a", {"EUR", 500}, "DE", "shared", "serial-a"},
+                                      {"a", {"EUR", 100}, "DE", "only-a", "serial-a2"}});
+    });
+    second = std::thread([&] {
+      to_b = other.CreditAccounts({{"b", {"EUR", 700}, "DE", "shared", "serial-b"},
+                                   {"b", {"EUR", 100}, "DE", "only-b", "serial-b2"}});
+    });
+    ASSERT_TRUE(testing::WaitForLockWaiters(dsn_, 2, absl::Seconds(10)))
+        << "both batches should wait on the decision row";
+  }
+  first.join();
+  second.join();
+  ASSERT_TRUE(to_a.ok()) << to_a.status();
+  ASSERT_TRUE(to_b.ok()) << to_b.status();
+  const absl::StatusOr<Transfer>& a = to_a->at(0);
+  const absl::StatusOr<Transfer>& b = to_b->at(0);
+  EXPECT_NE(a.ok(), b.ok()) << (a.ok() ? "a ok" : a.status().ToString()) << " / "
+                            << (b.ok() ? "b ok" : b.status().ToString());
+  const absl::Status& refused = a.ok() ? b.status() : a.status();
+  EXPECT_TRUE(
+      errors::Is(refused, absl::StatusCode::kInvalidArgument, errors::reason::kRequestIdReused))
+      << refused;
+  EXPECT_TRUE(to_a->at(1).ok()) << to_a->at(1).status();
+  EXPECT_TRUE(to_b->at(1).ok()) << to_b->at(1).status();
+  EXPECT_EQ(One("SELECT count(*) FROM transfers"), "3");
+  EXPECT_EQ(One("SELECT sum(balance_minor) FROM accounts WHERE account_id IN ('a', 'b')"),
+            a.ok() ? "700" : "900");
+}
+
 }  // namespace
 }  // namespace giftcard::account_credit

@@ -1,9 +1,11 @@
--- A refusal becomes the request's answer only if no other decision took
--- its request id first (no row back: rerun, and replay that one).
+-- A refusal becomes the request's answer only if no other decision took its
+-- request id first. One that did fails the statement (23505: ABORTED,
+-- CONFLICT): the transaction rolls back and the caller reruns it, which
+-- replays that decision. So no transaction, and no engine flight that ends
+-- in COMMIT, ever commits with a decision missing.
 WITH d AS (
   INSERT INTO decisions (request_id, kind)
   VALUES ($1, 'REFUSAL')
-  ON CONFLICT (request_id) DO NOTHING
   RETURNING request_id
 )
 INSERT INTO refusals (request_id, request_fingerprint, code, reason, message)

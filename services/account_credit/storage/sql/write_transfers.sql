@@ -1,10 +1,11 @@
 -- write_transfer for a batch: every transfer, its two entries and each
 -- account's new balance (the sum of its deltas) in one statement, one
 -- element of each array per write. A request id another transaction
--- decided first is missing from the result. Each row names its input's
--- ordinal (request ids are distinct here: a repeat within a batch never
--- reaches this statement). A credit that repays owed is followed by its
--- repayment's row.
+-- decided first fails the statement (23505: ABORTED, CONFLICT; the caller
+-- reruns, and replays it), so no batch commits with one missing. Each row
+-- names its input's ordinal (request ids are distinct here: a repeat
+-- within a batch never reaches this statement). A credit that repays owed
+-- is followed by its repayment's row.
 WITH input AS (
   SELECT *
   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
@@ -17,7 +18,6 @@ WITH input AS (
 d AS (
   INSERT INTO decisions (request_id, kind)
   SELECT request_id, 'TRANSFER' FROM input ORDER BY ord
-  ON CONFLICT (request_id) DO NOTHING
   RETURNING request_id
 ),
 t AS (
