@@ -17,10 +17,6 @@ std::vector<Statement> JoinStatements(std::vector<std::vector<Statement>> sets) 
   return out;
 }
 
-std::string Micros(const std::string& column) {
-  return absl::StrCat("(extract(epoch FROM ", column, ") * 1000000)::bigint");
-}
-
 std::string ByteaArray(const std::vector<std::string>& values) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out = "{";

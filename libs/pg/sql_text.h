@@ -23,10 +23,6 @@ extern const Statement kRollback;
 // The statements of several stores, for the one pool they share.
 std::vector<Statement> JoinStatements(std::vector<std::vector<Statement>> sets);
 
-// Microseconds since the epoch of a timestamptz column, for SELECT lists
-// (NULL stays NULL): Micros("create_time").
-std::string Micros(const std::string& column);
-
 // A text-format bytea[] literal of raw byte strings, for `= ANY($1::bytea[])`.
 std::string ByteaArray(const std::vector<std::string>& values);
 

@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "errors/status.h"
 #include "pg/text_row.h"
-#include "services/code_vault/storage/redemption_sql.h"
+#include "services/code_vault/storage/rows.h"
 
 namespace giftcard::code_vault {
 namespace {
@@ -36,12 +36,13 @@ absl::Status CodeNotFound() {
 }  // namespace
 
 std::vector<pg::Statement> LoopRedemptionStore::Statements() {
-  return {kFindRedemption, kLookup, kLookupMany,      kReserve,       kReserveMany,
-          kCompleteMany,   kReject, kStatusBySerials, kStatusByHashes};
+  return {sql::kFindRedemption, sql::kLookup,          sql::kLookupMany,
+          sql::kReserve,        sql::kReserveMany,     sql::kCompleteMany,
+          sql::kReject,         sql::kStatusBySerials, sql::kStatusByHashes};
 }
 
 std::vector<pg::Statement> LoopRedemptionStore::StatusStatements() {
-  return {kStatusBySerials, kStatusByHashes};
+  return {sql::kStatusBySerials, sql::kStatusByHashes};
 }
 
 LoopRedemptionStore::LoopRedemptionStore(engine::Loop& loop, pg::LoopClient& client,
@@ -93,22 +94,17 @@ void LoopRedemptionStore::LookupBatch(std::vector<ReserveRequest> batch, Answers
   const size_t n = batch.size();
   if (n == 1) {
     client_.Send(
-        {{kLookup.name,
+        {{sql::kLookup.name,
           {pg::ByteaArray(batch[0].code_hashes), batch[0].account_id, batch[0].request_id}}},
         [done](Results results) {
           absl::StatusOr<pg::TextRow> row = OnlyRow(results, "cv_lookup");
           if (!row.ok()) return done({row.status()});
-          CodeLookup out;
-          if (!(*row)[0].is_null()) out.code = CodeFromRow(row->slice(0, kCodeColumnCount));
-          if (!(*row)[kCodeColumnCount].is_null()) {
-            out.first = RedemptionFromRow(row->slice(kCodeColumnCount, row->size()));
-          }
-          done({std::move(out)});
+          done({CodeLookupFromRow(*row)});
         });
     return;
   }
   const BatchParams params = ParamsOf(batch);
-  client_.Send({{kLookupMany.name,
+  client_.Send({{sql::kLookupMany.name,
                  {params.account_ids, params.request_ids, params.hash_items, params.hashes}}},
                [done, n](Results results) {
                  if (!results.ok())
@@ -119,15 +115,7 @@ void LoopRedemptionStore::LookupBatch(std::vector<ReserveRequest> batch, Answers
                        n, absl::InternalError("cv_lookup_many lost a row")));
                  }
                  std::vector<absl::StatusOr<CodeLookup>> out;
-                 for (const pg::TextRow row : rows) {
-                   CodeLookup found;
-                   if (!row[1].is_null())
-                     found.code = CodeFromRow(row.slice(1, 1 + kCodeColumnCount));
-                   if (!row[1 + kCodeColumnCount].is_null()) {
-                     found.first = RedemptionFromRow(row.slice(1 + kCodeColumnCount, row.size()));
-                   }
-                   out.push_back(std::move(found));
-                 }
+                 for (const pg::TextRow row : rows) out.push_back(CodeLookupFromRow(row));
                  done(std::move(out));
                });
 }
@@ -172,7 +160,7 @@ void LoopRedemptionStore::ReserveMany(std::vector<ReserveRequest> batch,
     return;
   }
   const BatchParams params = ParamsOf(batch);
-  client_.Send({{kReserveMany.name,
+  client_.Send({{sql::kReserveMany.name,
                  {params.account_ids, params.request_ids, params.hash_items, params.hashes,
                   params.principals}}},
                [this, batch = std::move(batch), done, n](Results results) {
@@ -199,47 +187,45 @@ void LoopRedemptionStore::ReserveMany(std::vector<ReserveRequest> batch,
                        n, absl::InternalError("cv_reserve_many lost a row")));
                  }
                  std::vector<absl::StatusOr<Reservation>> out;
-                 for (const pg::TextRow row : rows) {
-                   out.push_back(ReservationFromRow(row.slice(1, row.size())));
-                 }
+                 for (const pg::TextRow row : rows) out.push_back(ReservationFromRow(row));
                  done(std::move(out));
                });
 }
 
 void LoopRedemptionStore::ReserveOne(ReserveRequest request, int tries_left,
                                      std::function<void(absl::StatusOr<Reservation>)> done) {
-  client_.Send({{kReserve.name,
-                 {pg::ByteaArray(request.code_hashes), request.account_id, request.request_id,
-                  request.principal}}},
-               [this, request, tries_left, done](Results results) {
-                 if (results.ok()) {
-                   absl::StatusOr<pg::TextRow> row = OnlyRow(results, "cv_reserve");
-                   if (!row.ok()) return done(row.status());
-                   return done(ReservationFromRow(*row));
-                 }
-                 if (results.status().code() != absl::StatusCode::kAborted)
-                   return done(results.status());
-                 // (account_id, request_id) is taken, by an earlier call (its refusal
-                 // put the code back to ACTIVE) or a concurrent first call that has
-                 // committed: the statement changed nothing; find that call.
-                 client_.Send({{kFindRedemption.name, {request.account_id, request.request_id}}},
-                              [this, request, tries_left, done](Results found) {
-                                if (!found.ok()) return done(found.status());
-                                if (!found->empty() && !found->front().empty()) {
-                                  Reservation out;
-                                  out.kind = Reservation::Kind::kReplay;
-                                  out.redemption = RedemptionFromRow(found->front().front());
-                                  return done(std::move(out));
-                                }
-                                // Not a taken request id (a deadlock): try again.
-                                if (tries_left <= 1) {
-                                  return done(errors::Error(absl::StatusCode::kAborted,
-                                                            errors::reason::kConflict,
-                                                            "concurrent update; retry"));
-                                }
-                                ReserveOne(request, tries_left - 1, done);
-                              });
-               });
+  client_.Send(
+      {{sql::kReserve.name,
+        {pg::ByteaArray(request.code_hashes), request.account_id, request.request_id,
+         request.principal}}},
+      [this, request, tries_left, done](Results results) {
+        if (results.ok()) {
+          absl::StatusOr<pg::TextRow> row = OnlyRow(results, "cv_reserve");
+          if (!row.ok()) return done(row.status());
+          return done(ReservationFromRow(*row));
+        }
+        if (results.status().code() != absl::StatusCode::kAborted) return done(results.status());
+        // (account_id, request_id) is taken, by an earlier call (its refusal
+        // put the code back to ACTIVE) or a concurrent first call that has
+        // committed: the statement changed nothing; find that call.
+        client_.Send(
+            {{sql::kFindRedemption.name, {request.account_id, request.request_id}}},
+            [this, request, tries_left, done](Results found) {
+              if (!found.ok()) return done(found.status());
+              if (!found->empty() && !found->front().empty()) {
+                Reservation out;
+                out.kind = Reservation::Kind::kReplay;
+                out.redemption = RedemptionFromRow(found->front().front());
+                return done(std::move(out));
+              }
+              // Not a taken request id (a deadlock): try again.
+              if (tries_left <= 1) {
+                return done(errors::Error(absl::StatusCode::kAborted, errors::reason::kConflict,
+                                          "concurrent update; retry"));
+              }
+              ReserveOne(request, tries_left - 1, done);
+            });
+      });
 }
 
 void LoopRedemptionStore::CompleteBatch(std::vector<Completion> batch, Answers<Redemption> done) {
@@ -251,7 +237,7 @@ void LoopRedemptionStore::CompleteBatch(std::vector<Completion> batch, Answers<R
     balances.push_back(std::to_string(c.credit.balance_after_minor));
   }
   completion_client_.Send(
-      {{kCompleteMany.name,
+      {{sql::kCompleteMany.name,
         {pg::TextArray(accounts), pg::TextArray(requests), pg::TextArray(transfers),
          pg::TextArray(balances)}}},
       [this, batch = std::move(batch), done](Results results) {
@@ -283,7 +269,7 @@ void LoopRedemptionStore::CompleteBatch(std::vector<Completion> batch, Answers<R
         for (const Completion& c : batch) {
           if (!settled->count({c.redemption.account_id, c.redemption.request_id})) {
             finds.push_back(
-                {kFindRedemption.name, {c.redemption.account_id, c.redemption.request_id}});
+                {sql::kFindRedemption.name, {c.redemption.account_id, c.redemption.request_id}});
           }
         }
         if (finds.empty()) return answer();
@@ -306,15 +292,15 @@ void LoopRedemptionStore::StatusBySerial(const std::string& serial,
 
 void LoopRedemptionStore::StatusBatch(std::vector<std::string> serials, Answers<Code> done) {
   const size_t n = serials.size();
-  status_client_.Send({{kStatusBySerials.name, {pg::TextArray(serials)}}},
+  status_client_.Send({{sql::kStatusBySerials.name, {pg::TextArray(serials)}}},
                       [done, n](Results results) {
                         if (!results.ok())
                           return done(std::vector<absl::StatusOr<Code>>(n, results.status()));
                         std::vector<absl::StatusOr<Code>> out(n, CodeNotFound());
                         for (const pg::TextRow row : results->front()) {
-                          const int64_t i = pg::Int64(row[0]);
+                          const int64_t i = pg::Int64(pg::NamedRow(row)["i"]);
                           if (i < 1 || static_cast<size_t>(i) > n) continue;
-                          out[i - 1] = CodeStatusFromRow(row.slice(1, row.size()));
+                          out[i - 1] = CodeStatusFromRow(row);
                         }
                         done(std::move(out));
                       });
@@ -323,7 +309,7 @@ void LoopRedemptionStore::StatusBatch(std::vector<std::string> serials, Answers<
 void LoopRedemptionStore::StatusByHashes(const std::vector<std::string>& code_hashes,
                                          Callback<absl::StatusOr<Code>> done) {
   auto shared = std::make_shared<Callback<absl::StatusOr<Code>>>(std::move(done));
-  status_client_.Send({{kStatusByHashes.name, {pg::ByteaArray(code_hashes)}}},
+  status_client_.Send({{sql::kStatusByHashes.name, {pg::ByteaArray(code_hashes)}}},
                       [shared](Results results) {
                         if (!results.ok()) return std::move(*shared)(results.status());
                         if (results->empty() || results->front().empty())
@@ -336,10 +322,10 @@ void LoopRedemptionStore::Reject(const Redemption& pending, const absl::Status& 
                                  Callback<absl::StatusOr<Redemption>> done) {
   auto shared = std::make_shared<Callback<absl::StatusOr<Redemption>>>(std::move(done));
   client_.Send(
-      {{kReject.name,
+      {{sql::kReject.name,
         {pending.account_id, pending.request_id, std::to_string(static_cast<int>(refusal.code())),
          errors::ReasonOf(refusal), std::string(refusal.message())}},
-       {kFindRedemption.name, {pending.account_id, pending.request_id}}},
+       {sql::kFindRedemption.name, {pending.account_id, pending.request_id}}},
       [shared](Results results) {
         if (!results.ok()) return std::move(*shared)(results.status());
         // Rejected now, or no longer PENDING (a concurrent retry or

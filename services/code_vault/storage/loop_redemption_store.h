@@ -1,5 +1,5 @@
 // The engine's redemption store (AsyncRedemptionStore) on pg::LoopClient:
-// the statements of the blocking store (redemption_sql.h), with batches
+// the statements of the blocking store (rows.h, storage/sql), with batches
 // formed at the connection (engine::Stage): while one reservation batch is
 // in flight the next gathers, and goes out as one statement and one commit
 // when it returns. Lookups and completions batch the same way.

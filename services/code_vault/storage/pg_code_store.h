@@ -1,7 +1,11 @@
-// CodeStore on Postgres. The reservation is one statement: a conditional
-// UPDATE (state = 'ACTIVE') feeding the INSERT of the PENDING redemption, so
-// of any number of concurrent redemptions of one code exactly one can win,
-// with or without the Redis guard.
+// CodeStore on Postgres (libpqxx), one file per job: reads and listings
+// (pg_code_store.cc), issuance and bulk changes (pg_code_store_issuance.cc),
+// redemption (pg_code_store_redemption.cc) and clawbacks
+// (pg_code_store_clawback.cc). The statements are storage/sql/*.sql. The
+// reservation is one statement: a conditional UPDATE (state = 'ACTIVE')
+// feeding the INSERT of the PENDING redemption, so of any number of
+// concurrent redemptions of one code exactly one can win, with or without
+// the Redis guard.
 #ifndef GIFTCARD_SERVICES_CODE_VAULT_STORAGE_PG_CODE_STORE_H_
 #define GIFTCARD_SERVICES_CODE_VAULT_STORAGE_PG_CODE_STORE_H_
 
@@ -85,6 +89,10 @@ class PgCodeStore : public CodeStore {
                                        const std::string& account_id,
                                        const std::string& request_id);
   absl::StatusOr<Reservation> ReserveOne(const ReserveRequest& request);
+
+  // Names the caller, reason and request id of the transaction's changes
+  // for the change log (set_actor).
+  static void SetActor(pqxx::transaction_base& tx, const Actor& actor);
 
   pg::Pool& pool_;
   pg::Pool& stale_reads_;  // options.standby, else pool_

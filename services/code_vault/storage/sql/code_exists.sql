@@ -1,0 +1,3 @@
+SELECT 1 AS found
+FROM codes
+WHERE serial = $1

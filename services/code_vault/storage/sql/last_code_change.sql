@@ -1,0 +1,16 @@
+-- A code's newest change (named as in code_changes).
+SELECT
+  e.event_id AS change_id,
+  coalesce(e.from_state, '') AS from_state,
+  e.to_state,
+  (extract(epoch FROM e.event_time) * 1000000)::bigint AS change_time_us,
+  coalesce(e.principal, rd.principal, '') AS principal,
+  coalesce(e.reason, '') AS reason,
+  coalesce(e.request_id, rd.request_id, '') AS request_id,
+  coalesce(e.redemption_id::text, '') AS redemption_id
+FROM codes c
+JOIN code_events e ON e.code_hash = c.code_hash
+LEFT JOIN redemptions rd ON rd.redemption_id = e.redemption_id
+WHERE c.serial = $1
+ORDER BY e.event_id DESC
+LIMIT 1
