@@ -1,6 +1,7 @@
 // An HTTP/1.1 server made for hostile traffic (Boost.Beast underneath, kept
-// inside server.cc so nothing else compiles it): every limit a stranger could
-// push is bounded and answered by the server itself before a handler runs.
+// inside this library's .cc files and internal headers so nothing else
+// compiles it): every limit a stranger could push is bounded and answered
+// by the server itself before a handler runs.
 //
 //   header bytes and count     431   (max_header_bytes, max_header_count)
 //   body bytes, however framed 413   (max_body_bytes; chunked bodies too)
