@@ -81,7 +81,8 @@ std::string MakeSerial(int64_t batch_no, int index) {
   return absl::StrFormat("GC%06d%06d", batch_no, index);
 }
 
-absl::StatusOr<bool> BulkChangeMoves(BulkKind kind, const std::string& serial, CodeState state) {
+absl::StatusOr<bool> BulkChangeMoves(BulkKind kind, const std::string& serial, CodeState state,
+                                     std::optional<CodeState> held_from) {
   const char* verb = kind == BulkKind::kActivate ? "activated"
                      : kind == BulkKind::kVoid   ? "voided"
                      : kind == BulkKind::kBlock  ? "blocked"
@@ -126,6 +127,13 @@ absl::StatusOr<bool> BulkChangeMoves(BulkKind kind, const std::string& serial, C
       return refuse(errors::reason::kCodeAlreadyRedeemed,
                     "a redeemed code is blocked only through a clawback");
     case BulkKind::kUnblock:
+      if (state == CodeState::kBlocked && held_from == CodeState::kRedeemed) {
+        return errors::Error(
+            absl::StatusCode::kFailedPrecondition, errors::reason::kCodeClawedBack,
+            absl::StrCat(serial, " is held after a clawback and is never unblocked; nothing was ",
+                         verb),
+            {{"serial", serial}});
+      }
       return state == CodeState::kBlocked;  // Anything else is not held: left as it is.
   }
   return absl::InternalError("unknown bulk change");

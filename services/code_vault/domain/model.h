@@ -79,8 +79,11 @@ const char* BulkKindName(BulkKind kind);
 // naming the serial, the code cannot take this change and refuses the whole
 // change (a voided, expired, blocked or redeemed code is never activated, a
 // redeemed one never voided, a voided, expired or redeemed one never blocked;
-// unblocking a code that is not blocked leaves it as it is).
-absl::StatusOr<bool> BulkChangeMoves(BulkKind kind, const std::string& serial, CodeState state);
+// unblocking a code that is not blocked leaves it as it is). `held_from`: the
+// state a blocked code's hold interrupted; a code held from REDEEMED (after
+// a clawback) is never unblocked.
+absl::StatusOr<bool> BulkChangeMoves(BulkKind kind, const std::string& serial, CodeState state,
+                                     std::optional<CodeState> held_from = std::nullopt);
 
 struct Redemption {
   std::string redemption_id;

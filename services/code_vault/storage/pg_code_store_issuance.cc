@@ -105,12 +105,12 @@ absl::Status ChangeBatch(pqxx::work& tx, const BulkChange& change, BulkResult& o
 absl::Status ChangeSerials(pqxx::work& tx, const BulkChange& change, BulkResult& out) {
   const std::string serials = pg::TextArray(change.serials);
   std::map<std::string, CodeState> state_of;
-  std::map<std::string, std::string> blocked_from;
+  std::map<std::string, std::optional<CodeState>> held_from;
   for (const auto& row : tx.exec_prepared(sql::kSerialsInState.name, serials)) {
     const pg::NamedRow r(row);
     const std::string serial = pg::Text(r["serial"]);
     state_of[serial] = CodeStateFromName(pg::Text(r["state"])).value_or(CodeState::kIssued);
-    blocked_from[serial] = pg::Text(r["blocked_from"]);
+    held_from[serial] = CodeStateFromName(pg::Text(r["blocked_from"]));
   }
   for (const auto& serial : change.serials) {
     auto it = state_of.find(serial);
@@ -119,14 +119,8 @@ absl::Status ChangeSerials(pqxx::work& tx, const BulkChange& change, BulkResult&
                            absl::StrCat("no such code: ", serial, "; nothing changed"),
                            {{"serial", serial}});
     }
-    if (change.kind == BulkKind::kUnblock && blocked_from[serial] == "REDEEMED") {
-      return errors::Error(absl::StatusCode::kFailedPrecondition, errors::reason::kCodeClawedBack,
-                           absl::StrCat(serial,
-                                        " is held after a clawback and is never unblocked; "
-                                        "nothing was unblocked"),
-                           {{"serial", serial}});
-    }
-    absl::StatusOr<bool> moves = BulkChangeMoves(change.kind, serial, it->second);
+    absl::StatusOr<bool> moves =
+        BulkChangeMoves(change.kind, serial, it->second, held_from[serial]);
     if (!moves.ok()) return moves.status();
     if (!*moves) ++out.unchanged;
   }

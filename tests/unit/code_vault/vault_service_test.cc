@@ -609,6 +609,24 @@ TEST(BulkChangeMovesTest, EachStateEitherMovesIsDoneOrRefusesNamingTheSerial) {
   }
 }
 
+TEST(BulkChangeMovesTest, AHoldAfterAClawbackIsNeverLiftedAndOtherHoldsAre) {
+  absl::StatusOr<bool> clawed_back = BulkChangeMoves(BulkKind::kUnblock, "GC000001000001",
+                                                     CodeState::kBlocked, CodeState::kRedeemed);
+  ASSERT_FALSE(clawed_back.ok());
+  EXPECT_EQ(clawed_back.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(errors::ReasonOf(clawed_back.status()), errors::reason::kCodeClawedBack);
+  EXPECT_NE(clawed_back.status().message().find("GC000001000001"), absl::string_view::npos);
+  for (CodeState from : {CodeState::kIssued, CodeState::kActive}) {
+    absl::StatusOr<bool> lifted =
+        BulkChangeMoves(BulkKind::kUnblock, "GC000001000001", CodeState::kBlocked, from);
+    ASSERT_TRUE(lifted.ok()) << CodeStateName(from);
+    EXPECT_TRUE(*lifted) << CodeStateName(from);
+  }
+  // Voiding a code held after a clawback is still allowed.
+  EXPECT_TRUE(*BulkChangeMoves(BulkKind::kVoid, "GC000001000001", CodeState::kBlocked,
+                               CodeState::kRedeemed));
+}
+
 class ScriptedLimiter : public AttemptLimiter {
  public:
   absl::Status next;
