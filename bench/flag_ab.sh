@@ -8,6 +8,11 @@
 #
 #   bench/flag_ab.sh GIFTCARD_ENGINE false true [SCENARIO]
 #   (GIFTCARD_BENCH_SECONDS=10, GIFTCARD_BENCH_CONCURRENCY=16, GIFTCARD_BENCH_ROUNDS=3)
+#
+# A storage setting instead of a flag: VAR sql:<database> makes each value a
+# statement run on that database once the stack is up, before giftbench
+# issues its codes ("" runs nothing), e.g.
+#   bench/flag_ab.sh sql:code_vault "" "ALTER TABLE codes SET (fillfactor = 80)"
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=lib.sh
@@ -44,11 +49,16 @@ for round in $(seq 1 "$ROUNDS"); do
   ((round % 2 == 0)) && order=("$B" "$A")
   for value in "${order[@]}"; do
     echo "round $round/$ROUNDS: $VAR=$value" >&2
-    env "$VAR=$value" GIFTCARD_PG_OPTIONS="-c shared_preload_libraries=pg_stat_statements" \
+    flag=("$VAR=$value")
+    [[ $VAR == sql:* ]] && flag=()
+    env "${flag[@]}" GIFTCARD_PG_OPTIONS="-c shared_preload_libraries=pg_stat_statements" \
       "$ROOT/deploy/local/stack.sh" up >/dev/null
     # shellcheck disable=SC1091
     source "$STACK/env"
     psql "$PG_DSN dbname=postgres" -qAt -c 'CREATE EXTENSION IF NOT EXISTS pg_stat_statements' >/dev/null
+    if [[ $VAR == sql:* && -n $value ]]; then
+      psql "$PG_DSN dbname=${VAR#sql:}" -v ON_ERROR_STOP=1 -qAt -c "$value" >/dev/null
+    fi
     out=$(run)
     json=$(head -1 <<<"$out")
     counters=$(tail -1 <<<"$out")
