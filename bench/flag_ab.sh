@@ -11,8 +11,8 @@
 #
 # A storage setting instead of a flag: VAR sql:<database> makes each value a
 # statement run on that database once the stack is up, before giftbench
-# issues its codes ("" runs nothing), e.g.
-#   bench/flag_ab.sh sql:code_vault "" "ALTER TABLE codes SET (fillfactor = 80)"
+# issues its codes (@FILE runs that file), e.g.
+#   bench/flag_ab.sh sql:code_vault "SELECT 1" "ALTER TABLE codes SET (fillfactor = 80)"
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=lib.sh
@@ -57,7 +57,11 @@ for round in $(seq 1 "$ROUNDS"); do
     source "$STACK/env"
     psql "$PG_DSN dbname=postgres" -qAt -c 'CREATE EXTENSION IF NOT EXISTS pg_stat_statements' >/dev/null
     if [[ $VAR == sql:* && -n $value ]]; then
-      psql "$PG_DSN dbname=${VAR#sql:}" -v ON_ERROR_STOP=1 -qAt -c "$value" >/dev/null
+      if [[ $value == @* ]]; then
+        psql "$PG_DSN dbname=${VAR#sql:}" -v ON_ERROR_STOP=1 -qAt -f "${value#@}" >/dev/null
+      else
+        psql "$PG_DSN dbname=${VAR#sql:}" -v ON_ERROR_STOP=1 -qAt -c "$value" >/dev/null
+      fi
     fi
     out=$(run)
     json=$(head -1 <<<"$out")
