@@ -240,7 +240,8 @@ Figures Run(const std::string& scenario, Workload& workload, Workload& flood,
   }
   Recorder recorder, flood_recorder;
   std::atomic<int64_t> in_flight{0};
-  const absl::Time measure_from = absl::Now() + absl::GetFlag(FLAGS_warmup);
+  const absl::Time start = absl::Now();
+  const absl::Time measure_from = start + absl::GetFlag(FLAGS_warmup);
   const absl::Time end = measure_from + absl::GetFlag(FLAGS_duration);
   CpuWindow window(std::move(watched), measure_from, end);
   auto make = [&](std::mt19937_64& rng) { return workload.Make(scenario, rng); };
@@ -249,7 +250,7 @@ Figures Run(const std::string& scenario, Workload& workload, Workload& flood,
   if (const double flood_rate = absl::GetFlag(FLAGS_flood_rate); flood_rate > 0) {
     senders.emplace_back([&, flood_rate] {
       OpenLoop(
-          flood_rate, measure_from, end,
+          flood_rate, start, measure_from, end,
           [&](std::mt19937_64& rng) { return flood.Make("invalid-flood", rng); },
           queues.back()->cq(), flood_recorder, in_flight, 7);
     });
@@ -257,7 +258,7 @@ Figures Run(const std::string& scenario, Workload& workload, Workload& flood,
   absl::Time last_measured_send = end;
   if (const double rate = absl::GetFlag(FLAGS_rate); rate > 0) {
     senders.emplace_back([&, rate] {
-      OpenLoop(rate, measure_from, end, make, queues.front()->cq(), recorder, in_flight, 11);
+      OpenLoop(rate, start, measure_from, end, make, queues.front()->cq(), recorder, in_flight, 11);
     });
   } else {
     last_measured_send = ClosedLoop(absl::GetFlag(FLAGS_concurrency), measure_from, end, make,

@@ -27,12 +27,12 @@ void Recorder::Record(absl::Duration latency, const grpc::Status& status, bool m
   }
 }
 
-void OpenLoop(double rate, absl::Time measure_from, absl::Time end,
+void OpenLoop(double rate, absl::Time start, absl::Time measure_from, absl::Time end,
               const std::function<Call(std::mt19937_64&)>& make, grpc::CompletionQueue& cq,
               Recorder& recorder, std::atomic<int64_t>& in_flight, uint64_t seed) {
   std::mt19937_64 rng(seed);
   const absl::Duration interval = absl::Seconds(1) / rate;
-  absl::Time next = absl::Now();
+  absl::Time next = start;
   while (next < end) {
     const absl::Time now = absl::Now();
     if (now < next) absl::SleepFor(next - now);

@@ -83,9 +83,10 @@ class Driver {
   std::thread thread_;
 };
 
-// Drives `make` at `rate` per second (open loop) until `end`; latency is
-// measured from each call's scheduled time.
-void OpenLoop(double rate, absl::Time measure_from, absl::Time end,
+// Drives `make` at `rate` per second (open loop): a call is due every
+// 1/rate from `start` until `end`, whenever this thread begins (an overdue
+// call goes at once), and its latency is measured from when it was due.
+void OpenLoop(double rate, absl::Time start, absl::Time measure_from, absl::Time end,
               const std::function<Call(std::mt19937_64&)>& make, grpc::CompletionQueue& cq,
               Recorder& recorder, std::atomic<int64_t>& in_flight, uint64_t seed);
 
