@@ -89,18 +89,21 @@ pg_cpu_ticks() {
   read -ra f <<<"$s"
   echo $((t + f[11] + f[12] + f[13] + f[14]))
 }
-# pgbench_measured NAME REDEMPTIONS_PER_TXN PGBENCH_ARGS... → "TPS CPU_US"
-# where CPU_US is Postgres's and pgbench's CPU per redemption. Stops the
+# pgbench_measured NAME REDEMPTIONS_PER_TXN PGBENCH_ARGS... → "TPS CPU_US WAL"
+# where CPU_US is Postgres's and pgbench's CPU per redemption and WAL the
+# bytes of WAL written per redemption (the whole server's). Stops the
 # run when pgbench fails or reports a failed transaction: a failed baseline
 # is not a figure.
 pgbench_measured() {
-  local name=$1 per_txn=$2 before after times rc=0 out=$WORK/pgbench.out
+  local name=$1 per_txn=$2 before after times rc=0 out=$WORK/pgbench.out wal_before wal
   shift 2
   settle
+  wal_before=$(psql "$PG_DSN dbname=postgres" -XAtc 'SELECT pg_current_wal_lsn()')
   before=$(pg_cpu_ticks)
   times=$({ TIMEFORMAT='%U %S'; time pgbench "$@" >"$out" 2>&1; } 2>&1) || rc=$?
   sleep 0.5  # the backends exit after pgbench; let the postmaster reap them
   after=$(pg_cpu_ticks)
+  wal=$(psql "$PG_DSN dbname=postgres" -XAtc "SELECT pg_current_wal_lsn() - '$wal_before'::pg_lsn")
   local tps txns failed
   tps=$(grep -o 'tps = [0-9.]*' "$out" | head -1 | cut -d' ' -f3 || true)
   txns=$(grep -o 'number of transactions actually processed: [0-9]*' "$out" | grep -o '[0-9]*$' || true)
@@ -110,9 +113,9 @@ pgbench_measured() {
     stop "baseline '$name' failed (exit $rc, ${failed:-?} failed transactions)"
   fi
   awk -v tps="$tps" -v txns="$txns" -v ticks=$((after - before)) -v hz="$CLK_TCK" \
-    -v own="$times" -v per="$per_txn" 'BEGIN {
+    -v own="$times" -v per="$per_txn" -v wal="$wal" 'BEGIN {
       split(own, u, " ")
-      printf "%s %.0f\n", tps, (ticks / hz + u[1] + u[2]) * 1e6 / (txns * per)
+      printf "%s %.0f %.0f\n", tps, (ticks / hz + u[1] + u[2]) * 1e6 / (txns * per), wal / (txns * per)
     }'
 }
 STACK=${GIFTCARD_STACK_DIR:-/tmp/giftcard-stack}
@@ -139,6 +142,21 @@ psql -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres \
   -c "ALTER DATABASE bench SET deadlock_timeout = '20ms'" >/dev/null
 psql -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -d bench -f "$ROOT/bench/setup.sql" 2>/dev/null
 
+# The floor (bench/floor.sh): the suite's own redemption statements, 16 to
+# a batch, one client, on databases of their own.
+FLOOR_TXNS=${GIFTCARD_BENCH_FLOOR_BATCHES:-600}
+"$ROOT/bench/floor.sh" setup $((ROUNDS * FLOOR_TXNS * 16 + 16)) >/dev/null
+for db in code_vault account_credit; do "$ROOT/bench/floor.sh" script "$db" >"$WORK/floor_$db.pgbench"; done
+# floor ROUND DB → "TPS CPU_US WAL" of that database's part of a redemption
+floor() {
+  local m
+  m=$(pgbench_measured "floor, $2's statements" 16 -n -M prepared -c 1 -t "$FLOOR_TXNS" \
+    -D n=$((($1 - 1) * FLOOR_TXNS * 16)) -h "$PGBENCH_HOST" -p "$PG_PORT" -U postgres \
+    -f "$WORK/floor_$2.pgbench" "floor_$2")
+  "$ROOT/bench/floor.sh" drain >/dev/null  # the last few batches' events, before the next settle
+  echo "$m"
+}
+
 echo "baseline: redis-benchmark, the guard's SET NX PX, 50 clients" >&2
 REDIS_RPS=$(redis-benchmark -p "$REDIS_PORT" -c 50 -n 200000 -q -r 1000000 \
   SET 'giftcard:{__rand_int__}:lock' token NX PX 10000 2>/dev/null | tr '\r' '\n' |
@@ -150,7 +168,7 @@ REDIS_RPS=$(redis-benchmark -p "$REDIS_PORT" -c 50 -n 200000 -q -r 1000000 \
 # the next: the table shows each round's ratio and their median.
 R_RATIOS=() A_RATIOS=() S_RATIOS=() O_RATIOS=() F_RATIOS=() C_RATIOS=() RSS_MAX=0
 CPU_RATIOS=() INVALID_RATIOS=()
-RUNS="" ROUND_ROWS="" CPU_ROWS="" COUNTER_ROWS=""
+RUNS="" ROUND_ROWS="" CPU_ROWS="" COUNTER_ROWS="" FLOOR_ROWS=""
 # counter_row ROUND SCENARIO COUNTERS → a row of the counters table
 counter_row() {
   local c=$3 batches
@@ -162,12 +180,12 @@ for round in $(seq 1 "$ROUNDS"); do
   echo "round $round/$ROUNDS: pgbench, one redemption's SQL, $CONCURRENCY clients" >&2
   M=$(pgbench_measured "pgbench redemption SQL" 1 -n -M prepared -c "$CONCURRENCY" -j 2 \
     -T "$SECONDS_PER_RUN" -h "$PGBENCH_HOST" -p "$PG_PORT" -U postgres -f "$ROOT/bench/redemption.sql" bench)
-  read -r PGBENCH_TPS PGBENCH_CPU <<<"$M"
+  read -r PGBENCH_TPS PGBENCH_CPU _ <<<"$M"
   echo "round $round/$ROUNDS: pgbench ceiling, the same SQL 16 redemptions to a transaction" >&2
   M=$(pgbench_measured "ceiling, 16 to a transaction" 16 -n -M prepared -c "$CONCURRENCY" -j 2 \
     -T "$SECONDS_PER_RUN" --max-tries=100 -h "$PGBENCH_HOST" -p "$PG_PORT" -U postgres \
     -f "$ROOT/bench/redemption_batch16.sql" bench)
-  read -r CEILING_TPS CEILING_CPU <<<"$M"
+  read -r CEILING_TPS CEILING_CPU _ <<<"$M"
   CEILING=$(awk -v t="$CEILING_TPS" 'BEGIN { printf "%.0f", t * 16 }')
   # 16 to a transaction doing fewer redemptions a second than one to a
   # transaction is a broken baseline (a plan over missing statistics, a
@@ -175,6 +193,10 @@ for round in $(seq 1 "$ROUNDS"); do
   if awk -v c="$CEILING" -v p="$PGBENCH_TPS" 'BEGIN { exit !(c < p) }'; then
     stop "baseline 'ceiling' ran $CEILING redemptions/s, below the single-transaction $PGBENCH_TPS"
   fi
+  echo "round $round/$ROUNDS: the floor, the suite's own statements 16 to a batch, one client" >&2
+  read -r _ FLOOR_CV_CPU FLOOR_CV_WAL <<<"$(floor "$round" code_vault)"
+  read -r _ FLOOR_AC_CPU FLOOR_AC_WAL <<<"$(floor "$round" account_credit)"
+  FLOOR_CPU=$((FLOOR_CV_CPU + FLOOR_AC_CPU))
   echo "round $round/$ROUNDS: Health/Check and the scenarios" >&2
   HEALTH=$(run health --scenario=health --concurrency="$CONCURRENCY")
   CODES=$((SECONDS_PER_RUN * 3000 + 20000))
@@ -208,6 +230,8 @@ for round in $(seq 1 "$ROUNDS"); do
   INVALID_RATIOS+=("$(ratio "$(cpu all <<<"$INVALID")" "$PGBENCH_CPU")")
   CPU_ROWS+="| $round | pgbench redemption SQL, one to a transaction | Postgres and pgbench = **${PGBENCH_CPU}** |"$'\n'
   CPU_ROWS+="| $round | the same SQL, 16 to a transaction (per redemption) | Postgres and pgbench = **${CEILING_CPU}** |"$'\n'
+  CPU_ROWS+="| $round | the floor: the suite's own statements, 16 to a batch, one client (per redemption; code-vault's database + account-credit's) | Postgres and pgbench = **${FLOOR_CPU}** (${FLOOR_CV_CPU} + ${FLOOR_AC_CPU}) |"$'\n'
+  FLOOR_ROWS+="| $round | ${PGBENCH_CPU} | ${FLOOR_CPU} | $(ratio "$FLOOR_CPU" "$PGBENCH_CPU") | $(cpu postgres <<<"$REDEEM") | $(ratio "$(cpu postgres <<<"$REDEEM")" "$FLOOR_CPU") | $((FLOOR_CV_WAL + FLOOR_AC_WAL)) (${FLOOR_CV_WAL} + ${FLOOR_AC_WAL}) | $(counter "$REDEEM_COUNTERS" pg_wal_bytes) |"$'\n'
   CPU_ROWS+="| $round | invalid guess (closed loop) | $(cpu_cells "$INVALID") |"$'\n'
   COUNTER_ROWS+="$(counter_row "$round" RedeemCode "$REDEEM_COUNTERS")"$'\n'
   COUNTER_ROWS+="$(counter_row "$round" ApplyCredit "$APPLY_COUNTERS")"$'\n'
@@ -238,6 +262,7 @@ MIXED_P50=$(field p50_ms <<<"$MIXED")
 MIXED_P99=$(field p99_ms <<<"$MIXED")
 RUNS+="# mixed"$'\n'"${MIXED}"$'\n'
 AUDIT=$("$BENCH" --scenario=health --duration=1s --warmup=0s --audit 2>>"$WORK/giftbench.log" | tail -1)
+"$ROOT/bench/floor.sh" drop >/dev/null
 "$ROOT/deploy/local/stack.sh" down >/dev/null
 
 median() {
@@ -308,6 +333,24 @@ ${CPU_ROWS}
 pgbench's rows count Postgres (the postmaster, its live backends and the
 ones it reaped: cutime and cstime) and pgbench itself, per redemption.
 
+## The floor for Postgres
+
+What a redemption costs Postgres with the suite's own schema, batched as
+well as it can be: \`bench/floor.sh\` has pgbench (one client) send the
+very statements the engines send, read from their \`.sql\` files, 16
+redemptions to a batch, on two databases made from the services'
+schemas: in code-vault's, \`reserve_many\` then \`complete_many\`; in
+account-credit's, \`lock_accounts\`, \`find_requests\` and
+\`write_transfers\` in one transaction; in both, the event relay's pass
+after every 6th batch. Every trigger, index, change-log and event row is
+written as in the suite. No service, no Redis, no round trip between
+services. µs of Postgres's and pgbench's CPU per redemption, and WAL bytes
+per redemption (the floor's: both databases; RedeemCode's: from its
+counters above).
+
+| round | pgbench's minimal SQL, one to a transaction | the floor | floor ÷ pgbench | RedeemCode's Postgres | RedeemCode's Postgres ÷ floor | the floor's WAL bytes (code-vault + account-credit) | RedeemCode's WAL bytes |
+|---|---|---|---|---|---|---|---|
+${FLOOR_ROWS}
 ## Server counters per call (over each measured window)
 
 Context switches of every thread of each service (\`/proc/<pid>/task/*/status\`),
