@@ -173,6 +173,51 @@ TEST_F(LedgerBatchTest, ItemsOfABatchWithOneRequestIdAreAnsweredAsInSequence) {
   EXPECT_EQ(One("SELECT balance_minor FROM accounts WHERE account_id = 'c'"), "107");
 }
 
+// A transfer is reversed at most once, and the schema still refuses a
+// second reversal written behind the service's back; yet only reversals
+// have an entry in that index, where every credit used to write one.
+TEST_F(LedgerBatchTest, OnlyReversalsAreIndexedAndATransferIsStillReversedOnce) {
+  Open("r");
+  auto credit = service_.CreditAccount({.account_id = "r",
+                                        .amount = {"EUR", 500},
+                                        .code_region = "DE",
+                                        .request_id = "cr-1",
+                                        .reference = ""});
+  ASSERT_TRUE(credit.ok()) << credit.status();
+  for (int i = 2; i <= 4; ++i) {
+    ASSERT_TRUE(service_
+                    .CreditAccount({.account_id = "r",
+                                    .amount = {"EUR", 100},
+                                    .code_region = "DE",
+                                    .request_id = absl::StrCat("cr-", i),
+                                    .reference = ""})
+                    .ok());
+  }
+  auto reversal = service_.ReverseTransfer({credit->transfer_id, "rev-1"});
+  ASSERT_TRUE(reversal.ok()) << reversal.status();
+
+  std::string second = testing::ExecSql(
+      dsn_,
+      absl::StrCat("INSERT INTO transfers (request_id, request_fingerprint, kind, account_id, "
+                   "counter_account_id, currency_code, amount_minor, balance_after_minor, "
+                   "reference, reverses_transfer_id) VALUES ('rev-2', 'fp', 'REVERSAL', 'r', "
+                   "'gift-funding/EUR', 'EUR', 500, 0, '', '",
+                   credit->transfer_id, "')"));
+  EXPECT_THAT(second, ::testing::HasSubstr("transfers_one_reversal_each"));
+
+  ASSERT_EQ(testing::ExecSql(dsn_, "VACUUM ANALYZE transfers"), "");
+  EXPECT_EQ(One("SELECT count(*) FROM transfers"), "5");
+  // The index over reverses_transfer_id holds the one reversal, not all five.
+  EXPECT_EQ(One("SELECT c.reltuples::int FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] "
+                "WHERE i.indrelid = 'transfers'::regclass AND a.attname = 'reverses_transfer_id'"),
+            "1");
+  // Entries are read by account; none is looked up by its transfer's random UUID.
+  EXPECT_EQ(One("SELECT string_agg(indexname, ',') FROM pg_indexes WHERE tablename = "
+                "'ledger_entries'"),
+            "ledger_entries_pkey");
+}
+
 // Two replicas' batches, one request id: both read it undecided and wait
 // on its decision row at their write. The loser's write_transfers fails
 // (a unique violation, ABORTED); its whole batch reruns and replays the
