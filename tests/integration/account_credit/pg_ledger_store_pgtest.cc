@@ -218,6 +218,24 @@ TEST_F(LedgerBatchTest, OnlyReversalsAreIndexedAndATransferIsStillReversedOnce) 
             "ledger_entries_pkey");
 }
 
+// The currency guard runs once per statement: one foreign entry among
+// several refuses the whole statement, naming the currency, and writes none.
+TEST_F(LedgerBatchTest, OneEntryInAnotherCurrencyRefusesItsWholeStatement) {
+  Open("g");
+  std::string refused = testing::ExecSql(
+      dsn_,
+      "INSERT INTO ledger_entries (account_id, transfer_id, currency_code, amount_minor) VALUES "
+      "('g', gen_random_uuid(), 'EUR', 100), ('gift-funding/EUR', gen_random_uuid(), 'EUR', -100), "
+      "('g', gen_random_uuid(), 'JPY', 100)");
+  EXPECT_THAT(refused,
+              ::testing::HasSubstr("ledger entry in JPY for an account in another currency"));
+  EXPECT_EQ(One("SELECT count(*) FROM ledger_entries"), "0");
+  EXPECT_EQ(testing::ExecSql(dsn_,
+                             "INSERT INTO ledger_entries (account_id, transfer_id, currency_code, "
+                             "amount_minor) VALUES ('g', gen_random_uuid(), 'EUR', 100)"),
+            "");
+}
+
 // Two replicas' batches, one request id: both read it undecided and wait
 // on its decision row at their write. The loser's write_transfers fails
 // (a unique violation, ABORTED); its whole batch reruns and replays the
