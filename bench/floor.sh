@@ -3,8 +3,9 @@
 # schema (its triggers, indexes, change log and events) and its own
 # statements, batched as well as they can be. pgbench, one client, sends
 # the very statements the engines send (storage/sql/*.sql and the event
-# relay's libs/outbox/sql/*.sql, read from their files), 16 redemptions to
-# a batch:
+# relay's libs/outbox/sql/*.sql, read from their files), with the engines'
+# session settings (FLOOR_PGOPTIONS below), B redemptions to a batch
+# (bench/run.sh: 16):
 #   code-vault's database:     reserve_many, then complete_many (two
 #                              commits, as the engine makes them);
 #   account-credit's database: BEGIN, lock_accounts, find_requests,
@@ -21,8 +22,11 @@
 #                                200 accounts
 #   bench/floor.sh script DB     the pgbench script for DB (code_vault or
 #                                account_credit) on stdout; pgbench runs it
-#                                with -D n=OFFSET, OFFSET a multiple of 16
-#                                below CODES less what the run will use
+#                                with -D b=B (96 a multiple of B) and
+#                                -D n=OFFSET, a multiple of 96, the codes
+#                                the batches use all above it and below CODES,
+#                                and PGOPTIONS=$FLOOR_PGOPTIONS
+#   bench/floor.sh options       the engines' session settings, for PGOPTIONS
 #   bench/floor.sh drain         relays what a run left in the outboxes
 #                                (bench/settle.sh waits for empty ones)
 #   bench/floor.sh drop
@@ -36,6 +40,11 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DATABASES=(code_vault account_credit)
 # The floor databases are PREFIXcode_vault and PREFIXaccount_credit; an A/B sets two prefixes.
 PREFIX=${GIFTCARD_FLOOR_PREFIX:-floor_}
+# The settings every engine and pool session runs with (pg::SessionSettings
+# in libs/pg/pool.cc), timeouts aside. Without them pgbench's sessions made a
+# custom plan on every execution: reserve_many took 202 µs of executor time
+# per redemption instead of 57, find_requests 64 instead of 3.
+export FLOOR_PGOPTIONS="-c plan_cache_mode=force_generic_plan -c enable_seqscan=off -c enable_hashjoin=off -c jit=off"
 q() { psql "$PG_DSN dbname=$1" -X -q -v ON_ERROR_STOP=1 "${@:2}"; }
 
 # statement FILE PREFIX [N=EXPR]... → FILE's statement for pgbench: comment
@@ -72,17 +81,18 @@ EOF
 script_code_vault() {
   local sql=$ROOT/services/code_vault/storage/sql
   cat <<'EOF'
-\set n :n + 16
--- The batch's 16 codes, accounts (distinct within a batch, as the engine
+\set n :n + :b
+\set lo :n - :b
+-- The batch's codes, accounts (distinct within a batch, as the engine
 -- guarantees), request ids, and the credit's answer for complete_many.
 SELECT array_agg('floor-' || (i % 200) ORDER BY i)::text AS r1,
        array_agg('floor-' || i ORDER BY i)::text AS r2,
-       array_agg(i - :n + 16 ORDER BY i)::text AS r3,
+       array_agg(i - :lo ORDER BY i)::text AS r3,
        array_agg(code_hash ORDER BY i)::text AS r4,
        array_agg('storefront'::text ORDER BY i)::text AS r5,
        array_agg(gen_random_uuid()::text ORDER BY i)::text AS c3,
        array_agg(500 ORDER BY i)::text AS c4
-FROM floor_items WHERE i > :n - 16 AND i <= :n
+FROM floor_items WHERE i > :lo AND i <= :n
 \gset
 EOF
   statement "$sql/reserve_many.sql" r
@@ -93,8 +103,9 @@ EOF
 script_account_credit() {
   local sql=$ROOT/services/account_credit/storage/sql
   cat <<'EOF'
-\set n :n + 16
--- The batch's 16 credits of 500 to 16 distinct accounts, each with the
+\set n :n + :b
+\set lo :n - :b
+-- The batch's credits of 500, to distinct accounts, each with the
 -- balance after it, as the engine's plan computes it from the locked rows.
 SELECT array_agg(x.request_id ORDER BY x.j)::text AS w1,
        array_agg('credit|' || x.account_id || '|EUR|500|DE' ORDER BY x.j)::text AS w2,
@@ -104,12 +115,12 @@ SELECT array_agg(x.request_id ORDER BY x.j)::text AS w1,
        array_agg('EUR'::text ORDER BY x.j)::text AS w6,
        array_agg(500 ORDER BY x.j)::text AS w7,
        array_agg(a.balance_minor + 500 ORDER BY x.j)::text AS w8,
-       array_agg('FL' || (:n - 16 + x.j) ORDER BY x.j)::text AS w9,
+       array_agg('FL' || (:lo + x.j) ORDER BY x.j)::text AS w9,
        array_agg(500 ORDER BY x.j)::text AS w10,
        array_agg(0 ORDER BY x.j)::text AS w11,
        array_agg(0 ORDER BY x.j)::text AS w12
-FROM (SELECT j, gen_random_uuid()::text AS request_id, 'floor-' || ((:n - 16 + j) % 200) AS account_id
-      FROM generate_series(1, 16) j) x
+FROM (SELECT j, gen_random_uuid()::text AS request_id, 'floor-' || ((:lo + j) % 200) AS account_id
+      FROM generate_series(1, :b::int) j) x
 JOIN accounts a USING (account_id)
 \gset
 BEGIN;
@@ -164,10 +175,11 @@ EOF
 case ${1:-} in
   setup) setup "${2:-}" ;;
   script) "script_${2:?code_vault or account_credit}" ;;
+  options) echo "$FLOOR_PGOPTIONS" ;;
   drain) drain ;;
   drop) for db in "${DATABASES[@]}"; do q postgres -c "DROP DATABASE IF EXISTS ${PREFIX}$db"; done ;;
   *)
-    echo "usage: bench/floor.sh setup CODES | script DB | drain | drop" >&2
+    echo "usage: bench/floor.sh setup CODES | script DB | options | drain | drop" >&2
     exit 2
     ;;
 esac

@@ -150,9 +150,9 @@ for db in code_vault account_credit; do "$ROOT/bench/floor.sh" script "$db" >"$W
 # floor ROUND DB → "TPS CPU_US WAL" of that database's part of a redemption
 floor() {
   local m
-  m=$(pgbench_measured "floor, $2's statements" 16 -n -M prepared -c 1 -t "$FLOOR_TXNS" \
-    -D n=$((($1 - 1) * FLOOR_TXNS * 16)) -h "$PGBENCH_HOST" -p "$PG_PORT" -U postgres \
-    -f "$WORK/floor_$2.pgbench" "floor_$2")
+  m=$(PGOPTIONS=$("$ROOT/bench/floor.sh" options) pgbench_measured "floor, $2's statements" 16 \
+    -n -M prepared -c 1 -t "$FLOOR_TXNS" -D b=16 -D n=$((($1 - 1) * FLOOR_TXNS * 16)) \
+    -h "$PGBENCH_HOST" -p "$PG_PORT" -U postgres -f "$WORK/floor_$2.pgbench" "floor_$2")
   "$ROOT/bench/floor.sh" drain >/dev/null  # the last few batches' events, before the next settle
   echo "$m"
 }
