@@ -1,4 +1,5 @@
-# Shared by the A/B scripts (bench/outbox_ab.sh, bench/gateway_ab.sh):
+# Shared by bench/run.sh and the A/B scripts (bench/outbox_ab.sh, bench/gateway_ab.sh,
+# bench/floor_ab.sh):
 # settings from the environment, the stack's processes, and the arithmetic
 # of ratios. Source it after setting ROOT.
 # shellcheck shell=bash
@@ -32,4 +33,24 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 median() {
   printf '%s\n' "$@" | sort -g |
     awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# CPU clock ticks Postgres has used: the postmaster, its live children, and
+# the children it has reaped (cutime, cstime), so a backend that exited
+# during a run still counts.
+CLK_TCK=$(getconf CLK_TCK)
+pg_cpu_ticks() {
+  local pm t=0 s c
+  local -a f
+  pm=$(head -1 "$STACK/pg/data/postmaster.pid")
+  for c in $(pgrep -P "$pm"); do
+    s=$(cat "/proc/$c/stat" 2>/dev/null) || continue
+    s=${s##*) }  # the command may hold spaces and parentheses
+    read -ra f <<<"$s"
+    t=$((t + f[11] + f[12]))  # utime, stime (fields 14 and 15)
+  done
+  s=$(cat "/proc/$pm/stat")
+  s=${s##*) }
+  read -ra f <<<"$s"
+  echo $((t + f[11] + f[12] + f[13] + f[14]))
 }

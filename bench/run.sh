@@ -13,6 +13,8 @@ CONCURRENCY=${GIFTCARD_BENCH_CONCURRENCY:-16}
 ROUNDS=${GIFTCARD_BENCH_ROUNDS:-3}
 OUT=${GIFTCARD_BENCH_OUT:-$ROOT/docs/benchmarks.md}
 BENCH="$BUILD_DIR/tools/giftbench/giftbench"
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"  # pg_cpu_ticks, field, ratio, cpu, median
 # The stacks measured archive no WAL (deploy/local/stack.sh), as pgbench's
 # baseline does not: the archiver's copies would count as Postgres's CPU.
 export GIFTCARD_STACK_BACKUP=${GIFTCARD_STACK_BACKUP:-off}
@@ -40,8 +42,6 @@ stop() {  # stop MESSAGE: a baseline failed; no figure is written from a failed 
   exit 1
 }
 json() { grep '^JSON ' | sed 's/^JSON //'; }
-field() { grep -o "\"$1\":[0-9.]*" | head -1 | cut -d: -f2; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 # settle: before each measured window, Postgres finishes the background
 # work what came before left behind (bench/settle.sh: the event relays
 # drained, every table with rows vacuumed and analyzed, a checkpoint,
@@ -70,25 +70,6 @@ counters() {
 # counter JSON NAME → one figure of counters' output.
 counter() { grep -o "\"$2\":[0-9.]*" <<<"$1" | head -1 | cut -d: -f2; }
 
-# CPU clock ticks Postgres has used: the postmaster, its live children, and
-# the children it has reaped (cutime, cstime), so a backend that exited
-# during a run still counts.
-CLK_TCK=$(getconf CLK_TCK)
-pg_cpu_ticks() {
-  local pm t=0 s c
-  local -a f
-  pm=$(head -1 "$STACK/pg/data/postmaster.pid")
-  for c in $(pgrep -P "$pm"); do
-    s=$(cat "/proc/$c/stat" 2>/dev/null) || continue
-    s=${s##*) }  # the command may hold spaces and parentheses
-    read -ra f <<<"$s"
-    t=$((t + f[11] + f[12]))  # utime, stime (fields 14 and 15)
-  done
-  s=$(cat "/proc/$pm/stat")
-  s=${s##*) }
-  read -ra f <<<"$s"
-  echo $((t + f[11] + f[12] + f[13] + f[14]))
-}
 # pgbench_measured NAME REDEMPTIONS_PER_TXN PGBENCH_ARGS... → "TPS CPU_US WAL"
 # where CPU_US is Postgres's and pgbench's CPU per redemption and WAL the
 # bytes of WAL written per redemption (the whole server's). Stops the
@@ -124,8 +105,6 @@ STACK=${GIFTCARD_STACK_DIR:-/tmp/giftcard-stack}
 cpu_watch() {
   echo "code-vault=$(cat "$STACK/code-vault.pid"),account-credit=$(cat "$STACK/account-credit.pid"),billing=$(cat "$STACK/billing.pid"),postgres=$(head -1 "$STACK/pg/data/postmaster.pid")+,redis=$(cat "$STACK/redis/redis.pid")"
 }
-# cpu JSON NAME → µs of CPU per call of that process ("all": every process).
-cpu() { grep -o "\"cpu_us_per_call\":{[^}]*}" | grep -o "\"$1\":[0-9.]*" | head -1 | cut -d: -f2; }
 cpu_cells() {  # cpu_cells JSON → "vault / credit / billing / pg / redis / bench = all"
   local j=$1
   echo "$(cpu code-vault <<<"$j") / $(cpu account-credit <<<"$j") / $(cpu billing <<<"$j") / $(cpu postgres <<<"$j") / $(cpu redis <<<"$j") / $(cpu giftbench <<<"$j") = **$(cpu all <<<"$j")**"
@@ -265,10 +244,6 @@ AUDIT=$("$BENCH" --scenario=health --duration=1s --warmup=0s --audit 2>>"$WORK/g
 "$ROOT/bench/floor.sh" drop >/dev/null
 "$ROOT/deploy/local/stack.sh" down >/dev/null
 
-median() {
-  printf '%s\n' "$@" | sort -g |
-    awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
 rounds() { local IFS=' '; echo "$*"; }
 verdict() { awk -v r="$1" -v t="$2" 'BEGIN { print (r >= t ? "met" : "not met") }'; }
 verdict_max() { awk -v r="$1" -v t="$2" 'BEGIN { print (r <= t ? "met" : "not met") }'; }
