@@ -10,7 +10,7 @@
 #                              commits, as the engine makes them);
 #   account-credit's database: BEGIN, lock_accounts, find_requests,
 #                              write_transfers, COMMIT;
-#   both, after every 6th batch: the relay's pass (lock_counter, waiting,
+#   both, every 96 redemptions: the relay's pass (lock_counter, waiting,
 #                              move, advance_counter), as a relay moving
 #                              about 100 events a pass does.
 # They run on two databases made from the services' schemas, never on the
@@ -22,10 +22,10 @@
 #                                200 accounts
 #   bench/floor.sh script DB     the pgbench script for DB (code_vault or
 #                                account_credit) on stdout; pgbench runs it
-#                                with -D b=B (96 a multiple of B) and
-#                                -D n=OFFSET, a multiple of 96, the codes
-#                                the batches use all above it and below CODES,
-#                                and PGOPTIONS=$FLOOR_PGOPTIONS
+#                                with -D b=B (a divisor of 96) and
+#                                -D n=OFFSET (it redeems codes OFFSET+1 on,
+#                                which must be fewer than CODES), and
+#                                PGOPTIONS=$(bench/floor.sh options)
 #   bench/floor.sh options       the engines' session settings, for PGOPTIONS
 #   bench/floor.sh drain         relays what a run left in the outboxes
 #                                (bench/settle.sh waits for empty ones)
@@ -59,7 +59,7 @@ statement() {
   echo ';'
 }
 
-# The relay's pass, every 6th batch (96 redemptions).
+# The relay's pass, every 96 redemptions (a batch size divides 96).
 relay() {
   local sql=$ROOT/libs/outbox/sql
   cat <<'EOF'

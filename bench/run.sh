@@ -173,8 +173,12 @@ for round in $(seq 1 "$ROUNDS"); do
     stop "baseline 'ceiling' ran $CEILING redemptions/s, below the single-transaction $PGBENCH_TPS"
   fi
   echo "round $round/$ROUNDS: the floor, the suite's own statements 16 to a batch, one client" >&2
-  read -r _ FLOOR_CV_CPU FLOOR_CV_WAL <<<"$(floor "$round" code_vault)"
-  read -r _ FLOOR_AC_CPU FLOOR_AC_WAL <<<"$(floor "$round" account_credit)"
+  # Assigned first: a failed floor then stops the run (set -e), where a
+  # substitution inside read's here-string would pass unnoticed.
+  M=$(floor "$round" code_vault)
+  read -r _ FLOOR_CV_CPU FLOOR_CV_WAL <<<"$M"
+  M=$(floor "$round" account_credit)
+  read -r _ FLOOR_AC_CPU FLOOR_AC_WAL <<<"$M"
   FLOOR_CPU=$((FLOOR_CV_CPU + FLOOR_AC_CPU))
   echo "round $round/$ROUNDS: Health/Check and the scenarios" >&2
   HEALTH=$(run health --scenario=health --concurrency="$CONCURRENCY")
