@@ -16,6 +16,9 @@ function(giftcard_embed_migrations target schema_dir ns)
     endif()
     math(EXPR version "${version}")
     file(READ "${f}" sql)
+    # A changed file is compiled again, not only a new one (the glob's
+    # CONFIGURE_DEPENDS sees names, not contents).
+    set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${f}")
     # psql's "\ir FILE" (include, relative to this file) is inlined: tables
     # several services share are written once (libs/outbox/outbox_tables.sql).
     string(REGEX MATCHALL "\\\\ir [^\n]+" includes "${sql}")
