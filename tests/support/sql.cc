@@ -95,6 +95,13 @@ void RowLock::Release() {
   }
 }
 
+void RowLock::Commit() {
+  if (impl_->tx) {
+    impl_->tx->commit();
+    impl_->tx.reset();
+  }
+}
+
 int LockWaiters(const std::string& dsn) {
   return std::stoi(QueryColumn(dsn,
                                "SELECT count(*) FROM pg_stat_activity WHERE datname = "

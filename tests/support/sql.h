@@ -33,13 +33,15 @@ inline auto AllEqual(const std::string& value) {
 // Runs SQL statements on `dsn`: "" when they succeeded, else the error.
 std::string ExecSql(const std::string& dsn, const std::string& sql);
 
-// Holds a row lock in its own transaction on `dsn` until Release() or
-// destruction: `sql` is a SELECT … FOR UPDATE.
+// Holds a row lock in its own transaction on `dsn` until Release() (a
+// rollback), Commit() or destruction (a rollback): `sql` is a SELECT … FOR
+// UPDATE, or an INSERT … RETURNING whose new keys others then wait on.
 class RowLock {
  public:
   RowLock(const std::string& dsn, const std::string& sql);
   ~RowLock();
   void Release();
+  void Commit();
 
  private:
   struct Impl;

@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <future>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "server/client.h"
 #include "support/harness.h"
@@ -155,6 +157,94 @@ TEST(VaultRecoveryTest, AnAnswerBeforeTheCompletionSurvivesLosingTheCompletion) 
   ASSERT_TRUE(suite.Redeem(codes[0].code(), account, "early", &replay).ok());
   EXPECT_EQ(replay.redemption_id(), answer.redemption_id());
   EXPECT_EQ(replay.balance().amount_minor(), 2500);
+}
+
+// Reservations and completions share one transaction per flight. When a
+// reservation's request id turns out taken by a concurrent call (a unique
+// violation), the whole flight rolls back; the completion in it must then be
+// written on its own, not fail with the reservation: its credit is durable.
+TEST(VaultRecoveryTest, AReservationsConflictDoesNotFailTheCompletionSharingItsFlight) {
+  Suite suite({.code_vault_args = {"--recovery_min_age=1h"}});
+  // A redeems; B's account is unknown to account-credit (a refusal, which
+  // writes outside the flights); C's request id is taken.
+  const std::string a = UniqueName("joint-a"), b = UniqueName("joint-b"), c = UniqueName("joint-c");
+  ASSERT_TRUE(suite.UpsertAccount(a, "DE", "EUR", v1::BILLING_CHANNEL_DIRECT).ok());
+  ASSERT_TRUE(suite.UpsertAccount(c, "DE", "EUR", v1::BILLING_CHANNEL_DIRECT).ok());
+  auto codes = suite.IssueActiveCodes(3, 1500, "EUR", "DE");
+  ASSERT_EQ(codes.size(), 3u);
+  auto flights = [&suite] {
+    return std::max(0.0, MetricValue(ScrapeMetrics(*suite.code_vault),
+                                     "giftcard_sql_batch_size_count{statement=\"cv_write\"}"));
+  };
+  const double flights_before = flights();
+
+  // Another transaction takes C's request id, uncommitted for now.
+  RowLock taken(suite.code_vault_dsn,
+                absl::StrCat("INSERT INTO redemptions (account_id, request_id, code_hash, serial, "
+                             "currency_code, amount_minor, region, state, reject_code, "
+                             "reject_reason, reject_message) VALUES ('",
+                             c,
+                             "', 'rc', '\\x00', 'S-C', 'EUR', 1, 'DE', 'REJECTED', 9, "
+                             "'CODE_NOT_ACTIVE', 'x') RETURNING request_id"));
+  // B's reservation waits on its code's row; A's credit on its account's.
+  RowLock code_row(suite.code_vault_dsn, absl::StrCat("SELECT 1 FROM codes WHERE serial = '",
+                                                      codes[1].serial(), "' FOR UPDATE"));
+  RowLock account_row(
+      suite.account_credit_dsn,
+      absl::StrCat("SELECT 1 FROM accounts WHERE account_id = '", a, "' FOR UPDATE"));
+  auto redeem = [&suite, &codes](int i, const std::string& account, const std::string& request) {
+    return std::async(std::launch::async, [&suite, &codes, i, account, request] {
+      v1::Redemption r;
+      grpc::Status s = suite.Redeem(codes[i].code(), account, request, &r);
+      return std::make_pair(s, r);
+    });
+  };
+  auto first = redeem(0, a, "ra");  // Reserved; its credit waits.
+  ASSERT_TRUE(WaitForLockWaiters(suite.account_credit_dsn, 1, absl::Seconds(5)));
+  auto second = redeem(1, b, "rb");  // Its flight waits on the code's row.
+  ASSERT_TRUE(WaitForLockWaiters(suite.code_vault_dsn, 1, absl::Seconds(5)));
+  auto third = redeem(2, c, "rc");  // Gathers behind that flight.
+  account_row.Release();            // A's credit goes through; its completion gathers too.
+  absl::Time deadline = absl::Now() + absl::Seconds(5);
+  while (absl::Now() < deadline &&
+         QueryValue(suite.account_credit_dsn, "SELECT count(*) FROM transfers") != "1") {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  absl::SleepFor(absl::Milliseconds(300));  // The credit's answer reaches the vault.
+  // B's flight goes; then C's reservation and A's completion in one, which
+  // waits on the taken request id until it commits.
+  code_row.Release();
+  deadline = absl::Now() + absl::Seconds(5);
+  while (absl::Now() < deadline &&
+         QueryValue(suite.code_vault_dsn,
+                    absl::StrCat("SELECT count(*) FROM redemptions WHERE account_id = '", b,
+                                 "'")) != "1") {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_TRUE(WaitForLockWaiters(suite.code_vault_dsn, 1, absl::Seconds(5)));
+  taken.Commit();
+
+  auto [status, answer] = first.get();
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(answer.state(), v1::REDEMPTION_STATE_COMPLETED);
+  EXPECT_EQ(answer.balance().amount_minor(), 1500);
+  EXPECT_EQ(ReasonOf(second.get().first), "ACCOUNT_NOT_FOUND");
+  EXPECT_FALSE(third.get().first.ok());  // The taken request id's answer.
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_THAT(
+        QueryColumn(suite.code_vault_dsn, absl::StrCat("SELECT state FROM codes WHERE serial = '",
+                                                       codes[i].serial(), "'")),
+        AllEqual(i == 0 ? "REDEEMED" : "ACTIVE"));
+  }
+  EXPECT_THAT(
+      QueryColumn(suite.code_vault_dsn,
+                  absl::StrCat("SELECT state FROM redemptions WHERE account_id = '", a, "'")),
+      AllEqual("COMPLETED"));
+  EXPECT_THAT(QueryColumn(suite.account_credit_dsn, "SELECT count(*) FROM transfers"),
+              AllEqual("1"));
+  // Three flights of writes: A's reservation, B's, then C's with A's
+  // completion (four had the completion not shared C's flight).
+  EXPECT_EQ(flights() - flights_before, 3);
 }
 
 TEST(VaultRecoveryTest, RefusalsLeaveTheCodeRedeemableByTheRightAccount) {

@@ -1,13 +1,16 @@
 // The engine's redemption store (AsyncRedemptionStore) on pg::LoopClient:
 // the statements of the blocking store (rows.h, storage/sql), with batches
-// formed at the connection (engine::Stage): while one reservation batch is
-// in flight the next gathers, and goes out as one statement and one commit
-// when it returns. Lookups and completions batch the same way.
+// formed at the connection (engine::Stage): while one batch of writes is in
+// flight the next gathers, and goes out when it returns. Reservations and
+// completions share that stage, so one flight carries both kinds in one
+// transaction: one commit, one wake of the server's backend, for every
+// redemption the flight holds at either step. Lookups batch the same way.
 #ifndef GIFTCARD_SERVICES_CODE_VAULT_STORAGE_LOOP_REDEMPTION_STORE_H_
 #define GIFTCARD_SERVICES_CODE_VAULT_STORAGE_LOOP_REDEMPTION_STORE_H_
 
 #include <functional>
 #include <memory>
+#include <variant>
 #include <vector>
 
 #include "engine/loop.h"
@@ -27,6 +30,7 @@ class LoopRedemptionStore : public AsyncRedemptionStore, public AsyncCodeReads {
     // survives it: the credit is durable in account-credit, and the recovery
     // worker completes a redemption left PENDING (a replayed credit).
     pg::LoopClient* completion_client = nullptr;
+    bool joint_writes = true;
     // GetCodeStatus reads on this connection when set (a standby's: a
     // status may be a moment stale), else on `client`; it has prepared
     // StatusStatements().
@@ -56,8 +60,17 @@ class LoopRedemptionStore : public AsyncRedemptionStore, public AsyncCodeReads {
     Redemption redemption;
     CreditResult credit;
   };
+  // What the write stage carries, and what it answers each with.
+  using Write = std::variant<ReserveRequest, Completion>;
+  using Written = std::variant<absl::StatusOr<Reservation>, absl::StatusOr<Redemption>>;
   template <typename T>
   using Answers = std::function<void(std::vector<absl::StatusOr<T>>)>;
+
+  void WriteBatch(std::vector<Write> batch, std::function<void(std::vector<Written>)> done);
+  void WriteJointly(std::vector<ReserveRequest> reserves, std::vector<Completion> completions,
+                    Answers<Reservation> reserved, Answers<Redemption> completed);
+  void CompletedFromRows(std::vector<Completion> batch, const pg::PipelineRows& rows,
+                         Answers<Redemption> done);
 
   void LookupBatch(std::vector<ReserveRequest> batch, Answers<CodeLookup> done);
   void ReserveBatch(std::vector<ReserveRequest> batch, Answers<Reservation> done);
@@ -71,7 +84,12 @@ class LoopRedemptionStore : public AsyncRedemptionStore, public AsyncCodeReads {
   pg::LoopClient& completion_client_;
   pg::LoopClient& status_client_;
   engine::Stage<ReserveRequest, absl::StatusOr<CodeLookup>> lookups_;
-  engine::Stage<ReserveRequest, absl::StatusOr<Reservation>> reservations_;
+  const bool joint_writes_;
+  const std::function<void(size_t)> on_reserve_batch_;
+  const std::function<void(size_t)> on_complete_batch_;
+  // Reservations, and completions unless they have a connection of their own.
+  engine::Stage<Write, Written> writes_;
+  // Completions on completion_client, when there is one.
   engine::Stage<Completion, absl::StatusOr<Redemption>> completions_;
   engine::Stage<std::string, absl::StatusOr<Code>> statuses_;
 };
