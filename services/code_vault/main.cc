@@ -67,7 +67,6 @@ ABSL_FLAG(bool, completion_commit_without_flush, false,
           "the WAL flush (synchronous_commit = off); a completion lost in a Postgres crash is "
           "finished by the recovery worker, since the credit itself is durable. Off: measured "
           "no gain (docs/decisions.md)");
-ABSL_FLAG(bool, joint_write_flights, true, "A/B only: reservations and completions share a flight");
 ABSL_FLAG(bool, answer_before_completion, false,
           "answer a redemption once account-credit holds its credit, and mark it COMPLETED after "
           "(batched on the engine); a completion that fails is finished by the recovery worker. "
@@ -154,7 +153,6 @@ struct VaultEngine : service_start::Engine {
         code_vault::LoopRedemptionStore::Options{
             .max_batch = max_batch,
             .completion_client = completions,
-            .joint_writes = absl::GetFlag(FLAGS_joint_write_flights),
             .status_client = standby,
             .on_batch = [](const std::string& stage) { return batch::SizeObserver(stage); }});
     admission = std::make_unique<code_vault::LoopAdmission>(*redis_loop, limiter, window);

@@ -30,7 +30,6 @@ class LoopRedemptionStore : public AsyncRedemptionStore, public AsyncCodeReads {
     // survives it: the credit is durable in account-credit, and the recovery
     // worker completes a redemption left PENDING (a replayed credit).
     pg::LoopClient* completion_client = nullptr;
-    bool joint_writes = true;
     // GetCodeStatus reads on this connection when set (a standby's: a
     // status may be a moment stale), else on `client`; it has prepared
     // StatusStatements().
@@ -84,7 +83,6 @@ class LoopRedemptionStore : public AsyncRedemptionStore, public AsyncCodeReads {
   pg::LoopClient& completion_client_;
   pg::LoopClient& status_client_;
   engine::Stage<ReserveRequest, absl::StatusOr<CodeLookup>> lookups_;
-  const bool joint_writes_;
   const std::function<void(size_t)> on_reserve_batch_;
   const std::function<void(size_t)> on_complete_batch_;
   // Reservations, and completions unless they have a connection of their own.
