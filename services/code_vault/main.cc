@@ -67,11 +67,11 @@ ABSL_FLAG(bool, completion_commit_without_flush, false,
           "the WAL flush (synchronous_commit = off); a completion lost in a Postgres crash is "
           "finished by the recovery worker, since the credit itself is durable. Off: measured "
           "no gain (docs/decisions.md)");
-ABSL_FLAG(bool, answer_before_completion, false,
-          "answer a redemption once account-credit holds its credit, and mark it COMPLETED after "
-          "(batched on the engine); a completion that fails is finished by the recovery worker. "
-          "Off: measured no gain, and a status read right after the answer may still see "
-          "REDEEMING (docs/decisions.md)");
+ABSL_FLAG(bool, answer_before_completion, true,
+          "answer a redemption once account-credit holds its credit and its completion is sent, "
+          "ordered before anything this replica runs next (batched on the engine); a completion "
+          "that fails is finished by the recovery worker. Off: answer once it has committed "
+          "(docs/decisions.md)");
 ABSL_FLAG(absl::Duration, recovery_min_age, absl::Seconds(10),
           "a PENDING redemption younger than this is left to its own call");
 

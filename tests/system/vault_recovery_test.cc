@@ -159,6 +159,85 @@ TEST(VaultRecoveryTest, AnAnswerBeforeTheCompletionSurvivesLosingTheCompletion) 
   EXPECT_EQ(replay.balance().amount_minor(), 2500);
 }
 
+// The vault answers once the credit is durable and the completion is sent
+// (the default), before the completion commits. What the same vault runs
+// next goes out after it on the same connection, so a status read or
+// another redemption of the code right after the answer sees REDEEMED, even
+// when the completion had to wait for a flight ahead of it.
+TEST(VaultRecoveryTest, WhatFollowsAnEarlyAnswerSeesItsCompletion) {
+  Suite suite({.account_credit_args = {"--enable_test_hooks",
+                                       "--test_delay_methods=BatchCreditAccounts=1000"},
+               .code_vault_args = {"--recovery_min_age=1h"}});
+  const std::string a = UniqueName("early-a"), b = UniqueName("early-b"), c = UniqueName("early-c");
+  for (const std::string& account : {a, b, c}) {
+    ASSERT_TRUE(suite.UpsertAccount(account, "DE", "EUR", v1::BILLING_CHANNEL_DIRECT).ok());
+  }
+  auto codes = suite.IssueActiveCodes(2, 700, "EUR", "DE");
+  ASSERT_EQ(codes.size(), 2u);
+  auto redeem = [&suite, &codes](int i, const std::string& account, const std::string& request) {
+    return std::async(std::launch::async, [&suite, &codes, i, account, request] {
+      v1::Redemption r;
+      grpc::Status s = suite.Redeem(codes[i].code(), account, request, &r);
+      return std::make_pair(s, r);
+    });
+  };
+  auto pending_of_a = [&] {
+    return QueryColumn(suite.code_vault_dsn,
+                       absl::StrCat("SELECT state FROM redemptions WHERE account_id = '", a, "'"));
+  };
+  // C's reservation will wait on its code's row, holding the write stage.
+  RowLock other_code(suite.code_vault_dsn, absl::StrCat("SELECT 1 FROM codes WHERE serial = '",
+                                                        codes[1].serial(), "' FOR UPDATE"));
+  auto first = redeem(0, a, "first");
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (absl::Now() < deadline &&
+         suite.account_credit->Log().find("test_hook_delay") == std::string::npos) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_THAT(suite.account_credit->Log(), HasSubstr("test_hook_delay"));
+  // A is reserved, its credit under way. Its completion, once sent, waits
+  // on its row.
+  RowLock pending_row(
+      suite.code_vault_dsn,
+      absl::StrCat("SELECT 1 FROM redemptions WHERE account_id = '", a, "' FOR UPDATE"));
+  auto third = redeem(1, c, "third");
+  ASSERT_TRUE(WaitForLockWaiters(suite.code_vault_dsn, 1, absl::Seconds(5)));
+  // A's credit lands while C's flight waits; then C's flight goes.
+  auto release_other_code = std::async(std::launch::async, [&] {
+    const absl::Time until = absl::Now() + absl::Seconds(5);
+    while (absl::Now() < until &&
+           QueryValue(suite.account_credit_dsn, "SELECT count(*) FROM transfers") != "1") {
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    absl::SleepFor(absl::Milliseconds(300));
+    other_code.Release();
+  });
+
+  auto [status, answer] = first.get();
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(answer.state(), v1::REDEMPTION_STATE_COMPLETED);
+  EXPECT_EQ(answer.balance().amount_minor(), 700);
+  EXPECT_THAT(pending_of_a(), AllEqual("PENDING"));  // Answered before the commit.
+  auto read = std::async(std::launch::async, [&] {
+    v1::CodeStatus code;
+    grpc::Status s = suite.GetCodeStatus(codes[0].serial(), &code);
+    return std::make_pair(s, code);
+  });
+  auto second = redeem(0, b, "second");
+  absl::SleepFor(absl::Milliseconds(300));  // Both reach the vault, behind the completion.
+  pending_row.Release();
+
+  auto [read_status, code] = read.get();
+  ASSERT_TRUE(read_status.ok()) << read_status.error_message();
+  EXPECT_EQ(code.state(), v1::CODE_STATE_REDEEMED);
+  EXPECT_EQ(ReasonOf(second.get().first), "CODE_ALREADY_REDEEMED");
+  release_other_code.get();
+  EXPECT_TRUE(third.get().first.ok());
+  EXPECT_THAT(pending_of_a(), AllEqual("COMPLETED"));
+  EXPECT_THAT(QueryColumn(suite.account_credit_dsn, "SELECT count(*) FROM transfers"),
+              AllEqual("2"));
+}
+
 // Reservations and completions share one transaction per flight. When a
 // reservation's request id turns out taken by a concurrent call (a unique
 // violation), the whole flight rolls back; the completion in it must then be

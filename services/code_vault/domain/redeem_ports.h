@@ -48,6 +48,20 @@ class AsyncRedemptionStore {
   // CodeStore::Complete.
   virtual void Complete(const Redemption& pending, const CreditResult& credit,
                         Callback<absl::StatusOr<Redemption>> done) = 0;
+  // Complete, and `ordered` as soon as every statement this store runs
+  // after it is bound to see the completion (or its failure): for a store
+  // whose statements go out in order on one connection, once it is sent;
+  // here, when it is done. `done` still tells the completion's outcome.
+  virtual void CompleteOrdered(const Redemption& pending, const CreditResult& credit,
+                               absl::AnyInvocable<void() &&> ordered,
+                               Callback<absl::StatusOr<Redemption>> done) {
+    Complete(pending, credit,
+             [ordered = std::move(ordered),
+              done = std::move(done)](absl::StatusOr<Redemption> completed) mutable {
+               std::move(ordered)();
+               std::move(done)(std::move(completed));
+             });
+  }
   // CodeStore::Reject.
   virtual void Reject(const Redemption& pending, const absl::Status& refusal,
                       Callback<absl::StatusOr<Redemption>> done) = 0;

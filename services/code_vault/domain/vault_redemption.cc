@@ -312,15 +312,22 @@ void VaultService::FinishCreditAsync(RedeemPorts ports, const Redemption& pendin
   ports.credit.Credit(pending, [this, ports, pending, answer_first, done = std::move(done)](
                                    absl::StatusOr<CreditResult> credit) mutable {
     if (credit.ok() && answer_first) {
-      std::move(done)(Completed(pending, *credit));
-      ports.store.Complete(pending, *credit, [pending](absl::StatusOr<Redemption> completed) {
-        // Left PENDING: the recovery worker completes it with the same credit.
-        if (!completed.ok()) {
-          log::Warning("redemption_complete_failed",
-                       {{"redemption_id", pending.redemption_id},
-                        {"status", errors::Describe(completed.status())}});
-        }
-      });
+      // Answered once the completion is ordered before anything this
+      // service does next (a status read, another redemption of the code):
+      // they see it, unless it fails, which leaves the redemption PENDING
+      // for the recovery worker to complete with the same credit.
+      ports.store.CompleteOrdered(
+          pending, *credit,
+          [done = std::move(done), answer = Completed(pending, *credit)]() mutable {
+            std::move(done)(std::move(answer));
+          },
+          [pending](absl::StatusOr<Redemption> completed) {
+            if (!completed.ok()) {
+              log::Warning("redemption_complete_failed",
+                           {{"redemption_id", pending.redemption_id},
+                            {"status", errors::Describe(completed.status())}});
+            }
+          });
       return;
     }
     if (credit.ok()) {

@@ -48,6 +48,11 @@ class LoopRedemptionStore : public AsyncRedemptionStore, public AsyncCodeReads {
   void Reserve(const ReserveRequest& request, Callback<absl::StatusOr<Reservation>> done) override;
   void Complete(const Redemption& pending, const CreditResult& credit,
                 Callback<absl::StatusOr<Redemption>> done) override;
+  // Ordered once sent: the store's statements go out in order on one
+  // connection (unless completions have a connection of their own).
+  void CompleteOrdered(const Redemption& pending, const CreditResult& credit,
+                       absl::AnyInvocable<void() &&> ordered,
+                       Callback<absl::StatusOr<Redemption>> done) override;
   void Reject(const Redemption& pending, const absl::Status& refusal,
               Callback<absl::StatusOr<Redemption>> done) override;
   void StatusBySerial(const std::string& serial, Callback<absl::StatusOr<Code>> done) override;
@@ -58,6 +63,8 @@ class LoopRedemptionStore : public AsyncRedemptionStore, public AsyncCodeReads {
   struct Completion {
     Redemption redemption;
     CreditResult credit;
+    // CompleteOrdered's `ordered`, run once the completion is sent.
+    std::shared_ptr<absl::AnyInvocable<void() &&>> ordered;
   };
   // What the write stage carries, and what it answers each with.
   using Write = std::variant<ReserveRequest, Completion>;

@@ -75,10 +75,25 @@ void LoopRedemptionStore::Reserve(const ReserveRequest& request,
 
 void LoopRedemptionStore::Complete(const Redemption& pending, const CreditResult& credit,
                                    Callback<absl::StatusOr<Redemption>> done) {
-  if (&completion_client_ != &client_) return completions_.Push({pending, credit}, std::move(done));
-  writes_.Push(Completion{pending, credit}, [done = std::move(done)](Written written) mutable {
-    std::move(done)(std::get<absl::StatusOr<Redemption>>(std::move(written)));
-  });
+  CompleteOrdered(pending, credit, nullptr, std::move(done));
+}
+
+void LoopRedemptionStore::CompleteOrdered(const Redemption& pending, const CreditResult& credit,
+                                          absl::AnyInvocable<void() &&> ordered,
+                                          Callback<absl::StatusOr<Redemption>> done) {
+  if (&completion_client_ != &client_) {
+    // Another connection: later statements on this one may run first.
+    if (ordered == nullptr) return completions_.Push({pending, credit, nullptr}, std::move(done));
+    return AsyncRedemptionStore::CompleteOrdered(pending, credit, std::move(ordered),
+                                                 std::move(done));
+  }
+  auto shared = ordered == nullptr
+                    ? nullptr
+                    : std::make_shared<absl::AnyInvocable<void() &&>>(std::move(ordered));
+  writes_.Push(Completion{pending, credit, std::move(shared)},
+               [done = std::move(done)](Written written) mutable {
+                 std::move(done)(std::get<absl::StatusOr<Redemption>>(std::move(written)));
+               });
 }
 
 void LoopRedemptionStore::WriteBatch(std::vector<Write> batch,
@@ -110,19 +125,26 @@ void LoopRedemptionStore::WriteBatch(std::vector<Write> batch,
   };
   if (!reserves.empty() && on_reserve_batch_) on_reserve_batch_(reserves.size());
   if (!completions.empty() && on_complete_batch_) on_complete_batch_(completions.size());
+  std::vector<std::shared_ptr<absl::AnyInvocable<void() &&>>> ordered;
+  for (Completion& c : completions) {
+    if (c.ordered) ordered.push_back(std::move(c.ordered));
+  }
   if (!reserves.empty() && !completions.empty() && !HasRepeats(reserves)) {
-    return WriteJointly(std::move(reserves), std::move(completions), reserved, completed);
-  }
-  if (reserves.empty()) {
-    reserved({});
+    WriteJointly(std::move(reserves), std::move(completions), reserved, completed);
   } else {
-    ReserveBatch(std::move(reserves), reserved);
+    if (reserves.empty()) {
+      reserved({});
+    } else {
+      ReserveBatch(std::move(reserves), reserved);
+    }
+    if (completions.empty()) {
+      completed({});
+    } else {
+      CompleteBatch(std::move(completions), completed);
+    }
   }
-  if (completions.empty()) {
-    completed({});
-  } else {
-    CompleteBatch(std::move(completions), completed);
-  }
+  // Sent: whatever the connection carries from now on runs after them.
+  for (auto& o : ordered) std::move (*o)();
 }
 
 void LoopRedemptionStore::WriteJointly(std::vector<ReserveRequest> reserves,
