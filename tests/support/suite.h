@@ -108,10 +108,17 @@ class Suite {
   std::vector<v1::IssuedCode> IssueActiveCodes(int count, int64_t amount_minor,
                                                const std::string& currency,
                                                const std::string& region);
-  // From the suite's client address, or `from_client_ip` when given.
+  // From the suite's client address, or `from_client_ip` when given. The
+  // vault answers once the completion is sent, before it commits
+  // (--answer_before_completion); Redeem then waits, at most 5 s, until the
+  // redemption reads COMPLETED in the database, so a test that reads the
+  // rows next reads them settled. RedeemAnswer returns with the answer.
   grpc::Status Redeem(const std::string& code, const std::string& account_id,
                       const std::string& request_id, v1::Redemption* out = nullptr,
                       const std::string& from_client_ip = "");
+  grpc::Status RedeemAnswer(const std::string& code, const std::string& account_id,
+                            const std::string& request_id, v1::Redemption* out = nullptr,
+                            const std::string& from_client_ip = "");
   grpc::Status GetAccount(const std::string& account_id, v1::Account* out);
   // As support: what support sees of the code with this serial.
   grpc::Status GetCodeStatus(const std::string& serial, v1::CodeStatus* out);

@@ -7,6 +7,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <future>
 #include <thread>
 #include <vector>
 
@@ -219,6 +220,36 @@ TEST(ClawbackTest, ClawbackAndInvoiceReversalEndTheSameInEitherOrder) {
     EXPECT_EQ(BalanceOf(suite, fraud.account), 500);
     EXPECT_EQ(suite.AuditReport(), "");
   }
+}
+
+// A clawback that waits for the code's row while the redemption's
+// completion commits (the vault answers before that commit) must see the
+// redemption COMPLETED, not the PENDING row its first snapshot held.
+TEST(ClawbackTest, AClawbackThatWaitedForTheCompletionSeesTheRedemptionCompleted) {
+  Suite suite;
+  const std::string account = UniqueName("acct");
+  ASSERT_TRUE(suite.UpsertAccount(account, "DE", "EUR", v1::BILLING_CHANNEL_DIRECT).ok());
+  auto codes = suite.IssueActiveCodes(1, 2500, "EUR", "DE");
+  ASSERT_EQ(codes.size(), 1u);
+  // The completion's event waits on the outbox, holding the rows it
+  // changed: the redemption's and the code's.
+  RowLock outbox(suite.code_vault_dsn, "LOCK TABLE event_outbox IN EXCLUSIVE MODE; SELECT 1");
+  v1::Redemption redemption;
+  ASSERT_TRUE(suite.RedeemAnswer(codes[0].code(), account, "r1", &redemption).ok());
+  auto clawback = std::async(std::launch::async, [&] {
+    v1::Clawback c;
+    grpc::Status s = Reverse(suite, BySerial(codes[0].serial(), "c1"), &c);
+    return std::make_pair(s, c);
+  });
+  // The completion on the outbox, the clawback on the code's row.
+  ASSERT_TRUE(WaitForLockWaiters(suite.code_vault_dsn, 2, absl::Seconds(5)));
+  outbox.Release();
+
+  auto [status, c] = clawback.get();
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(c.state(), v1::CLAWBACK_STATE_COMPLETED);
+  EXPECT_EQ(ClawbackTransfers(suite), "1");
+  EXPECT_EQ(BalanceOf(suite, account), 0);
 }
 
 TEST(ClawbackTest, OnlyARedeemedCodesRedemptionIsClawedBack) {

@@ -120,7 +120,7 @@ TEST(VaultRecoveryTest, AnAnswerBeforeTheCompletionSurvivesLosingTheCompletion) 
 
   auto call = std::async(std::launch::async, [&] {
     v1::Redemption r;
-    grpc::Status s = suite.Redeem(codes[0].code(), account, "early", &r);
+    grpc::Status s = suite.RedeemAnswer(codes[0].code(), account, "early", &r);
     return std::make_pair(s, r);
   });
   const absl::Time deadline = absl::Now() + absl::Seconds(10);
@@ -177,7 +177,7 @@ TEST(VaultRecoveryTest, WhatFollowsAnEarlyAnswerSeesItsCompletion) {
   auto redeem = [&suite, &codes](int i, const std::string& account, const std::string& request) {
     return std::async(std::launch::async, [&suite, &codes, i, account, request] {
       v1::Redemption r;
-      grpc::Status s = suite.Redeem(codes[i].code(), account, request, &r);
+      grpc::Status s = suite.RedeemAnswer(codes[i].code(), account, request, &r);
       return std::make_pair(s, r);
     });
   };

@@ -47,10 +47,17 @@ absl::Status CheckTarget(pqxx::work& tx, const pg::NamedRow<pqxx::row>& target) 
 absl::StatusOr<Clawback> PgCodeStore::StartClawback(const ClawbackRequest& request) {
   Clawback out;
   absl::Status s = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
-    pqxx::result found =
-        request.serial.empty()
-            ? tx.exec_prepared(sql::kClawbackTargetByRedemption.name, request.redemption_id)
-            : tx.exec_prepared(sql::kClawbackTargetBySerial.name, request.serial);
+    auto target_row = [&] {
+      return request.serial.empty()
+                 ? tx.exec_prepared(sql::kClawbackTargetByRedemption.name, request.redemption_id)
+                 : tx.exec_prepared(sql::kClawbackTargetBySerial.name, request.serial);
+    };
+    // Twice: the first read locks the code, and may have waited for a
+    // completion to commit. It then returns the code's new row but the
+    // redemption as its snapshot had it (still PENDING); the second read,
+    // under the lock, sees both as committed.
+    pqxx::result found = target_row();
+    if (!found.empty()) found = target_row();
     if (found.empty()) return TargetNotFound(request);
     // Under the code's lock: a concurrent call with the same request_id
     // has committed by now, and is a replay.
