@@ -27,8 +27,6 @@ absl::StatusOr<pg::TextRow> OnlyRow(const Results& results, absl::string_view st
   return results->front().front();
 }
 
-// The reservation statement for a batch: cv_reserve for one, else
-// cv_reserve_many. Either answers one row per item, in order.
 absl::Status CodeNotFound() {
   return errors::Error(absl::StatusCode::kNotFound, errors::reason::kCodeNotFound, "no such code");
 }

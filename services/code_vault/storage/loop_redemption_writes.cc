@@ -16,6 +16,8 @@ namespace {
 using Rows = pg::PipelineRows;
 using Results = absl::StatusOr<std::vector<Rows>>;
 
+// The reservation statement for a batch: cv_reserve for one, else
+// cv_reserve_many. Either answers one row per item, in order.
 pg::PipelineQuery ReserveQuery(const std::vector<ReserveRequest>& batch) {
   if (batch.size() == 1) {
     const ReserveRequest& r = batch.front();
@@ -178,9 +180,7 @@ void LoopRedemptionStore::WriteJointly(std::vector<ReserveRequest> reserves,
 
 void LoopRedemptionStore::ReserveBatch(std::vector<ReserveRequest> batch,
                                        Answers<Reservation> done) {
-  // One (account, request id) twice in a batch: the later item must see the
-  // earlier one's redemption as a call after it would (a replay, or
-  // REQUEST_ID_REUSED for another code), so it runs after the batch, alone.
+  // Repeats (HasRepeats) run after the batch, alone.
   std::vector<size_t> firsts, repeats;
   {
     std::set<std::pair<std::string, std::string>> seen;
