@@ -7,7 +7,9 @@
 # session settings (FLOOR_PGOPTIONS below), B redemptions to a batch
 # (bench/run.sh: 16):
 #   code-vault's database:     reserve_many, then complete_many (two
-#                              commits, as the engine makes them);
+#                              commits; the engine makes one of them when
+#                              a flight carries both, about a quarter of
+#                              its flights under bench/run.sh's load);
 #   account-credit's database: BEGIN, lock_accounts, find_requests,
 #                              write_transfers, COMMIT;
 #   both, every 96 redemptions: the relay's pass (lock_counter, waiting,
