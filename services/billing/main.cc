@@ -35,6 +35,9 @@ ABSL_FLAG(absl::Duration, recovery_interval, absl::Seconds(5),
 ABSL_FLAG(bool, engine, true,
           "run ApplyCredit on one event-loop thread (libs/engine) with non-blocking Postgres and "
           "account-credit connections, instead of the call runner's workers");
+ABSL_FLAG(bool, answer_before_mark, true,
+          "answer ApplyCredit once the debit is durable in account-credit and the application's "
+          "mark is sent on the engine's connection, before the mark commits (docs/decisions.md)");
 ABSL_FLAG(absl::Duration, recovery_min_age, absl::Seconds(10),
           "an application unchanged for less than this is left to its own call");
 
@@ -91,7 +94,8 @@ int main(int argc, char** argv) {
       server::MakeChannel(absl::GetFlag(FLAGS_account_credit_address), server::PeerTlsFromFlags()),
       absl::GetFlag(FLAGS_account_credit_token), absl::GetFlag(FLAGS_debit_timeout),
       {.max_batch = server::SqlMaxBatchFlag()});
-  billing::BillingService service(store, debit);
+  billing::BillingService service(store, debit,
+                                  {.answer_before_mark = absl::GetFlag(FLAGS_answer_before_mark)});
   // The outbox's relay and WatchEvents (the event types of schema/004_events.sql).
   outbox::Runtime events(pool, {.types = {"credit.low"},
                                 .relay_interval = server::EventRelayIntervalFlag(),

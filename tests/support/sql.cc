@@ -95,6 +95,17 @@ void RowLock::Release() {
   }
 }
 
+std::string RowLock::Exec(const std::string& sql) {
+  if (!impl_->tx) return "ERROR: released";
+  try {
+    const pqxx::result r = impl_->tx->exec(sql);
+    return r.empty() || r[0].empty() || r[0][0].is_null() ? "" : r[0][0].c_str();
+  } catch (const std::exception& e) {
+    impl_->tx.reset();  // Failed: Postgres rolled the transaction back.
+    return std::string("ERROR: ") + e.what();
+  }
+}
+
 void RowLock::Commit() {
   if (impl_->tx) {
     impl_->tx->commit();

@@ -42,6 +42,9 @@ class RowLock {
   ~RowLock();
   void Release();
   void Commit();
+  // Runs `sql` in the same transaction, waiting for its locks: its first
+  // value, or "ERROR: …" (the transaction is then over).
+  std::string Exec(const std::string& sql);
 
  private:
   struct Impl;

@@ -219,6 +219,36 @@ std::vector<v1::IssuedCode> Suite::IssueActiveCodes(int count, int64_t amount_mi
   return codes;
 }
 
+std::string Suite::FundedAccount(int64_t amount_minor) {
+  const std::string account = UniqueName("acct");
+  EXPECT_TRUE(UpsertAccount(account, "DE", "EUR", v1::BILLING_CHANNEL_DIRECT).ok());
+  auto codes = IssueActiveCodes(1, amount_minor, "EUR", "DE");
+  EXPECT_EQ(codes.size(), 1u);
+  if (!codes.empty()) {
+    EXPECT_TRUE(Redeem(codes[0].code(), account, "fund").ok());
+  }
+  return account;
+}
+
+namespace {
+
+// Polls `count_sql` on `dsn` until it reads "1", at most 5 s: an answer given
+// before its last write commits (the vault's completion, billing's mark)
+// is then settled in the database for the test's next read.
+void WaitUntilSettled(const std::string& dsn, const std::string& count_sql) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(5);
+  while (absl::Now() < deadline) {
+    try {
+      if (QueryValue(dsn, count_sql) == "1") return;
+    } catch (const std::exception&) {
+      return;  // The database is down in this test; nothing to wait for.
+    }
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+}
+
+}  // namespace
+
 grpc::Status Suite::Redeem(const std::string& code, const std::string& account_id,
                            const std::string& request_id, v1::Redemption* out,
                            const std::string& from_client_ip) {
@@ -226,19 +256,9 @@ grpc::Status Suite::Redeem(const std::string& code, const std::string& account_i
   grpc::Status s = RedeemAnswer(code, account_id, request_id, &redemption, from_client_ip);
   if (out != nullptr) *out = redemption;
   if (!s.ok() || redemption.state() != v1::REDEMPTION_STATE_COMPLETED) return s;
-  const std::string settled =
-      absl::StrCat("SELECT count(*) FROM redemptions WHERE redemption_id = '",
-                   redemption.redemption_id(), "' AND state = 'COMPLETED'");
-  const absl::Time deadline = absl::Now() + absl::Seconds(5);
-  while (absl::Now() < deadline) {
-    try {
-      if (QueryValue(code_vault_dsn, settled) == "1") break;
-    } catch (const std::exception&) {
-      // The database is down in this test; nothing to wait for.
-      break;
-    }
-    absl::SleepFor(absl::Milliseconds(5));
-  }
+  WaitUntilSettled(code_vault_dsn,
+                   absl::StrCat("SELECT count(*) FROM redemptions WHERE redemption_id = '",
+                                redemption.redemption_id(), "' AND state = 'COMPLETED'"));
   return s;
 }
 
@@ -270,6 +290,19 @@ grpc::Status Suite::GetCodeStatus(const std::string& serial, v1::CodeStatus* out
 grpc::Status Suite::ApplyCredit(const std::string& invoice_id, const std::string& account_id,
                                 int64_t amount_due_minor, const std::string& currency,
                                 v1::CreditApplication* out) {
+  v1::CreditApplication app;
+  grpc::Status s = ApplyCreditAnswer(invoice_id, account_id, amount_due_minor, currency, &app);
+  if (out != nullptr) *out = app;
+  if (!s.ok() || app.state() != v1::CREDIT_APPLICATION_STATE_APPLIED) return s;
+  WaitUntilSettled(billing_dsn,
+                   absl::StrCat("SELECT count(*) FROM credit_applications WHERE invoice_id = '",
+                                invoice_id, "' AND state <> 'PENDING'"));
+  return s;
+}
+
+grpc::Status Suite::ApplyCreditAnswer(const std::string& invoice_id, const std::string& account_id,
+                                      int64_t amount_due_minor, const std::string& currency,
+                                      v1::CreditApplication* out) {
   v1::ApplyCreditRequest request;
   request.set_invoice_id(invoice_id);
   request.set_account_id(account_id);

@@ -108,6 +108,9 @@ class Suite {
   std::vector<v1::IssuedCode> IssueActiveCodes(int count, int64_t amount_minor,
                                                const std::string& currency,
                                                const std::string& region);
+  // A DE/EUR account holding `amount_minor` of gift credit, redeemed
+  // through the vault.
+  std::string FundedAccount(int64_t amount_minor);
   // From the suite's client address, or `from_client_ip` when given. The
   // vault answers once the completion is sent, before it commits
   // (--answer_before_completion); Redeem then waits, at most 5 s, until the
@@ -122,9 +125,16 @@ class Suite {
   grpc::Status GetAccount(const std::string& account_id, v1::Account* out);
   // As support: what support sees of the code with this serial.
   grpc::Status GetCodeStatus(const std::string& serial, v1::CodeStatus* out);
+  // Billing answers once the debit is durable and the mark is sent, before
+  // it commits (--answer_before_mark); ApplyCredit then waits, at most 5 s,
+  // until the application reads settled in the database, as Redeem does.
+  // ApplyCreditAnswer returns with the answer.
   grpc::Status ApplyCredit(const std::string& invoice_id, const std::string& account_id,
                            int64_t amount_due_minor, const std::string& currency,
                            v1::CreditApplication* out);
+  grpc::Status ApplyCreditAnswer(const std::string& invoice_id, const std::string& account_id,
+                                 int64_t amount_due_minor, const std::string& currency,
+                                 v1::CreditApplication* out);
   grpc::Status ReverseCredit(const std::string& invoice_id, v1::CreditApplication* out);
 
   // The ledger audit over the three databases: "" when every invariant holds,

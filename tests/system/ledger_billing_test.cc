@@ -21,21 +21,9 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-// An account holding `amount` of gift credit, redeemed through the vault.
-std::string FundedAccount(Suite& suite, int64_t amount) {
-  const std::string account = UniqueName("acct");
-  EXPECT_TRUE(suite.UpsertAccount(account, "DE", "EUR", v1::BILLING_CHANNEL_DIRECT).ok());
-  auto codes = suite.IssueActiveCodes(1, amount, "EUR", "DE");
-  EXPECT_EQ(codes.size(), 1u);
-  if (!codes.empty()) {
-    EXPECT_TRUE(suite.Redeem(codes[0].code(), account, "fund").ok());
-  }
-  return account;
-}
-
 TEST(LedgerBillingTest, MonthAfterMonthCreditPaysInFullThenInPartThenNothing) {
   Suite suite;
-  const std::string account = FundedAccount(suite, 3000);
+  const std::string account = suite.FundedAccount(3000);
   struct Month {
     int64_t applied, to_charge, remaining;
     bool covered;
@@ -57,7 +45,7 @@ TEST(LedgerBillingTest, MonthAfterMonthCreditPaysInFullThenInPartThenNothing) {
 
 TEST(LedgerBillingTest, FiftyConcurrentCallsForOneInvoiceDebitOnce) {
   Suite suite;
-  const std::string account = FundedAccount(suite, 5000);
+  const std::string account = suite.FundedAccount(5000);
   std::vector<std::future<std::pair<grpc::Status, v1::CreditApplication>>> calls;
   std::promise<void> go;
   std::shared_future<void> start = go.get_future().share();
@@ -89,7 +77,7 @@ TEST(LedgerBillingTest, FiftyConcurrentCallsForOneInvoiceDebitOnce) {
 
 TEST(LedgerBillingTest, FiftyInvoicesAtOnceNeverTakeMoreThanTheBalance) {
   Suite suite;
-  const std::string account = FundedAccount(suite, 1000);
+  const std::string account = suite.FundedAccount(1000);
   std::vector<std::future<v1::CreditApplication>> calls;
   std::promise<void> go;
   std::shared_future<void> start = go.get_future().share();
@@ -119,7 +107,7 @@ TEST(LedgerBillingTest, FiftyInvoicesAtOnceNeverTakeMoreThanTheBalance) {
 
 TEST(LedgerBillingTest, ReversalsPutCreditBackExactlyOnce) {
   Suite suite;
-  const std::string account = FundedAccount(suite, 2000);
+  const std::string account = suite.FundedAccount(2000);
   v1::CreditApplication app;
   ASSERT_TRUE(suite.ApplyCredit("inv-refund", account, 1500, "EUR", &app).ok());
   v1::CreditApplication reversed;
@@ -173,7 +161,7 @@ TEST(LedgerBillingTest, ReversalsPutCreditBackExactlyOnce) {
 
 TEST(LedgerBillingTest, LedgerEntriesPageNewestFirstAndStayStableUnderWrites) {
   Suite suite;
-  const std::string account = FundedAccount(suite, 10000);
+  const std::string account = suite.FundedAccount(10000);
   for (int i = 0; i < 6; ++i) {
     v1::CreditApplication app;
     ASSERT_TRUE(suite.ApplyCredit(absl::StrCat("inv-", i), account, 100, "EUR", &app).ok());
@@ -215,7 +203,7 @@ TEST(LedgerBillingTest, LedgerEntriesPageNewestFirstAndStayStableUnderWrites) {
 
 TEST(LedgerBillingTest, ClosedAccountsTakeNoCreditButCanStillPay) {
   Suite suite;
-  const std::string account = FundedAccount(suite, 1000);
+  const std::string account = suite.FundedAccount(1000);
   v1::UpsertAccountRequest close;
   close.mutable_account()->set_account_id(account);
   close.mutable_account()->set_country("DE");
@@ -323,7 +311,7 @@ TEST(LedgerBillingTest, BillingKilledMidDebitRecoversToOneDebit) {
   Suite suite({.account_credit_args = {"--enable_test_hooks",
                                        "--test_delay_methods=BatchDebitAccounts=3000"},
                .billing_args = {"--recovery_interval=200ms", "--recovery_min_age=500ms"}});
-  const std::string account = FundedAccount(suite, 3000);
+  const std::string account = suite.FundedAccount(3000);
   auto call = std::async(std::launch::async, [&] {
     v1::CreditApplication app;
     return suite.ApplyCredit("inv-crash", account, 1199, "EUR", &app);

@@ -30,6 +30,20 @@ class AsyncApplicationStore {
   // ApplicationStore::MarkApplied.
   virtual void MarkApplied(const std::string& invoice_id, const DebitResult& debit,
                            Callback<absl::StatusOr<CreditApplication>> done) = 0;
+  // MarkApplied, and `ordered` as soon as every statement this store runs
+  // after it is bound to see the mark (or its failure): for a store whose
+  // statements go out in order on one connection, once it is sent; here,
+  // when it is done. `done` still tells the mark's outcome.
+  virtual void MarkAppliedOrdered(const std::string& invoice_id, const DebitResult& debit,
+                                  absl::AnyInvocable<void() &&> ordered,
+                                  Callback<absl::StatusOr<CreditApplication>> done) {
+    MarkApplied(invoice_id, debit,
+                [ordered = std::move(ordered),
+                 done = std::move(done)](absl::StatusOr<CreditApplication> applied) mutable {
+                  std::move(ordered)();
+                  std::move(done)(std::move(applied));
+                });
+  }
   // ApplicationStore::DropPending.
   virtual void DropPending(const std::string& invoice_id, Callback<absl::Status> done) = 0;
 };

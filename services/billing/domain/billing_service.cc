@@ -20,6 +20,23 @@ absl::Status ValidateInvoiceId(const std::string& invoice_id) {
   return absl::OkStatus();
 }
 
+// A PENDING application as its mark writes it, for an answer that does not
+// wait for that write.
+CreditApplication Applied(CreditApplication pending, const DebitResult& debit) {
+  pending.state = ApplicationState::kApplied;
+  pending.debit_transfer_id = debit.transfer_id;
+  pending.applied_minor = debit.amount_minor;
+  pending.remaining_credit_minor = debit.balance_after_minor;
+  pending.update_time = absl::Now();
+  pending.attempts = 0;
+  return pending;
+}
+
+void WarnMarkFailed(const std::string& invoice_id, const absl::Status& status) {
+  log::Warning("application_mark_failed",
+               {{"invoice_id", invoice_id}, {"status", errors::Describe(status)}});
+}
+
 }  // namespace
 
 std::string DebitRequestId(const std::string& invoice_id) { return "billing:apply:" + invoice_id; }
@@ -61,24 +78,25 @@ void BillingService::StartApplyCredit(ApplyPorts ports, ApplyCreditCommand comma
       return std::move(done)(std::move(recorded));  // A replay.
     }
     recorded->traceparent = command.traceparent;
-    FinishApplyAsync(ports, *recorded, std::move(done));
+    FinishApplyAsync(ports, *recorded, options_.answer_before_mark, std::move(done));
   });
 }
 
 absl::StatusOr<CreditApplication> BillingService::FinishApply(const CreditApplication& pending) {
   std::optional<absl::StatusOr<CreditApplication>> answer;
-  FinishApplyAsync(SyncPorts(), pending,
+  FinishApplyAsync(SyncPorts(), pending, false,
                    [&answer](absl::StatusOr<CreditApplication> a) { answer = std::move(a); });
   if (!answer) return absl::InternalError("the blocking ports left an application unanswered");
   return *std::move(answer);
 }
 
 void BillingService::FinishApplyAsync(ApplyPorts ports, const CreditApplication& pending,
-                                      ApplyDone done) {
+                                      bool answer_first, ApplyDone done) {
   ports.debit.DebitUpTo(
       pending.account_id, pending.amount_due, DebitRequestId(pending.invoice_id),
       pending.invoice_id, pending.traceparent,
-      [this, ports, pending, done = std::move(done)](absl::StatusOr<DebitResult> debit) mutable {
+      [this, ports, pending, answer_first,
+       done = std::move(done)](absl::StatusOr<DebitResult> debit) mutable {
         if (!debit.ok()) {
           if (errors::IsRecordedDecision(debit.status())) {
             // Nothing was taken, and the refusal is this invoice's answer:
@@ -108,19 +126,40 @@ void BillingService::FinishApplyAsync(ApplyPorts ports, const CreditApplication&
                             "the credit could not be confirmed yet; retry with the same invoice_id",
                             {{"invoice_id", pending.invoice_id}}));
         }
-        ports.store.MarkApplied(
-            pending.invoice_id, *debit,
-            [invoice_id = pending.invoice_id,
-             done = std::move(done)](absl::StatusOr<CreditApplication> applied) mutable {
-              if (!applied.ok()) {
-                // The debit is durable and idempotent: a retry records it.
-                return std::move(done)(errors::Error(
-                    absl::StatusCode::kUnavailable, errors::reason::kDependencyUnavailable,
-                    "the application is being recorded; retry with the same invoice_id",
-                    {{"invoice_id", invoice_id}}));
-              }
-              std::move(done)(std::move(applied));
-            });
+        RecordDebitAsync(ports, pending, *debit, answer_first, std::move(done));
+      });
+}
+
+void BillingService::RecordDebitAsync(ApplyPorts ports, const CreditApplication& pending,
+                                      const DebitResult& debit, bool answer_first, ApplyDone done) {
+  if (answer_first) {
+    // Answered once the mark is ordered before anything this service does
+    // next (a retry's read, another insert): they see it, unless it fails,
+    // which leaves the application PENDING for the recovery worker to mark
+    // with the same debit.
+    ports.store.MarkAppliedOrdered(
+        pending.invoice_id, debit,
+        [done = std::move(done), answer = Applied(pending, debit)]() mutable {
+          std::move(done)(std::move(answer));
+        },
+        [invoice_id = pending.invoice_id](absl::StatusOr<CreditApplication> applied) {
+          if (!applied.ok()) WarnMarkFailed(invoice_id, applied.status());
+        });
+    return;
+  }
+  ports.store.MarkApplied(
+      pending.invoice_id, debit,
+      [invoice_id = pending.invoice_id,
+       done = std::move(done)](absl::StatusOr<CreditApplication> applied) mutable {
+        if (!applied.ok()) {
+          // The debit is durable and idempotent: a retry records it.
+          WarnMarkFailed(invoice_id, applied.status());
+          return std::move(done)(
+              errors::Error(absl::StatusCode::kUnavailable, errors::reason::kDependencyUnavailable,
+                            "the application is being recorded; retry with the same invoice_id",
+                            {{"invoice_id", invoice_id}}));
+        }
+        std::move(done)(std::move(applied));
       });
 }
 

@@ -34,8 +34,18 @@ std::string ReversalRequestId(const std::string& invoice_id);
 
 class BillingService {
  public:
+  struct Options {
+    // StartApplyCredit answers once the debit is durable in account-credit
+    // and the mark of the application is sent (ordered before whatever the
+    // store runs next), not once the mark is committed. A mark that fails
+    // leaves the application PENDING for the recovery worker, which gets
+    // the same debit again (its request id is the invoice's) and marks it.
+    bool answer_before_mark = false;
+  };
   BillingService(ApplicationStore& store, DebitGateway& debit)
-      : store_(store), debit_(debit), sync_store_(store), sync_debit_(debit) {}
+      : BillingService(store, debit, Options{}) {}
+  BillingService(ApplicationStore& store, DebitGateway& debit, Options options)
+      : store_(store), debit_(debit), sync_store_(store), sync_debit_(debit), options_(options) {}
 
   // The saga through the blocking ports: returns its answer.
   absl::StatusOr<CreditApplication> ApplyCredit(const ApplyCreditCommand& command);
@@ -61,7 +71,13 @@ class BillingService {
   // Debit, then record it or drop the refused application: the saga's
   // second half, shared by a call and the recovery worker.
   absl::StatusOr<CreditApplication> FinishApply(const CreditApplication& pending);
-  void FinishApplyAsync(ApplyPorts ports, const CreditApplication& pending, ApplyDone done);
+  // `answer_first`: Options::answer_before_mark (a call's saga only; the
+  // recovery worker counts only what it settled).
+  void FinishApplyAsync(ApplyPorts ports, const CreditApplication& pending, bool answer_first,
+                        ApplyDone done);
+  // Marks the application APPLIED with `debit`, and answers.
+  void RecordDebitAsync(ApplyPorts ports, const CreditApplication& pending,
+                        const DebitResult& debit, bool answer_first, ApplyDone done);
   ApplyPorts SyncPorts() { return {sync_store_, sync_debit_}; }
   absl::StatusOr<CreditApplication> FinishReversal(const CreditApplication& pending);
 
@@ -69,6 +85,7 @@ class BillingService {
   DebitGateway& debit_;
   SyncApplicationStore sync_store_;
   SyncDebit sync_debit_;
+  const Options options_;
   std::atomic<int64_t> unknown_outcomes_{0};
 };
 

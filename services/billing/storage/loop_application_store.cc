@@ -24,6 +24,54 @@ absl::Status InvoiceNotFound(const std::string& invoice_id) {
                        "no credit application for this invoice", {{"invoice_id", invoice_id}});
 }
 
+// The insert statement for a batch: bl_insert for one, else bl_insert_many.
+pg::PipelineQuery InsertQuery(const std::vector<CreditApplication>& batch) {
+  std::vector<std::string> ids, accounts, currencies, amounts;
+  for (const CreditApplication& a : batch) {
+    ids.push_back(a.invoice_id);
+    accounts.push_back(a.account_id);
+    currencies.push_back(a.amount_due.currency_code);
+    amounts.push_back(std::to_string(a.amount_due.amount_minor));
+  }
+  if (batch.size() == 1) {
+    return {sql::kInsert.name, {ids[0], accounts[0], currencies[0], amounts[0]}};
+  }
+  return {sql::kInsertMany.name,
+          {pg::TextArray(ids), pg::TextArray(accounts), pg::TextArray(currencies),
+           pg::TextArray(amounts)}};
+}
+
+template <typename AppliedT>
+pg::PipelineQuery MarkQuery(const std::vector<AppliedT>& batch) {
+  std::vector<std::string> ids, transfers, applied, remaining;
+  for (const AppliedT& a : batch) {
+    ids.push_back(a.invoice_id);
+    transfers.push_back(a.debit.transfer_id);
+    applied.push_back(std::to_string(a.debit.amount_minor));
+    remaining.push_back(std::to_string(a.debit.balance_after_minor));
+  }
+  if (batch.size() == 1) {
+    return {sql::kMarkApplied.name, {ids[0], transfers[0], applied[0], remaining[0]}};
+  }
+  return {sql::kMarkAppliedMany.name,
+          {pg::TextArray(ids), pg::TextArray(transfers), pg::TextArray(applied),
+           pg::TextArray(remaining)}};
+}
+
+template <typename T>
+std::vector<std::string> InvoiceIds(const std::vector<T>& batch) {
+  std::vector<std::string> ids;
+  for (const T& item : batch) ids.push_back(item.invoice_id);
+  return ids;
+}
+
+// An inserted batch's item with no row: dropped by a concurrent refusal
+// between the insert and the read.
+absl::Status DroppedMeanwhile(const std::string&) {
+  return errors::Error(absl::StatusCode::kAborted, errors::reason::kConflict,
+                       "concurrent request for this invoice; retry");
+}
+
 }  // namespace
 
 std::vector<pg::Statement> LoopApplicationStore::Statements() {
@@ -34,27 +82,34 @@ std::vector<pg::Statement> LoopApplicationStore::Statements() {
 LoopApplicationStore::LoopApplicationStore(engine::Loop& loop, pg::LoopClient& client,
                                            Options options)
     : client_(client),
-      starts_(loop, engine::CopyableRun<CreditApplication, Result>([this](auto batch, auto done) {
-                StartBatch(std::move(batch), done);
-              }),
+      writes_(loop,
+              [this](auto starts, auto marks, auto started, auto marked) {
+                WriteFlight(std::move(starts), std::move(marks), std::move(started),
+                            std::move(marked));
+              },
               {.max_batch = options.max_batch,
-               .max_in_flight = 1,
-               .on_batch = Observer(options, "bl_insert")}),
-      applied_(loop, engine::CopyableRun<Applied, Result>([this](auto batch, auto done) {
-                 MarkAppliedBatch(std::move(batch), done);
-               }),
-               {.max_batch = options.max_batch,
-                .max_in_flight = 1,
-                .on_batch = Observer(options, "bl_mark_applied")}) {}
+               .on_batch = Observer(options, "bl_write"),
+               .on_first = Observer(options, "bl_insert"),
+               .on_second = Observer(options, "bl_mark_applied")}) {}
 
 void LoopApplicationStore::Start(const CreditApplication& pending,
                                  Callback<absl::StatusOr<CreditApplication>> done) {
-  starts_.Push(pending, std::move(done));
+  writes_.PushFirst(pending, std::move(done));
 }
 
 void LoopApplicationStore::MarkApplied(const std::string& invoice_id, const DebitResult& debit,
                                        Callback<absl::StatusOr<CreditApplication>> done) {
-  applied_.Push({invoice_id, debit}, std::move(done));
+  MarkAppliedOrdered(invoice_id, debit, nullptr, std::move(done));
+}
+
+void LoopApplicationStore::MarkAppliedOrdered(const std::string& invoice_id,
+                                              const DebitResult& debit,
+                                              absl::AnyInvocable<void() &&> ordered,
+                                              Callback<absl::StatusOr<CreditApplication>> done) {
+  auto shared = ordered == nullptr
+                    ? nullptr
+                    : std::make_shared<absl::AnyInvocable<void() &&>>(std::move(ordered));
+  writes_.PushSecond({invoice_id, debit, std::move(shared)}, std::move(done));
 }
 
 void LoopApplicationStore::DropPending(const std::string& invoice_id, Callback<absl::Status> done) {
@@ -64,49 +119,70 @@ void LoopApplicationStore::DropPending(const std::string& invoice_id, Callback<a
   });
 }
 
-void LoopApplicationStore::StartBatch(std::vector<CreditApplication> batch, Answers done) {
-  std::vector<std::string> ids, accounts, currencies, amounts;
-  for (const CreditApplication& a : batch) {
-    ids.push_back(a.invoice_id);
-    accounts.push_back(a.account_id);
-    currencies.push_back(a.amount_due.currency_code);
-    amounts.push_back(std::to_string(a.amount_due.amount_minor));
+void LoopApplicationStore::WriteFlight(std::vector<CreditApplication> starts,
+                                       std::vector<Applied> marks, Answers started,
+                                       Answers marked) {
+  std::vector<std::shared_ptr<absl::AnyInvocable<void() &&>>> ordered;
+  for (Applied& a : marks) {
+    if (a.ordered) ordered.push_back(std::move(a.ordered));
   }
+  SendFlight(std::move(starts), std::move(marks), std::move(started), std::move(marked));
+  // Sent: whatever the connection carries from now on runs after them.
+  for (auto& o : ordered) std::move (*o)();
+}
+
+void LoopApplicationStore::SendFlight(std::vector<CreditApplication> starts,
+                                      std::vector<Applied> marks, Answers started, Answers marked) {
+  if (!starts.empty() && !marks.empty()) {
+    return WriteJointly(std::move(starts), std::move(marks), std::move(started), std::move(marked));
+  }
+  if (starts.empty()) {
+    started({});
+  } else {
+    StartBatch(std::move(starts), std::move(started));
+  }
+  if (marks.empty()) {
+    marked({});
+  } else {
+    MarkAppliedBatch(std::move(marks), std::move(marked));
+  }
+}
+
+void LoopApplicationStore::WriteJointly(std::vector<CreditApplication> starts,
+                                        std::vector<Applied> marks, Answers started,
+                                        Answers marked) {
+  const std::vector<pg::PipelineQuery> flight = {InsertQuery(starts), MarkQuery(marks)};
+  client_.Send(flight, [this, starts = std::move(starts), marks = std::move(marks), started,
+                        marked](Results results) mutable {
+    if (!results.ok() && results.status().code() == absl::StatusCode::kAborted) {
+      // A deadlock rolled back both: each again alone.
+      StartBatch(std::move(starts), started);
+      MarkAppliedBatch(std::move(marks), marked);
+      return;
+    }
+    if (results.ok() && results->size() != 2) {
+      results = absl::InternalError("bl_insert and bl_mark_applied lost a result");
+    }
+    if (!results.ok()) {
+      started(std::vector<Result>(starts.size(), results.status()));
+      marked(std::vector<Result>(marks.size(), results.status()));
+      return;
+    }
+    RowsOrGet((*results)[0], InvoiceIds(starts), DroppedMeanwhile, started);
+    RowsOrGet((*results)[1], InvoiceIds(marks), InvoiceNotFound, marked);
+  });
+}
+
+void LoopApplicationStore::StartBatch(std::vector<CreditApplication> batch, Answers done) {
   // Each statement commits on its own (the insert is the one write).
-  pg::PipelineQuery insert =
-      batch.size() == 1
-          ? pg::PipelineQuery{sql::kInsert.name, {ids[0], accounts[0], currencies[0], amounts[0]}}
-          : pg::PipelineQuery{sql::kInsertMany.name,
-                              {pg::TextArray(ids), pg::TextArray(accounts),
-                               pg::TextArray(currencies), pg::TextArray(amounts)}};
-  client_.Send({std::move(insert)}, [this, ids, done](Results results) {
+  client_.Send({InsertQuery(batch)}, [this, ids = InvoiceIds(batch), done](Results results) {
     if (!results.ok()) return done(std::vector<Result>(ids.size(), results.status()));
-    RowsOrGet(
-        results->front(), ids,
-        [](const std::string&) {
-          // Dropped by a concurrent refusal between our two statements.
-          return errors::Error(absl::StatusCode::kAborted, errors::reason::kConflict,
-                               "concurrent request for this invoice; retry");
-        },
-        done);
+    RowsOrGet(results->front(), ids, DroppedMeanwhile, done);
   });
 }
 
 void LoopApplicationStore::MarkAppliedBatch(std::vector<Applied> batch, Answers done) {
-  std::vector<std::string> ids, transfers, applied, remaining;
-  for (const Applied& a : batch) {
-    ids.push_back(a.invoice_id);
-    transfers.push_back(a.debit.transfer_id);
-    applied.push_back(std::to_string(a.debit.amount_minor));
-    remaining.push_back(std::to_string(a.debit.balance_after_minor));
-  }
-  pg::PipelineQuery mark =
-      batch.size() == 1 ? pg::PipelineQuery{sql::kMarkApplied.name,
-                                            {ids[0], transfers[0], applied[0], remaining[0]}}
-                        : pg::PipelineQuery{sql::kMarkAppliedMany.name,
-                                            {pg::TextArray(ids), pg::TextArray(transfers),
-                                             pg::TextArray(applied), pg::TextArray(remaining)}};
-  client_.Send({std::move(mark)}, [this, ids, done](Results results) {
+  client_.Send({MarkQuery(batch)}, [this, ids = InvoiceIds(batch), done](Results results) {
     if (!results.ok()) return done(std::vector<Result>(ids.size(), results.status()));
     RowsOrGet(results->front(), ids, InvoiceNotFound, done);
   });

@@ -54,19 +54,21 @@ LoopRedemptionStore::LoopRedemptionStore(engine::Loop& loop, pg::LoopClient& cli
                {.max_batch = options.max_batch,
                 .max_in_flight = 1,
                 .on_batch = Observer(options, "cv_lookup")}),
-      on_reserve_batch_(Observer(options, "cv_reserve")),
-      on_complete_batch_(Observer(options, "cv_complete")),
-      writes_(loop, engine::CopyableRun<Write, Written>([this](auto batch, auto done) {
-                WriteBatch(std::move(batch), done);
-              }),
+      writes_(loop,
+              [this](auto reserves, auto completions, auto reserved, auto completed) {
+                WriteFlight(std::move(reserves), std::move(completions), std::move(reserved),
+                            std::move(completed));
+              },
               {.max_batch = options.max_batch,
-               .max_in_flight = 1,
-               .on_batch = Observer(options, "cv_write")}),
-      completions_(
-          loop,
-          engine::CopyableRun<Completion, absl::StatusOr<Redemption>>(
-              [this](auto batch, auto done) { CompleteBatch(std::move(batch), done); }),
-          {.max_batch = options.max_batch, .max_in_flight = 1, .on_batch = on_complete_batch_}),
+               .on_batch = Observer(options, "cv_write"),
+               .on_first = Observer(options, "cv_reserve"),
+               .on_second = Observer(options, "cv_complete")}),
+      completions_(loop,
+                   engine::CopyableRun<Completion, absl::StatusOr<Redemption>>(
+                       [this](auto batch, auto done) { CompleteBatch(std::move(batch), done); }),
+                   {.max_batch = options.max_batch,
+                    .max_in_flight = 1,
+                    .on_batch = Observer(options, "cv_complete")}),
       statuses_(loop,
                 engine::CopyableRun<std::string, absl::StatusOr<Code>>(
                     [this](auto batch, auto done) { StatusBatch(std::move(batch), done); }),

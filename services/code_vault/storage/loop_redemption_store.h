@@ -10,9 +10,9 @@
 
 #include <functional>
 #include <memory>
-#include <variant>
 #include <vector>
 
+#include "engine/joint_stage.h"
 #include "engine/loop.h"
 #include "engine/stage.h"
 #include "pg/loop_client.h"
@@ -66,13 +66,12 @@ class LoopRedemptionStore : public AsyncRedemptionStore, public AsyncCodeReads {
     // CompleteOrdered's `ordered`, run once the completion is sent.
     std::shared_ptr<absl::AnyInvocable<void() &&>> ordered;
   };
-  // What the write stage carries, and what it answers each with.
-  using Write = std::variant<ReserveRequest, Completion>;
-  using Written = std::variant<absl::StatusOr<Reservation>, absl::StatusOr<Redemption>>;
   template <typename T>
   using Answers = std::function<void(std::vector<absl::StatusOr<T>>)>;
 
-  void WriteBatch(std::vector<Write> batch, std::function<void(std::vector<Written>)> done);
+  // One flight of the write stage: what gathered of both kinds.
+  void WriteFlight(std::vector<ReserveRequest> reserves, std::vector<Completion> completions,
+                   Answers<Reservation> reserved, Answers<Redemption> completed);
   void WriteJointly(std::vector<ReserveRequest> reserves, std::vector<Completion> completions,
                     Answers<Reservation> reserved, Answers<Redemption> completed);
   void CompletedFromRows(std::vector<Completion> batch, const pg::PipelineRows& rows,
@@ -90,10 +89,10 @@ class LoopRedemptionStore : public AsyncRedemptionStore, public AsyncCodeReads {
   pg::LoopClient& completion_client_;
   pg::LoopClient& status_client_;
   engine::Stage<ReserveRequest, absl::StatusOr<CodeLookup>> lookups_;
-  const std::function<void(size_t)> on_reserve_batch_;
-  const std::function<void(size_t)> on_complete_batch_;
   // Reservations, and completions unless they have a connection of their own.
-  engine::Stage<Write, Written> writes_;
+  engine::JointStage<ReserveRequest, absl::StatusOr<Reservation>, Completion,
+                     absl::StatusOr<Redemption>>
+      writes_;
   // Completions on completion_client, when there is one.
   engine::Stage<Completion, absl::StatusOr<Redemption>> completions_;
   engine::Stage<std::string, absl::StatusOr<Code>> statuses_;

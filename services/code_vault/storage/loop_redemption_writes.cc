@@ -70,9 +70,7 @@ pg::PipelineQuery CompleteQuery(const std::vector<CompletionT>& batch) {
 
 void LoopRedemptionStore::Reserve(const ReserveRequest& request,
                                   Callback<absl::StatusOr<Reservation>> done) {
-  writes_.Push(request, [done = std::move(done)](Written written) mutable {
-    std::move(done)(std::get<absl::StatusOr<Reservation>>(std::move(written)));
-  });
+  writes_.PushFirst(request, std::move(done));
 }
 
 void LoopRedemptionStore::Complete(const Redemption& pending, const CreditResult& credit,
@@ -92,41 +90,13 @@ void LoopRedemptionStore::CompleteOrdered(const Redemption& pending, const Credi
   auto shared = ordered == nullptr
                     ? nullptr
                     : std::make_shared<absl::AnyInvocable<void() &&>>(std::move(ordered));
-  writes_.Push(Completion{pending, credit, std::move(shared)},
-               [done = std::move(done)](Written written) mutable {
-                 std::move(done)(std::get<absl::StatusOr<Redemption>>(std::move(written)));
-               });
+  writes_.PushSecond(Completion{pending, credit, std::move(shared)}, std::move(done));
 }
 
-void LoopRedemptionStore::WriteBatch(std::vector<Write> batch,
-                                     std::function<void(std::vector<Written>)> done) {
-  std::vector<size_t> reserve_at, complete_at;
-  std::vector<ReserveRequest> reserves;
-  std::vector<Completion> completions;
-  for (size_t i = 0; i < batch.size(); ++i) {
-    if (auto* r = std::get_if<ReserveRequest>(&batch[i])) {
-      reserve_at.push_back(i);
-      reserves.push_back(std::move(*r));
-    } else {
-      complete_at.push_back(i);
-      completions.push_back(std::get<Completion>(std::move(batch[i])));
-    }
-  }
-  auto out = std::make_shared<std::vector<Written>>(batch.size());
-  auto parts_left = std::make_shared<int>(2);
-  auto part_done = [out, parts_left, done] {
-    if (--*parts_left == 0) done(std::move(*out));
-  };
-  Answers<Reservation> reserved = [out, reserve_at, part_done](auto answers) {
-    for (size_t k = 0; k < answers.size(); ++k) (*out)[reserve_at[k]] = std::move(answers[k]);
-    part_done();
-  };
-  Answers<Redemption> completed = [out, complete_at, part_done](auto answers) {
-    for (size_t k = 0; k < answers.size(); ++k) (*out)[complete_at[k]] = std::move(answers[k]);
-    part_done();
-  };
-  if (!reserves.empty() && on_reserve_batch_) on_reserve_batch_(reserves.size());
-  if (!completions.empty() && on_complete_batch_) on_complete_batch_(completions.size());
+void LoopRedemptionStore::WriteFlight(std::vector<ReserveRequest> reserves,
+                                      std::vector<Completion> completions,
+                                      Answers<Reservation> reserved,
+                                      Answers<Redemption> completed) {
   std::vector<std::shared_ptr<absl::AnyInvocable<void() &&>>> ordered;
   for (Completion& c : completions) {
     if (c.ordered) ordered.push_back(std::move(c.ordered));

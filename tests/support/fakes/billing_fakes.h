@@ -15,12 +15,14 @@ namespace giftcard::billing::fakes {
 class FakeStore : public ApplicationStore {
  public:
   std::map<std::string, CreditApplication> rows;
+  absl::Status fail_marks = absl::OkStatus();  // What MarkApplied fails with, if not OK.
   absl::StatusOr<CreditApplication> Start(const CreditApplication& p) override {
     if (!rows.count(p.invoice_id)) rows[p.invoice_id] = p;
     return rows[p.invoice_id];
   }
   absl::StatusOr<CreditApplication> MarkApplied(const std::string& id, const std::string& t,
                                                 int64_t applied, int64_t remaining) override {
+    if (!fail_marks.ok()) return fail_marks;
     auto& r = rows[id];
     if (r.state == ApplicationState::kPending) {
       r.state = ApplicationState::kApplied;

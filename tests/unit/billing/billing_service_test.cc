@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <optional>
 
 #include "errors/status.h"
 #include "support/fakes/billing_fakes.h"
@@ -88,6 +89,44 @@ TEST_F(BillingServiceTest, AnUnrecordedRefusalKeepsTheApplicationAndTheReversalP
   EXPECT_EQ(store_.rows["inv"].state, ApplicationState::kReversed);
   EXPECT_EQ(debit_.effects, 2);
   EXPECT_EQ(service_.unknown_outcome_count(), 3);
+}
+
+// With answer_before_mark, a call is answered with the application as its
+// mark writes it once the mark is ordered; a mark that fails leaves the
+// application PENDING, and the recovery worker marks it with the same
+// debit. Without it, the call waits for the mark and says it failed.
+TEST(BillingAnswerFirstTest, TheAnswerIsTheMarkAndALostMarkIsRecoveredWithTheSameDebit) {
+  for (const bool answer_first : {false, true}) {
+    FakeStore store;
+    FakeDebit debit;
+    debit.balance = 1000;
+    BillingService service(store, debit, {.answer_before_mark = answer_first});
+    SyncApplicationStore async_store(store);
+    SyncDebit async_debit(debit);
+    store.fail_marks = errors::DependencyUnavailable("postgres", "lock timeout");
+    std::optional<absl::StatusOr<CreditApplication>> answer;
+    service.StartApplyCredit({async_store, async_debit}, {"inv", "acct", {"EUR", 400}},
+                             [&answer](absl::StatusOr<CreditApplication> a) { answer = a; });
+    ASSERT_TRUE(answer.has_value());
+    if (answer_first) {
+      ASSERT_TRUE(answer->ok()) << answer->status();
+      EXPECT_EQ((*answer)->state, ApplicationState::kApplied);
+      EXPECT_EQ((*answer)->applied_minor, 400);
+      EXPECT_EQ((*answer)->remaining_credit_minor, 600);
+      EXPECT_FALSE((*answer)->debit_transfer_id.empty());
+    } else {
+      EXPECT_EQ(answer->status().code(), absl::StatusCode::kUnavailable);
+    }
+    EXPECT_EQ(store.rows["inv"].state, ApplicationState::kPending) << answer_first;
+    store.fail_marks = absl::OkStatus();
+    EXPECT_EQ(service.RecoverUnsettled(absl::ZeroDuration(), 10), 1);
+    EXPECT_EQ(store.rows["inv"].state, ApplicationState::kApplied);
+    if (answer_first && answer->ok()) {
+      EXPECT_EQ(store.rows["inv"].debit_transfer_id, (*answer)->debit_transfer_id);
+    }
+    EXPECT_EQ(debit.effects, 1);
+    EXPECT_EQ(debit.balance, 600);
+  }
 }
 
 TEST_F(BillingServiceTest, AReversalPutsTheCreditBackOnceEvenAcrossFailures) {

@@ -1,18 +1,22 @@
 // engine::Loop and engine::Stage: posts from other threads run on the loop
 // in order; a stage sends what one turn brings as one batch, gathers while a
 // batch is in flight and sends the gathered calls as the next batch, and
-// answers each call by its position.
+// answers each call by its position; a joint stage sends both its kinds in
+// one flight and answers each call of either kind in its own place.
 #include "engine/loop.h"
 
 #include <gtest/gtest.h>
-
 #include <pthread.h>
 
 #include <atomic>
+#include <functional>
+#include <memory>
 #include <string>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "engine/joint_stage.h"
 #include "engine/stage.h"
 
 namespace giftcard::engine {
@@ -138,6 +142,76 @@ TEST(StageTest, OneTurnIsOneBatchAndCallsGatherWhileABatchIsInFlight) {
   on_loop([&] { std::move(pending[1])(std::vector<int>{40, 50}); });
   EXPECT_EQ(answers, (std::vector<int>{10, 20, 30, 40, 50}));
   on_loop([&] { stage.reset(); });
+  loop.Stop();
+}
+
+// Runs `fn` on the loop, then one more turn, so RunSoon work has run.
+void OnLoop(Loop& loop, const std::function<void()>& fn) {
+  for (const std::function<void()>& step : {fn, std::function<void()>([] {})}) {
+    absl::Notification n;
+    loop.Post([&] {
+      step();
+      n.Notify();
+    });
+    n.WaitForNotification();
+  }
+}
+
+TEST(JointStageTest, AFlightCarriesBothKindsAndEachCallGetsItsOwnAnswer) {
+  using Joint = JointStage<int, int, std::string, std::string>;
+  Loop loop("test");
+  loop.Start();
+  struct Flight {
+    std::vector<int> numbers;
+    std::vector<std::string> words;
+    Joint::FirstAnswers numbers_done;
+    Joint::SecondAnswers words_done;
+  };
+  std::vector<Flight> flights;
+  std::vector<std::string> answers;  // In the order the calls are answered.
+  std::unique_ptr<Joint> stage;
+  OnLoop(loop, [&] {
+    stage = std::make_unique<Joint>(
+        loop,
+        [&](std::vector<int> numbers, std::vector<std::string> words, Joint::FirstAnswers n,
+            Joint::SecondAnswers w) {
+          flights.push_back({std::move(numbers), std::move(words), std::move(n), std::move(w)});
+        },
+        Joint::Options{.max_batch = 100});
+  });
+  auto number = [&](int i) {
+    stage->PushFirst(i, [&answers, i](int r) { answers.push_back(absl::StrCat(i, ">", r)); });
+  };
+  auto word = [&](std::string w) {
+    stage->PushSecond(w, [&answers, w](std::string r) { answers.push_back(w + ">" + r); });
+  };
+  OnLoop(loop, [&] { number(1); });
+  ASSERT_EQ(flights.size(), 1u);
+  EXPECT_TRUE(flights[0].words.empty());
+  // While it is in flight, calls of both kinds gather, interleaved.
+  OnLoop(loop, [&] {
+    word("a");
+    number(2);
+    word("b");
+    number(3);
+  });
+  ASSERT_EQ(flights.size(), 1u);
+  OnLoop(loop, [&] {
+    flights[0].numbers_done({10});
+    flights[0].words_done({});
+  });
+  EXPECT_EQ(answers, (std::vector<std::string>{"1>10"}));
+  // The gathered calls go as one flight, split by kind in arrival order.
+  ASSERT_EQ(flights.size(), 2u);
+  EXPECT_EQ(flights[1].numbers, (std::vector<int>{2, 3}));
+  EXPECT_EQ(flights[1].words, (std::vector<std::string>{"a", "b"}));
+  // The words' answers alone do not finish the flight; with the numbers'
+  // each call gets its own, in the order the calls came.
+  OnLoop(loop, [&] { flights[1].words_done({"A", "B"}); });
+  EXPECT_EQ(answers.size(), 1u);
+  OnLoop(loop, [&] { flights[1].numbers_done({20, 30}); });
+  EXPECT_EQ(answers, (std::vector<std::string>{"1>10", "a>A", "2>20", "b>B", "3>30"}));
+  OnLoop(loop, [&] { stage.reset(); });
   loop.Stop();
 }
 
