@@ -16,7 +16,7 @@ class NoStore : public ApplicationStore {
  public:
   absl::StatusOr<CreditApplication> Start(const CreditApplication&) override { return Down(); }
   absl::StatusOr<CreditApplication> MarkApplied(const std::string&, const std::string&, int64_t,
-                                                int64_t) override {
+                                                int64_t, absl::Time) override {
     return Down();
   }
   absl::Status DropPending(const std::string&) override { return Down(); }

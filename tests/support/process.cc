@@ -112,6 +112,15 @@ std::optional<int> Process::WaitExit(absl::Duration timeout) {
 
 std::string Process::Log() const { return ReadFile(log_path_); }
 
+bool Process::WaitForLog(const std::string& text, absl::Duration timeout) const {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    if (Log().find(text) != std::string::npos) return true;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  return Log().find(text) != std::string::npos;
+}
+
 std::string Process::SettledLog() const {
   // A service writes a buffered line within 20 ms (libs/log): a log that has
   // not grown for 200 ms holds every line of the calls answered before.

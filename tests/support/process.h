@@ -39,6 +39,8 @@ class Process {
   // The log once the lines the process still buffers are written: what a
   // check for something absent from it (a PIN) must read.
   std::string SettledLog() const;
+  // Polls the log until it holds `text` or `timeout` passes; whether it does.
+  bool WaitForLog(const std::string& text, absl::Duration timeout = absl::Seconds(10)) const;
 
  private:
   pid_t pid_ = -1;

@@ -53,12 +53,7 @@ TEST(VaultRecoveryTest, AccountCreditKilledMidCreditTheWorkerCompletesWithOneCre
     grpc::Status s = suite.Redeem(codes[0].code(), account, "crash", &r);
     return s;
   });
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (absl::Now() < deadline &&
-         suite.account_credit->Log().find("test_hook_delay") == std::string::npos) {
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  ASSERT_THAT(suite.account_credit->Log(), HasSubstr("test_hook_delay"));
+  ASSERT_TRUE(suite.account_credit->WaitForLog("test_hook_delay"));
   // The code is reserved; the credit has not happened.
   EXPECT_THAT(QueryColumn(suite.code_vault_dsn, "SELECT state FROM redemptions"),
               AllEqual("PENDING"));
@@ -123,12 +118,7 @@ TEST(VaultRecoveryTest, AnAnswerBeforeTheCompletionSurvivesLosingTheCompletion) 
     grpc::Status s = suite.RedeemAnswer(codes[0].code(), account, "early", &r);
     return std::make_pair(s, r);
   });
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (absl::Now() < deadline &&
-         suite.account_credit->Log().find("test_hook_delay") == std::string::npos) {
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  ASSERT_THAT(suite.account_credit->Log(), HasSubstr("test_hook_delay"));
+  ASSERT_TRUE(suite.account_credit->WaitForLog("test_hook_delay"));
   auto lock = std::async(std::launch::async, [&] {
     return ExecSql(suite.code_vault_dsn,
                    "BEGIN; LOCK TABLE redemptions IN EXCLUSIVE MODE; SELECT pg_sleep(5); COMMIT;");
@@ -189,12 +179,7 @@ TEST(VaultRecoveryTest, WhatFollowsAnEarlyAnswerSeesItsCompletion) {
   RowLock other_code(suite.code_vault_dsn, absl::StrCat("SELECT 1 FROM codes WHERE serial = '",
                                                         codes[1].serial(), "' FOR UPDATE"));
   auto first = redeem(0, a, "first");
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (absl::Now() < deadline &&
-         suite.account_credit->Log().find("test_hook_delay") == std::string::npos) {
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  ASSERT_THAT(suite.account_credit->Log(), HasSubstr("test_hook_delay"));
+  ASSERT_TRUE(suite.account_credit->WaitForLog("test_hook_delay"));
   // A is reserved, its credit under way. Its completion, once sent, waits
   // on its row.
   RowLock pending_row(

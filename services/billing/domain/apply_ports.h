@@ -29,15 +29,16 @@ class AsyncApplicationStore {
                      Callback<absl::StatusOr<CreditApplication>> done) = 0;
   // ApplicationStore::MarkApplied.
   virtual void MarkApplied(const std::string& invoice_id, const DebitResult& debit,
+                           absl::Time update_time,
                            Callback<absl::StatusOr<CreditApplication>> done) = 0;
   // MarkApplied, and `ordered` as soon as every statement this store runs
   // after it is bound to see the mark (or its failure): for a store whose
   // statements go out in order on one connection, once it is sent; here,
   // when it is done. `done` still tells the mark's outcome.
   virtual void MarkAppliedOrdered(const std::string& invoice_id, const DebitResult& debit,
-                                  absl::AnyInvocable<void() &&> ordered,
+                                  absl::Time update_time, absl::AnyInvocable<void() &&> ordered,
                                   Callback<absl::StatusOr<CreditApplication>> done) {
-    MarkApplied(invoice_id, debit,
+    MarkApplied(invoice_id, debit, update_time,
                 [ordered = std::move(ordered),
                  done = std::move(done)](absl::StatusOr<CreditApplication> applied) mutable {
                   std::move(ordered)();
@@ -73,10 +74,10 @@ class SyncApplicationStore : public AsyncApplicationStore {
              Callback<absl::StatusOr<CreditApplication>> done) override {
     std::move(done)(store_.Start(pending));
   }
-  void MarkApplied(const std::string& invoice_id, const DebitResult& debit,
+  void MarkApplied(const std::string& invoice_id, const DebitResult& debit, absl::Time update_time,
                    Callback<absl::StatusOr<CreditApplication>> done) override {
     std::move(done)(store_.MarkApplied(invoice_id, debit.transfer_id, debit.amount_minor,
-                                       debit.balance_after_minor));
+                                       debit.balance_after_minor, update_time));
   }
   void DropPending(const std::string& invoice_id, Callback<absl::Status> done) override {
     std::move(done)(store_.DropPending(invoice_id));

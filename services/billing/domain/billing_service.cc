@@ -22,12 +22,13 @@ absl::Status ValidateInvoiceId(const std::string& invoice_id) {
 
 // A PENDING application as its mark writes it, for an answer that does not
 // wait for that write.
-CreditApplication Applied(CreditApplication pending, const DebitResult& debit) {
+CreditApplication Applied(CreditApplication pending, const DebitResult& debit,
+                          absl::Time update_time) {
   pending.state = ApplicationState::kApplied;
   pending.debit_transfer_id = debit.transfer_id;
   pending.applied_minor = debit.amount_minor;
   pending.remaining_credit_minor = debit.balance_after_minor;
-  pending.update_time = absl::Now();
+  pending.update_time = update_time;
   pending.attempts = 0;
   return pending;
 }
@@ -132,14 +133,17 @@ void BillingService::FinishApplyAsync(ApplyPorts ports, const CreditApplication&
 
 void BillingService::RecordDebitAsync(ApplyPorts ports, const CreditApplication& pending,
                                       const DebitResult& debit, bool answer_first, ApplyDone done) {
+  // The mark's time is ours, in whole microseconds as Postgres keeps it, so
+  // an answer given before the mark commits is what a replay reads.
+  const absl::Time update_time = absl::FromUnixMicros(absl::ToUnixMicros(absl::Now()));
   if (answer_first) {
     // Answered once the mark is ordered before anything this service does
     // next (a retry's read, another insert): they see it, unless it fails,
     // which leaves the application PENDING for the recovery worker to mark
     // with the same debit.
     ports.store.MarkAppliedOrdered(
-        pending.invoice_id, debit,
-        [done = std::move(done), answer = Applied(pending, debit)]() mutable {
+        pending.invoice_id, debit, update_time,
+        [done = std::move(done), answer = Applied(pending, debit, update_time)]() mutable {
           std::move(done)(std::move(answer));
         },
         [invoice_id = pending.invoice_id](absl::StatusOr<CreditApplication> applied) {
@@ -148,7 +152,7 @@ void BillingService::RecordDebitAsync(ApplyPorts ports, const CreditApplication&
     return;
   }
   ports.store.MarkApplied(
-      pending.invoice_id, debit,
+      pending.invoice_id, debit, update_time,
       [invoice_id = pending.invoice_id,
        done = std::move(done)](absl::StatusOr<CreditApplication> applied) mutable {
         if (!applied.ok()) {

@@ -21,11 +21,13 @@ class ApplicationStore {
   // Records a PENDING application, or returns the one already recorded for
   // this invoice (whatever its state and parameters: the domain compares).
   virtual absl::StatusOr<CreditApplication> Start(const CreditApplication& pending) = 0;
-  // PENDING → APPLIED; returns the final record (already applied is fine).
+  // PENDING → APPLIED at `update_time`; returns the final record (already
+  // applied is fine).
   virtual absl::StatusOr<CreditApplication> MarkApplied(const std::string& invoice_id,
                                                         const std::string& transfer_id,
                                                         int64_t applied_minor,
-                                                        int64_t remaining_credit_minor) = 0;
+                                                        int64_t remaining_credit_minor,
+                                                        absl::Time update_time) = 0;
   // Forgets a PENDING application whose debit was definitely refused.
   virtual absl::Status DropPending(const std::string& invoice_id) = 0;
   // APPLIED → REVERSAL_PENDING (other states unchanged); returns the record.

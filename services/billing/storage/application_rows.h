@@ -6,6 +6,9 @@
 #ifndef GIFTCARD_SERVICES_BILLING_STORAGE_APPLICATION_ROWS_H_
 #define GIFTCARD_SERVICES_BILLING_STORAGE_APPLICATION_ROWS_H_
 
+#include <string>
+#include <vector>
+
 #include "absl/time/time.h"
 #include "pg/pool.h"
 #include "pg/text_row.h"
@@ -31,6 +34,22 @@ CreditApplication ApplicationFromRow(const Row& row) {
   a.reversal_transfer_id = pg::Text(r["reversal_transfer_id"]);
   a.update_time = absl::FromUnixMicros(pg::Int64(r["update_time_us"]));
   return a;
+}
+
+// The insert's parameters for a batch, an element of each per application
+// (bl_insert_many's arrays; bl_insert takes the first of each).
+struct InsertColumns {
+  std::vector<std::string> ids, accounts, currencies, amounts;
+};
+inline InsertColumns InsertColumnsOf(const std::vector<CreditApplication>& batch) {
+  InsertColumns c;
+  for (const CreditApplication& a : batch) {
+    c.ids.push_back(a.invoice_id);
+    c.accounts.push_back(a.account_id);
+    c.currencies.push_back(a.amount_due.currency_code);
+    c.amounts.push_back(std::to_string(a.amount_due.amount_minor));
+  }
+  return c;
 }
 
 }  // namespace giftcard::billing

@@ -26,36 +26,32 @@ absl::Status InvoiceNotFound(const std::string& invoice_id) {
 
 // The insert statement for a batch: bl_insert for one, else bl_insert_many.
 pg::PipelineQuery InsertQuery(const std::vector<CreditApplication>& batch) {
-  std::vector<std::string> ids, accounts, currencies, amounts;
-  for (const CreditApplication& a : batch) {
-    ids.push_back(a.invoice_id);
-    accounts.push_back(a.account_id);
-    currencies.push_back(a.amount_due.currency_code);
-    amounts.push_back(std::to_string(a.amount_due.amount_minor));
-  }
+  const InsertColumns c = InsertColumnsOf(batch);
   if (batch.size() == 1) {
-    return {sql::kInsert.name, {ids[0], accounts[0], currencies[0], amounts[0]}};
+    return {sql::kInsert.name, {c.ids[0], c.accounts[0], c.currencies[0], c.amounts[0]}};
   }
   return {sql::kInsertMany.name,
-          {pg::TextArray(ids), pg::TextArray(accounts), pg::TextArray(currencies),
-           pg::TextArray(amounts)}};
+          {pg::TextArray(c.ids), pg::TextArray(c.accounts), pg::TextArray(c.currencies),
+           pg::TextArray(c.amounts)}};
 }
 
 template <typename AppliedT>
 pg::PipelineQuery MarkQuery(const std::vector<AppliedT>& batch) {
-  std::vector<std::string> ids, transfers, applied, remaining;
+  std::vector<std::string> ids, transfers, applied, remaining, update_times;
   for (const AppliedT& a : batch) {
     ids.push_back(a.invoice_id);
     transfers.push_back(a.debit.transfer_id);
     applied.push_back(std::to_string(a.debit.amount_minor));
     remaining.push_back(std::to_string(a.debit.balance_after_minor));
+    update_times.push_back(std::to_string(absl::ToUnixMicros(a.update_time)));
   }
   if (batch.size() == 1) {
-    return {sql::kMarkApplied.name, {ids[0], transfers[0], applied[0], remaining[0]}};
+    return {sql::kMarkApplied.name,
+            {ids[0], transfers[0], applied[0], remaining[0], update_times[0]}};
   }
   return {sql::kMarkAppliedMany.name,
           {pg::TextArray(ids), pg::TextArray(transfers), pg::TextArray(applied),
-           pg::TextArray(remaining)}};
+           pg::TextArray(remaining), pg::TextArray(update_times)}};
 }
 
 template <typename T>
@@ -98,18 +94,19 @@ void LoopApplicationStore::Start(const CreditApplication& pending,
 }
 
 void LoopApplicationStore::MarkApplied(const std::string& invoice_id, const DebitResult& debit,
+                                       absl::Time update_time,
                                        Callback<absl::StatusOr<CreditApplication>> done) {
-  MarkAppliedOrdered(invoice_id, debit, nullptr, std::move(done));
+  MarkAppliedOrdered(invoice_id, debit, update_time, nullptr, std::move(done));
 }
 
 void LoopApplicationStore::MarkAppliedOrdered(const std::string& invoice_id,
-                                              const DebitResult& debit,
+                                              const DebitResult& debit, absl::Time update_time,
                                               absl::AnyInvocable<void() &&> ordered,
                                               Callback<absl::StatusOr<CreditApplication>> done) {
   auto shared = ordered == nullptr
                     ? nullptr
                     : std::make_shared<absl::AnyInvocable<void() &&>>(std::move(ordered));
-  writes_.PushSecond({invoice_id, debit, std::move(shared)}, std::move(done));
+  writes_.PushSecond({invoice_id, debit, update_time, std::move(shared)}, std::move(done));
 }
 
 void LoopApplicationStore::DropPending(const std::string& invoice_id, Callback<absl::Status> done) {

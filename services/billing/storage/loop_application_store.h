@@ -35,12 +35,12 @@ class LoopApplicationStore : public AsyncApplicationStore {
 
   void Start(const CreditApplication& pending,
              Callback<absl::StatusOr<CreditApplication>> done) override;
-  void MarkApplied(const std::string& invoice_id, const DebitResult& debit,
+  void MarkApplied(const std::string& invoice_id, const DebitResult& debit, absl::Time update_time,
                    Callback<absl::StatusOr<CreditApplication>> done) override;
   // Ordered once sent: the store's statements go out in order on one
   // connection.
   void MarkAppliedOrdered(const std::string& invoice_id, const DebitResult& debit,
-                          absl::AnyInvocable<void() &&> ordered,
+                          absl::Time update_time, absl::AnyInvocable<void() &&> ordered,
                           Callback<absl::StatusOr<CreditApplication>> done) override;
   void DropPending(const std::string& invoice_id, Callback<absl::Status> done) override;
 
@@ -48,6 +48,7 @@ class LoopApplicationStore : public AsyncApplicationStore {
   struct Applied {
     std::string invoice_id;
     DebitResult debit;
+    absl::Time update_time;
     // MarkAppliedOrdered's `ordered`, run once the mark is sent.
     std::shared_ptr<absl::AnyInvocable<void() &&>> ordered;
   };

@@ -81,20 +81,14 @@ std::vector<absl::StatusOr<CreditApplication>> PgApplicationStore::StartBatch(
   // Each statement commits on its own (the insert is the one write): new
   // invoices take one round trip.
   absl::Status s = pool_.Autocommit([&](pqxx::transaction_base& tx) -> absl::Status {
-    std::vector<std::string> ids, accounts, currencies, amounts;
-    for (const CreditApplication& a : batch) {
-      ids.push_back(a.invoice_id);
-      accounts.push_back(a.account_id);
-      currencies.push_back(a.amount_due.currency_code);
-      amounts.push_back(std::to_string(a.amount_due.amount_minor));
-    }
+    const InsertColumns c = InsertColumnsOf(batch);
     const pqxx::result rows =
-        batch.size() == 1
-            ? tx.exec_prepared(sql::kInsert.name, ids[0], accounts[0], currencies[0],
-                               batch[0].amount_due.amount_minor)
-            : tx.exec_prepared(sql::kInsertMany.name, pg::TextArray(ids), pg::TextArray(accounts),
-                               pg::TextArray(currencies), pg::TextArray(amounts));
-    out = RowsOrGet(tx, rows, ids, [](const std::string&) {
+        batch.size() == 1 ? tx.exec_prepared(sql::kInsert.name, c.ids[0], c.accounts[0],
+                                             c.currencies[0], batch[0].amount_due.amount_minor)
+                          : tx.exec_prepared(sql::kInsertMany.name, pg::TextArray(c.ids),
+                                             pg::TextArray(c.accounts), pg::TextArray(c.currencies),
+                                             pg::TextArray(c.amounts));
+    out = RowsOrGet(tx, rows, c.ids, [](const std::string&) {
       // Dropped by a concurrent refusal between our two statements.
       return errors::Error(absl::StatusCode::kAborted, errors::reason::kConflict,
                            "concurrent request for this invoice; retry");
@@ -109,20 +103,21 @@ std::vector<absl::StatusOr<CreditApplication>> PgApplicationStore::MarkAppliedBa
     const std::vector<Applied>& batch) {
   std::vector<absl::StatusOr<CreditApplication>> out;
   absl::Status s = pool_.Autocommit([&](pqxx::transaction_base& tx) -> absl::Status {
-    std::vector<std::string> ids, transfers, applied, remaining;
+    std::vector<std::string> ids, transfers, applied, remaining, update_times;
     for (const Applied& a : batch) {
       ids.push_back(a.invoice_id);
       transfers.push_back(a.transfer_id);
       applied.push_back(std::to_string(a.applied_minor));
       remaining.push_back(std::to_string(a.remaining_credit_minor));
+      update_times.push_back(std::to_string(a.update_time_us));
     }
     const pqxx::result rows =
         batch.size() == 1
             ? tx.exec_prepared(sql::kMarkApplied.name, ids[0], transfers[0], batch[0].applied_minor,
-                               batch[0].remaining_credit_minor)
+                               batch[0].remaining_credit_minor, batch[0].update_time_us)
             : tx.exec_prepared(sql::kMarkAppliedMany.name, pg::TextArray(ids),
                                pg::TextArray(transfers), pg::TextArray(applied),
-                               pg::TextArray(remaining));
+                               pg::TextArray(remaining), pg::TextArray(update_times));
     out = RowsOrGet(tx, rows, ids, [](const std::string& id) { return InvoiceNotFound(id); });
     return absl::OkStatus();
   });
@@ -150,8 +145,10 @@ absl::StatusOr<CreditApplication> PgApplicationStore::UpdateThenGet(
 absl::StatusOr<CreditApplication> PgApplicationStore::MarkApplied(const std::string& invoice_id,
                                                                   const std::string& transfer_id,
                                                                   int64_t applied_minor,
-                                                                  int64_t remaining_credit_minor) {
-  return applied_.Run({invoice_id, transfer_id, applied_minor, remaining_credit_minor});
+                                                                  int64_t remaining_credit_minor,
+                                                                  absl::Time update_time) {
+  return applied_.Run({invoice_id, transfer_id, applied_minor, remaining_credit_minor,
+                       absl::ToUnixMicros(update_time)});
 }
 
 absl::StatusOr<CreditApplication> PgApplicationStore::MarkReversalPending(

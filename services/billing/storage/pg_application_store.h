@@ -28,7 +28,8 @@ class PgApplicationStore : public ApplicationStore {
   absl::StatusOr<CreditApplication> MarkApplied(const std::string& invoice_id,
                                                 const std::string& transfer_id,
                                                 int64_t applied_minor,
-                                                int64_t remaining_credit_minor) override;
+                                                int64_t remaining_credit_minor,
+                                                absl::Time update_time) override;
   absl::Status DropPending(const std::string& invoice_id) override;
   absl::StatusOr<CreditApplication> MarkReversalPending(const std::string& invoice_id,
                                                         const std::string& reason) override;
@@ -46,6 +47,7 @@ class PgApplicationStore : public ApplicationStore {
   struct Applied {
     std::string invoice_id, transfer_id;
     int64_t applied_minor = 0, remaining_credit_minor = 0;
+    int64_t update_time_us = 0;  // Microseconds since the epoch.
   };
   std::vector<absl::StatusOr<CreditApplication>> StartBatch(
       const std::vector<CreditApplication>& batch);

@@ -88,15 +88,19 @@ TEST_F(BillingClaimsTest, ABatchOfStartsAndOfAppliedAnswersEachAsIfAlone) {
   EXPECT_THAT(testing::QueryColumn(dsn_, "SELECT count(*) FROM credit_applications"),
               ElementsAre("3"));
 
-  auto applied = store_.MarkAppliedBatch({{"inv-a", "tr-a", 100, 0},
-                                          {"inv-b", "tr-b", 150, 0},
-                                          {"inv-a", "tr-x", 1, 1},
-                                          {"inv-none", "tr-n", 1, 1}});
+  const int64_t marked_us = absl::ToUnixMicros(absl::Now());
+  auto applied = store_.MarkAppliedBatch({{"inv-a", "tr-a", 100, 0, marked_us},
+                                          {"inv-b", "tr-b", 150, 0, marked_us + 1},
+                                          {"inv-a", "tr-x", 1, 1, marked_us},
+                                          {"inv-none", "tr-n", 1, 1, marked_us}});
   ASSERT_EQ(applied.size(), 4u);
   ASSERT_TRUE(applied[0].ok() && applied[1].ok() && applied[2].ok());
   EXPECT_EQ(applied[0]->state, ApplicationState::kApplied);
   EXPECT_EQ(applied[0]->debit_transfer_id, "tr-a");
   EXPECT_EQ(applied[1]->applied_minor, 150);
+  // Each row takes the update time its caller chose, to the microsecond.
+  EXPECT_EQ(absl::ToUnixMicros(applied[0]->update_time), marked_us);
+  EXPECT_EQ(absl::ToUnixMicros(applied[1]->update_time), marked_us + 1);
   EXPECT_EQ(applied[2]->debit_transfer_id, "tr-a") << "applied already: the row as it is";
   EXPECT_EQ(errors::ReasonOf(applied[3].status()), "INVOICE_NOT_FOUND");
 }
@@ -129,7 +133,7 @@ TEST_F(BillingClaimsTest, RowsThatKeepFailingWaitTheirTurnAndANewStepStartsAfres
   EXPECT_EQ(order, (std::vector<std::string>{ids[0], ids[1], ids[2], ids[0]}));
   // Settled and then reversed: the reversal is a new step, its retries
   // start from the first attempt again.
-  ASSERT_TRUE(store_.MarkApplied(ids[0], "t-1", 1000, 0).ok());
+  ASSERT_TRUE(store_.MarkApplied(ids[0], "t-1", 1000, 0, absl::Now()).ok());
   ASSERT_TRUE(store_.MarkReversalPending(ids[0], "refund").ok());
   EXPECT_THAT(testing::QueryColumn(dsn_,
                                    "SELECT attempts FROM credit_applications WHERE "

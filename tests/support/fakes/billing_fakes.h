@@ -21,7 +21,8 @@ class FakeStore : public ApplicationStore {
     return rows[p.invoice_id];
   }
   absl::StatusOr<CreditApplication> MarkApplied(const std::string& id, const std::string& t,
-                                                int64_t applied, int64_t remaining) override {
+                                                int64_t applied, int64_t remaining,
+                                                absl::Time update_time) override {
     if (!fail_marks.ok()) return fail_marks;
     auto& r = rows[id];
     if (r.state == ApplicationState::kPending) {
@@ -29,6 +30,7 @@ class FakeStore : public ApplicationStore {
       r.debit_transfer_id = t;
       r.applied_minor = applied;
       r.remaining_credit_minor = remaining;
+      r.update_time = update_time;
     }
     return r;
   }

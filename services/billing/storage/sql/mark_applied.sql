@@ -1,11 +1,13 @@
 -- The debit is known: APPLIED. Each state change starts a new saga step,
--- so its retries start afresh.
+-- so its retries start afresh. $5: update_time in microseconds since the
+-- epoch, chosen by billing, so that an answer given before this commits
+-- says what it writes.
 UPDATE credit_applications
 SET state = 'APPLIED',
     debit_transfer_id = $2,
     applied_minor = $3,
     remaining_credit_minor = $4,
-    update_time = now(),
+    update_time = 'epoch'::timestamptz + $5::bigint * interval '1 microsecond',
     attempts = 0,
     next_attempt_time = now()
 WHERE invoice_id = $1 AND state = 'PENDING'

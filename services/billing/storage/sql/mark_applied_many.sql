@@ -4,10 +4,11 @@ SET state = 'APPLIED',
     debit_transfer_id = q.t,
     applied_minor = q.applied,
     remaining_credit_minor = q.remaining,
-    update_time = now(),
+    update_time = 'epoch'::timestamptz + q.u * interval '1 microsecond',
     attempts = 0,
     next_attempt_time = now()
-FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[]) AS q(i, t, applied, remaining)
+FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[])
+  AS q(i, t, applied, remaining, u)
 WHERE c.invoice_id = q.i AND c.state = 'PENDING'
 RETURNING
   invoice_id,
