@@ -186,4 +186,19 @@ void LoopClient::Lose(const absl::Status& why) {
   });
 }
 
+void SendJointly(LoopClient& client, PipelineQuery first, PipelineQuery second,
+                 JointAnswers answers) {
+  client.Send({std::move(first), std::move(second)},
+              [answers = std::move(answers)](absl::StatusOr<std::vector<PipelineRows>> results) {
+                if (!results.ok() && results.status().code() == absl::StatusCode::kAborted) {
+                  return answers.split();
+                }
+                if (results.ok() && results->size() != 2) {
+                  results = absl::InternalError("a joint flight lost a statement's result");
+                }
+                if (!results.ok()) return answers.failed(results.status());
+                answers.rows((*results)[0], (*results)[1]);
+              });
+}
+
 }  // namespace giftcard::pg

@@ -8,6 +8,7 @@
 #define GIFTCARD_LIBS_PG_LOOP_CLIENT_H_
 
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -95,6 +96,23 @@ class LoopClient {
   std::shared_ptr<Mailbox> mailbox_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
+
+// How a joint flight (two statements that would each commit alone, sent as
+// one transaction: engine::JointStage) ended; exactly one runs.
+struct JointAnswers {
+  // Both statements ran and committed together: each one's rows.
+  std::function<void(const PipelineRows& first, const PipelineRows& second)> rows;
+  // Rolled back whole by one statement's conflict (ABORTED: a unique
+  // violation, a deadlock). The server answered, so nothing of it
+  // committed: each part may be sent again alone, where its conflict is
+  // settled as it would have been without the other.
+  std::function<void()> split;
+  // Any other failure (the connection lost, a timeout), which would have
+  // failed each part alone too: the same status for both.
+  std::function<void(const absl::Status&)> failed;
+};
+void SendJointly(LoopClient& client, PipelineQuery first, PipelineQuery second,
+                 JointAnswers answers);
 
 }  // namespace giftcard::pg
 

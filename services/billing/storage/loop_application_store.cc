@@ -148,26 +148,28 @@ void LoopApplicationStore::SendFlight(std::vector<CreditApplication> starts,
 void LoopApplicationStore::WriteJointly(std::vector<CreditApplication> starts,
                                         std::vector<Applied> marks, Answers started,
                                         Answers marked) {
-  const std::vector<pg::PipelineQuery> flight = {InsertQuery(starts), MarkQuery(marks)};
-  client_.Send(flight, [this, starts = std::move(starts), marks = std::move(marks), started,
-                        marked](Results results) mutable {
-    if (!results.ok() && results.status().code() == absl::StatusCode::kAborted) {
-      // A deadlock rolled back both: each again alone.
-      StartBatch(std::move(starts), started);
-      MarkAppliedBatch(std::move(marks), marked);
-      return;
-    }
-    if (results.ok() && results->size() != 2) {
-      results = absl::InternalError("bl_insert and bl_mark_applied lost a result");
-    }
-    if (!results.ok()) {
-      started(std::vector<Result>(starts.size(), results.status()));
-      marked(std::vector<Result>(marks.size(), results.status()));
-      return;
-    }
-    RowsOrGet((*results)[0], InvoiceIds(starts), DroppedMeanwhile, started);
-    RowsOrGet((*results)[1], InvoiceIds(marks), InvoiceNotFound, marked);
-  });
+  // The queries first: the answers below take the batches. Neither
+  // statement fails on a conflict; only a deadlock splits the flight.
+  pg::PipelineQuery insert = InsertQuery(starts), mark = MarkQuery(marks);
+  auto parts = std::make_shared<std::pair<std::vector<CreditApplication>, std::vector<Applied>>>(
+      std::move(starts), std::move(marks));
+  pg::SendJointly(client_, std::move(insert), std::move(mark),
+                  {.rows =
+                       [this, parts, started, marked](const pg::PipelineRows& inserted,
+                                                      const pg::PipelineRows& applied) {
+                         RowsOrGet(inserted, InvoiceIds(parts->first), DroppedMeanwhile, started);
+                         RowsOrGet(applied, InvoiceIds(parts->second), InvoiceNotFound, marked);
+                       },
+                   .split =
+                       [this, parts, started, marked] {
+                         StartBatch(std::move(parts->first), started);
+                         MarkAppliedBatch(std::move(parts->second), marked);
+                       },
+                   .failed =
+                       [parts, started, marked](const absl::Status& status) {
+                         started(std::vector<Result>(parts->first.size(), status));
+                         marked(std::vector<Result>(parts->second.size(), status));
+                       }});
 }
 
 void LoopApplicationStore::StartBatch(std::vector<CreditApplication> batch, Answers done) {

@@ -123,29 +123,29 @@ void LoopRedemptionStore::WriteJointly(std::vector<ReserveRequest> reserves,
                                        std::vector<Completion> completions,
                                        Answers<Reservation> reserved,
                                        Answers<Redemption> completed) {
-  const std::vector<pg::PipelineQuery> flight = {ReserveQuery(reserves),
-                                                 CompleteQuery(completions)};
-  client_.Send(flight, [this, reserves = std::move(reserves), completions = std::move(completions),
-                        reserved, completed](Results results) mutable {
-    if (!results.ok() && results.status().code() == absl::StatusCode::kAborted) {
-      // One statement's conflict (a request id a concurrent call took, a
-      // deadlock) rolled back both: each again alone, where a
-      // reservation's conflict is settled item by item.
-      ReserveBatch(std::move(reserves), reserved);
-      CompleteBatch(std::move(completions), completed);
-      return;
-    }
-    if (results.ok() && results->size() != 2) {
-      results = absl::InternalError("cv_reserve and cv_complete_many lost a result");
-    }
-    if (!results.ok()) {
-      reserved(std::vector<absl::StatusOr<Reservation>>(reserves.size(), results.status()));
-      completed(std::vector<absl::StatusOr<Redemption>>(completions.size(), results.status()));
-      return;
-    }
-    reserved(ReservationsFromRows(reserves.size(), (*results)[0]));
-    CompletedFromRows(std::move(completions), (*results)[1], completed);
-  });
+  // The queries first: the answers below take the batches.
+  pg::PipelineQuery reserve = ReserveQuery(reserves), complete = CompleteQuery(completions);
+  auto parts = std::make_shared<std::pair<std::vector<ReserveRequest>, std::vector<Completion>>>(
+      std::move(reserves), std::move(completions));
+  pg::SendJointly(
+      client_, std::move(reserve), std::move(complete),
+      {.rows =
+           [this, parts, reserved, completed](const Rows& reserve_rows, const Rows& complete_rows) {
+             reserved(ReservationsFromRows(parts->first.size(), reserve_rows));
+             CompletedFromRows(std::move(parts->second), complete_rows, completed);
+           },
+       // A request id a concurrent call took, or a deadlock: a
+       // reservation's conflict is then settled item by item.
+       .split =
+           [this, parts, reserved, completed] {
+             ReserveBatch(std::move(parts->first), reserved);
+             CompleteBatch(std::move(parts->second), completed);
+           },
+       .failed =
+           [parts, reserved, completed](const absl::Status& status) {
+             reserved(std::vector<absl::StatusOr<Reservation>>(parts->first.size(), status));
+             completed(std::vector<absl::StatusOr<Redemption>>(parts->second.size(), status));
+           }});
 }
 
 void LoopRedemptionStore::ReserveBatch(std::vector<ReserveRequest> batch,
