@@ -156,15 +156,18 @@ class Load {
         }
         return r;
       });
-      absl::MutexLock lock(&mu_);
-      if (s.ok()) {
-        redeem_ok_times_.push_back(absl::Now());
-        redeemed_.push_back({account, request_id, redemption.redemption_id(), codes_[i].serial(),
-                             codes_[i].code()});
-      } else {
-        refusals_.push_back(absl::StrCat("redeem ", request_id, ": ", s.error_code(), " ",
-                                         ReasonOf(s), " ", s.error_message()));
+      {
+        absl::MutexLock lock(&mu_);
+        if (s.ok()) {
+          redeem_ok_times_.push_back(absl::Now());
+          redeemed_.push_back({account, request_id, redemption.redemption_id(), codes_[i].serial(),
+                               codes_[i].code()});
+        } else {
+          refusals_.push_back(absl::StrCat("redeem ", request_id, ": ", s.error_code(), " ",
+                                           ReasonOf(s), " ", s.error_message()));
+        }
       }
+      absl::SleepFor(absl::Milliseconds(50));
     }
   }
 
@@ -263,7 +266,9 @@ class FailoverFixture : public ::testing::Test {
   // 3 s more; the books must match and the outage is printed.
   void RunFaultUnderLoad(const std::string& what, const std::function<void()>& fault,
                          bool expect_failures = true) {
-    Load load(suite_, suite_.IssueActiveCodes(2000, kCodeValue, "EUR", "DE"));
+    // Enough codes for a minute of paced redemptions: codes running out
+    // before writes come back would read as an outage.
+    Load load(suite_, suite_.IssueActiveCodes(4000, kCodeValue, "EUR", "DE"));
     load.Start(/*redeemers=*/4, /*appliers=*/2);
     absl::SleepFor(absl::Seconds(3));
     const absl::Time fault_time = absl::Now();

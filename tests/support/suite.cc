@@ -12,6 +12,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
+#include <memory>
 #include <pqxx/pqxx>
 #include <sstream>
 
@@ -234,14 +236,28 @@ namespace {
 
 // Polls `count_sql` on `dsn` until it reads "1", at most 5 s: an answer given
 // before its last write commits (the vault's completion, billing's mark)
-// is then settled in the database for the test's next read.
+// is then settled in the database for the test's next read. Each thread
+// keeps its connection to each database between calls: a failover test
+// checks a thousand answers, and a new connection to a Patroni cluster
+// costs a backend per node tried (a connection each made that test time
+// out).
 void WaitUntilSettled(const std::string& dsn, const std::string& count_sql) {
+  thread_local std::map<std::string, std::unique_ptr<pqxx::connection>> connections;
+  std::unique_ptr<pqxx::connection>& conn = connections[dsn];
   const absl::Time deadline = absl::Now() + absl::Seconds(5);
   while (absl::Now() < deadline) {
+    const bool fresh = conn == nullptr;
     try {
-      if (QueryValue(dsn, count_sql) == "1") return;
+      if (fresh) conn = std::make_unique<pqxx::connection>(dsn);
+      pqxx::nontransaction tx(*conn);
+      if (tx.exec1(count_sql)[0].as<std::string>() == "1") return;
     } catch (const std::exception&) {
-      return;  // The database is down in this test; nothing to wait for.
+      conn.reset();
+      // A kept connection may have outlived its server (a restart, a
+      // failover): connect again. A new one failing means the database
+      // is down in this test; nothing to wait for.
+      if (fresh) return;
+      continue;
     }
     absl::SleepFor(absl::Milliseconds(5));
   }
