@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages the suite builds and tests with (nothing
 # else: no vendored or downloaded dependencies). A no-op when all are present.
+#   install-deps.sh          what the build and the tests need
+#   install-deps.sh --fuzz   and clang with its sanitizer runtimes (scripts/fuzz.sh)
 set -euo pipefail
 
 PACKAGES=(
@@ -14,6 +16,7 @@ PACKAGES=(
 # `kubectl kustomize` renders deploy/k8s: any kubectl will do; Debian's is
 # kubernetes-client.
 command -v kubectl >/dev/null || PACKAGES+=(kubernetes-client)
+[[ ${1:-} == --fuzz ]] && PACKAGES+=(clang libclang-rt-14-dev)
 # buf (proto lint and breaking checks) ships its binary in an npm package.
 # Debian's npm conflicts with a Node.js that bundles its own (NodeSource's):
 # only ask for it when there is no npm at all.
