@@ -113,20 +113,22 @@ void RowLock::Commit() {
   }
 }
 
-int LockWaiters(const std::string& dsn) {
-  return std::stoi(QueryColumn(dsn,
-                               "SELECT count(*) FROM pg_stat_activity WHERE datname = "
-                               "current_database() AND wait_event_type = 'Lock'")
-                       .at(0));
+int LockWaiters(const std::string& dsn, const std::string& query_like) {
+  std::string sql =
+      "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND "
+      "wait_event_type = 'Lock'";
+  if (!query_like.empty()) absl::StrAppend(&sql, " AND query LIKE '", query_like, "'");
+  return std::stoi(QueryColumn(dsn, sql).at(0));
 }
 
-bool WaitForLockWaiters(const std::string& dsn, int n, absl::Duration timeout) {
+bool WaitForLockWaiters(const std::string& dsn, int n, absl::Duration timeout,
+                        const std::string& query_like) {
   const absl::Time deadline = absl::Now() + timeout;
   while (absl::Now() < deadline) {
-    if (LockWaiters(dsn) >= n) return true;
+    if (LockWaiters(dsn, query_like) >= n) return true;
     absl::SleepFor(absl::Milliseconds(20));
   }
-  return LockWaiters(dsn) >= n;
+  return LockWaiters(dsn, query_like) >= n;
 }
 
 }  // namespace giftcard::testing

@@ -51,11 +51,15 @@ class RowLock {
   std::unique_ptr<Impl> impl_;
 };
 
-// Backends of the database behind `dsn` waiting for a lock now.
-int LockWaiters(const std::string& dsn);
+// Backends of the database behind `dsn` waiting for a lock now; with
+// `query_like`, only those whose statement is LIKE it (one a test wrote,
+// without quotes).
+int LockWaiters(const std::string& dsn, const std::string& query_like = "");
 
-// Polls LockWaiters(dsn) until it is at least `n` or `timeout` passes.
-bool WaitForLockWaiters(const std::string& dsn, int n, absl::Duration timeout);
+// Polls LockWaiters(dsn, query_like) until it is at least `n` or `timeout`
+// passes.
+bool WaitForLockWaiters(const std::string& dsn, int n, absl::Duration timeout,
+                        const std::string& query_like = "");
 
 }  // namespace giftcard::testing
 

@@ -236,13 +236,20 @@ TEST(ClawbackTest, AClawbackThatWaitedForTheCompletionSeesTheRedemptionCompleted
   RowLock outbox(suite.code_vault_dsn, "LOCK TABLE event_outbox IN EXCLUSIVE MODE; SELECT 1");
   v1::Redemption redemption;
   ASSERT_TRUE(suite.RedeemAnswer(codes[0].code(), account, "r1", &redemption).ok());
+  // The answer goes out before the completion reaches Postgres, so wait
+  // until it holds the code's row (it waits on the outbox only after its
+  // update): a clawback that came first would lock the row itself and
+  // rightly find the code REDEEMING.
+  ASSERT_TRUE(
+      WaitForLockWaiters(suite.code_vault_dsn, 1, absl::Seconds(5), "%UPDATE redemptions r%"));
   auto clawback = std::async(std::launch::async, [&] {
     v1::Clawback c;
     grpc::Status s = Reverse(suite, BySerial(codes[0].serial(), "c1"), &c);
     return std::make_pair(s, c);
   });
-  // The completion on the outbox, the clawback on the code's row.
-  ASSERT_TRUE(WaitForLockWaiters(suite.code_vault_dsn, 2, absl::Seconds(5)));
+  // Then the clawback on the code's row (the relay may wait on the outbox
+  // too, so count the clawback's own statement).
+  ASSERT_TRUE(WaitForLockWaiters(suite.code_vault_dsn, 1, absl::Seconds(5), "%FOR UPDATE OF c%"));
   outbox.Release();
 
   auto [status, c] = clawback.get();
